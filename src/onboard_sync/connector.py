@@ -1,0 +1,297 @@
+"""The connector contract: what a CRM or helpdesk plugin implements, and what the core gives it.
+
+A connector is small (see docs/writing-a-connector.md). It declares its settings model
+and capabilities and implements the few methods only it can: reading a page, reading a
+batch by id, writing a batch, describing its schema. Everything generic lives in the core:
+
+* **API calls** go through the ``call`` function the core injects
+  (``self.call("deals.search", lambda: ...)``). The core applies the per-portal token
+  bucket, retries with backoff that honour ``Retry-After``, counts calls per endpoint
+  and, in ``plan`` mode, refuses anything flagged ``write=True``. The connector's
+  ``classify_error`` tells the core what an exception from its SDK means.
+* **Paging**: the core loops ``read_*`` pages until ``next_token`` is ``None``.
+* **Batching**: the core slices writes into ``max_write_batch``-sized batches.
+* **Cursors and idempotency**: the core stores cursors and write keys; the connector
+  only has to store the key on the record (``TaskWrite.key``) and find tasks by key.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from onboard_sync.errors import ApiError
+from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, TaskStatus, Ticket
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Capability(enum.StrEnum):
+    """What a connector type can do; the engine picks connectors for a job by capability."""
+
+    DEAL_SOURCE = "deal-source"
+    TASK_SINK = "task-sink"
+    FIELD_SINK = "field-sink"
+    TICKET_SOURCE = "ticket-source"
+    WEBHOOK_RECEIVER = "webhook-receiver"
+
+
+class ApiCaller(Protocol):
+    """The core's call wrapper handed to every connector (rate limit, retries, accounting)."""
+
+    def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False) -> R: ...
+
+
+class ConnectorSettings(BaseModel):
+    """Base of every connector's settings model (one ``[connectors.NAME]`` table in config.toml).
+
+    Unknown keys are errors, so a typo in config.toml is reported with its key path.
+    Secrets are never settings: a settings model names the *environment variable* that
+    holds a secret (e.g. ``token_env = "HUBSPOT_TOKEN"``) and the connector reads it
+    from the ``secrets`` mapping it is given.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    requests_per_second: float | None = None
+    """Override of the connector's default rate (requests per second) for this instance."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
+
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of records and the opaque token of the next page (``None`` on the last)."""
+
+    records: list[T]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskWrite:
+    """A task onboard-sync wants created. ``key`` is its idempotency key and must be stored on it."""
+
+    key: str
+    subject: str
+    body: str
+    due_at: datetime
+    owner_id: str | None
+    priority: str = "MEDIUM"
+    status: TaskStatus = TaskStatus.OPEN
+    deal_id: str | None = None
+    account_id: str | None = None
+    contact_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPatch:
+    """A change to a task onboard-sync owns; only the fields present in ``changes`` are sent.
+
+    ``changes`` keys: ``subject``, ``body``, ``due_at`` (datetime), ``owner_id``,
+    ``status`` (TaskStatus), ``priority``.
+    """
+
+    key: str
+    remote_id: str
+    changes: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWrite:
+    """Property values to set on one CRM record. Names are CRM property names, values strings."""
+
+    key: str
+    kind: ObjectKind
+    remote_id: str
+    values: Mapping[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of one record in a batch write (batches can fail partially)."""
+
+    key: str
+    ok: bool
+    remote_id: str | None = None
+    error: str | None = None
+    retryable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PropertySchema:
+    """A CRM property as the CRM describes it (for ``validate --remote``)."""
+
+    name: str
+    label: str
+    type: str
+    options: tuple[str, ...] = ()
+    unique: bool = False
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PropertySpec:
+    """A property onboard-sync needs to exist (``onboard-sync setup`` creates it)."""
+
+    kind: ObjectKind
+    name: str
+    label: str
+    type: str
+    """One of ``string``, ``number``, ``date``, ``datetime``, ``enumeration``, ``bool``."""
+    options: tuple[str, ...] = ()
+    unique: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetupAction:
+    """One thing ``setup`` did or would do (``done=False``: an admin must do it by hand)."""
+
+    description: str
+    done: bool
+    changed: bool = False
+
+
+@dataclass
+class ReadOptions:
+    """Which extra properties to read per object kind (from the mappings)."""
+
+    properties: dict[ObjectKind, tuple[str, ...]] = field(default_factory=dict)
+
+    def for_kind(self, kind: ObjectKind) -> tuple[str, ...]:
+        return self.properties.get(kind, ())
+
+
+class Connector(ABC):
+    """Base class of connectors. Subclasses set the class attributes and implement the methods
+    their capabilities need; a method outside the declared capabilities may stay unimplemented.
+    """
+
+    type_name: ClassVar[str]
+    version: ClassVar[str] = "0"
+    capabilities: ClassVar[frozenset[Capability]]
+    settings_model: ClassVar[type[ConnectorSettings]]
+    max_write_batch: ClassVar[int] = 100
+    max_read_batch: ClassVar[int] = 100
+    default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
+
+    def __init__(
+        self,
+        instance: str,
+        settings: ConnectorSettings,
+        secrets: Mapping[str, str],
+        call: ApiCaller,
+    ) -> None:
+        self.instance = instance
+        self.settings = settings
+        self.secrets = secrets
+        self.call = call
+
+    # --- what the core asks of every connector -------------------------------------
+    def rate_limit(self) -> RateLimit:
+        """The token bucket for this instance (settings may lower or raise the default)."""
+        if self.settings.requests_per_second:
+            rate = self.settings.requests_per_second
+            return RateLimit(per_second=rate, burst=max(1, int(rate)))
+        return self.default_rate_limit
+
+    @abstractmethod
+    def classify_error(self, exc: BaseException) -> ApiError | None:
+        """Translate an exception raised inside ``call`` into an ``ApiError`` (with status,
+        retryability and ``retry_after``), or ``None`` if it is not an API error at all."""
+
+    @abstractmethod
+    def check_auth(self) -> str:
+        """Make one cheap authenticated call; return a description of the account
+        (portal id, org name). Raise ``AuthError`` when credentials are missing or refused."""
+
+    # --- reading (DEAL_SOURCE) ---------------------------------------------------------
+    def read_deals(
+        self, *, since: datetime | None, page_token: str | None, options: ReadOptions
+    ) -> Page[Deal]:
+        """Deals modified at or after ``since`` (all stages), or, when ``since`` is None (first
+        run, backfill), the won deals only. Deals carry their account and contact ids."""
+        raise NotImplementedError
+
+    def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:
+        """Deals by id (at most ``max_read_batch``), with associations; missing ids are skipped."""
+        raise NotImplementedError
+
+    def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:
+        """Accounts by id (at most ``max_read_batch``); missing ids are skipped."""
+        raise NotImplementedError
+
+    def read_contacts(self, ids: Sequence[str], options: ReadOptions) -> list[Contact]:
+        """Contacts by id (at most ``max_read_batch``); missing ids are skipped."""
+        raise NotImplementedError
+
+    def read_owners(self) -> list[Owner]:
+        """All owners (users) who can own records and tasks."""
+        raise NotImplementedError
+
+    # --- tasks (TASK_SINK) -------------------------------------------------------------
+    def read_tasks(self, *, since: datetime | None, page_token: str | None) -> Page[Task]:
+        """Tasks onboard-sync owns (those carrying a key) modified at or after ``since``."""
+        raise NotImplementedError
+
+    def find_tasks(self, keys: Sequence[str]) -> list[Task]:
+        """Tasks carrying any of ``keys`` (at most ``max_read_batch``). Used to resolve writes whose
+        outcome is unknown before anything is created again; must not lag behind creates."""
+        raise NotImplementedError
+
+    def create_tasks(self, batch: Sequence[TaskWrite]) -> list[WriteResult]:
+        """Create tasks (at most ``max_write_batch``) with their associations; one result per input."""
+        raise NotImplementedError
+
+    def update_tasks(self, batch: Sequence[TaskPatch]) -> list[WriteResult]:
+        """Update tasks onboard-sync owns; one result per input."""
+        raise NotImplementedError
+
+    # --- fields (FIELD_SINK) -----------------------------------------------------------
+    def write_fields(self, kind: ObjectKind, batch: Sequence[FieldWrite]) -> list[WriteResult]:
+        """Set property values on records of one kind; one result per input."""
+        raise NotImplementedError
+
+    def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
+        """The CRM's properties for ``kind`` by name (for validate --remote)."""
+        raise NotImplementedError
+
+    def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
+        """Create missing properties (idempotently). With ``apply=False`` only report."""
+        raise NotImplementedError
+
+    # --- tickets (TICKET_SOURCE) ---------------------------------------------------------
+    def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:
+        """Tickets modified at or after ``since``."""
+        raise NotImplementedError
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release sockets and pools."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorType:
+    """What a plugin registers: a connector class and where it came from (for ``connectors``)."""
+
+    name: str
+    cls: type[Connector]
+    package: str
+    version: str
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.cls.capabilities

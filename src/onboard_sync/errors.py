@@ -1,0 +1,67 @@
+"""The error types every part of onboard-sync raises, so the CLI can turn them into one clear line.
+
+``UserError`` and its subclasses are problems the user can fix (bad config, missing
+property, revoked token): the CLI prints ``error: <where>: <what>`` and exits 2 with no
+traceback. ``ApiError`` describes one failed vendor call after the core's retries gave up.
+Messages never contain secrets: code that builds them passes values through
+``onboard_sync.secrets.redact`` where a secret could appear.
+"""
+
+from __future__ import annotations
+
+
+class OnboardSyncError(Exception):
+    """Base class of all onboard-sync errors."""
+
+
+class UserError(OnboardSyncError):
+    """Something the user can fix. ``where`` names the file and line, key path or record."""
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ConfigError(UserError):
+    """A config, mapping or rules file is malformed or inconsistent."""
+
+
+class AuthError(UserError):
+    """Credentials are missing, expired, revoked or lack a scope."""
+
+
+class SchemaError(UserError):
+    """A mapped CRM property does not exist or has the wrong type."""
+
+
+class ApiError(OnboardSyncError):
+    """A vendor API call that failed for good (after retries, or not retryable).
+
+    ``status`` is the HTTP status (0 when the connection itself failed), ``endpoint`` the
+    logical endpoint name used for call accounting, ``retry_after`` the server's advice
+    in seconds if it gave one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        endpoint: str = "",
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.endpoint = endpoint
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(f"{endpoint}: HTTP {status}: {message}" if endpoint else message)
+
+
+class RateLimitExhausted(ApiError):
+    """A daily or otherwise long-lived quota is used up: stop the run cleanly, resume later."""
+
+
+class LockHeld(UserError):
+    """Another sync holds the run lock (two cron runs must never overlap)."""

@@ -1,0 +1,83 @@
+"""The plugin contract: every hook a plugin may implement, typed and documented.
+
+Naming follows the house rules: ``register_*`` for contributions, ``resolve_*`` for
+single-answer decisions (``firstresult``; the core's default is a ``trylast`` impl in
+``onboard_sync.defaults``), past tense for events. The core always calls hooks with
+keyword arguments. Built-in connectors use exactly these hooks, found through the
+``onboard_sync`` entry-point group like any third-party plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from onboard_sync.connector import Connector
+    from onboard_sync.onboarding.state import OnboardingState, Transition
+    from onboard_sync.records import Account, Deal, Owner
+
+PROJECT = "onboard_sync"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
+    """Register connector classes: ``register(MyConnector)`` for each one.
+
+    The connector class carries its ``type_name`` (the ``type = "..."`` in config.toml),
+    its settings model and its capabilities.
+    """
+
+
+@hookspec
+def register_transforms(register: Callable[[str, Callable[[Any], Any]], None]) -> None:
+    """Register named value transforms for mappings: ``register("lower", str.lower)``."""
+
+
+@hookspec
+def register_simulators(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Register a sandbox simulator factory for a connector type: ``register("hubspot", factory)``.
+
+    The factory takes keyword arguments (``seed``, ``deals``, ``latency``, ``port``) and returns an
+    object with ``start()``, ``stop()``, ``base_url`` and ``token``.
+    """
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add sub-commands to the ``onboard-sync`` Typer application."""
+
+
+@hookspec(firstresult=True)
+def resolve_owner(
+    role: str,
+    deal: Deal,
+    account: Account | None,
+    owners: Mapping[str, Owner],
+    settings: Mapping[str, Any],
+) -> str | None:
+    """Return the CRM owner id for a task's ``role`` (``sales``, ``csm``, ``tam`` …), or ``None``
+    to leave the task unassigned. ``settings`` is the ``[owners]`` table of config.toml."""
+
+
+@hookspec(firstresult=True)
+def resolve_segment(deal: Deal, account: Account | None, default: str) -> str | None:
+    """Override the segment the playbook's segment rules chose (``default``)."""
+
+
+@hookspec
+def onboarding_transitioned(onboarding: OnboardingState, transition: Transition) -> None:
+    """Called after a phase or status change has been recorded."""
+
+
+@hookspec
+def sync_finished(report: Mapping[str, Any]) -> None:
+    """Called at the end of every ``sync`` with the run report (the ``sync --json`` object)."""
+
+
+__all__ = ["PROJECT", "Connector", "hookimpl", "hookspec"]

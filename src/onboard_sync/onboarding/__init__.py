@@ -1,0 +1,1 @@
+"""The onboarding model: state, facts and the pure state machine that evaluates them."""

@@ -1,0 +1,1 @@
+"""onboard_sync.store."""
