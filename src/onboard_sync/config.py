@@ -1,0 +1,179 @@
+"""config.toml and secrets: load, validate and resolve paths, with errors that name file:line.
+
+Layout of config.toml::
+
+    [onboard_sync]            # core settings (all optional)
+    store = "sqlite:///onboard-sync.db"
+    rules = "rules"           # a rules .toml file or a directory of them
+    mappings = "mappings"     # directory of <instance>.toml mapping files
+    timezone = "UTC"
+    lookback_minutes = 10
+    secrets_file = ".env"     # optional dotenv file with secrets
+
+    [owners]                  # task owner roles (see defaults.resolve_owner)
+    csm = ["cs.one@example.com", "cs.two@example.com"]
+
+    [connectors.hubspot]      # one table per connector instance; `type` picks the plugin
+    type = "hubspot"
+    token_env = "HUBSPOT_TOKEN"
+
+Environment overrides (pydantic-settings): ``ONBOARD_SYNC_CONFIG`` (path of config.toml),
+``ONBOARD_SYNC_STORE`` (store URL) and ``ONBOARD_SYNC_SECRETS_FILE``. Secrets are read from
+the environment, overlaid on the secrets file; they are never part of config.toml.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from onboard_sync.connector import ConnectorSettings
+from onboard_sync.errors import ConfigError
+from onboard_sync.tomlfile import TomlDocument, pydantic_error, read_toml
+
+
+class EnvOverrides(BaseSettings):
+    """Settings taken from the environment (``ONBOARD_SYNC_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ONBOARD_SYNC_", extra="ignore")
+
+    config: Path | None = None
+    store: str | None = None
+    secrets_file: Path | None = None
+
+
+class CoreSettings(BaseModel):
+    """The ``[onboard_sync]`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store: str = Field("sqlite:///onboard-sync.db", description="SQLAlchemy URL of the state store.")
+    rules: str = Field("rules", description="Playbook rules: a .toml file or a directory of them.")
+    mappings: str = Field("mappings", description="Directory of field-mapping files.")
+    timezone: str = Field("UTC", description="Time zone for dates shown to people.")
+    lookback_minutes: int = Field(10, ge=0, le=24 * 60, description="Overlap of incremental pulls.")
+    secrets_file: str | None = Field(None, description="Optional dotenv file holding secrets.")
+
+
+class ConfigFile(BaseModel):
+    """The whole config.toml (connector tables are validated by each connector's model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    onboard_sync: CoreSettings = CoreSettings()
+    owners: dict[str, str | list[str]] = {}
+    connectors: dict[str, dict[str, Any]] = {}
+
+
+@dataclass
+class AppConfig:
+    """A loaded, validated configuration with paths resolved against the config's folder."""
+
+    path: Path | None
+    base_dir: Path
+    core: CoreSettings
+    owners: dict[str, str | list[str]]
+    connectors: dict[str, ConnectorSettings]
+    store_url: str
+    document: TomlDocument | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def rules_path(self) -> Path:
+        return self._resolve(self.core.rules)
+
+    @property
+    def mappings_dir(self) -> Path:
+        return self._resolve(self.core.mappings)
+
+    def _resolve(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    def where(self, *key_path: str | int) -> str:
+        """``config.toml:LINE (key.path)`` for error messages."""
+        return self.document.where(key_path) if self.document else ".".join(map(str, key_path))
+
+
+def resolve_store_url(url: str, base_dir: Path) -> str:
+    """Make a relative SQLite path relative to the config's folder (not the cwd of cron)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:" and not rest.startswith("file:"):
+            return prefix + str((base_dir / rest).resolve())
+    return url
+
+
+def load_secrets(secrets_file: Path | None) -> dict[str, str]:
+    """Secrets: the dotenv file (if any) overlaid by the process environment."""
+    values: dict[str, str] = {}
+    if secrets_file is not None:
+        if not secrets_file.exists():
+            raise ConfigError("secrets file not found", where=str(secrets_file))
+        values.update({k: v for k, v in dotenv_values(secrets_file).items() if v is not None})
+    values.update(os.environ)
+    return values
+
+
+def default_config_path() -> Path:
+    overrides = EnvOverrides()
+    return overrides.config or Path("config.toml")
+
+
+def load_config(path: Path | None = None) -> AppConfig:
+    """Load and validate config.toml (and each connector table with its plugin's model)."""
+    from onboard_sync.plugins import connector_type  # the plugin manager imports config-free modules
+
+    overrides = EnvOverrides()
+    path = path or overrides.config or Path("config.toml")
+    if not path.exists():
+        raise ConfigError(
+            "no config file here; run `onboard-sync init` to write a starter set, "
+            "or pass --config PATH",
+            where=str(path),
+        )
+    doc = read_toml(path)
+    try:
+        parsed = ConfigFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise pydantic_error(doc, exc) from None
+    try:
+        zoneinfo.ZoneInfo(parsed.onboard_sync.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise doc.error(("onboard_sync", "timezone"), f"unknown time zone {parsed.onboard_sync.timezone!r}") from None
+
+    connectors: dict[str, ConnectorSettings] = {}
+    for name, table in parsed.connectors.items():
+        type_name = table.get("type")
+        if not isinstance(type_name, str):
+            raise doc.error(("connectors", name), "missing required key 'type' (e.g. type = \"hubspot\")")
+        ctype = connector_type(type_name, where=doc.where(("connectors", name, "type")))
+        try:
+            connectors[name] = ctype.cls.settings_model.model_validate(table)
+        except ValidationError as exc:
+            raise pydantic_error(doc, exc, prefix=("connectors", name)) from None
+
+    base_dir = path.resolve().parent
+    secrets_file = overrides.secrets_file or (
+        base_dir / parsed.onboard_sync.secrets_file if parsed.onboard_sync.secrets_file else None
+    )
+    store_url = resolve_store_url(overrides.store or parsed.onboard_sync.store, base_dir)
+    return AppConfig(
+        path=path,
+        base_dir=base_dir,
+        core=parsed.onboard_sync,
+        owners=parsed.owners,
+        connectors=connectors,
+        store_url=store_url,
+        document=doc,
+        secrets=load_secrets(secrets_file),
+    )
