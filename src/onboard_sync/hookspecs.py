@@ -66,8 +66,8 @@ def resolve_owner(
 
 
 @hookspec(firstresult=True)
-def resolve_segment(deal: Deal, account: Account | None, default: str) -> str | None:
-    """Override the segment the playbook's segment rules chose (``default``)."""
+def resolve_segment(deal: Deal, account: Account | None) -> str | None:
+    """Choose the segment of a new onboarding; ``None`` lets the playbook's segment rules decide."""
 
 
 @hookspec

@@ -1,0 +1,71 @@
+"""The loaded application: config, playbook, mappings and connector factories in one place.
+
+The CLI commands, the sync engine, the webhook worker and the demo all start from a
+``Runtime``: it loads and cross-validates every file once (config.toml, rules, mappings)
+and builds connectors wrapped in the core's ``ApiGate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onboard_sync.config import AppConfig, load_config
+from onboard_sync.connector import Capability, Connector
+from onboard_sync.errors import ConfigError
+from onboard_sync.mappings import MappingSet, load_mapping
+from onboard_sync.mappings.fields import CANONICAL_FIELDS
+from onboard_sync.plugins import connector_type, transforms
+from onboard_sync.rules import Playbook, default_playbook_path, load_playbook
+from onboard_sync.sync.gate import ApiGate
+
+
+@dataclass
+class Runtime:
+    """Everything loaded from the config folder, validated together."""
+
+    config: AppConfig
+    playbook: Playbook
+    mappings: dict[str, MappingSet] = field(default_factory=dict)
+
+    def connector(self, name: str, *, plan_mode: bool = False, sleep: Callable[[float], None] | None = None) -> Connector:
+        """A ready connector instance whose ``call`` is a fresh ``ApiGate``."""
+        settings = self.config.connectors[name]
+        ctype = connector_type(settings.type, where=self.config.where("connectors", name, "type"))
+        gate = ApiGate(plan_mode=plan_mode, sleep=sleep) if sleep else ApiGate(plan_mode=plan_mode)
+        connector = ctype.cls(name, settings, self.config.secrets, gate)
+        gate.bind(connector.classify_error, connector.rate_limit())
+        return connector
+
+    def instances_with(self, capability: Capability) -> list[str]:
+        """Connector instance names whose type has ``capability``, in config order."""
+        return [
+            name
+            for name, settings in self.config.connectors.items()
+            if capability in connector_type(settings.type).capabilities
+        ]
+
+
+def load_runtime(config_path: Path | None = None) -> Runtime:
+    """Load config.toml, the playbook and every instance's mapping; cross-check them."""
+    config = load_config(config_path)
+    rules_path = config.rules_path
+    if not rules_path.exists():
+        if config.document and "rules" in config.document.data.get("onboard_sync", {}):
+            raise ConfigError("rules path not found", where=config.where("onboard_sync", "rules"))
+        rules_path = default_playbook_path()
+    playbook = load_playbook(rules_path)
+    named = transforms()
+    mappings: dict[str, MappingSet] = {}
+    for name, settings in config.connectors.items():
+        mapping = load_mapping(config.mappings_dir, name, settings.type, named)
+        for kind, obj in mapping.objects.items():
+            for canonical, fmap in obj.write.items():
+                if canonical not in playbook.field_names() and canonical in CANONICAL_FIELDS:
+                    raise ConfigError(
+                        f"field {canonical!r} ({kind.value}) is not produced by playbook {playbook.name!r}",
+                        where=fmap.where,
+                    )
+        mappings[name] = mapping
+    return Runtime(config=config, playbook=playbook, mappings=mappings)

@@ -1,0 +1,221 @@
+"""Applying a write plan: batches, write-ahead intents, per-record results, audit.
+
+Task creates follow a write-ahead protocol so that no crash can duplicate a task:
+the task's key is recorded as PENDING before the create call; the results are recorded
+right after the call returns. A PENDING key found at the start of a later run means the
+outcome is unknown: ``resolve_pending`` looks the key up in the CRM (the connector's
+``find_tasks``) and records the task if it exists, or marks it for creation if not.
+Field writes are idempotent (they set values), so they are simply recorded after the call.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+
+from onboard_sync.connector import Connector, WriteResult
+from onboard_sync.mappings import MappingSet
+from onboard_sync.records import ObjectKind, TaskStatus
+from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
+from onboard_sync.sync.crash import crash_point
+from onboard_sync.sync.plan import PlannedFields, WritePlan
+from onboard_sync.sync.report import InstanceReport
+
+
+class Applier:
+    """Applies one instance's ``WritePlan`` and records every outcome."""
+
+    def __init__(
+        self,
+        store: Store,
+        connector: Connector,
+        source: str,
+        run_id: int | None,
+        clock: Callable[[], datetime],
+        report: InstanceReport,
+        *,
+        dry_run: bool = False,
+    ) -> None:
+        self.store = store
+        self.connector = connector
+        self.source = source
+        self.run_id = run_id
+        self.clock = clock
+        self.report = report
+        self.dry_run = dry_run
+        self.written_keys: set[str] = set()
+
+    # --- crash recovery --------------------------------------------------------------
+    def resolve_pending(self, owned: dict[str, OwnedTask]) -> dict[str, OwnedTask]:
+        """Settle writes whose outcome is unknown before anything else can create them again."""
+        pending = [t.key for t in owned.values() if t.state is TaskState.PENDING]
+        if not pending:
+            return owned
+        size = self.connector.max_read_batch
+        for start in range(0, len(pending), size):
+            keys = pending[start : start + size]
+            found = {t.key: t.id for t in self.connector.find_tasks(keys) if t.key}
+            missing = {k: "outcome unknown after an interrupted run; not in the CRM, will create" for k in keys
+                       if k not in found}
+            with self.store.transaction():
+                if found:
+                    self.store.mark_tasks_created(self.source, found)
+                if missing:
+                    self.store.mark_tasks_failed(self.source, missing)
+                self.store.record_audit(
+                    [self._audit("recover_task", ObjectKind.TASK, remote_id, key, None, None, "found")
+                     for key, remote_id in found.items()]
+                )
+            self.report.recovered += len(found)
+        return self.store.owned_tasks_for(self.source)
+
+    # --- applying --------------------------------------------------------------------
+    def apply(self, plan: WritePlan, mapping: MappingSet) -> set[str]:
+        self._create_tasks(plan)
+        self._write_fields(plan)
+        return self.written_keys
+
+    def _create_tasks(self, plan: WritePlan) -> None:
+        if not plan.tasks:
+            return
+        now = self.clock()
+        intents = [
+            OwnedTask(
+                key=p.write.key,
+                onboarding_id=p.onboarding_id,
+                source=self.source,
+                template_key=p.spec.template_key,
+                phase=p.spec.phase,
+                episode=p.spec.episode,
+                state=TaskState.PENDING,
+                remote_id=None,
+                status=TaskStatus.OPEN,
+                subject=p.write.subject,
+                owner_id=p.write.owner_id,
+                due_at=p.write.due_at,
+                completed_at=None,
+                error=None,
+                updated_at=now,
+            )
+            for p in plan.tasks
+        ]
+        self.store.record_task_intents(intents)
+        self.store.mark_tasks_pending(self.source, [i.key for i in intents])
+        size = self.connector.max_write_batch
+        for start in range(0, len(plan.tasks), size):
+            batch = plan.tasks[start : start + size]
+            crash_point("before-task-create")
+            results = self.connector.create_tasks([p.write for p in batch])
+            crash_point("after-task-create")
+            created = {r.key: r.remote_id for r in results if r.ok and r.remote_id}
+            failed = {r.key: r.error or "failed" for r in results if not r.ok}
+            by_key = {p.write.key: p for p in batch}
+            with self.store.transaction():
+                if created:
+                    self.store.mark_tasks_created(self.source, created)
+                if failed:
+                    self.store.mark_tasks_failed(self.source, failed)
+                self.store.record_audit(
+                    [
+                        self._audit(
+                            "create_task",
+                            ObjectKind.TASK,
+                            r.remote_id,
+                            r.key,
+                            None,
+                            _task_after(by_key[r.key].write) if r.key in by_key else None,
+                            "ok" if r.ok else "failed",
+                            r.error or "",
+                        )
+                        for r in results
+                    ]
+                )
+            crash_point("after-task-record")
+            self._count(results, created=True)
+
+    def _write_fields(self, plan: WritePlan) -> None:
+        by_kind: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)
+        for planned in plan.fields:
+            by_kind[planned.write.kind].append(planned)
+        size = self.connector.max_write_batch
+        for kind, items in by_kind.items():
+            for start in range(0, len(items), size):
+                batch = items[start : start + size]
+                results = self.connector.write_fields(kind, [p.write for p in batch])
+                crash_point("after-field-write")
+                ok = {r.key for r in results if r.ok}
+                with self.store.transaction():
+                    for planned in batch:
+                        if planned.write.key in ok:
+                            self.store.record_written_fields(
+                                planned.onboarding_id, kind, planned.write.remote_id, planned.write.values
+                            )
+                    self.store.record_audit(
+                        [
+                            self._audit(
+                                "update_fields",
+                                kind,
+                                p.write.remote_id,
+                                p.write.key,
+                                dict(p.before),
+                                dict(p.write.values),
+                                "ok" if p.write.key in ok else "failed",
+                                next((r.error or "" for r in results if r.key == p.write.key and not r.ok), ""),
+                            )
+                            for p in batch
+                        ]
+                    )
+                crash_point("after-field-record")
+                self.written_keys |= ok
+                self._count(results, created=False)
+
+    # --- helpers ---------------------------------------------------------------------
+    def _count(self, results: list[WriteResult], *, created: bool) -> None:
+        for result in results:
+            if result.ok:
+                if created:
+                    self.report.writes_created += 1
+                else:
+                    self.report.writes_updated += 1
+            else:
+                self.report.writes_failed += 1
+                self.report.failures.append({"key": result.key, "error": result.error or "failed"})
+
+    def _audit(
+        self,
+        action: str,
+        kind: ObjectKind,
+        remote_id: str | None,
+        key: str,
+        before: dict[str, object] | None,
+        after: dict[str, object] | None,
+        outcome: str,
+        detail: str = "",
+    ) -> AuditEntry:
+        return AuditEntry(
+            run_id=self.run_id,
+            at=self.clock(),
+            source=self.source,
+            action=action,
+            object_kind=kind,
+            remote_id=remote_id,
+            key=key,
+            before=before,
+            after=after,
+            outcome=outcome,
+            detail=detail,
+        )
+
+
+def _task_after(write: object) -> dict[str, object]:
+    from onboard_sync.connector import TaskWrite
+
+    assert isinstance(write, TaskWrite)
+    return {
+        "subject": write.subject,
+        "due_at": write.due_at.isoformat(),
+        "owner_id": write.owner_id,
+        "deal_id": write.deal_id,
+        "account_id": write.account_id,
+    }

@@ -1,0 +1,157 @@
+"""The API gate: every vendor call a connector makes passes through here, once per attempt.
+
+It does what must be done the same way for every connector: a per-portal token bucket,
+retries with exponential backoff that honour the server's ``Retry-After`` (tenacity),
+call accounting by endpoint (the ``api_calls`` figures of ``sync --json``) and, in
+``plan`` mode, a hard refusal of anything flagged as a write. Connectors receive an
+``ApiGate`` as their ``call`` function.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from onboard_sync.connector import RateLimit
+from onboard_sync.errors import ApiError, RateLimitExhausted
+
+R = TypeVar("R")
+
+
+class WriteRefused(RuntimeError):
+    """A write was attempted in plan mode: a bug, since plan must never write."""
+
+
+class TokenBucket:
+    """A thread-safe token bucket (``burst`` tokens, refilled at ``per_second``)."""
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(limit.burst)
+        self._stamp = clock()
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.limit.burst, self._tokens + (now - self._stamp) * self.limit.per_second)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.limit.per_second
+            self.waited += wait
+            self._sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """After a 429, drain the bucket so the next calls wait as the server asked."""
+        with self._lock:
+            self._tokens = min(self._tokens, 0.0) - seconds * self.limit.per_second + 1
+
+
+class ApiGate:
+    """The ``call`` function handed to a connector (see ``onboard_sync.connector.ApiCaller``)."""
+
+    def __init__(
+        self,
+        classify: Callable[[BaseException], ApiError | None] | None = None,
+        limit: RateLimit | None = None,
+        *,
+        plan_mode: bool = False,
+        max_attempts: int = 6,
+        base_backoff: float = 0.5,
+        max_backoff: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.classify: Callable[[BaseException], ApiError | None] = classify or (lambda exc: None)
+        self._clock = clock
+        self.bucket = TokenBucket(limit or RateLimit(per_second=1e9, burst=1_000_000), clock=clock, sleep=sleep)
+        self.plan_mode = plan_mode
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+        self.calls: Counter[str] = Counter()
+        self.retries: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.throttled_seconds = 0.0
+
+    def bind(self, classify: Callable[[BaseException], ApiError | None], limit: RateLimit) -> None:
+        """Attach the connector's error classifier and rate limit (the gate exists before it)."""
+        self.classify = classify
+        self.bucket = TokenBucket(limit, clock=self._clock, sleep=self._sleep)
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(self.max_backoff, self.base_backoff * 2 ** (state.attempt_number - 1))
+        if isinstance(exc, ApiError) and exc.retry_after is not None:
+            self.bucket.pause(exc.retry_after)
+            return min(self.max_backoff, max(exc.retry_after, 0.0))
+        return backoff
+
+    def _attempt(self, endpoint: str, fn: Callable[[], R]) -> R:
+        self.bucket.acquire()
+        self.calls[endpoint] += 1
+        try:
+            return fn()
+        except ApiError:
+            self.errors[endpoint] += 1
+            raise
+        except Exception as exc:
+            error = self.classify(exc)
+            if error is None:
+                raise
+            self.errors[endpoint] += 1
+            error.endpoint = error.endpoint or endpoint
+            raise error from exc
+
+    def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False) -> R:
+        if write and self.plan_mode:
+            raise WriteRefused(f"plan mode refused a write to {endpoint}")
+
+        def retryable(exc: BaseException) -> bool:
+            return isinstance(exc, ApiError) and exc.retryable and not isinstance(exc, RateLimitExhausted)
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.retries[endpoint] += 1
+            self.throttled_seconds += state.upcoming_sleep
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(retryable),
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return retrying(self._attempt, endpoint, fn)
+
+    def summary(self) -> dict[str, object]:
+        """The ``api_calls`` part of a run report."""
+        return {
+            "total": self.total_calls,
+            "by_endpoint": dict(sorted(self.calls.items())),
+            "retries": sum(self.retries.values()),
+            "errors": sum(self.errors.values()),
+            "throttled_seconds": round(self.throttled_seconds + self.bucket.waited, 3),
+        }

@@ -1,0 +1,188 @@
+"""The write plan: what a run wants to change in the CRM, computed purely from evaluations.
+
+``plan_writes`` compares each ``Evaluation`` with what is recorded (owned tasks) and what
+the CRM is known to hold (mapped field values on the cached records) and returns a
+``WritePlan``: tasks to create and field values to set. Both ``onboard-sync plan`` (print)
+and ``sync`` (apply) use it, so what plan shows is exactly what sync does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from onboard_sync.connector import FieldWrite, TaskWrite
+from onboard_sync.mappings import MappingSet
+from onboard_sync.onboarding.state import Evaluation, OnboardingStatus, TaskSpec
+from onboard_sync.records import Account, Deal, ObjectKind
+from onboard_sync.store import OwnedTask, TaskState
+
+OwnerResolver = Callable[[str, Deal, Account | None], str | None]
+
+_STATUS_RANK = {
+    OnboardingStatus.ACTIVE: 0,
+    OnboardingStatus.AT_RISK: 0,
+    OnboardingStatus.EXTENDED: 0,
+    OnboardingStatus.COMPLETED: 1,
+    OnboardingStatus.CANCELLED: 2,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTask:
+    """A task to create, with the onboarding and template it belongs to."""
+
+    onboarding_id: str
+    spec: TaskSpec
+    write: TaskWrite
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFields:
+    """Field values to set on one record, with the values the CRM holds now (for audit/plan)."""
+
+    onboarding_id: str
+    write: FieldWrite
+    before: Mapping[str, str | None]
+
+
+@dataclass
+class WritePlan:
+    """Everything one run of one connector instance wants to write."""
+
+    tasks: list[PlannedTask] = field(default_factory=list)
+    fields: list[PlannedFields] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks or self.fields)
+
+    def api_cost(self, batch_size: int) -> dict[str, int]:
+        """Calls needed to apply this plan with batches of ``batch_size``."""
+        by_kind: dict[ObjectKind, int] = {}
+        for planned in self.fields:
+            by_kind[planned.write.kind] = by_kind.get(planned.write.kind, 0) + 1
+        cost = {"tasks.batch_create": math.ceil(len(self.tasks) / batch_size)}
+        for kind, count in by_kind.items():
+            cost[f"{kind.value}s.batch_update"] = math.ceil(count / batch_size)
+        return {k: v for k, v in cost.items() if v}
+
+    def as_rows(self) -> list[dict[str, Any]]:
+        """Flat rows for the plan table and ``plan --json``."""
+        rows: list[dict[str, Any]] = []
+        for t in self.tasks:
+            rows.append(
+                {
+                    "action": "create",
+                    "object": "task",
+                    "onboarding": t.onboarding_id,
+                    "key": t.write.key,
+                    "subject": t.write.subject,
+                    "owner_id": t.write.owner_id,
+                    "due": t.write.due_at.date().isoformat(),
+                    "deal_id": t.write.deal_id,
+                    "account_id": t.write.account_id,
+                }
+            )
+        for f in self.fields:
+            changes = {
+                name: {"from": f.before.get(name), "to": value} for name, value in sorted(f.write.values.items())
+            }
+            rows.append(
+                {
+                    "action": "update",
+                    "object": f.write.kind.value,
+                    "onboarding": f.onboarding_id,
+                    "key": f.write.key,
+                    "remote_id": f.write.remote_id,
+                    "changes": changes,
+                }
+            )
+        return rows
+
+
+def _primary_per_account(evaluations: Sequence[tuple[Evaluation, Deal]]) -> dict[str, str]:
+    """When several onboardings share an account, the account fields follow one of them:
+    an open one before a finished one, then the most recently started."""
+    best: dict[str, tuple[tuple[int, float], str]] = {}
+    for ev, _deal in evaluations:
+        state = ev.state
+        if state is None or not state.account_id:
+            continue
+        rank = (-_STATUS_RANK[state.status], state.started_at.timestamp())
+        current = best.get(state.account_id)
+        if current is None or rank > current[0]:
+            best[state.account_id] = (rank, state.id)
+    return {account_id: onboarding_id for account_id, (_, onboarding_id) in best.items()}
+
+
+def plan_writes(
+    evaluations: Sequence[tuple[Evaluation, Deal]],
+    *,
+    accounts: Mapping[str, Account],
+    owned: Mapping[str, OwnedTask],
+    mapping: MappingSet,
+    resolve_owner: OwnerResolver,
+) -> WritePlan:
+    """The writes that bring the CRM to what the evaluations want (never deletes anything)."""
+    plan = WritePlan()
+    primary = _primary_per_account(evaluations)
+    for ev, deal in evaluations:
+        state = ev.state
+        if state is None:
+            continue
+        account = accounts.get(state.account_id) if state.account_id else None
+        for spec in ev.tasks:
+            recorded = owned.get(spec.key)
+            if recorded is not None and recorded.state is not TaskState.FAILED:
+                continue
+            owner_id = resolve_owner(spec.owner_role, deal, account)
+            plan.tasks.append(
+                PlannedTask(
+                    onboarding_id=state.id,
+                    spec=spec,
+                    write=TaskWrite(
+                        key=spec.key,
+                        subject=spec.title,
+                        body=spec.body,
+                        due_at=spec.due_at,
+                        owner_id=owner_id,
+                        priority=spec.priority,
+                        deal_id=deal.id,
+                        account_id=state.account_id,
+                        contact_ids=deal.contact_ids,
+                    ),
+                )
+            )
+        targets: list[tuple[ObjectKind, str, Mapping[str, str | None]]] = [
+            (ObjectKind.DEAL, deal.id, deal.properties)
+        ]
+        if account is not None and primary.get(account.id) == state.id:
+            targets.append((ObjectKind.ACCOUNT, account.id, account.properties))
+        for kind, remote_id, current in targets:
+            desired = mapping.to_crm(kind, ev.fields.get(kind, {}))
+            changes = {name: value for name, value in desired.items() if _differs(current.get(name), value)}
+            if changes:
+                plan.fields.append(
+                    PlannedFields(
+                        onboarding_id=state.id,
+                        write=FieldWrite(key=f"{state.id}:{kind.value}", kind=kind, remote_id=remote_id, values=changes),
+                        before={name: current.get(name) for name in changes},
+                    )
+                )
+    return plan
+
+
+def _differs(current: str | None, desired: str | None) -> bool:
+    """CRMs echo empty values as "" or null, and numbers as "3" or "3.0": compare loosely."""
+    if (current in (None, "")) and (desired in (None, "")):
+        return False
+    if current is None or desired is None:
+        return True
+    if current == desired:
+        return False
+    try:
+        return float(current) != float(desired)
+    except ValueError:
+        return True

@@ -1,0 +1,119 @@
+"""Run reports: what one ``sync`` or ``plan`` pulled, evaluated, wrote and spent in API calls.
+
+``RunReport.as_dict()`` is the ``sync --json`` / ``plan --json`` object and what the store
+keeps in run history; it always has ``writes.created``, ``writes.updated``,
+``writes.failed``, ``api_calls.total`` and ``api_calls.by_endpoint``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from onboard_sync.sync.plan import WritePlan
+
+
+@dataclass
+class InstanceReport:
+    """One connector instance's part of a run."""
+
+    name: str
+    deals_pulled: int = 0
+    tasks_pulled: int = 0
+    onboardings_evaluated: int = 0
+    started: int = 0
+    transitions: int = 0
+    writes_created: int = 0
+    writes_updated: int = 0
+    writes_failed: int = 0
+    recovered: int = 0
+    unresolved: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+    api_calls: dict[str, Any] = field(default_factory=dict)
+    api_cost_of_writes: dict[str, int] = field(default_factory=dict)
+    plan: WritePlan | None = None
+    error: str | None = None
+
+    def as_dict(self, *, include_plan: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "deals_pulled": self.deals_pulled,
+            "tasks_pulled": self.tasks_pulled,
+            "onboardings_evaluated": self.onboardings_evaluated,
+            "onboardings_started": self.started,
+            "transitions": self.transitions,
+            "writes": {"created": self.writes_created, "updated": self.writes_updated, "failed": self.writes_failed},
+            "recovered_unknown_writes": self.recovered,
+            "api_calls": self.api_calls,
+            "error": self.error,
+        }
+        if self.failures:
+            out["failures"] = self.failures[:50]
+        if include_plan and self.plan is not None:
+            out["planned"] = self.plan.as_rows()
+            out["planned_write_calls"] = self.api_cost_of_writes
+        return out
+
+
+@dataclass
+class RunReport:
+    """A whole run over every deal-source instance."""
+
+    mode: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    run_id: int | None = None
+    instances: dict[str, InstanceReport] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(i.error is None and i.writes_failed == 0 for i in self.instances.values())
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "created": sum(i.writes_created for i in self.instances.values()),
+            "updated": sum(i.writes_updated for i in self.instances.values()),
+            "failed": sum(i.writes_failed for i in self.instances.values()),
+        }
+
+    def api_calls(self) -> dict[str, Any]:
+        by_endpoint: Counter[str] = Counter()
+        for name, inst in self.instances.items():
+            for endpoint, count in inst.api_calls.get("by_endpoint", {}).items():
+                by_endpoint[f"{name}:{endpoint}"] += count
+        return {
+            "total": sum(by_endpoint.values()),
+            "by_endpoint": dict(sorted(by_endpoint.items())),
+            "retries": sum(i.api_calls.get("retries", 0) for i in self.instances.values()),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        planned = {}
+        if self.mode == "plan":
+            planned = {
+                "planned_writes": sum(
+                    len(i.plan.tasks) + len(i.plan.fields) for i in self.instances.values() if i.plan
+                ),
+                "planned_write_calls": sum(sum(i.api_cost_of_writes.values()) for i in self.instances.values()),
+            }
+        return {
+            "ok": self.ok,
+            "mode": self.mode,
+            "run_id": self.run_id,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_s": round((self.finished_at - self.started_at).total_seconds(), 3) if self.finished_at else None,
+            "writes": self.totals(),
+            "api_calls": self.api_calls(),
+            "onboardings": {
+                "evaluated": sum(i.onboardings_evaluated for i in self.instances.values()),
+                "started": sum(i.started for i in self.instances.values()),
+                "transitions": sum(i.transitions for i in self.instances.values()),
+            },
+            **planned,
+            "connectors": {
+                name: inst.as_dict(include_plan=self.mode == "plan") for name, inst in self.instances.items()
+            },
+        }
