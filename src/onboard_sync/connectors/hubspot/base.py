@@ -1,0 +1,234 @@
+"""Plumbing shared by the HubSpot connector's methods: SDK access, auth, search, batches.
+
+:class:`HubSpotBase` wraps every SDK call in the core's ``call`` (with a fresh OAuth token and,
+with OAuth, one refresh and retry on 401), paces search calls, pages search results with
+:mod:`.search` and maps batch answers with :mod:`.batch`. :class:`.connector.HubSpotConnector`
+builds the contract methods on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar, cast
+
+from onboard_sync.connector import (
+    ApiCaller,
+    Connector,
+    ConnectorSettings,
+    WriteResult,
+)
+from onboard_sync.connectors.hubspot import batch as batches
+from onboard_sync.connectors.hubspot import mapping, properties
+from onboard_sync.connectors.hubspot.auth import TokenSource
+from onboard_sync.connectors.hubspot.client import SdkClient
+from onboard_sync.connectors.hubspot.errors import classify
+from onboard_sync.connectors.hubspot.search import MODIFIED, Pacer, SearchCursor, next_cursor, search_body
+from onboard_sync.connectors.hubspot.settings import HubSpotSettings
+from onboard_sync.errors import ApiError, AuthError
+from onboard_sync.records import ObjectKind
+
+R = TypeVar("R")
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """``items`` in slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    return status if isinstance(status, int) else None
+
+
+class HubSpotBase(Connector):
+    """SDK client, tokens and the call helpers of the HubSpot connector."""
+
+    search_page_size: ClassVar[int] = 200
+    """HubSpot's maximum search page."""
+
+    def __init__(
+        self, instance: str, settings: ConnectorSettings, secrets: Mapping[str, str], call: ApiCaller
+    ) -> None:
+        super().__init__(instance, settings, secrets, call)
+        self.settings: HubSpotSettings = cast(HubSpotSettings, settings)
+        self.where = f"connectors.{instance}"
+        s = self.settings
+        self._sdk = SdkClient(s.base_url)
+        self._timeout = (s.timeout_seconds, s.timeout_seconds)
+        self._pacer = Pacer(s.search_requests_per_second)
+        self.tokens = TokenSource(
+            secrets=secrets,
+            where=self.where,
+            token_env=s.token_env,
+            oauth=(s.client_id, s.client_secret_env, s.refresh_token_env) if s.client_id else None,
+            refresh=self._refresh_token,
+        )
+
+    # --- plumbing ------------------------------------------------------------------------
+    def _call(self, endpoint: str, fn: Callable[[], R], *, write: bool = False, search: bool = False) -> R:
+        """``self.call`` with a valid token; with OAuth, one refresh and retry on 401."""
+        token, new = self.tokens.current()
+        if new:
+            self._sdk.set_token(token)
+        run = self._paced(fn) if search else fn
+        try:
+            return self.call(endpoint, run, write=write)
+        except Exception as exc:
+            if not (self.tokens.is_oauth and _status(exc) == 401):
+                raise
+        self._sdk.set_token(self.tokens.refresh())
+        return self.call(endpoint, run, write=write)
+
+    def _paced(self, fn: Callable[[], R]) -> Callable[[], R]:
+        def run() -> R:
+            self._pacer.wait()  # search: 5 requests/s per account, apart from the burst bucket
+            return fn()
+
+        return run
+
+    def _refresh_token(self, client_id: str, client_secret: str, refresh_token: str) -> Any:
+        try:
+            return self.call(
+                "oauth.token",
+                lambda: self._sdk.tokens.create(
+                    grant_type="refresh_token",
+                    client_id=client_id,
+                    client_secret=client_secret,
+                    refresh_token=refresh_token,
+                    _request_timeout=self._timeout,
+                ),
+            )
+        except Exception as exc:
+            if _status(exc) in (400, 401):
+                raise AuthError(
+                    f"HubSpot refused the refresh token in {self.settings.refresh_token_env} "
+                    "(revoked, or the app was uninstalled): re-authorise the app",
+                    where=self.where,
+                ) from None
+            raise
+
+    def classify_error(self, exc: BaseException) -> ApiError | None:
+        """See :func:`onboard_sync.connectors.hubspot.errors.classify`."""
+        return classify(exc, self.tokens.secret_values())
+
+    def check_auth(self) -> str:
+        """One owners call (limit 1): the cheapest call every token with the owners scope may make."""
+        try:
+            self._call(
+                "owners.list",
+                lambda: self._sdk.owners.get_page(limit=1, archived=False, _request_timeout=self._timeout),
+            )
+        except AuthError:
+            raise
+        except Exception as exc:
+            error = self.classify_error(exc)
+            if error is not None and error.status in (401, 403):
+                source = (
+                    "OAuth access token" if self.tokens.is_oauth else f"token in {self.settings.token_env}"
+                )
+                what = (
+                    "was refused (revoked, expired or mistyped)" if error.status == 401 else "lacks a scope"
+                )
+                raise AuthError(f"HubSpot: the {source} {what}: {error}", where=self.where) from None
+            raise
+        kind = "OAuth app" if self.tokens.is_oauth else "private app"
+        return f"HubSpot portal at {self.settings.base_url} ({kind} token accepted)"
+
+    def _batch_update(
+        self,
+        object_type: str,
+        endpoint: str,
+        inputs: list[dict[str, Any]],
+        keys: list[str],
+        preset: Mapping[str, WriteResult],
+    ) -> list[WriteResult]:
+        if not inputs:
+            return [preset[k] for k in keys]
+        api = self._sdk.batch(object_type)
+        answer = self._call(
+            endpoint,
+            lambda: api.update(
+                batch_input_simple_public_object_batch_input={"inputs": inputs},
+                _request_timeout=self._timeout,
+            ),
+            write=True,
+        )
+        key_of_id = {str(i["id"]): str(i["objectWriteTraceId"]) for i in inputs}
+        done, failed = batches.split(
+            answer, lambda o: o.object_write_trace_id or key_of_id.get(str(o.id)), key_of_id
+        )
+        results = {r.key: r for r in batches.results_in_order(key_of_id.values(), done, failed)}
+        return [preset.get(k) or results[k] for k in keys]
+
+    def _list_properties(self, kind: ObjectKind) -> list[Any]:
+        api = self._sdk.properties
+        object_type = properties.object_type(kind)
+        answer = self._call(
+            "properties.list",
+            lambda: api.get_all(object_type=object_type, archived=False, _request_timeout=self._timeout),
+        )
+        return list(answer.results or ())
+
+    def _create_if_absent(self, endpoint: str, fn: Callable[[], Any]) -> bool:
+        try:
+            self._call(endpoint, fn, write=True)
+        except Exception as exc:
+            if _status(exc) == 409:
+                return False
+            raise
+        return True
+
+    # --- search ------------------------------------------------------------------------------
+    def _search(
+        self,
+        object_type: str,
+        filters: list[dict[str, Any]],
+        since: datetime | None,
+        page_token: str | None,
+        props: Sequence[str],
+    ) -> tuple[list[Any], str | None]:
+        cursor = SearchCursor.decode(page_token)
+        limit = self.search_page_size
+        body = search_body(filters, cursor, since, props, limit)
+        api = self._sdk.search(object_type)
+        answer = self._call(
+            f"{object_type}.search",
+            lambda: api.do_search(public_object_search_request=body, _request_timeout=self._timeout),
+            search=True,
+        )
+        results = list(answer.results or ())
+        nxt = answer.paging.next if answer.paging else None
+        last = mapping.parse_time((results[-1].properties or {}).get(MODIFIED)) if results else None
+        last_ms = int(last.timestamp() * 1000) if last else None
+        following = next_cursor(cursor, nxt.after if nxt else None, last_ms, limit)
+        return results, following.encode() if following else None
+
+    def _batch_read(
+        self, object_type: str, ids: Sequence[str], props: Sequence[str], *, id_property: str | None = None
+    ) -> list[Any]:
+        found: dict[str, Any] = {}
+        for chunk in chunks(list(dict.fromkeys(ids)), self.max_read_batch):
+            body: dict[str, Any] = {
+                "inputs": [{"id": i} for i in chunk],
+                "properties": list(dict.fromkeys(props)),
+                "propertiesWithHistory": [],
+            }
+            if id_property:
+                body["idProperty"] = id_property
+            answer = self._call(f"{object_type}.batch_read", self._batch_read_call(object_type, body))
+            for obj in getattr(answer, "results", None) or ():
+                ref = (obj.properties or {}).get(id_property) if id_property else obj.id
+                found[str(ref)] = obj
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+    def _batch_read_call(self, object_type: str, body: dict[str, Any]) -> Callable[[], Any]:
+        api = self._sdk.batch(object_type)
+        return lambda: api.read(
+            batch_read_input_simple_public_object_id=body, archived=False, _request_timeout=self._timeout
+        )
+
+    def close(self) -> None:
+        """Close the SDK's connection pools."""
+        self._sdk.close()

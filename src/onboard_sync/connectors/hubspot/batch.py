@@ -1,0 +1,100 @@
+"""Batch write answers (201/200, or 207 multi-status) mapped back to one result per input.
+
+Every batch input is sent with ``objectWriteTraceId`` = the write's key, so HubSpot names the
+failed inputs in ``errors[].context.objectWriteTraceId``. Called by the connector's
+``create_tasks``, ``update_tasks`` and ``write_fields``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from onboard_sync.connector import WriteResult
+from onboard_sync.connectors.hubspot.errors import parse_body
+
+RETRYABLE_CATEGORIES = frozenset(
+    {"RATE_LIMITS", "INTERNAL_ERROR", "TIMEOUT", "LOCKED", "SERVICE_UNAVAILABLE"}
+)
+CONFLICT_TEXT = re.compile(r"already (exists|has)|duplicate|must be unique|unique value", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why HubSpot refused one input of a batch."""
+
+    message: str
+    retryable: bool
+    conflict: bool
+
+
+def failure_of(error: Any) -> Failure:
+    """A ``StandardError`` of a 207 answer as a :class:`Failure`."""
+    category = getattr(error, "category", None) or ""
+    message = getattr(error, "message", None) or "refused by HubSpot"
+    codes = " ".join(str(getattr(d, "code", "") or "") for d in getattr(error, "errors", None) or ())
+    status = str(getattr(error, "status", "") or "")
+    retryable = category in RETRYABLE_CATEGORIES or status in {"429", "500", "502", "503", "504"}
+    conflict = category == "CONFLICT" or "DUPLICATE" in codes or bool(CONFLICT_TEXT.search(message))
+    text = f"{message} (category {category})" if category else message
+    return Failure(message=text, retryable=retryable and not conflict, conflict=conflict)
+
+
+def error_keys(error: Any, key_of_id: Mapping[str, str]) -> list[str]:
+    """The write keys an error is about: its trace ids, else the record ids it names."""
+    context: Mapping[str, Iterable[str]] = getattr(error, "context", None) or {}
+    keys = [str(k) for k in context.get("objectWriteTraceId") or ()]
+    for name in ("ids", "id"):
+        keys += [key_of_id[str(i)] for i in context.get(name) or () if str(i) in key_of_id]
+    return keys
+
+
+def split(
+    response: Any, key_of: Callable[[Any], str | None], key_of_id: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, Failure]]:
+    """The objects written and the failures of a batch answer, by write key."""
+    done: dict[str, Any] = {}
+    for obj in getattr(response, "results", None) or ():
+        key = key_of(obj)
+        if key is not None:
+            done[key] = obj
+    failed: dict[str, Failure] = {}
+    for error in getattr(response, "errors", None) or ():
+        for key in error_keys(error, key_of_id or {}):
+            failed[key] = failure_of(error)
+    return done, failed
+
+
+def results_in_order(
+    keys: Iterable[str], done: Mapping[str, Any], failed: Mapping[str, Failure]
+) -> list[WriteResult]:
+    """One ``WriteResult`` per key, in input order."""
+    out = []
+    for key in keys:
+        if key in done:
+            out.append(WriteResult(key=key, ok=True, remote_id=str(done[key].id)))
+        elif key in failed:
+            f = failed[key]
+            out.append(WriteResult(key=key, ok=False, error=f.message, retryable=f.retryable))
+        else:
+            out.append(
+                WriteResult(
+                    key=key, ok=False, error="HubSpot returned no result for this input (outcome unknown)"
+                )
+            )
+    return out
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether a failed batch call was refused as a whole over a duplicate unique value."""
+    status = getattr(exc, "status", None)
+    if status == 409:
+        return True
+    if status != 400:
+        return False
+    vendor = parse_body(getattr(exc, "body", None))
+    text = vendor.message + json.dumps(list(vendor.details), default=str) + str(exc)
+    return bool(CONFLICT_TEXT.search(text))

@@ -1,0 +1,314 @@
+"""The built-in HubSpot connector: deals in, tasks and fields out, through the official SDK.
+
+Registered by :mod:`onboard_sync.connectors.hubspot.plugin`. Every SDK call goes through the
+core's ``call`` (rate limit, retries, accounting) under a logical endpoint label. Reading a
+page of deals costs one search call plus one v4 association batch read per 100 deals and
+target type (companies, contacts); writes are one batch call per ``max_write_batch`` inputs.
+Record conversion lives in :mod:`.mapping`, search paging in :mod:`.search`, batch answers in
+:mod:`.batch`, error classification in :mod:`.errors` and OAuth in :mod:`.auth`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from onboard_sync.connector import (
+    Capability,
+    ConnectorSettings,
+    FieldWrite,
+    Page,
+    PropertySchema,
+    PropertySpec,
+    RateLimit,
+    ReadOptions,
+    SetupAction,
+    TaskPatch,
+    TaskWrite,
+    WriteResult,
+)
+from onboard_sync.connectors.hubspot import batch as batches
+from onboard_sync.connectors.hubspot import mapping, properties
+from onboard_sync.connectors.hubspot.base import HubSpotBase, chunks
+from onboard_sync.connectors.hubspot.settings import HubSpotSettings
+from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task
+
+
+class HubSpotConnector(HubSpotBase):
+    """HubSpot CRM: won deals as the source of onboardings, tasks and deal/company fields as sinks."""
+
+    type_name: ClassVar[str] = "hubspot"
+    version: ClassVar[str] = "1.0"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK}
+    )
+    settings_model: ClassVar[type[ConnectorSettings]] = HubSpotSettings
+    max_write_batch: ClassVar[int] = 100
+    max_read_batch: ClassVar[int] = 100
+    default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
+    """Private apps on Free/Starter: 100 requests per 10 seconds."""
+    association_batch: ClassVar[int] = 100
+    """Deals per v4 association batch read."""
+
+    # --- deals -----------------------------------------------------------------------------
+    def read_deals(
+        self, *, since: datetime | None, page_token: str | None, options: ReadOptions
+    ) -> Page[Deal]:
+        """Search deals (won only on backfill, every stage since ``since``), oldest change first."""
+        s = self.settings
+        filters: list[dict[str, Any]] = []
+        if s.pipeline:
+            filters.append({"propertyName": "pipeline", "operator": "EQ", "value": s.pipeline})
+        if since is None:
+            won = [stage.lower() for stage in s.won_stages]
+            filters.append({"propertyName": "dealstage", "operator": "IN", "values": won})
+        extra = options.for_kind(ObjectKind.DEAL)
+        results, next_token = self._search(
+            "deals", filters, since, page_token, mapping.DEAL_PROPERTIES + extra
+        )
+        return Page(self._deals(results, extra), next_token)
+
+    def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:
+        """Deals by id with their companies and contacts; missing ids are skipped."""
+        extra = options.for_kind(ObjectKind.DEAL)
+        found = self._batch_read("deals", ids, mapping.DEAL_PROPERTIES + extra)
+        return self._deals(found, extra)
+
+    def _deals(self, objects: Sequence[Any], extra: Sequence[str]) -> list[Deal]:
+        ids = [str(o.id) for o in objects]
+        companies = self._associations("deals", "companies", ids)
+        contacts = self._associations("deals", "contacts", ids)
+        s = self.settings
+        return [
+            mapping.to_deal(
+                self.instance,
+                o,
+                won=s.won_stages,
+                lost=s.lost_stages,
+                account_ids=companies.get(str(o.id), ()),
+                contact_ids=contacts.get(str(o.id), ()),
+                extra=extra,
+            )
+            for o in objects
+        ]
+
+    def _associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Associated ids per object (v4 batch read), the primary company first."""
+        found: dict[str, list[str]] = {}
+        for chunk in chunks(ids, self.association_batch):
+            body = {"inputs": [{"id": i} for i in chunk]}
+            answer = self._call("associations.batch_read", self._association_page(from_type, to_type, body))
+            for row in getattr(answer, "results", None) or ():
+                targets = sorted(row.to or (), key=lambda t: not self._is_primary(t))
+                found[str(row._from.id)] = list(dict.fromkeys(str(t.to_object_id) for t in targets))
+        return found
+
+    def _association_page(self, from_type: str, to_type: str, body: dict[str, Any]) -> Callable[[], Any]:
+        api = self._sdk.associations
+        return lambda: api.get_page(
+            from_object_type=from_type,
+            to_object_type=to_type,
+            batch_input_public_fetch_associations_batch_request=body,
+            _request_timeout=self._timeout,
+        )
+
+    @staticmethod
+    def _is_primary(target: Any) -> bool:
+        return any(t.type_id == mapping.PRIMARY_DEAL_COMPANY for t in target.association_types or ())
+
+    # --- accounts, contacts, owners ----------------------------------------------------------
+    def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:
+        """Companies by id; missing ids are skipped."""
+        extra = options.for_kind(ObjectKind.ACCOUNT)
+        found = self._batch_read("companies", ids, mapping.COMPANY_PROPERTIES + extra)
+        return [mapping.to_account(self.instance, o, extra) for o in found]
+
+    def read_contacts(self, ids: Sequence[str], options: ReadOptions) -> list[Contact]:
+        """Contacts by id; missing ids are skipped."""
+        extra = options.for_kind(ObjectKind.CONTACT)
+        found = self._batch_read("contacts", ids, mapping.CONTACT_PROPERTIES + extra)
+        return [mapping.to_contact(self.instance, o, extra) for o in found]
+
+    def read_owners(self) -> list[Owner]:
+        """Every active owner, 100 per call."""
+        owners: list[Owner] = []
+        after: str | None = None
+        while True:
+            page = self._call("owners.list", self._owners_page(after))
+            owners += [mapping.to_owner(self.instance, o) for o in page.results or ()]
+            nxt = page.paging.next if page.paging else None
+            if nxt is None or not nxt.after:
+                return owners
+            after = nxt.after
+
+    def _owners_page(self, after: str | None) -> Callable[[], Any]:
+        api = self._sdk.owners
+        return lambda: api.get_page(limit=100, after=after, archived=False, _request_timeout=self._timeout)
+
+    # --- tasks -------------------------------------------------------------------------------
+    @property
+    def _task_properties(self) -> tuple[str, ...]:
+        return (*mapping.TASK_PROPERTIES, self.settings.task_key_property)
+
+    def read_tasks(self, *, since: datetime | None, page_token: str | None) -> Page[Task]:
+        """Search the tasks carrying a key (onboard-sync's), changed at or after ``since``."""
+        key = self.settings.task_key_property
+        filters = [{"propertyName": key, "operator": "HAS_PROPERTY"}]
+        results, next_token = self._search("tasks", filters, since, page_token, self._task_properties)
+        return Page([mapping.to_task(self.instance, o, key) for o in results], next_token)
+
+    def find_tasks(self, keys: Sequence[str]) -> list[Task]:
+        """Tasks by key: a batch read by the unique key property (no search lag)."""
+        key = self.settings.task_key_property
+        found = self._batch_read("tasks", keys, self._task_properties, id_property=key)
+        return [mapping.to_task(self.instance, o, key) for o in found]
+
+    def create_tasks(self, batch: Sequence[TaskWrite]) -> list[WriteResult]:
+        """One ``batch/create`` with inline associations; duplicate keys resolve to the existing task."""
+        return self._create_tasks(batch, retry_conflicts=True) if batch else []
+
+    def _create_tasks(self, batch: Sequence[TaskWrite], *, retry_conflicts: bool) -> list[WriteResult]:
+        key_prop = self.settings.task_key_property
+        inputs = [
+            {
+                "properties": mapping.task_properties(w, key_prop),
+                "associations": mapping.task_associations(w),
+                "objectWriteTraceId": w.key,
+            }
+            for w in batch
+        ]
+        api = self._sdk.batch("tasks")
+        keys = [w.key for w in batch]
+        try:
+            answer = self._call(
+                "tasks.batch_create",
+                lambda: api.create(
+                    batch_input_simple_public_object_batch_input_for_create={"inputs": inputs},
+                    _request_timeout=self._timeout,
+                ),
+                write=True,
+            )
+        except Exception as exc:
+            if not batches.is_conflict(exc):
+                raise
+            # Refused as a whole over a duplicate key: nothing was created. Keep the tasks that
+            # exist (an earlier run created them) and create the rest once more.
+            existing = {t.key: t for t in self.find_tasks(keys)}
+            rest = [w for w in batch if w.key not in existing]
+            again = self._create_tasks(rest, retry_conflicts=False) if rest and retry_conflicts else []
+            by_key = {r.key: r for r in again}
+            for w in rest:
+                by_key.setdefault(
+                    w.key, WriteResult(w.key, ok=False, error=f"duplicate task key {w.key}: {exc}")
+                )
+            by_key.update({k: WriteResult(k, ok=True, remote_id=t.id) for k, t in existing.items() if k})
+            return [by_key[k] for k in keys]
+
+        def key_of(obj: Any) -> str | None:
+            return obj.object_write_trace_id or (obj.properties or {}).get(key_prop)
+
+        done, failed = batches.split(answer, key_of)
+        conflicts = [k for k, f in failed.items() if f.conflict]
+        if conflicts:
+            for task in self.find_tasks(conflicts):
+                if task.key in failed:
+                    done[task.key] = task
+                    del failed[task.key]
+            for key in conflicts:
+                if key in failed:
+                    failed[key] = batches.Failure(
+                        f"duplicate task key {key} but no task carries it: {failed[key].message}",
+                        retryable=False,
+                        conflict=True,
+                    )
+        return batches.results_in_order(keys, done, failed)
+
+    def update_tasks(self, batch: Sequence[TaskPatch]) -> list[WriteResult]:
+        """One ``batch/update`` of the changed fields; patches without changes are not sent."""
+        inputs = [
+            {
+                "id": p.remote_id,
+                "properties": mapping.patch_properties(p.changes),
+                "objectWriteTraceId": p.key,
+            }
+            for p in batch
+            if p.changes
+        ]
+        unchanged = {
+            p.key: WriteResult(p.key, ok=True, remote_id=p.remote_id) for p in batch if not p.changes
+        }
+        return self._batch_update("tasks", "tasks.batch_update", inputs, [p.key for p in batch], unchanged)
+
+    # --- fields ------------------------------------------------------------------------------
+    def write_fields(self, kind: ObjectKind, batch: Sequence[FieldWrite]) -> list[WriteResult]:
+        """One ``batch/update`` on deals, companies or contacts; ``None`` clears a value."""
+        if kind not in (ObjectKind.DEAL, ObjectKind.ACCOUNT, ObjectKind.CONTACT):
+            raise ValueError(f"HubSpot connector cannot write fields on {kind}")
+        object_type = properties.object_type(kind)
+        inputs = [
+            {
+                "id": w.remote_id,
+                "properties": {k: "" if v is None else v for k, v in w.values.items()},
+                "objectWriteTraceId": w.key,
+            }
+            for w in batch
+        ]
+        return self._batch_update(
+            object_type, f"{object_type}.batch_update", inputs, [w.key for w in batch], {}
+        )
+
+    def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
+        """HubSpot's properties of ``kind`` by name."""
+        return {p.name: properties.to_schema(p) for p in self._list_properties(kind)}
+
+    def required_properties(self) -> tuple[PropertySpec, ...]:
+        """The properties this connector needs (the task key), for ``onboard-sync setup``."""
+        return properties.required_properties(self.settings.task_key_property)
+
+    def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
+        """Create the missing properties (and their group) per object kind; 409 means it exists."""
+        actions: list[SetupAction] = []
+        group = self.settings.property_group
+        for kind in dict.fromkeys(s.kind for s in specs):
+            object_type = properties.object_type(kind)
+            existing = {p.name: p for p in self._list_properties(kind)}
+            missing = [s for s in specs if s.kind == kind and s.name not in existing]
+            for spec in (s for s in specs if s.kind == kind and s.name in existing):
+                problem = properties.mismatch(spec, properties.to_schema(existing[spec.name]))
+                text = f"{object_type} property {spec.name}"
+                actions.append(
+                    SetupAction(f"{text} {problem}" if problem else f"{text} exists", done=not problem)
+                )
+            if missing and not any(p.group_name == group for p in existing.values()):
+                actions.append(self._ensure_group(object_type, apply))
+            for spec in missing:
+                actions.append(self._create_property(object_type, spec, apply))
+        return actions
+
+    def _ensure_group(self, object_type: str, apply: bool) -> SetupAction:
+        name = self.settings.property_group
+        if not apply:
+            return SetupAction(f"would create {object_type} property group {name}", done=False)
+        api = self._sdk.groups
+        body = {"name": name, "label": "Onboarding", "displayOrder": -1}
+        created = self._create_if_absent(
+            "groups.create",
+            lambda: api.create(
+                object_type=object_type, property_group_create=body, _request_timeout=self._timeout
+            ),
+        )
+        verb = "created" if created else "found"
+        return SetupAction(f"{verb} {object_type} property group {name}", done=True, changed=created)
+
+    def _create_property(self, object_type: str, spec: PropertySpec, apply: bool) -> SetupAction:
+        if not apply:
+            return SetupAction(f"would create {object_type} property {spec.name} ({spec.type})", done=False)
+        api = self._sdk.properties
+        body = properties.create_body(spec, self.settings.property_group)
+        created = self._create_if_absent(
+            "properties.create",
+            lambda: api.create(object_type=object_type, property_create=body, _request_timeout=self._timeout),
+        )
+        verb = "created" if created else "found"
+        return SetupAction(f"{verb} {object_type} property {spec.name}", done=True, changed=created)
