@@ -37,9 +37,14 @@ def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def _status(exc: BaseException) -> int | None:
-    status = getattr(exc, "status", None)
-    return status if isinstance(status, int) else None
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status behind ``exc``: its own, or that of the SDK error it was raised from
+    (the core's gate turns a 401 into an ``AuthError`` without a status)."""
+    for candidate in (exc, exc.__cause__):
+        status = getattr(candidate, "status", None)
+        if isinstance(status, int):
+            return status
+    return None
 
 
 class HubSpotBase(Connector):
@@ -76,7 +81,7 @@ class HubSpotBase(Connector):
         try:
             return self.call(endpoint, run, write=write)
         except Exception as exc:
-            if not (self.tokens.is_oauth and _status(exc) == 401):
+            if not (self.tokens.is_oauth and status_of(exc) == 401):
                 raise
         self._sdk.set_token(self.tokens.refresh())
         return self.call(endpoint, run, write=write)
@@ -101,7 +106,7 @@ class HubSpotBase(Connector):
                 ),
             )
         except Exception as exc:
-            if _status(exc) in (400, 401):
+            if status_of(exc) in (400, 401):
                 raise AuthError(
                     f"HubSpot refused the refresh token in {self.settings.refresh_token_env} "
                     "(revoked, or the app was uninstalled): re-authorise the app",
@@ -120,19 +125,15 @@ class HubSpotBase(Connector):
                 "owners.list",
                 lambda: self._sdk.owners.get_page(limit=1, archived=False, _request_timeout=self._timeout),
             )
-        except AuthError:
-            raise
         except Exception as exc:
-            error = self.classify_error(exc)
-            if error is not None and error.status in (401, 403):
-                source = (
-                    "OAuth access token" if self.tokens.is_oauth else f"token in {self.settings.token_env}"
-                )
-                what = (
-                    "was refused (revoked, expired or mistyped)" if error.status == 401 else "lacks a scope"
-                )
-                raise AuthError(f"HubSpot: the {source} {what}: {error}", where=self.where) from None
-            raise
+            status = status_of(exc)
+            if status not in (401, 403):
+                raise  # a missing secret (AuthError without status), or not an auth problem
+            sdk_error = exc.__cause__ if isinstance(exc, AuthError) and exc.__cause__ else exc
+            detail = self.classify_error(sdk_error) or exc
+            source = "OAuth access token" if self.tokens.is_oauth else f"token in {self.settings.token_env}"
+            what = "was refused (revoked, expired or mistyped)" if status == 401 else "lacks a scope"
+            raise AuthError(f"HubSpot: the {source} {what}: {detail}", where=self.where) from None
         kind = "OAuth app" if self.tokens.is_oauth else "private app"
         return f"HubSpot portal at {self.settings.base_url} ({kind} token accepted)"
 
@@ -175,7 +176,7 @@ class HubSpotBase(Connector):
         try:
             self._call(endpoint, fn, write=True)
         except Exception as exc:
-            if _status(exc) == 409:
+            if status_of(exc) == 409:
                 return False
             raise
         return True

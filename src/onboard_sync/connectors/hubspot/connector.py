@@ -262,9 +262,9 @@ class HubSpotConnector(HubSpotBase):
         """HubSpot's properties of ``kind`` by name."""
         return {p.name: properties.to_schema(p) for p in self._list_properties(kind)}
 
-    def required_properties(self) -> tuple[PropertySpec, ...]:
+    def required_properties(self) -> list[PropertySpec]:
         """The properties this connector needs (the task key), for ``onboard-sync setup``."""
-        return properties.required_properties(self.settings.task_key_property)
+        return list(properties.required_properties(self.settings.task_key_property))
 
     def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
         """Create the missing properties (and their group) per object kind; 409 means it exists."""

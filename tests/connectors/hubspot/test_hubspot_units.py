@@ -1,0 +1,283 @@
+"""Unit tests of the HubSpot connector's pure parts: page tokens, error classification, mapping."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+import urllib3.exceptions
+from hubspot.crm.deals.exceptions import ApiException as DealsApiException
+from hubspot.crm.objects.tasks.exceptions import ApiException as TasksApiException
+
+from onboard_sync.connector import PropertySpec, TaskWrite
+from onboard_sync.connectors.hubspot import batch, mapping, properties
+from onboard_sync.connectors.hubspot.errors import classify
+from onboard_sync.connectors.hubspot.search import SearchCursor, next_cursor, search_body
+from onboard_sync.errors import ApiError, RateLimitExhausted
+from onboard_sync.records import ObjectKind, TaskStatus
+
+
+def api_exception(cls: type, status: int, body: object, headers: dict[str, str] | None = None) -> Exception:
+    exc = cls(status=status, reason="Reason")
+    exc.body = json.dumps(body).encode() if not isinstance(body, bytes) else body
+    exc.headers = headers or {}
+    return exc
+
+
+# --- search page tokens -------------------------------------------------------------------
+
+
+def test_cursor_round_trips_and_rejects_garbage() -> None:
+    cursor = SearchCursor(after=400, floor_ms=1_700_000_000_123)
+    assert SearchCursor.decode(cursor.encode()) == cursor
+    assert SearchCursor.decode(None) == SearchCursor()
+    with pytest.raises(ValueError, match="page token"):
+        SearchCursor.decode("not-a-token")
+
+
+def test_next_cursor_pages_with_after_then_restarts_before_10k() -> None:
+    start = SearchCursor()
+    assert next_cursor(start, None, 5, 200) is None  # last page
+    assert next_cursor(start, "200", 5, 200) == SearchCursor(after=200, floor_ms=None)
+    # 9,800 + 200 = 10,000: still allowed
+    assert next_cursor(SearchCursor(after=9600), "9800", 5, 200) == SearchCursor(after=9800)
+    # the next page would reach past 10,000 results: restart from the last modification time
+    restarted = next_cursor(SearchCursor(after=9800, floor_ms=None), "10000", 1_700_000_000_000, 200)
+    assert restarted == SearchCursor(after=0, floor_ms=1_700_000_000_000)
+    # a restarted query keeps its floor while paging
+    assert next_cursor(restarted, "200", 1_700_000_000_500, 200) == SearchCursor(200, 1_700_000_000_000)
+
+
+def test_next_cursor_refuses_to_loop_when_10k_records_share_a_timestamp() -> None:
+    with pytest.raises(ApiError, match="share the modification time"):
+        next_cursor(SearchCursor(after=9800, floor_ms=42), "10000", 42, 200)
+
+
+def test_search_body_uses_the_later_of_since_and_floor() -> None:
+    since = datetime(2024, 1, 1, tzinfo=UTC)
+    since_ms = int(since.timestamp() * 1000)
+    body = search_body([], SearchCursor(after=0, floor_ms=since_ms + 5), since, ["a", "a", "b"], 200)
+    assert body["filterGroups"] == [
+        {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since_ms + 5)}]}
+    ]
+    assert body["sorts"] == [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}]
+    assert body["properties"] == ["a", "b"]
+    assert "after" not in body
+    body = search_body([{"propertyName": "x", "operator": "HAS_PROPERTY"}], SearchCursor(400), None, [], 200)
+    assert body["after"] == "400"
+    assert body["filterGroups"] == [{"filters": [{"propertyName": "x", "operator": "HAS_PROPERTY"}]}]
+
+
+# --- error classification ------------------------------------------------------------------
+
+
+def test_429_with_retry_after_header() -> None:
+    exc = api_exception(
+        DealsApiException, 429, {"message": "slow down", "correlationId": "c-1"}, {"Retry-After": "3"}
+    )
+    error = classify(exc)
+    assert error is not None
+    assert (error.status, error.retryable, error.retry_after) == (429, True, 3.0)
+    assert "c-1" in str(error)
+
+
+def test_429_ten_secondly_without_retry_after_derives_wait_from_headers() -> None:
+    body = {
+        "status": "error",
+        "message": "You have reached your ten_secondly_rolling limit.",
+        "errorType": "RATE_LIMIT",
+        "correlationId": "c-2",
+        "policyName": "TEN_SECONDLY_ROLLING",
+    }
+    headers = {"X-HubSpot-RateLimit-Interval-Milliseconds": "10000", "X-HubSpot-RateLimit-Max": "100"}
+    error = classify(api_exception(TasksApiException, 429, body, headers))
+    assert error is not None
+    assert error.retryable
+    assert error.retry_after == 1.0
+    exhausted = {**headers, "X-HubSpot-RateLimit-Remaining": "0"}
+    error = classify(api_exception(TasksApiException, 429, body, exhausted))
+    assert error is not None
+    assert error.retry_after == 10.0
+    assert "ten_secondly_rolling" in str(error)
+    assert "c-2" in str(error)
+
+
+def test_429_daily_is_exhausted_not_retryable() -> None:
+    body = {"message": "You have reached your daily limit.", "policyName": "DAILY", "correlationId": "c-3"}
+    error = classify(api_exception(DealsApiException, 429, body))
+    assert isinstance(error, RateLimitExhausted)
+    assert not error.retryable
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+        (423, True),
+        (477, True),
+        (400, False),
+        (403, False),
+        (404, False),
+        (409, False),
+    ],
+)
+def test_status_retryability(status: int, retryable: bool) -> None:
+    error = classify(api_exception(DealsApiException, status, {"message": "m"}))
+    assert error is not None
+    assert error.retryable is retryable
+    if status == 423:
+        assert error.retry_after == 2.0
+
+
+def test_401_is_not_retryable_and_never_shows_the_token() -> None:
+    token = "pat-na1-secret-token-value"
+    exc = api_exception(
+        DealsApiException, 401, {"message": f"bad token {token}", "category": "INVALID_AUTHENTICATION"}
+    )
+    error = classify(exc, [token])
+    assert error is not None
+    assert error.status == 401
+    assert not error.retryable
+    assert token not in str(error)
+    assert "refused" in str(error)
+
+
+def test_property_doesnt_exist_names_the_property() -> None:
+    body = {
+        "status": "error",
+        "message": 'Property values were not valid: [{"isValid":false,"message":"Property '
+        '\\"onboard_phase\\" '
+        'does not exist","error":"PROPERTY_DOESNT_EXIST","name":"onboard_phase"}]',
+        "category": "VALIDATION_ERROR",
+        "correlationId": "c-4",
+    }
+    error = classify(api_exception(DealsApiException, 400, body))
+    assert error is not None
+    assert not error.retryable
+    assert "'onboard_phase' does not exist" in str(error)
+    assert "c-4" in str(error)
+
+
+def test_connection_errors_are_retryable_status_0() -> None:
+    exc = urllib3.exceptions.MaxRetryError(
+        None, "/crm", urllib3.exceptions.NewConnectionError(None, "refused")
+    )
+    error = classify(exc)
+    assert error is not None
+    assert error.status == 0
+    assert error.retryable
+    assert classify(TimeoutError("read timed out")) is not None
+    assert classify(ValueError("not an API error")) is None
+
+
+# --- mapping -----------------------------------------------------------------------------
+
+
+def test_parse_time_accepts_iso_and_ms_epoch() -> None:
+    expected = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert mapping.parse_time("2024-05-01T12:00:00.000Z") == expected
+    assert mapping.parse_time(str(int(expected.timestamp() * 1000))) == expected
+    assert mapping.parse_time("") is None
+    assert mapping.format_time(expected) == "2024-05-01T12:00:00.000Z"
+
+
+def test_deal_mapping() -> None:
+    obj = SimpleNamespace(
+        id="7",
+        updated_at=None,
+        properties={
+            "dealname": "Acme",
+            "dealstage": "closedwon",
+            "amount": "1200.5",
+            "closedate": "2024-05-01T00:00:00Z",
+            "hubspot_owner_id": "9",
+            "pipeline": "default",
+            "hs_lastmodifieddate": "2024-05-02T00:00:00Z",
+            "custom": "x",
+        },
+    )
+    deal = mapping.to_deal(
+        "hs", obj, won=("closedwon",), lost=("closedlost",), account_ids=["1", "2"], extra=("custom",)
+    )
+    assert (deal.is_won, deal.is_closed, deal.amount, deal.owner_id) == (True, True, 1200.5, "9")
+    assert deal.close_date == datetime(2024, 5, 1, tzinfo=UTC)
+    assert deal.account_ids == ("1", "2")
+    assert deal.properties == {"custom": "x"}
+
+
+def test_task_write_properties_and_associations() -> None:
+    write = TaskWrite(
+        key="k1",
+        subject="Kickoff",
+        body="b",
+        due_at=datetime(2024, 5, 1, tzinfo=UTC),
+        owner_id="9",
+        deal_id="7",
+        account_id="3",
+        contact_ids=("4",),
+    )
+    props = mapping.task_properties(write, "onboard_sync_key")
+    assert props["onboard_sync_key"] == "k1"
+    assert props["hs_task_status"] == "NOT_STARTED"
+    assert props["hs_task_type"] == "TODO"
+    assert props["hs_timestamp"] == "2024-05-01T00:00:00.000Z"
+    types = [(a["to"]["id"], a["types"][0]["associationTypeId"]) for a in mapping.task_associations(write)]
+    assert types == [("7", 216), ("3", 192), ("4", 204)]
+    patch = mapping.patch_properties({"status": TaskStatus.COMPLETED, "owner_id": None})
+    assert patch == {"hs_task_status": "COMPLETED", "hubspot_owner_id": ""}
+    with pytest.raises(ValueError, match="unknown task field"):
+        mapping.patch_properties({"colour": "red"})
+
+
+# --- batches and properties -----------------------------------------------------------------
+
+
+def test_batch_split_maps_207_errors_by_trace_id() -> None:
+    ok = SimpleNamespace(id="100", object_write_trace_id="a", properties={})
+    errors = [
+        SimpleNamespace(
+            category="VALIDATION_ERROR",
+            message="bad",
+            context={"objectWriteTraceId": ["b"]},
+            errors=[],
+            status="error",
+        ),
+        SimpleNamespace(
+            category="RATE_LIMITS",
+            message="later",
+            context={"objectWriteTraceId": ["c"]},
+            errors=[],
+            status="error",
+        ),
+    ]
+    done, failed = batch.split(
+        SimpleNamespace(results=[ok], errors=errors), lambda o: o.object_write_trace_id
+    )
+    results = batch.results_in_order(["a", "b", "c", "d"], done, failed)
+    assert [(r.key, r.ok, r.remote_id, r.retryable) for r in results] == [
+        ("a", True, "100", False),
+        ("b", False, None, False),
+        ("c", False, None, True),
+        ("d", False, None, False),
+    ]
+    assert "bad" in (results[1].error or "")
+
+
+def test_property_specs_and_create_body() -> None:
+    (spec,) = properties.required_properties("my_key")
+    assert (spec.kind, spec.name, spec.unique, spec.type) == (ObjectKind.TASK, "my_key", True, "string")
+    body = properties.create_body(
+        PropertySpec(ObjectKind.DEAL, "p", "P", "enumeration", ("a", "b")), "onboarding"
+    )
+    assert body["fieldType"] == "select"
+    assert body["groupName"] == "onboarding"
+    assert [o["value"] for o in body["options"]] == ["a", "b"]
+    assert (
+        properties.create_body(PropertySpec(ObjectKind.DEAL, "f", "F", "bool"), "g")["options"][0]["value"]
+        == "true"
+    )
