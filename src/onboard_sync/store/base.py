@@ -1,0 +1,170 @@
+"""Connection and transaction plumbing shared by the store's parts (see ``store.Store``).
+
+``StoreBase`` owns the engine and gives its mixins three helpers: ``_read()`` and
+``_write()`` yield a connection (the current ``transaction()``'s if one is open in this
+thread, else a fresh one that commits on exit), and ``_upsert``/``_insert_ignore`` issue
+batched dialect-specific ``INSERT ... ON CONFLICT`` statements (SQLite and Postgres share
+the syntax through SQLAlchemy's dialect ``insert``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from onboard_sync.errors import UserError
+from onboard_sync.store.engine import WRITE_OPTION, Opened
+
+T = TypeVar("T")
+
+IN_CHUNK = 900  # ids per IN (...) query: well under SQLite's bound-parameter limit
+ROW_CHUNK = 2_000  # rows per executemany batch
+
+
+class ReadOnlyStoreError(UserError):
+    """A mutating call on a store opened with ``read_only=True`` (e.g. by ``plan``)."""
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of ``items`` of at most ``size`` elements."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class StoreBase:
+    """Engine, read-only flag, clock and the per-thread transaction of a ``Store``."""
+
+    def __init__(self, opened: Opened, *, read_only: bool, clock: Callable[[], datetime] | None) -> None:
+        self._opened = opened
+        self._engine = opened.engine
+        self._write_engine = opened.engine.execution_options(**{WRITE_OPTION: True})
+        self._read_only = read_only
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._tx = threading.local()
+
+    @property
+    def read_only(self) -> bool:
+        """True when opened with ``read_only=True``: every mutating call raises."""
+        return self._read_only
+
+    @property
+    def url_for_display(self) -> str:
+        """The store URL with any password replaced by ``***``."""
+        return self._opened.display
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._opened.backend
+
+    def _now(self) -> datetime:
+        return self._clock().astimezone(UTC)
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group the mutations inside into one database transaction (nesting joins the outer one).
+
+        Commits when the outermost block exits normally, rolls back if it raises. On
+        SQLite the transaction takes the write lock at its start (``BEGIN IMMEDIATE``),
+        so keep transactions to a batch, not a whole run, if a webhook receiver shares
+        the file. Not shared across threads: each thread has its own.
+        """
+        if getattr(self._tx, "conn", None) is not None:
+            yield
+            return
+        engine = self._engine if self._read_only else self._write_engine
+        with engine.begin() as conn:
+            self._tx.conn = conn
+            try:
+                yield
+            finally:
+                self._tx.conn = None
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        conn = getattr(self._tx, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self._engine.connect() as fresh:
+            yield fresh
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        self._check_writable()
+        conn = getattr(self._tx, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self._write_engine.begin() as fresh:
+            yield fresh
+
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyStoreError(
+                "the store was opened read-only (plan writes nothing); this call would change it",
+                where=self.url_for_display,
+            )
+
+    # -- batched statements -------------------------------------------------------------
+
+    def _insert(self, table: sa.Table) -> Any:
+        dialect = postgresql if self._opened.backend == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    def _upsert(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        keys: Iterable[str],
+        where: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """Insert ``rows``, replacing the non-key columns of rows whose ``keys`` exist.
+
+        ``where(stmt)`` may return a condition (on ``stmt.excluded`` and the table) that
+        must hold for an existing row to be replaced.
+        """
+        if not rows:
+            return
+        keys = list(keys)
+        stmt = self._insert(table)
+        columns = [c for c in rows[0] if c not in keys]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: stmt.excluded[c] for c in columns},
+            where=where(stmt) if where is not None else None,
+        )
+        for batch in chunks(rows, ROW_CHUNK):
+            conn.execute(stmt, list(batch))
+
+    def _insert_ignore(self, conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows``, leaving any row whose primary/unique key already exists untouched."""
+        if not rows:
+            return
+        stmt = self._insert(table).on_conflict_do_nothing()
+        for batch in chunks(rows, ROW_CHUNK):
+            conn.execute(stmt, list(batch))
+
+    def _select_in(
+        self,
+        conn: sa.Connection,
+        base: sa.Select[Any],
+        column: sa.ColumnElement[Any],
+        values: Iterable[Any],
+    ) -> list[sa.Row[Any]]:
+        """Run ``base`` with ``column IN values``, chunked; unique values, any order."""
+        unique = list(dict.fromkeys(values))
+        rows: list[sa.Row[Any]] = []
+        for batch in chunks(unique, IN_CHUNK):
+            rows.extend(conn.execute(base.where(column.in_(batch))).all())
+        return rows

@@ -1,0 +1,148 @@
+"""Turn a store URL into a configured SQLAlchemy engine (SQLite file or memory, PostgreSQL).
+
+Called by ``Store.open``. SQLite runs in the default rollback-journal mode (no WAL: a
+read-only open must create no ``-wal``/``-shm`` side files), with ``foreign_keys`` on and
+a ``busy_timeout``; the driver's own transaction handling is switched off so the store
+emits ``BEGIN`` itself (``BEGIN IMMEDIATE`` for writes, so two writers queue on the busy
+timeout instead of failing on a lock upgrade). A read-only SQLite open uses the URI
+``file:...?mode=ro``; a read-only open of a missing file gives an empty in-memory database.
+PostgreSQL read-only sessions are ``READ ONLY`` on the server side as well.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import NullPool, StaticPool
+
+from onboard_sync.errors import UserError
+
+WRITE_OPTION = "onboard_sync_write"
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """An engine plus what the store needs to know about where it points."""
+
+    engine: Engine
+    backend: str  # "sqlite" or "postgresql"
+    display: str  # the URL with any password redacted
+    path: Path | None  # the SQLite file, None for memory or Postgres
+    memory: bool  # an in-memory SQLite database (nothing persists)
+
+
+def parse_url(url: str) -> URL:
+    """Parse a store URL, or raise a UserError that does not echo a password."""
+    try:
+        return sa.engine.make_url(url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
+        raise UserError(
+            "not a valid store URL (expected e.g. sqlite:///state.db or postgresql+psycopg://user@host/db)",
+            where=redact(url),
+        ) from exc
+
+
+def redact(url: str | URL) -> str:
+    """The URL for messages and logs: the password (if any) replaced by ``***``."""
+    if isinstance(url, str):
+        try:
+            url = sa.engine.make_url(url)
+        except Exception:
+            return "<unparseable store URL>"
+    return url.render_as_string(hide_password=True)
+
+
+def open_engine(url: str, *, read_only: bool, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Opened:
+    """Create (but do not yet connect) the engine for ``url``."""
+    parsed = parse_url(url)
+    display = redact(parsed)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite(parsed, display, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+    if backend == "postgresql":
+        return _postgres(parsed, display, read_only=read_only)
+    raise UserError(f"unsupported store backend {backend!r}: use sqlite or postgresql", where=display)
+
+
+def _sqlite(parsed: URL, display: str, *, read_only: bool, busy_timeout_ms: int) -> Opened:
+    database = parsed.database or ""
+    memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+    if database.startswith("file:"):
+        raise UserError("SQLite URI filenames are not supported; give a plain path", where=display)
+    path = None if memory else Path(database).expanduser().resolve()
+    if memory or (read_only and path is not None and not path.exists()):
+        # fresh install (plan before the first sync) or an explicit memory store
+        engine = sa.create_engine(
+            "sqlite+pysqlite://",
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+        _sqlite_events(engine, busy_timeout_ms, read_only=False)
+        return Opened(engine, "sqlite", display, None, True)
+    assert path is not None
+    if read_only:
+        uri = f"file:{quote(str(path))}?mode=ro"
+
+        def creator() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+
+        engine = sa.create_engine("sqlite+pysqlite://", creator=creator, poolclass=NullPool)
+    else:
+        if path.is_dir():
+            raise UserError("the store path is a directory, not a database file", where=display)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the store's folder: {exc.strerror}", where=display) from exc
+        engine = sa.create_engine(
+            sa.engine.URL.create("sqlite+pysqlite", database=str(path)),
+            connect_args={"check_same_thread": False},
+        )
+    _sqlite_events(engine, busy_timeout_ms, read_only=read_only)
+    return Opened(engine, "sqlite", display, path, False)
+
+
+def _sqlite_events(engine: Engine, busy_timeout_ms: int, *, read_only: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see "begin" below)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        write = not read_only and conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _postgres(parsed: URL, display: str, *, read_only: bool) -> Opened:
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = 10
+    engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    if read_only:
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            finally:
+                cursor.close()
+            dbapi_connection.commit()
+
+    return Opened(engine, "postgresql", display, None, False)

@@ -1,0 +1,160 @@
+"""Store part: the write audit log, run history and the webhook inbox.
+
+The audit log records every applied write (who/what/when/before/after) for ``status`` and
+``report``. Runs record each sync with its report. The inbox persists verified webhook
+events under a unique (source, event id), so a replayed delivery is recognised and
+dropped (reliability §1.2, idempotent consumer). Mixed into ``Store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from onboard_sync.store import schema as t
+from onboard_sync.store.base import IN_CHUNK, StoreBase, chunks
+from onboard_sync.store.rows import AuditEntry, InboxEvent, RunRecord
+from onboard_sync.store.tasks import _kind
+
+
+def _run(r: Any) -> RunRecord:
+    return RunRecord(
+        id=r.id,
+        kind=r.kind,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        ok=None if r.ok is None else bool(r.ok),
+        report=r.report or {},
+    )
+
+
+def _inbox(r: Any) -> InboxEvent:
+    return InboxEvent(
+        id=r.id,
+        source=r.source,
+        event_id=r.event_id,
+        received_at=r.received_at,
+        payload=bytes(r.payload),
+        processed_at=r.processed_at,
+    )
+
+
+class JournalMixin(StoreBase):
+    """Audit log, runs and webhook inbox."""
+
+    # -- audit --------------------------------------------------------------------------
+
+    def record_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append audit entries (their ``id`` is ignored; the store assigns one)."""
+        rows = [
+            {
+                "run_id": e.run_id,
+                "at": e.at,
+                "source": e.source,
+                "action": e.action,
+                "object_kind": str(e.object_kind),
+                "remote_id": e.remote_id,
+                "key": e.key,
+                "before": None if e.before is None else dict(e.before),
+                "after": None if e.after is None else dict(e.after),
+                "outcome": e.outcome,
+                "detail": e.detail,
+            }
+            for e in entries
+        ]
+        if not rows:
+            return
+        with self._write() as conn:
+            conn.execute(sa.insert(t.audit), rows)
+
+    def audit(self, *, run_id: int | None = None, limit: int = 100) -> list[AuditEntry]:
+        """The newest ``limit`` audit entries (of one run), newest first."""
+        c = t.audit.c
+        query = sa.select(t.audit).order_by(c.id.desc()).limit(limit)
+        if run_id is not None:
+            query = query.where(c.run_id == run_id)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            AuditEntry(
+                run_id=r.run_id,
+                at=r.at,
+                source=r.source,
+                action=r.action,
+                object_kind=_kind(r.object_kind),
+                remote_id=r.remote_id,
+                key=r.key,
+                before=r.before,
+                after=r.after,
+                outcome=r.outcome,
+                detail=r.detail,
+                id=r.id,
+            )
+            for r in rows
+        ]
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def start_run(self, kind: str, started_at: datetime) -> int:
+        """Record the start of a run; return its id."""
+        with self._write() as conn:
+            result = conn.execute(
+                sa.insert(t.runs).values(kind=kind, started_at=started_at).returning(t.runs.c.id)
+            )
+            return int(result.scalar_one())
+
+    def finish_run(self, run_id: int, finished_at: datetime, ok: bool, report: Mapping[str, Any]) -> None:
+        """Record the end of a run with its report (JSON-serialisable; datetimes become strings)."""
+        with self._write() as conn:
+            result = conn.execute(
+                sa.update(t.runs)
+                .where(t.runs.c.id == run_id)
+                .values(finished_at=finished_at, ok=ok, report=dict(report))
+            )
+            if result.rowcount == 0:
+                raise KeyError(f"no run with id {run_id}")
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        """The newest ``limit`` runs, newest first."""
+        query = sa.select(t.runs).order_by(t.runs.c.id.desc()).limit(limit)
+        with self._read() as conn:
+            return [_run(r) for r in conn.execute(query)]
+
+    def get_run(self, run_id: int) -> RunRecord | None:
+        """One run, or None."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one_or_none()
+        return None if row is None else _run(row)
+
+    # -- webhook inbox ------------------------------------------------------------------
+
+    def inbox_add(self, source: str, event_id: str, payload: bytes | str, received_at: datetime) -> bool:
+        """Persist a verified webhook event; False (and nothing written) if it is a duplicate."""
+        body = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+        stmt = (
+            self._insert(t.webhook_inbox)
+            .values(source=source, event_id=event_id, payload=body, received_at=received_at)
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+        )
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def inbox_pending(self, limit: int = 100) -> list[InboxEvent]:
+        """Unprocessed events, oldest first."""
+        c = t.webhook_inbox.c
+        query = sa.select(t.webhook_inbox).where(c.processed_at.is_(None)).order_by(c.id).limit(limit)
+        with self._read() as conn:
+            return [_inbox(r) for r in conn.execute(query)]
+
+    def inbox_mark_processed(self, ids: Collection[int], at: datetime | None = None) -> None:
+        """Mark events processed (at ``at``, default now)."""
+        if not ids:
+            return
+        when = at or self._now()
+        c = t.webhook_inbox.c
+        with self._write() as conn:
+            for batch in chunks(list(ids), IN_CHUNK):
+                conn.execute(sa.update(t.webhook_inbox).where(c.id.in_(batch)).values(processed_at=when))

@@ -1,0 +1,106 @@
+"""Row types the state store hands out that are not canonical records or onboarding state.
+
+``OwnedTask`` is one entry of the idempotency ledger (task key -> CRM id, see DESIGN §7),
+``AuditEntry`` one applied write, ``RunRecord`` one sync/plan run, ``InboxEvent`` one
+persisted webhook event. All are frozen dataclasses; datetimes are aware UTC.
+Used by ``onboard_sync.store.Store`` and by the sync engine and webhook worker that call it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from onboard_sync.records import ObjectKind, TaskStatus
+
+
+class TaskState(enum.StrEnum):
+    """Where a write of an owned task stands in the ledger.
+
+    ``PENDING``: the intent is recorded, the outcome of the CRM create is unknown until
+    confirmed (a crash between create and record leaves this; resolve it by looking the key
+    up in the CRM before creating again). ``CREATED``: the CRM returned ``remote_id``.
+    ``FAILED``: the CRM refused it (``error``); the engine retries it on the next run.
+    """
+
+    PENDING = "pending"
+    CREATED = "created"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedTask:
+    """A CRM task onboard-sync owns, keyed by its deterministic idempotency key.
+
+    ``key`` is ``"{onboarding id}:{template key}:{episode}"``. ``updated_at`` is set by the
+    store whenever the row changes (the value passed in is ignored).
+    """
+
+    key: str
+    onboarding_id: str
+    source: str
+    template_key: str
+    phase: str
+    episode: int = 0
+    state: TaskState = TaskState.PENDING
+    remote_id: str | None = None
+    status: TaskStatus = TaskStatus.OPEN
+    subject: str = ""
+    owner_id: str | None = None
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    error: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One applied (or attempted) write: who/what/when/before/after.
+
+    ``action`` is e.g. ``"create_task"`` or ``"update_fields"``; ``outcome`` e.g. ``"ok"``,
+    ``"failed"``, ``"skipped"``. ``before``/``after`` must be JSON-serialisable; datetimes
+    and enums in them are stored as strings. ``id`` is assigned by the store.
+    """
+
+    run_id: int | None
+    at: datetime
+    source: str
+    action: str
+    object_kind: ObjectKind | str
+    remote_id: str | None
+    key: str | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    outcome: str
+    detail: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of ``sync`` (or another command that records runs).
+
+    ``ok`` is ``None`` while the run is unfinished (or was killed).
+    """
+
+    id: int
+    kind: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    ok: bool | None = None
+    report: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEvent:
+    """A verified webhook event persisted before acknowledging it (DESIGN §9)."""
+
+    id: int
+    source: str
+    event_id: str
+    received_at: datetime
+    payload: bytes
+    processed_at: datetime | None = None

@@ -1,0 +1,311 @@
+"""Store part: the idempotency ledger of owned tasks and the record of fields written to the CRM.
+
+The ledger maps each task's deterministic key to its CRM id (DESIGN §7, reliability
+§1.3): the engine records the *intent* (``PENDING``) before the CRM create, and marks it
+``CREATED`` with the returned id (or ``FAILED``) after. A crash in between leaves
+``PENDING`` rows whose outcome is unknown; the engine resolves them by looking the key up
+in the CRM before any retry creates the task again. ``written_fields`` remembers the last
+value onboard-sync wrote to each CRM property, to spot manual edits and to make a no-change
+rerun write nothing. Mixed into ``Store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from onboard_sync.records import ObjectKind, Task, TaskStatus
+from onboard_sync.store import schema as t
+from onboard_sync.store.base import StoreBase
+from onboard_sync.store.rows import OwnedTask, TaskState
+
+FieldKey = tuple[ObjectKind, str, str]  # (object kind, remote id, CRM property)
+WrittenFields = dict[FieldKey, str | None]
+
+
+def _kind(value: str) -> ObjectKind:
+    try:
+        return ObjectKind(value)
+    except ValueError:  # a kind a plugin introduced: keep the plain string
+        return value  # type: ignore[return-value]
+
+
+def _owned(r: Any) -> OwnedTask:
+    return OwnedTask(
+        key=r.key,
+        onboarding_id=r.onboarding_id,
+        source=r.source,
+        template_key=r.template_key,
+        phase=r.phase,
+        episode=r.episode,
+        state=TaskState(r.state),
+        remote_id=r.remote_id,
+        status=TaskStatus(r.status),
+        subject=r.subject,
+        owner_id=r.owner_id,
+        due_at=r.due_at,
+        completed_at=r.completed_at,
+        error=r.error,
+        updated_at=r.updated_at,
+    )
+
+
+class TasksMixin(StoreBase):
+    """Owned tasks (the idempotency ledger) and written CRM fields."""
+
+    # -- reading the ledger -------------------------------------------------------------
+
+    def owned_tasks(self, onboarding_id: str) -> dict[str, OwnedTask]:
+        """The tasks one onboarding owns, by key."""
+        query = sa.select(t.owned_tasks).where(t.owned_tasks.c.onboarding_id == onboarding_id)
+        with self._read() as conn:
+            return {r.key: _owned(r) for r in conn.execute(query)}
+
+    def owned_tasks_for(self, source: str) -> dict[str, OwnedTask]:
+        """Every task owned by onboardings of connector instance ``source``, by key (one query)."""
+        query = sa.select(t.owned_tasks).where(t.owned_tasks.c.source == source)
+        with self._read() as conn:
+            return {r.key: _owned(r) for r in conn.execute(query)}
+
+    def pending_tasks(self, source: str) -> list[OwnedTask]:
+        """``PENDING`` tasks of ``source`` (outcome unknown: look each key up before retrying)."""
+        c = t.owned_tasks.c
+        query = sa.select(t.owned_tasks).where(c.source == source, c.state == TaskState.PENDING.value)
+        with self._read() as conn:
+            return [_owned(r) for r in conn.execute(query.order_by(c.key))]
+
+    # -- writing the ledger -------------------------------------------------------------
+
+    def record_task_intents(self, tasks: Sequence[OwnedTask]) -> None:
+        """Record the intent to create ``tasks``, as ``PENDING``, before calling the CRM.
+
+        A key that already exists is never duplicated: ``PENDING`` and ``CREATED`` rows are
+        left exactly as they are; a ``FAILED`` row goes back to ``PENDING`` (a retry is
+        starting and its outcome is unknown until confirmed; its last error is kept).
+        The ``state`` and ``updated_at`` of the given objects are ignored.
+        """
+        now = self._now()
+        rows: dict[str, dict[str, Any]] = {}
+        for task in tasks:
+            rows.setdefault(
+                task.key,
+                {
+                    "key": task.key,
+                    "onboarding_id": task.onboarding_id,
+                    "source": task.source,
+                    "template_key": task.template_key,
+                    "phase": task.phase,
+                    "episode": task.episode,
+                    "state": TaskState.PENDING.value,
+                    "remote_id": task.remote_id,
+                    "status": TaskStatus(task.status).value,
+                    "subject": task.subject,
+                    "owner_id": task.owner_id,
+                    "due_at": task.due_at,
+                    "completed_at": task.completed_at,
+                    "error": task.error,
+                    "updated_at": now,
+                },
+            )
+        if not rows:
+            return
+        c = t.owned_tasks.c
+        with self._write() as conn:
+            self._insert_ignore(conn, t.owned_tasks, list(rows.values()))
+            retry = (
+                sa.update(t.owned_tasks)
+                .where(c.key == sa.bindparam("b_key"), c.state == TaskState.FAILED.value)
+                .values(state=TaskState.PENDING.value, updated_at=now)
+            )
+            conn.execute(retry, [{"b_key": key} for key in rows])
+
+    def _require_keys(self, conn: sa.Connection, source: str, keys: Iterable[str]) -> None:
+        c = t.owned_tasks.c
+        wanted = set(keys)
+        found = {
+            r.key for r in self._select_in(conn, sa.select(c.key).where(c.source == source), c.key, wanted)
+        }
+        missing = sorted(wanted - found)
+        if missing:
+            raise KeyError(
+                f"no recorded intent for task keys of source {source!r} (record_task_intents first): "
+                + ", ".join(missing[:10])
+                + (" …" if len(missing) > 10 else "")
+            )
+
+    def mark_tasks_created(self, source: str, created: Mapping[str, str]) -> None:
+        """The CRM created these tasks: key -> remote id, state ``CREATED``, error cleared.
+
+        Raises KeyError (writing nothing) if a key has no recorded intent.
+        """
+        if not created:
+            return
+        now = self._now()
+        c = t.owned_tasks.c
+        stmt = (
+            sa.update(t.owned_tasks)
+            .where(c.source == source, c.key == sa.bindparam("b_key"))
+            .values(
+                state=TaskState.CREATED.value, remote_id=sa.bindparam("b_rid"), error=None, updated_at=now
+            )
+        )
+        with self._write() as conn:
+            self._require_keys(conn, source, created)
+            conn.execute(stmt, [{"b_key": k, "b_rid": rid} for k, rid in created.items()])
+
+    def mark_tasks_failed(self, source: str, failed: Mapping[str, str]) -> None:
+        """The CRM refused these creates: key -> error, state ``FAILED`` (retried next run).
+
+        A task already ``CREATED`` stays ``CREATED`` (only its error is noted), so a late
+        failure report can never cause a second create. Raises KeyError (writing nothing)
+        if a key has no recorded intent.
+        """
+        if not failed:
+            return
+        now = self._now()
+        c = t.owned_tasks.c
+        state = sa.case((c.state == TaskState.CREATED.value, c.state), else_=TaskState.FAILED.value)
+        stmt = (
+            sa.update(t.owned_tasks)
+            .where(c.source == source, c.key == sa.bindparam("b_key"))
+            .values(state=state, error=sa.bindparam("b_err"), updated_at=now)
+        )
+        with self._write() as conn:
+            self._require_keys(conn, source, failed)
+            conn.execute(stmt, [{"b_key": k, "b_err": err} for k, err in failed.items()])
+
+    def update_task_status(self, source: str, updates: Sequence[Task]) -> int:
+        """Refresh owned tasks from CRM reads; return how many rows actually changed.
+
+        A task is matched by its ``key`` when it carries one we own, else by remote id
+        (``Task.id``). Status, completed_at, due_at and owner are copied. A task matched by
+        key that was not yet ``CREATED`` (e.g. ``PENDING`` after a crash) becomes
+        ``CREATED`` with ``Task.id`` as its remote id: the CRM has shown it exists.
+        Tasks we do not own are ignored.
+        """
+        if not updates:
+            return 0
+        c = t.owned_tasks.c
+        base = sa.select(t.owned_tasks).where(c.source == source)
+        now = self._now()
+        with self._write() as conn:
+            keys = [u.key for u in updates if u.key]
+            by_key = {r.key: r for r in self._select_in(conn, base, c.key, keys)}
+            by_remote = {
+                r.remote_id: r for r in self._select_in(conn, base, c.remote_id, [u.id for u in updates])
+            }
+            changes: dict[str, dict[str, Any]] = {}
+            for u in updates:
+                row = by_key.get(u.key) if u.key else None
+                matched_by_key = row is not None
+                row = row or by_remote.get(u.id)
+                if row is None:
+                    continue
+                new = {
+                    "b_key": row.key,
+                    "b_status": TaskStatus(u.status).value,
+                    "b_completed": u.completed_at,
+                    "b_due": u.due_at,
+                    "b_owner": u.owner_id,
+                    "b_state": row.state,
+                    "b_rid": row.remote_id,
+                }
+                if matched_by_key and (row.state != TaskState.CREATED.value or row.remote_id != u.id):
+                    new["b_state"], new["b_rid"] = TaskState.CREATED.value, u.id
+                old = {
+                    "b_key": row.key,
+                    "b_status": row.status,
+                    "b_completed": row.completed_at,
+                    "b_due": row.due_at,
+                    "b_owner": row.owner_id,
+                    "b_state": row.state,
+                    "b_rid": row.remote_id,
+                }
+                if new != old:
+                    changes[row.key] = new
+            if changes:
+                stmt = (
+                    sa.update(t.owned_tasks)
+                    .where(c.key == sa.bindparam("b_key"))
+                    .values(
+                        status=sa.bindparam("b_status"),
+                        completed_at=sa.bindparam("b_completed", type_=t.UTCDateTime()),
+                        due_at=sa.bindparam("b_due", type_=t.UTCDateTime()),
+                        owner_id=sa.bindparam("b_owner"),
+                        state=sa.bindparam("b_state"),
+                        remote_id=sa.bindparam("b_rid"),
+                        error=sa.case(
+                            (sa.bindparam("b_state") == TaskState.CREATED.value, None), else_=c.error
+                        ),
+                        updated_at=now,
+                    )
+                )
+                conn.execute(stmt, list(changes.values()))
+        return len(changes)
+
+    # -- written fields -----------------------------------------------------------------
+
+    def written_fields(self, onboarding_id: str) -> WrittenFields:
+        """What onboard-sync last wrote for one onboarding: (kind, remote id, property) -> value."""
+        c = t.written_fields.c
+        query = sa.select(c.kind, c.remote_id, c.property, c.value).where(c.onboarding_id == onboarding_id)
+        with self._read() as conn:
+            return {(_kind(r.kind), r.remote_id, r.property): r.value for r in conn.execute(query)}
+
+    def written_fields_for(self, source: str) -> dict[str, WrittenFields]:
+        """``written_fields`` of every onboarding of ``source``, by onboarding id (one query)."""
+        c = t.written_fields.c
+        query = sa.select(c.onboarding_id, c.kind, c.remote_id, c.property, c.value).where(c.source == source)
+        result: dict[str, WrittenFields] = {}
+        with self._read() as conn:
+            for r in conn.execute(query):
+                result.setdefault(r.onboarding_id, {})[(_kind(r.kind), r.remote_id, r.property)] = r.value
+        return result
+
+    def record_written_fields(
+        self,
+        onboarding_id: str,
+        kind: ObjectKind,
+        remote_id: str,
+        values: Mapping[str, str | None],
+    ) -> None:
+        """Remember the values just written to CRM properties of one object (upsert per property)."""
+        self.record_written_fields_many([(onboarding_id, kind, remote_id, values)])
+
+    def record_written_fields_many(
+        self, items: Iterable[tuple[str, ObjectKind, str, Mapping[str, str | None]]]
+    ) -> None:
+        """``record_written_fields`` for many objects in batched statements.
+
+        The source of each row is the stored onboarding's source, or else the part of the
+        onboarding id before the first ``:`` (ids are ``"{source}:{deal id}"``).
+        """
+        items = list(items)
+        if not items:
+            return
+        now = self._now()
+        with self._write() as conn:
+            ob = t.onboardings.c
+            ids = {item[0] for item in items}
+            known = {r.id: r.source for r in self._select_in(conn, sa.select(ob.id, ob.source), ob.id, ids)}
+            rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+            for onboarding_id, kind, remote_id, values in items:
+                source = known.get(onboarding_id) or onboarding_id.split(":", 1)[0]
+                for prop, value in values.items():
+                    rows[(onboarding_id, str(kind), remote_id, prop)] = {
+                        "onboarding_id": onboarding_id,
+                        "kind": str(kind),
+                        "remote_id": remote_id,
+                        "property": prop,
+                        "source": source,
+                        "value": value,
+                        "updated_at": now,
+                    }
+            self._upsert(
+                conn,
+                t.written_fields,
+                list(rows.values()),
+                keys=["onboarding_id", "kind", "remote_id", "property"],
+            )
