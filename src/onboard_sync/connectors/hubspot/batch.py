@@ -19,6 +19,7 @@ from onboard_sync.connectors.hubspot.errors import parse_body
 RETRYABLE_CATEGORIES = frozenset(
     {"RATE_LIMITS", "INTERNAL_ERROR", "TIMEOUT", "LOCKED", "SERVICE_UNAVAILABLE"}
 )
+EXISTING_ID = re.compile(r"Existing ID: (\d+)")
 CONFLICT_TEXT = re.compile(r"already (exists|has)|duplicate|must be unique|unique value", re.IGNORECASE)
 
 
@@ -29,18 +30,29 @@ class Failure:
     message: str
     retryable: bool
     conflict: bool
+    existing_id: str | None = None
+    """On a conflict, the id of the record already holding the unique value, when HubSpot names it."""
 
 
 def failure_of(error: Any) -> Failure:
     """A ``StandardError`` of a 207 answer as a :class:`Failure`."""
     category = getattr(error, "category", None) or ""
     message = getattr(error, "message", None) or "refused by HubSpot"
-    codes = " ".join(str(getattr(d, "code", "") or "") for d in getattr(error, "errors", None) or ())
+    details = getattr(error, "errors", None) or ()
+    codes = " ".join(
+        str(getattr(d, "code", None) or (d.get("code") if isinstance(d, dict) else "")) for d in details
+    )
     status = str(getattr(error, "status", "") or "")
     retryable = category in RETRYABLE_CATEGORIES or status in {"429", "500", "502", "503", "504"}
     conflict = category == "CONFLICT" or "DUPLICATE" in codes or bool(CONFLICT_TEXT.search(message))
     text = f"{message} (category {category})" if category else message
-    return Failure(message=text, retryable=retryable and not conflict, conflict=conflict)
+    existing = EXISTING_ID.search(message) if conflict else None
+    return Failure(
+        message=text,
+        retryable=retryable and not conflict,
+        conflict=conflict,
+        existing_id=existing.group(1) if existing else None,
+    )
 
 
 def error_keys(error: Any, key_of_id: Mapping[str, str]) -> list[str]:
@@ -54,13 +66,13 @@ def error_keys(error: Any, key_of_id: Mapping[str, str]) -> list[str]:
 
 def split(
     response: Any, key_of: Callable[[Any], str | None], key_of_id: Mapping[str, str] | None = None
-) -> tuple[dict[str, Any], dict[str, Failure]]:
-    """The objects written and the failures of a batch answer, by write key."""
-    done: dict[str, Any] = {}
+) -> tuple[dict[str, str], dict[str, Failure]]:
+    """The ids of the records written and the failures of a batch answer, by write key."""
+    done: dict[str, str] = {}
     for obj in getattr(response, "results", None) or ():
         key = key_of(obj)
         if key is not None:
-            done[key] = obj
+            done[key] = str(obj.id)
     failed: dict[str, Failure] = {}
     for error in getattr(response, "errors", None) or ():
         for key in error_keys(error, key_of_id or {}):
@@ -69,13 +81,13 @@ def split(
 
 
 def results_in_order(
-    keys: Iterable[str], done: Mapping[str, Any], failed: Mapping[str, Failure]
+    keys: Iterable[str], done: Mapping[str, str], failed: Mapping[str, Failure]
 ) -> list[WriteResult]:
     """One ``WriteResult`` per key, in input order."""
     out = []
     for key in keys:
         if key in done:
-            out.append(WriteResult(key=key, ok=True, remote_id=str(done[key].id)))
+            out.append(WriteResult(key=key, ok=True, remote_id=done[key]))
         elif key in failed:
             f = failed[key]
             out.append(WriteResult(key=key, ok=False, error=f.message, retryable=f.retryable))

@@ -209,19 +209,21 @@ class HubSpotConnector(HubSpotBase):
             return obj.object_write_trace_id or (obj.properties or {}).get(key_prop)
 
         done, failed = batches.split(answer, key_of)
-        conflicts = [k for k, f in failed.items() if f.conflict]
-        if conflicts:
-            for task in self.find_tasks(conflicts):
-                if task.key in failed:
-                    done[task.key] = task
-                    del failed[task.key]
-            for key in conflicts:
-                if key in failed:
-                    failed[key] = batches.Failure(
-                        f"duplicate task key {key} but no task carries it: {failed[key].message}",
-                        retryable=False,
-                        conflict=True,
-                    )
+        # A duplicate key means an earlier (crashed) run created the task: report the existing
+        # one as created. HubSpot names it in the error; otherwise look the keys up.
+        for key, failure in list(failed.items()):
+            if failure.conflict and failure.existing_id:
+                done[key] = failure.existing_id
+                del failed[key]
+        unresolved = [k for k, f in failed.items() if f.conflict]
+        if unresolved:
+            done.update({t.key: t.id for t in self.find_tasks(unresolved) if t.key in failed})
+            for key in unresolved:
+                if key in done:
+                    del failed[key]
+                else:
+                    message = f"duplicate task key {key} but no task carries it: {failed[key].message}"
+                    failed[key] = batches.Failure(message, retryable=False, conflict=True)
         return batches.results_in_order(keys, done, failed)
 
     def update_tasks(self, batch: Sequence[TaskPatch]) -> list[WriteResult]:
