@@ -100,12 +100,17 @@ class StoreBase:
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         self._check_writable()
-        conn = getattr(self._tx, "conn", None)
-        if conn is not None:
-            yield conn
-            return
-        with self._write_engine.begin() as fresh:
-            yield fresh
+        try:
+            conn = getattr(self._tx, "conn", None)
+            if conn is not None:
+                yield conn
+                return
+            with self._write_engine.begin() as fresh:
+                yield fresh
+        except sa.exc.StatementError as exc:
+            if isinstance(exc.orig, ValueError | TypeError):  # e.g. a naive datetime: say so plainly
+                raise exc.orig from exc
+            raise
 
     def _check_writable(self) -> None:
         if self._read_only:

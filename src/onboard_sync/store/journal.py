@@ -138,9 +138,10 @@ class JournalMixin(StoreBase):
             self._insert(t.webhook_inbox)
             .values(source=source, event_id=event_id, payload=body, received_at=received_at)
             .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(t.webhook_inbox.c.id)
         )
         with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
+            return conn.execute(stmt).scalar_one_or_none() is not None
 
     def inbox_pending(self, limit: int = 100) -> list[InboxEvent]:
         """Unprocessed events, oldest first."""
