@@ -1,0 +1,435 @@
+"""Load a playbook from TOML: one file, or a directory of files merged in name order.
+
+:func:`load_playbook` parses with ``tomllib``, validates every table strictly (unknown
+keys, missing keys, wrong types, duplicate keys, unknown phase/segment/role references)
+and compiles every CEL condition once (:mod:`onboard_sync.rules.expressions`). Any
+problem raises :class:`~onboard_sync.errors.ConfigError` whose ``where`` names the file,
+the line (found by :mod:`onboard_sync.rules.locate`) and the key path, e.g.
+``rules/playbook.toml:42 (phases[3].tasks[1].when)``.
+
+Merging a directory: ``[[segments]]``, ``[[phases]]`` and ``[[health.components]]`` are
+concatenated in file-name order; ``[playbook]`` and the scalar ``[health]`` settings may
+each be set in one file only. The schema is documented in docs/playbook-rules.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from onboard_sync.errors import ConfigError
+from onboard_sync.rules.expressions import RULE_NAMES, SEGMENT_NAMES, Condition, compile_condition
+from onboard_sync.rules.locate import KeyPath, LineIndex, format_path
+from onboard_sync.rules.model import (
+    METRICS,
+    OWNER_ROLES,
+    PLACEHOLDERS,
+    PRIORITIES,
+    HealthComponent,
+    HealthModel,
+    Phase,
+    Playbook,
+    Segment,
+    TaskTemplate,
+    TextTemplate,
+)
+
+T = TypeVar("T")
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_DEFAULT_DIR = Path(__file__).parent / "default"
+_MISSING = object()
+
+
+def default_playbook_path() -> Path:
+    """The directory of the shipped default playbook (merged from the five seed SOPs)."""
+    return _DEFAULT_DIR
+
+
+@dataclass
+class _Source:
+    """One TOML file being read: its display name and line index."""
+
+    name: str
+    index: LineIndex
+
+    def where(self, path: KeyPath) -> str:
+        line = self.index.line_of(path)
+        dotted = format_path(path)
+        return f"{self.name}:{line} ({dotted})" if line else f"{self.name} ({dotted})"
+
+    def error(self, path: KeyPath, message: str) -> ConfigError:
+        return ConfigError(message, where=self.where(path))
+
+
+@dataclass
+class _Table:
+    """A TOML table being validated: typed getters, then :meth:`done` rejects leftovers."""
+
+    src: _Source
+    data: dict[str, Any]
+    path: KeyPath
+    seen: set[str] = field(default_factory=set)
+
+    def _get(self, key: str, kinds: tuple[type, ...], what: str, required: bool) -> Any:
+        self.seen.add(key)
+        if key not in self.data:
+            if required:
+                raise self.src.error(self.path, f"missing required key {key!r}")
+            return _MISSING
+        value = self.data[key]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise self.src.error((*self.path, key), f"{key!r} must be {what}, not {type(value).__name__}")
+        return value
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self._get(key, (str,), "a string", required=default is None)
+        return default if value is _MISSING else value  # type: ignore[return-value]
+
+    def opt_text(self, key: str) -> str | None:
+        value = self._get(key, (str,), "a string", required=False)
+        return None if value is _MISSING else value
+
+    def integer(self, key: str, default: int | None = None, minimum: int | None = 0) -> int:
+        value = self._get(key, (int,), "an integer", required=default is None)
+        if value is _MISSING:
+            return default  # type: ignore[return-value]
+        if minimum is not None and value < minimum:
+            raise self.src.error((*self.path, key), f"{key!r} must be at least {minimum}")
+        return value  # type: ignore[no-any-return]
+
+    def number(self, key: str) -> float | None:
+        value = self._get(key, (int, float), "a number", required=False)
+        return None if value is _MISSING else float(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self._get(key, (bool,), "true or false", required=False)
+        return default if value is _MISSING else value  # type: ignore[no-any-return]
+
+    def keys(self, key: str) -> list[str] | None:
+        value = self._get(key, (list,), "a list of strings", required=False)
+        if value is _MISSING:
+            return None
+        if not all(isinstance(v, str) for v in value):
+            raise self.src.error((*self.path, key), f"{key!r} must be a list of strings")
+        return value  # type: ignore[no-any-return]
+
+    def ident(self, key: str = "key") -> str:
+        value = self.text(key)
+        if not _KEY_RE.match(value):
+            raise self.src.error((*self.path, key), f"{value!r} is not a valid key (use lower_snake_case)")
+        return value
+
+    def condition(self, key: str, names: frozenset[str]) -> Condition | None:
+        source = self.opt_text(key)
+        if source is None:
+            return None
+        return compile_condition(
+            source, names=names, metrics=frozenset(METRICS), where=self.src.where((*self.path, key))
+        )
+
+    def template(self, key: str, default: str | None = None, allowed: frozenset[str] = PLACEHOLDERS) -> TextTemplate:
+        source = self.text(key, default)
+        try:
+            return TextTemplate.parse(source, allowed)
+        except ValueError as exc:
+            raise self.src.error((*self.path, key), str(exc)) from None
+
+    def tables(self, key: str) -> list[_Table]:
+        value = self._get(key, (list,), "an array of tables ([[...]])", required=False)
+        if value is _MISSING:
+            return []
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise self.src.error((*self.path, key, i), f"{key!r} must be an array of tables ([[...]])")
+            out.append(_Table(self.src, item, (*self.path, key, i)))
+        return out
+
+    def table(self, key: str) -> _Table | None:
+        value = self._get(key, (dict,), "a table", required=False)
+        return None if value is _MISSING else _Table(self.src, value, (*self.path, key))
+
+    def done(self) -> None:
+        for key in self.data:
+            if key not in self.seen:
+                raise self.src.error((*self.path, key), f"unknown key {key!r}")
+
+
+def load_playbook(path: str | Path) -> Playbook:
+    """Load and validate a playbook file or directory; raise ConfigError on any problem."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix == ".toml" and p.is_file())
+        if not files:
+            raise ConfigError("no .toml files in the playbook directory", where=str(path))
+    elif path.is_file():
+        files = [path]
+    else:
+        raise ConfigError("playbook file or directory not found", where=str(path))
+    return _build([_read(f) for f in files])
+
+
+def _read(path: Path) -> _Table:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read rules file: {exc}", where=str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        where = f"{path}:{line.group(1)}" if line else str(path)
+        raise ConfigError(f"invalid TOML: {exc}", where=where) from None
+    return _Table(_Source(str(path), LineIndex(text)), data, ())
+
+
+def _build(documents: list[_Table]) -> Playbook:
+    meta: dict[str, Any] = {}
+    segments: list[Segment] = []
+    phases: list[Phase] = []
+    health = HealthModel()
+    health_where: str | None = None
+    components: list[HealthComponent] = []
+    pending_refs: list[Callable[[Playbook], None]] = []
+    for doc in documents:
+        head = doc.table("playbook")
+        if head is not None:
+            if meta:
+                raise head.src.error(("playbook",), f"[playbook] is already set in {meta['file']}")
+            meta = _read_meta(head)
+        segments += [_read_segment(t) for t in doc.tables("segments")]
+        phases += [_read_phase(t, pending_refs) for t in doc.tables("phases")]
+        section = doc.table("health")
+        if section is not None:
+            components += [_read_component(t) for t in section.tables("components")]
+            if set(section.data) - {"components"}:
+                if health_where:
+                    raise section.src.error(("health",), f"[health] settings are already set at {health_where}")
+                health_where = section.src.where(("health",))
+                health = _read_health(section)
+            section.done()
+        doc.done()
+    if not meta:
+        raise documents[0].src.error((), "missing [playbook] table (name, description, version)")
+    if not phases:
+        raise documents[0].src.error(("phases",), "a playbook needs at least one [[phases]] entry")
+    if not segments:
+        raise documents[0].src.error(("segments",), "a playbook needs at least one [[segments]] entry")
+    _unique(segments, "segment")
+    _unique(phases, "phase")
+    _unique([t for p in phases for t in p.tasks], "task")
+    _unique(components, "health component")
+    terminal = phases[-1]
+    if terminal.tasks:
+        raise ConfigError(
+            "the last phase is terminal (entering it completes the onboarding) and cannot have tasks",
+            where=terminal.tasks[0].where,
+        )
+    roles = frozenset(OWNER_ROLES) | frozenset(meta["roles"])
+    playbook = Playbook(
+        name=meta["name"],
+        description=meta["description"],
+        version=meta["version"],
+        base_days=meta["base_days"],
+        go_live_phase=meta["go_live_phase"],
+        phases=tuple(phases),
+        segments=tuple(segments),
+        health=HealthModel(
+            healthy_min=health.healthy_min,
+            at_risk_min=health.at_risk_min,
+            at_risk_statuses=health.at_risk_statuses,
+            blocker_days=health.blocker_days,
+            milestone_grace_days=health.milestone_grace_days,
+            components=tuple(components),
+        ),
+        roles=roles,
+        sources=tuple(d.src.name for d in documents),
+    )
+    if playbook.go_live_phase and not playbook.has_phase(playbook.go_live_phase):
+        raise ConfigError(f"unknown phase {playbook.go_live_phase!r}", where=meta["go_live_where"])
+    for check in pending_refs:
+        check(playbook)
+    return _with_factors(playbook)
+
+
+def _with_factors(playbook: Playbook) -> Playbook:
+    """Fill in each segment's default timeline factor (duration / base_days)."""
+    segments = tuple(
+        s if s.timeline_factor > 0 else replace(s, timeline_factor=s.duration_days / playbook.base_days)
+        for s in playbook.segments
+    )
+    return replace(playbook, segments=segments)
+
+
+def _unique(items: list[Any], what: str) -> None:
+    seen: dict[str, str] = {}
+    for item in items:
+        if item.key in seen:
+            raise ConfigError(f"duplicate {what} key {item.key!r} (first defined at {seen[item.key]})", where=item.where)
+        seen[item.key] = item.where
+
+
+def _read_meta(t: _Table) -> dict[str, Any]:
+    meta = {
+        "file": t.src.name,
+        "name": t.text("name"),
+        "description": t.text("description", ""),
+        "version": t.text("version", ""),
+        "base_days": t.integer("base_days", 30, minimum=1),
+        "go_live_phase": t.opt_text("go_live_phase"),
+        "go_live_where": t.src.where((*t.path, "go_live_phase")),
+        "roles": t.keys("roles") or [],
+    }
+    t.done()
+    return meta
+
+
+def _read_segment(t: _Table) -> Segment:
+    key = t.ident()
+    duration = t.integer("duration_days", minimum=1)
+    factor = t.number("timeline_factor")
+    if factor is not None and factor <= 0:
+        raise t.src.error((*t.path, "timeline_factor"), "'timeline_factor' must be greater than 0")
+    segment = Segment(
+        key=key,
+        label=t.text("label"),
+        duration_days=duration,
+        timeline_factor=factor or 0.0,
+        description=t.text("description", ""),
+        when=t.condition("when", SEGMENT_NAMES),
+        where=t.src.where((*t.path, "key")),
+    )
+    t.done()
+    return segment
+
+
+def _read_phase(t: _Table, pending: list[Callable[[Playbook], None]]) -> Phase:
+    key = t.ident()
+    start = t.integer("plan_start_day", 0)
+    end = t.integer("plan_end_day", start)
+    if end < start:
+        raise t.src.error((*t.path, "plan_end_day"), "'plan_end_day' is before 'plan_start_day'")
+    phase = Phase(
+        key=key,
+        label=t.text("label"),
+        description=t.text("description", ""),
+        plan_start_day=start,
+        plan_end_day=end,
+        exit_when=t.condition("exit_when", RULE_NAMES),
+        extend_when=t.condition("extend_when", RULE_NAMES),
+        tasks=tuple(_read_task(task, key, pending) for task in t.tables("tasks")),
+        where=t.src.where((*t.path, "key")),
+    )
+    t.done()
+    return phase
+
+
+def _read_task(t: _Table, phase: str, pending: list[Callable[[Playbook], None]]) -> TaskTemplate:
+    key = t.ident()
+    owner = t.text("owner")
+    owner_where = t.src.where((*t.path, "owner"))
+    priority = t.text("priority", "MEDIUM").upper()
+    if priority not in PRIORITIES:
+        raise t.src.error((*t.path, "priority"), f"'priority' must be one of {', '.join(PRIORITIES)}")
+    due_day, due_hours = t.number("due_day"), t.number("due_hours")
+    if (due_day is None) == (due_hours is None):
+        raise t.src.error(t.path, "a task needs exactly one of 'due_day' or 'due_hours'")
+    if (due_day or 0) < 0 or (due_hours or 0) < 0:
+        raise t.src.error((*t.path, "due_day" if due_day is not None else "due_hours"), "due offsets must be >= 0")
+    every = t.integer("repeat_every_days", 0, minimum=1) or None
+    until = t.integer("repeat_until_day", 0) or None
+    if (every is None) != (until is None):
+        raise t.src.error(t.path, "'repeat_every_days' and 'repeat_until_day' go together")
+    anchor = t.text("anchor", "start")
+    if anchor not in ("start", "phase"):
+        raise t.src.error((*t.path, "anchor"), "'anchor' must be 'start' or 'phase'")
+    segments = t.keys("segments")
+    segments_where = t.src.where((*t.path, "segments"))
+    template = TaskTemplate(
+        key=key,
+        phase=phase,
+        title=t.template("title"),
+        body=t.template("body", ""),
+        owner=owner,
+        priority=priority,
+        required=t.flag("required", True),
+        due_day=due_day,
+        due_hours=due_hours,
+        scale=t.flag("scale", due_hours is None),
+        anchor=anchor,
+        when=t.condition("when", RULE_NAMES),
+        segments=frozenset(segments) if segments is not None else None,
+        repeat_every_days=every,
+        repeat_until_day=until,
+        milestone=t.flag("milestone", False),
+        blocker=t.flag("blocker", False),
+        where=t.src.where((*t.path, "key")),
+    )
+    t.done()
+
+    def check(playbook: Playbook) -> None:
+        if owner not in playbook.roles:
+            known = ", ".join(sorted(playbook.roles))
+            raise ConfigError(f"unknown owner role {owner!r} (known: {known}; add more in [playbook].roles)", where=owner_where)
+        for segment in segments or ():
+            if playbook.segment(segment) is None:
+                raise ConfigError(f"unknown segment {segment!r}", where=segments_where)
+
+    pending.append(check)
+    return template
+
+
+def _read_health(t: _Table) -> HealthModel:
+    healthy = t.integer("healthy_min", 80)
+    at_risk = t.integer("at_risk_min", 50)
+    if not 0 <= at_risk <= healthy <= 100:
+        raise t.src.error((*t.path, "at_risk_min"), "need 0 <= at_risk_min <= healthy_min <= 100")
+    statuses = t.keys("at_risk_statuses")
+    if statuses is not None and not set(statuses) <= {"at-risk", "critical"}:
+        raise t.src.error((*t.path, "at_risk_statuses"), "'at_risk_statuses' may list 'at-risk' and 'critical'")
+    return HealthModel(
+        healthy_min=healthy,
+        at_risk_min=at_risk,
+        at_risk_statuses=frozenset(statuses) if statuses is not None else frozenset({"at-risk", "critical"}),
+        blocker_days=t.integer("blocker_days", 3),
+        milestone_grace_days=t.integer("milestone_grace_days", 7),
+    )
+
+
+def _read_component(t: _Table) -> HealthComponent:
+    key = t.ident()
+    weight = t.number("weight")
+    if weight is None or weight <= 0:
+        raise t.src.error((*t.path, "weight"), "'weight' is required and must be greater than 0")
+    metric = t.opt_text("metric")
+    if metric is not None and metric not in METRICS:
+        raise t.src.error((*t.path, "metric"), f"unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})")
+    bounds = {k: t.number(k) for k in ("min", "max", "above", "below")}
+    ok_when = t.condition("ok_when", RULE_NAMES)
+    if (metric is None) == (ok_when is None):
+        raise t.src.error(t.path, "a health component needs exactly one of 'metric' or 'ok_when'")
+    if metric is not None and all(v is None for v in bounds.values()):
+        raise t.src.error((*t.path, "metric"), "a metric component needs 'min', 'max', 'above' or 'below'")
+    if ok_when is not None and any(v is not None for v in bounds.values()):
+        raise t.src.error(t.path, "'min'/'max'/'above'/'below' only apply to a 'metric' component")
+    cap = t.opt_text("cap")
+    if cap is not None and cap not in ("at-risk", "critical"):
+        raise t.src.error((*t.path, "cap"), "'cap' must be 'at-risk' or 'critical'")
+    component = HealthComponent(
+        key=key,
+        weight=weight,
+        reason=t.template("reason", allowed=frozenset({"value"})),
+        metric=metric,
+        ok_when=ok_when,
+        applies_when=t.condition("applies_when", RULE_NAMES),
+        after_go_live=t.flag("after_go_live", False),
+        cap=cap,
+        where=t.src.where((*t.path, "key")),
+        **bounds,
+    )
+    t.done()
+    return component
