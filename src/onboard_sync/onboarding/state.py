@@ -86,6 +86,7 @@ class TaskFact:
     due_at: datetime | None = None
     completed_at: datetime | None = None
     remote_id: str | None = None
+    created_at: datetime | None = None  # when the task was created (blocker age); due_at stands in if None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +147,13 @@ class Evaluation:
     ``tasks`` lists every task that should exist by now (the engine creates those it has no
     record of, and never deletes). ``fields`` holds canonical onboarding field values per
     object kind (``phase``, ``health_score`` …); mappings turn them into CRM properties.
-    ``state`` is ``None`` when the deal is not (and never was) an onboarding.
+    ``state`` is ``None`` when the deal is not (and never was) an onboarding. ``warnings``
+    are things evaluation ignored but a person should hear about (an unknown value in the
+    CRM phase field, a segment the playbook no longer has); the engine reports them.
     """
 
     state: OnboardingState | None
     tasks: tuple[TaskSpec, ...] = ()
     fields: Mapping[ObjectKind, Mapping[str, str | None]] = field(default_factory=dict)
     transitions: tuple[Transition, ...] = ()
+    warnings: tuple[str, ...] = ()

@@ -47,7 +47,18 @@ RULE_NAMES = frozenset(
 #: Fields of the map-valued names; ``properties`` maps are open (any key).
 FIELDS: Mapping[str, frozenset[str]] = {
     "deal": frozenset(
-        {"id", "source", "name", "stage", "amount", "pipeline", "is_won", "is_closed", "close_date", "properties"}
+        {
+            "id",
+            "source",
+            "name",
+            "stage",
+            "amount",
+            "pipeline",
+            "is_won",
+            "is_closed",
+            "close_date",
+            "properties",
+        }
     ),
     "account": frozenset({"id", "source", "name", "domain", "properties"}),
     "health": frozenset({"score", "status"}),
@@ -84,7 +95,9 @@ class Condition:
         return None
 
 
-def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[str], where: str) -> Condition:
+def compile_condition(
+    source: str, *, names: frozenset[str], metrics: frozenset[str], where: str
+) -> Condition:
     """Parse and check ``source``; raise :class:`ConfigError` at ``where`` on any problem."""
     if not source.strip():
         raise ConfigError("empty condition", where=where)
@@ -129,7 +142,9 @@ def _check_names(
                 used.add(attr)
             elif root in FIELDS and attr not in FIELDS[root]:
                 known = ", ".join(sorted(FIELDS[root]))
-                raise ConfigError(f"{root} has no field {attr!r} in {source!r} (fields: {known})", where=where)
+                raise ConfigError(
+                    f"{root} has no field {attr!r} in {source!r} (fields: {known})", where=where
+                )
     return frozenset(used)
 
 
@@ -183,7 +198,9 @@ def _check_sample(condition: Condition, names: frozenset[str], metrics: frozense
         result = condition._program.evaluate(activation)
     except Exception as exc:
         detail = " ".join(str(exc).split())[:200]
-        raise ConfigError(f"CEL condition {condition.source!r} fails on sample data: {detail}", where=condition.where) from None
+        raise ConfigError(
+            f"CEL condition {condition.source!r} fails on sample data: {detail}", where=condition.where
+        ) from None
     if not isinstance(result, celtypes.BoolType | bool):
         raise ConfigError(
             f"CEL condition {condition.source!r} must be true or false, not {type(result).__name__}",
