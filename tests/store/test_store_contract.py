@@ -106,7 +106,7 @@ def test_non_utc_datetimes_come_back_as_the_same_instant_in_utc(store: Store) ->
 
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="naive datetime"):
-        store.set_cursor("hs", "deals", datetime(2026, 1, 1))  # noqa: DTZ001
+        store.set_cursor("hs", "deals", datetime(2026, 1, 1))
 
 
 def test_save_onboarding_upserts_and_filters(store: Store) -> None:
@@ -380,13 +380,18 @@ def test_webhook_inbox_dedupes(store: Store) -> None:
 # -- transactions --------------------------------------------------------------------------
 
 
-def test_transaction_groups_and_rolls_back(store: Store) -> None:
-    with pytest.raises(RuntimeError), store.transaction():
+def _crashing_batch(store: Store) -> None:
+    with store.transaction():
         store.save_onboarding(onboarding("hs:1"))
         with store.transaction():  # nested: joins the outer one
             store.record_task_intents([intent("hs:1:a:0", oid="hs:1")])
         store.set_cursor("hs", "deals", T0)
         raise RuntimeError("crash mid-batch")
+
+
+def test_transaction_groups_and_rolls_back(store: Store) -> None:
+    with pytest.raises(RuntimeError, match="crash mid-batch"):
+        _crashing_batch(store)
     assert store.get_onboarding("hs:1") is None
     assert store.owned_tasks("hs:1") == {}
     assert store.get_cursor("hs", "deals") is None

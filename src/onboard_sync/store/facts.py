@@ -29,6 +29,7 @@ class FactsMixin(StoreBase):
     def _put_records(
         self, records: Sequence[Deal] | Sequence[Account] | Sequence[Contact], kind: str
     ) -> None:
+        self._check_writable()
         by_key: dict[tuple[str, str], dict[str, Any]] = {}
         for rec in records:
             current = by_key.get((rec.source, rec.id))
@@ -120,6 +121,7 @@ class FactsMixin(StoreBase):
         Owners missing from ``owners`` are removed; ``owners`` of another source raise
         ValueError.
         """
+        self._check_writable()
         wrong = {o.source for o in owners} - {source}
         if wrong:
             raise ValueError(f"put_owners({source!r}) got owners of other sources: {sorted(wrong)}")

@@ -49,6 +49,7 @@ class JournalMixin(StoreBase):
 
     def record_audit(self, entries: Sequence[AuditEntry]) -> None:
         """Append audit entries (their ``id`` is ignored; the store assigns one)."""
+        self._check_writable()
         rows = [
             {
                 "run_id": e.run_id,
@@ -152,6 +153,7 @@ class JournalMixin(StoreBase):
 
     def inbox_mark_processed(self, ids: Collection[int], at: datetime | None = None) -> None:
         """Mark events processed (at ``at``, default now)."""
+        self._check_writable()
         if not ids:
             return
         when = at or self._now()

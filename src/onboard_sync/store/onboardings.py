@@ -79,6 +79,7 @@ class OnboardingsMixin(StoreBase):
 
     def save_onboardings(self, states: Sequence[OnboardingState]) -> None:
         """Insert or replace many onboardings in batched statements."""
+        self._check_writable()
         now = self._now()
         rows = [_onboarding_row(s, now) for s in states]
         with self._write() as conn:
@@ -92,6 +93,7 @@ class OnboardingsMixin(StoreBase):
 
     def record_transitions(self, transitions: Sequence[Transition]) -> None:
         """Append transitions to the log, in order."""
+        self._check_writable()
         rows = [
             {
                 "onboarding_id": tr.onboarding_id,
@@ -157,6 +159,7 @@ class OnboardingsMixin(StoreBase):
 
     def set_cursors(self, source: str, values: Mapping[str, datetime]) -> None:
         """Persist several cursors of one source at once."""
+        self._check_writable()
         now = self._now()
         rows = [
             {"source": source, "stream": stream, "value": value, "updated_at": now}

@@ -86,6 +86,7 @@ class TasksMixin(StoreBase):
         starting and its outcome is unknown until confirmed; its last error is kept).
         The ``state`` and ``updated_at`` of the given objects are ignored.
         """
+        self._check_writable()
         now = self._now()
         rows: dict[str, dict[str, Any]] = {}
         for task in tasks:
@@ -140,6 +141,7 @@ class TasksMixin(StoreBase):
 
         Raises KeyError (writing nothing) if a key has no recorded intent.
         """
+        self._check_writable()
         if not created:
             return
         now = self._now()
@@ -162,6 +164,7 @@ class TasksMixin(StoreBase):
         failure report can never cause a second create. Raises KeyError (writing nothing)
         if a key has no recorded intent.
         """
+        self._check_writable()
         if not failed:
             return
         now = self._now()
@@ -185,6 +188,7 @@ class TasksMixin(StoreBase):
         ``CREATED`` with ``Task.id`` as its remote id: the CRM has shown it exists.
         Tasks we do not own are ignored.
         """
+        self._check_writable()
         if not updates:
             return 0
         c = t.owned_tasks.c
@@ -282,6 +286,7 @@ class TasksMixin(StoreBase):
         The source of each row is the stored onboarding's source, or else the part of the
         onboarding id before the first ``:`` (ids are ``"{source}:{deal id}"``).
         """
+        self._check_writable()
         items = list(items)
         if not items:
             return

@@ -1,0 +1,101 @@
+"""The run lock: held by another process -> LockHeld at once; freed when the holder is SIGKILLed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from onboard_sync.errors import LockHeld
+from onboard_sync.store import ReadOnlyStoreError, Store
+
+HOLDER = """
+import sys, time
+from onboard_sync.store import Store
+store = Store.open(sys.argv[1])
+with store.run_lock(sys.argv[2]):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+@contextmanager
+def holder(url: str, name: str = "sync") -> Iterator[subprocess.Popen[str]]:
+    """A child process that holds run lock ``name`` until it is killed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url, name],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if line.strip() != "locked":
+            proc.kill()
+            raise AssertionError(f"lock holder failed to start: {line!r} {proc.stderr.read()}")  # type: ignore[union-attr]
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def acquire_within(store: Store, seconds: float, name: str = "sync") -> float:
+    """Take and release the lock, retrying until ``seconds`` pass; return how long it took."""
+    start = time.monotonic()
+    while True:
+        try:
+            with store.run_lock(name):
+                return time.monotonic() - start
+        except LockHeld:
+            if time.monotonic() - start > seconds:
+                raise
+            time.sleep(0.05)
+
+
+def test_lock_held_by_another_process_raises_at_once(store: Store, store_url: str) -> None:
+    with holder(store_url):
+        start = time.monotonic()
+        with pytest.raises(LockHeld, match="another onboard-sync process holds the 'sync' lock"):
+            with store.run_lock("sync"):
+                pass  # pragma: no cover
+        assert time.monotonic() - start < 2  # no waiting
+        with store.run_lock("other-name"):  # names are independent
+            pass
+
+
+def test_lock_is_freed_when_the_holder_is_killed(store: Store, store_url: str) -> None:
+    with holder(store_url) as proc:
+        with pytest.raises(LockHeld), store.run_lock():
+            pass  # pragma: no cover
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+        took = acquire_within(store, seconds=10)
+    assert took < 10
+
+
+def test_lock_is_exclusive_within_one_process_and_reusable(store_url: str) -> None:
+    with Store.open(store_url) as a, Store.open(store_url) as b:
+        with a.run_lock(), pytest.raises(LockHeld), b.run_lock():
+            pass  # pragma: no cover
+        with b.run_lock():  # released on exit
+            pass
+        with a.run_lock():
+            pass
+
+
+def test_read_only_store_has_no_run_lock(store_url: str) -> None:
+    Store.open(store_url).close()
+    with Store.open(store_url, read_only=True) as ro, pytest.raises(ReadOnlyStoreError), ro.run_lock():
+        pass  # pragma: no cover
