@@ -66,9 +66,11 @@ def acquire_within(store: Store, seconds: float, name: str = "sync") -> float:
 def test_lock_held_by_another_process_raises_at_once(store: Store, store_url: str) -> None:
     with holder(store_url):
         start = time.monotonic()
-        with pytest.raises(LockHeld, match="another onboard-sync process holds the 'sync' lock"):
-            with store.run_lock("sync"):
-                pass  # pragma: no cover
+        with (
+            pytest.raises(LockHeld, match="another onboard-sync process holds the 'sync' lock"),
+            store.run_lock("sync"),
+        ):
+            pass  # pragma: no cover
         assert time.monotonic() - start < 2  # no waiting
         with store.run_lock("other-name"):  # names are independent
             pass

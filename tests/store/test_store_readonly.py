@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from store_samples import deal, intent, onboarding
 
 from onboard_sync.errors import UserError
 from onboard_sync.onboarding.state import OnboardingStatus, Transition, TransitionCause
 from onboard_sync.records import ObjectKind, Owner
 from onboard_sync.store import AuditEntry, ReadOnlyStoreError, Store, TaskState
-
-from test_store_contract import deal, intent, onboarding  # noqa: I001  (sibling test module)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -168,7 +167,7 @@ def test_postgres_read_only(pg_schema_url) -> None:
 
 @pytest.mark.postgres
 def test_postgres_read_only_needs_a_migrated_schema(pg_schema_url) -> None:
-    with pytest.raises(UserError, match="revision none .*`onboard-sync migrate`"):
+    with pytest.raises(UserError, match=r"revision none .*`onboard-sync migrate`"):
         Store.open(pg_schema_url(), read_only=True)
 
 
