@@ -77,10 +77,11 @@ _ENV = celpy.Environment()
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """A compiled CEL condition. ``metrics`` lists the ``metrics.X`` names it reads."""
+    """A compiled CEL condition. ``names``/``metrics`` list the names and ``metrics.X`` it reads."""
 
     source: str
     where: str
+    names: frozenset[str] = frozenset()
     metrics: frozenset[str] = frozenset()
     _program: Any = field(default=None, repr=False, compare=False)
 
@@ -106,18 +107,21 @@ def compile_condition(
     except Exception as exc:  # CELParseError carries the caret diagram in its text
         detail = " ".join(str(exc).split())
         raise ConfigError(f"cannot parse CEL condition {source!r}: {detail}", where=where) from None
-    used_metrics = _check_names(tree, source, names=names, metrics=metrics, where=where)
+    used_names, used_metrics = _check_names(tree, source, names=names, metrics=metrics, where=where)
     program = _ENV.program(tree)
-    condition = Condition(source=source, where=where, metrics=used_metrics, _program=program)
+    condition = Condition(
+        source=source, where=where, names=used_names, metrics=used_metrics, _program=program
+    )
     _check_sample(condition, names, metrics)
     return condition
 
 
 def _check_names(
     tree: lark.Tree, source: str, *, names: frozenset[str], metrics: frozenset[str], where: str
-) -> frozenset[str]:
+) -> tuple[frozenset[str], frozenset[str]]:
     bound = set(_macro_variables(tree))
     used: set[str] = set()
+    free: set[str] = set()
     for node in tree.iter_subtrees():
         if node.data == "ident_arg":
             name = str(node.children[0])
@@ -128,6 +132,7 @@ def _check_names(
             if name not in names and name not in bound:
                 allowed = ", ".join(sorted(names))
                 raise ConfigError(f"unknown name {name!r} in {source!r} (available: {allowed})", where=where)
+            free.add(name)
         elif node.data in ("dot_ident", "dot_ident_arg"):
             raise ConfigError(f"leading-dot names are not supported in {source!r}", where=where)
         elif node.data == "member_dot":
@@ -145,7 +150,7 @@ def _check_names(
                 raise ConfigError(
                     f"{root} has no field {attr!r} in {source!r} (fields: {known})", where=where
                 )
-    return frozenset(used)
+    return frozenset(free - bound), frozenset(used)
 
 
 def _dotted(node: lark.Tree) -> tuple[str, str] | None:

@@ -1,0 +1,198 @@
+"""Health scoring: metrics from the facts, then a 0-100 score, a status and reasons. Pure code.
+
+:func:`collect_metrics` turns one onboarding's facts into the named metrics of
+:data:`onboard_sync.rules.model.METRICS` (task facts, tickets, and optional account/deal
+properties or signals such as ``nps`` or ``active_users``). A metric without data is
+simply absent. :func:`assess` scores the playbook's ``[health]`` components over them:
+a component is scored only when its data exists (missing data is never counted as bad),
+the score is the share of the scored weight that passes, and the status is
+healthy / at-risk / critical by the playbook's thresholds, lowered by failing components
+with a ``cap``. Everything is day-granular, so re-evaluating seconds later gives the same
+answer. Called by :mod:`onboard_sync.onboarding.machine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from onboard_sync.onboarding.state import CustomerFacts
+from onboard_sync.records import TaskStatus
+from onboard_sync.rules.model import HealthComponent, HealthModel, Playbook
+
+#: Metrics read from ``Account.properties`` / ``Deal.properties`` (account first) and signals.
+PROPERTY_METRICS = (
+    "adoption_rate",
+    "active_users",
+    "licensed_users",
+    "weekly_logins",
+    "nps",
+    "meeting_attendance",
+    "engagement_score",
+    "business_outcomes",
+)
+_PERCENT_METRICS = frozenset({"adoption_rate", "meeting_attendance"})
+_CLOSED_TICKET = frozenset({"solved", "closed", "resolved", "deleted"})
+_URGENT = frozenset({"urgent", "high", "critical"})
+_RANK = {"healthy": 0, "at-risk": 1, "critical": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentResult:
+    """How one health component came out. ``scored`` is false when its data is missing."""
+
+    key: str
+    weight: float
+    scored: bool
+    ok: bool
+    value: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """A health assessment: ``score`` 0-100, ``status`` healthy/at-risk/critical, ``reasons``."""
+
+    score: int
+    status: str
+    reasons: tuple[str, ...]
+    components: tuple[ComponentResult, ...]
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.strip().rstrip("%"))
+    except ValueError:
+        return None
+    return number if number == number else None  # drop NaN
+
+
+def collect_metrics(
+    playbook: Playbook, facts: CustomerFacts, now: datetime, *, go_live_at: datetime | None
+) -> dict[str, float]:
+    """The metrics that have data for this onboarding, by canonical name."""
+    today = now.date()
+    model = playbook.health
+    overdue = late = blockers = 0
+    for task in facts.tasks.values():
+        if task.status == TaskStatus.COMPLETED:
+            continue
+        template = playbook.template(task.template_key)
+        if template is None:
+            continue
+        if task.due_at is not None:
+            days_late = (today - task.due_at.date()).days
+            if template.required and days_late > 0:
+                overdue += 1
+            if template.milestone and days_late > model.milestone_grace_days:
+                late += 1
+        since = task.created_at or task.due_at
+        if template.blocker and since is not None and (today - since.date()).days > model.blocker_days:
+            blockers += 1
+    metrics: dict[str, float] = {
+        "overdue_required_tasks": overdue,
+        "late_milestones": late,
+        "stale_blockers": blockers,
+        "open_urgent_tickets": sum(
+            1
+            for t in facts.tickets
+            if t.status.lower() not in _CLOSED_TICKET and (t.priority or "").lower() in _URGENT
+        ),
+    }
+    if go_live_at is not None:
+        days_live = max((today - go_live_at.date()).days, 0)
+        metrics["days_since_go_live"] = days_live
+        since_live = sum(1 for t in facts.tickets if t.created_at.date() >= go_live_at.date())
+        metrics["tickets_per_month"] = round(since_live * 30 / max(days_live, 30), 1)
+    metrics.update(_property_metrics(facts))
+    return metrics
+
+
+def _property_metrics(facts: CustomerFacts) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for name in PROPERTY_METRICS:
+        for props in (facts.account.properties if facts.account else {}, facts.deal.properties):
+            value = _number(props.get(name))
+            if value is not None:
+                found[name] = value
+                break
+    latest: dict[str, tuple[datetime, float]] = {}
+    for signal in facts.signals:
+        if signal.name in PROPERTY_METRICS and (
+            signal.name not in latest or signal.at > latest[signal.name][0]
+        ):
+            latest[signal.name] = (signal.at, signal.value)
+    found.update({name: value for name, (_, value) in latest.items()})
+    licensed = found.get("licensed_users")
+    if "adoption_rate" not in found and licensed and "active_users" in found:
+        found["adoption_rate"] = found["active_users"] * 100.0 / licensed
+    for name in _PERCENT_METRICS & found.keys():
+        if 0.0 <= found[name] <= 1.0:
+            found[name] *= 100.0  # a fraction: 0.85 means 85 %
+    return {name: round(value, 1) for name, value in found.items()}
+
+
+def assess(
+    model: HealthModel,
+    metrics: Mapping[str, float],
+    *,
+    live: bool,
+    activation: Callable[[], Mapping[str, Any]],
+) -> HealthReport:
+    """Score ``metrics`` with the playbook's components. ``activation`` builds CEL names lazily."""
+    results = tuple(_component(c, metrics, live, activation) for c in model.components)
+    scored = [r for r in results if r.scored]
+    total = sum(r.weight for r in scored)
+    passed = sum(r.weight for r in scored if r.ok)
+    score = round(100 * passed / total) if total else 100
+    status = model.status_for(score)
+    caps = {c.key: c.cap for c in model.components if c.cap}
+    for result in scored:
+        cap = caps.get(result.key)
+        if not result.ok and cap and _RANK[cap] > _RANK[status]:
+            status = cap
+    failing = sorted((r for r in scored if not r.ok), key=lambda r: (-r.weight, r.key))
+    reasons = tuple(r.reason for r in failing if r.reason)
+    return HealthReport(score=score, status=status, reasons=reasons, components=results)
+
+
+def _component(
+    component: HealthComponent,
+    metrics: Mapping[str, float],
+    live: bool,
+    activation: Callable[[], Mapping[str, Any]],
+) -> ComponentResult:
+    skip = ComponentResult(key=component.key, weight=component.weight, scored=False, ok=True)
+    if (component.after_go_live and not live) or not component.metrics <= metrics.keys():
+        return skip
+    if component.applies_when is not None and not component.applies_when.evaluate(activation()):
+        return skip
+    value = metrics.get(component.metric) if component.metric else None
+    if component.metric is not None and value is not None:
+        ok = _within(component, value)
+    else:
+        verdict = component.ok_when.evaluate(activation()) if component.ok_when else None
+        if verdict is None:
+            return skip
+        ok = verdict
+    text = component.reason.render({"value": _fmt(value)}) if not ok else None
+    return ComponentResult(component.key, component.weight, scored=True, ok=ok, value=value, reason=text)
+
+
+def _within(c: HealthComponent, value: float) -> bool:
+    return not (
+        (c.min is not None and value < c.min)
+        or (c.max is not None and value > c.max)
+        or (c.above is not None and value <= c.above)
+        or (c.below is not None and value >= c.below)
+    )
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" if value != int(value) else str(int(value))

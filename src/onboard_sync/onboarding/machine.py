@@ -1,0 +1,404 @@
+"""The onboarding state machine: ``evaluate(state, facts, playbook, now)`` → :class:`Evaluation`.
+
+A pure function (no I/O, no clock: ``now`` is given) called by the sync engine once per
+onboarding per run. In order it:
+
+1. starts an onboarding for a newly won deal (segment by the playbook's segment rules or
+   the ``resolve_segment`` override; start = the deal's close date, or ``now``);
+2. cancels it when the deal is lost or reopened, re-activates it when won again;
+3. adopts a phase a person set by hand in the CRM (never fights it);
+4. advances through phases whose required tasks are completed (or whose ``exit_when`` /
+   timeline says so), records go-live, extends a phase whose ``extend_when`` holds, and
+   completes the onboarding on entering the terminal phase;
+5. scores health (:mod:`onboard_sync.onboarding.health`) and flips ACTIVE ↔ AT_RISK;
+6. lists the tasks that should exist (:mod:`onboard_sync.onboarding.timeline`) and the
+   canonical field values (day-granular, so a rerun a few seconds later writes nothing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics
+from onboard_sync.onboarding.state import (
+    CustomerFacts,
+    Evaluation,
+    OnboardingState,
+    OnboardingStatus,
+    PhaseVisit,
+    TaskSpec,
+    Transition,
+    TransitionCause,
+)
+from onboard_sync.onboarding.timeline import elapsed_days, moved, phase_specs, visits
+from onboard_sync.records import ObjectKind, TaskStatus
+from onboard_sync.rules.expressions import Condition, build_activation
+from onboard_sync.rules.model import Phase, Playbook, Segment
+
+_OPEN = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
+_FINISHED = (OnboardingStatus.COMPLETED, OnboardingStatus.CANCELLED)
+
+
+def evaluate(
+    state: OnboardingState | None,
+    facts: CustomerFacts,
+    playbook: Playbook,
+    now: datetime,
+    *,
+    onboarding_id: str,
+    segment_override: str | None = None,
+) -> Evaluation:
+    """Evaluate one onboarding at ``now`` (aware UTC). See the module docstring."""
+    warnings: list[str] = []
+    transitions: list[Transition] = []
+    if state is None:
+        if not facts.deal.is_won:
+            return Evaluation(state=None)
+        state = _start(facts, playbook, now, onboarding_id, segment_override, warnings)
+        transitions.append(
+            Transition(
+                state.id, None, state.phase, None, state.status, TransitionCause.STARTED, state.started_at
+            )
+        )
+    run = _Run(state, facts, playbook, now, onboarding_id, warnings, transitions)
+    run.lifecycle()
+    run.manual()
+    run.advance()
+    report = run.health()
+    run.status_from_health(report)
+    tasks = run.tasks() if run.state.status in _OPEN else ()
+    return Evaluation(
+        state=run.state,
+        tasks=tuple(tasks),
+        fields=run.fields(tasks),
+        transitions=tuple(transitions),
+        warnings=tuple(warnings),
+    )
+
+
+def _start(
+    facts: CustomerFacts,
+    playbook: Playbook,
+    now: datetime,
+    onboarding_id: str,
+    segment_override: str | None,
+    warnings: list[str],
+) -> OnboardingState:
+    segment = _choose_segment(facts, playbook, segment_override, warnings)
+    close = facts.deal.close_date
+    started = close if close is not None and close <= now else now
+    first = playbook.phases[0].key
+    return OnboardingState(
+        id=onboarding_id,
+        source=facts.deal.source,
+        deal_id=facts.deal.id,
+        account_id=facts.account.id if facts.account else None,
+        segment=segment.key,
+        phase=first,
+        status=OnboardingStatus.ACTIVE,
+        started_at=started,
+        phase_entered_at=started,
+        history=(PhaseVisit(first, started, TransitionCause.STARTED),),
+        playbook=playbook.name,
+    )
+
+
+def _choose_segment(
+    facts: CustomerFacts, playbook: Playbook, override: str | None, warnings: list[str]
+) -> Segment:
+    if override is not None:
+        chosen = playbook.segment(override)
+        if chosen is not None:
+            return chosen
+        warnings.append(f"segment {override!r} from resolve_segment is not in the playbook; using the rules")
+    activation = build_activation(deal=facts.deal, account=facts.account)
+    for segment in playbook.segments:
+        if segment.when is not None and segment.when.evaluate(activation):
+            return segment
+    return default_segment(playbook)
+
+
+def default_segment(playbook: Playbook) -> Segment:
+    """The first segment without a ``when`` (else the last segment)."""
+    return next((s for s in playbook.segments if s.when is None), playbook.segments[-1])
+
+
+class _Run:
+    """One evaluation in progress: the evolving state plus memoised conditions and health."""
+
+    def __init__(
+        self,
+        state: OnboardingState,
+        facts: CustomerFacts,
+        playbook: Playbook,
+        now: datetime,
+        onboarding_id: str,
+        warnings: list[str],
+        transitions: list[Transition],
+    ) -> None:
+        self.state, self.facts, self.pb, self.now = state, facts, playbook, now
+        self.oid, self.warnings, self.transitions = onboarding_id, warnings, transitions
+        segment = playbook.segment(state.segment)
+        if segment is None:
+            segment = default_segment(playbook)
+            warnings.append(f"segment {state.segment!r} is not in the playbook; using {segment.key!r}")
+        self.segment = segment
+        if not playbook.has_phase(state.phase):
+            warnings.append(f"phase {state.phase!r} is not in the playbook; restarting at the first phase")
+            self._move(playbook.phases[0].key, TransitionCause.RULE, detail="phase no longer in playbook")
+        account = facts.account
+        self.values = {
+            "account.name": account.name if account else facts.deal.name,
+            "account.domain": (account.domain or "") if account else "",
+            "deal.name": facts.deal.name,
+            "deal.stage": facts.deal.stage,
+            "segment": segment.key,
+            "segment_label": segment.label,
+        }
+        self._activations: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        self._verdicts: dict[tuple[int, tuple[Any, ...]], bool] = {}
+        self._health: dict[tuple[Any, ...], HealthReport] = {}
+        self._metrics: dict[datetime | None, dict[str, float]] = {}
+
+    # -- state changes ---------------------------------------------------------------------------
+    def _set(self, cause: TransitionCause, detail: str = "", **changes: Any) -> None:
+        old = self.state
+        self.state = dataclasses.replace(old, **changes)
+        self.transitions.append(
+            Transition(
+                self.oid, old.phase, self.state.phase, old.status, self.state.status, cause, self.now, detail
+            )
+        )
+
+    def _move(self, phase: str, cause: TransitionCause, detail: str = "", **changes: Any) -> None:
+        history = moved(self.state, phase, self.now, PhaseVisit(phase, self.now, cause))
+        changes.setdefault("manual_phase", None)
+        self._set(cause, detail, phase=phase, phase_entered_at=self.now, history=history, **changes)
+
+    def lifecycle(self) -> None:
+        """Deal lost or reopened → CANCELLED; won again → back to ACTIVE at the same phase."""
+        status = self.state.status
+        if not self.facts.deal.is_won and status not in _FINISHED:
+            self._set(TransitionCause.DEAL_LOST, status=OnboardingStatus.CANCELLED, cancelled_at=self.now)
+        elif self.facts.deal.is_won and status == OnboardingStatus.CANCELLED:
+            self._set(TransitionCause.DEAL_REWON, status=OnboardingStatus.ACTIVE, cancelled_at=None)
+
+    def manual(self) -> None:
+        """Adopt a phase a person set in the CRM field by hand (key or label)."""
+        crm = self.facts.crm_phase
+        if crm is None or not crm.strip():
+            return
+        key = self.pb.resolve_phase(crm)
+        if key is None:
+            if crm != self.facts.written_phase:
+                self.warnings.append(f"unknown phase {crm!r} in the CRM phase field; ignored")
+            return
+        if key == self.pb.resolve_phase(self.facts.written_phase) or key == self.state.phase:
+            return
+        if self.state.status == OnboardingStatus.CANCELLED:
+            self.warnings.append(f"phase {crm!r} set by hand on a cancelled onboarding; ignored")
+            return
+        changes: dict[str, Any] = {"manual_phase": key}
+        index = self.pb.phase_index(key)
+        if index == len(self.pb.phases) - 1:
+            changes.update(status=OnboardingStatus.COMPLETED, completed_at=self.now)
+        elif self.state.status in (OnboardingStatus.COMPLETED, OnboardingStatus.EXTENDED):
+            changes.update(status=OnboardingStatus.ACTIVE, completed_at=None)
+        live = self.pb.go_live_phase
+        if live and self.state.go_live_at is None and index > self.pb.phase_index(live):
+            changes["go_live_at"] = self.now
+        self._move(key, TransitionCause.MANUAL, detail=f"set by hand in the CRM to {crm!r}", **changes)
+
+    def advance(self) -> None:
+        """Move forward while the current phase is done; at most once through the playbook."""
+        if self.state.status not in _OPEN or self._just_manual():
+            return
+        last = len(self.pb.phases) - 1
+        for _ in range(last):
+            index = self.pb.phase_index(self.state.phase)
+            if index >= last:
+                return
+            phase = self.pb.phases[index]
+            if not self._done(phase):
+                return
+            if phase.extend_when is not None and self._holds(phase.extend_when):
+                if self.state.status != OnboardingStatus.EXTENDED:
+                    self._set(TransitionCause.RULE, f"{phase.key} extended", status=OnboardingStatus.EXTENDED)
+                return
+            changes: dict[str, Any] = {}
+            if phase.key == self.pb.go_live_phase and self.state.go_live_at is None:
+                changes["go_live_at"] = self.now
+            if index + 1 == last:
+                changes.update(status=OnboardingStatus.COMPLETED, completed_at=self.now)
+            elif self.state.status == OnboardingStatus.EXTENDED:
+                changes["status"] = OnboardingStatus.ACTIVE
+            self._move(self.pb.phases[index + 1].key, TransitionCause.TASKS_COMPLETED, **changes)
+            if index + 1 == last:
+                return
+
+    def _just_manual(self) -> bool:
+        return any(t.cause == TransitionCause.MANUAL for t in self.transitions)
+
+    def _done(self, phase: Phase) -> bool:
+        """Required tasks all completed (as expected now and as created), then ``exit_when``.
+
+        In a phase set by hand, at least one required task must have been completed after
+        the change, so the machine does not undo the person's choice at once.
+        """
+        tasks = self.facts.tasks
+        required = [s for s in self._phase_specs(phase) if s.required]
+        created = [t for t in tasks.values() if self._required_in(t.template_key, phase)]
+        if not required and not created:
+            if phase.exit_when is not None:
+                return self._holds(phase.exit_when)
+            end = self.pb.scaled_day(phase.plan_end_day, self.segment)
+            return elapsed_days(self.state.started_at, self.now) >= end
+        facts = [tasks.get(s.key) for s in required] + created
+        if any(f is None or f.status != TaskStatus.COMPLETED for f in facts):
+            return False
+        if self.state.manual_phase == phase.key:
+            entered = self.state.phase_entered_at
+            if not any(f is not None and f.completed_at and f.completed_at >= entered for f in facts):
+                return False
+        return phase.exit_when is None or self._holds(phase.exit_when)
+
+    def _required_in(self, template_key: str, phase: Phase) -> bool:
+        template = self.pb.template(template_key)
+        return template is not None and template.phase == phase.key and template.required
+
+    # -- conditions and health -------------------------------------------------------------------
+    def _snapshot(self) -> tuple[Any, ...]:
+        return (self.state.phase, self.state.status, self.state.go_live_at)
+
+    def _activation(self, health: HealthReport | None) -> Mapping[str, Any]:
+        key = (*self._snapshot(), health.score if health else None)
+        if key not in self._activations:
+            started = self.state.started_at
+            elapsed = elapsed_days(started, self.now)
+            self._activations[key] = build_activation(
+                deal=self.facts.deal,
+                account=self.facts.account,
+                segment=self.segment.key,
+                phase=self.state.phase,
+                status=str(self.state.status),
+                days_since_start=elapsed,
+                plan_day=self.pb.plan_day(elapsed, self.segment),
+                days_in_phase=elapsed_days(self.state.phase_entered_at, self.now),
+                health_score=health.score if health else 100,
+                health_status=health.status if health else "healthy",
+                metrics=self._metric_values(),
+            )
+        return self._activations[key]
+
+    def _holds(self, condition: Condition) -> bool:
+        key = (id(condition), self._snapshot())
+        if key not in self._verdicts:
+            report = self.health() if "health" in condition.names else None
+            self._verdicts[key] = bool(condition.evaluate(self._activation(report)))
+        return self._verdicts[key]
+
+    def _metric_values(self) -> dict[str, float]:
+        live = self.state.go_live_at
+        if live not in self._metrics:
+            self._metrics[live] = collect_metrics(self.pb, self.facts, self.now, go_live_at=live)
+        return self._metrics[live]
+
+    def health(self) -> HealthReport:
+        """Health for the current phase and status (memoised)."""
+        key = self._snapshot()
+        if key not in self._health:
+            self._health[key] = assess(
+                self.pb.health,
+                self._metric_values(),
+                live=self.state.go_live_at is not None,
+                activation=lambda: self._activation(None),
+            )
+        return self._health[key]
+
+    def status_from_health(self, report: HealthReport) -> None:
+        """Store the health and flip ACTIVE ↔ AT_RISK (a status change, not a phase change)."""
+        status = self.state.status
+        if status in (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK):
+            risky = report.status in self.pb.health.at_risk_statuses
+            wanted = OnboardingStatus.AT_RISK if risky else OnboardingStatus.ACTIVE
+            if wanted != status:
+                detail = f"health {report.status} ({report.score})"
+                self._set(TransitionCause.RULE, detail, status=wanted)
+        self.state = dataclasses.replace(
+            self.state, health_score=report.score, health_status=report.status, health_reasons=report.reasons
+        )
+
+    # -- outputs ---------------------------------------------------------------------------------
+    def _phase_specs(self, phase: Phase) -> list[TaskSpec]:
+        stay = visits(self.state).get(phase.key)
+        if stay is None:
+            return []
+        return phase_specs(
+            self.pb,
+            phase,
+            state=self.state,
+            segment=self.segment,
+            stay=stay,
+            now=self.now,
+            onboarding_id=self.oid,
+            values=self.values,
+            holds=self._holds,
+        )
+
+    def tasks(self) -> list[TaskSpec]:
+        """Every task of every phase entered so far, in playbook order, without duplicates."""
+        entered = visits(self.state)
+        seen: set[str] = set()
+        out: list[TaskSpec] = []
+        for phase in self.pb.phases:
+            if phase.key in entered:
+                for spec in self._phase_specs(phase):
+                    if spec.key not in seen:
+                        seen.add(spec.key)
+                        out.append(spec)
+        return out
+
+    def fields(self, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> dict[ObjectKind, dict[str, str | None]]:
+        """Canonical field values (see ``rules.model.FIELD_NAMES``), the same for deal and account."""
+        state, segment = self.state, self.segment
+        end = state.completed_at or state.cancelled_at or self.now
+        report = self.health()
+        step, due = self._next_step(tasks)
+        values: dict[str, str | None] = {
+            "phase": state.phase,
+            "phase_label": self.pb.phase(state.phase).label,
+            "status": str(state.status),
+            "segment": segment.key,
+            "day": str(elapsed_days(state.started_at, end)),
+            "planned_days": str(segment.duration_days),
+            "start_date": state.started_at.date().isoformat(),
+            "next_step": step,
+            "next_step_due": due,
+            "go_live_date": state.go_live_at.date().isoformat() if state.go_live_at else None,
+            "health_score": str(report.score),
+            "health_status": report.status,
+            "health_reasons": "; ".join(report.reasons) or None,
+        }
+        return {ObjectKind.DEAL: values, ObjectKind.ACCOUNT: dict(values)}
+
+    def _next_step(self, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> tuple[str | None, str | None]:
+        if self.state.status not in _OPEN:
+            return None, None
+        facts = self.facts.tasks
+        open_required = [
+            s for s in tasks
+            if s.required and ((f := facts.get(s.key)) is None or f.status != TaskStatus.COMPLETED)
+        ]  # fmt: skip
+        if open_required:
+            first = min(open_required, key=lambda s: (s.due_at, s.key))
+            return first.title, first.due_at.date().isoformat()
+        index = self.pb.phase_index(self.state.phase)
+        if index + 1 < len(self.pb.phases):
+            nxt = self.pb.phases[index + 1]
+            offset = self.pb.scaled_day(nxt.plan_start_day, self.segment)
+            planned = self.state.started_at.date().toordinal() + round(offset)
+            return nxt.label, datetime.fromordinal(planned).date().isoformat()
+        return None, None
