@@ -153,12 +153,25 @@ def test_search_restarts_from_last_timestamp_before_the_result_cap(
     monkeypatch.setattr(search, "MAX_SEARCH_RESULTS", 60)
     monkeypatch.setattr(HubSpotConnector, "search_page_size", 25)
     conn = connect(sb)
-    deals, pages = read_all_deals(conn, since=datetime(2000, 1, 1, tzinfo=UTC))
+    deals, cursors, token = [], [], None
+    while True:
+        page = conn.read_deals(
+            since=datetime(2000, 1, 1, tzinfo=UTC), page_token=token, options=ReadOptions()
+        )
+        deals += page.records
+        token = page.next_token
+        if token is None:
+            break
+        cursors.append(search.SearchCursor.decode(token))
     expected = {d.id for d in live(sb, "deals") if d.properties.get("pipeline") == "default"}
     assert {d.id for d in deals} == expected  # nothing lost across restarts
     assert len(deals) < len(expected) * 1.2  # re-reads limited to records sharing a boundary timestamp
-    assert conn.call.calls["deals.search"] == pages
-    assert pages > math.ceil(len(expected) / 25)  # the restarts cost a page each
+    restarts = [c for c in cursors if c.after == 0]
+    assert len(restarts) >= len(expected) // 60
+    assert all(c.after + 25 <= 60 for c in cursors)  # never asks past the cap
+    floors = [c.floor_ms for c in restarts]
+    assert floors == sorted(floors)
+    assert conn.call.calls["deals.search"] == len(cursors) + 1
 
 
 def test_read_deals_by_id_skips_missing(sandbox: Any, connector: HubSpotConnector) -> None:
