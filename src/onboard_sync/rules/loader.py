@@ -4,7 +4,7 @@
 keys, missing keys, wrong types, duplicate keys, unknown phase/segment/role references)
 and compiles every CEL condition once (:mod:`onboard_sync.rules.expressions`). Any
 problem raises :class:`~onboard_sync.errors.ConfigError` whose ``where`` names the file,
-the line (found by :mod:`onboard_sync.rules.locate`) and the key path, e.g.
+the line (found by :mod:`onboard_sync.tomlfile`) and the key path, e.g.
 ``rules/playbook.toml:42 (phases[3].tasks[1].when)``.
 
 Merging a directory: ``[[segments]]``, ``[[phases]]`` and ``[[health.components]]`` are
@@ -15,7 +15,6 @@ each be set in one file only. The schema is documented in docs/playbook-rules.md
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +22,6 @@ from typing import Any, TypeVar
 
 from onboard_sync.errors import ConfigError
 from onboard_sync.rules.expressions import RULE_NAMES, SEGMENT_NAMES, Condition, compile_condition
-from onboard_sync.rules.locate import KeyPath, LineIndex, format_path
 from onboard_sync.rules.model import (
     METRICS,
     OWNER_ROLES,
@@ -37,6 +35,7 @@ from onboard_sync.rules.model import (
     TaskTemplate,
     TextTemplate,
 )
+from onboard_sync.tomlfile import KeyPath, TomlDocument, read_toml
 
 T = TypeVar("T")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -50,26 +49,10 @@ def default_playbook_path() -> Path:
 
 
 @dataclass
-class _Source:
-    """One TOML file being read: its display name and line index."""
-
-    name: str
-    index: LineIndex
-
-    def where(self, path: KeyPath) -> str:
-        line = self.index.line_of(path)
-        dotted = format_path(path)
-        return f"{self.name}:{line} ({dotted})" if line else f"{self.name} ({dotted})"
-
-    def error(self, path: KeyPath, message: str) -> ConfigError:
-        return ConfigError(message, where=self.where(path))
-
-
-@dataclass
 class _Table:
     """A TOML table being validated: typed getters, then :meth:`done` rejects leftovers."""
 
-    src: _Source
+    src: TomlDocument
     data: dict[str, Any]
     path: KeyPath
     seen: set[str] = field(default_factory=set)
@@ -176,17 +159,8 @@ def load_playbook(path: str | Path) -> Playbook:
 
 
 def _read(path: Path) -> _Table:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read rules file: {exc}", where=str(path)) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        where = f"{path}:{line.group(1)}" if line else str(path)
-        raise ConfigError(f"invalid TOML: {exc}", where=where) from None
-    return _Table(_Source(str(path), LineIndex(text)), data, ())
+    doc = read_toml(path)
+    return _Table(doc, doc.data, ())
 
 
 def _build(documents: list[_Table]) -> Playbook:
@@ -251,7 +225,7 @@ def _build(documents: list[_Table]) -> Playbook:
             components=tuple(components),
         ),
         roles=roles,
-        sources=tuple(d.src.name for d in documents),
+        sources=tuple(d.src.display_path for d in documents),
     )
     if playbook.go_live_phase and not playbook.has_phase(playbook.go_live_phase):
         raise ConfigError(f"unknown phase {playbook.go_live_phase!r}", where=meta["go_live_where"])
@@ -281,7 +255,7 @@ def _unique(items: list[Any], what: str) -> None:
 
 def _read_meta(t: _Table) -> dict[str, Any]:
     meta = {
-        "file": t.src.name,
+        "file": t.src.display_path,
         "name": t.text("name"),
         "description": t.text("description", ""),
         "version": t.text("version", ""),
