@@ -1,0 +1,78 @@
+"""Rate-limit counters shared by the sandbox simulators, driven by the sandbox clock.
+
+A :class:`RollingWindow` counts requests per key over a rolling window (HubSpot's ten-secondly
+bucket, the search secondly limit); a :class:`DailyCounter` counts per UTC day. With
+``enforce=False`` they only count, so apps can still send realistic "remaining" headers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+from datetime import date, datetime, timedelta
+
+from onboard_sync.sandbox.clock import Clock
+
+
+class RollingWindow:
+    """At most ``limit`` hits per key within any ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float, clock: Clock, *, enforce: bool = True) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("limit must be >= 1 and window > 0")
+        self.limit = limit
+        self.window = window
+        self.enforce = enforce
+        self._clock = clock
+        self._hits: dict[str, deque[datetime]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def per_second(cls, rate: float, clock: Clock) -> RollingWindow:
+        """A limiter for ``rate`` requests per second (fractional rates widen the window)."""
+        limit = max(1, round(rate)) if rate >= 1 else 1
+        return cls(limit, limit / rate, clock)
+
+    def hit(self, key: str) -> tuple[bool, int]:
+        """Count one request; returns (allowed, remaining). A refused request is not counted."""
+        now = self._clock.now()
+        horizon = now - timedelta(seconds=self.window)
+        with self._lock:
+            hits = self._hits[key]
+            while hits and hits[0] <= horizon:
+                hits.popleft()
+            if self.enforce and len(hits) >= self.limit:
+                return False, 0
+            hits.append(now)
+            return True, max(0, self.limit - len(hits))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+class DailyCounter:
+    """At most ``limit`` hits per key per UTC day (HubSpot resets at midnight in the portal's zone)."""
+
+    def __init__(self, limit: int, clock: Clock, *, enforce: bool = True) -> None:
+        self.limit = limit
+        self.enforce = enforce
+        self._clock = clock
+        self._counts: dict[tuple[str, date], int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> tuple[bool, int]:
+        day = self._clock.now().date()
+        with self._lock:
+            used = self._counts[(key, day)]
+            if self.enforce and used >= self.limit:
+                return False, 0
+            self._counts[(key, day)] = used + 1
+            return True, max(0, self.limit - used - 1)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+__all__ = ["DailyCounter", "RollingWindow"]
