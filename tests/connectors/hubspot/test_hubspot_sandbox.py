@@ -366,16 +366,19 @@ def test_write_fields_on_deals_and_companies(sandbox: Any, connector: HubSpotCon
     assert connector.call.calls["companies.batch_update"] == 1  # type: ignore[attr-defined]
 
 
-def test_unknown_property_names_it(sandbox: Any, connector: HubSpotConnector) -> None:
-    deal = a_deal(sandbox)
-    with pytest.raises(Exception) as info:  # noqa: PT011 - the raw SDK error, as a bare caller passes it on
-        connector.write_fields(
-            ObjectKind.DEAL, [FieldWrite("f", ObjectKind.DEAL, deal.id, {"no_such_prop": "x"})]
-        )
-    error = connector.classify_error(info.value)
-    assert error is not None
-    assert error.status == 400
-    assert "'no_such_prop' does not exist" in str(error)
+def test_unknown_property_fails_that_record_and_names_it(sandbox: Any, connector: HubSpotConnector) -> None:
+    deal, other = [d for d in live(sandbox, "deals")][:2]
+    results = connector.write_fields(
+        ObjectKind.DEAL,
+        [
+            FieldWrite("f", ObjectKind.DEAL, deal.id, {"no_such_prop": "x"}),
+            FieldWrite("g", ObjectKind.DEAL, other.id, {"dealname": "Renamed"}),
+        ],
+    )
+    assert [(r.key, r.ok) for r in results] == [("f", False), ("g", True)]
+    assert "'no_such_prop' does not exist" in (results[0].error or "")
+    assert not results[0].retryable
+    assert sandbox.backend.deals[other.id].properties["dealname"] == "Renamed"
 
 
 # --- rate limits, retries and OAuth ------------------------------------------------------------------

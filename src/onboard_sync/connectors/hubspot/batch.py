@@ -34,17 +34,28 @@ class Failure:
     """On a conflict, the id of the record already holding the unique value, when HubSpot names it."""
 
 
+def _detail(detail: Any, name: str) -> Any:
+    return detail.get(name) if isinstance(detail, Mapping) else getattr(detail, name, None)
+
+
 def failure_of(error: Any) -> Failure:
     """A ``StandardError`` of a 207 answer as a :class:`Failure`."""
     category = getattr(error, "category", None) or ""
     message = getattr(error, "message", None) or "refused by HubSpot"
     details = getattr(error, "errors", None) or ()
-    codes = " ".join(
-        str(getattr(d, "code", None) or (d.get("code") if isinstance(d, dict) else "")) for d in details
-    )
+    codes = [str(_detail(d, "code") or "") for d in details]
+    missing = [
+        (_detail(d, "context") or {}).get("propertyName", ["?"])[0]
+        for d in details
+        if _detail(d, "code") == "PROPERTY_DOESNT_EXIST"
+    ]
     status = str(getattr(error, "status", "") or "")
     retryable = category in RETRYABLE_CATEGORIES or status in {"429", "500", "502", "503", "504"}
-    conflict = category == "CONFLICT" or "DUPLICATE" in codes or bool(CONFLICT_TEXT.search(message))
+    conflict = category == "CONFLICT" or any("DUPLICATE" in c or "UNIQUE" in c for c in codes)
+    conflict = conflict or bool(CONFLICT_TEXT.search(message))
+    if missing:
+        names = ", ".join(repr(m) for m in missing)
+        message = f"property {names} does not exist in HubSpot (run `onboard-sync setup` or fix the mapping)"
     text = f"{message} (category {category})" if category else message
     existing = EXISTING_ID.search(message) if conflict else None
     return Failure(
