@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from onboard_sync.connector import FieldWrite, PropertySpec, ReadOptions, TaskPatch, TaskWrite
-from onboard_sync.connectors.hubspot import HubSpotConnector, search
+from onboard_sync.connectors.hubspot import HubSpotConnector, batch, search
 from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import ObjectKind, TaskStatus
 
@@ -144,6 +145,13 @@ def test_paging_reads_every_deal_once_across_pages(make_sandbox: Any, connect: A
     assert pages == math.ceil(len(expected) / 200)
     assert [d.id for d in deals if d.id in expected] == [d.id for d in deals]
     assert len(deals) == len(expected) == len({d.id for d in deals})
+    wire = sb.request_counts()
+    assert wire["POST /crm/v3/objects/deals/search"] == pages
+    per_page = [min(200, len(expected) - 200 * i) for i in range(pages)]
+    per_target = sum(math.ceil(n / 100) for n in per_page)
+    assert wire["POST /crm/v4/associations/deals/companies/batch/read"] == per_target
+    assert wire["POST /crm/v4/associations/deals/contacts/batch/read"] == per_target
+    assert sum(wire.values()) == pages + 2 * per_target
 
 
 def test_search_restarts_from_last_timestamp_before_the_result_cap(
@@ -264,13 +272,20 @@ def test_find_tasks_sees_creates_that_search_does_not_yet(make_sandbox: Any, con
     assert conn.call.calls["tasks.search"] == 0
 
 
+@pytest.mark.parametrize("hubspot_names_the_existing_id", [True, False])
 def test_duplicate_key_create_resolves_to_the_existing_task(
-    sandbox: Any, connector: HubSpotConnector
+    sandbox: Any,
+    connector: HubSpotConnector,
+    monkeypatch: pytest.MonkeyPatch,
+    hubspot_names_the_existing_id: bool,
 ) -> None:
+    if not hubspot_names_the_existing_id:
+        monkeypatch.setattr(batch, "EXISTING_ID", re.compile(r"(?!)"))  # force the lookup by key
     setup_tasks(connector)
     deal = a_deal(sandbox)
     first = connector.create_tasks([task_write("onb-4:a", deal, sandbox)])
     before = len(live(sandbox, "tasks"))
+    connector.call.reset()  # type: ignore[attr-defined]
     # a crashed run created onb-4:a but never recorded it: the retry sends it again with a new one
     again = connector.create_tasks(
         [task_write("onb-4:a", deal, sandbox), task_write("onb-4:b", deal, sandbox)]
@@ -280,6 +295,31 @@ def test_duplicate_key_create_resolves_to_the_existing_task(
     assert again[1].ok
     assert again[1].remote_id != first[0].remote_id
     assert len(live(sandbox, "tasks")) == before + 1
+    expected = (
+        {"tasks.batch_create": 1}
+        if hubspot_names_the_existing_id
+        else {"tasks.batch_create": 1, "tasks.batch_read": 1}
+    )
+    assert connector.call.calls == expected  # type: ignore[attr-defined]
+
+
+def test_whole_batch_conflict_keeps_existing_and_creates_the_rest(
+    sandbox: Any, connector: HubSpotConnector
+) -> None:
+    setup_tasks(connector)
+    deal = a_deal(sandbox)
+    (first,) = connector.create_tasks([task_write("onb-6:a", deal, sandbox)])
+    sandbox.faults.fail_next(1, status=409, path_contains="tasks/batch/create")
+    connector.call.reset()  # type: ignore[attr-defined]
+    results = connector.create_tasks(
+        [task_write("onb-6:a", deal, sandbox), task_write("onb-6:b", deal, sandbox)]
+    )
+    assert [(r.key, r.ok) for r in results] == [("onb-6:a", True), ("onb-6:b", True)]
+    assert results[0].remote_id == first.remote_id
+    keys = [t.properties.get(KEY) for t in live(sandbox, "tasks")]
+    assert keys.count("onb-6:a") == 1
+    assert keys.count("onb-6:b") == 1
+    assert connector.call.calls == {"tasks.batch_create": 2, "tasks.batch_read": 1}  # type: ignore[attr-defined]
 
 
 def test_update_tasks_sends_only_changes_and_read_tasks_sees_completion(
@@ -454,3 +494,30 @@ def test_registered_through_the_entry_point() -> None:
 
     assert connector_types()["hubspot"].cls is HubSpotConnector
     assert "hubspot" in simulators()
+
+
+def test_oauth_refresh_on_401_through_the_core_gate(sandbox: Any, connect: Any) -> None:
+    from onboard_sync.sync.gate import ApiGate
+
+    gate = ApiGate(sleep=lambda _: None)
+    refresh_token = sandbox.oauth_client("client-3", "secret-3")
+    secrets = {"HUBSPOT_CLIENT_SECRET": "secret-3", "HUBSPOT_REFRESH_TOKEN": refresh_token}
+    conn = connect(sandbox, caller=gate, secrets=secrets, client_id="client-3")
+    gate.bind(conn.classify_error, conn.rate_limit(), instance="hubspot")
+    assert conn.read_owners()
+    sandbox.clock.advance(hours=2)  # the gate turns the 401 into an AuthError; the connector refreshes once
+    assert conn.read_owners()
+    assert gate.calls["oauth.token"] == 2
+    assert gate.calls["owners.list"] == 3
+
+
+def test_simulator_registered_by_the_plugin_starts_a_sandbox() -> None:
+    from onboard_sync.plugins import simulators
+
+    sb = simulators()["hubspot"](seed=1, deals=3)
+    sb.start()
+    try:
+        assert sb.base_url.startswith("http://127.0.0.1:")
+        assert len(sb.backend.deals) == 3
+    finally:
+        sb.stop()

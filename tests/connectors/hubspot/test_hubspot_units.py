@@ -281,3 +281,15 @@ def test_property_specs_and_create_body() -> None:
         properties.create_body(PropertySpec(ObjectKind.DEAL, "f", "F", "bool"), "g")["options"][0]["value"]
         == "true"
     )
+
+
+def test_pacer_spaces_search_calls() -> None:
+    import time
+
+    from onboard_sync.connectors.hubspot.search import Pacer
+
+    pacer = Pacer(20.0)
+    start = time.monotonic()
+    for _ in range(4):
+        pacer.wait()
+    assert time.monotonic() - start >= 3 / 20 - 0.01
