@@ -270,6 +270,10 @@ class Connector(ABC):
         """The CRM's properties for ``kind`` by name (for validate --remote)."""
         raise NotImplementedError
 
+    def required_properties(self) -> list[PropertySpec]:
+        """Properties the connector itself needs (e.g. the task key property); ``setup`` creates them."""
+        return []
+
     def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
         """Create missing properties (idempotently). With ``apply=False`` only report."""
         raise NotImplementedError

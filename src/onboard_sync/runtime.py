@@ -35,7 +35,7 @@ class Runtime:
         ctype = connector_type(settings.type, where=self.config.where("connectors", name, "type"))
         gate = ApiGate(plan_mode=plan_mode, sleep=sleep) if sleep else ApiGate(plan_mode=plan_mode)
         connector = ctype.cls(name, settings, self.config.secrets, gate)
-        gate.bind(connector.classify_error, connector.rate_limit())
+        gate.bind(connector.classify_error, connector.rate_limit(), instance=name)
         return connector
 
     def instances_with(self, capability: Capability) -> list[str]:

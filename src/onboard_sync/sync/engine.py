@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from onboard_sync.connector import Connector, Page
-from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted
+from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.machine import evaluate
 from onboard_sync.onboarding.state import (
@@ -105,6 +105,8 @@ class Engine:
                 self._run_instance(name, connector, instance_report, run_id)
             except RateLimitExhausted as exc:
                 instance_report.error = f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
+            except UserError:
+                raise
             except (ApiError, OnboardSyncError) as exc:
                 instance_report.error = str(exc)
             finally:

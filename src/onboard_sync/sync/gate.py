@@ -18,7 +18,7 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from onboard_sync.connector import RateLimit
-from onboard_sync.errors import ApiError, RateLimitExhausted
+from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
 
 R = TypeVar("R")
 
@@ -51,10 +51,10 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(self.limit.burst, self._tokens + (now - self._stamp) * self.limit.per_second)
                 self._stamp = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - 1e-9:  # tolerance: float refill must not spin on 0.999…
+                    self._tokens = max(0.0, self._tokens - 1)
                     return
-                wait = (1 - self._tokens) / self.limit.per_second
+                wait = max((1 - self._tokens) / self.limit.per_second, 1e-3)
             self.waited += wait
             self._sleep(wait)
 
@@ -83,6 +83,7 @@ class ApiGate:
         self._clock = clock
         self.bucket = TokenBucket(limit or RateLimit(per_second=1e9, burst=1_000_000), clock=clock, sleep=sleep)
         self.plan_mode = plan_mode
+        self.instance = ""
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
@@ -92,9 +93,12 @@ class ApiGate:
         self.errors: Counter[str] = Counter()
         self.throttled_seconds = 0.0
 
-    def bind(self, classify: Callable[[BaseException], ApiError | None], limit: RateLimit) -> None:
+    def bind(
+        self, classify: Callable[[BaseException], ApiError | None], limit: RateLimit, *, instance: str = ""
+    ) -> None:
         """Attach the connector's error classifier and rate limit (the gate exists before it)."""
         self.classify = classify
+        self.instance = instance
         self.bucket = TokenBucket(limit, clock=self._clock, sleep=self._sleep)
 
     @property
@@ -123,6 +127,12 @@ class ApiGate:
                 raise
             self.errors[endpoint] += 1
             error.endpoint = error.endpoint or endpoint
+            if error.status == 401:
+                raise AuthError(
+                    f"the CRM refused the credentials (HTTP 401 on {endpoint}): the token is invalid, "
+                    "expired or revoked; set a valid one in the environment",
+                    where=f"connectors.{self.instance}" if self.instance else None,
+                ) from exc
             raise error from exc
 
     def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False) -> R:

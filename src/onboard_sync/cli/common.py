@@ -1,0 +1,45 @@
+"""Helpers shared by the CLI commands: options, loading the runtime, opening the store, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from onboard_sync.runtime import Runtime, load_runtime
+from onboard_sync.store import Store
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Path of config.toml (default: ./config.toml or $ONBOARD_SYNC_CONFIG)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+
+def runtime(config: Path | None) -> Runtime:
+    return load_runtime(config)
+
+
+def open_store(rt: Runtime, *, read_only: bool = False) -> Store:
+    return Store.open(rt.config.store_url, read_only=read_only)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty() and not _ci()
+
+
+def _ci() -> bool:
+    import os
+
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

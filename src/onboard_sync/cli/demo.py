@@ -1,0 +1,149 @@
+"""``onboard-sync demo``: the whole product on a local HubSpot sandbox, no account needed.
+
+It starts the simulator with a realistic book of deals, writes a config folder, creates
+the CRM properties, syncs (onboardings start, handoff tasks appear), then acts like the
+people in HubSpot — completes tasks, sets one phase by hand — syncs again so phases
+advance, and shows the status table.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from onboard_sync.cli import app
+from onboard_sync.cli.common import console
+from onboard_sync.cli.status import show_status
+from onboard_sync.mappings.loader import default_mapping_text
+from onboard_sync.records import TaskStatus
+from onboard_sync.runtime import load_runtime
+from onboard_sync.schema import property_specs
+from onboard_sync.status import onboarding_views
+from onboard_sync.store import Store, TaskState
+from onboard_sync.sync.engine import Engine, utcnow
+
+TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
+
+
+def write_demo_config(directory: Path, base_url: str) -> Path:
+    """A config folder that points the hubspot connector at the sandbox."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "mappings").mkdir(exist_ok=True)
+    (directory / "mappings" / "hubspot.toml").write_text(default_mapping_text("hubspot") or "", encoding="utf-8")
+    config = directory / "config.toml"
+    config.write_text(
+        f"""[onboard_sync]
+store = "sqlite:///onboard-sync.db"
+mappings = "mappings"
+
+[owners]
+sales = "deal_owner"
+csm = ["cs.maya@example.test", "cs.omar@example.test", "cs.lena@example.test"]
+implementation = ["cs.omar@example.test", "cs.lena@example.test"]
+tam = ["cs.maya@example.test"]
+
+[connectors.hubspot]
+type = "hubspot"
+base_url = "{base_url}"
+token_env = "{TOKEN_ENV}"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+@app.command()
+def demo(
+    deals: Annotated[int, typer.Option(help="Deals in the sandbox book.")] = 400,
+    seed: Annotated[int, typer.Option(help="Seed of the sandbox data.")] = 7,
+    keep: Annotated[Path | None, typer.Option(help="Keep the demo's config and store in this folder.")] = None,
+) -> None:
+    """Run onboard-sync end to end on a local HubSpot sandbox (no account, no config needed)."""
+    from onboard_sync.sandbox.hubspot import HubSpotSandbox
+
+    with HubSpotSandbox(seed=seed, deals=deals) as sandbox, tempfile.TemporaryDirectory() as tmp:
+        folder = keep or Path(tmp)
+        os.environ[TOKEN_ENV] = sandbox.token
+        config_path = write_demo_config(folder, sandbox.base_url)
+        rt = load_runtime(config_path)
+        console.rule("[bold]onboard-sync demo[/bold]")
+        console.print(f"HubSpot sandbox at {sandbox.base_url} with {deals} deals; config in {folder}")
+
+        connector = rt.connector("hubspot")
+        specs = connector.required_properties() + property_specs(rt.mappings["hubspot"], rt.playbook)
+        actions = connector.ensure_properties(specs, apply=True)
+        connector.close()
+        console.print(f"setup: {sum(a.changed for a in actions)} CRM properties created in group 'Onboarding'")
+
+        with Store.open(rt.config.store_url) as store:
+            first = Engine(rt, store).run()
+            totals = first.totals()
+            views = onboarding_views(store, rt.playbook, utcnow())
+            segments = Counter(v.segment for v in views)
+            console.print(
+                f"sync 1: {len(views)} onboardings started ({', '.join(f'{n} {s}' for s, n in segments.items())}); "
+                f"{totals['created']} tasks created, {totals['updated']} records updated, "
+                f"{first.api_calls()['total']} API calls"
+            )
+            _show_sample_tasks(sandbox, store)
+
+            completed = _act_like_people(sandbox, store, random.Random(seed))
+            console.print(f"in HubSpot: people completed {completed} tasks and set one phase by hand")
+
+            second = Engine(rt, store).run()
+            transitions = store.transitions()
+            moved = [t for t in transitions if t.cause.value != "started"]
+            console.print(
+                f"sync 2: {len(moved)} phase change(s); {second.totals()['created']} new tasks for the new phases; "
+                f"{second.api_calls()['total']} API calls"
+            )
+            third = Engine(rt, store).run()
+            console.print(
+                f"sync 3 (nothing changed in HubSpot): {third.totals()['created'] + third.totals()['updated']} writes, "
+                f"{third.api_calls()['total']} API calls"
+            )
+            show_status(onboarding_views(store, rt.playbook, utcnow()), rt.playbook, limit=25)
+        os.environ.pop(TOKEN_ENV, None)
+
+
+def _show_sample_tasks(sandbox: object, store: Store) -> None:
+    backend = sandbox.backend  # type: ignore[attr-defined]
+    owned = [t for t in store.owned_tasks_for("hubspot").values() if t.state is TaskState.CREATED][:3]
+    for task in owned:
+        remote = backend.tasks[task.remote_id]
+        props = remote.properties
+        owner = backend.owners.get(props.get("hubspot_owner_id") or "")
+        deals = backend.associations("tasks", task.remote_id, "deals")
+        companies = backend.associations("tasks", task.remote_id, "companies")
+        console.print(
+            f"  task {task.remote_id}: {props.get('hs_task_subject')!r} owner "
+            f"{getattr(owner, 'properties', {}).get('email') if owner else '-'} due {props.get('hs_timestamp')} "
+            f"→ deal {deals}, company {companies}"
+        )
+
+
+def _act_like_people(sandbox: object, store: Store, rng: random.Random) -> int:
+    """Complete every open task of about two thirds of the onboardings; set one phase by hand."""
+    backend = sandbox.backend  # type: ignore[attr-defined]
+    owned = store.owned_tasks_for("hubspot")
+    by_onboarding: dict[str, list[str]] = {}
+    for task in owned.values():
+        if task.state is TaskState.CREATED and task.status is TaskStatus.OPEN and task.remote_id:
+            by_onboarding.setdefault(task.onboarding_id, []).append(task.remote_id)
+    completed = 0
+    chosen = sorted(by_onboarding)
+    rng.shuffle(chosen)
+    for onboarding_id in chosen[: (2 * len(chosen)) // 3]:
+        for remote_id in by_onboarding[onboarding_id]:
+            backend.complete_task(remote_id)
+            completed += 1
+    if chosen:
+        deal_id = chosen[-1].split(":", 1)[1]
+        backend.update("deals", deal_id, {"onboarding_phase": "training"})
+    return completed

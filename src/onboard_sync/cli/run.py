@@ -1,0 +1,114 @@
+"""``onboard-sync plan`` (dry run: print what would change) and ``onboard-sync sync`` (apply)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from onboard_sync.cli import app
+from onboard_sync.cli.common import ConfigOption, JsonOption, console, err_console, is_terminal, print_json
+from onboard_sync.cli.common import open_store, runtime
+from onboard_sync.sync.engine import Engine
+from onboard_sync.sync.report import RunReport
+
+FullOption = Annotated[bool, typer.Option("--full", help="Ignore cursors: re-read every won deal.")]
+
+
+@contextmanager
+def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int | None], None] | None]:
+    """A rich progress display on stderr when attached to a terminal; nothing under cron."""
+    if not enabled:
+        yield None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, advance: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            if total is not None:
+                bar.update(tasks[stage], total=total, completed=advance if stage == "evaluate" else None)
+            if advance and stage != "evaluate":
+                bar.advance(tasks[stage], advance)
+
+        yield update
+
+
+def _print_plan(report: RunReport) -> None:
+    for name, inst in report.instances.items():
+        rows = inst.plan.as_rows() if inst.plan else []
+        table = Table(title=f"{name}: {len(rows)} planned write(s)", show_lines=False)
+        for column in ("action", "object", "onboarding", "what"):
+            table.add_column(column)
+        for row in rows[:200]:
+            if row["object"] == "task":
+                what = f"{row['subject']} (owner {row['owner_id'] or '-'}, due {row['due']})"
+            else:
+                what = ", ".join(f"{k}: {v['from']!r} → {v['to']!r}" for k, v in row["changes"].items())
+            table.add_row(row["action"], row["object"], row["onboarding"], what)
+        if len(rows) > 200:
+            table.caption = f"… and {len(rows) - 200} more (use --json for all)"
+        console.print(table)
+        calls = inst.api_calls.get("total", 0)
+        write_calls = sum(inst.api_cost_of_writes.values())
+        console.print(
+            f"API cost: {calls} read call(s) made for this plan; applying it takes {write_calls} write call(s) "
+            f"({', '.join(f'{k} ×{v}' for k, v in inst.api_cost_of_writes.items()) or 'none'})."
+        )
+        if inst.unresolved:
+            console.print(f"{inst.unresolved} earlier write(s) with unknown outcome will be looked up first.")
+        if inst.error:
+            console.print(f"[red]error[/red]: {inst.error}")
+
+
+def _print_sync(report: RunReport) -> None:
+    totals = report.totals()
+    for name, inst in report.instances.items():
+        console.print(
+            f"{name}: {inst.deals_pulled} deal(s) pulled, {inst.onboardings_evaluated} onboarding(s) evaluated, "
+            f"{inst.started} started, {inst.transitions} transition(s); "
+            f"{inst.writes_created} created, {inst.writes_updated} updated, {inst.writes_failed} failed; "
+            f"{inst.api_calls.get('total', 0)} API call(s)"
+        )
+        for failure in inst.failures[:10]:
+            console.print(f"  [red]failed[/red] {failure['key']}: {failure['error']}")
+        if inst.error:
+            console.print(f"  [red]error[/red]: {inst.error}")
+    status = "[green]ok[/green]" if report.ok else "[red]failed[/red]"
+    console.print(f"{status}: {totals['created']} created, {totals['updated']} updated, {totals['failed']} failed")
+
+
+@app.command()
+def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
+    """Show every create and update a sync would make, with its API cost. Writes nothing anywhere."""
+    rt = runtime(config)
+    with open_store(rt, read_only=True) as store, progress_reporter(is_terminal() and not json) as progress:
+        report = Engine(rt, store, plan_only=True, progress=progress, full=full).run()
+    if json:
+        print_json(report.as_dict())
+    else:
+        _print_plan(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+@app.command()
+def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
+    """Pull changes, advance onboardings and write tasks and fields to the CRM (run it from cron)."""
+    rt = runtime(config)
+    with open_store(rt) as store, store.run_lock("sync"), progress_reporter(is_terminal() and not json) as progress:
+        report = Engine(rt, store, progress=progress, full=full).run()
+    if json:
+        print_json(report.as_dict())
+    else:
+        _print_sync(report)
+    if not report.ok:
+        sys.exit(1)

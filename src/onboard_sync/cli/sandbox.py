@@ -1,0 +1,34 @@
+"""``onboard-sync sandbox NAME``: run a connector's local simulator standalone (for trying things out)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from onboard_sync.cli import sandbox_app
+from onboard_sync.cli.common import console
+from onboard_sync.errors import ConfigError
+from onboard_sync.plugins import simulators
+
+PortOption = Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the generated data (same seed, same data).")]
+DealsOption = Annotated[int, typer.Option(help="How many deals to generate.")]
+LatencyOption = Annotated[float, typer.Option(help="Added latency per request, in seconds.")]
+
+
+@sandbox_app.command("hubspot")
+def hubspot(port: PortOption = 8765, seed: SeedOption = 0, deals: DealsOption = 200,
+            latency: LatencyOption = 0.0) -> None:
+    """Serve the HubSpot simulator until Ctrl-C; prints its base URL and token."""
+    factories = simulators()
+    if "hubspot" not in factories:
+        raise ConfigError("no HubSpot simulator installed (the hubspot connector plugin provides it)")
+    from onboard_sync.sandbox.hubspot import serve_forever
+
+    sandbox = factories["hubspot"](seed=seed, deals=deals, latency=latency, port=port)
+    sandbox.start()
+    console.print(f"HubSpot sandbox on {sandbox.base_url}")
+    console.print(f"token: {sandbox.token}")
+    console.print("Point a connector at it with base_url = that URL and the token in its token_env. Ctrl-C stops.")
+    serve_forever(sandbox)

@@ -1,0 +1,134 @@
+"""The API gate: token bucket, retries honouring Retry-After, accounting, plan-mode refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from onboard_sync.connector import RateLimit
+from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
+from onboard_sync.sync.gate import ApiGate, TokenBucket, WriteRefused
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Boom(Exception):
+    def __init__(self, status: int, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+
+
+def classify(exc: BaseException) -> ApiError | None:
+    if isinstance(exc, Boom):
+        if exc.status == 403:
+            return RateLimitExhausted("daily limit", status=429)
+        return ApiError(
+            "boom", status=exc.status, retryable=exc.status in (429, 500, 502, 503), retry_after=exc.retry_after
+        )
+    return None
+
+
+def make_gate(t: FakeTime, **kwargs: object) -> ApiGate:
+    return ApiGate(classify, RateLimit(per_second=10, burst=10), sleep=t.sleep, clock=t.clock, **kwargs)  # type: ignore[arg-type]
+
+
+def test_bucket_spaces_calls_at_the_rate() -> None:
+    t = FakeTime()
+    bucket = TokenBucket(RateLimit(per_second=10, burst=10), clock=t.clock, sleep=t.sleep)
+    for _ in range(30):
+        bucket.acquire()
+    assert t.now == pytest.approx(2.0, abs=0.01)  # 10 at once, then 20 more at 10/s
+
+
+def test_retry_honours_retry_after_and_counts_every_attempt() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+    outcomes = [Boom(429, retry_after=3.0), Boom(503), "ok"]
+
+    def call() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert gate("deals.search", call) == "ok"
+    assert gate.calls["deals.search"] == 3
+    assert gate.retries["deals.search"] == 2
+    assert 3.0 in t.sleeps  # waited as the server asked
+    assert gate.summary()["total"] == 3
+
+
+def test_non_retryable_and_quota_errors_surface_at_once() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+
+    def bad_request() -> None:
+        raise Boom(400)
+
+    with pytest.raises(ApiError) as info:
+        gate("tasks.batch_create", bad_request, write=True)
+    assert info.value.endpoint == "tasks.batch_create"
+    assert gate.calls["tasks.batch_create"] == 1
+
+    def quota() -> None:
+        raise Boom(403)
+
+    with pytest.raises(RateLimitExhausted):
+        gate("deals.search", quota)
+    assert gate.calls["deals.search"] == 1
+
+
+def test_gives_up_after_max_attempts() -> None:
+    t = FakeTime()
+    gate = make_gate(t, max_attempts=4)
+
+    def always_500() -> None:
+        raise Boom(500)
+
+    with pytest.raises(ApiError):
+        gate("owners.list", always_500)
+    assert gate.calls["owners.list"] == 4
+
+
+def test_401_becomes_an_auth_error_naming_the_instance() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+    gate.bind(classify, RateLimit(per_second=10, burst=10), instance="hubspot")
+
+    def refused() -> None:
+        raise Boom(401)
+
+    with pytest.raises(AuthError) as info:
+        gate("owners.list", refused)
+    assert info.value.where == "connectors.hubspot"
+
+
+def test_plan_mode_refuses_writes_before_calling() -> None:
+    t = FakeTime()
+    gate = make_gate(t, plan_mode=True)
+    called = []
+    with pytest.raises(WriteRefused):
+        gate("tasks.batch_create", lambda: called.append(1), write=True)
+    assert called == []
+    assert gate("deals.search", lambda: "read") == "read"
+
+
+def test_unclassified_exceptions_propagate_unchanged() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+
+    def bug() -> None:
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        gate("deals.search", bug)
