@@ -2,8 +2,9 @@
 
 Registered by :mod:`onboard_sync.connectors.hubspot.plugin`. Every SDK call goes through the
 core's ``call`` (rate limit, retries, accounting) under a logical endpoint label. Reading a
-page of deals costs one search call plus one v4 association batch read per 100 deals and
-target type (companies, contacts); writes are one batch call per ``max_write_batch`` inputs.
+page of up to 200 deals costs three calls: one search and one v4 association batch read
+(up to 1,000 ids) per target type (companies, contacts); writes are one batch call per
+``max_write_batch`` inputs.
 Record conversion lives in :mod:`.mapping`, search paging in :mod:`.search`, batch answers in
 :mod:`.batch`, error classification in :mod:`.errors` and OAuth in :mod:`.auth`.
 """
@@ -48,8 +49,8 @@ class HubSpotConnector(HubSpotBase):
     max_read_batch: ClassVar[int] = 100
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
     """Private apps on Free/Starter: 100 requests per 10 seconds."""
-    association_batch: ClassVar[int] = 100
-    """Deals per v4 association batch read."""
+    association_batch: ClassVar[int] = 1000
+    """Ids per v4 association batch read (HubSpot's limit since 2025-02-10): one call per page of deals."""
 
     # --- deals -----------------------------------------------------------------------------
     def read_deals(
