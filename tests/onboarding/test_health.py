@@ -20,7 +20,7 @@ def ticket(n: int, created_day: int, priority: str = "normal", status: str = "op
 
 def score(metrics: dict[str, float], *, live: bool = False, phase: str = "adoption"):  # type: ignore[no-untyped-def]
     activation = build_activation(deal=None, account=None, phase=phase, metrics=metrics)
-    return assess(default_pb().health, metrics, live=live, activation=lambda: activation)
+    return assess(default_pb().health, metrics, live=live, holds=lambda c: c.evaluate(activation))
 
 
 def test_no_data_is_healthy_and_nothing_counts_as_bad() -> None:
@@ -136,10 +136,11 @@ reason = "NPS too low"
     path = tmp_path / "h.toml"
     path.write_text(text)
     model = load_playbook(path).health
-    report = assess(model, {}, live=True, activation=lambda: build_activation(deal=None, account=None))
+    empty = build_activation(deal=None, account=None)
+    report = assess(model, {}, live=True, holds=lambda c: c.evaluate(empty))
     assert report.components[0].scored is False
     assert report.score == 100
     metrics = {"nps": 5.0}
     activation = build_activation(deal=None, account=None, metrics=metrics)
-    report = assess(model, metrics, live=True, activation=lambda: activation)
+    report = assess(model, metrics, live=True, holds=lambda c: c.evaluate(activation))
     assert (report.score, report.status, report.reasons) == (0, "critical", ("NPS too low",))

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from onboard_sync.onboarding.state import CustomerFacts
 from onboard_sync.records import TaskStatus
+from onboard_sync.rules.expressions import Condition
 from onboard_sync.rules.model import HealthComponent, HealthModel, Playbook
 
 #: Metrics read from ``Account.properties`` / ``Deal.properties`` (account first) and signals.
@@ -141,10 +141,11 @@ def assess(
     metrics: Mapping[str, float],
     *,
     live: bool,
-    activation: Callable[[], Mapping[str, Any]],
+    holds: Callable[[Condition], bool | None],
 ) -> HealthReport:
-    """Score ``metrics`` with the playbook's components. ``activation`` builds CEL names lazily."""
-    results = tuple(_component(c, metrics, live, activation) for c in model.components)
+    """Score ``metrics`` with the playbook's components; ``holds`` evaluates a CEL condition
+    (``None`` when it could not be evaluated on this data)."""
+    results = tuple(_component(c, metrics, live, holds) for c in model.components)
     scored = [r for r in results if r.scored]
     total = sum(r.weight for r in scored)
     passed = sum(r.weight for r in scored if r.ok)
@@ -164,18 +165,18 @@ def _component(
     component: HealthComponent,
     metrics: Mapping[str, float],
     live: bool,
-    activation: Callable[[], Mapping[str, Any]],
+    holds: Callable[[Condition], bool | None],
 ) -> ComponentResult:
     skip = ComponentResult(key=component.key, weight=component.weight, scored=False, ok=True)
     if (component.after_go_live and not live) or not component.metrics <= metrics.keys():
         return skip
-    if component.applies_when is not None and not component.applies_when.evaluate(activation()):
+    if component.applies_when is not None and not holds(component.applies_when):
         return skip
     value = metrics.get(component.metric) if component.metric else None
     if component.metric is not None and value is not None:
         ok = _within(component, value)
     else:
-        verdict = component.ok_when.evaluate(activation()) if component.ok_when else None
+        verdict = holds(component.ok_when) if component.ok_when else None
         if verdict is None:
             return skip
         ok = verdict

@@ -33,9 +33,9 @@ from onboard_sync.onboarding.state import (
     Transition,
     TransitionCause,
 )
-from onboard_sync.onboarding.timeline import elapsed_days, moved, phase_specs, visits
+from onboard_sync.onboarding.timeline import Stay, elapsed_days, moved, phase_specs, visits
 from onboard_sync.records import ObjectKind, TaskStatus
-from onboard_sync.rules.expressions import Condition, build_activation
+from onboard_sync.rules.expressions import Condition, build_activation, with_scalars
 from onboard_sync.rules.model import Phase, Playbook, Segment
 
 _OPEN = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
@@ -159,6 +159,10 @@ class _Run:
             "segment_label": segment.label,
         }
         self._activations: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        self._base: dict[datetime | None, Mapping[str, Any]] = {}
+        self._specs: dict[tuple[Any, ...], list[TaskSpec]] = {}
+        self._visits_key: tuple[Any, ...] | None = None
+        self._visits_map: dict[str, Stay] = {}
         self._verdicts: dict[tuple[int, tuple[Any, ...]], bool] = {}
         self._health: dict[tuple[Any, ...], HealthReport] = {}
         self._metrics: dict[datetime | None, dict[str, float]] = {}
@@ -278,9 +282,14 @@ class _Run:
         if key not in self._activations:
             started = self.state.started_at
             elapsed = elapsed_days(started, self.now)
-            self._activations[key] = build_activation(
-                deal=self.facts.deal,
-                account=self.facts.account,
+            live = self.state.go_live_at
+            if live not in self._base:
+                metrics = self._metric_values()
+                self._base[live] = build_activation(
+                    deal=self.facts.deal, account=self.facts.account, metrics=metrics
+                )
+            self._activations[key] = with_scalars(
+                self._base[live],
                 segment=self.segment.key,
                 phase=self.state.phase,
                 status=str(self.state.status),
@@ -289,16 +298,40 @@ class _Run:
                 days_in_phase=elapsed_days(self.state.phase_entered_at, self.now),
                 health_score=health.score if health else 100,
                 health_status=health.status if health else "healthy",
-                metrics=self._metric_values(),
             )
         return self._activations[key]
 
     def _holds(self, condition: Condition) -> bool:
+        return bool(self._verdict(condition))
+
+    def _verdict(self, condition: Condition) -> bool | None:
+        """Evaluate ``condition`` now; memoised per evaluation and, when it reads only scalar
+        names and metrics, across evaluations (keyed by exactly the values it reads)."""
         key = (id(condition), self._snapshot())
         if key not in self._verdicts:
             report = self.health() if "health" in condition.names else None
-            self._verdicts[key] = bool(condition.evaluate(self._activation(report)))
+            if condition.memoisable:
+                self._verdicts[key] = condition.evaluate_memo(
+                    self._scalars(condition, report), lambda: self._activation(report)
+                )
+            else:
+                self._verdicts[key] = condition.evaluate(self._activation(report))
         return self._verdicts[key]
+
+    def _scalars(self, condition: Condition, report: HealthReport | None) -> tuple[Any, ...]:
+        elapsed = elapsed_days(self.state.started_at, self.now)
+        values = {
+            "segment": self.segment.key,
+            "phase": self.state.phase,
+            "status": str(self.state.status),
+            "days_since_start": elapsed,
+            "plan_day": self.pb.plan_day(elapsed, self.segment),
+            "days_in_phase": elapsed_days(self.state.phase_entered_at, self.now),
+            "health": (report.score, report.status) if report else None,
+        }
+        metrics = self._metric_values()
+        names = tuple(values.get(n) for n in sorted(condition.names) if n != "metrics")
+        return names + tuple(metrics.get(m) for m in sorted(condition.metrics))
 
     def _metric_values(self) -> dict[str, float]:
         live = self.state.go_live_at
@@ -314,7 +347,7 @@ class _Run:
                 self.pb.health,
                 self._metric_values(),
                 live=self.state.go_live_at is not None,
-                activation=lambda: self._activation(None),
+                holds=self._verdict,
             )
         return self._health[key]
 
@@ -333,7 +366,19 @@ class _Run:
 
     # -- outputs ---------------------------------------------------------------------------------
     def _phase_specs(self, phase: Phase) -> list[TaskSpec]:
-        stay = visits(self.state).get(phase.key)
+        key = (phase.key, len(self.state.history), *self._snapshot())
+        if key not in self._specs:
+            self._specs[key] = self._compute_specs(phase)
+        return self._specs[key]
+
+    def _visits(self) -> dict[str, Stay]:
+        key = (len(self.state.history), self.state.phase, self.state.phase_entered_at)
+        if self._visits_key != key:
+            self._visits_key, self._visits_map = key, visits(self.state)
+        return self._visits_map
+
+    def _compute_specs(self, phase: Phase) -> list[TaskSpec]:
+        stay = self._visits().get(phase.key)
         if stay is None:
             return []
         return phase_specs(
@@ -350,7 +395,7 @@ class _Run:
 
     def tasks(self) -> list[TaskSpec]:
         """Every task of every phase entered so far, in playbook order, without duplicates."""
-        entered = visits(self.state)
+        entered = self._visits()
         seen: set[str] = set()
         out: list[TaskSpec] = []
         for phase in self.pb.phases:

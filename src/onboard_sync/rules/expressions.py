@@ -15,7 +15,7 @@ names). Called by :mod:`onboard_sync.rules.loader` and :mod:`onboard_sync.onboar
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +73,7 @@ _FUNCTIONS = frozenset(
 )  # fmt: skip
 
 _ENV = celpy.Environment()
+_MEMO_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,25 @@ class Condition:
     names: frozenset[str] = frozenset()
     metrics: frozenset[str] = frozenset()
     _program: Any = field(default=None, repr=False, compare=False)
+    _memo: dict[tuple[Any, ...], bool | None] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def memoisable(self) -> bool:
+        """True when the result depends only on scalar names and metrics (not deal/account)."""
+        return not self.names & {"deal", "account"}
+
+    def evaluate_memo(self, key: tuple[Any, ...], activation: Callable[[], Mapping[str, Any]]) -> bool | None:
+        """:meth:`evaluate`, remembered under ``key`` (the values of every name it reads).
+
+        Rules like ``plan_day >= 60`` or ``health.status == "healthy"`` take few distinct
+        inputs across thousands of onboardings, so this skips the (slow) interpreter.
+        """
+        if key in self._memo:
+            return self._memo[key]
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()
+        result = self._memo[key] = self.evaluate(activation())
+        return result
 
     def evaluate(self, activation: Mapping[str, Any]) -> bool | None:
         """``True``/``False``, or ``None`` when evaluation failed on this data."""
@@ -211,6 +231,33 @@ def _check_sample(condition: Condition, names: frozenset[str], metrics: frozense
             f"CEL condition {condition.source!r} must be true or false, not {type(result).__name__}",
             where=condition.where,
         )
+
+
+def with_scalars(
+    base: Mapping[str, Any],
+    *,
+    segment: str,
+    phase: str,
+    status: str,
+    days_since_start: int,
+    plan_day: int,
+    days_in_phase: int,
+    health_score: int,
+    health_status: str,
+) -> dict[str, Any]:
+    """``base`` (from :func:`build_activation`) with the per-moment names replaced: cheap,
+    because the record maps (the costly part) are shared."""
+    s = celtypes.StringType
+    return {
+        **base,
+        "segment": s(segment),
+        "phase": s(phase),
+        "status": s(status),
+        "days_since_start": celtypes.IntType(days_since_start),
+        "plan_day": celtypes.IntType(plan_day),
+        "days_in_phase": celtypes.IntType(days_in_phase),
+        "health": _record_map({"score": celtypes.IntType(health_score), "status": s(health_status)}),
+    }
 
 
 def _props(values: Mapping[str, str | None], *, sample: bool) -> celtypes.MapType:

@@ -103,6 +103,8 @@ class TextTemplate:
 
     def render(self, values: Mapping[str, str]) -> str:
         """The text with every placeholder replaced by ``values[name]`` (empty if missing)."""
+        if len(self.parts) == 1 and self.parts[0][1] is None:
+            return self.source
         return "".join(literal + (values.get(name, "") if name else "") for literal, name in self.parts)
 
 
