@@ -261,13 +261,12 @@ class HubSpotApp:
         assert token is not None
         call.token = token
         limits = sb.limits
-        daily_ok, daily_left = limits.daily.hit("portal")
-        if not daily_ok:
-            return rate_limited("DAILY")
         headers: dict[str, str] = {}
-        if endpoint.search:
+        if endpoint.search:  # search has its own per-account limit and sends no rate-limit headers
             if limits.search is not None and not limits.search.hit("portal")[0]:
                 return rate_limited("SECONDLY")
+            if not limits.daily.hit("portal")[0]:
+                return rate_limited("DAILY")
         else:
             ok, left = limits.burst.hit(token)
             headers = {
@@ -275,11 +274,16 @@ class HubSpotApp:
                 "X-HubSpot-RateLimit-Max": str(limits.burst.limit),
                 "X-HubSpot-RateLimit-Remaining": str(left),
             }
-            if detail == "private":
-                headers["X-HubSpot-RateLimit-Daily"] = str(limits.daily.limit)
-                headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(daily_left)
             if not ok:
                 reply = rate_limited("TEN_SECONDLY_ROLLING")
+                reply.headers.update(headers)
+                return reply
+            daily_ok, daily_left = limits.daily.hit("portal")
+            if detail == "private":  # HubSpot sends no daily headers to OAuth apps
+                headers["X-HubSpot-RateLimit-Daily"] = str(limits.daily.limit)
+                headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(daily_left)
+            if not daily_ok:
+                reply = rate_limited("DAILY")
                 reply.headers.update(headers)
                 return reply
         reply = endpoint.handler(sb, call)
