@@ -273,6 +273,7 @@ class HubSpotConnector(HubSpotBase):
         """Create the missing properties (and their group) per object kind; 409 means it exists."""
         actions: list[SetupAction] = []
         group = self.settings.property_group
+        specs = list({(s.kind, s.name): s for s in specs}.values())  # mappings may repeat a property
         for kind in dict.fromkeys(s.kind for s in specs):
             object_type = properties.object_type(kind)
             existing = {p.name: p for p in self._list_properties(kind)}
