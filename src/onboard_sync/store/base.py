@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ T = TypeVar("T")
 
 IN_CHUNK = 900  # ids per IN (...) query: well under SQLite's bound-parameter limit
 ROW_CHUNK = 2_000  # rows per executemany batch
+VALUES_CHUNK = 1_000  # rows per UPDATE ... FROM (VALUES ...) on Postgres
 
 
 class ReadOnlyStoreError(UserError):
@@ -159,6 +161,41 @@ class StoreBase:
         stmt = self._insert(table).on_conflict_do_nothing()
         for batch in chunks(rows, ROW_CHUNK):
             conn.execute(stmt, list(batch))
+
+    def _update_many(
+        self,
+        conn: sa.Connection,
+        columns: Sequence[tuple[str, sa.types.TypeEngine[Any]]],
+        rows: Sequence[Sequence[Any]],
+        build: Callable[[Any], sa.Update],
+    ) -> None:
+        """Apply one UPDATE per row of ``rows`` (values for ``columns``) as a batch.
+
+        ``build(v)`` returns the UPDATE, reading the row's values as ``v.c.<name>``. On
+        Postgres ``v`` is a ``VALUES`` list joined in (``UPDATE ... FROM (VALUES ...)``: one
+        statement per chunk; per-row executemany is far slower there); on SQLite ``v.c``
+        holds bind parameters and the rows go through ``executemany`` (in-process, fast).
+        Rows must not repeat a match key.
+        """
+        if not rows:
+            return
+        if self._opened.backend == "postgresql":
+            for batch in chunks(rows, VALUES_CHUNK):
+                v = sa.values(*(sa.column(n, tp) for n, tp in columns), name="v").data(
+                    [tuple(r) for r in batch]
+                )
+                # cast: a VALUES column holding only NULLs would otherwise be typed text
+                typed = SimpleNamespace(c=SimpleNamespace(**{n: sa.cast(v.c[n], tp) for n, tp in columns}))
+                conn.execute(build(typed))
+            return
+        binds = SimpleNamespace(
+            c=SimpleNamespace(**{n: sa.bindparam(f"b_{n}", type_=tp) for n, tp in columns})
+        )
+        stmt = build(binds)
+        for batch in chunks(rows, ROW_CHUNK):
+            conn.execute(
+                stmt, [{f"b_{n}": value for (n, _), value in zip(columns, r, strict=True)} for r in batch]
+            )
 
     def _select_in(
         self,

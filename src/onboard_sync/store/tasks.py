@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from onboard_sync.records import ObjectKind, Task, TaskStatus
 from onboard_sync.store import schema as t
-from onboard_sync.store.base import StoreBase
+from onboard_sync.store.base import IN_CHUNK, StoreBase, chunks
 from onboard_sync.store.rows import OwnedTask, TaskState
 
 FieldKey = tuple[ObjectKind, str, str]  # (object kind, remote id, CRM property)
@@ -115,12 +115,12 @@ class TasksMixin(StoreBase):
         c = t.owned_tasks.c
         with self._write() as conn:
             self._insert_ignore(conn, t.owned_tasks, list(rows.values()))
-            retry = (
-                sa.update(t.owned_tasks)
-                .where(c.key == sa.bindparam("b_key"), c.state == TaskState.FAILED.value)
-                .values(state=TaskState.PENDING.value, updated_at=now)
-            )
-            conn.execute(retry, [{"b_key": key} for key in rows])
+            for batch in chunks(list(rows), IN_CHUNK):
+                conn.execute(
+                    sa.update(t.owned_tasks)
+                    .where(c.key.in_(batch), c.state == TaskState.FAILED.value)
+                    .values(state=TaskState.PENDING.value, updated_at=now)
+                )
 
     def _require_keys(self, conn: sa.Connection, source: str, keys: Iterable[str]) -> None:
         c = t.owned_tasks.c
@@ -146,16 +146,17 @@ class TasksMixin(StoreBase):
             return
         now = self._now()
         c = t.owned_tasks.c
-        stmt = (
-            sa.update(t.owned_tasks)
-            .where(c.source == source, c.key == sa.bindparam("b_key"))
-            .values(
-                state=TaskState.CREATED.value, remote_id=sa.bindparam("b_rid"), error=None, updated_at=now
+
+        def build(v: Any) -> sa.Update:
+            return (
+                sa.update(t.owned_tasks)
+                .where(c.source == source, c.key == v.c.k)
+                .values(state=TaskState.CREATED.value, remote_id=v.c.rid, error=None, updated_at=now)
             )
-        )
+
         with self._write() as conn:
             self._require_keys(conn, source, created)
-            conn.execute(stmt, [{"b_key": k, "b_rid": rid} for k, rid in created.items()])
+            self._update_many(conn, [("k", sa.String()), ("rid", sa.String())], list(created.items()), build)
 
     def mark_tasks_failed(self, source: str, failed: Mapping[str, str]) -> None:
         """The CRM refused these creates: key -> error, state ``FAILED`` (retried next run).
@@ -170,14 +171,17 @@ class TasksMixin(StoreBase):
         now = self._now()
         c = t.owned_tasks.c
         state = sa.case((c.state == TaskState.CREATED.value, c.state), else_=TaskState.FAILED.value)
-        stmt = (
-            sa.update(t.owned_tasks)
-            .where(c.source == source, c.key == sa.bindparam("b_key"))
-            .values(state=state, error=sa.bindparam("b_err"), updated_at=now)
-        )
+
+        def build(v: Any) -> sa.Update:
+            return (
+                sa.update(t.owned_tasks)
+                .where(c.source == source, c.key == v.c.k)
+                .values(state=state, error=v.c.err, updated_at=now)
+            )
+
         with self._write() as conn:
             self._require_keys(conn, source, failed)
-            conn.execute(stmt, [{"b_key": k, "b_err": err} for k, err in failed.items()])
+            self._update_many(conn, [("k", sa.String()), ("err", sa.Text())], list(failed.items()), build)
 
     def update_task_status(self, source: str, updates: Sequence[Task]) -> int:
         """Refresh owned tasks from CRM reads; return how many rows actually changed.
@@ -229,24 +233,33 @@ class TasksMixin(StoreBase):
                 }
                 if new != old:
                     changes[row.key] = new
-            if changes:
-                stmt = (
+            columns: list[tuple[str, sa.types.TypeEngine[Any]]] = [
+                ("k", sa.String()),
+                ("status", sa.String()),
+                ("completed", t.UTCDateTime()),
+                ("due", t.UTCDateTime()),
+                ("owner", sa.String()),
+                ("state", sa.String()),
+                ("rid", sa.String()),
+            ]
+
+            def build(v: Any) -> sa.Update:
+                return (
                     sa.update(t.owned_tasks)
-                    .where(c.key == sa.bindparam("b_key"))
+                    .where(c.source == source, c.key == v.c.k)
                     .values(
-                        status=sa.bindparam("b_status"),
-                        completed_at=sa.bindparam("b_completed", type_=t.UTCDateTime()),
-                        due_at=sa.bindparam("b_due", type_=t.UTCDateTime()),
-                        owner_id=sa.bindparam("b_owner"),
-                        state=sa.bindparam("b_state"),
-                        remote_id=sa.bindparam("b_rid"),
-                        error=sa.case(
-                            (sa.bindparam("b_state") == TaskState.CREATED.value, None), else_=c.error
-                        ),
+                        status=v.c.status,
+                        completed_at=v.c.completed,
+                        due_at=v.c.due,
+                        owner_id=v.c.owner,
+                        state=v.c.state,
+                        remote_id=v.c.rid,
+                        error=sa.case((v.c.state == TaskState.CREATED.value, None), else_=c.error),
                         updated_at=now,
                     )
                 )
-                conn.execute(stmt, list(changes.values()))
+
+            self._update_many(conn, columns, [tuple(d.values()) for d in changes.values()], build)
         return len(changes)
 
     # -- written fields -----------------------------------------------------------------
