@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onboard_sync.sandbox.common import RequestRecord
+from onboard_sync.sandbox.hubspot import routes_assoc as assoc
 from onboard_sync.sandbox.hubspot import routes_meta as meta
 from onboard_sync.sandbox.hubspot import routes_objects as obj
 from onboard_sync.sandbox.hubspot.errors import HubSpotError
@@ -88,26 +89,26 @@ ENDPOINTS: list[Endpoint] = [
         f"{OBJ}/{{objectId}}/associations/{{toObjectType}}/{{toObjectId}}/{{associationTypeId}}",
         obj.dissociate_v3,
     ),
-    Endpoint("POST", f"{A4}/batch/read", meta.v4_batch_read),
-    Endpoint("POST", f"{A4}/batch/create", meta.v4_batch_create),
-    Endpoint("POST", f"{A4}/batch/associate/default", meta.v4_batch_default),
-    Endpoint("POST", f"{A4}/batch/archive", meta.v4_batch_archive),
+    Endpoint("POST", f"{A4}/batch/read", assoc.v4_batch_read),
+    Endpoint("POST", f"{A4}/batch/create", assoc.v4_batch_create),
+    Endpoint("POST", f"{A4}/batch/associate/default", assoc.v4_batch_default),
+    Endpoint("POST", f"{A4}/batch/archive", assoc.v4_batch_archive),
     Endpoint(
         "PUT",
         "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}",
-        meta.v4_put_default,
+        assoc.v4_put_default,
     ),
     Endpoint(
         "PUT",
         "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}",
-        meta.v4_put_labelled,
+        assoc.v4_put_labelled,
     ),
     Endpoint(
         "DELETE",
         "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}",
-        meta.v4_delete,
+        assoc.v4_delete,
     ),
-    Endpoint("GET", "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}", meta.v4_list),
+    Endpoint("GET", "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}", assoc.v4_list),
     Endpoint("GET", "/crm/v3/owners/", meta.list_owners),
     Endpoint("GET", "/crm/v3/owners/{ownerId}", meta.get_owner),
     Endpoint("GET", f"{P}/groups", meta.list_groups),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 from onboard_sync.sandbox.common import epoch_ms, iso_from_ms
 from onboard_sync.sandbox.hubspot.models import CS_TEAM, SALES_TEAM, Owner, Record
 from onboard_sync.sandbox.hubspot.schema import DEAL_STAGES
+from onboard_sync.sandbox.hubspot.seed_words import FIRST, LAST, NOUNS, PLACES, PREFIXES, PRODUCTS, TITLES
 
 if TYPE_CHECKING:
     from onboard_sync.sandbox.hubspot.backend import HubSpotBackend
@@ -41,135 +42,6 @@ OWNERS = [
     ("61000008", "Hugo", "Lindqvist", "hugo.cs", CS_TEAM),
 ]
 SEGMENTS = ("smb", "mid", "ent")
-_PREFIXES = [
-    "Northwind",
-    "Bluepeak",
-    "Cedar",
-    "Brightline",
-    "Ironwood",
-    "Silverline",
-    "Harbor",
-    "Summit",
-    "Redfern",
-    "Lumen",
-    "Oakridge",
-    "Quartz",
-    "Pioneer",
-    "Meridian",
-    "Atlas",
-    "Evergreen",
-    "Falcon",
-    "Granite",
-    "Horizon",
-    "Juniper",
-    "Keystone",
-    "Lakeside",
-    "Maple",
-    "Nimbus",
-    "Orion",
-    "Pinnacle",
-    "Riverbend",
-    "Sterling",
-    "Tidewater",
-    "Vertex",
-    "Willow",
-    "Zenith",
-]
-_NOUNS = {
-    "Analytics": "COMPUTER_SOFTWARE",
-    "Logistics": "LOGISTICS_AND_SUPPLY_CHAIN",
-    "Health": "HOSPITAL_HEALTH_CARE",
-    "Foods": "FOOD_BEVERAGES",
-    "Robotics": "MACHINERY",
-    "Software": "COMPUTER_SOFTWARE",
-    "Capital": "FINANCIAL_SERVICES",
-    "Retail": "RETAIL",
-    "Media": "MARKETING_AND_ADVERTISING",
-    "Learning": "EDUCATION_MANAGEMENT",
-    "Insurance": "INSURANCE",
-    "Networks": "TELECOMMUNICATIONS",
-    "Properties": "REAL_ESTATE",
-    "Systems": "COMPUTER_SOFTWARE",
-}
-_PLACES = [
-    ("Berlin", "Germany"),
-    ("Austin", "United States"),
-    ("Toronto", "Canada"),
-    ("London", "United Kingdom"),
-    ("Lisbon", "Portugal"),
-    ("Sydney", "Australia"),
-    ("Boston", "United States"),
-    ("Dublin", "Ireland"),
-    ("Paris", "France"),
-    ("Denver", "United States"),
-    ("Amsterdam", "Netherlands"),
-    ("Singapore", "Singapore"),
-]
-_FIRST = [
-    "Alex",
-    "Maria",
-    "James",
-    "Priya",
-    "Liam",
-    "Sofia",
-    "Noah",
-    "Mei",
-    "Lucas",
-    "Amara",
-    "Ethan",
-    "Yuki",
-    "Omar",
-    "Lena",
-    "Mateo",
-    "Aisha",
-    "Jonas",
-    "Nora",
-    "Ravi",
-    "Elena",
-    "Samuel",
-    "Ines",
-    "Daniel",
-    "Hana",
-]
-_LAST = [
-    "Smith",
-    "Garcia",
-    "Nguyen",
-    "Müller",
-    "Johnson",
-    "Rossi",
-    "Kowalski",
-    "Tanaka",
-    "Silva",
-    "Brown",
-    "Dubois",
-    "Ivanova",
-    "Khan",
-    "Larsen",
-    "Moreau",
-    "Novak",
-    "Osei",
-    "Park",
-    "Quinn",
-    "Reyes",
-]
-_TITLES = [
-    "VP Operations",
-    "Head of Customer Success",
-    "IT Manager",
-    "CFO",
-    "Operations Manager",
-    "Project Lead",
-    "CTO",
-    "Director of Sales",
-    "Office Manager",
-    "Head of Data",
-]
-_PRODUCTS = {
-    "smb": ["Starter plan", "Team plan", "Growth plan"],
-    "mid": ["Professional plan", "Business suite", "Growth plan + onboarding"],
-    "ent": ["Enterprise suite", "Enterprise platform + TAM", "Global rollout"],
-}
 _EMPLOYEES = {"smb": (5, 199), "mid": (200, 999), "ent": (1000, 25000)}
 _OPEN_STAGES = [s[0] for s in DEAL_STAGES if s[0] not in ("closedwon", "closedlost")]
 T = TypeVar("T")
@@ -264,18 +136,18 @@ def _companies(
     backend: HubSpotBackend, rnd: _Rand, anchor: int, count: int, sales: list[str]
 ) -> list[tuple[str, str, list[str]]]:
     tiers = _stratified(rnd, count, [("smb", 0.55), ("mid", 0.30), ("ent", 0.15)])
-    nouns = list(_NOUNS)
+    nouns = list(NOUNS)
     seen: dict[str, int] = {}
     email_index = backend._unique["contacts"]["email"]
     out = []
     pick, between = rnd.pick, rnd.between
     for tier in tiers:
         noun = pick(nouns)
-        base = f"{pick(_PREFIXES)} {noun}"
+        base = f"{pick(PREFIXES)} {noun}"
         n = seen[base] = seen.get(base, 0) + 1
         name = base if n == 1 else f"{base} {n}"
         domain = name.lower().replace(" ", "") + ".example"
-        city, country = pick(_PLACES)
+        city, country = pick(PLACES)
         employees = between(*_EMPLOYEES[tier])
         owner = pick(sales)
         created = anchor - between(30 * DAY_MS, 365 * DAY_MS, 60_000)
@@ -284,7 +156,7 @@ def _companies(
             "domain": domain,
             "website": f"https://www.{domain}",
             "numberofemployees": str(employees),
-            "industry": _NOUNS[noun],
+            "industry": NOUNS[noun],
             "annualrevenue": str(employees * between(80_000, 250_000, 5_000)),
             "city": city,
             "country": country,
@@ -294,7 +166,7 @@ def _companies(
         cid = _insert(backend, "companies", props, created, created + between(0, 20 * DAY_MS, 1000))
         contacts = []
         for _ in range(between(1, 3)):
-            first, last = pick(_FIRST), pick(_LAST)
+            first, last = pick(FIRST), pick(LAST)
             local = f"{first}.{last}".lower().replace("ü", "ue")
             email = f"{local}@{domain}"
             k = 2
@@ -305,7 +177,7 @@ def _companies(
                 "firstname": first,
                 "lastname": last,
                 "email": email,
-                "jobtitle": pick(_TITLES),
+                "jobtitle": pick(TITLES),
                 "company": name,
                 "phone": f"+1 555 {between(1_000_000, 9_999_999)}",
                 "hubspot_owner_id": owner,
@@ -356,7 +228,7 @@ def _deals(
             modified = created + int((anchor - created) * r()) // 1000 * 1000
         company = companies[cid].properties
         props = {
-            "dealname": f"{company['name']} - {pick(_PRODUCTS[tier])}",
+            "dealname": f"{company['name']} - {pick(PRODUCTS[tier])}",
             "amount": str(between(*amounts[tier])),
             "closedate": iso_from_ms(closed),
             "pipeline": "default",
