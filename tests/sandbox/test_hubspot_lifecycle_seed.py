@@ -126,3 +126,22 @@ def test_owners_companies_contacts_conventions(sb: HubSpotSandbox) -> None:
     assert {"name", "domain", "numberofemployees", "industry"} <= set(company)
     contact_id = next(iter(sb.backend.contacts))
     assert sb.backend.association_types("contacts", contact_id, "companies").popitem()[1] == [1, 279]
+
+
+def test_small_requests_are_fast_no_nagle_delay(sb: HubSpotSandbox) -> None:
+    """Regression: without TCP_NODELAY on accepted sockets every response waited ~40 ms."""
+    client = HubSpot(access_token=sb.token, host=sb.base_url)
+    api = client.crm.deals.basic_api
+    deal_id = next(iter(sb.backend.deals))
+    api.get_by_id(deal_id)
+    start = time.perf_counter()
+    for _ in range(40):
+        api.get_by_id(deal_id)
+    assert time.perf_counter() - start < 1.2  # 40 x 40 ms would be 1.6 s
+
+
+def test_object_type_ids_are_aliases(sb: HubSpotSandbox) -> None:
+    client = HubSpot(access_token=sb.token, host=sb.base_url)
+    by_id = client.crm.objects.basic_api.get_page(object_type="0-3", limit=100)
+    assert sorted(d.id for d in by_id.results) == sorted(sb.backend.deals)
+    assert sb.request_counts()["GET /crm/v3/objects/0-3"] == 1
