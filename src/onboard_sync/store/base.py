@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 IN_CHUNK = 900  # ids per IN (...) query: well under SQLite's bound-parameter limit
 ROW_CHUNK = 2_000  # rows per executemany batch
-VALUES_CHUNK = 1_000  # rows per UPDATE ... FROM (VALUES ...) on Postgres
+VALUES_CHUNK = 10_000  # rows per UPDATE ... FROM unnest(arrays) on Postgres
 
 
 class ReadOnlyStoreError(UserError):
@@ -172,21 +172,22 @@ class StoreBase:
         """Apply one UPDATE per row of ``rows`` (values for ``columns``) as a batch.
 
         ``build(v)`` returns the UPDATE, reading the row's values as ``v.c.<name>``. On
-        Postgres ``v`` is a ``VALUES`` list joined in (``UPDATE ... FROM (VALUES ...)``: one
-        statement per chunk; per-row executemany is far slower there); on SQLite ``v.c``
-        holds bind parameters and the rows go through ``executemany`` (in-process, fast).
+        Postgres ``v`` is ``unnest(<one array per column>)`` joined in (``UPDATE ... FROM``:
+        one statement per chunk; per-row executemany was 10-30x slower there); on SQLite
+        ``v.c`` holds bind parameters and the rows go through ``executemany`` (in-process).
         Rows must not repeat a match key.
         """
         if not rows:
             return
         if self._opened.backend == "postgresql":
+            # one statement per chunk, one array parameter per column: compiled once, cached
+            arrays = [sa.bindparam(f"a_{n}", type_=postgresql.ARRAY(tp)) for n, tp in columns]
+            v = sa.func.unnest(*arrays).table_valued(*(sa.column(n, tp) for n, tp in columns))
+            v = v.render_derived(name="v")
+            stmt = build(v)
             for batch in chunks(rows, VALUES_CHUNK):
-                v = sa.values(*(sa.column(n, tp) for n, tp in columns), name="v").data(
-                    [tuple(r) for r in batch]
-                )
-                # cast: a VALUES column holding only NULLs would otherwise be typed text
-                typed = SimpleNamespace(c=SimpleNamespace(**{n: sa.cast(v.c[n], tp) for n, tp in columns}))
-                conn.execute(build(typed))
+                params = {f"a_{n}": [r[i] for r in batch] for i, (n, _) in enumerate(columns)}
+                conn.execute(stmt, params)
             return
         binds = SimpleNamespace(
             c=SimpleNamespace(**{n: sa.bindparam(f"b_{n}", type_=tp) for n, tp in columns})
@@ -206,6 +207,11 @@ class StoreBase:
     ) -> list[sa.Row[Any]]:
         """Run ``base`` with ``column IN values``, chunked; unique values, any order."""
         unique = list(dict.fromkeys(values))
+        if not unique:
+            return []
+        if self._opened.backend == "postgresql":  # one query, one array parameter
+            array = sa.bindparam("in_values", type_=postgresql.ARRAY(column.type))
+            return list(conn.execute(base.where(column == sa.any_(array)), {"in_values": unique}).all())
         rows: list[sa.Row[Any]] = []
         for batch in chunks(unique, IN_CHUNK):
             rows.extend(conn.execute(base.where(column.in_(batch))).all())
