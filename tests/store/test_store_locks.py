@@ -6,9 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 
@@ -101,3 +103,26 @@ def test_read_only_store_has_no_run_lock(store_url: str) -> None:
     Store.open(store_url).close()
     with Store.open(store_url, read_only=True) as ro, pytest.raises(ReadOnlyStoreError), ro.run_lock():
         pass  # pragma: no cover
+
+
+def test_a_second_writer_waits_for_the_first_instead_of_failing(store_url: str) -> None:
+    """SQLite: BEGIN IMMEDIATE + busy_timeout queue writers; Postgres: row locks do the same."""
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    with Store.open(store_url) as a, Store.open(store_url) as b:
+        started = threading.Event()
+
+        def slow_batch() -> None:
+            with a.transaction():
+                a.set_cursor("hs", "deals", t0)
+                started.set()
+                time.sleep(0.5)
+
+        worker = threading.Thread(target=slow_batch)
+        worker.start()
+        assert started.wait(5)
+        begun = time.monotonic()
+        b.set_cursor("hs", "deals", t0.replace(hour=1))  # blocks until a commits
+        waited = time.monotonic() - begun
+        worker.join()
+        assert waited > 0.2
+        assert a.get_cursor("hs", "deals") == t0.replace(hour=1)
