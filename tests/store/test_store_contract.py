@@ -171,7 +171,7 @@ def test_pending_survives_a_crash_between_create_and_record(store_url: str) -> N
         }
 
 
-def test_failed_tasks_are_retried_as_pending_and_never_downgrade_created(store: Store) -> None:
+def test_failed_tasks_are_retried_via_pending_and_never_downgrade_created(store: Store) -> None:
     a, b = "hs:42:a:0", "hs:42:b:0"
     store.record_task_intents([intent(a), intent(b)])
     store.mark_tasks_failed("hs", {a: "HTTP 400: bad owner", b: "HTTP 500"})
@@ -179,10 +179,14 @@ def test_failed_tasks_are_retried_as_pending_and_never_downgrade_created(store: 
     assert tasks[a].state is TaskState.FAILED
     assert tasks[a].error == "HTTP 400: bad owner"
     assert store.pending_tasks("hs") == []
-    store.record_task_intents([intent(a)])  # next run retries a
+    store.record_task_intents([intent(a)])  # next run: the intent exists, left as it is
+    assert store.owned_tasks("hs:42")[a].state is TaskState.FAILED
+    store.mark_tasks_pending("hs", [a, "hs:42:unknown:0"])  # the retry starts: outcome unknown again
     assert [t.key for t in store.pending_tasks("hs")] == [a]
+    assert store.owned_tasks("hs:42")[a].error == "HTTP 400: bad owner"  # kept for the record
     store.mark_tasks_created("hs", {a: "T-9"})
     store.mark_tasks_failed("hs", {a: "late duplicate report"})
+    store.mark_tasks_pending("hs", [a])
     again = store.owned_tasks("hs:42")[a]
     assert again.state is TaskState.CREATED
     assert again.remote_id == "T-9"

@@ -68,6 +68,7 @@ def try_every_mutation(store: Store) -> None:
         lambda: store.put_owners("hs", []),
         lambda: store.record_task_intents([intent("hs:42:c:0")]),
         lambda: store.mark_tasks_created("hs", {"hs:42:b:0": "T-2"}),
+        lambda: store.mark_tasks_pending("hs", ["hs:42:b:0"]),
         lambda: store.update_task_status("hs", []),
         lambda: store.record_written_fields("hs:42", ObjectKind.DEAL, "42", {"x": "y"}),
         lambda: store.set_cursor("hs", "deals", T0 + timedelta(days=1)),

@@ -11,7 +11,7 @@ rerun write nothing. Mixed into ``Store``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,10 +81,9 @@ class TasksMixin(StoreBase):
     def record_task_intents(self, tasks: Sequence[OwnedTask]) -> None:
         """Record the intent to create ``tasks``, as ``PENDING``, before calling the CRM.
 
-        A key that already exists is never duplicated: ``PENDING`` and ``CREATED`` rows are
-        left exactly as they are; a ``FAILED`` row goes back to ``PENDING`` (a retry is
-        starting and its outcome is unknown until confirmed; its last error is kept).
-        The ``state`` and ``updated_at`` of the given objects are ignored.
+        A key that already exists is never duplicated and is left exactly as it is (a
+        ``FAILED`` row stays ``FAILED``: call ``mark_tasks_pending`` when retrying it). The
+        ``state`` and ``updated_at`` of the given objects are ignored.
         """
         self._check_writable()
         now = self._now()
@@ -112,13 +111,25 @@ class TasksMixin(StoreBase):
             )
         if not rows:
             return
-        c = t.owned_tasks.c
         with self._write() as conn:
             self._insert_ignore(conn, t.owned_tasks, list(rows.values()))
-            for batch in chunks(list(rows), IN_CHUNK):
+
+    def mark_tasks_pending(self, source: str, keys: Collection[str]) -> None:
+        """A retry of these tasks is starting: ``FAILED`` rows go back to ``PENDING``.
+
+        Their outcome is unknown until ``mark_tasks_created``/``mark_tasks_failed``, so a
+        crash during the retry leaves them ``PENDING`` (looked up before any re-create).
+        ``CREATED`` rows never change; keys without a recorded intent are ignored. The last
+        error is kept for the record.
+        """
+        self._check_writable()
+        c = t.owned_tasks.c
+        now = self._now()
+        with self._write() as conn:
+            for batch in chunks(list(dict.fromkeys(keys)), IN_CHUNK):
                 conn.execute(
                     sa.update(t.owned_tasks)
-                    .where(c.key.in_(batch), c.state == TaskState.FAILED.value)
+                    .where(c.source == source, c.key.in_(batch), c.state == TaskState.FAILED.value)
                     .values(state=TaskState.PENDING.value, updated_at=now)
                 )
 
