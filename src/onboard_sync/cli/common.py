@@ -19,8 +19,14 @@ ConfigOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
-console = Console(stderr=False)
-err_console = Console(stderr=True)
+def _console(stderr: bool) -> Console:
+    """Rich consoles; off a terminal (cron, pipes) use a wide fixed width so tables stay readable."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr) if stream.isatty() else Console(stderr=stderr, width=160)
+
+
+console = _console(stderr=False)
+err_console = _console(stderr=True)
 
 
 def runtime(config: Path | None) -> Runtime:

@@ -44,9 +44,11 @@ mappings = "mappings"
 
 [owners]
 sales = "deal_owner"
-csm = ["cs.maya@example.test", "cs.omar@example.test", "cs.lena@example.test"]
-implementation = ["cs.omar@example.test", "cs.lena@example.test"]
-tam = ["cs.maya@example.test"]
+csm = ["erin.cs@example.test", "farid.cs@example.test", "grace.cs@example.test"]
+implementation = ["farid.cs@example.test", "hugo.cs@example.test"]
+tam = ["grace.cs@example.test"]
+support = ["hugo.cs@example.test"]
+account_manager = "account_owner"
 
 [connectors.hubspot]
 type = "hubspot"
@@ -98,7 +100,7 @@ def demo(
 
             second = Engine(rt, store).run()
             transitions = store.transitions()
-            moved = [t for t in transitions if t.cause.value != "started"]
+            moved = [t for t in transitions if t.old_phase is not None and t.new_phase != t.old_phase]
             console.print(
                 f"sync 2: {len(moved)} phase change(s); {second.totals()['created']} new tasks for the new phases; "
                 f"{second.api_calls()['total']} API calls"

@@ -18,8 +18,14 @@ HEALTH_STYLE = {"healthy": "green", "at-risk": "yellow", "critical": "red"}
 
 def status_table(views: list[OnboardingView], title: str = "Onboardings") -> Table:
     table = Table(title=title)
-    for column in ("deal", "account", "segment", "phase", "day", "health", "tasks open/overdue", "next step"):
-        table.add_column(column, overflow="fold")
+    table.add_column("deal", overflow="ellipsis", no_wrap=True, max_width=30)
+    table.add_column("account", overflow="ellipsis", no_wrap=True, max_width=18)
+    table.add_column("segment", no_wrap=True, min_width=10)
+    table.add_column("phase", no_wrap=True, min_width=13)
+    table.add_column("day", no_wrap=True, min_width=8)
+    table.add_column("health", no_wrap=True, min_width=13)
+    table.add_column("open/late", justify="right", no_wrap=True, min_width=9)
+    table.add_column("next step", overflow="ellipsis", no_wrap=True, max_width=36)
     for v in views:
         style = HEALTH_STYLE.get(v.health_status or "", "")
         health = f"[{style}]{v.health_score} {v.health_status}[/{style}]" if v.health_status else "-"

@@ -37,7 +37,7 @@ from onboard_sync.onboarding.state import (
     Transition,
 )
 from onboard_sync.plugins import get_plugin_manager
-from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task
+from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task, TaskStatus
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync.apply import Applier
@@ -97,24 +97,27 @@ class Engine:
         report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
         report.run_id = run_id
-        for name in names:
-            instance_report = InstanceReport(name=name)
-            report.instances[name] = instance_report
-            connector = self.runtime.connector(name, plan_mode=self.plan_only, sleep=self.sleep)
-            try:
-                self._run_instance(name, connector, instance_report, run_id)
-            except RateLimitExhausted as exc:
-                instance_report.error = f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
-            except UserError:
-                raise
-            except (ApiError, OnboardSyncError) as exc:
-                instance_report.error = str(exc)
-            finally:
-                instance_report.api_calls = connector.call.summary()  # type: ignore[attr-defined]
-                connector.close()
-        report.finished_at = self.clock()
-        if run_id is not None:
-            self.store.finish_run(run_id, report.finished_at, report.ok, report.as_dict())
+        try:
+            for name in names:
+                instance_report = InstanceReport(name=name)
+                report.instances[name] = instance_report
+                connector = self.runtime.connector(name, plan_mode=self.plan_only, sleep=self.sleep)
+                try:
+                    self._run_instance(name, connector, instance_report, run_id)
+                except RateLimitExhausted as exc:
+                    instance_report.error = f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
+                except UserError as exc:
+                    instance_report.error = str(exc)
+                    raise
+                except (ApiError, OnboardSyncError) as exc:
+                    instance_report.error = str(exc)
+                finally:
+                    instance_report.api_calls = connector.call.summary()  # type: ignore[attr-defined]
+                    connector.close()
+        finally:
+            report.finished_at = self.clock()
+            if run_id is not None:
+                self.store.finish_run(run_id, report.finished_at, report.ok, report.as_dict())
         if not self.plan_only:
             self.pm.hook.sync_finished(report=report.as_dict())
         return report
@@ -204,6 +207,7 @@ class Engine:
             evaluation = evaluate(
                 state, facts, self.runtime.playbook, now, onboarding_id=onboarding_id, segment_override=override
             )
+            evaluation = self._settle(evaluation, facts, now, onboarding_id)
             if evaluation.state is not None:
                 evaluations.append((evaluation, deal))
             if index % 500 == 0:
@@ -245,6 +249,29 @@ class Engine:
                 self.pm.hook.onboarding_transitioned(onboarding=ev.state, transition=transition)
 
     # --- pieces ----------------------------------------------------------------------
+    def _settle(self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str) -> Evaluation:
+        """Evaluate once more as if the tasks this run creates already exist (open).
+
+        Without this, the run that creates a phase's tasks would compute health and next
+        step without them, and the following run would rewrite those fields: a no-change
+        rerun must write nothing.
+        """
+        new = [spec for spec in evaluation.tasks if spec.key not in facts.tasks]
+        if not new or evaluation.state is None:
+            return evaluation
+        assumed = {
+            spec.key: TaskFact(key=spec.key, template_key=spec.template_key, status=TaskStatus.OPEN, due_at=spec.due_at)
+            for spec in new
+        }
+        settled = evaluate(
+            evaluation.state,
+            dataclasses.replace(facts, tasks={**facts.tasks, **assumed}),
+            self.runtime.playbook,
+            now,
+            onboarding_id=onboarding_id,
+        )
+        return dataclasses.replace(settled, transitions=evaluation.transitions + settled.transitions)
+
     def _pages(self, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
         token: str | None = None
         pulled = 0
