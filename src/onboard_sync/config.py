@@ -137,8 +137,7 @@ def load_config(path: Path | None = None) -> AppConfig:
     path = path or overrides.config or Path("config.toml")
     if not path.exists():
         raise ConfigError(
-            "no config file here; run `onboard-sync init` to write a starter set, "
-            "or pass --config PATH",
+            "no config file here; run `onboard-sync init` to write a starter set, or pass --config PATH",
             where=str(path),
         )
     doc = read_toml(path)
@@ -149,7 +148,9 @@ def load_config(path: Path | None = None) -> AppConfig:
     try:
         zoneinfo.ZoneInfo(parsed.onboard_sync.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise doc.error(("onboard_sync", "timezone"), f"unknown time zone {parsed.onboard_sync.timezone!r}") from None
+        raise doc.error(
+            ("onboard_sync", "timezone"), f"unknown time zone {parsed.onboard_sync.timezone!r}"
+        ) from None
 
     connectors: dict[str, ConnectorSettings] = {}
     for name, table in parsed.connectors.items():

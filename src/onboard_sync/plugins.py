@@ -61,8 +61,7 @@ def connector_type(name: str, *, where: str | None = None) -> ConnectorType:
     if name not in types:
         installed = ", ".join(sorted(types)) or "none"
         raise ConfigError(
-            f"unknown connector type {name!r} (installed: {installed}); "
-            "install the plugin that provides it",
+            f"unknown connector type {name!r} (installed: {installed}); install the plugin that provides it",
             where=where,
         )
     return types[name]

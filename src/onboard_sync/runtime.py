@@ -29,7 +29,9 @@ class Runtime:
     playbook: Playbook
     mappings: dict[str, MappingSet] = field(default_factory=dict)
 
-    def connector(self, name: str, *, plan_mode: bool = False, sleep: Callable[[float], None] | None = None) -> Connector:
+    def connector(
+        self, name: str, *, plan_mode: bool = False, sleep: Callable[[float], None] | None = None
+    ) -> Connector:
         """A ready connector instance whose ``call`` is a fresh ``ApiGate``."""
         settings = self.config.connectors[name]
         ctype = connector_type(settings.type, where=self.config.where("connectors", name, "type"))

@@ -61,7 +61,12 @@ def _phase_label(playbook: Playbook, phase: str) -> str:
 
 
 def build_view(
-    state: OnboardingState, tasks: list[OwnedTask], deal_name: str, account_name: str, playbook: Playbook, now: datetime
+    state: OnboardingState,
+    tasks: list[OwnedTask],
+    deal_name: str,
+    account_name: str,
+    playbook: Playbook,
+    now: datetime,
 ) -> OnboardingView:
     created = [t for t in tasks if t.state is TaskState.CREATED or t.state is TaskState.PENDING]
     open_tasks = sorted(
@@ -93,7 +98,9 @@ def build_view(
     )
 
 
-def onboarding_views(store: Store, playbook: Playbook, now: datetime, source: str | None = None) -> list[OnboardingView]:
+def onboarding_views(
+    store: Store, playbook: Playbook, now: datetime, source: str | None = None
+) -> list[OnboardingView]:
     """Every onboarding in the store, newest first."""
     states = store.onboardings(source=source)
     views: list[OnboardingView] = []

@@ -20,7 +20,9 @@ from onboard_sync.errors import ConfigError
 KeyPath = Sequence[str | int]
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_KEY = re.compile(
+    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
+)
 
 
 def _split_dotted(text: str) -> list[str]:
@@ -86,15 +88,15 @@ def _index_lines(text: str) -> dict[tuple[str | int, ...], int]:
             names = _split_dotted(header.group(2))
             base: tuple[str | int, ...] = ()
             for name in names[:-1]:
-                base = base + (name,)
+                base = (*base, name)
                 if base in array_counts:
-                    base = base + (array_counts[base] - 1,)
-            base = base + (names[-1],)
+                    base = (*base, array_counts[base] - 1)
+            base = (*base, names[-1])
             if header.group(1) == "[[":
                 index = array_counts.get(base, 0)
                 array_counts[base] = index + 1
                 lines.setdefault(base, number)
-                current = base + (index,)
+                current = (*base, index)
             else:
                 current = base
             lines[current] = number

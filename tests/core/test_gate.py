@@ -33,7 +33,10 @@ def classify(exc: BaseException) -> ApiError | None:
         if exc.status == 403:
             return RateLimitExhausted("daily limit", status=429)
         return ApiError(
-            "boom", status=exc.status, retryable=exc.status in (429, 500, 502, 503), retry_after=exc.retry_after
+            "boom",
+            status=exc.status,
+            retryable=exc.status in (429, 500, 502, 503),
+            retry_after=exc.retry_after,
         )
     return None
 

@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (the bad-input table reads best one case per line)
+
 """Playbook loader: the default loads; every kind of bad input names file, line and key path."""
 
 from __future__ import annotations

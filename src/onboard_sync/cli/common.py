@@ -15,9 +15,12 @@ from onboard_sync.store import Store
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Path of config.toml (default: ./config.toml or $ONBOARD_SYNC_CONFIG)."),
+    typer.Option(
+        "--config", "-c", help="Path of config.toml (default: ./config.toml or $ONBOARD_SYNC_CONFIG)."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
 
 def _console(stderr: bool) -> Console:
     """Rich consoles; off a terminal (cron, pipes) use a wide fixed width so tables stay readable."""

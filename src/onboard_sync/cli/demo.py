@@ -35,7 +35,9 @@ def write_demo_config(directory: Path, base_url: str) -> Path:
     """A config folder that points the hubspot connector at the sandbox."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "mappings").mkdir(exist_ok=True)
-    (directory / "mappings" / "hubspot.toml").write_text(default_mapping_text("hubspot") or "", encoding="utf-8")
+    (directory / "mappings" / "hubspot.toml").write_text(
+        default_mapping_text("hubspot") or "", encoding="utf-8"
+    )
     config = directory / "config.toml"
     config.write_text(
         f"""[onboard_sync]
@@ -64,7 +66,9 @@ token_env = "{TOKEN_ENV}"
 def demo(
     deals: Annotated[int, typer.Option(help="Deals in the sandbox book.")] = 400,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox data.")] = 7,
-    keep: Annotated[Path | None, typer.Option(help="Keep the demo's config and store in this folder.")] = None,
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the demo's config and store in this folder.")
+    ] = None,
 ) -> None:
     """Run onboard-sync end to end on a local HubSpot sandbox (no account, no config needed)."""
     from onboard_sync.sandbox.hubspot import HubSpotSandbox
@@ -81,7 +85,9 @@ def demo(
         specs = connector.required_properties() + property_specs(rt.mappings["hubspot"], rt.playbook)
         actions = connector.ensure_properties(specs, apply=True)
         connector.close()
-        console.print(f"setup: {sum(a.changed for a in actions)} CRM properties created in group 'Onboarding'")
+        console.print(
+            f"setup: {sum(a.changed for a in actions)} CRM properties created in group 'Onboarding'"
+        )
 
         with Store.open(rt.config.store_url) as store:
             first = Engine(rt, store).run()

@@ -8,12 +8,27 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, JsonOption, console, err_console, is_terminal, print_json
-from onboard_sync.cli.common import open_store, runtime
+from onboard_sync.cli.common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    err_console,
+    is_terminal,
+    open_store,
+    print_json,
+    runtime,
+)
 from onboard_sync.sync.engine import Engine
 from onboard_sync.sync.report import RunReport
 
@@ -26,8 +41,13 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int | None]
     if not enabled:
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err_console, transient=True) as bar:
         tasks: dict[str, int] = {}
 
@@ -83,7 +103,9 @@ def _print_sync(report: RunReport) -> None:
         if inst.error:
             console.print(f"  [red]error[/red]: {inst.error}")
     status = "[green]ok[/green]" if report.ok else "[red]failed[/red]"
-    console.print(f"{status}: {totals['created']} created, {totals['updated']} updated, {totals['failed']} failed")
+    console.print(
+        f"{status}: {totals['created']} created, {totals['updated']} updated, {totals['failed']} failed"
+    )
 
 
 @app.command()
@@ -104,7 +126,11 @@ def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption
 def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
     """Pull changes, advance onboardings and write tasks and fields to the CRM (run it from cron)."""
     rt = runtime(config)
-    with open_store(rt) as store, store.run_lock("sync"), progress_reporter(is_terminal() and not json) as progress:
+    with (
+        open_store(rt) as store,
+        store.run_lock("sync"),
+        progress_reporter(is_terminal() and not json) as progress,
+    ):
         report = Engine(rt, store, progress=progress, full=full).run()
     if json:
         print_json(report.as_dict())

@@ -18,8 +18,9 @@ LatencyOption = Annotated[float, typer.Option(help="Added latency per request, i
 
 
 @sandbox_app.command("hubspot")
-def hubspot(port: PortOption = 8765, seed: SeedOption = 0, deals: DealsOption = 200,
-            latency: LatencyOption = 0.0) -> None:
+def hubspot(
+    port: PortOption = 8765, seed: SeedOption = 0, deals: DealsOption = 200, latency: LatencyOption = 0.0
+) -> None:
     """Serve the HubSpot simulator until Ctrl-C; prints its base URL and token."""
     factories = simulators()
     if "hubspot" not in factories:
@@ -30,5 +31,7 @@ def hubspot(port: PortOption = 8765, seed: SeedOption = 0, deals: DealsOption = 
     sandbox.start()
     console.print(f"HubSpot sandbox on {sandbox.base_url}")
     console.print(f"token: {sandbox.token}")
-    console.print("Point a connector at it with base_url = that URL and the token in its token_env. Ctrl-C stops.")
+    console.print(
+        "Point a connector at it with base_url = that URL and the token in its token_env. Ctrl-C stops."
+    )
     serve_forever(sandbox)

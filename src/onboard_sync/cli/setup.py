@@ -66,8 +66,10 @@ def init(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         console.print(f"wrote {path}")
-    console.print("Next: export HUBSPOT_TOKEN=…, then `onboard-sync validate --remote`, `onboard-sync setup`, "
-                  "`onboard-sync plan`.")
+    console.print(
+        "Next: export HUBSPOT_TOKEN=…, then `onboard-sync validate --remote`, `onboard-sync setup`, "
+        "`onboard-sync plan`."
+    )
 
 
 @app.command()
@@ -77,8 +79,12 @@ def connectors(json: JsonOption = False) -> None:
     if json:
         print_json(
             [
-                {"type": t.name, "package": t.package, "version": t.version,
-                 "capabilities": sorted(c.value for c in t.capabilities)}
+                {
+                    "type": t.name,
+                    "package": t.package,
+                    "version": t.version,
+                    "capabilities": sorted(c.value for c in t.capabilities),
+                }
                 for t in types.values()
             ]
         )
@@ -94,7 +100,9 @@ def connectors(json: JsonOption = False) -> None:
 @app.command()
 def validate(
     config: ConfigOption = None,
-    remote: Annotated[bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")] = False,
+    remote: Annotated[
+        bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")
+    ] = False,
 ) -> None:
     """Check config.toml, rules and mappings offline (and, with --remote, against the CRM schema)."""
     rt = runtime(config)
@@ -138,6 +146,10 @@ def setup(
             connector.close()
         changed = sum(1 for a in actions if a.changed)
         for action in actions:
-            mark = "[green]created[/green]" if action.changed else ("ok" if action.done else "[yellow]todo[/yellow]")
+            mark = (
+                "[green]created[/green]"
+                if action.changed
+                else ("ok" if action.done else "[yellow]todo[/yellow]")
+            )
             console.print(f"{name}: {mark} {action.description}")
         console.print(f"{name}: {changed} change(s), {len(actions) - changed} already in place")

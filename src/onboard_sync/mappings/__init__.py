@@ -4,4 +4,12 @@ from onboard_sync.mappings.fields import CANONICAL_FIELDS, FieldType
 from onboard_sync.mappings.loader import load_mapping, parse_mapping
 from onboard_sync.mappings.model import FieldMap, MappingSet, ObjectMapping
 
-__all__ = ["CANONICAL_FIELDS", "FieldMap", "FieldType", "MappingSet", "ObjectMapping", "load_mapping", "parse_mapping"]
+__all__ = [
+    "CANONICAL_FIELDS",
+    "FieldMap",
+    "FieldType",
+    "MappingSet",
+    "ObjectMapping",
+    "load_mapping",
+    "parse_mapping",
+]

@@ -25,10 +25,13 @@ class FieldType:
 HEALTH_STATUSES = ("healthy", "at-risk", "critical")
 
 CANONICAL_FIELDS: dict[str, FieldType] = {
-    "phase": FieldType("enumeration", "Onboarding phase", "Current phase of the onboarding playbook.", "phases"),
+    "phase": FieldType(
+        "enumeration", "Onboarding phase", "Current phase of the onboarding playbook.", "phases"
+    ),
     "phase_label": FieldType("string", "Onboarding phase (label)", "Human-readable phase name."),
-    "status": FieldType("enumeration", "Onboarding status", "active, at-risk, extended, completed or cancelled.",
-                        "statuses"),
+    "status": FieldType(
+        "enumeration", "Onboarding status", "active, at-risk, extended, completed or cancelled.", "statuses"
+    ),
     "segment": FieldType("enumeration", "Onboarding segment", "Segment chosen by the playbook.", "segments"),
     "day": FieldType("number", "Onboarding day", "Days since the onboarding started."),
     "planned_days": FieldType("number", "Onboarding planned days", "Planned length of the onboarding."),
@@ -36,7 +39,9 @@ CANONICAL_FIELDS: dict[str, FieldType] = {
     "next_step": FieldType("string", "Onboarding next step", "The next open required task or milestone."),
     "next_step_due": FieldType("date", "Onboarding next step due", "Due date of the next step."),
     "go_live_date": FieldType("date", "Go-live date", "When the customer went live."),
-    "health_score": FieldType("number", "Onboarding health score", "0–100, from the playbook's health rules."),
+    "health_score": FieldType(
+        "number", "Onboarding health score", "0–100, from the playbook's health rules."
+    ),
     "health_status": FieldType("enumeration", "Onboarding health", "healthy, at-risk or critical.", "health"),
     "health_reasons": FieldType("string", "Onboarding health reasons", "Why the score is what it is."),
 }

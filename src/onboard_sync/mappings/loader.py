@@ -45,14 +45,19 @@ def mapping_path(mappings_dir: Path, instance: str, connector_type: str) -> Path
     return None
 
 
-def _field_map(doc: TomlDocument, path: tuple[str, ...], canonical: str, value: Any, transforms: set[str]) -> FieldMap:
+def _field_map(
+    doc: TomlDocument, path: tuple[str, ...], canonical: str, value: Any, transforms: set[str]
+) -> FieldMap:
     where = doc.where(path)
     if isinstance(value, str):
         prop, transform = value, None
     elif isinstance(value, dict):
         unknown = set(value) - {"property", "transform"}
         if unknown:
-            raise doc.error(path + (sorted(unknown)[0],), f"unknown key {sorted(unknown)[0]!r} (allowed: property, transform)")
+            raise doc.error(
+                (*path, sorted(unknown)[0]),
+                f"unknown key {sorted(unknown)[0]!r} (allowed: property, transform)",
+            )
         prop, transform = value.get("property"), value.get("transform")
         if not isinstance(prop, str):
             raise doc.error(path, "missing 'property' (the CRM property name)")
@@ -78,7 +83,10 @@ def parse_mapping(doc: TomlDocument, instance: str, transforms: dict[str, Any]) 
         read: dict[str, FieldMap] = {}
         for section, entries in sections.items():
             if section not in ("write", "read") or not isinstance(entries, dict):
-                raise doc.error((kind_name, section), f"unknown section {section!r} (use [{kind_name}.write] or [{kind_name}.read])")
+                raise doc.error(
+                    (kind_name, section),
+                    f"unknown section {section!r} (use [{kind_name}.write] or [{kind_name}.read])",
+                )
             for canonical, value in entries.items():
                 path = (kind_name, section, canonical)
                 if section == "write" and canonical not in CANONICAL_FIELDS:
@@ -102,7 +110,9 @@ def parse_mapping(doc: TomlDocument, instance: str, transforms: dict[str, Any]) 
     return MappingSet(instance=instance, source_path=doc.display_path, objects=objects, transforms=transforms)
 
 
-def load_mapping(mappings_dir: Path, instance: str, connector_type: str, transforms: dict[str, Any]) -> MappingSet:
+def load_mapping(
+    mappings_dir: Path, instance: str, connector_type: str, transforms: dict[str, Any]
+) -> MappingSet:
     """The mapping of one connector instance: its file, or the shipped default for its type."""
     path = mapping_path(mappings_dir, instance, connector_type)
     if path is not None:

@@ -80,5 +80,7 @@ class MappingSet:
         props = dict(record.properties)
         for canonical, fmap in reads.items():
             raw = record.properties.get(fmap.property)
-            props[canonical] = self.transforms[fmap.transform](raw) if fmap.transform and raw not in (None, "") else raw
+            props[canonical] = (
+                self.transforms[fmap.transform](raw) if fmap.transform and raw not in (None, "") else raw
+            )
         return replace(record, properties=props)

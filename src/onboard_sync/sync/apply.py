@@ -56,16 +56,21 @@ class Applier:
         for start in range(0, len(pending), size):
             keys = pending[start : start + size]
             found = {t.key: t.id for t in self.connector.find_tasks(keys) if t.key}
-            missing = {k: "outcome unknown after an interrupted run; not in the CRM, will create" for k in keys
-                       if k not in found}
+            missing = {
+                k: "outcome unknown after an interrupted run; not in the CRM, will create"
+                for k in keys
+                if k not in found
+            }
             with self.store.transaction():
                 if found:
                     self.store.mark_tasks_created(self.source, found)
                 if missing:
                     self.store.mark_tasks_failed(self.source, missing)
                 self.store.record_audit(
-                    [self._audit("recover_task", ObjectKind.TASK, remote_id, key, None, None, "found")
-                     for key, remote_id in found.items()]
+                    [
+                        self._audit("recover_task", ObjectKind.TASK, remote_id, key, None, None, "found")
+                        for key, remote_id in found.items()
+                    ]
                 )
             self.report.recovered += len(found)
         return self.store.owned_tasks_for(self.source)
@@ -161,7 +166,9 @@ class Applier:
                                 dict(p.before),
                                 dict(p.write.values),
                                 "ok" if p.write.key in ok else "failed",
-                                next((r.error or "" for r in results if r.key == p.write.key and not r.ok), ""),
+                                next(
+                                    (r.error or "" for r in results if r.key == p.write.key and not r.ok), ""
+                                ),
                             )
                             for p in batch
                         ]

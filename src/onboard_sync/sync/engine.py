@@ -22,11 +22,10 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
-from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.machine import evaluate
 from onboard_sync.onboarding.state import (
     CustomerFacts,
@@ -39,7 +38,7 @@ from onboard_sync.onboarding.state import (
 from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task, TaskStatus
 from onboard_sync.runtime import Runtime
-from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
+from onboard_sync.store import OwnedTask, Store, TaskState
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.plan import WritePlan, plan_writes
@@ -105,7 +104,9 @@ class Engine:
                 try:
                     self._run_instance(name, connector, instance_report, run_id)
                 except RateLimitExhausted as exc:
-                    instance_report.error = f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
+                    instance_report.error = (
+                        f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
+                    )
                 except UserError as exc:
                     instance_report.error = str(exc)
                     raise
@@ -122,7 +123,9 @@ class Engine:
             self.pm.hook.sync_finished(report=report.as_dict())
         return report
 
-    def _run_instance(self, name: str, connector: Connector, report: InstanceReport, run_id: int | None) -> None:
+    def _run_instance(
+        self, name: str, connector: Connector, report: InstanceReport, run_id: int | None
+    ) -> None:
         mapping = self.runtime.mappings[name]
         options = mapping.read_options()
         run_started = self.clock()
@@ -143,7 +146,9 @@ class Engine:
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals
         changed: dict[str, Deal] = {}
         since = deal_cursor - lookback if deal_cursor else None
-        for page in self._pages("deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)):
+        for page in self._pages(
+            "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
+        ):
             for deal in page.records:
                 if deal.is_won or deal.id in tracked:
                     changed[deal.id] = mapping.normalise(ObjectKind.DEAL, deal)
@@ -152,7 +157,9 @@ class Engine:
         task_since = task_cursor - lookback if task_cursor else None
         task_updates: list[Task] = []
         if owned or task_since is None:
-            for page in self._pages("tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)):
+            for page in self._pages(
+                "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
+            ):
                 task_updates.extend(t for t in page.records if t.key and t.key in owned)
         owned = self._apply_task_updates(name, owned, task_updates)
         report.tasks_pulled = len(task_updates)
@@ -197,7 +204,9 @@ class Engine:
                     if t.state is TaskState.CREATED
                 },
                 crm_phase=deal.properties.get(phase_property) if phase_property else None,
-                written_phase=written.get(onboarding_id, {}).get((ObjectKind.DEAL, deal.id, phase_property or ""))
+                written_phase=written.get(onboarding_id, {}).get(
+                    (ObjectKind.DEAL, deal.id, phase_property or "")
+                )
                 if phase_property
                 else None,
             )
@@ -205,7 +214,12 @@ class Engine:
             if state is None and deal.is_won:
                 override = self.pm.hook.resolve_segment(deal=deal, account=account)
             evaluation = evaluate(
-                state, facts, self.runtime.playbook, now, onboarding_id=onboarding_id, segment_override=override
+                state,
+                facts,
+                self.runtime.playbook,
+                now,
+                onboarding_id=onboarding_id,
+                segment_override=override,
             )
             evaluation = self._settle(evaluation, facts, now, onboarding_id)
             if evaluation.state is not None:
@@ -249,7 +263,9 @@ class Engine:
                 self.pm.hook.onboarding_transitioned(onboarding=ev.state, transition=transition)
 
     # --- pieces ----------------------------------------------------------------------
-    def _settle(self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str) -> Evaluation:
+    def _settle(
+        self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str
+    ) -> Evaluation:
         """Evaluate once more as if the tasks this run creates already exist (open).
 
         Without this, the run that creates a phase's tasks would compute health and next
@@ -260,7 +276,9 @@ class Engine:
         if not new or evaluation.state is None:
             return evaluation
         assumed = {
-            spec.key: TaskFact(key=spec.key, template_key=spec.template_key, status=TaskStatus.OPEN, due_at=spec.due_at)
+            spec.key: TaskFact(
+                key=spec.key, template_key=spec.template_key, status=TaskStatus.OPEN, due_at=spec.due_at
+            )
             for spec in new
         }
         settled = evaluate(
@@ -300,7 +318,9 @@ class Engine:
         settings = self.runtime.config.owners
 
         def resolve(role: str, deal: Deal, account: Account | None) -> str | None:
-            return self.pm.hook.resolve_owner(role=role, deal=deal, account=account, owners=owners, settings=settings)
+            return self.pm.hook.resolve_owner(
+                role=role, deal=deal, account=account, owners=owners, settings=settings
+            )
 
         return resolve
 
@@ -351,10 +371,14 @@ class Engine:
                 continue
             if planned.write.kind is ObjectKind.DEAL and planned.write.remote_id in deals:
                 deal = deals[planned.write.remote_id]
-                deal_updates.append(dataclasses.replace(deal, properties={**deal.properties, **planned.write.values}))
+                deal_updates.append(
+                    dataclasses.replace(deal, properties={**deal.properties, **planned.write.values})
+                )
             elif planned.write.kind is ObjectKind.ACCOUNT and planned.write.remote_id in accounts:
                 acc = accounts[planned.write.remote_id]
-                account_updates.append(dataclasses.replace(acc, properties={**acc.properties, **planned.write.values}))
+                account_updates.append(
+                    dataclasses.replace(acc, properties={**acc.properties, **planned.write.values})
+                )
         with self.store.transaction():
             if deal_updates:
                 self.store.put_deals(deal_updates)

@@ -49,7 +49,9 @@ class TokenBucket:
         while True:
             with self._lock:
                 now = self._clock()
-                self._tokens = min(self.limit.burst, self._tokens + (now - self._stamp) * self.limit.per_second)
+                self._tokens = min(
+                    self.limit.burst, self._tokens + (now - self._stamp) * self.limit.per_second
+                )
                 self._stamp = now
                 if self._tokens >= 1 - 1e-9:  # tolerance: float refill must not spin on 0.999…
                     self._tokens = max(0.0, self._tokens - 1)
@@ -81,7 +83,9 @@ class ApiGate:
     ) -> None:
         self.classify: Callable[[BaseException], ApiError | None] = classify or (lambda exc: None)
         self._clock = clock
-        self.bucket = TokenBucket(limit or RateLimit(per_second=1e9, burst=1_000_000), clock=clock, sleep=sleep)
+        self.bucket = TokenBucket(
+            limit or RateLimit(per_second=1e9, burst=1_000_000), clock=clock, sleep=sleep
+        )
         self.plan_mode = plan_mode
         self.instance = ""
         self.max_attempts = max_attempts

@@ -87,7 +87,8 @@ class WritePlan:
             )
         for f in self.fields:
             changes = {
-                name: {"from": f.before.get(name), "to": value} for name, value in sorted(f.write.values.items())
+                name: {"from": f.before.get(name), "to": value}
+                for name, value in sorted(f.write.values.items())
             }
             rows.append(
                 {
@@ -167,7 +168,9 @@ def plan_writes(
                 plan.fields.append(
                     PlannedFields(
                         onboarding_id=state.id,
-                        write=FieldWrite(key=f"{state.id}:{kind.value}", kind=kind, remote_id=remote_id, values=changes),
+                        write=FieldWrite(
+                            key=f"{state.id}:{kind.value}", kind=kind, remote_id=remote_id, values=changes
+                        ),
                         before={name: current.get(name) for name in changes},
                     )
                 )
