@@ -11,7 +11,7 @@ from rich.table import Table
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
 from onboard_sync.connector import Capability
-from onboard_sync.errors import ConfigError
+from onboard_sync.errors import ConfigError, SchemaError
 from onboard_sync.mappings.loader import default_mapping_text
 from onboard_sync.plugins import connector_types
 from onboard_sync.rules import default_playbook_path
@@ -123,9 +123,16 @@ def validate(
         finally:
             connector.close()
     if problems:
-        for problem in problems[1:]:
-            typer.echo(f"error: {problem}", err=True)
-        raise problems[0]
+        # The full list goes to stdout; stderr gets the one-line error every command promises.
+        for problem in problems:
+            typer.echo(f"problem: {problem}")
+        first, more = problems[0], len(problems) - 1
+        if more:
+            raise SchemaError(
+                f"{first.message} (and {more} more problem{'s' if more > 1 else ''}, listed on stdout)",
+                where=first.where,
+            )
+        raise first
     console.print("ok: every mapped property exists in the CRM")
 
 
