@@ -283,6 +283,12 @@ class Connector(ABC):
         """Tickets modified at or after ``since``."""
         raise NotImplementedError
 
+    def api_usage(self) -> dict[str, object] | None:
+        """The vendor's own account of API usage (e.g. Salesforce's ``Sforce-Limit-Info``), or None.
+
+        The engine adds it to the run report as ``api_calls.vendor_usage``."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release sockets and pools."""
 
