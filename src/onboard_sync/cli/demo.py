@@ -1,6 +1,7 @@
-"""``onboard-sync demo``: the whole product on a local HubSpot or Salesforce sandbox, no account needed.
+"""``onboard-sync demo``: the whole product on a local CRM sandbox, no account needed.
 
-It starts the simulator (``--crm hubspot|salesforce``; the differences live in :mod:`.demo_crm`) with a realistic book of deals, writes a config folder, creates
+It starts the simulator (``--crm hubspot|salesforce``; the differences live in :mod:`.demo_crm`)
+with a realistic book of deals, writes a config folder, creates
 the CRM properties, syncs (onboardings start, handoff tasks appear), then acts like the
 people in the CRM — completes tasks, sets one phase by hand — syncs again so phases
 advance, and shows the status table.

@@ -35,3 +35,24 @@ def hubspot(
         "Point a connector at it with base_url = that URL and the token in its token_env. Ctrl-C stops."
     )
     serve_forever(sandbox)
+
+
+@sandbox_app.command("salesforce")
+def salesforce(
+    port: PortOption = 8766, seed: SeedOption = 0, deals: DealsOption = 200, latency: LatencyOption = 0.0
+) -> None:
+    """Serve the Salesforce simulator (HTTPS, generated CA) until Ctrl-C; prints its URL, CA and app keys."""
+    factories = simulators()
+    if "salesforce" not in factories:
+        raise ConfigError("no Salesforce simulator installed (the salesforce connector plugin provides it)")
+    from onboard_sync.sandbox.salesforce import SECRET_ENV, serve_forever
+
+    sandbox = factories["salesforce"](seed=seed, deals=deals, latency=latency, port=port)
+    sandbox.start()
+    console.print(f"Salesforce sandbox on {sandbox.base_url}")
+    console.print(f"CA bundle: {sandbox.ca_bundle}")
+    console.print("connector table:")
+    for key, value in sandbox.connector_settings().items():
+        console.print(f'  {key} = "{value}"', markup=False)
+    console.print(f"and {SECRET_ENV}={sandbox.app_credentials.consumer_secret} in the environment. Ctrl-C stops.")
+    serve_forever(sandbox)

@@ -62,7 +62,9 @@ def token_request(
     try:
         assertion = jwt.encode(claims, key, algorithm="RS256")
     except (ValueError, TypeError, jwt.PyJWTError) as exc:
-        raise AuthError(f"the JWT private key is not a usable RSA PEM key ({type(exc).__name__})", where=where) from None
+        raise AuthError(
+            f"the JWT private key is not a usable RSA PEM key ({type(exc).__name__})", where=where
+        ) from None
     return {"grant_type": JWT_GRANT, "assertion": assertion}, None
 
 

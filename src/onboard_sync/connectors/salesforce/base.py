@@ -64,9 +64,7 @@ class SalesforceBase(Connector):
 
     describe_cache: dict[str, Rec]
 
-    def __init__(
-        self, instance: str, settings: ConnectorSettings, secrets: Mapping[str, str], call: ApiCaller
-    ) -> None:
+    def __init__(self, instance: str, settings: ConnectorSettings, secrets: Mapping[str, str], call: ApiCaller) -> None:
         super().__init__(instance, settings, secrets, call)
         self.settings: SalesforceSettings = cast(SalesforceSettings, settings)
         self.where = f"connectors.{instance}"
@@ -90,11 +88,16 @@ class SalesforceBase(Connector):
 
     # --- login and calls -------------------------------------------------------------------------
     def _login(self) -> Salesforce:
-        token, instance = self.call("oauth.token", lambda: auth.login(self.settings, self.secrets, self.session,
-                                                                       self.where))
+        token, instance = self.call(
+            "oauth.token", lambda: auth.login(self.settings, self.secrets, self.session, self.where)
+        )
         self.logins += 1
-        self._sf = Salesforce(instance_url=f"https://{instance}", session_id=token, session=self.session,
-                              version=self.settings.api_version)
+        self._sf = Salesforce(
+            instance_url=f"https://{instance}",
+            session_id=token,
+            session=self.session,
+            version=self.settings.api_version,
+        )
         return self._sf
 
     def _client(self) -> Salesforce:
@@ -137,8 +140,9 @@ class SalesforceBase(Connector):
         """One page: the first of ``soql``, or the one at ``token`` (a nextRecordsUrl)."""
         headers = {"Sforce-Query-Options": f"batchSize={self.settings.query_batch_size}"}
         if token:
-            answer = self._call(endpoint, lambda sf: sf.query_more(token, identifier_is_url=True,
-                                                                   timeout=self._timeout))
+            answer = self._call(
+                endpoint, lambda sf: sf.query_more(token, identifier_is_url=True, timeout=self._timeout)
+            )
         else:
             answer = self._call(endpoint, lambda sf: sf.query(soql, headers=headers, timeout=self._timeout))
         records = [dict(r) for r in answer.get("records") or ()]
@@ -154,27 +158,33 @@ class SalesforceBase(Connector):
             records += more
         return records
 
-    def _by_ids(self, endpoint: str, sobject: str, fields: Sequence[str], ids: Sequence[str],
-                id_field: str = "Id") -> list[Rec]:
+    def _by_ids(
+        self, endpoint: str, sobject: str, fields: Sequence[str], ids: Sequence[str], id_field: str = "Id"
+    ) -> list[Rec]:
         out: list[Rec] = []
         unique = list(dict.fromkeys(i for i in ids if i))
         for chunk in chunks(unique, self.max_read_batch):
-            soql = format_soql(f"SELECT {', '.join(dict.fromkeys(fields))} FROM {sobject} WHERE {id_field} IN {{}}",
-                               list(chunk))
+            soql = format_soql(
+                f"SELECT {', '.join(dict.fromkeys(fields))} FROM {sobject} WHERE {id_field} IN {{}}", list(chunk)
+            )
             out += self._query_all(endpoint, soql)
         return out
 
     # --- collections and describe ----------------------------------------------------------------
     def _collection(self, endpoint: str, method: str, path: str, records: list[Rec]) -> Any:
         body = {"allOrNone": False, "records": records}
-        return self._call(endpoint, lambda sf: sf.restful(path, method=method, json=body, timeout=self._timeout),
-                          write=True)
+        return self._call(
+            endpoint, lambda sf: sf.restful(path, method=method, json=body, timeout=self._timeout), write=True
+        )
 
     def _describe(self, sobject: str) -> Rec:
         if sobject not in self.describe_cache:
-            self.describe_cache[sobject] = dict(self._call(
-                f"{sobject.lower()}.describe", lambda sf: sf.restful(f"sobjects/{sobject}/describe",
-                                                                     timeout=self._timeout)))
+            self.describe_cache[sobject] = dict(
+                self._call(
+                    f"{sobject.lower()}.describe",
+                    lambda sf: sf.restful(f"sobjects/{sobject}/describe", timeout=self._timeout),
+                )
+            )
         return self.describe_cache[sobject]
 
     def _field_defs(self, sobject: str) -> dict[str, Rec]:

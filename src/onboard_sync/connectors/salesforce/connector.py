@@ -72,13 +72,19 @@ class SalesforceConnector(SalesforceBase):
         return self._deals([by_id[i] for i in dict.fromkeys(ids) if i in by_id], extra)
 
     def _deals(self, records: list[Rec], extra: Sequence[str]) -> list[Deal]:
-        roles = self._by_ids("contact_roles.query", "OpportunityContactRole",
-                             ("OpportunityId", "ContactId", "IsPrimary"), [r["Id"] for r in records], "OpportunityId")
+        roles = self._by_ids(
+            "contact_roles.query",
+            "OpportunityContactRole",
+            ("OpportunityId", "ContactId", "IsPrimary"),
+            [r["Id"] for r in records],
+            "OpportunityId",
+        )
         contacts: dict[str, list[str]] = {}
         for role in sorted(roles, key=lambda r: not r.get("IsPrimary")):
             contacts.setdefault(str(role["OpportunityId"]), []).append(str(role["ContactId"]))
-        return [mapping.to_deal(self.instance, r, list(dict.fromkeys(contacts.get(r["Id"], ()))), extra)
-                for r in records]
+        return [
+            mapping.to_deal(self.instance, r, list(dict.fromkeys(contacts.get(r["Id"], ()))), extra) for r in records
+        ]
 
     # --- accounts, contacts, owners --------------------------------------------------------------
     def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:
@@ -143,8 +149,13 @@ class SalesforceConnector(SalesforceBase):
             if not todo:
                 return []
             body = {"allOrNone": False, "records": [r for _, r in todo]}
-            return list(zip([k for k, _ in todo], sf.restful("composite/sobjects", method="POST", json=body,
-                                                              timeout=self._timeout), strict=False))
+            return list(
+                zip(
+                    [k for k, _ in todo],
+                    sf.restful("composite/sobjects", method="POST", json=body, timeout=self._timeout),
+                    strict=False,
+                )
+            )
 
         pairs = self._call("tasks.create", create, write=True)
         results = {r.key: r for r in record_results([k for k, _ in pairs], [row for _, row in pairs])}
@@ -156,8 +167,9 @@ class SalesforceConnector(SalesforceBase):
         send = [p for p in batch if p.changes]
         done = {p.key: WriteResult(p.key, ok=True, remote_id=p.remote_id) for p in batch if not p.changes}
         if send:
-            records = [{"attributes": {"type": "Task"}, "id": p.remote_id, **mapping.patch_fields(p.changes)}
-                       for p in send]
+            records = [
+                {"attributes": {"type": "Task"}, "id": p.remote_id, **mapping.patch_fields(p.changes)} for p in send
+            ]
             answer = self._collection("tasks.update", "PATCH", "composite/sobjects", records)
             done.update({r.key: r for r in record_results([p.key for p in send], answer)})
         return [done[p.key] for p in batch]
@@ -171,8 +183,14 @@ class SalesforceConnector(SalesforceBase):
             return []
         sobject = fields.sobject(kind)
         defs = self._field_defs(sobject)
-        records = [{"attributes": {"type": sobject}, "id": w.remote_id,
-                    **{name: _typed(defs.get(name), value) for name, value in w.values.items()}} for w in batch]
+        records = [
+            {
+                "attributes": {"type": sobject},
+                "id": w.remote_id,
+                **{name: _typed(defs.get(name), value) for name, value in w.values.items()},
+            }
+            for w in batch
+        ]
         answer = self._collection(f"{sobject.lower()}s.update", "PATCH", "composite/sobjects", records)
         return record_results([w.key for w in batch], answer)
 
@@ -182,9 +200,16 @@ class SalesforceConnector(SalesforceBase):
         return {name: fields.to_schema(f) for name, f in self._field_defs(fields.sobject(kind)).items()}
 
     def required_properties(self) -> list[PropertySpec]:
-        return [PropertySpec(kind=ObjectKind.TASK, name=self.settings.task_key_field, label="onboard-sync key",
-                             type="string", unique=True,
-                             description="Idempotency key of a task created by onboard-sync. Do not edit.")]
+        return [
+            PropertySpec(
+                kind=ObjectKind.TASK,
+                name=self.settings.task_key_field,
+                label="onboard-sync key",
+                type="string",
+                unique=True,
+                description="Idempotency key of a task created by onboard-sync. Do not edit.",
+            )
+        ]
 
     def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
         """Create missing custom fields with the Tooling API, or say what an admin must create."""
@@ -198,8 +223,11 @@ class SalesforceConnector(SalesforceBase):
                 found = existing.get(spec.name)
                 if found is not None:
                     problem = fields.mismatch(spec, found)
-                    note = " (not an External ID: tasks are created, keys looked up before a retry)" if (
-                        spec.unique and not found.unique) else ""
+                    note = (
+                        " (not an External ID: tasks are created, keys looked up before a retry)"
+                        if (spec.unique and not found.unique)
+                        else ""
+                    )
                     text = f"{obj} field {spec.name} {problem}" if problem else f"{obj} field {spec.name} exists{note}"
                     actions.append(SetupAction(text, done=not problem))
                 elif not apply:
@@ -217,18 +245,25 @@ class SalesforceConnector(SalesforceBase):
         body = fields.tooling_body(spec)
         obj = fields.metadata_object(spec.kind)
         try:
-            self._call("tooling.custom_field", lambda sf: sf.restful("tooling/sobjects/CustomField", method="POST",
-                                                                     json=body, timeout=self._timeout), write=True)
+            self._call(
+                "tooling.custom_field",
+                lambda sf: sf.restful("tooling/sobjects/CustomField", method="POST", json=body, timeout=self._timeout),
+                write=True,
+            )
         except Exception as exc:
             if status_of(exc) in (400,) and "DUPLICATE" in str(exc):
                 return SetupAction(f"found {obj} field {spec.name}", done=True)
             if status_of(exc) in (401, 403, 404):
-                return SetupAction(f"the org refused the Tooling API ({status_of(exc)}): "
-                                   + fields.admin_instruction(spec), done=False)
+                return SetupAction(
+                    f"the org refused the Tooling API ({status_of(exc)}): " + fields.admin_instruction(spec), done=False
+                )
             raise
-        return SetupAction(f"created {obj} field {spec.name} (grant field-level security to the integration "
-                           "user's profile or permission set if it is not a System Administrator)",
-                           done=True, changed=True)
+        return SetupAction(
+            f"created {obj} field {spec.name} (grant field-level security to the integration "
+            "user's profile or permission set if it is not a System Administrator)",
+            done=True,
+            changed=True,
+        )
 
 
 def _typed(definition: dict[str, Any] | None, value: str | None) -> Any:

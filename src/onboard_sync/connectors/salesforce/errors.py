@@ -16,8 +16,9 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed, Salesfo
 
 from onboard_sync.errors import ApiError, RateLimitExhausted
 
-RETRYABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG",
-                             "QUERY_TIMEOUT", "UNKNOWN_EXCEPTION"})
+RETRYABLE_CODES = frozenset(
+    {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG", "QUERY_TIMEOUT", "UNKNOWN_EXCEPTION"}
+)
 
 
 def first_error(content: Any) -> tuple[str, str]:
@@ -27,7 +28,8 @@ def first_error(content: Any) -> tuple[str, str]:
         return str(entry.get("errorCode") or entry.get("statusCode") or ""), str(entry.get("message") or "")
     if isinstance(content, dict):
         return str(content.get("error") or content.get("errorCode") or ""), str(
-            content.get("error_description") or content.get("message") or "")
+            content.get("error_description") or content.get("message") or ""
+        )
     return "", str(content or "")[:300]
 
 
@@ -54,8 +56,9 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
     text = _redact(f"{code}: {message}".strip(": ") or f"Salesforce error {status}", secrets)
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
         if "concurrent" in message.lower():
-            return ApiError(f"Salesforce concurrent request limit reached ({text})", status=403, retryable=True,
-                            retry_after=5.0)
+            return ApiError(
+                f"Salesforce concurrent request limit reached ({text})", status=403, retryable=True, retry_after=5.0
+            )
         return RateLimitExhausted(
             f"Salesforce daily API request limit reached ({text}); it frees up over a rolling 24 hours",
             status=403,

@@ -13,15 +13,41 @@ from typing import Any
 from onboard_sync.connector import PropertySchema, PropertySpec
 from onboard_sync.records import ObjectKind
 
-SOBJECTS = {ObjectKind.DEAL: "Opportunity", ObjectKind.ACCOUNT: "Account", ObjectKind.CONTACT: "Contact",
-            ObjectKind.TASK: "Task", ObjectKind.TICKET: "Case"}
-TYPES = {"string": "string", "textarea": "string", "url": "string", "email": "string", "phone": "string",
-         "combobox": "string", "id": "string", "reference": "string", "double": "number", "int": "number",
-         "currency": "number", "percent": "number", "date": "date", "datetime": "datetime",
-         "picklist": "enumeration", "multipicklist": "enumeration", "boolean": "bool"}
+SOBJECTS = {
+    ObjectKind.DEAL: "Opportunity",
+    ObjectKind.ACCOUNT: "Account",
+    ObjectKind.CONTACT: "Contact",
+    ObjectKind.TASK: "Task",
+    ObjectKind.TICKET: "Case",
+}
+TYPES = {
+    "string": "string",
+    "textarea": "string",
+    "url": "string",
+    "email": "string",
+    "phone": "string",
+    "combobox": "string",
+    "id": "string",
+    "reference": "string",
+    "double": "number",
+    "int": "number",
+    "currency": "number",
+    "percent": "number",
+    "date": "date",
+    "datetime": "datetime",
+    "picklist": "enumeration",
+    "multipicklist": "enumeration",
+    "boolean": "bool",
+}
 NUMBER_TYPES = frozenset({"double", "int", "currency", "percent"})
-TOOLING_LABELS = {"string": "Text(255)", "number": "Number(16, 2)", "date": "Date", "datetime": "Date/Time",
-                  "enumeration": "Picklist", "bool": "Checkbox"}
+TOOLING_LABELS = {
+    "string": "Text(255)",
+    "number": "Number(16, 2)",
+    "date": "Date",
+    "datetime": "Date/Time",
+    "enumeration": "Picklist",
+    "bool": "Checkbox",
+}
 
 
 def sobject(kind: ObjectKind) -> str:
@@ -56,8 +82,16 @@ def tooling_body(spec: PropertySpec) -> dict[str, Any]:
     elif spec.type == "bool":
         meta.update(type="Checkbox", defaultValue="false")
     elif spec.type == "enumeration" and spec.options:
-        meta.update(type="Picklist", valueSet={"restricted": False, "valueSetDefinition": {
-            "sorted": False, "value": [{"fullName": o, "label": o, "default": False} for o in spec.options]}})
+        meta.update(
+            type="Picklist",
+            valueSet={
+                "restricted": False,
+                "valueSetDefinition": {
+                    "sorted": False,
+                    "value": [{"fullName": o, "label": o, "default": False} for o in spec.options],
+                },
+            },
+        )
     else:
         meta.update(type="Text", length=255)
     if spec.unique:
@@ -69,8 +103,10 @@ def admin_instruction(spec: PropertySpec) -> str:
     """What an admin must create by hand when the Tooling API is refused."""
     obj = metadata_object(spec.kind)
     kind = TOOLING_LABELS.get(spec.type, "Text(255)")
-    parts = [f"an admin must create the custom field {spec.name} on {obj} in Setup > Object Manager: "
-             f"{kind}, label {spec.label!r}"]
+    parts = [
+        f"an admin must create the custom field {spec.name} on {obj} in Setup > Object Manager: "
+        f"{kind}, label {spec.label!r}"
+    ]
     if spec.options:
         parts.append(f"values {', '.join(spec.options)}")
     if spec.unique:
@@ -81,8 +117,12 @@ def admin_instruction(spec: PropertySpec) -> str:
 
 def mismatch(spec: PropertySpec, found: PropertySchema) -> str | None:
     """Why an existing field does not fit ``spec`` (an admin must fix it), or None."""
-    compatible = {found.type, spec.type} <= {"date", "datetime"} or found.type == spec.type or (
-        spec.type == "enumeration" and found.type == "string") or (spec.type == "string" and found.type == "enumeration")
+    compatible = (
+        {found.type, spec.type} <= {"date", "datetime"}
+        or found.type == spec.type
+        or (spec.type == "enumeration" and found.type == "string")
+        or (spec.type == "string" and found.type == "enumeration")
+    )
     if not compatible:
         return f"has type {found.type}, onboard-sync needs {spec.type}"
     if found.read_only:

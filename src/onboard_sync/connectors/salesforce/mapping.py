@@ -15,13 +15,33 @@ from urllib.parse import urlparse
 from onboard_sync.connector import TaskWrite
 from onboard_sync.records import Account, Contact, Deal, Owner, Task, TaskStatus
 
-DEAL_FIELDS = ("Id", "Name", "StageName", "IsWon", "IsClosed", "CloseDate", "Amount", "AccountId", "OwnerId",
-               "SystemModstamp")
+DEAL_FIELDS = (
+    "Id",
+    "Name",
+    "StageName",
+    "IsWon",
+    "IsClosed",
+    "CloseDate",
+    "Amount",
+    "AccountId",
+    "OwnerId",
+    "SystemModstamp",
+)
 ACCOUNT_FIELDS = ("Id", "Name", "Website", "OwnerId", "SystemModstamp")
 CONTACT_FIELDS = ("Id", "FirstName", "LastName", "Email", "AccountId", "SystemModstamp")
 OWNER_FIELDS = ("Id", "Name", "Email", "IsActive")
-TASK_FIELDS = ("Id", "Subject", "Status", "IsClosed", "ActivityDate", "OwnerId", "WhatId", "AccountId",
-               "CompletedDateTime", "SystemModstamp")
+TASK_FIELDS = (
+    "Id",
+    "Subject",
+    "Status",
+    "IsClosed",
+    "ActivityDate",
+    "OwnerId",
+    "WhatId",
+    "AccountId",
+    "CompletedDateTime",
+    "SystemModstamp",
+)
 TASK_STATUS = {TaskStatus.OPEN: "Not Started", TaskStatus.COMPLETED: "Completed"}
 PRIORITY = {"HIGH": "High", "MEDIUM": "Normal", "NORMAL": "Normal", "LOW": "Low"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -113,8 +133,13 @@ def to_contact(source: str, rec: Mapping[str, Any], extra: Iterable[str]) -> Con
 
 
 def to_owner(source: str, rec: Mapping[str, Any]) -> Owner:
-    return Owner(source=source, id=str(rec["Id"]), email=rec.get("Email") or None, name=str(rec.get("Name") or ""),
-                 active=bool(rec.get("IsActive", True)))
+    return Owner(
+        source=source,
+        id=str(rec["Id"]),
+        email=rec.get("Email") or None,
+        name=str(rec.get("Name") or ""),
+        active=bool(rec.get("IsActive", True)),
+    )
 
 
 def to_task(source: str, rec: Mapping[str, Any], key_field: str) -> Task:

@@ -88,5 +88,8 @@ class SalesforceSettings(ConnectorSettings):
         host = self.login_url.removeprefix("https://").split("/")[0]
         if not host.endswith("salesforce.com"):
             return self.login_url
-        return "https://test.salesforce.com" if host.startswith("test.") or ".sandbox." in host else (
-            "https://login.salesforce.com")
+        return (
+            "https://test.salesforce.com"
+            if host.startswith("test.") or ".sandbox." in host
+            else ("https://login.salesforce.com")
+        )

@@ -87,8 +87,17 @@ def _sobject(sb: SalesforceSandbox, name: str) -> str:
 
 
 def _global_describe(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
-    objects = [{"name": n, "label": n, "keyPrefix": None, "queryable": True, "createable": True,
-                "urls": {"describe": f"{call.prefix}/sobjects/{n}/describe"}} for n in sb.backend.schema.objects]
+    objects = [
+        {
+            "name": n,
+            "label": n,
+            "keyPrefix": None,
+            "queryable": True,
+            "createable": True,
+            "urls": {"describe": f"{call.prefix}/sobjects/{n}/describe"},
+        }
+        for n in sb.backend.schema.objects
+    ]
     return 200, {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": objects}
 
 
@@ -130,8 +139,11 @@ def _collection(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
     if not isinstance(records, list) or not records:
         raise SfError(400, "INVALID_FIELD", "records is required")
     if len(records) > MAX_COLLECTION:
-        raise SfError(400, "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than {MAX_COLLECTION} "
-                      "records into this call")
+        raise SfError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call",
+        )
     all_or_none = bool(body.get("allOrNone"))
     ext_field = call.params.get("field")
     fail_every = sb.faults.take_partial(call.path_template) if call.method in ("POST", "PATCH") else None
@@ -142,8 +154,9 @@ def _collection(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
         for index, raw in enumerate(records):
             try:
                 if fail_every and (index + 1) % fail_every == 0:
-                    raise SfError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record "
-                                  "(injected fault)")
+                    raise SfError(
+                        400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record (injected fault)"
+                    )
                 if not isinstance(raw, dict):
                     raise SfError(400, "JSON_PARSER_ERROR", "record must be an object")
                 sobject = _sobject(sb, (raw.get("attributes") or {}).get("type") or call.params.get("sobject", ""))
@@ -157,8 +170,13 @@ def _collection(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
                 elif call.method == "POST":
                     if raw.get("id") or raw.get("Id"):
                         raise SfError(400, "INVALID_FIELD", "cannot specify Id in an insert call")
-                    results.append({"id": backend.insert(sobject, values, owner=sb.integration_user),
-                                    "success": True, "errors": []})
+                    results.append(
+                        {
+                            "id": backend.insert(sobject, values, owner=sb.integration_user),
+                            "success": True,
+                            "errors": [],
+                        }
+                    )
                 else:
                     record_id = str(raw.get("id") or raw.get("Id") or "")
                     if not record_id:
@@ -169,8 +187,12 @@ def _collection(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
                 results.append({"success": False, "errors": [exc.record_error()]})
         if snapshot is not None and not all(r["success"] for r in results):
             backend.records = snapshot
-            rolled = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "message": "Record rolled back because "
-                      "not all records were valid and the request was using AllOrNone header", "fields": []}
+            rolled = {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "message": "Record rolled back because "
+                "not all records were valid and the request was using AllOrNone header",
+                "fields": [],
+            }
             results = [r if not r["success"] else {"success": False, "errors": [rolled]} for r in results]
     return 200, results
 
@@ -197,8 +219,11 @@ def _limits(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
 
 def _tooling_field(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
     if not sb.tooling_allowed:
-        raise SfError(403, "INSUFFICIENT_ACCESS", "insufficient access rights on cross-reference id: the user "
-                      "lacks the Customize Application permission")
+        raise SfError(
+            403,
+            "INSUFFICIENT_ACCESS",
+            "insufficient access rights on cross-reference id: the user lacks the Customize Application permission",
+        )
     body = _body(call)
     try:
         sobject, definition = tooling_field(str(body.get("FullName") or ""), body.get("Metadata") or {})
@@ -209,8 +234,9 @@ def _tooling_field(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
     if target is None:
         raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", f"no such object {sobject}")
     if schema.field(target, definition.name) is not None:
-        raise SfError(400, "DUPLICATE_DEVELOPER_NAME", f"There is already a field named {definition.name} on "
-                      f"{sobject}.")
+        raise SfError(
+            400, "DUPLICATE_DEVELOPER_NAME", f"There is already a field named {definition.name} on {sobject}."
+        )
     if target == "Task" and not sb.backend.task_external_id:
         from dataclasses import replace
 
@@ -289,8 +315,11 @@ class SalesforceApp:
             if failure is not None:
                 code, message = FAULT_CODES.get(failure.status, ("UNKNOWN_EXCEPTION", "injected fault"))
                 headers = {"Retry-After": str(int(failure.retry_after))} if failure.retry_after else None
-                return failure.status, _json(failure.status, [{"message": message, "errorCode": code}],
-                                             headers), template
+                return (
+                    failure.status,
+                    _json(failure.status, [{"message": message, "errorCode": code}], headers),
+                    template,
+                )
             if needs_auth:
                 auth = request.headers.get("authorization", "")
                 token = auth[7:] if auth.lower().startswith("bearer ") else ""
@@ -309,9 +338,15 @@ class SalesforceApp:
             except ValueError:
                 err = SfError(400, "JSON_PARSER_ERROR", "Unexpected character: was expecting JSON")
                 return 400, _json(400, err.body(), limit_header), template
-            call = Call(method, params, dict(parse_qsl(request.url.query)), dict(request.headers), body,
-                        f"/services/data/v{match.group('version')}" if "version" in match.groupdict() else "",
-                        template)
+            call = Call(
+                method,
+                params,
+                dict(parse_qsl(request.url.query)),
+                dict(request.headers),
+                body,
+                f"/services/data/v{match.group('version')}" if "version" in match.groupdict() else "",
+                template,
+            )
             try:
                 status, payload = handler(sb, call)
             except SfError as exc:

@@ -46,10 +46,14 @@ class ConnectedApp:
 
 def make_app(seed: int) -> ConnectedApp:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return ConnectedApp(
         consumer_key=f"3MVG9sandbox{seed:04d}ConsumerKey",
         consumer_secret=f"sandbox-secret-{seed:04d}-" + "x" * 16,
@@ -138,7 +142,10 @@ class SessionStore:
     def _check_jwt(self, assertion: str, audiences: tuple[str, ...]) -> None:
         try:
             claims: dict[str, Any] = jwt.decode(
-                assertion, self.app.public_key_pem, algorithms=["RS256"], audience=list(audiences),
+                assertion,
+                self.app.public_key_pem,
+                algorithms=["RS256"],
+                audience=list(audiences),
                 options={"require": ["iss", "sub", "aud", "exp"]},
             )
         except jwt.ExpiredSignatureError:

@@ -98,17 +98,27 @@ def coerce(definition: FieldDef, sobject: str, value: Any) -> Any:
                 return str(value).lower() == "true"
             raise ValueError
     except (TypeError, ValueError):
-        raise SfError(400, "JSON_PARSER_ERROR",
-                      f"Cannot deserialize instance of {kind} from value {value!r} for {sobject}.{definition.name}",
-                      (definition.name,)) from None
+        raise SfError(
+            400,
+            "JSON_PARSER_ERROR",
+            f"Cannot deserialize instance of {kind} from value {value!r} for {sobject}.{definition.name}",
+            (definition.name,),
+        ) from None
     return value if isinstance(value, str) else str(value)
 
 
 class SalesforceBackend:
     """An in-memory org. ``reset()`` restores the seeded data (same seed, same ids)."""
 
-    def __init__(self, seed: int = 0, deals: int = 0, clock: Clock | None = None, *,
-                 task_external_id: bool = True, query_batch_size: int = 2000) -> None:
+    def __init__(
+        self,
+        seed: int = 0,
+        deals: int = 0,
+        clock: Clock | None = None,
+        *,
+        task_external_id: bool = True,
+        query_batch_size: int = 2000,
+    ) -> None:
         from onboard_sync.sandbox.clock import SandboxClock
 
         self.seed = seed
@@ -169,21 +179,32 @@ class SalesforceBackend:
             if definition is None:
                 raise SfError(400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject}", (name,))
             if not (definition.createable if creating else definition.updateable):
-                raise SfError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
-                              f"Unable to create/update fields: {definition.name}. Please check the security "
-                              "settings of this field and verify that it is read/write for your profile or "
-                              "permission set.", (definition.name,))
+                raise SfError(
+                    400,
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to create/update fields: {definition.name}. Please check the security "
+                    "settings of this field and verify that it is read/write for your profile or "
+                    "permission set.",
+                    (definition.name,),
+                )
             typed = coerce(definition, sobject, value)
             if definition.picklist and not definition.custom and typed not in (None, *definition.picklist):
-                raise SfError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                              f"{definition.label or definition.name}: bad value for restricted picklist field: "
-                              f"{typed}", (definition.name,))
+                raise SfError(
+                    400,
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    f"{definition.label or definition.name}: bad value for restricted picklist field: {typed}",
+                    (definition.name,),
+                )
             if definition.type == "reference" and typed is not None:
                 target = self.get(str(typed))
                 allowed = definition.reference_to
                 if target is None or self.sobject_of(str(typed)) not in allowed:
-                    raise SfError(400, "INVALID_CROSS_REFERENCE_KEY",
-                                  f"invalid cross reference id: {definition.name}", (definition.name,))
+                    raise SfError(
+                        400,
+                        "INVALID_CROSS_REFERENCE_KEY",
+                        f"invalid cross reference id: {definition.name}",
+                        (definition.name,),
+                    )
             clean[definition.name] = typed
         return clean
 
@@ -221,9 +242,12 @@ class SalesforceBackend:
                 continue
             for other_id, other in self.records[sobject].items():
                 if other_id != own_id and other.get(definition.name) == record[definition.name]:
-                    raise SfError(400, "DUPLICATE_VALUE",
-                                  f"duplicate value found: {definition.name} duplicates value on record with id: "
-                                  f"{other_id}", (definition.name,))
+                    raise SfError(
+                        400,
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {definition.name} duplicates value on record with id: {other_id}",
+                        (definition.name,),
+                    )
 
     def insert(self, sobject: str, values: dict[str, Any], *, owner: str | None = None) -> str:
         """Create a record (REST create / collections create); returns its id."""
@@ -233,8 +257,12 @@ class SalesforceBackend:
             record = self._fields(sobject, values, creating=True)
             for definition in self.schema.fields(sobject).values():
                 if definition.required and definition.createable and record.get(definition.name) in (None, ""):
-                    raise SfError(400, "REQUIRED_FIELD_MISSING",
-                                  f"Required fields are missing: [{definition.name}]", (definition.name,))
+                    raise SfError(
+                        400,
+                        "REQUIRED_FIELD_MISSING",
+                        f"Required fields are missing: [{definition.name}]",
+                        (definition.name,),
+                    )
             if "OwnerId" in self.schema.fields(sobject) and not record.get("OwnerId") and owner:
                 record["OwnerId"] = owner
             self._check_unique(sobject, record, None)
@@ -252,10 +280,12 @@ class SalesforceBackend:
         with self.lock:
             current = self.records.get(sobject, {}).get(record_id)
             if current is None:
-                raise SfError(404, "ENTITY_IS_DELETED" if record_id in self._deleted else "NOT_FOUND",
-                              "The requested resource does not exist")
-            changes = self._fields(sobject, {k: v for k, v in values.items() if k not in ("Id", "id")},
-                                   creating=False)
+                raise SfError(
+                    404,
+                    "ENTITY_IS_DELETED" if record_id in self._deleted else "NOT_FOUND",
+                    "The requested resource does not exist",
+                )
+            changes = self._fields(sobject, {k: v for k, v in values.items() if k not in ("Id", "id")}, creating=False)
             self._check_unique(sobject, {**current, **changes}, record_id)
             current.update(changes)
             now = self.clock.now()
@@ -308,9 +338,13 @@ class SalesforceBackend:
             current_type, current = self.sobject_of(target_id) or "", target
         definition = self.schema.field(current_type, parts[-1])
         if definition is None:
-            raise SfError(400, "INVALID_FIELD", f"No such column '{parts[-1]}' on entity '{current_type}'. If you "
-                          "are attempting to use a custom field, be sure to append the '__c' after the custom field "
-                          "name.")
+            raise SfError(
+                400,
+                "INVALID_FIELD",
+                f"No such column '{parts[-1]}' on entity '{current_type}'. If you "
+                "are attempting to use a custom field, be sure to append the '__c' after the custom field "
+                "name.",
+            )
         return current.get(definition.name)
 
     def _check_paths(self, sobject: str, paths: tuple[str, ...]) -> None:
@@ -322,16 +356,22 @@ class SalesforceBackend:
             for rel in parts[:-1]:
                 ref = self.schema.relationship(current, rel)
                 if ref is None:
-                    raise SfError(400, "INVALID_FIELD",
-                                  f"\n{path}\n^\nERROR at Row:1:Column:1\nDidn't understand relationship '{rel}' "
-                                  f"in field path. If you are attempting to use a custom relationship, be sure to "
-                                  f"append the '__r' after the custom relationship name.")
+                    raise SfError(
+                        400,
+                        "INVALID_FIELD",
+                        f"\n{path}\n^\nERROR at Row:1:Column:1\nDidn't understand relationship '{rel}' "
+                        f"in field path. If you are attempting to use a custom relationship, be sure to "
+                        f"append the '__r' after the custom relationship name.",
+                    )
                 current = ref.reference_to[0]
             if self.schema.field(current, parts[-1]) is None:
-                raise SfError(400, "INVALID_FIELD",
-                              f"\n{path}\n^\nERROR at Row:1:Column:1\nNo such column '{parts[-1]}' on entity "
-                              f"'{current}'. If you are attempting to use a custom field, be sure to append the "
-                              "'__c' after the custom field name.")
+                raise SfError(
+                    400,
+                    "INVALID_FIELD",
+                    f"\n{path}\n^\nERROR at Row:1:Column:1\nNo such column '{parts[-1]}' on entity "
+                    f"'{current}'. If you are attempting to use a custom field, be sure to append the "
+                    "'__c' after the custom field name.",
+                )
 
     def query(self, text: str, prefix: str, batch_size: int | None = None) -> dict[str, Any]:
         """Run a SOQL query; the first page, with a ``nextRecordsUrl`` locator when more remain."""
@@ -342,14 +382,21 @@ class SalesforceBackend:
         with self.lock:
             sobject = self.schema.sobject(parsed.sobject)
             if sobject is None:
-                raise SfError(400, "INVALID_TYPE", f"\nFROM {parsed.sobject}\n     ^\nERROR at Row:1:Column:1\n"
-                              f"sObject type '{parsed.sobject}' is not supported.")
+                raise SfError(
+                    400,
+                    "INVALID_TYPE",
+                    f"\nFROM {parsed.sobject}\n     ^\nERROR at Row:1:Column:1\n"
+                    f"sObject type '{parsed.sobject}' is not supported.",
+                )
             self._check_paths(sobject, parsed.fields + parsed.where_fields + tuple(o.field for o in parsed.order_by))
-            rows = [r for r in self.records[sobject].values()
-                    if soql.matches(parsed.where, lambda p, r=r: self.resolve(sobject, r, p))]  # type: ignore[misc]
+            rows = [
+                r
+                for r in self.records[sobject].values()
+                if soql.matches(parsed.where, lambda p, r=r: self.resolve(sobject, r, p))
+            ]  # type: ignore[misc]
             if parsed.order_by:
                 rows.sort(key=lambda r: soql.sort_key(parsed.order_by, lambda p: self.resolve(sobject, r, p)))
-            rows = rows[parsed.offset:]
+            rows = rows[parsed.offset :]
             if parsed.limit is not None:
                 rows = rows[: parsed.limit]
             out = [self._shape(sobject, r, parsed.fields, prefix) for r in rows]
@@ -365,8 +412,9 @@ class SalesforceBackend:
         rows, size = found
         return self._page(rows, int(offset), size, prefix, cursor_id)
 
-    def _page(self, rows: list[Record], start: int, size: int, prefix: str, cursor_id: str | None = None
-              ) -> dict[str, Any]:
+    def _page(
+        self, rows: list[Record], start: int, size: int, prefix: str, cursor_id: str | None = None
+    ) -> dict[str, Any]:
         end = start + size
         page: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows), "records": rows[start:end]}
         if end < len(rows):
@@ -401,13 +449,15 @@ class SalesforceBackend:
             out.setdefault(name, None)
             return
         target_type = self.sobject_of(target_id) or ""
-        holder = out.get(name) or {"attributes": {"type": target_type,
-                                                  "url": f"{prefix}/sobjects/{target_type}/{target_id}"}}
+        holder = out.get(name) or {
+            "attributes": {"type": target_type, "url": f"{prefix}/sobjects/{target_type}/{target_id}"}
+        }
         out[name] = holder
         if len(parts) == 2:
             definition = self.schema.field(target_type, parts[1])
-            holder[definition.name if definition else parts[1]] = render(target.get(definition.name)) \
-                if definition else None
+            holder[definition.name if definition else parts[1]] = (
+                render(target.get(definition.name)) if definition else None
+            )
         else:
             self._nest(target_type, target, parts[1:], holder, prefix)
 

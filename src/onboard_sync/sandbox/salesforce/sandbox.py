@@ -82,8 +82,13 @@ class SalesforceSandbox:
         self.enforce_daily = daily_limit is not None
         self.daily_limit = daily_limit or NOMINAL_DAILY
         self.app_credentials = _connected_app(seed)
-        self.backend = SalesforceBackend(seed=seed, deals=deals, clock=self.clock,
-                                         task_external_id=task_external_id, query_batch_size=query_batch_size)
+        self.backend = SalesforceBackend(
+            seed=seed,
+            deals=deals,
+            clock=self.clock,
+            task_external_id=task_external_id,
+            query_batch_size=query_batch_size,
+        )
         self.integration_user = next(iter(self.backend.users))
         self.sessions = SessionStore(self.app_credentials, self.clock, session_ttl)
         self.faults = FaultInjector()
@@ -93,9 +98,14 @@ class SalesforceSandbox:
         self._folder = Path(tempfile.mkdtemp(prefix="sf-sandbox-"))
         self.certificates: Certificates = make_certificates(self._folder, host)
         self.app = SalesforceApp(self)
-        self._server = ServerThread(self.app, host, port, name="salesforce-sandbox",
-                                    ssl_certfile=str(self.certificates.cert_file),
-                                    ssl_keyfile=str(self.certificates.key_file))
+        self._server = ServerThread(
+            self.app,
+            host,
+            port,
+            name="salesforce-sandbox",
+            ssl_certfile=str(self.certificates.cert_file),
+            ssl_keyfile=str(self.certificates.key_file),
+        )
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> SalesforceSandbox:

@@ -20,14 +20,29 @@ KEY_PREFIX = {
     "Task": "00T",
 }
 WON_STAGE, LOST_STAGE = "Closed Won", "Closed Lost"
-STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
-          WON_STAGE, LOST_STAGE)
+STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    WON_STAGE,
+    LOST_STAGE,
+)
 TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
 CLOSED_TASK_STATUSES = frozenset({"Completed"})
 PRIORITIES = ("High", "Normal", "Low")
 NUMBER_TYPES = frozenset({"double", "int", "currency", "percent"})
-TOOLING_TYPES = {"Text": "string", "TextArea": "textarea", "LongTextArea": "textarea", "Number": "double",
-                 "Date": "date", "DateTime": "datetime", "Picklist": "picklist", "Checkbox": "boolean"}
+TOOLING_TYPES = {
+    "Text": "string",
+    "TextArea": "textarea",
+    "LongTextArea": "textarea",
+    "Number": "double",
+    "Date": "date",
+    "DateTime": "datetime",
+    "Picklist": "picklist",
+    "Checkbox": "boolean",
+}
 
 
 @dataclass(frozen=True)
@@ -144,8 +159,15 @@ STANDARD: dict[str, tuple[FieldDef, ...]] = {
         _ro("CompletedDateTime", "datetime"),
         _ref("WhatId", ("Account", "Opportunity"), "What"),
         _ref("WhoId", ("Contact",), "Who"),
-        FieldDef("AccountId", "reference", createable=False, updateable=False, reference_to=("Account",),
-                 relationship_name="Account", length=18),
+        FieldDef(
+            "AccountId",
+            "reference",
+            createable=False,
+            updateable=False,
+            reference_to=("Account",),
+            relationship_name="Account",
+            length=18,
+        ),
         OWNER,
     ),
 }
@@ -179,8 +201,11 @@ class OrgSchema:
     def relationship(self, sobject: str, rel: str) -> FieldDef | None:
         lower = rel.lower()
         return next(
-            (f for f in self.objects.get(sobject, {}).values()
-             if f.relationship_name and f.relationship_name.lower() == lower),
+            (
+                f
+                for f in self.objects.get(sobject, {}).values()
+                if f.relationship_name and f.relationship_name.lower() == lower
+            ),
             None,
         )
 

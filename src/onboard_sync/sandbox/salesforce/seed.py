@@ -35,12 +35,31 @@ USERS = [
     ("Grace", "Kim", "grace.cs", "Customer Success"),
     ("Hugo", "Lindqvist", "hugo.cs", "Customer Success"),
 ]
-TIERS = {"smb": ((5, 199), (3_000, 14_000)), "mid": ((200, 999), (25_000, 99_000)),
-         "ent": ((1_000, 25_000), (100_000, 400_000))}
+TIERS = {
+    "smb": ((5, 199), (3_000, 14_000)),
+    "mid": ((200, 999), (25_000, 99_000)),
+    "ent": ((1_000, 25_000), (100_000, 400_000)),
+}
 FIRST = ("Maya", "Liam", "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Vera", "Wen")
 LAST = ("Adams", "Brooks", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen")
-WORDS = ("Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Hooli",
-         "Vandelay", "Wonka", "Gringotts", "Oscorp", "Aperture", "Nakatomi")
+WORDS = (
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Aperture",
+    "Nakatomi",
+)
 SUFFIX = ("Labs", "Systems", "Group", "Analytics", "Logistics", "Health", "Foods", "Energy", "Media", "Works")
 OPEN_STAGES = [s for s in STAGES if s not in (WON_STAGE, LOST_STAGE)]
 
@@ -52,9 +71,17 @@ def populate(backend: SalesforceBackend) -> None:
     anchor = now.replace(hour=0, minute=0, second=0, microsecond=0)
     users = []
     for first, last, local, dept in USERS:
-        uid = backend.insert("User", {"FirstName": first, "LastName": last, "Email": f"{local}@example.test",
-                                      "Username": f"{local}@example.test.sandbox", "IsActive": True,
-                                      "Department": dept})
+        uid = backend.insert(
+            "User",
+            {
+                "FirstName": first,
+                "LastName": last,
+                "Email": f"{local}@example.test",
+                "Username": f"{local}@example.test.sandbox",
+                "IsActive": True,
+                "Department": dept,
+            },
+        )
         users.append((uid, dept))
     sales = [u for u, d in users if d == "Sales"]
     cs = [u for u, d in users if d != "Sales"]
@@ -64,18 +91,35 @@ def populate(backend: SalesforceBackend) -> None:
         tier = ("smb", "mid", "ent")[i % 3]
         (low, high), _ = TIERS[tier]
         name = f"{WORDS[i % len(WORDS)]} {SUFFIX[(i // len(WORDS)) % len(SUFFIX)]}" + (
-            f" {i // (len(WORDS) * len(SUFFIX)) + 1}" if i >= len(WORDS) * len(SUFFIX) else "")
+            f" {i // (len(WORDS) * len(SUFFIX)) + 1}" if i >= len(WORDS) * len(SUFFIX) else ""
+        )
         domain = name.lower().replace(" ", "") + ".example"
-        aid = backend.insert("Account", {"Name": name, "Website": f"https://{domain}",
-                                         "NumberOfEmployees": rng.randint(low, high), "OwnerId": rng.choice(cs),
-                                         "Industry": rng.choice(("Technology", "Finance", "Healthcare", "Retail"))})
+        aid = backend.insert(
+            "Account",
+            {
+                "Name": name,
+                "Website": f"https://{domain}",
+                "NumberOfEmployees": rng.randint(low, high),
+                "OwnerId": rng.choice(cs),
+                "Industry": rng.choice(("Technology", "Finance", "Healthcare", "Retail")),
+            },
+        )
         contacts = []
         for _ in range(rng.randint(1, 3)):
             first, last = rng.choice(FIRST), rng.choice(LAST)
-            contacts.append(backend.insert("Contact", {
-                "FirstName": first, "LastName": last, "Email": f"{first}.{last}@{domain}".lower(),
-                "AccountId": aid, "Title": rng.choice(("CTO", "Head of Ops", "VP Sales", "Admin")),
-                "OwnerId": rng.choice(sales)}))
+            contacts.append(
+                backend.insert(
+                    "Contact",
+                    {
+                        "FirstName": first,
+                        "LastName": last,
+                        "Email": f"{first}.{last}@{domain}".lower(),
+                        "AccountId": aid,
+                        "Title": rng.choice(("CTO", "Head of Ops", "VP Sales", "Admin")),
+                        "OwnerId": rng.choice(sales),
+                    },
+                )
+            )
         accounts.append((aid, tier, contacts))
     by_tier = {t: [a for a in accounts if a[1] == t] for t in TIERS}
     won_index = 0
@@ -93,14 +137,27 @@ def populate(backend: SalesforceBackend) -> None:
         aid, _, contacts = rng.choice(by_tier[tier] or accounts)
         _, (low, high) = TIERS[tier]
         amount = float(rng.randint(low // 500, high // 500) * 500)
-        oid = backend.insert("Opportunity", {
-            "Name": f"{backend.records['Account'][aid]['Name']} - {rng.choice(('Platform', 'Expansion', 'Pilot'))}",
-            "StageName": stage, "CloseDate": close.isoformat(), "Amount": amount, "AccountId": aid,
-            "OwnerId": rng.choice(sales)})
+        oid = backend.insert(
+            "Opportunity",
+            {
+                "Name": f"{backend.records['Account'][aid]['Name']} - {rng.choice(('Platform', 'Expansion', 'Pilot'))}",
+                "StageName": stage,
+                "CloseDate": close.isoformat(),
+                "Amount": amount,
+                "AccountId": aid,
+                "OwnerId": rng.choice(sales),
+            },
+        )
         for k, cid in enumerate(contacts[: rng.randint(1, 2)]):
-            backend.insert("OpportunityContactRole", {"OpportunityId": oid, "ContactId": cid,
-                                                      "Role": "Decision Maker" if k == 0 else "User",
-                                                      "IsPrimary": k == 0})
+            backend.insert(
+                "OpportunityContactRole",
+                {
+                    "OpportunityId": oid,
+                    "ContactId": cid,
+                    "Role": "Decision Maker" if k == 0 else "User",
+                    "IsPrimary": k == 0,
+                },
+            )
     # seeded rows look like they were last touched a while ago, in creation order
     stamp = now - timedelta(hours=6)
     for sobject in ("User", "Account", "Contact", "Opportunity", "OpportunityContactRole"):

@@ -27,8 +27,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC",
-            "LIMIT", "OFFSET", "NULLS", "FIRST", "LAST", "TRUE", "FALSE", "NULL"}
+KEYWORDS = {
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "LIKE",
+    "ORDER",
+    "BY",
+    "ASC",
+    "DESC",
+    "LIMIT",
+    "OFFSET",
+    "NULLS",
+    "FIRST",
+    "LAST",
+    "TRUE",
+    "FALSE",
+    "NULL",
+}
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))
@@ -41,8 +61,18 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\",
-            "_": "\\_", "%": "\\%"}
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "'": "'",
+    '"': '"',
+    "\\": "\\",
+    "_": "\\_",
+    "%": "\\%",
+}
 
 
 class SoqlError(ValueError):
@@ -102,7 +132,7 @@ def tokenize(text: str) -> list[Token]:
             return tokens
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            raise SoqlError(_caret(text, pos, f"unexpected token: '{text[pos:pos + 10].split()[0]}'"))
+            raise SoqlError(_caret(text, pos, f"unexpected token: '{text[pos : pos + 10].split()[0]}'"))
         group = m.lastgroup or "name"
         value = m.group(group)
         kind = "keyword" if group == "name" and value.upper() in KEYWORDS else group
@@ -338,8 +368,9 @@ def compare(left: Any, op: str, right: Any) -> bool:
             ">=": left >= right,
         }[op]
     except TypeError:
-        raise SoqlError(f"value of filter criterion for field is of the wrong type: {right!r}",
-                        "INVALID_QUERY_FILTER_OPERATOR") from None
+        raise SoqlError(
+            f"value of filter criterion for field is of the wrong type: {right!r}", "INVALID_QUERY_FILTER_OPERATOR"
+        ) from None
 
 
 def matches(node: Any, resolve: Callable[[str], Any]) -> bool:
