@@ -4,9 +4,10 @@ Registered by :mod:`onboard_sync.connectors.salesforce.plugin`, built on simple-
 SOQL (incremental by ``SystemModstamp``, oldest first, pages followed through ``nextRecordsUrl``); a page
 of Opportunities costs one query plus one OpportunityContactRole query. Writes go through sObject
 Collections, 200 records a call, with per-record results. Task idempotency: the key lives in a Task
-custom field; when describe() says it is an External ID, tasks are upserted by it, else they are
-created and a retried create first looks its keys up. Plumbing is in :mod:`.base`, records in
-:mod:`.mapping`, schema work in :mod:`.fields`, errors in :mod:`.errors`, OAuth in :mod:`.auth`.
+custom field; when describe() says it is an External ID, tasks are upserted by it (one call per
+200), else every create first looks its keys up (one query more per batch): a replay never duplicates.
+Plumbing is in :mod:`.base`, records in :mod:`.mapping`, schema work in :mod:`.fields`, errors in
+:mod:`.errors`, OAuth in :mod:`.auth`.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class SalesforceConnector(SalesforceBase):
         return bool(definition and definition.get("externalId"))
 
     def create_tasks(self, batch: Sequence[TaskWrite]) -> list[WriteResult]:
-        """Upsert by the key field when it is an External ID; else create, looking keys up on a retry."""
+        """Upsert by the key field when it is an External ID; else look the keys up, create the rest."""
         if not batch:
             return []
         key_field = self.settings.task_key_field
@@ -135,27 +136,19 @@ class SalesforceConnector(SalesforceBase):
         if self._upserts_tasks():
             answer = self._collection("tasks.upsert", "PATCH", f"composite/sobjects/Task/{key_field}", records)
             return record_results(keys, answer)
-        attempts = 0
         known: dict[str, str] = {}
 
         def create(sf: Any) -> Any:
-            nonlocal attempts
-            attempts += 1
-            todo = list(zip(keys, records, strict=True))
-            if attempts > 1:  # the last attempt may have created some: look before creating again
-                soql = format_soql(f"SELECT Id, {key_field} FROM Task WHERE {key_field} IN {{}}", keys)
-                known.update({r[key_field]: r["Id"] for r in sf.query_all(soql, timeout=self._timeout)["records"]})
-                todo = [(k, r) for k, r in todo if k not in known]
+            # No External ID: nothing stops a second Task with the same key, so every attempt (a
+            # replayed run, the gate's retry after a timeout) looks its keys up before creating.
+            soql = format_soql(f"SELECT Id, {key_field} FROM Task WHERE {key_field} IN {{}}", keys)
+            known.update({r[key_field]: r["Id"] for r in sf.query_all(soql, timeout=self._timeout)["records"]})
+            todo = [(k, r) for k, r in zip(keys, records, strict=True) if k not in known]
             if not todo:
                 return []
             body = {"allOrNone": False, "records": [r for _, r in todo]}
-            return list(
-                zip(
-                    [k for k, _ in todo],
-                    sf.restful("composite/sobjects", method="POST", json=body, timeout=self._timeout),
-                    strict=False,
-                )
-            )
+            answer = sf.restful("composite/sobjects", method="POST", json=body, timeout=self._timeout)
+            return list(zip([k for k, _ in todo], answer, strict=False))
 
         pairs = self._call("tasks.create", create, write=True)
         results = {r.key: r for r in record_results([k for k, _ in pairs], [row for _, row in pairs])}
