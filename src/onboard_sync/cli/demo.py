@@ -14,7 +14,7 @@ import random
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,9 +25,9 @@ from onboard_sync.mappings.loader import default_mapping_text
 from onboard_sync.records import TaskStatus
 from onboard_sync.runtime import load_runtime
 from onboard_sync.schema import property_specs
-from onboard_sync.status import onboarding_views
-from onboard_sync.store import Store, TaskState
-from onboard_sync.sync.engine import Engine, utcnow
+
+if TYPE_CHECKING:  # the engine and the store load only when the demo runs
+    from onboard_sync.store import Store
 
 TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
 
@@ -75,6 +75,9 @@ def demo(
     """Run onboard-sync end to end on a local CRM sandbox (no account, no config needed)."""
     from onboard_sync.cli.demo_crm import people_for
     from onboard_sync.errors import ConfigError
+    from onboard_sync.status import onboarding_views
+    from onboard_sync.store import Store, TaskState
+    from onboard_sync.sync.engine import Engine, utcnow
 
     if crm not in ("hubspot", "salesforce"):
         raise ConfigError(f"unknown CRM {crm!r} (use hubspot or salesforce)", where="--crm")
@@ -126,6 +129,8 @@ def demo(
 
 def _act_like_people(people: object, store: Store, rng: random.Random) -> int:
     """Complete every open task of about two thirds of the onboardings; set one phase by hand."""
+    from onboard_sync.store import TaskState
+
     crm = people.name  # type: ignore[attr-defined]
     owned = store.owned_tasks_for(crm)
     by_onboarding: dict[str, list[str]] = {}
