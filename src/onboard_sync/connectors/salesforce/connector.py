@@ -184,7 +184,8 @@ class SalesforceConnector(SalesforceBase):
             }
             for w in batch
         ]
-        answer = self._collection(f"{sobject.lower()}s.update", "PATCH", "composite/sobjects", records)
+        label = {ObjectKind.DEAL: "opportunities", ObjectKind.ACCOUNT: "accounts", ObjectKind.CONTACT: "contacts"}[kind]
+        answer = self._collection(f"{label}.update", "PATCH", "composite/sobjects", records)
         return record_results([w.key for w in batch], answer)
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
