@@ -5,7 +5,8 @@ and the CLI)::
 
     from onboard_sync.sandbox.salesforce import SalesforceSandbox, create_sandbox, serve_forever
 
-Layout (moto-style): ``backend.py`` state and behaviour, ``soql.py`` the SOQL parser and evaluator,
+Layout (moto-style): ``backend.py`` state and behaviour, ``soql.py`` the SOQL parser (``soql_eval.py`` evaluates it),
+``reads.py`` queries and cursors, ``errors.py`` error values and ids,
 ``schema.py`` org metadata, ``seed.py`` deterministic data, ``auth.py`` OAuth and sessions, ``tls.py``
 the CA, ``app.py`` the wire format, ``sandbox.py`` the facade that runs it all on loopback.
 """

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from onboard_sync.sandbox.clock import Clock
-from onboard_sync.sandbox.salesforce import soql
+from onboard_sync.sandbox.salesforce.errors import SfError, render, sf_id
+from onboard_sync.sandbox.salesforce.reads import QueryMixin
 from onboard_sync.sandbox.salesforce.schema import (
     CLOSED_TASK_STATUSES,
     KEY_PREFIX,
@@ -26,51 +27,7 @@ from onboard_sync.sandbox.salesforce.schema import (
 )
 
 Record = dict[str, Any]
-_CHECK = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-class SfError(Exception):
-    """A Salesforce error: HTTP ``status`` and an ``errorCode`` (REST) / ``statusCode`` (collections)."""
-
-    def __init__(self, status: int, code: str, message: str, fields: tuple[str, ...] = ()) -> None:
-        self.status = status
-        self.code = code
-        self.message = message
-        self.fields = fields
-        super().__init__(f"{code}: {message}")
-
-    def body(self) -> list[dict[str, Any]]:
-        entry: dict[str, Any] = {"message": self.message, "errorCode": self.code}
-        if self.fields:
-            entry["fields"] = list(self.fields)
-        return [entry]
-
-    def record_error(self) -> dict[str, Any]:
-        return {"statusCode": self.code, "message": self.message, "fields": list(self.fields)}
-
-
-def sf_id(prefix: str, n: int) -> str:
-    """An 18-character id with Salesforce's case-safe checksum suffix."""
-    body = ""
-    while n:
-        n, r = divmod(n, 62)
-        body = _B62[r] + body
-    base = prefix + "5g" + body.rjust(10, "0")
-    suffix = ""
-    for chunk in (base[0:5], base[5:10], base[10:15]):
-        bits = sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
-        suffix += _CHECK[bits]
-    return base + suffix
-
-
-def render(value: Any) -> Any:
-    """A typed value as Salesforce REST JSON renders it."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+__all__ = ["Record", "SalesforceBackend", "SfError", "coerce", "render", "sf_id"]
 
 
 def coerce(definition: FieldDef, sobject: str, value: Any) -> Any:
@@ -107,7 +64,7 @@ def coerce(definition: FieldDef, sobject: str, value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
-class SalesforceBackend:
+class SalesforceBackend(QueryMixin):
     """An in-memory org. ``reset()`` restores the seeded data (same seed, same ids)."""
 
     def __init__(
@@ -160,14 +117,6 @@ class SalesforceBackend:
 
     def new_id(self, sobject: str) -> str:
         return sf_id(KEY_PREFIX[sobject], next(self._counter))
-
-    def sobject_of(self, record_id: str) -> str | None:
-        prefix = record_id[:3]
-        return next((name for name, p in KEY_PREFIX.items() if p == prefix), None)
-
-    def get(self, record_id: str) -> Record | None:
-        sobject = self.sobject_of(record_id)
-        return self.records[sobject].get(record_id) if sobject else None
 
     # --- writes ---------------------------------------------------------------------------------
     def _fields(self, sobject: str, values: dict[str, Any], *, creating: bool) -> Record:
@@ -319,151 +268,3 @@ class SalesforceBackend:
 
     def set_stage(self, opportunity_id: str, stage: str) -> None:
         self.update("Opportunity", opportunity_id, {"StageName": stage})
-
-    # --- reads ----------------------------------------------------------------------------------
-    def resolve(self, sobject: str, record: Record, path: str) -> Any:
-        """The value of ``path`` (``Name``, ``Account.Name``, ``What.Id``) on ``record``."""
-        parts = path.split(".")
-        if len(parts) > 1 and parts[0].lower() == sobject.lower():
-            parts = parts[1:]  # SOQL allows the object name as a prefix
-        current_type, current = sobject, record
-        for rel in parts[:-1]:
-            ref = self.schema.relationship(current_type, rel)
-            if ref is None:
-                raise SfError(400, "INVALID_FIELD", f"No such relation '{rel}' on entity '{current_type}'")
-            target_id = current.get(ref.name)
-            target = self.get(target_id) if target_id else None
-            if target is None:
-                return None
-            current_type, current = self.sobject_of(target_id) or "", target
-        definition = self.schema.field(current_type, parts[-1])
-        if definition is None:
-            raise SfError(
-                400,
-                "INVALID_FIELD",
-                f"No such column '{parts[-1]}' on entity '{current_type}'. If you "
-                "are attempting to use a custom field, be sure to append the '__c' after the custom field "
-                "name.",
-            )
-        return current.get(definition.name)
-
-    def _check_paths(self, sobject: str, paths: tuple[str, ...]) -> None:
-        for path in paths:
-            parts = path.split(".")
-            if len(parts) > 1 and parts[0].lower() == sobject.lower():
-                parts = parts[1:]
-            current = sobject
-            for rel in parts[:-1]:
-                ref = self.schema.relationship(current, rel)
-                if ref is None:
-                    raise SfError(
-                        400,
-                        "INVALID_FIELD",
-                        f"\n{path}\n^\nERROR at Row:1:Column:1\nDidn't understand relationship '{rel}' "
-                        f"in field path. If you are attempting to use a custom relationship, be sure to "
-                        f"append the '__r' after the custom relationship name.",
-                    )
-                current = ref.reference_to[0]
-            if self.schema.field(current, parts[-1]) is None:
-                raise SfError(
-                    400,
-                    "INVALID_FIELD",
-                    f"\n{path}\n^\nERROR at Row:1:Column:1\nNo such column '{parts[-1]}' on entity "
-                    f"'{current}'. If you are attempting to use a custom field, be sure to append the "
-                    "'__c' after the custom field name.",
-                )
-
-    def query(self, text: str, prefix: str, batch_size: int | None = None) -> dict[str, Any]:
-        """Run a SOQL query; the first page, with a ``nextRecordsUrl`` locator when more remain."""
-        try:
-            parsed = soql.parse(text)
-        except soql.SoqlError as exc:
-            raise SfError(400, exc.code, str(exc)) from None
-        with self.lock:
-            sobject = self.schema.sobject(parsed.sobject)
-            if sobject is None:
-                raise SfError(
-                    400,
-                    "INVALID_TYPE",
-                    f"\nFROM {parsed.sobject}\n     ^\nERROR at Row:1:Column:1\n"
-                    f"sObject type '{parsed.sobject}' is not supported.",
-                )
-            self._check_paths(sobject, parsed.fields + parsed.where_fields + tuple(o.field for o in parsed.order_by))
-            rows = [
-                r
-                for r in self.records[sobject].values()
-                if soql.matches(parsed.where, lambda p, r=r: self.resolve(sobject, r, p))
-            ]  # type: ignore[misc]
-            if parsed.order_by:
-                rows.sort(key=lambda r: soql.sort_key(parsed.order_by, lambda p: self.resolve(sobject, r, p)))
-            rows = rows[parsed.offset :]
-            if parsed.limit is not None:
-                rows = rows[: parsed.limit]
-            out = [self._shape(sobject, r, parsed.fields, prefix) for r in rows]
-        size = min(self.query_batch_size, batch_size or 2000)
-        return self._page(out, 0, size, prefix)
-
-    def query_more(self, locator: str, prefix: str) -> dict[str, Any]:
-        cursor_id, _, offset = locator.partition("-")
-        with self.lock:
-            found = self._cursors.get(cursor_id)
-        if found is None or not offset.isdigit():
-            raise SfError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        rows, size = found
-        return self._page(rows, int(offset), size, prefix, cursor_id)
-
-    def _page(
-        self, rows: list[Record], start: int, size: int, prefix: str, cursor_id: str | None = None
-    ) -> dict[str, Any]:
-        end = start + size
-        page: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows), "records": rows[start:end]}
-        if end < len(rows):
-            if cursor_id is None:
-                cursor_id = sf_id("01g", next(self._cursor_ids))[:15]
-                with self.lock:
-                    self._cursors[cursor_id] = (rows, size)
-            page["nextRecordsUrl"] = f"{prefix}/query/{cursor_id}-{end}"
-        return page
-
-    def _shape(self, sobject: str, record: Record, fields: tuple[str, ...], prefix: str) -> Record:
-        out: Record = {"attributes": {"type": sobject, "url": f"{prefix}/sobjects/{sobject}/{record['Id']}"}}
-        for path in fields:
-            parts = path.split(".")
-            if len(parts) > 1 and parts[0].lower() == sobject.lower():
-                parts = parts[1:]
-            if len(parts) == 1:
-                definition = self.schema.field(sobject, parts[0])
-                assert definition is not None
-                out[definition.name] = render(record.get(definition.name))
-                continue
-            self._nest(sobject, record, parts, out, prefix)
-        return out
-
-    def _nest(self, sobject: str, record: Record, parts: list[str], out: Record, prefix: str) -> None:
-        ref = self.schema.relationship(sobject, parts[0])
-        assert ref is not None
-        target_id = record.get(ref.name)
-        target = self.get(target_id) if target_id else None
-        name = ref.relationship_name or parts[0]
-        if target is None:
-            out.setdefault(name, None)
-            return
-        target_type = self.sobject_of(target_id) or ""
-        holder = out.get(name) or {
-            "attributes": {"type": target_type, "url": f"{prefix}/sobjects/{target_type}/{target_id}"}
-        }
-        out[name] = holder
-        if len(parts) == 2:
-            definition = self.schema.field(target_type, parts[1])
-            holder[definition.name if definition else parts[1]] = (
-                render(target.get(definition.name)) if definition else None
-            )
-        else:
-            self._nest(target_type, target, parts[1:], holder, prefix)
-
-    def retrieve(self, sobject: str, record_id: str, prefix: str) -> Record:
-        with self.lock:
-            record = self.records.get(sobject, {}).get(record_id)
-            if record is None:
-                raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
-            return self._shape(sobject, record, tuple(self.schema.fields(sobject)), prefix)
