@@ -75,8 +75,11 @@ def open_deal(sandbox: Any) -> str:
     backend = sandbox.backend
     for deal_id, deal in sorted(backend.deals.items()):
         props = deal.properties
-        if props.get("dealstage") not in ("closedwon", "closedlost") and props.get("hubspot_owner_id") and \
-                backend.associations("deals", deal_id, "companies"):
+        if (
+            props.get("dealstage") not in ("closedwon", "closedlost")
+            and props.get("hubspot_owner_id")
+            and backend.associations("deals", deal_id, "companies")
+        ):
             return deal_id
     raise AssertionError("the seeded sandbox has no open deal with an owner and a company")
 

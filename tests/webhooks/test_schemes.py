@@ -20,15 +20,27 @@ URL = "http://127.0.0.1:8787/webhooks/hubspot"
 def _hubspot_request(events: object, secret: str = "s", now: float | None = None) -> WebhookRequest:
     body = json.dumps(events).encode()
     stamp = str(int((now or time.time()) * 1000))
-    headers = {"x-hubspot-signature-v3": hubspot_v3(secret, "POST", URL, body, stamp),
-               "x-hubspot-request-timestamp": stamp}
+    headers = {
+        "x-hubspot-signature-v3": hubspot_v3(secret, "POST", URL, body, stamp),
+        "x-hubspot-request-timestamp": stamp,
+    }
     return WebhookRequest("POST", URL, body, headers, time.time())
 
 
 def _event(**over: object) -> dict[str, object]:
-    base = {"eventId": 7, "subscriptionId": 1, "portalId": 62515, "appId": 9, "occurredAt": 1700000000000,
-            "subscriptionType": "deal.propertyChange", "attemptNumber": 0, "objectId": 9000000001,
-            "propertyName": "dealstage", "propertyValue": "closedwon", "changeSource": "CRM_UI"}
+    base = {
+        "eventId": 7,
+        "subscriptionId": 1,
+        "portalId": 62515,
+        "appId": 9,
+        "occurredAt": 1700000000000,
+        "subscriptionType": "deal.propertyChange",
+        "attemptNumber": 0,
+        "objectId": 9000000001,
+        "propertyName": "dealstage",
+        "propertyValue": "closedwon",
+        "changeSource": "CRM_UI",
+    }
     return {**base, **over}
 
 
@@ -51,7 +63,9 @@ def test_hubspot_parse_kinds_and_robust_dedup_keys() -> None:
     assert (again.kind, again.object_id, again.raw["propertyValue"]) == ("deal", "9000000001", "closedwon")
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"an":"object"}', b'[1, 2]', b'[{"subscriptionType":"deal.creation"}]'])
+@pytest.mark.parametrize(
+    "body", [b"not json", b'{"an":"object"}', b"[1, 2]", b'[{"subscriptionType":"deal.creation"}]']
+)
 def test_hubspot_malformed_bodies_are_400(body: bytes) -> None:
     scheme = get_scheme("hubspot")
     assert scheme is not None
@@ -64,13 +78,21 @@ def test_zendesk_envelope_and_trigger_body() -> None:
     scheme = get_scheme("zendesk")
     assert scheme is not None
     secret = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
-    envelope = {"type": "zen:event-type:ticket.status_changed", "account_id": 1, "id": "01HN-abc",
-                "time": "2024-04-17T17:18:10Z", "subject": "zen:ticket:35436", "detail": {"id": "35436"},
-                "event": {"current": "solved", "previous": "open"}}
+    envelope = {
+        "type": "zen:event-type:ticket.status_changed",
+        "account_id": 1,
+        "id": "01HN-abc",
+        "time": "2024-04-17T17:18:10Z",
+        "subject": "zen:ticket:35436",
+        "detail": {"id": "35436"},
+        "event": {"current": "solved", "previous": "open"},
+    }
     body = json.dumps(envelope).encode()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    headers = {"x-zendesk-webhook-signature": zendesk_signature(secret, stamp, body),
-               "x-zendesk-webhook-signature-timestamp": stamp}
+    headers = {
+        "x-zendesk-webhook-signature": zendesk_signature(secret, stamp, body),
+        "x-zendesk-webhook-signature-timestamp": stamp,
+    }
     req = WebhookRequest("POST", "http://x/webhooks/zendesk", body, headers, time.time())
     scheme.verify(req, SchemeOptions(secret))
     [event] = scheme.parse(req, SchemeOptions(secret))
@@ -79,8 +101,9 @@ def test_zendesk_envelope_and_trigger_body() -> None:
         scheme.verify(req, SchemeOptions("wrong"))
     assert forged.value.status == 401
 
-    trigger = WebhookRequest("POST", "u", b'{"ticket_id": 42, "event": "solved"}',
-                             {"x-zendesk-webhook-invocation-id": "inv-1"}, time.time())
+    trigger = WebhookRequest(
+        "POST", "u", b'{"ticket_id": 42, "event": "solved"}', {"x-zendesk-webhook-invocation-id": "inv-1"}, time.time()
+    )
     [t] = scheme.parse(trigger, SchemeOptions(secret))
     assert (t.key, t.object_id, t.type) == ("zendesk:inv-1", "42", "solved")
 
@@ -115,7 +138,10 @@ def test_salesforce_outbound_message_org_check_and_ack() -> None:
     scheme.verify(req, options)
     [event] = scheme.parse(req, options)
     assert (event.kind, event.object_id, event.key) == (
-        "deal", "0065Y00001Suvw6QAB", "salesforce:00Do0000000e0vQ:04l1N00000HVEMpQAP")
+        "deal",
+        "0065Y00001Suvw6QAB",
+        "salesforce:00Do0000000e0vQ:04l1N00000HVEMpQAP",
+    )
     assert event.raw["fields"]["StageName"] == "Closed Won"
     ack = scheme.ack([event])
     root = ET.fromstring(ack.body)
@@ -126,21 +152,31 @@ def test_salesforce_outbound_message_org_check_and_ack() -> None:
     assert (other.value.status, other.value.reason) == (401, "wrong-organization")
 
 
-@pytest.mark.parametrize("body", [b"<nope", b"<a/>", b'<!DOCTYPE x [<!ENTITY e "x">]><a>&e;</a>',
-                                  OM.replace(b"<OrganizationId>00Do0000000e0vQEAQ</OrganizationId>", b"")])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<nope",
+        b"<a/>",
+        b'<!DOCTYPE x [<!ENTITY e "x">]><a>&e;</a>',
+        OM.replace(b"<OrganizationId>00Do0000000e0vQEAQ</OrganizationId>", b""),
+    ],
+)
 def test_salesforce_malformed_messages_are_400(body: bytes) -> None:
     scheme = get_scheme("salesforce-outbound")
     assert scheme is not None
     with pytest.raises(Rejected) as exc:
-        scheme.parse(WebhookRequest("POST", "u", body, {}, time.time()),
-                     SchemeOptions("", organization_id="00Do0000000e0vQ"))
+        scheme.parse(
+            WebhookRequest("POST", "u", body, {}, time.time()), SchemeOptions("", organization_id="00Do0000000e0vQ")
+        )
     assert exc.value.status == 400
 
 
 def test_salesforce_flow_callout_signed_json() -> None:
     scheme = get_scheme("salesforce-flow")
     assert scheme is not None
-    body = json.dumps([{"id": "e1", "object": "Opportunity", "recordId": "0065Y00001Suvw6QAB", "event": "won"}]).encode()
+    body = json.dumps(
+        [{"id": "e1", "object": "Opportunity", "recordId": "0065Y00001Suvw6QAB", "event": "won"}]
+    ).encode()
     stamp = str(int(time.time()))
     headers = {"x-onboard-sync-signature": callout_signature("k", stamp, body), "x-onboard-sync-timestamp": stamp}
     req = WebhookRequest("POST", "u", body, headers, time.time())

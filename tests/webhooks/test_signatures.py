@@ -89,7 +89,11 @@ def test_hubspot_uri_decoding_table() -> None:
     stamp = 1693657560000
     headers = _v3_headers(BODY, stamp, url=decoded_url)
     sig.verify_hubspot(
-        SECRET, method="POST", uri="https://h.example/hook?a=b%3Ac", body=BODY.encode(), headers=headers,
+        SECRET,
+        method="POST",
+        uri="https://h.example/hook?a=b%3Ac",
+        body=BODY.encode(),
+        headers=headers,
         now=stamp / 1000,
     )
 
@@ -102,15 +106,21 @@ def test_public_url_behind_a_proxy() -> None:
     assert sig.public_url("http", "127.0.0.1:8787", "/webhooks/hubspot", "a=1", fwd, trust_forwarded=False) == (
         "http://127.0.0.1:8787/webhooks/hubspot?a=1"
     )
-    assert sig.public_url(
-        "http", "127.0.0.1", "/webhooks/hubspot", "", fwd, trust_forwarded=True, base_url="https://x.example/"
-    ) == "https://x.example/webhooks/hubspot"
+    assert (
+        sig.public_url(
+            "http", "127.0.0.1", "/webhooks/hubspot", "", fwd, trust_forwarded=True, base_url="https://x.example/"
+        )
+        == "https://x.example/webhooks/hubspot"
+    )
 
 
 def test_callout_hmac_roundtrip_and_stale() -> None:
     body = b'{"object":"Opportunity","recordId":"0065Y00001Suvw6QAB"}'
     stamp = "1700000000"
-    headers = {"X-Onboard-Sync-Signature": sig.callout_signature("s3cret", stamp, body), "X-Onboard-Sync-Timestamp": stamp}
+    headers = {
+        "X-Onboard-Sync-Signature": sig.callout_signature("s3cret", stamp, body),
+        "X-Onboard-Sync-Timestamp": stamp,
+    }
     sig.verify_callout("s3cret", body=body, headers=headers, now=1700000100)
     with pytest.raises(sig.SignatureError) as stale:
         sig.verify_callout("s3cret", body=body, headers=headers, now=1700000400)

@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from onboard_sync.connector import Connector, Page, ReadOptions
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
+from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.machine import evaluate
 from onboard_sync.onboarding.state import (
     CustomerFacts,
@@ -41,7 +42,6 @@ from onboard_sync.onboarding.state import (
 )
 from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task, TaskStatus
-from onboard_sync.mappings import MappingSet
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import OwnedTask, Store, TaskState
 from onboard_sync.sync.apply import Applier

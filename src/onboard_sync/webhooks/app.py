@@ -140,8 +140,9 @@ def build_app(
         ack = route.scheme.ack(events)
         metrics.requests.labels(instance, str(ack.status)).inc()
         metrics.ack_seconds.labels(instance).observe(time.perf_counter() - started)
-        return Response(ack.body, status_code=ack.status, media_type=ack.content_type,
-                        background=BackgroundTask(after_ack))
+        return Response(
+            ack.body, status_code=ack.status, media_type=ack.content_type, background=BackgroundTask(after_ack)
+        )
 
     async def not_found(request: Request) -> Response:
         return reject("-", Rejected(404, "unknown-route", "no such route"), time.perf_counter())

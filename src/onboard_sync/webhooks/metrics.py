@@ -19,14 +19,18 @@ class ServeMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "onboard_sync_webhook_requests", "Webhook requests answered, by status.", ["instance", "status"],
+            "onboard_sync_webhook_requests",
+            "Webhook requests answered, by status.",
+            ["instance", "status"],
             registry=r,
         )
         self.received = Counter(
             "onboard_sync_webhook_events_received", "Verified events persisted (new).", ["instance"], registry=r
         )
         self.duplicates = Counter(
-            "onboard_sync_webhook_events_duplicate", "Verified events already in the inbox.", ["instance"],
+            "onboard_sync_webhook_events_duplicate",
+            "Verified events already in the inbox.",
+            ["instance"],
             registry=r,
         )
         self.rejected = Counter(
@@ -36,16 +40,24 @@ class ServeMetrics:
             "onboard_sync_webhook_events_processed", "Events whose reconcile finished.", ["instance"], registry=r
         )
         self.reconciles = Counter(
-            "onboard_sync_reconciles", "Reconcile runs by kind (webhook, full) and outcome.", ["kind", "outcome"],
+            "onboard_sync_reconciles",
+            "Reconcile runs by kind (webhook, full) and outcome.",
+            ["kind", "outcome"],
             registry=r,
         )
         self.ack_seconds = Histogram(
-            "onboard_sync_webhook_ack_seconds", "Time from request start to answer.", ["instance"],
-            buckets=LATENCY_BUCKETS, registry=r,
+            "onboard_sync_webhook_ack_seconds",
+            "Time from request start to answer.",
+            ["instance"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.lag_seconds = Histogram(
-            "onboard_sync_webhook_lag_seconds", "Time from receipt to processed.", ["instance"],
-            buckets=LAG_BUCKETS, registry=r,
+            "onboard_sync_webhook_lag_seconds",
+            "Time from receipt to processed.",
+            ["instance"],
+            buckets=LAG_BUCKETS,
+            registry=r,
         )
         self.pending = Gauge("onboard_sync_webhook_inbox_pending", "Events waiting in the inbox.", registry=r)
 

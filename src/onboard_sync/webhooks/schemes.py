@@ -14,7 +14,6 @@ imported, and each is a thin layer over the pure functions of ``signatures`` and
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -110,8 +109,9 @@ class HubSpotScheme(Scheme):
             occurred = item.get("occurredAt")
             # eventId is not unique across subscriptions or portals: the key is the whole event
             # (minus attemptNumber, which changes on every retry).
-            key = content_key(f"hubspot:{item.get('portalId', '')}:{item.get('eventId', '')}", item,
-                              ignore=("attemptNumber",))
+            key = content_key(
+                f"hubspot:{item.get('portalId', '')}:{item.get('eventId', '')}", item, ignore=("attemptNumber",)
+            )
             events.append(
                 InboundEvent(
                     key=key,
@@ -230,4 +230,4 @@ def scheme_names() -> list[str]:
     return sorted(SCHEMES)
 
 
-__all__ = ["Ack", "Mapping", "Scheme", "SchemeOptions", "get_scheme", "scheme_names"]
+__all__ = ["Ack", "Scheme", "SchemeOptions", "get_scheme", "scheme_names"]

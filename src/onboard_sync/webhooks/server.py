@@ -132,8 +132,9 @@ def serve(runtime: Runtime, *, host: str | None = None, port: int | None = None)
         service.worker.start()
         shown = f"[{host}]" if ":" in host else host
         routes = ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in service.routes.items()) or "none"
-        print(f"onboard-sync serve: listening on http://{shown}:{actual}  routes: {routes}", file=sys.stderr,
-              flush=True)
+        print(
+            f"onboard-sync serve: listening on http://{shown}:{actual}  routes: {routes}", file=sys.stderr, flush=True
+        )
         try:
             server.run(sockets=[sock])
         finally:

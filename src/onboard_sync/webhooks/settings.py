@@ -42,9 +42,7 @@ class ServeSettings(BaseModel):
     full_sync_every_minutes: float = Field(
         15.0, ge=0, description="Minutes between full reconciles in the same process (0: never)."
     )
-    max_body_bytes: int = Field(
-        1_048_576, gt=0, description="Largest request body accepted; larger ones get 413."
-    )
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Largest request body accepted; larger ones get 413.")
     public_url: str | None = Field(
         None,
         description="The public origin senders call (e.g. https://sync.example.com); signatures that "

@@ -162,9 +162,7 @@ def zendesk_signature(secret: str, timestamp: str, body: str | bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def verify_zendesk(
-    secret: str, *, body: bytes, headers: Mapping[str, str], now: float, max_age: float = 300
-) -> None:
+def verify_zendesk(secret: str, *, body: bytes, headers: Mapping[str, str], now: float, max_age: float = 300) -> None:
     """Verify a Zendesk webhook; the ISO-8601 timestamp must be within ``max_age`` seconds of ``now``."""
     from datetime import datetime
 
@@ -195,9 +193,7 @@ def callout_signature(secret: str, timestamp: str, body: str | bytes) -> str:
     return f"sha256={mac}"
 
 
-def verify_callout(
-    secret: str, *, body: bytes, headers: Mapping[str, str], now: float, max_age: float = 300
-) -> None:
+def verify_callout(secret: str, *, body: bytes, headers: Mapping[str, str], now: float, max_age: float = 300) -> None:
     """Verify a JSON callout signed with ``callout_signature``; the timestamp is epoch seconds."""
     lower = {k.lower(): v for k, v in headers.items()}
     given = lower.get(CALLOUT_SIGNATURE)

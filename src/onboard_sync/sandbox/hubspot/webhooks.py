@@ -93,9 +93,18 @@ class WebhookDelivery:
         """Deliver events of ``types`` (``properties``: only those for propertyChange) to ``url``."""
         with self._cond:
             sub = Subscription(
-                self._next_id, url, client_secret, app_id, frozenset(types),
+                self._next_id,
+                url,
+                client_secret,
+                app_id,
+                frozenset(types),
                 frozenset(properties) if properties is not None else None,
-                max(1, min(batch_size, MAX_BATCH)), max_retries, retry_delay, timeout, max(1, duplicates), linger,
+                max(1, min(batch_size, MAX_BATCH)),
+                max_retries,
+                retry_delay,
+                timeout,
+                max(1, duplicates),
+                linger,
             )
             self._next_id += 1
             self.subscriptions.append(sub)
