@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import SECRET_ENV, add_serve_config
+from webhook_support import SECRET_ENV, add_serve_config
 
 from onboard_sync.errors import ConfigError
 from onboard_sync.webhooks.server import resolve_routes

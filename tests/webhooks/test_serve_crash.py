@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from conftest import SECRET, deal_task_keys, open_deal, wait_for
+from webhook_support import SECRET, deal_task_keys, open_deal, wait_for
 
 
 def _start_serve(project: Any, log: Path, env: dict[str, str], port: int = 0) -> tuple[subprocess.Popen[bytes], str]:

@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 import httpx
-from conftest import SECRET, Served, deal_task_keys, open_deal, wait_for
+from webhook_support import SECRET, Served, deal_task_keys, open_deal, wait_for
 
 
 def test_closing_a_deal_creates_its_handoff_tasks_within_seconds(served: Served) -> None:
