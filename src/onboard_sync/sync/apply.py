@@ -151,11 +151,11 @@ class Applier:
                 crash_point("after-field-write")
                 ok = {r.key for r in results if r.ok}
                 with self.store.transaction():
-                    for planned in batch:
-                        if planned.write.key in ok:
-                            self.store.record_written_fields(
-                                planned.onboarding_id, kind, planned.write.remote_id, planned.write.values
-                            )
+                    self.store.record_written_fields_many(
+                        (p.onboarding_id, kind, p.write.remote_id, p.write.values)
+                        for p in batch
+                        if p.write.key in ok
+                    )
                     self.store.record_audit(
                         [
                             self._audit(
