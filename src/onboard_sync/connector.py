@@ -67,10 +67,15 @@ class ConnectorSettings(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
+    """A token bucket: ``burst`` requests at once, refilled at ``per_second``.
+
+    With ``window`` (seconds) it is a rolling window instead, as HubSpot's: at most ``burst``
+    requests in any ``window`` seconds (``per_second`` is then the average, ``burst / window``).
+    """
 
     per_second: float
     burst: int
+    window: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +193,9 @@ class Connector(ABC):
     max_write_batch: ClassVar[int] = 100
     max_read_batch: ClassVar[int] = 100
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
+    write_concurrency: ClassVar[int] = 1
+    """Batch write calls the engine may have in flight at once (each still passes the rate limit);
+    more than 1 requires ``create_tasks``/``write_fields`` to be safe to call from several threads."""
 
     def __init__(
         self,

@@ -246,7 +246,9 @@ class Engine:
             return
 
         # 3. record state, apply writes batch by batch, then advance cursors
+        crash_point("before-state-record")
         self._record_states(name, evaluations, tracked, transitions, changed, fresh_accounts)
+        crash_point("after-state-record")
         written_keys = applier.apply(plan, mapping)
         self._refresh_caches(plan, written_keys, deals, accounts)
         crash_point("before-cursor")

@@ -47,8 +47,10 @@ class HubSpotConnector(HubSpotBase):
     settings_model: ClassVar[type[ConnectorSettings]] = HubSpotSettings
     max_write_batch: ClassVar[int] = 100
     max_read_batch: ClassVar[int] = 100
-    default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
-    """Private apps on Free/Starter: 100 requests per 10 seconds."""
+    default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=100, window=10.0)
+    """Private apps on Free/Starter: 100 requests per rolling 10 seconds (search has its own 5/s)."""
+    write_concurrency: ClassVar[int] = 4
+    """Batch writes in flight at once: with 40-100 ms per call, one at a time cannot use 100 per 10 s."""
     association_batch: ClassVar[int] = 1000
     """Ids per v4 association batch read (HubSpot's limit since 2025-02-10): one call per page of deals."""
 
