@@ -83,30 +83,39 @@ def _facts(sb: Any) -> dict[str, Any]:
     """Counts the lower bounds are computed from."""
     deals = sb.backend.deals
     won = [d for d in deals.values() if d.properties.get("dealstage") == "closedwon"]
+    companies = {c for d in won for c in sb.backend.associations("deals", d.id, "companies")[:1]}
     return {
         "deals": len(deals),
         "won": len(won),
+        "won_companies": len(companies),
         "owners": len(sb.backend.owners),
         "tasks_with_key": sum(1 for t in sb.backend.tasks.values() if t.properties.get("onboard_sync_key")),
     }
 
 
-def _modified_since(sb: Any, since_ms: int) -> dict[str, int]:
-    """Deals and keyed tasks whose last modification is at or after ``since_ms`` (what a search reads)."""
+def _modified_since(sb: Any, since_ms: int, tracked: list[str]) -> dict[str, int]:
+    """What an incremental pull must read: deals and keyed tasks modified at or after ``since_ms``,
+    and the companies of those deals that are won or ``tracked`` (onboardings)."""
 
-    def count(records: Any, keyed: bool = False) -> int:
-        n = 0
+    def modified(records: Any, keyed: bool = False) -> list[Any]:
+        out = []
         for r in records:
             if keyed and not r.properties.get("onboard_sync_key"):
                 continue
             raw = r.properties.get("hs_lastmodifieddate")
             if raw and _ms(raw) >= since_ms:
-                n += 1
-        return n
+                out.append(r)
+        return out
 
+    deals = modified(sb.backend.deals.values())
+    watched = set(tracked)
+    relevant = [d for d in deals if d.properties.get("dealstage") == "closedwon" or d.id in watched]
+    companies = {c for d in relevant for c in sb.backend.associations("deals", d.id, "companies")[:1]}
     return {
-        "deals": count(sb.backend.deals.values()),
-        "tasks": count(sb.backend.tasks.values(), keyed=True),
+        "deals": len(deals),
+        "relevant_deals": len(relevant),
+        "companies": len(companies),
+        "tasks": len(modified(sb.backend.tasks.values(), keyed=True)),
     }
 
 
