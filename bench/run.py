@@ -59,7 +59,8 @@ def check_targets(rows: list[dict[str, Any]]) -> list[str]:
             ok = row["rss_growth_vs_smallest"] <= RSS_TARGET
             row["targets"] = {"rss_flat": ok}
             if not ok:
-                misses.append(f"{name}: peak RSS grew {row['rss_growth_vs_smallest']}× for {row['deals_growth_vs_smallest']}× deals")
+                grew, deals = row["rss_growth_vs_smallest"], row["deals_growth_vs_smallest"]
+                misses.append(f"{name}: peak RSS grew {grew}× for {deals}× deals")
     return misses
 
 

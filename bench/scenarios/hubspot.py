@@ -109,7 +109,8 @@ def hubspot_runs(ctx: Any) -> list[dict[str, Any]]:
         ctx.log(f"backfill: {facts['deals']} deals, {facts['won']} won, latency {spec.latency * 1000:.0f} ms")
         m = run_cli(folder, env, "sync", "--json")
         writes = _writes_by_kind(folder, m.report.get("run_id"))
-        backfill = _row(f"backfill {facts['deals']:,} deals", m, bounds.backfill_lower_bound(facts, writes), sb("summary"))
+        lower = bounds.backfill_lower_bound(facts, writes)
+        backfill = _row(f"backfill {facts['deals']:,} deals", m, lower, sb("summary"))
         backfill["facts"] = facts
         rows.append(backfill)
 

@@ -67,7 +67,7 @@ def test_a_build_that_advances_the_cursor_early_is_caught(project: Any) -> None:
     with pytest.MonkeyPatch.context() as mp:
         crash_at(mp, "before-state-record", early_cursor=True)
         crashed_sync(project)
-    with pytest.raises(InvariantViolated, match="cursor .* ahead of unrecorded won deals"):
+    with pytest.raises(InvariantViolated, match=r"cursor .* ahead of unrecorded won deals"):
         check_cursor(project)
     # and after "recovery" with the look-back elapsed, the won deals are gone for good
     with project.store() as store, store.transaction():
@@ -75,7 +75,7 @@ def test_a_build_that_advances_the_cursor_early_is_caught(project: Any) -> None:
             cursor = store.get_cursor("hubspot", stream)
             store.set_cursor("hubspot", stream, cursor.replace(year=cursor.year + 1))
     project.sync()
-    with pytest.raises(InvariantViolated, match="without an onboarding|ahead of unrecorded"):
+    with pytest.raises(InvariantViolated, match=r"without an onboarding|ahead of unrecorded"):
         check_all(project)
 
 
