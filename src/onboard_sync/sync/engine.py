@@ -268,7 +268,9 @@ class Engine:
             return
 
         # 3. record state, apply writes batch by batch, then advance cursors
+        crash_point("before-state-record")
         self._record_states(name, evaluations, tracked, transitions, changed, fresh_accounts)
+        crash_point("after-state-record")
         written_keys = applier.apply(plan, mapping)
         self._refresh_caches(plan, written_keys, deals, accounts)
         if subset is None:
@@ -399,11 +401,13 @@ class Engine:
                 self.store.put_deals(list(changed.values()))
             if fresh_accounts:
                 self.store.put_accounts(list(fresh_accounts.values()))
-            for ev, deal in evaluations:
-                if ev.state is not None and ev.state != tracked.get(deal.id):
-                    self.store.save_onboarding(ev.state)
-            for transition in transitions:
-                self.store.record_transition(transition)
+            states = [
+                ev.state for ev, deal in evaluations if ev.state is not None and ev.state != tracked.get(deal.id)
+            ]
+            if states:
+                self.store.save_onboardings(states)  # batched statements, not one per onboarding
+            if transitions:
+                self.store.record_transitions(transitions)
 
     def _refresh_caches(
         self, plan: WritePlan, written_keys: set[str], deals: dict[str, Deal], accounts: dict[str, Account]
