@@ -25,6 +25,7 @@ class TestHubSpotContract(ConnectorContract):
             def make(gate: Any) -> HubSpotConnector:
                 conn = HubSpotConnector("hubspot", settings, secrets, gate)
                 conn.search_page_size = 5  # type: ignore[misc]  # small pages: the backfill must page
+                conn.association_batch = 5  # type: ignore[misc]  # (a read_deals page gathers up to this many)
                 return conn
 
             yield ContractHarness(
