@@ -73,7 +73,8 @@ SCENARIOS: dict[str, Scenario] = {
     for s in (
         Scenario(
             "on-track",
-            "tasks done on their due day; usage 90 %, 5 logins a week, NPS 9, attendance 95 %, a business outcome by day 45",
+            "tasks done on their due day; usage 90 %, 5 logins a week, NPS 9, attendance 95 %, "
+            "a business outcome by day 45",
             metrics=_healthy(),
         ),
         Scenario(
