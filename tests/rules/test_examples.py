@@ -160,3 +160,17 @@ def test_good_decision_loads(tmp_path: Path) -> None:
     path.write_text(BASE.format(decision='label = "skip b"\n  when = "true"\n  goto = "c"'), encoding="utf-8")
     decision = load_playbook(path).phase("a").decisions[0]
     assert (decision.key, decision.label, decision.goto) == ("jump", "skip b", "c")
+
+
+def test_init_examples_writes_every_seed_example(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from onboard_sync.cli import _register_commands, app
+
+    _register_commands()
+    result = CliRunner().invoke(app, ["init", str(tmp_path), "--examples"])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "rules-examples").iterdir())
+    assert written == sorted(f"{k}.toml" for k in EXAMPLES if k != "default")
+    for path in (tmp_path / "rules-examples").iterdir():
+        assert load_playbook(path).name.startswith("seed-")
