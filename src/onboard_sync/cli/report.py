@@ -15,9 +15,7 @@ import typer
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, console
-from onboard_sync.report import collect, render_html
 from onboard_sync.rules import Playbook
-from onboard_sync.store import Store
 
 
 @app.command("report")
@@ -32,6 +30,9 @@ def report_command(
     config: ConfigOption = None,
 ) -> None:
     """Write an HTML report (funnel, time to first value, phase durations, health, at-risk, success metrics)."""
+    from onboard_sync.report import collect, render_html  # the store loads only for this command
+    from onboard_sync.store import Store
+
     health_property = "onboarding_health_score"
     if rules is not None and store is not None:
         from onboard_sync.rules import load_playbook

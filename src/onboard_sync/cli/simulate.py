@@ -15,7 +15,7 @@ import typer
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import JsonOption, print_json
-from onboard_sync.simulate import SCENARIOS, simulate
+from onboard_sync.simulate.scenarios import SCENARIOS
 
 _SCENARIO_HELP = "; ".join(f"{name}: {s.description}" for name, s in SCENARIOS.items())
 
@@ -38,6 +38,8 @@ def simulate_command(
     json: JsonOption = False,
 ) -> None:
     """Simulate one onboarding day by day against the local HubSpot sandbox; print its timeline."""
+    from onboard_sync.simulate.runner import simulate  # the engine, store and sandbox load only here
+
     timeline = simulate(rules, segment=segment, days=days, scenario=scenario, store_url=store)
     if json:
         print_json(timeline.as_dict())

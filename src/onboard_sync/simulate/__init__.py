@@ -6,8 +6,18 @@ day, while a scripted person (:mod:`onboard_sync.simulate.scenarios`) completes 
 reports usage. The result is a day-by-day :class:`Timeline`.
 """
 
-from onboard_sync.simulate.runner import simulate
+from typing import Any
+
 from onboard_sync.simulate.scenarios import SCENARIOS, Scenario
 from onboard_sync.simulate.timeline import DayRecord, Timeline
 
 __all__ = ["SCENARIOS", "DayRecord", "Scenario", "Timeline", "simulate"]
+
+
+def __getattr__(name: str) -> Any:
+    """``simulate`` loads the engine, the store and the sandbox: only when it is used (fast CLI start)."""
+    if name == "simulate":
+        from onboard_sync.simulate.runner import simulate
+
+        return simulate
+    raise AttributeError(name)
