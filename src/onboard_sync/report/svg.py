@@ -107,7 +107,7 @@ def paired_bars(
     width: int = 620,
 ) -> str:
     """Per row an ``actual`` bar (or "no data") above a ``plan`` bar, on one scale."""
-    label_w, row_h, top = 170, 34, 26
+    label_w, row_h, top = 200, 34, 26
     height = top + row_h * len(rows) + 8
     biggest = max([v for _, a, p in rows for v in (a, p) if v is not None] or [1]) or 1
     span = width - label_w - 70
