@@ -67,10 +67,15 @@ class ConnectorSettings(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
+    """A token bucket: ``burst`` requests at once, refilled at ``per_second``.
+
+    With ``window`` (seconds) it is a rolling window instead, as HubSpot's: at most ``burst``
+    requests in any ``window`` seconds (``per_second`` is then the average, ``burst / window``).
+    """
 
     per_second: float
     burst: int
+    window: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +193,14 @@ class Connector(ABC):
     max_write_batch: ClassVar[int] = 100
     max_read_batch: ClassVar[int] = 100
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
+    webhook_scheme: ClassVar[str | None] = None
+    """How ``onboard-sync serve`` verifies and parses this connector's webhooks: the name of a core
+    scheme (``onboard_sync.webhooks.schemes``: ``hubspot``, ``zendesk``, ``salesforce-outbound``,
+    ``salesforce-flow``). ``None``: no webhook route unless config.toml's ``[serve.webhooks.NAME]``
+    names a scheme."""
+    write_concurrency: ClassVar[int] = 1
+    """Batch write calls the engine may have in flight at once (each still passes the rate limit);
+    more than 1 requires ``create_tasks``/``write_fields`` to be safe to call from several threads."""
 
     def __init__(
         self,
@@ -277,6 +290,13 @@ class Connector(ABC):
     def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
         """Create missing properties (idempotently). With ``apply=False`` only report."""
         raise NotImplementedError
+
+    # --- webhooks (WEBHOOK_RECEIVER) ----------------------------------------------------
+    @classmethod
+    def webhook_secret_env(cls, settings: ConnectorSettings) -> str | None:
+        """The environment variable holding the webhook signing secret of an instance with these
+        settings (``[serve.webhooks.NAME] secret_env`` overrides it); ``None``: none by default."""
+        return None
 
     # --- tickets (TICKET_SOURCE) ---------------------------------------------------------
     def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:
