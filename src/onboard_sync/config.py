@@ -64,6 +64,9 @@ class CoreSettings(BaseModel):
     mappings: str = Field("mappings", description="Directory of field-mapping files.")
     timezone: str = Field("UTC", description="Time zone for dates shown to people.")
     lookback_minutes: int = Field(10, ge=0, le=24 * 60, description="Overlap of incremental pulls.")
+    chunk_size: int = Field(
+        1000, ge=1, le=100_000, description="Deals evaluated, planned and applied at a time (bounds a run's memory)."
+    )
     secrets_file: str | None = Field(None, description="Optional dotenv file holding secrets.")
 
 

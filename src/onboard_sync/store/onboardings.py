@@ -73,6 +73,24 @@ class OnboardingsMixin(StoreBase):
         with self._read() as conn:
             return [codec.loads(OnboardingState, data) for data in conn.execute(query).scalars()]
 
+    def onboardings_after(
+        self,
+        source: str,
+        after: str | None,
+        limit: int,
+        *,
+        statuses: Collection[OnboardingStatus] | None = None,
+    ) -> list[OnboardingState]:
+        """Up to ``limit`` onboardings of ``source`` with id > ``after``, ordered by id (keyset paging)."""
+        c = t.onboardings.c
+        query = sa.select(c.data).where(c.source == source).order_by(c.id).limit(limit)
+        if after is not None:
+            query = query.where(c.id > after)
+        if statuses is not None:
+            query = query.where(c.status.in_([OnboardingStatus(s).value for s in statuses]))
+        with self._read() as conn:
+            return [codec.loads(OnboardingState, data) for data in conn.execute(query).scalars()]
+
     def save_onboarding(self, state: OnboardingState) -> None:
         """Insert or replace one onboarding's state."""
         self.save_onboardings([state])

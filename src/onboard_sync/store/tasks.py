@@ -69,6 +69,24 @@ class TasksMixin(StoreBase):
         with self._read() as conn:
             return {r.key: _owned(r) for r in conn.execute(query)}
 
+    def owned_tasks_of(self, onboarding_ids: Collection[str]) -> dict[str, OwnedTask]:
+        """The tasks owned by onboardings ``onboarding_ids``, by key (batched ``IN`` queries)."""
+        with self._read() as conn:
+            rows = self._select_in(conn, sa.select(t.owned_tasks), t.owned_tasks.c.onboarding_id, onboarding_ids)
+        return {r.key: _owned(r) for r in rows}
+
+    def owned_task_keys(self, source: str, keys: Collection[str]) -> set[str]:
+        """Which of ``keys`` are owned tasks of ``source`` (batched ``IN`` queries)."""
+        c = t.owned_tasks.c
+        with self._read() as conn:
+            return {r.key for r in self._select_in(conn, sa.select(c.key).where(c.source == source), c.key, keys)}
+
+    def has_owned_tasks(self, source: str) -> bool:
+        """Whether ``source`` owns any task at all."""
+        c = t.owned_tasks.c
+        with self._read() as conn:
+            return conn.execute(sa.select(c.key).where(c.source == source).limit(1)).first() is not None
+
     def pending_tasks(self, source: str) -> list[OwnedTask]:
         """``PENDING`` tasks of ``source`` (outcome unknown: look each key up before retrying)."""
         c = t.owned_tasks.c
@@ -289,6 +307,16 @@ class TasksMixin(StoreBase):
         result: dict[str, WrittenFields] = {}
         with self._read() as conn:
             for r in conn.execute(query):
+                result.setdefault(r.onboarding_id, {})[(_kind(r.kind), r.remote_id, r.property)] = r.value
+        return result
+
+    def written_fields_of(self, onboarding_ids: Collection[str]) -> dict[str, WrittenFields]:
+        """``written_fields`` of onboardings ``onboarding_ids``, by onboarding id (batched ``IN`` queries)."""
+        c = t.written_fields.c
+        base = sa.select(c.onboarding_id, c.kind, c.remote_id, c.property, c.value)
+        result: dict[str, WrittenFields] = {}
+        with self._read() as conn:
+            for r in self._select_in(conn, base, c.onboarding_id, onboarding_ids):
                 result.setdefault(r.onboarding_id, {})[(_kind(r.kind), r.remote_id, r.property)] = r.value
         return result
 

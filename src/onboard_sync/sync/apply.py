@@ -11,12 +11,17 @@ Batch calls are pipelined: up to the connector's ``write_concurrency`` calls are
 once (the gate still paces them), while this thread records each batch's results in order.
 All intents are PENDING before the first call, so a crash with calls in flight leaves only
 PENDING keys, which the next run resolves.
+
+A chunked run calls ``apply`` once per chunk with ``final=False``: each chunk's intents are
+recorded before its first call, full batches are sent, and a partial last batch is carried over
+to the next chunk (its intents are already PENDING), so the number of write calls is the same as
+for one plan of everything; the last call (``final=True``) flushes what is left.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import TypeVar
@@ -26,7 +31,7 @@ from onboard_sync.mappings import MappingSet
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync.crash import crash_point
-from onboard_sync.sync.plan import PlannedFields, WritePlan
+from onboard_sync.sync.plan import PlannedFields, PlannedTask, WritePlan
 from onboard_sync.sync.report import InstanceReport
 
 B = TypeVar("B")
@@ -54,13 +59,15 @@ class Applier:
         self.report = report
         self.dry_run = dry_run
         self.written_keys: set[str] = set()
+        self._tasks: list[PlannedTask] = []
+        self._fields: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)
 
     # --- crash recovery --------------------------------------------------------------
-    def resolve_pending(self, owned: dict[str, OwnedTask]) -> dict[str, OwnedTask]:
+    def resolve_pending(self, tasks: Iterable[OwnedTask]) -> None:
         """Settle writes whose outcome is unknown before anything else can create them again."""
-        pending = [t.key for t in owned.values() if t.state is TaskState.PENDING]
+        pending = [t.key for t in tasks if t.state is TaskState.PENDING]
         if not pending:
-            return owned
+            return
         size = self.connector.max_read_batch
         for start in range(0, len(pending), size):
             keys = pending[start : start + size]
@@ -84,16 +91,32 @@ class Applier:
                 )
             crash_point("after-recover-record")
             self.report.recovered += len(found)
-        return self.store.owned_tasks_for(self.source)
 
     # --- applying --------------------------------------------------------------------
-    def apply(self, plan: WritePlan, mapping: MappingSet) -> set[str]:
-        self._create_tasks(plan)
-        self._write_fields(plan)
-        return self.written_keys
+    def apply(self, plan: WritePlan, mapping: MappingSet, *, final: bool = True) -> list[PlannedFields]:
+        """Apply ``plan`` (one chunk's); return the field writes that succeeded in this call.
 
-    def _create_tasks(self, plan: WritePlan) -> None:
-        if not plan.tasks:
+        With ``final=False`` a partial last batch of each kind is kept for the next call.
+        """
+        self._record_intents(plan.tasks)
+        self._tasks.extend(plan.tasks)
+        for planned in plan.fields:
+            self._fields[planned.write.kind].append(planned)
+        self._create_tasks(self._take(self._tasks, final))
+        written: list[PlannedFields] = []
+        for kind, items in self._fields.items():
+            written.extend(self._write_fields(kind, self._take(items, final)))
+        return written
+
+    def _take(self, items: list[B], final: bool) -> list[B]:
+        size = self.connector.max_write_batch
+        count = len(items) if final else len(items) // size * size
+        taken = items[:count]
+        del items[:count]
+        return taken
+
+    def _record_intents(self, tasks: Sequence[PlannedTask]) -> None:
+        if not tasks:
             return
         now = self.clock()
         intents = [
@@ -114,14 +137,16 @@ class Applier:
                 error=None,
                 updated_at=now,
             )
-            for p in plan.tasks
+            for p in tasks
         ]
         crash_point("before-intents")
         self.store.record_task_intents(intents)
         self.store.mark_tasks_pending(self.source, [i.key for i in intents])
         crash_point("after-intents")
+
+    def _create_tasks(self, tasks: Sequence[PlannedTask]) -> None:
         size = self.connector.max_write_batch
-        batches = [plan.tasks[start : start + size] for start in range(0, len(plan.tasks), size)]
+        batches = [tasks[start : start + size] for start in range(0, len(tasks), size)]
         calls = self._pipelined(
             batches, lambda batch: self.connector.create_tasks([p.write for p in batch]), "task-create"
         )
@@ -152,12 +177,10 @@ class Applier:
             crash_point("after-task-record")
             self._count(results, created=True)
 
-    def _write_fields(self, plan: WritePlan) -> None:
-        by_kind: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)
-        for planned in plan.fields:
-            by_kind[planned.write.kind].append(planned)
+    def _write_fields(self, kind: ObjectKind, items: Sequence[PlannedFields]) -> list[PlannedFields]:
         size = self.connector.max_write_batch
-        for kind, items in by_kind.items():
+        written: list[PlannedFields] = []
+        if items:
             batches = [items[start : start + size] for start in range(0, len(items), size)]
             calls = self._pipelined(
                 batches,
@@ -191,7 +214,9 @@ class Applier:
                     )
                 crash_point("after-field-record")
                 self.written_keys |= ok
+                written.extend(p for p in batch if p.write.key in ok)
                 self._count(results, created=False)
+        return written
 
     # --- helpers ---------------------------------------------------------------------
     def _pipelined(

@@ -45,8 +45,9 @@ from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task, TaskSta
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import OwnedTask, Store, TaskState
 from onboard_sync.sync.apply import Applier
+from onboard_sync.sync.chunks import Staged, deal_chunks
 from onboard_sync.sync.crash import crash_point
-from onboard_sync.sync.plan import WritePlan, plan_writes
+from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 
 T = TypeVar("T")
@@ -152,64 +153,134 @@ class Engine:
         task_cursor = None if self.full else self.store.get_cursor(name, "tasks")
         applier = Applier(self.store, connector, name, run_id, self.clock, report, dry_run=self.plan_only)
 
-        owned = self.store.owned_tasks_for(name)
+        pending = self.store.pending_tasks(name)
         if not self.plan_only:
-            owned = applier.resolve_pending(owned)
+            applier.resolve_pending(pending)
         else:
-            report.unresolved = sum(1 for t in owned.values() if t.state is TaskState.PENDING)
+            report.unresolved = len(pending)
+        del pending
 
         owners = self._owners(name, connector)
-        tracked = {state.deal_id: state for state in self.store.onboardings(source=name)}
+        staged = Staged(self.store, name, in_memory=self.plan_only)
 
-        # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals
+        # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals,
+        #    staged page by page (the store's record cache in sync, memory in plan)
         subset = None if self._subset is None else sorted(set(self._subset.get(name, ())))
-        changed: dict[str, Deal] = {}
-        task_updates: list[Task] = []
         if subset is not None:
-            changed, task_updates = self._pull_subset(connector, subset, tracked, owned, options, mapping)
+            self._pull_subset(connector, subset, staged, options, mapping, report)
         else:
             since = deal_cursor - lookback if deal_cursor else None
             for page in self._pages(
                 "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
             ):
-                for deal in page.records:
-                    if deal.is_won or deal.id in tracked:
-                        changed[deal.id] = mapping.normalise(ObjectKind.DEAL, deal)
-        report.deals_pulled = len(changed)
+                tracked = staged.tracked_among([d.id for d in page.records if not d.is_won])
+                staged.add_deals(
+                    [mapping.normalise(ObjectKind.DEAL, d) for d in page.records if d.is_won or d.id in tracked]
+                )
+        report.deals_pulled = len(staged.deal_ids)
 
         task_since = task_cursor - lookback if task_cursor else None
-        if subset is None and (owned or task_since is None):
+        if subset is None and (task_since is None or self.store.has_owned_tasks(name)):
             for page in self._pages(
                 "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
             ):
-                task_updates.extend(t for t in page.records if t.key and t.key in owned)
-        owned = self._apply_task_updates(name, owned, task_updates)
-        report.tasks_pulled = len(task_updates)
+                mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
+                updates = [t for t in page.records if t.key and t.key in mine]
+                staged.add_task_updates(updates)
+                report.tasks_pulled += len(updates)
 
-        account_ids = sorted({d.account_ids[0] for d in changed.values() if d.account_ids})
-        fresh_accounts: dict[str, Account] = {}
-        for batch in _chunks(account_ids, connector.max_read_batch):
-            for account in connector.read_accounts(batch, options):
-                fresh_accounts[account.id] = mapping.normalise(ObjectKind.ACCOUNT, account)
+        for batch in _chunks(sorted(staged.account_ids), connector.max_read_batch):
+            fresh = connector.read_accounts(batch, options)
+            staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in fresh])
+        staged.account_ids.clear()
 
-        # 2. evaluate every open onboarding and every changed deal
-        open_ids = [s.deal_id for s in tracked.values() if s.status in OPEN_STATUSES]
-        if subset is not None:
-            wanted = set(subset)
-            open_ids = [i for i in open_ids if i in wanted]
-        cached = self.store.get_deals(name, [i for i in open_ids if i not in changed])
-        deals = {**cached, **changed}
-        need_accounts = {d.account_ids[0] for d in deals.values() if d.account_ids} - set(fresh_accounts)
-        accounts = {**self.store.get_accounts(name, sorted(need_accounts)), **fresh_accounts}
-        written = self.store.written_fields_for(name)
+        # 2. evaluate, plan, record and apply chunk by chunk; account fields once all are seen
+        run = _Run(name, connector, mapping, staged, applier, report, self._owner_resolver(owners))
+        run.hooked = bool(self.pm.hook.onboarding_transitioned.get_hookimpls())
+        size = self.runtime.config.core.chunk_size
+        for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
+            self._run_chunk(run, chunk)
+        for ids in _chunks(run.account_fields.account_ids(), size):
+            plan = run.account_fields.plan(staged.accounts(ids))
+            self._apply(run, plan, final=False)
+        self._apply(run, WritePlan(), final=True)
+        self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
+        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch)
+        if self.plan_only:
+            report.plan = run.planned
+            return
+
+        # 3. advance cursors only after every chunk is applied and recorded
+        if subset is None:
+            crash_point("before-cursor")
+            # Failed record writes do not hold the cursor back: they are retried from the store
+            # (level-triggered), whereas a failed pull or call raises before this point.
+            with self.store.transaction():
+                self.store.set_cursor(name, "deals", run_started)
+                self.store.set_cursor(name, "tasks", run_started)
+            crash_point("after-cursor")
+        for state, transitions in run.transitioned:
+            for transition in transitions:
+                self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
+
+    def _run_chunk(self, run: _Run, deal_ids: Sequence[str]) -> None:
+        """Evaluate, plan, record and apply one chunk of deals; nothing of it is kept after."""
+        name, report = run.name, run.report
+        deals = run.staged.deals(deal_ids)
+        onboarding_ids = [f"{name}:{deal_id}" for deal_id in deals]
+        tracked = {s.deal_id: s for s in self.store.get_onboardings(onboarding_ids).values()}
+        accounts = run.staged.accounts(d.account_ids[0] for d in deals.values() if d.account_ids)
+        owned = run.staged.owned(onboarding_ids)
+        written = self.store.written_fields_of(onboarding_ids)
+        evaluations = self._evaluate(name, deals, tracked, accounts, owned, written, run.mapping)
+        report.onboardings_evaluated += len(evaluations)
+        self.progress("evaluate", report.onboardings_evaluated, max(report.onboardings_evaluated, report.deals_pulled))
+
+        plan = plan_writes(
+            evaluations,
+            accounts=accounts,
+            owned=owned,
+            mapping=run.mapping,
+            resolve_owner=run.resolve_owner,
+            account_fields=run.account_fields,
+        )
+        transitions = [t for ev, _ in evaluations for t in ev.transitions]
+        report.transitions += len(transitions)
+        report.started += sum(1 for ev, _ in evaluations if ev.state and ev.state.deal_id not in tracked)
+        if not self.plan_only:
+            crash_point("before-state-record")
+            self._record_states(evaluations, tracked, transitions)
+            crash_point("after-state-record")
+            if run.hooked:
+                run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)
+        self._apply(run, plan, final=False)
+
+    def _apply(self, run: _Run, plan: WritePlan, *, final: bool) -> None:
+        """Count the plan; in sync apply it (partial batches carried to the next chunk) and refresh caches."""
+        if self.plan_only:
+            run.planned.extend(plan)
+        else:
+            run.planned.count(plan)
+        if not self.plan_only:
+            self._refresh_caches(run.name, run.applier.apply(plan, run.mapping, final=final))
+
+    def _evaluate(
+        self,
+        name: str,
+        deals: Mapping[str, Deal],
+        tracked: Mapping[str, OnboardingState],
+        accounts: Mapping[str, Account],
+        owned: Mapping[str, OwnedTask],
+        written: Mapping[str, Mapping[tuple[ObjectKind, str, str], str | None]],
+        mapping: MappingSet,
+    ) -> list[tuple[Evaluation, Deal]]:
         phase_property = mapping.phase_property()
         by_onboarding: dict[str, dict[str, OwnedTask]] = defaultdict(dict)
         for key, task in owned.items():
             by_onboarding[task.onboarding_id][key] = task
-
         evaluations: list[tuple[Evaluation, Deal]] = []
         now = self.clock()
-        for index, deal in enumerate(deals.values()):
+        for deal in deals.values():
             onboarding_id = f"{name}:{deal.id}"
             state = tracked.get(deal.id)
             account = accounts.get(deal.account_ids[0]) if deal.account_ids else None
@@ -249,69 +320,37 @@ class Engine:
             evaluation = self._settle(evaluation, facts, now, onboarding_id)
             if evaluation.state is not None:
                 evaluations.append((evaluation, deal))
-            if index % 500 == 0:
-                self.progress("evaluate", 0, len(deals))
-        self.progress("evaluate", len(deals), len(deals))
-        report.onboardings_evaluated = len(evaluations)
-
-        plan = plan_writes(
-            evaluations,
-            accounts=accounts,
-            owned=owned,
-            mapping=mapping,
-            resolve_owner=self._owner_resolver(owners),
-        )
-        report.plan = plan
-        report.api_cost_of_writes = plan.api_cost(connector.max_write_batch)
-        transitions = [t for ev, _ in evaluations for t in ev.transitions]
-        report.transitions = len(transitions)
-        report.started = sum(1 for ev, _ in evaluations if ev.state and ev.state.deal_id not in tracked)
-
-        if self.plan_only:
-            return
-
-        # 3. record state, apply writes batch by batch, then advance cursors
-        crash_point("before-state-record")
-        self._record_states(name, evaluations, tracked, transitions, changed, fresh_accounts)
-        crash_point("after-state-record")
-        written_keys = applier.apply(plan, mapping)
-        self._refresh_caches(plan, written_keys, deals, accounts)
-        if subset is None:
-            crash_point("before-cursor")
-            # Failed record writes do not hold the cursor back: they are retried from the store
-            # (level-triggered), whereas a failed pull or call raises before this point.
-            with self.store.transaction():
-                self.store.set_cursor(name, "deals", run_started)
-                self.store.set_cursor(name, "tasks", run_started)
-            crash_point("after-cursor")
-        for ev, _ in evaluations:
-            if ev.state is None:
-                continue
-            for transition in ev.transitions:
-                self.pm.hook.onboarding_transitioned(onboarding=ev.state, transition=transition)
+        return evaluations
 
     # --- pieces ----------------------------------------------------------------------
     def _pull_subset(
         self,
         connector: Connector,
         ids: Sequence[str],
-        tracked: Mapping[str, OnboardingState],
-        owned: Mapping[str, OwnedTask],
+        staged: Staged,
         options: ReadOptions,
         mapping: MappingSet,
-    ) -> tuple[dict[str, Deal], list[Task]]:
-        """Deals ``ids`` read by id (won or tracked ones kept) and fresh statuses of their owned tasks."""
-        changed: dict[str, Deal] = {}
+        report: InstanceReport,
+    ) -> None:
+        """Deals ``ids`` read by id (won or tracked ones staged) and fresh statuses of their owned tasks."""
+        tracked = staged.tracked_among(ids)
         for batch in _chunks(ids, connector.max_read_batch):
-            for deal in connector.read_deals_by_id(batch, options):
-                if deal.is_won or deal.id in tracked:
-                    changed[deal.id] = mapping.normalise(ObjectKind.DEAL, deal)
-        onboardings = {f"{connector.instance}:{deal_id}" for deal_id in ids}
-        keys = [k for k, t in owned.items() if t.onboarding_id in onboardings and t.state is TaskState.CREATED]
+            staged.add_deals(
+                [
+                    mapping.normalise(ObjectKind.DEAL, deal)
+                    for deal in connector.read_deals_by_id(batch, options)
+                    if deal.is_won or deal.id in tracked
+                ]
+            )
+        owned = self.store.owned_tasks_of([f"{connector.instance}:{deal_id}" for deal_id in ids])
+        keys = sorted(k for k, t in owned.items() if t.state is TaskState.CREATED)
         updates: list[Task] = []
         for batch in _chunks(keys, connector.max_read_batch):
-            updates.extend(t for t in connector.find_tasks(batch) if t.key and t.key in owned)
-        return changed, updates
+            found = connector.find_tasks(batch)
+            mine = self.store.owned_task_keys(connector.instance, [t.key for t in found if t.key])
+            updates.extend(t for t in found if t.key and t.key in mine)
+        staged.add_task_updates(updates)
+        report.tasks_pulled = len(updates)
 
     def _settle(
         self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str
@@ -374,36 +413,14 @@ class Engine:
 
         return resolve
 
-    def _apply_task_updates(
-        self, name: str, owned: dict[str, OwnedTask], updates: list[Task]
-    ) -> dict[str, OwnedTask]:
-        if not updates:
-            return owned
-        if not self.plan_only:
-            self.store.update_task_status(name, updates)
-            return self.store.owned_tasks_for(name)
-        merged = dict(owned)
-        for task in updates:
-            if task.key in merged:
-                merged[task.key] = dataclasses.replace(
-                    merged[task.key], status=task.status, completed_at=task.completed_at
-                )
-        return merged
-
     def _record_states(
         self,
-        name: str,
         evaluations: list[tuple[Evaluation, Deal]],
-        tracked: dict[str, OnboardingState],
+        tracked: Mapping[str, OnboardingState],
         transitions: list[Transition],
-        changed: dict[str, Deal],
-        fresh_accounts: dict[str, Account],
     ) -> None:
+        """One chunk's states and transitions (its pulled records were staged as they came)."""
         with self.store.transaction():
-            if changed:
-                self.store.put_deals(list(changed.values()))
-            if fresh_accounts:
-                self.store.put_accounts(list(fresh_accounts.values()))
             states = [
                 ev.state for ev, deal in evaluations if ev.state is not None and ev.state != tracked.get(deal.id)
             ]
@@ -412,27 +429,45 @@ class Engine:
             if transitions:
                 self.store.record_transitions(transitions)
 
-    def _refresh_caches(
-        self, plan: WritePlan, written_keys: set[str], deals: dict[str, Deal], accounts: dict[str, Account]
-    ) -> None:
+    def _refresh_caches(self, name: str, written: Sequence[PlannedFields]) -> None:
         """After field writes, the cached records hold what the CRM now holds."""
-        deal_updates: list[Deal] = []
-        account_updates: list[Account] = []
-        for planned in plan.fields:
-            if not planned.write.values or planned.write.key not in written_keys:
-                continue
-            if planned.write.kind is ObjectKind.DEAL and planned.write.remote_id in deals:
-                deal = deals[planned.write.remote_id]
-                deal_updates.append(
-                    dataclasses.replace(deal, properties={**deal.properties, **planned.write.values})
-                )
-            elif planned.write.kind is ObjectKind.ACCOUNT and planned.write.remote_id in accounts:
-                acc = accounts[planned.write.remote_id]
-                account_updates.append(
-                    dataclasses.replace(acc, properties={**acc.properties, **planned.write.values})
-                )
+        if not written:
+            return
+        by_kind: dict[ObjectKind, dict[str, dict[str, str | None]]] = defaultdict(dict)
+        for planned in written:
+            if planned.write.values:
+                by_kind[planned.write.kind].setdefault(planned.write.remote_id, {}).update(planned.write.values)
+        deal_values, account_values = by_kind.get(ObjectKind.DEAL, {}), by_kind.get(ObjectKind.ACCOUNT, {})
+        deals = self.store.get_deals(name, list(deal_values))
+        accounts = self.store.get_accounts(name, list(account_values))
         with self.store.transaction():
-            if deal_updates:
-                self.store.put_deals(deal_updates)
-            if account_updates:
-                self.store.put_accounts(account_updates)
+            if deals:
+                self.store.put_deals(
+                    [dataclasses.replace(d, properties={**d.properties, **deal_values[i]}) for i, d in deals.items()]
+                )
+            if accounts:
+                self.store.put_accounts(
+                    [
+                        dataclasses.replace(a, properties={**a.properties, **account_values[i]})
+                        for i, a in accounts.items()
+                    ]
+                )
+
+
+@dataclasses.dataclass
+class _Run:
+    """What one instance's chunked run carries from chunk to chunk (no records)."""
+
+    name: str
+    connector: Connector
+    mapping: MappingSet
+    staged: Staged
+    applier: Applier
+    report: InstanceReport
+    resolve_owner: Callable[[str, Deal, Account | None], str | None]
+    hooked: bool = False
+    planned: WritePlan = dataclasses.field(default_factory=WritePlan)
+    transitioned: list[tuple[OnboardingState, list[Transition]]] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.account_fields = AccountFields(self.mapping)

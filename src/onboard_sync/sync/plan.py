@@ -54,18 +54,32 @@ class WritePlan:
 
     tasks: list[PlannedTask] = field(default_factory=list)
     fields: list[PlannedFields] = field(default_factory=list)
+    counted: dict[str, int] = field(default_factory=dict)  # writes counted, not kept (a chunked sync)
 
     def __bool__(self) -> bool:
         return bool(self.tasks or self.fields)
 
-    def api_cost(self, batch_size: int) -> dict[str, int]:
-        """Calls needed to apply this plan with batches of ``batch_size``."""
-        by_kind: dict[ObjectKind, int] = {}
+    def extend(self, other: WritePlan) -> None:
+        """Append another (chunk's) plan."""
+        self.tasks.extend(other.tasks)
+        self.fields.extend(other.fields)
+
+    def count(self, other: WritePlan) -> None:
+        """Count another (chunk's) plan's writes without keeping them."""
+        for name, count in other._sizes().items():
+            self.counted[name] = self.counted.get(name, 0) + count
+
+    def _sizes(self) -> dict[str, int]:
+        sizes = dict(self.counted)
+        sizes["tasks.batch_create"] = sizes.get("tasks.batch_create", 0) + len(self.tasks)
         for planned in self.fields:
-            by_kind[planned.write.kind] = by_kind.get(planned.write.kind, 0) + 1
-        cost = {"tasks.batch_create": math.ceil(len(self.tasks) / batch_size)}
-        for kind, count in by_kind.items():
-            cost[f"{kind.value}s.batch_update"] = math.ceil(count / batch_size)
+            name = f"{planned.write.kind.value}s.batch_update"
+            sizes[name] = sizes.get(name, 0) + 1
+        return sizes
+
+    def api_cost(self, batch_size: int) -> dict[str, int]:
+        """Calls needed to apply this plan (and the counted writes) with batches of ``batch_size``."""
+        cost = {name: math.ceil(count / batch_size) for name, count in self._sizes().items()}
         return {k: v for k, v in cost.items() if v}
 
     def as_rows(self) -> list[dict[str, Any]]:
@@ -118,6 +132,63 @@ def _primary_per_account(evaluations: Sequence[tuple[Evaluation, Deal]]) -> dict
     return {account_id: onboarding_id for account_id, (_, onboarding_id) in best.items()}
 
 
+class AccountFields:
+    """Account field writes of a chunked run, planned after every chunk was evaluated.
+
+    Several onboardings may share an account, in different chunks: each chunk offers its
+    evaluations' desired account values here, the account keeps the one ``_primary_per_account``
+    would pick over the whole run (an open onboarding before a finished one, then the most
+    recently started, the first on ties), and ``plan`` diffs them once all chunks are done.
+    Holds one small entry per account, never a record.
+    """
+
+    def __init__(self, mapping: MappingSet) -> None:
+        self.mapping = mapping
+        self._best: dict[str, tuple[tuple[int, float], str, dict[str, str | None]]] = {}
+
+    def offer(self, evaluations: Sequence[tuple[Evaluation, Deal]]) -> None:
+        for ev, _deal in evaluations:
+            state = ev.state
+            if state is None or not state.account_id:
+                continue
+            rank = (-_STATUS_RANK[state.status], state.started_at.timestamp())
+            current = self._best.get(state.account_id)
+            if current is None or rank > current[0]:
+                desired = self.mapping.to_crm(ObjectKind.ACCOUNT, ev.fields.get(ObjectKind.ACCOUNT, {}))
+                self._best[state.account_id] = (rank, state.id, dict(desired))
+
+    def account_ids(self) -> list[str]:
+        return list(self._best)
+
+    def plan(self, accounts: Mapping[str, Account]) -> WritePlan:
+        """The account field writes for ``accounts`` (those of ``account_ids`` being planned now)."""
+        plan = WritePlan()
+        for account_id, account in accounts.items():
+            entry = self._best.get(account_id)
+            if entry is not None:
+                _plan_fields(plan, entry[1], ObjectKind.ACCOUNT, account.id, account.properties, entry[2])
+        return plan
+
+
+def _plan_fields(
+    plan: WritePlan,
+    onboarding_id: str,
+    kind: ObjectKind,
+    remote_id: str,
+    current: Mapping[str, str | None],
+    desired: Mapping[str, str | None],
+) -> None:
+    changes = {name: value for name, value in desired.items() if _differs(current.get(name), value)}
+    if changes:
+        plan.fields.append(
+            PlannedFields(
+                onboarding_id=onboarding_id,
+                write=FieldWrite(key=f"{onboarding_id}:{kind.value}", kind=kind, remote_id=remote_id, values=changes),
+                before={name: current.get(name) for name in changes},
+            )
+        )
+
+
 def plan_writes(
     evaluations: Sequence[tuple[Evaluation, Deal]],
     *,
@@ -125,10 +196,19 @@ def plan_writes(
     owned: Mapping[str, OwnedTask],
     mapping: MappingSet,
     resolve_owner: OwnerResolver,
+    account_fields: AccountFields | None = None,
 ) -> WritePlan:
-    """The writes that bring the CRM to what the evaluations want (never deletes anything)."""
+    """The writes that bring the CRM to what the evaluations want (never deletes anything).
+
+    With ``account_fields`` (a chunked run) account field values are offered there instead of
+    planned here; ``AccountFields.plan`` plans them once every chunk is evaluated.
+    """
     plan = WritePlan()
-    primary = _primary_per_account(evaluations)
+    if account_fields is not None:
+        account_fields.offer(evaluations)
+        primary: dict[str, str] = {}
+    else:
+        primary = _primary_per_account(evaluations)
     for ev, deal in evaluations:
         state = ev.state
         if state is None:
@@ -162,18 +242,7 @@ def plan_writes(
         if account is not None and primary.get(account.id) == state.id:
             targets.append((ObjectKind.ACCOUNT, account.id, account.properties))
         for kind, remote_id, current in targets:
-            desired = mapping.to_crm(kind, ev.fields.get(kind, {}))
-            changes = {name: value for name, value in desired.items() if _differs(current.get(name), value)}
-            if changes:
-                plan.fields.append(
-                    PlannedFields(
-                        onboarding_id=state.id,
-                        write=FieldWrite(
-                            key=f"{state.id}:{kind.value}", kind=kind, remote_id=remote_id, values=changes
-                        ),
-                        before={name: current.get(name) for name in changes},
-                    )
-                )
+            _plan_fields(plan, state.id, kind, remote_id, current, mapping.to_crm(kind, ev.fields.get(kind, {})))
     return plan
 
 

@@ -1,0 +1,129 @@
+"""Chunked runs: what the engine pulled this run, and the order in which it evaluates deals.
+
+Called by ``sync.engine.Engine._run_instance``. A run's memory is bounded by its chunk size
+(``[onboard_sync] chunk_size``): the pull stages each page's deals and the accounts of changed
+deals in the store's record cache (``Staged``) instead of holding them, and ``deal_chunks``
+yields the deal ids to evaluate, ``chunk_size`` at a time: first the tracked open onboardings
+the pull did not touch (streamed from the store with keyset paging, ordered by id), then the
+deals the pull changed, in pull order. Each chunk's states, owned tasks, written fields and
+records are loaded from the store by id when the chunk is evaluated, and let go after it.
+
+In plan mode the store is read-only: ``Staged`` keeps the pulled records (and the pulled task
+statuses) in memory and lays them over the store's cache, so plan sees what sync would.
+What stays per run is the ordered set of changed deal ids and the set of their account ids
+(strings, not records).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable, Iterator, Sequence
+
+from onboard_sync.onboarding.state import OnboardingStatus
+from onboard_sync.records import Account, Deal, Task
+from onboard_sync.store import OwnedTask, Store
+
+OPEN_STATUSES = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
+
+
+class Staged:
+    """Deals, accounts and task statuses pulled this run: in the store (sync) or in memory (plan)."""
+
+    def __init__(self, store: Store, source: str, *, in_memory: bool) -> None:
+        self.store = store
+        self.source = source
+        self.in_memory = in_memory
+        self.deal_ids: dict[str, None] = {}  # ordered set, pull order
+        self.account_ids: set[str] = set()
+        self._deals: dict[str, Deal] = {}
+        self._accounts: dict[str, Account] = {}
+        self._tasks: dict[str, Task] = {}
+
+    def tracked_among(self, deal_ids: Collection[str]) -> set[str]:
+        """Which of ``deal_ids`` have an onboarding (any status)."""
+        states = self.store.get_onboardings([f"{self.source}:{i}" for i in deal_ids])
+        return {s.deal_id for s in states.values()}
+
+    def add_deals(self, deals: Sequence[Deal]) -> None:
+        for deal in deals:
+            self.deal_ids[deal.id] = None
+            if deal.account_ids:
+                self.account_ids.add(deal.account_ids[0])
+        if self.in_memory:
+            self._deals.update((d.id, d) for d in deals)
+        elif deals:
+            with self.store.transaction():
+                self.store.put_deals(list(deals))
+
+    def add_accounts(self, accounts: Sequence[Account]) -> None:
+        if self.in_memory:
+            self._accounts.update((a.id, a) for a in accounts)
+        elif accounts:
+            with self.store.transaction():
+                self.store.put_accounts(list(accounts))
+
+    def add_task_updates(self, updates: Sequence[Task]) -> None:
+        """Fresh CRM statuses of owned tasks: recorded (sync) or laid over the ledger (plan)."""
+        if not updates:
+            return
+        if self.in_memory:
+            self._tasks.update((t.key, t) for t in updates if t.key)
+        else:
+            self.store.update_task_status(self.source, updates)
+
+    def deals(self, ids: Sequence[str]) -> dict[str, Deal]:
+        """Records of ``ids`` in that order (missing ones absent)."""
+        found = self.store.get_deals(self.source, [i for i in ids if i not in self._deals])
+        found.update((i, self._deals[i]) for i in ids if i in self._deals)
+        return {i: found[i] for i in ids if i in found}
+
+    def accounts(self, ids: Iterable[str]) -> dict[str, Account]:
+        wanted = sorted(set(ids))
+        found = self.store.get_accounts(self.source, [i for i in wanted if i not in self._accounts])
+        found.update((i, self._accounts[i]) for i in wanted if i in self._accounts)
+        return found
+
+    def owned(self, onboarding_ids: Collection[str]) -> dict[str, OwnedTask]:
+        owned = self.store.owned_tasks_of(onboarding_ids)
+        for key, task in self._tasks.items():
+            if key in owned:
+                owned[key] = dataclasses.replace(owned[key], status=task.status, completed_at=task.completed_at)
+        return owned
+
+
+def deal_chunks(
+    store: Store, source: str, changed: Sequence[str], subset: Collection[str] | None, size: int
+) -> Iterator[list[str]]:
+    """Deal ids to evaluate, ``size`` at a time: untouched tracked open onboardings, then ``changed``.
+
+    With ``subset`` (the webhook worker) only those deals' onboardings are considered.
+    """
+    pulled = set(changed)
+    if subset is not None:
+        states = store.get_onboardings([f"{source}:{i}" for i in subset])
+        opened = [s.deal_id for _, s in sorted(states.items()) if s.status in OPEN_STATUSES]
+        untouched: Iterator[str] = iter([i for i in opened if i not in pulled])
+    else:
+        untouched = _open_tracked(store, source, size)
+    chunk: list[str] = []
+    for deal_id in untouched:
+        if deal_id in pulled:
+            continue
+        chunk.append(deal_id)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+    for start in range(0, len(changed), size):
+        yield list(changed[start : start + size])
+
+
+def _open_tracked(store: Store, source: str, size: int) -> Iterator[str]:
+    after: str | None = None
+    while True:
+        page = store.onboardings_after(source, after, size, statuses=OPEN_STATUSES)
+        if not page:
+            return
+        yield from (s.deal_id for s in page)
+        after = page[-1].id
