@@ -17,11 +17,17 @@ What stays per run is the ordered set of changed deal ids and the set of their a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
-from onboard_sync.onboarding.state import OnboardingStatus
-from onboard_sync.records import Account, Deal, Task
-from onboard_sync.store import OwnedTask, Store
+from onboard_sync.connector import Connector, ReadOptions
+from onboard_sync.mappings import MappingSet
+from onboard_sync.onboarding.state import OnboardingState, OnboardingStatus, Transition
+from onboard_sync.records import Account, Deal, ObjectKind, Task
+from onboard_sync.store import OwnedTask, Store, TaskState
+from onboard_sync.sync.apply import Applier
+from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan
+from onboard_sync.sync.report import InstanceReport
 
 OPEN_STATUSES = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
 
@@ -91,6 +97,11 @@ class Staged:
         return owned
 
 
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def deal_chunks(
     store: Store, source: str, changed: Sequence[str], subset: Collection[str] | None, size: int
 ) -> Iterator[list[str]]:
@@ -127,3 +138,77 @@ def _open_tracked(store: Store, source: str, size: int) -> Iterator[str]:
             return
         yield from (s.deal_id for s in page)
         after = page[-1].id
+
+
+def pull_subset(
+store: Store,
+    connector: Connector,
+    ids: Sequence[str],
+    staged: Staged,
+    options: ReadOptions,
+    mapping: MappingSet,
+    report: InstanceReport,
+) -> None:
+    """Deals ``ids`` read by id (won or tracked ones staged) and fresh statuses of their owned tasks."""
+    tracked = staged.tracked_among(ids)
+    for batch in _chunks(ids, connector.max_read_batch):
+        staged.add_deals(
+            [
+                mapping.normalise(ObjectKind.DEAL, deal)
+                for deal in connector.read_deals_by_id(batch, options)
+                if deal.is_won or deal.id in tracked
+            ]
+        )
+    owned = store.owned_tasks_of([f"{connector.instance}:{deal_id}" for deal_id in ids])
+    keys = sorted(k for k, t in owned.items() if t.state is TaskState.CREATED)
+    updates: list[Task] = []
+    for batch in _chunks(keys, connector.max_read_batch):
+        found = connector.find_tasks(batch)
+        mine = store.owned_task_keys(connector.instance, [t.key for t in found if t.key])
+        updates.extend(t for t in found if t.key and t.key in mine)
+    staged.add_task_updates(updates)
+    report.tasks_pulled = len(updates)
+
+
+def refresh_caches(store: Store, name: str, written: Sequence[PlannedFields]) -> None:
+    """After field writes, the cached records hold what the CRM now holds."""
+    if not written:
+        return
+    by_kind: dict[ObjectKind, dict[str, dict[str, str | None]]] = defaultdict(dict)
+    for planned in written:
+        if planned.write.values:
+            by_kind[planned.write.kind].setdefault(planned.write.remote_id, {}).update(planned.write.values)
+    deal_values, account_values = by_kind.get(ObjectKind.DEAL, {}), by_kind.get(ObjectKind.ACCOUNT, {})
+    deals = store.get_deals(name, list(deal_values))
+    accounts = store.get_accounts(name, list(account_values))
+    with store.transaction():
+        if deals:
+            store.put_deals(
+                [dataclasses.replace(d, properties={**d.properties, **deal_values[i]}) for i, d in deals.items()]
+            )
+        if accounts:
+            store.put_accounts(
+                [
+                    dataclasses.replace(a, properties={**a.properties, **account_values[i]})
+                    for i, a in accounts.items()
+                ]
+            )
+
+
+@dataclasses.dataclass
+class ChunkedRun:
+    """What one instance's chunked run carries from chunk to chunk (no records)."""
+
+    name: str
+    connector: Connector
+    mapping: MappingSet
+    staged: Staged
+    applier: Applier
+    report: InstanceReport
+    resolve_owner: Callable[[str, Deal, Account | None], str | None]
+    hooked: bool = False
+    planned: WritePlan = dataclasses.field(default_factory=WritePlan)
+    transitioned: list[tuple[OnboardingState, list[Transition]]] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.account_fields = AccountFields(self.mapping)

@@ -5,12 +5,17 @@ For each connector instance that is a deal source, a run:
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
    record) by looking their keys up in the CRM, before anything could create them again;
 2. pulls what changed since the cursor (taken at run start, minus a look-back overlap):
-   deals, the tasks onboard-sync owns, the accounts of changed deals, owners when stale;
-3. evaluates every open onboarding and every newly won deal (pure; clock injected);
-4. diffs the evaluations against the recorded tasks and the CRM's field values
-   (``sync.plan.plan_writes``) and applies the writes in the connector's batch size,
-   recording each batch's results (and audit) right after it returns;
-5. advances the cursors only after all of that is recorded.
+   deals, the tasks onboard-sync owns, the accounts of changed deals, owners when stale,
+   staging each page in the store's record cache (``sync.chunks.Staged``) instead of holding it;
+3. in chunks of ``[onboard_sync] chunk_size`` deals (``sync.chunks.deal_chunks``: the untouched
+   open onboardings streamed from the store, then the changed deals), loads the chunk's states,
+   owned tasks, written fields and records by id, evaluates them (pure; clock injected), diffs
+   them against the recorded tasks and the CRM's field values (``sync.plan.plan_writes``),
+   records the states and applies the writes in the connector's batch size (a partial batch is
+   carried to the next chunk, so the calls are those of one plan), recording each batch's
+   results (and audit) right after it returns; account fields are planned after every chunk,
+   since onboardings in different chunks may share an account;
+4. advances the cursors only after all chunks are applied and recorded.
 
 ``run(deal_ids={"hubspot": {...}})`` reconciles only those deals (the webhook worker): they are
 read by id instead of the cursor pull, their owned tasks are refreshed by key, only they are
@@ -28,7 +33,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from onboard_sync.connector import Connector, Page, ReadOptions
+from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.machine import evaluate
@@ -41,13 +46,13 @@ from onboard_sync.onboarding.state import (
     Transition,
 )
 from onboard_sync.plugins import get_plugin_manager
-from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task, TaskStatus
+from onboard_sync.records import Account, Deal, ObjectKind, Owner, TaskStatus
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import OwnedTask, Store, TaskState
 from onboard_sync.sync.apply import Applier
-from onboard_sync.sync.chunks import Staged, deal_chunks
+from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, pull_subset, refresh_caches
 from onboard_sync.sync.crash import crash_point
-from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan, plan_writes
+from onboard_sync.sync.plan import WritePlan, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 
 T = TypeVar("T")
@@ -167,7 +172,7 @@ class Engine:
         #    staged page by page (the store's record cache in sync, memory in plan)
         subset = None if self._subset is None else sorted(set(self._subset.get(name, ())))
         if subset is not None:
-            self._pull_subset(connector, subset, staged, options, mapping, report)
+            pull_subset(self.store, connector, subset, staged, options, mapping, report)
         else:
             since = deal_cursor - lookback if deal_cursor else None
             for page in self._pages(
@@ -195,7 +200,7 @@ class Engine:
         staged.account_ids.clear()
 
         # 2. evaluate, plan, record and apply chunk by chunk; account fields once all are seen
-        run = _Run(name, connector, mapping, staged, applier, report, self._owner_resolver(owners))
+        run = ChunkedRun(name, connector, mapping, staged, applier, report, self._owner_resolver(owners))
         run.hooked = bool(self.pm.hook.onboarding_transitioned.get_hookimpls())
         size = self.runtime.config.core.chunk_size
         for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
@@ -223,7 +228,7 @@ class Engine:
             for transition in transitions:
                 self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
 
-    def _run_chunk(self, run: _Run, deal_ids: Sequence[str]) -> None:
+    def _run_chunk(self, run: ChunkedRun, deal_ids: Sequence[str]) -> None:
         """Evaluate, plan, record and apply one chunk of deals; nothing of it is kept after."""
         name, report = run.name, run.report
         deals = run.staged.deals(deal_ids)
@@ -255,14 +260,14 @@ class Engine:
                 run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)
         self._apply(run, plan, final=False)
 
-    def _apply(self, run: _Run, plan: WritePlan, *, final: bool) -> None:
+    def _apply(self, run: ChunkedRun, plan: WritePlan, *, final: bool) -> None:
         """Count the plan; in sync apply it (partial batches carried to the next chunk) and refresh caches."""
         if self.plan_only:
             run.planned.extend(plan)
         else:
             run.planned.count(plan)
         if not self.plan_only:
-            self._refresh_caches(run.name, run.applier.apply(plan, run.mapping, final=final))
+            refresh_caches(self.store, run.name, run.applier.apply(plan, run.mapping, final=final))
 
     def _evaluate(
         self,
@@ -323,35 +328,6 @@ class Engine:
         return evaluations
 
     # --- pieces ----------------------------------------------------------------------
-    def _pull_subset(
-        self,
-        connector: Connector,
-        ids: Sequence[str],
-        staged: Staged,
-        options: ReadOptions,
-        mapping: MappingSet,
-        report: InstanceReport,
-    ) -> None:
-        """Deals ``ids`` read by id (won or tracked ones staged) and fresh statuses of their owned tasks."""
-        tracked = staged.tracked_among(ids)
-        for batch in _chunks(ids, connector.max_read_batch):
-            staged.add_deals(
-                [
-                    mapping.normalise(ObjectKind.DEAL, deal)
-                    for deal in connector.read_deals_by_id(batch, options)
-                    if deal.is_won or deal.id in tracked
-                ]
-            )
-        owned = self.store.owned_tasks_of([f"{connector.instance}:{deal_id}" for deal_id in ids])
-        keys = sorted(k for k, t in owned.items() if t.state is TaskState.CREATED)
-        updates: list[Task] = []
-        for batch in _chunks(keys, connector.max_read_batch):
-            found = connector.find_tasks(batch)
-            mine = self.store.owned_task_keys(connector.instance, [t.key for t in found if t.key])
-            updates.extend(t for t in found if t.key and t.key in mine)
-        staged.add_task_updates(updates)
-        report.tasks_pulled = len(updates)
-
     def _settle(
         self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str
     ) -> Evaluation:
@@ -428,46 +404,3 @@ class Engine:
                 self.store.save_onboardings(states)  # batched statements, not one per onboarding
             if transitions:
                 self.store.record_transitions(transitions)
-
-    def _refresh_caches(self, name: str, written: Sequence[PlannedFields]) -> None:
-        """After field writes, the cached records hold what the CRM now holds."""
-        if not written:
-            return
-        by_kind: dict[ObjectKind, dict[str, dict[str, str | None]]] = defaultdict(dict)
-        for planned in written:
-            if planned.write.values:
-                by_kind[planned.write.kind].setdefault(planned.write.remote_id, {}).update(planned.write.values)
-        deal_values, account_values = by_kind.get(ObjectKind.DEAL, {}), by_kind.get(ObjectKind.ACCOUNT, {})
-        deals = self.store.get_deals(name, list(deal_values))
-        accounts = self.store.get_accounts(name, list(account_values))
-        with self.store.transaction():
-            if deals:
-                self.store.put_deals(
-                    [dataclasses.replace(d, properties={**d.properties, **deal_values[i]}) for i, d in deals.items()]
-                )
-            if accounts:
-                self.store.put_accounts(
-                    [
-                        dataclasses.replace(a, properties={**a.properties, **account_values[i]})
-                        for i, a in accounts.items()
-                    ]
-                )
-
-
-@dataclasses.dataclass
-class _Run:
-    """What one instance's chunked run carries from chunk to chunk (no records)."""
-
-    name: str
-    connector: Connector
-    mapping: MappingSet
-    staged: Staged
-    applier: Applier
-    report: InstanceReport
-    resolve_owner: Callable[[str, Deal, Account | None], str | None]
-    hooked: bool = False
-    planned: WritePlan = dataclasses.field(default_factory=WritePlan)
-    transitioned: list[tuple[OnboardingState, list[Transition]]] = dataclasses.field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.account_fields = AccountFields(self.mapping)

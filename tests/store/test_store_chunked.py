@@ -1,0 +1,45 @@
+"""Store reads by id and keyset paging, used by chunked runs (``sync.chunks``): SQLite and Postgres."""
+
+from __future__ import annotations
+
+from store_samples import intent, onboarding
+
+from onboard_sync.onboarding.state import OnboardingStatus
+from onboard_sync.records import ObjectKind
+from onboard_sync.store import Store
+
+
+def test_onboardings_after_pages_by_id_within_a_source_and_statuses(store: Store) -> None:
+    store.save_onboardings(
+        [onboarding(f"hs:{i}", deal_id=str(i)) for i in range(10, 17)]
+        + [onboarding("hs:20", deal_id="20", status=OnboardingStatus.COMPLETED), onboarding("sf:1", deal_id="1")]
+    )
+    seen: list[str] = []
+    after = None
+    while page := store.onboardings_after("hs", after, 3, statuses=[OnboardingStatus.AT_RISK]):
+        assert len(page) <= 3
+        seen.extend(s.id for s in page)
+        after = page[-1].id
+    assert seen == [f"hs:{i}" for i in range(10, 17)]
+    assert [s.id for s in store.onboardings_after("hs", "hs:16", 10)] == ["hs:20"]
+
+
+def test_owned_tasks_and_written_fields_of_some_onboardings(store: Store) -> None:
+    store.record_task_intents(
+        [
+            intent("hs:1:a:0", oid="hs:1"),
+            intent("hs:1:b:0", oid="hs:1"),
+            intent("hs:2:a:0", oid="hs:2"),
+            intent("sf:1:a:0", oid="sf:1", source="sf"),
+        ]
+    )
+    assert set(store.owned_tasks_of(["hs:1", "sf:1", "hs:9"])) == {"hs:1:a:0", "hs:1:b:0", "sf:1:a:0"}
+    assert store.owned_tasks_of([]) == {}
+    assert store.owned_task_keys("hs", ["hs:1:a:0", "sf:1:a:0", "nope"]) == {"hs:1:a:0"}
+    assert store.has_owned_tasks("sf")
+    assert not store.has_owned_tasks("other")
+
+    store.record_written_fields("hs:1", ObjectKind.DEAL, "1", {"onb_phase": "kickoff"})
+    store.record_written_fields("hs:2", ObjectKind.ACCOUNT, "acc", {"onb_phase": "handoff"})
+    assert store.written_fields_of(["hs:1", "hs:3"]) == {"hs:1": {(ObjectKind.DEAL, "1", "onb_phase"): "kickoff"}}
+    assert store.written_fields_of(["hs:1", "hs:2"]) == store.written_fields_for("hs")
