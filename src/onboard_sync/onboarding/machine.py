@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics
+from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics, explain
 from onboard_sync.onboarding.state import (
     CustomerFacts,
     Evaluation,
@@ -59,9 +59,7 @@ def evaluate(
             return Evaluation(state=None)
         state = _start(facts, playbook, now, onboarding_id, segment_override, warnings)
         transitions.append(
-            Transition(
-                state.id, None, state.phase, None, state.status, TransitionCause.STARTED, state.started_at
-            )
+            Transition(state.id, None, state.phase, None, state.status, TransitionCause.STARTED, state.started_at)
         )
     run = _Run(state, facts, playbook, now, onboarding_id, warnings, transitions)
     run.lifecycle()
@@ -76,6 +74,8 @@ def evaluate(
         fields=run.fields(tasks),
         transitions=tuple(transitions),
         warnings=tuple(warnings),
+        alerts=run.active_alerts(),
+        health=run.health(),
     )
 
 
@@ -106,9 +106,7 @@ def _start(
     )
 
 
-def _choose_segment(
-    facts: CustomerFacts, playbook: Playbook, override: str | None, warnings: list[str]
-) -> Segment:
+def _choose_segment(facts: CustomerFacts, playbook: Playbook, override: str | None, warnings: list[str]) -> Segment:
     if override is not None:
         chosen = playbook.segment(override)
         if chosen is not None:
@@ -172,9 +170,7 @@ class _Run:
         old = self.state
         self.state = dataclasses.replace(old, **changes)
         self.transitions.append(
-            Transition(
-                self.oid, old.phase, self.state.phase, old.status, self.state.status, cause, self.now, detail
-            )
+            Transition(self.oid, old.phase, self.state.phase, old.status, self.state.status, cause, self.now, detail)
         )
 
     def _move(self, phase: str, cause: TransitionCause, detail: str = "", **changes: Any) -> None:
@@ -285,9 +281,7 @@ class _Run:
             live = self.state.go_live_at
             if live not in self._base:
                 metrics = self._metric_values()
-                self._base[live] = build_activation(
-                    deal=self.facts.deal, account=self.facts.account, metrics=metrics
-                )
+                self._base[live] = build_activation(deal=self.facts.deal, account=self.facts.account, metrics=metrics)
             self._activations[key] = with_scalars(
                 self._base[live],
                 segment=self.segment.key,
@@ -426,8 +420,16 @@ class _Run:
             "health_score": str(report.score),
             "health_status": report.status,
             "health_reasons": "; ".join(report.reasons) or None,
+            "health_components": explain(report),
+            "health_computed": end.date().isoformat(),
         }
         return {ObjectKind.DEAL: values, ObjectKind.ACCOUNT: dict(values)}
+
+    def active_alerts(self) -> tuple[str, ...]:
+        """Keys of the playbook's alert rules whose condition holds now (open onboardings only)."""
+        if self.state.status not in _OPEN:
+            return ()
+        return tuple(rule.key for rule in self.pb.alerts if self._holds(rule.when))
 
     def _next_step(self, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> tuple[str | None, str | None]:
         if self.state.status not in _OPEN:

@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from onboard_sync.errors import ConfigError
+from onboard_sync.rules.alerts import check_alert_owners, read_alert, read_health_extras
 from onboard_sync.rules.expressions import RULE_NAMES, SEGMENT_NAMES, Condition, compile_condition
 from onboard_sync.rules.model import (
     METRICS,
     OWNER_ROLES,
     PLACEHOLDERS,
     PRIORITIES,
+    AlertRule,
     HealthComponent,
     HealthModel,
     Phase,
@@ -114,9 +116,7 @@ class _Table:
             source, names=names, metrics=frozenset(METRICS), where=self.src.where((*self.path, key))
         )
 
-    def template(
-        self, key: str, default: str | None = None, allowed: frozenset[str] = PLACEHOLDERS
-    ) -> TextTemplate:
+    def template(self, key: str, default: str | None = None, allowed: frozenset[str] = PLACEHOLDERS) -> TextTemplate:
         source = self.text(key, default)
         try:
             return TextTemplate.parse(source, allowed)
@@ -170,6 +170,8 @@ def _build(documents: list[_Table]) -> Playbook:
     health = HealthModel()
     health_where: str | None = None
     components: list[HealthComponent] = []
+    alerts: list[AlertRule] = []
+    health_extras: dict[str, Any] = {}
     pending_refs: list[Callable[[Playbook], None]] = []
     for doc in documents:
         head = doc.table("playbook")
@@ -184,12 +186,12 @@ def _build(documents: list[_Table]) -> Playbook:
             components += [_read_component(t) for t in section.tables("components")]
             if set(section.data) - {"components"}:
                 if health_where:
-                    raise section.src.error(
-                        ("health",), f"[health] settings are already set at {health_where}"
-                    )
+                    raise section.src.error(("health",), f"[health] settings are already set at {health_where}")
                 health_where = section.src.where(("health",))
+                health_extras = read_health_extras(section)
                 health = _read_health(section)
             section.done()
+        alerts += [read_alert(t) for t in doc.tables("alerts")]
         doc.done()
     if not meta:
         raise documents[0].src.error((), "missing [playbook] table (name, description, version)")
@@ -201,6 +203,7 @@ def _build(documents: list[_Table]) -> Playbook:
     _unique(phases, "phase")
     _unique([t for p in phases for t in p.tasks], "task")
     _unique(components, "health component")
+    _unique(alerts, "alert")
     terminal = phases[-1]
     if terminal.tasks:
         raise ConfigError(
@@ -223,10 +226,13 @@ def _build(documents: list[_Table]) -> Playbook:
             blocker_days=health.blocker_days,
             milestone_grace_days=health.milestone_grace_days,
             components=tuple(components),
+            **health_extras,
         ),
         roles=roles,
         sources=tuple(d.src.display_path for d in documents),
+        alerts=tuple(alerts),
     )
+    check_alert_owners(playbook)
     if playbook.go_live_phase and not playbook.has_phase(playbook.go_live_phase):
         raise ConfigError(f"unknown phase {playbook.go_live_phase!r}", where=meta["go_live_where"])
     for check in pending_refs:
@@ -319,9 +325,7 @@ def _read_task(t: _Table, phase: str, pending: list[Callable[[Playbook], None]])
     if (due_day is None) == (due_hours is None):
         raise t.src.error(t.path, "a task needs exactly one of 'due_day' or 'due_hours'")
     if (due_day or 0) < 0 or (due_hours or 0) < 0:
-        raise t.src.error(
-            (*t.path, "due_day" if due_day is not None else "due_hours"), "due offsets must be >= 0"
-        )
+        raise t.src.error((*t.path, "due_day" if due_day is not None else "due_hours"), "due offsets must be >= 0")
     every = t.integer("repeat_every_days", 0, minimum=1) or None
     until = t.integer("repeat_until_day", 0) or None
     if (every is None) != (until is None):
@@ -375,9 +379,7 @@ def _read_health(t: _Table) -> HealthModel:
         raise t.src.error((*t.path, "at_risk_min"), "need 0 <= at_risk_min <= healthy_min <= 100")
     statuses = t.keys("at_risk_statuses")
     if statuses is not None and not set(statuses) <= {"at-risk", "critical"}:
-        raise t.src.error(
-            (*t.path, "at_risk_statuses"), "'at_risk_statuses' may list 'at-risk' and 'critical'"
-        )
+        raise t.src.error((*t.path, "at_risk_statuses"), "'at_risk_statuses' may list 'at-risk' and 'critical'")
     return HealthModel(
         healthy_min=healthy,
         at_risk_min=at_risk,
@@ -394,9 +396,7 @@ def _read_component(t: _Table) -> HealthComponent:
         raise t.src.error((*t.path, "weight"), "'weight' is required and must be greater than 0")
     metric = t.opt_text("metric")
     if metric is not None and metric not in METRICS:
-        raise t.src.error(
-            (*t.path, "metric"), f"unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})"
-        )
+        raise t.src.error((*t.path, "metric"), f"unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})")
     bounds = {k: t.number(k) for k in ("min", "max", "above", "below")}
     ok_when = t.condition("ok_when", RULE_NAMES)
     if (metric is None) == (ok_when is None):
