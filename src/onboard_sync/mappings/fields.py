@@ -47,7 +47,9 @@ CANONICAL_FIELDS: dict[str, FieldType] = {
     "health_components": FieldType(
         "string", "Onboarding health components", "Every health component: ok, failing (and why) or no data."
     ),
-    "health_computed": FieldType("date", "Onboarding health computed", "The day the health was last computed."),
+    "health_computed": FieldType(
+        "date", "Onboarding health computed", "The day the health was last computed."
+    ),
 }
 
 STATUS_OPTIONS = tuple(status.value for status in OnboardingStatus)

@@ -116,7 +116,9 @@ class Condition:
         return None
 
 
-def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[str], where: str) -> Condition:
+def compile_condition(
+    source: str, *, names: frozenset[str], metrics: frozenset[str], where: str
+) -> Condition:
     """Parse and check ``source``; raise :class:`ConfigError` at ``where`` on any problem."""
     if not source.strip():
         raise ConfigError("empty condition", where=where)
@@ -127,7 +129,9 @@ def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[
         raise ConfigError(f"cannot parse CEL condition {source!r}: {detail}", where=where) from None
     used_names, used_metrics = _check_names(tree, source, names=names, metrics=metrics, where=where)
     program = _ENV.program(tree)
-    condition = Condition(source=source, where=where, names=used_names, metrics=used_metrics, _program=program)
+    condition = Condition(
+        source=source, where=where, names=used_names, metrics=used_metrics, _program=program
+    )
     _check_sample(condition, names, metrics)
     return condition
 
@@ -163,7 +167,9 @@ def _check_names(
                 used.add(attr)
             elif root in FIELDS and attr not in FIELDS[root]:
                 known = ", ".join(sorted(FIELDS[root]))
-                raise ConfigError(f"{root} has no field {attr!r} in {source!r} (fields: {known})", where=where)
+                raise ConfigError(
+                    f"{root} has no field {attr!r} in {source!r} (fields: {known})", where=where
+                )
     return frozenset(free - bound), frozenset(used)
 
 

@@ -203,7 +203,14 @@ class SignalsMixin(StoreBase):
         with self._read() as conn:
             return [
                 AlertEpisode(
-                    r.onboarding_id, r.alert, r.episode, r.source, r.task_key, r.opened_at, r.cleared_at, r.detail
+                    r.onboarding_id,
+                    r.alert,
+                    r.episode,
+                    r.source,
+                    r.task_key,
+                    r.opened_at,
+                    r.cleared_at,
+                    r.detail,
                 )
                 for r in conn.execute(query)
             ]

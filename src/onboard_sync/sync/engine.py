@@ -39,6 +39,8 @@ from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task, TaskStatus
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import OwnedTask, Store, TaskState
+from onboard_sync.sync import signals
+from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.plan import WritePlan, plan_writes
@@ -97,6 +99,7 @@ class Engine:
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
         report.run_id = run_id
         try:
+            signals.pull_ticket_sources(self, report.ticket_sources)
             for name in names:
                 instance_report = InstanceReport(name=name)
                 report.instances[name] = instance_report
@@ -184,6 +187,9 @@ class Engine:
 
         evaluations: list[tuple[Evaluation, Deal]] = []
         now = self.clock()
+        tickets = signals.TicketIndex(self, name, accounts)
+        signal_sources = signals.signal_sources(self.pm)
+        alerts = AlertTracker(self.store, name, self.runtime.playbook, now)
         for index, deal in enumerate(deals.values()):
             onboarding_id = f"{name}:{deal.id}"
             state = tracked.get(deal.id)
@@ -209,6 +215,8 @@ class Engine:
                 )
                 if phase_property
                 else None,
+                tickets=tickets.tickets_of(account.id if account else None),
+                signals=signals.plugin_signals(signal_sources, deal, account, now) if signal_sources else (),
             )
             override = None
             if state is None and deal.is_won:
@@ -221,13 +229,14 @@ class Engine:
                 onboarding_id=onboarding_id,
                 segment_override=override,
             )
-            evaluation = self._settle(evaluation, facts, now, onboarding_id)
+            evaluation = alerts.apply(self._settle(evaluation, facts, now, onboarding_id), deal, account)
             if evaluation.state is not None:
                 evaluations.append((evaluation, deal))
             if index % 500 == 0:
                 self.progress("evaluate", 0, len(deals))
         self.progress("evaluate", len(deals), len(deals))
         report.onboardings_evaluated = len(evaluations)
+        report.signals = {**tickets.summary(), "alerts": alerts.summary()}
 
         plan = plan_writes(
             evaluations,
@@ -247,6 +256,8 @@ class Engine:
 
         # 3. record state, apply writes batch by batch, then advance cursors
         self._record_states(name, evaluations, tracked, transitions, changed, fresh_accounts)
+        alerts.record(self.store)
+        self._record_health(evaluations, now)
         written_keys = applier.apply(plan, mapping)
         self._refresh_caches(plan, written_keys, deals, accounts)
         crash_point("before-cursor")
@@ -256,6 +267,11 @@ class Engine:
             self.store.set_cursor(name, "deals", run_started)
             self.store.set_cursor(name, "tasks", run_started)
         crash_point("after-cursor")
+        alerts.notify(
+            self.pm,
+            {ev.state.id: ev.state for ev, _ in evaluations if ev.state is not None},
+            {spec.key: spec.title for ev, _ in evaluations for spec in ev.tasks},
+        )
         for ev, _ in evaluations:
             if ev.state is None:
                 continue
@@ -263,6 +279,21 @@ class Engine:
                 self.pm.hook.onboarding_transitioned(onboarding=ev.state, transition=transition)
 
     # --- pieces ----------------------------------------------------------------------
+    def _record_health(self, evaluations: list[tuple[Evaluation, Deal]], now: datetime) -> None:
+        """Health history: a row per onboarding per day, written only when the assessment changed."""
+        rows = signals.health_records(evaluations, now)
+        latest = self.store.latest_health([r.onboarding_id for r in rows])
+        changed = [
+            r
+            for r in rows
+            if (old := latest.get(r.onboarding_id)) is None
+            or (old.day, old.score, old.status, old.reasons, old.components)
+            != (r.day, r.score, r.status, r.reasons, r.components)
+        ]
+        if changed:
+            with self.store.transaction():
+                self.store.record_health(changed)
+
     def _settle(
         self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str
     ) -> Evaluation:
