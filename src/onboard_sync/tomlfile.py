@@ -20,9 +20,7 @@ from onboard_sync.errors import ConfigError
 KeyPath = Sequence[str | int]
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(
-    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
-)
+_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
 
 
 def _split_dotted(text: str) -> list[str]:
@@ -112,9 +110,17 @@ def _index_lines(text: str) -> dict[tuple[str | int, ...], int]:
     return lines
 
 
+def _shown(path: Path) -> str:
+    """The path as a person would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
 def read_toml(path: Path, *, display_path: str | None = None) -> TomlDocument:
     """Parse a TOML file; syntax errors and unreadable files raise ConfigError naming the place."""
-    shown = display_path or str(path)
+    shown = display_path or _shown(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from onboard_sync.runtime import Runtime, load_runtime
-from onboard_sync.store import Store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, alembic) loads only for commands that open it
+    from onboard_sync.store import Store
 
 ConfigOption = Annotated[
     Path | None,
@@ -37,6 +39,8 @@ def runtime(config: Path | None) -> Runtime:
 
 
 def open_store(rt: Runtime, *, read_only: bool = False) -> Store:
+    from onboard_sync.store import Store
+
     return Store.open(rt.config.store_url, read_only=read_only)
 
 

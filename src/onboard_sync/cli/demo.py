@@ -13,7 +13,7 @@ import random
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,9 +24,9 @@ from onboard_sync.mappings.loader import default_mapping_text
 from onboard_sync.records import TaskStatus
 from onboard_sync.runtime import load_runtime
 from onboard_sync.schema import property_specs
-from onboard_sync.status import onboarding_views
-from onboard_sync.store import Store, TaskState
-from onboard_sync.sync.engine import Engine, utcnow
+
+if TYPE_CHECKING:  # the engine and the store load only when the demo runs
+    from onboard_sync.store import Store
 
 TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
 
@@ -72,6 +72,9 @@ def demo(
 ) -> None:
     """Run onboard-sync end to end on a local HubSpot sandbox (no account, no config needed)."""
     from onboard_sync.sandbox.hubspot import HubSpotSandbox
+    from onboard_sync.status import onboarding_views
+    from onboard_sync.store import Store
+    from onboard_sync.sync.engine import Engine, utcnow
 
     with HubSpotSandbox(seed=seed, deals=deals) as sandbox, tempfile.TemporaryDirectory() as tmp:
         folder = keep or Path(tmp)
@@ -121,6 +124,8 @@ def demo(
 
 
 def _show_sample_tasks(sandbox: object, store: Store) -> None:
+    from onboard_sync.store import TaskState
+
     backend = sandbox.backend  # type: ignore[attr-defined]
     owned = [t for t in store.owned_tasks_for("hubspot").values() if t.state is TaskState.CREATED][:3]
     for task in owned:
@@ -138,6 +143,8 @@ def _show_sample_tasks(sandbox: object, store: Store) -> None:
 
 def _act_like_people(sandbox: object, store: Store, rng: random.Random) -> int:
     """Complete every open task of about two thirds of the onboardings; set one phase by hand."""
+    from onboard_sync.store import TaskState
+
     backend = sandbox.backend  # type: ignore[attr-defined]
     owned = store.owned_tasks_for("hubspot")
     by_onboarding: dict[str, list[str]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -29,8 +29,9 @@ from onboard_sync.cli.common import (
     print_json,
     runtime,
 )
-from onboard_sync.sync.engine import Engine
-from onboard_sync.sync.report import RunReport
+
+if TYPE_CHECKING:  # the engine and the store load only when plan or sync runs
+    from onboard_sync.sync.report import RunReport
 
 FullOption = Annotated[bool, typer.Option("--full", help="Ignore cursors: re-read every won deal.")]
 
@@ -111,6 +112,8 @@ def _print_sync(report: RunReport) -> None:
 @app.command()
 def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
     """Show every create and update a sync would make, with its API cost. Writes nothing anywhere."""
+    from onboard_sync.sync.engine import Engine
+
     rt = runtime(config)
     with open_store(rt, read_only=True) as store, progress_reporter(is_terminal() and not json) as progress:
         report = Engine(rt, store, plan_only=True, progress=progress, full=full).run()
@@ -125,6 +128,8 @@ def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption
 @app.command()
 def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
     """Pull changes, advance onboardings and write tasks and fields to the CRM (run it from cron)."""
+    from onboard_sync.sync.engine import Engine
+
     rt = runtime(config)
     with (
         open_store(rt) as store,

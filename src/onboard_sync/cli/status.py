@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,7 +11,9 @@ from rich.table import Table
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_store, print_json, runtime
 from onboard_sync.rules import Playbook
-from onboard_sync.status import OnboardingView, onboarding_views
+
+if TYPE_CHECKING:  # status views need the store: loaded when `status` or `demo` runs
+    from onboard_sync.status import OnboardingView
 
 HEALTH_STYLE = {"healthy": "green", "at-risk": "yellow", "critical": "red"}
 
@@ -58,6 +60,8 @@ def status(
     limit: Annotated[int, typer.Option(help="Rows to show in the table.")] = 50,
 ) -> None:
     """Show every onboarding: deal, account, segment, phase, day N of M, health, tasks, next step."""
+    from onboard_sync.status import onboarding_views
+
     rt = runtime(config)
     with open_store(rt, read_only=True) as store:
         views = onboarding_views(store, rt.playbook, datetime.now(UTC))

@@ -15,6 +15,7 @@ names). Called by :mod:`onboard_sync.rules.loader` and :mod:`onboard_sync.onboar
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,13 @@ _FUNCTIONS = frozenset(
     }
 )  # fmt: skip
 
-_ENV = celpy.Environment()
+
+@functools.cache
+def _environment() -> celpy.Environment:
+    """The CEL environment, built on first use (it costs ~0.6 s, which every CLI start paid)."""
+    return celpy.Environment()
+
+
 _MEMO_SIZE = 4096
 
 
@@ -116,22 +123,18 @@ class Condition:
         return None
 
 
-def compile_condition(
-    source: str, *, names: frozenset[str], metrics: frozenset[str], where: str
-) -> Condition:
+def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[str], where: str) -> Condition:
     """Parse and check ``source``; raise :class:`ConfigError` at ``where`` on any problem."""
     if not source.strip():
         raise ConfigError("empty condition", where=where)
     try:
-        tree = _ENV.compile(source)
+        tree = _environment().compile(source)
     except Exception as exc:  # CELParseError carries the caret diagram in its text
         detail = " ".join(str(exc).split())
         raise ConfigError(f"cannot parse CEL condition {source!r}: {detail}", where=where) from None
     used_names, used_metrics = _check_names(tree, source, names=names, metrics=metrics, where=where)
-    program = _ENV.program(tree)
-    condition = Condition(
-        source=source, where=where, names=used_names, metrics=used_metrics, _program=program
-    )
+    program = _environment().program(tree)
+    condition = Condition(source=source, where=where, names=used_names, metrics=used_metrics, _program=program)
     _check_sample(condition, names, metrics)
     return condition
 
@@ -167,9 +170,7 @@ def _check_names(
                 used.add(attr)
             elif root in FIELDS and attr not in FIELDS[root]:
                 known = ", ".join(sorted(FIELDS[root]))
-                raise ConfigError(
-                    f"{root} has no field {attr!r} in {source!r} (fields: {known})", where=where
-                )
+                raise ConfigError(f"{root} has no field {attr!r} in {source!r} (fields: {known})", where=where)
     return frozenset(free - bound), frozenset(used)
 
 

@@ -1,0 +1,101 @@
+"""The set-up path as a user walks it, through the real CLI in a subprocess: `init` writes a starter
+set that `validate` accepts, `connectors` lists the installed types, `setup` creates the CRM
+properties once and only once, `validate --remote` then passes, and a DEBUG-logged `sync`
+never prints the token."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cli_run import assert_no_secret, clean_env, run_cli, user_error
+
+from onboard_sync.cli.demo import TOKEN_ENV
+
+
+def property_writes(sandbox: Any) -> list[str]:
+    """Requests the sandbox served that create or change property definitions or groups."""
+    return [r.key for r in sandbox.requests.writes() if r.template.startswith("/crm/v3/properties/")]
+
+
+def test_init_writes_a_starter_set_that_validates_and_is_not_overwritten(tmp_path: Path) -> None:
+    folder = tmp_path / "onboarding"
+    env = clean_env(drop=("HUBSPOT_TOKEN",))  # offline validation needs no token
+
+    created = run_cli("init", folder, env=env)
+    assert created.returncode == 0, created.stderr
+    config = folder / "config.toml"
+    assert config.is_file()
+    assert (folder / "mappings" / "hubspot.toml").is_file()
+    assert list((folder / "rules").glob("*.toml")), "the playbook rules"
+
+    valid = run_cli("validate", "--config", config, env=env)
+    assert valid.returncode == 0, valid.stderr
+    assert valid.stdout.startswith(f"ok: {config}: 1 connector(s), playbook "), valid.stdout
+    assert valid.stderr == ""
+
+    edited = config.read_text(encoding="utf-8") + "# my edit\n"
+    config.write_text(edited, encoding="utf-8")
+    error = user_error(run_cli("init", folder, env=env))
+    assert f"{config}: already exists" in error, error
+    assert "--force" in error, error
+    assert config.read_text(encoding="utf-8") == edited, "init without --force must not touch anything"
+
+    forced = run_cli("init", folder, "--force", env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert "# my edit" not in config.read_text(encoding="utf-8")
+
+
+def test_connectors_json_lists_hubspot_with_version_and_capabilities() -> None:
+    result = run_cli("connectors", "--json")
+
+    assert result.returncode == 0, result.stderr
+    listed = {entry["type"]: entry for entry in json.loads(result.stdout)}
+    hubspot = listed["hubspot"]
+    assert hubspot["version"] not in ("", "unknown")
+    assert hubspot["package"]
+    assert {"deal-source", "task-sink", "field-sink"} <= set(hubspot["capabilities"])
+
+
+def test_setup_creates_properties_once_then_validate_remote_passes(sandbox_project: Any, hubspot_sandbox: Any) -> None:
+    env = clean_env({TOKEN_ENV: hubspot_sandbox.token})
+    schema = hubspot_sandbox.backend.schema
+    assert "onboarding_phase" not in schema["deals"]
+
+    first = run_cli("setup", "--config", sandbox_project.config_path, env=env)
+    assert first.returncode == 0, first.stderr
+    created = property_writes(hubspot_sandbox)
+    assert created, "setup sent no property-create request"
+    assert {"onboarding_phase", "onboarding_health_score", "onboarding_go_live_date"} <= set(schema["deals"])
+    assert {"onboarding_phase", "onboarding_health_status"} <= set(schema["companies"])
+    assert schema["tasks"]["onboard_sync_key"].get("hasUniqueValue"), "the idempotency key must be unique"
+    assert schema["deals"]["onboarding_phase"]["type"] == "enumeration"
+    assert f"hubspot: {len(created)} change(s), 0 already in place" in first.stdout, first.stdout
+
+    second = run_cli("setup", "--config", sandbox_project.config_path, env=env)
+    assert second.returncode == 0, second.stderr
+    assert property_writes(hubspot_sandbox) == created, "the second setup must create nothing"
+    assert "hubspot: 0 change(s)" in second.stdout, second.stdout
+
+    remote = run_cli("validate", "--remote", "--config", sandbox_project.config_path, env=env)
+    assert remote.returncode == 0, remote.stdout + remote.stderr
+    assert "ok: every mapped property exists in the CRM" in remote.stdout
+    assert remote.stderr == ""
+
+
+def test_debug_logged_sync_never_prints_the_token(sandbox_project: Any, hubspot_sandbox: Any) -> None:
+    sandbox_project.setup_crm()
+    token = hubspot_sandbox.token
+
+    result = run_cli(
+        "sync",
+        "--config",
+        sandbox_project.config_path,
+        env=clean_env({TOKEN_ENV: token, "ONBOARD_SYNC_LOG_LEVEL": "DEBUG"}),
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert " DEBUG " in result.stderr, "DEBUG logging was not on: the check below would prove nothing"
+    assert hubspot_sandbox.backend.tasks, "the sync authenticated and created tasks"
+    assert_no_secret(result, token)
