@@ -36,8 +36,13 @@ def signals_status(store: Store, sources: Iterable[str]) -> dict[str, Any]:
         if link.crm_account_id:
             linked[link.source] = linked.get(link.source, 0) + 1
     open_alerts = [
-        {"onboarding": e.onboarding_id, "alert": e.alert, "episode": e.episode, "task_key": e.task_key,
-         "opened_at": e.opened_at.isoformat()}
+        {
+            "onboarding": e.onboarding_id,
+            "alert": e.alert,
+            "episode": e.episode,
+            "task_key": e.task_key,
+            "opened_at": e.opened_at.isoformat(),
+        }
         for source in sources
         for e in store.alert_episodes(source)
         if e.cleared_at is None
@@ -45,7 +50,12 @@ def signals_status(store: Store, sources: Iterable[str]) -> dict[str, Any]:
     return {
         "linked_organizations": linked,
         "unlinked_organizations": [
-            {"source": link.source, "organization_id": link.remote_id, "name": link.name, "reason": link.detail}
+            {
+                "source": link.source,
+                "organization_id": link.remote_id,
+                "name": link.name,
+                "reason": link.detail,
+            }
             for link in links
             if not link.crm_account_id
         ],

@@ -3,7 +3,7 @@
 Capabilities: ``TICKET_SOURCE`` (incremental cursor export of tickets with sideloaded ticket
 metrics; time-based export of organizations for linking; cursor export of users) and
 ``FIELD_SINK`` (onboarding phase/health into organization fields with ``update_many``, when
-``write_back`` maps them). Every request goes through the core's gate (``self.call``): token
+the mapping's ``[account.write]`` maps them). Every request goes through the core's gate (``self.call``): token
 bucket, retries honouring ``Retry-After`` on 429, accounting. The incremental exports have
 their own limit of 10 requests a minute, which :class:`ExportBudget` keeps to before a
 request goes out (a 429 is still ridden out by the gate).
