@@ -59,14 +59,14 @@ class Helpdesk:
 @pytest.fixture
 def helpdesk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Helpdesk]:
     clock = SandboxClock(frozen_at=datetime.now(UTC).replace(microsecond=0))
-    with HubSpotSandbox(seed=3, deals=60, clock=clock) as hs:
-        with ZendeskSandbox(seed=3, companies=companies_from_hubspot(hs), clock=clock) as zd:
-            monkeypatch.setenv(TOKEN_ENV, hs.token)
-            monkeypatch.setenv(ZD_TOKEN_ENV, zd.api_token)
-            write_demo_config(tmp_path, hs.base_url)
-            with (tmp_path / "config.toml").open("a", encoding="utf-8") as fh:
-                fh.write(
-                    f"""
+    hs = HubSpotSandbox(seed=3, deals=60, clock=clock)
+    with hs, ZendeskSandbox(seed=3, companies=companies_from_hubspot(hs), clock=clock) as zd:
+        monkeypatch.setenv(TOKEN_ENV, hs.token)
+        monkeypatch.setenv(ZD_TOKEN_ENV, zd.api_token)
+        write_demo_config(tmp_path, hs.base_url)
+        with (tmp_path / "config.toml").open("a", encoding="utf-8") as fh:
+            fh.write(
+                f"""
 [connectors.zendesk]
 type = "zendesk"
 base_url = "{zd.base_url}"
@@ -77,16 +77,16 @@ token_env = "{ZD_TOKEN_ENV}"
 crm = "hubspot"
 by = ["external_id", "domain"]
 """
-                )
-            project = Helpdesk(tmp_path, clock, hs, zd)
-            from onboard_sync.schema import property_specs
+            )
+        project = Helpdesk(tmp_path, clock, hs, zd)
+        from onboard_sync.schema import property_specs
 
-            rt = project.runtime()
-            connector = rt.connector("hubspot")
-            specs = connector.required_properties() + property_specs(rt.mappings["hubspot"], rt.playbook)
-            connector.ensure_properties(specs, apply=True)
-            connector.close()
-            yield project
+        rt = project.runtime()
+        connector = rt.connector("hubspot")
+        specs = connector.required_properties() + property_specs(rt.mappings["hubspot"], rt.playbook)
+        connector.ensure_properties(specs, apply=True)
+        connector.close()
+        yield project
 
 
 def _alert_tasks(hd: Helpdesk, onboarding_id: str) -> list[str]:
@@ -165,7 +165,8 @@ def test_urgent_tickets_turn_an_enterprise_customer_at_risk_once_per_episode(hel
     assert "urgent" not in (
         hd.hubspot.backend.deals[target.deal_id].properties.get("onboarding_health_reasons") or ""
     )
-    assert history and history[-1].status == "healthy"
+    assert history
+    assert history[-1].status == "healthy"
 
     # a new blocker later: a new episode and a new task
     hd.zendesk.backend.add_ticket(
