@@ -282,11 +282,11 @@ class ZendeskApp:
                 else:
                     result = handler(sb, req, match.groupdict())
                 status = 201 if handler is oauth_tokens else 200
-                return JSONResponse(result, status_code=status, headers=headers), f"{method} {template}"
+                return JSONResponse(result, status_code=status, headers=headers), template
             except ZendeskHTTPError as exc:
                 return JSONResponse(
                     exc.body, status_code=exc.status, headers=exc.headers
-                ), f"{method} {template}"
+                ), template
         return JSONResponse({"error": "InvalidEndpoint", "description": "Not found"}, status_code=404), path
 
     def _authenticate(self, req: Request) -> None:
