@@ -78,6 +78,10 @@ crm = "hubspot"
 by = ["external_id", "domain"]
 """
             )
+        (tmp_path / "mappings" / "zendesk.toml").write_text(
+            '[account.write]\nphase = "onboarding_phase"\nhealth_status = "onboarding_health"\n',
+            encoding="utf-8",
+        )
         project = Helpdesk(tmp_path, clock, hs, zd)
         from onboard_sync.schema import property_specs
 
@@ -86,6 +90,9 @@ by = ["external_id", "domain"]
         specs = connector.required_properties() + property_specs(rt.mappings["hubspot"], rt.playbook)
         connector.ensure_properties(specs, apply=True)
         connector.close()
+        zendesk = rt.connector("zendesk")
+        zendesk.ensure_properties(property_specs(rt.mappings["zendesk"], rt.playbook), apply=True)
+        zendesk.close()
         yield project
 
 
@@ -208,3 +215,25 @@ def test_status_json_explains_the_score_and_reports_unlinked_organizations(helpd
         assert {"key", "weight", "scored", "ok", "value", "reason"} <= component.keys()
         if component["scored"] and not component["ok"]:
             assert component["reason"]
+
+
+def test_phase_and_health_are_written_back_to_linked_organizations_once(helpdesk: Helpdesk) -> None:
+    hd = helpdesk
+    assert set(hd.zendesk.backend.org_fields) == {"onboarding_phase", "onboarding_health"}
+    first = hd.sync()
+    assert first.ok
+    counts = first.instances["hubspot"].signals["write_back"]["zendesk"]
+    assert counts["updated"] > 0
+    assert counts["failed"] == 0
+    with hd.store() as store:
+        states = {o.account_id: o for o in store.onboardings(source="hubspot")}
+        links = [link for link in store.account_links("zendesk") if link.crm_account_id in states]
+    assert links
+    for link in links:
+        fields = hd.zendesk.backend.organizations[int(link.remote_id)]["organization_fields"]
+        assert fields["onboarding_phase"] in hd.runtime().playbook.phase_keys()
+        assert fields["onboarding_health"] in {"healthy", "at-risk", "critical"}
+    hd.zendesk.requests.clear()
+    again = hd.sync()
+    assert again.totals() == {"created": 0, "updated": 0, "failed": 0}
+    assert [r for r in hd.zendesk.requests if r.method != "GET"] == []

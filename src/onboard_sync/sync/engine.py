@@ -39,7 +39,7 @@ from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task, TaskStatus
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import OwnedTask, Store, TaskState
-from onboard_sync.sync import signals
+from onboard_sync.sync import signals, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.crash import crash_point
@@ -252,14 +252,17 @@ class Engine:
         report.started = sum(1 for ev, _ in evaluations if ev.state and ev.state.deal_id not in tracked)
 
         if self.plan_only:
+            report.signals["write_back"] = writeback.write_back(self, tickets, evaluations)
             return
 
         # 3. record state, apply writes batch by batch, then advance cursors
         self._record_states(name, evaluations, tracked, transitions, changed, fresh_accounts)
         alerts.record(self.store)
-        self._record_health(evaluations, now)
+        signals.record_health(self.store, evaluations, now)
         written_keys = applier.apply(plan, mapping)
         self._refresh_caches(plan, written_keys, deals, accounts)
+        report.signals["write_back"] = writeback.write_back(self, tickets, evaluations)
+        report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
         crash_point("before-cursor")
         # Failed record writes do not hold the cursor back: they are retried from the store
         # (level-triggered), whereas a failed pull or call raises before this point.
@@ -279,21 +282,6 @@ class Engine:
                 self.pm.hook.onboarding_transitioned(onboarding=ev.state, transition=transition)
 
     # --- pieces ----------------------------------------------------------------------
-    def _record_health(self, evaluations: list[tuple[Evaluation, Deal]], now: datetime) -> None:
-        """Health history: a row per onboarding per day, written only when the assessment changed."""
-        rows = signals.health_records(evaluations, now)
-        latest = self.store.latest_health([r.onboarding_id for r in rows])
-        changed = [
-            r
-            for r in rows
-            if (old := latest.get(r.onboarding_id)) is None
-            or (old.day, old.score, old.status, old.reasons, old.components)
-            != (r.day, r.score, r.status, r.reasons, r.components)
-        ]
-        if changed:
-            with self.store.transaction():
-                self.store.record_health(changed)
-
     def _settle(
         self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str
     ) -> Evaluation:

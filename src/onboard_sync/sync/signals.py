@@ -95,6 +95,8 @@ class TicketIndex:
         self.crm = crm
         self.by_account: dict[str, list[Ticket]] = {}
         self.links: dict[str, dict[str, int]] = {}
+        self.linked: dict[str, dict[str, str]] = {}
+        """Per helpdesk instance: organization id → CRM account id (for write-back)."""
         self.unlinked: list[dict[str, str]] = []
         store = engine.store
         deal_sources = engine.runtime.instances_with(Capability.DEAL_SOURCE)
@@ -133,6 +135,7 @@ class TicketIndex:
                     ],
                 )
         linked = {r.remote_id: r.crm_account_id for r in results if r.crm_account_id}
+        self.linked[source] = linked
         counts: dict[str, int] = {"linked": len(linked), "unlinked": len(results) - len(linked)}
         self.links[source] = counts
         self.unlinked += [
@@ -193,3 +196,19 @@ def health_records(evaluations: Iterable[tuple[Evaluation, Deal]], now: datetime
         for ev, _ in evaluations
         if ev.state is not None and ev.health is not None
     ]
+
+
+def record_health(store: Store, evaluations: Iterable[tuple[Evaluation, Deal]], now: datetime) -> None:
+    """Health history: a row per onboarding per day, written only when the assessment changed."""
+    rows = health_records(evaluations, now)
+    latest = store.latest_health([r.onboarding_id for r in rows])
+    changed = [
+        r
+        for r in rows
+        if (old := latest.get(r.onboarding_id)) is None
+        or (old.day, old.score, old.status, old.reasons, old.components)
+        != (r.day, r.score, r.status, r.reasons, r.components)
+    ]
+    if changed:
+        with store.transaction():
+            store.record_health(changed)

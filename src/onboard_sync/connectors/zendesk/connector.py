@@ -24,7 +24,10 @@ from onboard_sync.connector import (
     ConnectorSettings,
     FieldWrite,
     Page,
+    PropertySchema,
+    PropertySpec,
     RateLimit,
+    SetupAction,
     WriteResult,
 )
 from onboard_sync.connectors.zendesk import mapping
@@ -35,6 +38,7 @@ from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import Account, ObjectKind, Ticket
 
 EXPORTS_PER_MINUTE = 10
+_FIELD_TYPES = {"decimal": "number", "integer": "number", "date": "date", "checkbox": "bool"}
 MIN_AGE = timedelta(seconds=61)  # start_time must be at least a minute old
 
 
@@ -189,6 +193,45 @@ class ZendeskConnector(Connector):
                 )
             )
         return out
+
+    def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
+        """Organization fields by key (``validate --remote``); Zendesk has no other writable kind here."""
+        if kind is not ObjectKind.ACCOUNT:
+            return {}
+        body = self._get("organization_fields.list", "/api/v2/organization_fields.json", {})
+        return {
+            str(f["key"]): PropertySchema(
+                name=str(f["key"]),
+                label=str(f.get("title") or f["key"]),
+                type=_FIELD_TYPES.get(str(f.get("type")), "string"),
+            )
+            for f in body.get("organization_fields") or ()
+        }
+
+    def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
+        """Create the missing organization fields (text, or decimal for numbers) for ``[account.write]``."""
+        wanted = [s for s in specs if s.kind is ObjectKind.ACCOUNT]
+        if not wanted:
+            return []
+        existing = self.describe(ObjectKind.ACCOUNT)
+        actions = []
+        for spec in wanted:
+            if spec.name in existing:
+                actions.append(SetupAction(f"organization field {spec.name} exists", done=True))
+                continue
+            kind = "decimal" if spec.type == "number" else "text"
+            text = f"organization field {spec.name} ({kind})"
+            if apply:
+                body = {"organization_field": {"key": spec.name, "type": kind, "title": spec.label}}
+                self.call(
+                    "organization_fields.create",
+                    lambda b=body: self.http.request("POST", "/api/v2/organization_fields.json", json=b),
+                    write=True,
+                )
+                actions.append(SetupAction(f"created {text}", done=True, changed=True))
+            else:
+                actions.append(SetupAction(f"would create {text}", done=False))
+        return actions
 
     def _wait_job(self, job: dict[str, Any], attempts: int = 20) -> list[dict[str, Any]]:
         for attempt in range(attempts):

@@ -207,6 +207,44 @@ def me(sb: ZendeskSandbox, req: Request, p: dict[str, str]) -> Any:
     return {"user": {"id": 1, "name": "Sandbox Admin", "email": sb.email, "role": "admin"}}
 
 
+def list_org_fields(sb: ZendeskSandbox, req: Request, p: dict[str, str]) -> Any:
+    return {"organization_fields": list(sb.backend.org_fields.values()), "next_page": None, "count": 0}
+
+
+def create_org_field(sb: ZendeskSandbox, req: Request, p: dict[str, str], body: Any) -> Any:
+    spec = dict(body.get("organization_field") or {})
+    key, kind = str(spec.get("key") or ""), str(spec.get("type") or "")
+    if not re.fullmatch(r"[a-z0-9_]+", key) or kind not in ("text", "textarea", "decimal", "integer", "date"):
+        raise ZendeskHTTPError(
+            422, {"error": "RecordInvalid", "description": "Record validation errors", "details": {"key": []}}
+        )
+    if key in sb.backend.org_fields:
+        raise ZendeskHTTPError(
+            422,
+            {
+                "error": "RecordInvalid",
+                "description": "Record validation errors",
+                "details": {
+                    "key": [
+                        {
+                            "description": "Key is already being used by another organization field",
+                            "error": "DuplicateValue",
+                        }
+                    ]
+                },
+            },
+        )
+    field = {
+        "id": 9000 + len(sb.backend.org_fields),
+        "key": key,
+        "type": kind,
+        "title": spec.get("title") or key,
+        "active": True,
+    }
+    sb.backend.org_fields[key] = field
+    return {"organization_field": field}
+
+
 def oauth_tokens(sb: ZendeskSandbox, req: Request, p: dict[str, str], body: Any) -> Any:
     token = sb.auth.grant(body)
     if token is None:
@@ -231,13 +269,15 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("GET", "/api/v2/organizations/{id}", show_org, False),
     ("PUT", "/api/v2/organizations/{id}", update_org, False),
     ("GET", "/api/v2/job_statuses/{id}", job_status, False),
+    ("GET", "/api/v2/organization_fields", list_org_fields, False),
+    ("POST", "/api/v2/organization_fields", create_org_field, False),
     ("POST", "/oauth/tokens", oauth_tokens, False),
 ]
 _COMPILED = [
     (m, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/.]+)", path) + r"(?:\.json)?/?$"), path, h, export)
     for m, path, h, export in ROUTES
 ]
-_BODY = {update_org, update_many_orgs, oauth_tokens}
+_BODY = {update_org, update_many_orgs, oauth_tokens, create_org_field}
 
 
 def _base(req: Request) -> str:
@@ -281,12 +321,10 @@ class ZendeskApp:
                     result = handler(sb, req, match.groupdict(), await _json(req))  # type: ignore[call-arg]
                 else:
                     result = handler(sb, req, match.groupdict())
-                status = 201 if handler is oauth_tokens else 200
+                status = 201 if handler in (oauth_tokens, create_org_field) else 200
                 return JSONResponse(result, status_code=status, headers=headers), template
             except ZendeskHTTPError as exc:
-                return JSONResponse(
-                    exc.body, status_code=exc.status, headers=exc.headers
-                ), template
+                return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers), template
         return JSONResponse({"error": "InvalidEndpoint", "description": "Not found"}, status_code=404), path
 
     def _authenticate(self, req: Request) -> None:

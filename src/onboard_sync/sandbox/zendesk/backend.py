@@ -53,6 +53,7 @@ class ZendeskBackend:
         self.records: dict[str, dict[int, dict[str, Any]]] = {kind: {} for kind in KINDS}
         self.metrics: dict[int, dict[str, Any]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.org_fields: dict[str, dict[str, Any]] = {}
         self._next = {"tickets": 1001, "users": 5_000_001, "organizations": 360_000_001}
         self.seeding = False
         """While seeding, records are stamped at their creation time (older than the export horizon);
@@ -68,6 +69,7 @@ class ZendeskBackend:
                 self.records[kind].clear()
             self.metrics.clear()
             self.jobs.clear()
+            self.org_fields.clear()
 
     # -- writes ---------------------------------------------------------------------------------
     def _new_id(self, kind: str) -> int:
