@@ -17,6 +17,9 @@ Layout of config.toml::
     type = "hubspot"
     token_env = "HUBSPOT_TOKEN"
 
+    [serve]                   # `onboard-sync serve` (see webhooks.settings.ServeSettings)
+    full_sync_every_minutes = 15
+
 Environment overrides (pydantic-settings): ``ONBOARD_SYNC_CONFIG`` (path of config.toml),
 ``ONBOARD_SYNC_STORE`` (store URL) and ``ONBOARD_SYNC_SECRETS_FILE``. Secrets are read from
 the environment, overlaid on the secrets file; they are never part of config.toml.
@@ -38,6 +41,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from onboard_sync.connector import ConnectorSettings
 from onboard_sync.errors import ConfigError
 from onboard_sync.tomlfile import TomlDocument, pydantic_error, read_toml
+from onboard_sync.webhooks.settings import ServeSettings
 
 
 class EnvOverrides(BaseSettings):
@@ -71,6 +75,7 @@ class ConfigFile(BaseModel):
     onboard_sync: CoreSettings = CoreSettings()
     owners: dict[str, str | list[str]] = {}
     connectors: dict[str, dict[str, Any]] = {}
+    serve: ServeSettings = ServeSettings()
 
 
 @dataclass
@@ -85,6 +90,7 @@ class AppConfig:
     store_url: str
     document: TomlDocument | None = None
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     @property
     def rules_path(self) -> Path:
@@ -177,4 +183,5 @@ def load_config(path: Path | None = None) -> AppConfig:
         store_url=store_url,
         document=doc,
         secrets=load_secrets(secrets_file),
+        serve=parsed.serve,
     )

@@ -188,6 +188,11 @@ class Connector(ABC):
     max_write_batch: ClassVar[int] = 100
     max_read_batch: ClassVar[int] = 100
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
+    webhook_scheme: ClassVar[str | None] = None
+    """How ``onboard-sync serve`` verifies and parses this connector's webhooks: the name of a core
+    scheme (``onboard_sync.webhooks.schemes``: ``hubspot``, ``zendesk``, ``salesforce-outbound``,
+    ``salesforce-flow``). ``None``: no webhook route unless config.toml's ``[serve.webhooks.NAME]``
+    names a scheme."""
 
     def __init__(
         self,
@@ -277,6 +282,13 @@ class Connector(ABC):
     def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
         """Create missing properties (idempotently). With ``apply=False`` only report."""
         raise NotImplementedError
+
+    # --- webhooks (WEBHOOK_RECEIVER) ----------------------------------------------------
+    @classmethod
+    def webhook_secret_env(cls, settings: ConnectorSettings) -> str | None:
+        """The environment variable holding the webhook signing secret of an instance with these
+        settings (``[serve.webhooks.NAME] secret_env`` overrides it); ``None``: none by default."""
+        return None
 
     # --- tickets (TICKET_SOURCE) ---------------------------------------------------------
     def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:

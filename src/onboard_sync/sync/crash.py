@@ -25,6 +25,7 @@ POINTS = (
     "after-field-record",
     "before-cursor",
     "after-cursor",
+    "after-inbox-ack",  # serve: the 2xx is sent, the events are in the inbox, not yet processed
 )
 
 

@@ -12,6 +12,10 @@ For each connector instance that is a deal source, a run:
    recording each batch's results (and audit) right after it returns;
 5. advances the cursors only after all of that is recorded.
 
+``run(deal_ids={"hubspot": {...}})`` reconciles only those deals (the webhook worker): they are
+read by id instead of the cursor pull, their owned tasks are refreshed by key, only they are
+evaluated and written, and no cursor moves.
+
 In plan mode the store is opened read-only and the connectors' gates refuse writes:
 the run reads, evaluates and reports, and changes nothing anywhere.
 """
@@ -20,12 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from onboard_sync.connector import Connector, Page
+from onboard_sync.connector import Connector, Page, ReadOptions
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
+from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.machine import evaluate
 from onboard_sync.onboarding.state import (
     CustomerFacts,
@@ -88,18 +93,30 @@ class Engine:
         self.full = full
         self.sleep = sleep
         self.pm = get_plugin_manager()
+        self._subset: Mapping[str, Collection[str]] | None = None
 
     # --- the run ---------------------------------------------------------------------
-    def run(self, instances: Sequence[str] | None = None) -> RunReport:
+    def run(
+        self,
+        instances: Sequence[str] | None = None,
+        *,
+        deal_ids: Mapping[str, Collection[str]] | None = None,
+    ) -> RunReport:
+        """Run every deal source (or ``instances``); with ``deal_ids`` only those deals per instance."""
         from onboard_sync.connector import Capability
 
         names = list(instances or self.runtime.instances_with(Capability.DEAL_SOURCE))
+        self._subset = deal_ids
+        if deal_ids is not None:
+            names = [name for name in names if deal_ids.get(name)]
         started = self.clock()
         report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
         report.run_id = run_id
         try:
-            signals.pull_ticket_sources(self, report.ticket_sources)
+            signals.pull_ticket_sources(
+                self, report.ticket_sources, min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0)
+            )
             for name in names:
                 instance_report = InstanceReport(name=name)
                 report.instances[name] = instance_report
@@ -147,19 +164,23 @@ class Engine:
         tracked = {state.deal_id: state for state in self.store.onboardings(source=name)}
 
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals
+        subset = None if self._subset is None else sorted(set(self._subset.get(name, ())))
         changed: dict[str, Deal] = {}
-        since = deal_cursor - lookback if deal_cursor else None
-        for page in self._pages(
-            "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
-        ):
-            for deal in page.records:
-                if deal.is_won or deal.id in tracked:
-                    changed[deal.id] = mapping.normalise(ObjectKind.DEAL, deal)
+        task_updates: list[Task] = []
+        if subset is not None:
+            changed, task_updates = self._pull_subset(connector, subset, tracked, owned, options, mapping)
+        else:
+            since = deal_cursor - lookback if deal_cursor else None
+            for page in self._pages(
+                "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
+            ):
+                for deal in page.records:
+                    if deal.is_won or deal.id in tracked:
+                        changed[deal.id] = mapping.normalise(ObjectKind.DEAL, deal)
         report.deals_pulled = len(changed)
 
         task_since = task_cursor - lookback if task_cursor else None
-        task_updates: list[Task] = []
-        if owned or task_since is None:
+        if subset is None and (owned or task_since is None):
             for page in self._pages(
                 "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
             ):
@@ -175,6 +196,9 @@ class Engine:
 
         # 2. evaluate every open onboarding and every changed deal
         open_ids = [s.deal_id for s in tracked.values() if s.status in OPEN_STATUSES]
+        if subset is not None:
+            wanted = set(subset)
+            open_ids = [i for i in open_ids if i in wanted]
         cached = self.store.get_deals(name, [i for i in open_ids if i not in changed])
         deals = {**cached, **changed}
         need_accounts = {d.account_ids[0] for d in deals.values() if d.account_ids} - set(fresh_accounts)
@@ -263,13 +287,14 @@ class Engine:
         self._refresh_caches(plan, written_keys, deals, accounts)
         report.signals["write_back"] = writeback.write_back(self, tickets, evaluations)
         report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
-        crash_point("before-cursor")
-        # Failed record writes do not hold the cursor back: they are retried from the store
-        # (level-triggered), whereas a failed pull or call raises before this point.
-        with self.store.transaction():
-            self.store.set_cursor(name, "deals", run_started)
-            self.store.set_cursor(name, "tasks", run_started)
-        crash_point("after-cursor")
+        if subset is None:
+            crash_point("before-cursor")
+            # Failed record writes do not hold the cursor back: they are retried from the store
+            # (level-triggered), whereas a failed pull or call raises before this point.
+            with self.store.transaction():
+                self.store.set_cursor(name, "deals", run_started)
+                self.store.set_cursor(name, "tasks", run_started)
+            crash_point("after-cursor")
         alerts.notify(
             self.pm,
             {ev.state.id: ev.state for ev, _ in evaluations if ev.state is not None},
@@ -282,6 +307,28 @@ class Engine:
                 self.pm.hook.onboarding_transitioned(onboarding=ev.state, transition=transition)
 
     # --- pieces ----------------------------------------------------------------------
+    def _pull_subset(
+        self,
+        connector: Connector,
+        ids: Sequence[str],
+        tracked: Mapping[str, OnboardingState],
+        owned: Mapping[str, OwnedTask],
+        options: ReadOptions,
+        mapping: MappingSet,
+    ) -> tuple[dict[str, Deal], list[Task]]:
+        """Deals ``ids`` read by id (won or tracked ones kept) and fresh statuses of their owned tasks."""
+        changed: dict[str, Deal] = {}
+        for batch in _chunks(ids, connector.max_read_batch):
+            for deal in connector.read_deals_by_id(batch, options):
+                if deal.is_won or deal.id in tracked:
+                    changed[deal.id] = mapping.normalise(ObjectKind.DEAL, deal)
+        onboardings = {f"{connector.instance}:{deal_id}" for deal_id in ids}
+        keys = [k for k, t in owned.items() if t.onboarding_id in onboardings and t.state is TaskState.CREATED]
+        updates: list[Task] = []
+        for batch in _chunks(keys, connector.max_read_batch):
+            updates.extend(t for t in connector.find_tasks(batch) if t.key and t.key in owned)
+        return changed, updates
+
     def _settle(
         self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str
     ) -> Evaluation:

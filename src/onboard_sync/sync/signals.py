@@ -35,11 +35,17 @@ if TYPE_CHECKING:
 SignalSource = Callable[..., Iterable[Signal]]
 
 
-def pull_ticket_sources(engine: Engine, summary: dict[str, Any]) -> None:
-    """Pull every ticket-source instance into the store (sync only); record counts in ``summary``."""
+def pull_ticket_sources(engine: Engine, summary: dict[str, Any], *, min_age: timedelta = timedelta(0)) -> None:
+    """Pull every ticket-source instance into the store (sync only); record counts in ``summary``.
+
+    ``min_age`` skips an instance pulled less than that long ago (webhook-driven partial runs come
+    in bursts, and Zendesk allows 10 export calls a minute)."""
     if engine.plan_only:
         return
     for name in engine.runtime.instances_with(Capability.TICKET_SOURCE):
+        pulled = engine.store.get_cursor(name, "tickets")
+        if min_age and pulled is not None and engine.clock() - pulled < min_age:
+            continue
         entry: dict[str, Any] = {"tickets_pulled": 0, "organizations_pulled": 0}
         summary[name] = entry
         connector = engine.runtime.connector(name, plan_mode=False, sleep=engine.sleep)

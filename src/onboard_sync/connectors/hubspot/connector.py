@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from onboard_sync.connector import (
     Capability,
@@ -42,8 +42,16 @@ class HubSpotConnector(HubSpotBase):
     type_name: ClassVar[str] = "hubspot"
     version: ClassVar[str] = "1.0"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK, Capability.TICKET_SOURCE}
+        {
+            Capability.DEAL_SOURCE,
+            Capability.TASK_SINK,
+            Capability.FIELD_SINK,
+            Capability.TICKET_SOURCE,
+            Capability.WEBHOOK_RECEIVER,
+        }
     )
+    webhook_scheme: ClassVar[str | None] = "hubspot"
+    """Webhooks are signed with the app's client secret (v3; v1/v2 for older apps)."""
     settings_model: ClassVar[type[ConnectorSettings]] = HubSpotSettings
     max_write_batch: ClassVar[int] = 100
     max_read_batch: ClassVar[int] = 100
@@ -51,6 +59,11 @@ class HubSpotConnector(HubSpotBase):
     """Private apps on Free/Starter: 100 requests per 10 seconds."""
     association_batch: ClassVar[int] = 1000
     """Ids per v4 association batch read (HubSpot's limit since 2025-02-10): one call per page of deals."""
+
+    @classmethod
+    def webhook_secret_env(cls, settings: ConnectorSettings) -> str | None:
+        """HubSpot signs webhooks with the app's client secret."""
+        return cast(HubSpotSettings, settings).client_secret_env
 
     # --- deals -----------------------------------------------------------------------------
     def read_deals(

@@ -90,6 +90,11 @@ class ZendeskConnector(Connector):
             self._http = ZendeskHTTP(self.zs, self.secrets, self.instance)
         return self._http
 
+    @classmethod
+    def webhook_secret_env(cls, settings: ConnectorSettings) -> str | None:
+        """The webhook's signing secret (Admin Center → Webhooks → Reveal secret)."""
+        return settings.webhook_secret_env if isinstance(settings, ZendeskSettings) else None
+
     # --- the core's questions ------------------------------------------------------------------
     def classify_error(self, exc: BaseException) -> ApiError | None:
         return classify(exc, self._http.secret_values() if self._http else ())

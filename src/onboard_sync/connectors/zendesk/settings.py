@@ -36,6 +36,9 @@ class ZendeskSettings(ConnectorSettings):
         default_factory=dict,
         description='Onboarding field -> organization field key to write (e.g. phase = "onboarding_phase").',
     )
+    webhook_secret_env: str = Field(
+        "ZENDESK_WEBHOOK_SECRET", description="Variable holding the webhook signing secret (onboard-sync serve)."
+    )
     timeout_seconds: float = Field(
         30.0, gt=0, description="Connect and read timeout per request, in seconds."
     )

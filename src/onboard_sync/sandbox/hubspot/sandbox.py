@@ -22,6 +22,7 @@ from onboard_sync.sandbox.faults import FaultInjector
 from onboard_sync.sandbox.hubspot.app import HubSpotApp
 from onboard_sync.sandbox.hubspot.auth import TokenStore
 from onboard_sync.sandbox.hubspot.backend import HubSpotBackend
+from onboard_sync.sandbox.hubspot.webhooks import WebhookDelivery
 from onboard_sync.sandbox.ratelimit import DailyCounter, RollingWindow
 from onboard_sync.sandbox.server import ServerThread
 
@@ -77,6 +78,8 @@ class HubSpotSandbox:
             search=RollingWindow.per_second(search_rate, self.clock) if search_rate else None,
         )
         self.app = HubSpotApp(self)
+        self.webhooks = WebhookDelivery(self.backend)
+        """Signed webhook delivery to subscribers: ``sb.webhooks.subscribe(url, client_secret)``."""
         self._server = ServerThread(self.app, host, port, name="hubspot-sandbox")
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -86,6 +89,7 @@ class HubSpotSandbox:
         return self
 
     def stop(self) -> None:
+        self.webhooks.close()
         self._server.stop()
 
     def __enter__(self) -> HubSpotSandbox:

@@ -1,0 +1,88 @@
+"""What a verified webhook becomes: ``InboundEvent`` (one change of one CRM object) and the request
+shape the verification schemes see (``WebhookRequest``). Pure data, shared by ``schemes``,
+``salesforce``, the receiving app, the queue and the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Rejected(Exception):
+    """A request that must be refused: ``status`` (401/400/413/404) and a short ``reason`` label
+    for metrics. The message names what was wrong, never a secret or the body."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+def malformed(message: str) -> Rejected:
+    return Rejected(400, "malformed", message)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """A received request as the schemes need it: the public URL the sender signed, raw body, headers."""
+
+    method: str
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    now: float
+    """Receipt time, epoch seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One change the sender told us about. ``key`` deduplicates redeliveries of the same event.
+
+    ``kind`` is ``deal``, ``account``, ``contact``, ``task``, ``ticket`` or ``other``; the worker
+    reconciles a ``deal`` by id and anything else with an incremental run of the deal sources.
+    """
+
+    key: str
+    kind: str
+    object_id: str
+    type: str
+    occurred_at_ms: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_payload(self) -> bytes:
+        """What the inbox stores: the vendor's raw event plus what the worker needs from it."""
+        return json.dumps(
+            {
+                "type": self.type,
+                "kind": self.kind,
+                "object_id": self.object_id,
+                "occurred_at_ms": self.occurred_at_ms,
+                "event": dict(self.raw),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode("utf-8")
+
+    @staticmethod
+    def from_payload(key: str, payload: bytes) -> InboundEvent:
+        data = json.loads(payload)
+        return InboundEvent(
+            key=key,
+            kind=data["kind"],
+            object_id=data["object_id"],
+            type=data["type"],
+            occurred_at_ms=data.get("occurred_at_ms"),
+            raw=data.get("event", {}),
+        )
+
+
+def content_key(prefix: str, data: Mapping[str, Any], *, ignore: tuple[str, ...] = ()) -> str:
+    """``prefix:`` + a digest of ``data`` without the ``ignore`` fields (e.g. HubSpot's attemptNumber),
+    so a redelivery maps to the same key and two different events never do."""
+    kept = {k: v for k, v in data.items() if k not in ignore}
+    digest = hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f"{prefix}:{digest[:40]}"[:255]

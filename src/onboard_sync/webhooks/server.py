@@ -1,0 +1,142 @@
+"""Assemble and run ``onboard-sync serve``: routes from config, the store queue, the worker, uvicorn.
+
+``build_service(runtime, store)`` resolves each connector instance's route (scheme declared
+by the connector or ``[serve.webhooks.NAME]``, secret from the environment variable the
+settings name) and returns the app, worker and metrics; ``serve(runtime)`` runs it on uvicorn
+until SIGINT/SIGTERM. Called by ``cli/serve.py`` and the tests.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+
+from onboard_sync.errors import ConfigError
+from onboard_sync.plugins import connector_type
+from onboard_sync.runtime import Runtime
+from onboard_sync.store import Store
+from onboard_sync.webhooks.app import ReceiverSettings, RouteConfig, build_app
+from onboard_sync.webhooks.metrics import ServeMetrics
+from onboard_sync.webhooks.queue import StoreQueue
+from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
+from onboard_sync.webhooks.settings import WebhookRoute
+from onboard_sync.webhooks.worker import Worker
+
+
+@dataclass
+class Service:
+    app: Starlette
+    worker: Worker
+    metrics: ServeMetrics
+    queue: StoreQueue
+    routes: dict[str, RouteConfig]
+
+
+def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
+    """One route per connector instance with a webhook scheme; errors name the config key."""
+    config = runtime.config
+    serve = config.serve
+    for name in serve.webhooks:
+        if name not in config.connectors:
+            raise ConfigError(
+                f"[serve.webhooks.{name}] names no connector instance (have: {', '.join(config.connectors)})",
+                where=config.where("serve", "webhooks", name),
+            )
+    routes: dict[str, RouteConfig] = {}
+    for name, settings in config.connectors.items():
+        override = serve.webhooks.get(name, WebhookRoute())
+        if not override.enabled:
+            continue
+        cls = connector_type(settings.type).cls
+        scheme_name = override.scheme or cls.webhook_scheme
+        if scheme_name is None:
+            continue
+        scheme = get_scheme(scheme_name)
+        if scheme is None:
+            raise ConfigError(
+                f"unknown webhook scheme {scheme_name!r} (known: {', '.join(scheme_names())})",
+                where=config.where("serve", "webhooks", name, "scheme"),
+            )
+        secret = ""
+        if scheme_name != "salesforce-outbound":
+            env = override.secret_env or cls.webhook_secret_env(settings)
+            secret = config.secrets.get(env, "") if env else ""
+            if not secret:
+                raise ConfigError(
+                    f"the webhook signing secret of {name!r} is not set: export {env or 'its secret_env'} "
+                    f"(or set [serve.webhooks.{name}] enabled = false)",
+                    where=config.where("serve", "webhooks", name) if name in serve.webhooks else f"connectors.{name}",
+                )
+        elif not override.organization_id:
+            raise ConfigError(
+                "salesforce-outbound needs organization_id (the org id messages must carry)",
+                where=config.where("serve", "webhooks", name),
+            )
+        options = SchemeOptions(secret, override.max_age_seconds, override.organization_id)
+        routes[name] = RouteConfig(name, scheme, options)
+    return routes
+
+
+def build_service(runtime: Runtime, store: Store, *, coalesce_seconds: float | None = None) -> Service:
+    serve = runtime.config.serve
+    routes = resolve_routes(runtime)
+    metrics = ServeMetrics()
+    queue = StoreQueue(store)
+    worker = Worker(
+        runtime,
+        store,
+        queue,
+        metrics,
+        full_every_seconds=serve.full_sync_every_minutes * 60 or None,
+        coalesce_seconds=serve.coalesce_seconds if coalesce_seconds is None else coalesce_seconds,
+    )
+    app = build_app(
+        routes,
+        queue,
+        metrics,
+        settings=ReceiverSettings(serve.max_body_bytes, serve.public_url, serve.trust_forwarded_headers),
+        notify=worker.notify,
+        health=worker.health,
+    )
+    return Service(app, worker, metrics, queue, routes)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0: any free one) with TCP_NODELAY on accepted connections."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def serve(runtime: Runtime, *, host: str | None = None, port: int | None = None) -> None:
+    """Run until SIGINT/SIGTERM. Prints ``listening on http://HOST:PORT`` once accepting."""
+    settings = runtime.config.serve
+    host = host or settings.host
+    port = settings.port if port is None else port
+    with Store.open(runtime.config.store_url) as store:
+        service = build_service(runtime, store)
+        sock = bind(host, port)
+        actual = sock.getsockname()[1]
+        config = uvicorn.Config(
+            service.app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        )
+        server = uvicorn.Server(config)
+        service.worker.start()
+        shown = f"[{host}]" if ":" in host else host
+        routes = ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in service.routes.items()) or "none"
+        print(
+            f"onboard-sync serve: listening on http://{shown}:{actual}  routes: {routes}", file=sys.stderr, flush=True
+        )
+        try:
+            server.run(sockets=[sock])
+        finally:
+            service.worker.stop()
+            sock.close()

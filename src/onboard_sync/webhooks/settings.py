@@ -1,0 +1,59 @@
+"""The ``[serve]`` table of config.toml: where ``onboard-sync serve`` listens and how it receives.
+
+Validated by ``config.load_config`` (unknown keys are errors naming file:line); read by
+``webhooks.server``. Secrets are never here: a route names the environment variable that
+holds its signing secret (``secret_env``), or the connector's default is used.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WebhookRoute(BaseModel):
+    """``[serve.webhooks.NAME]``: overrides for the route of connector instance NAME."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scheme: str | None = Field(
+        None,
+        description="Verification scheme (hubspot, zendesk, salesforce-outbound, salesforce-flow); "
+        "default: the one the connector declares.",
+    )
+    secret_env: str | None = Field(
+        None, description="Environment variable holding the signing secret; default: the connector's."
+    )
+    organization_id: str | None = Field(
+        None, description="salesforce-outbound: the org id (15 or 18 characters) messages must carry."
+    )
+    max_age_seconds: float = Field(
+        300.0, gt=0, le=3600, description="Oldest signed timestamp accepted (HubSpot specifies 5 minutes)."
+    )
+    enabled: bool = Field(True, description="false: no route for this instance.")
+
+
+class ServeSettings(BaseModel):
+    """``[serve]``: the webhook receiver and its in-process reconcile worker."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Address to listen on (put a TLS proxy in front).")
+    port: int = Field(8787, ge=0, le=65535, description="Port to listen on (0: any free port, printed).")
+    full_sync_every_minutes: float = Field(
+        15.0, ge=0, description="Minutes between full reconciles in the same process (0: never)."
+    )
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Largest request body accepted; larger ones get 413.")
+    public_url: str | None = Field(
+        None,
+        description="The public origin senders call (e.g. https://sync.example.com); signatures that "
+        "cover the URL (HubSpot v2/v3) are checked against it.",
+    )
+    trust_forwarded_headers: bool = Field(
+        False,
+        description="Rebuild the public URL from X-Forwarded-Proto/X-Forwarded-Host (only behind a proxy "
+        "that sets them).",
+    )
+    coalesce_seconds: float = Field(
+        0.1, ge=0, le=60, description="Wait after the first event so a burst becomes one reconcile."
+    )
+    webhooks: dict[str, WebhookRoute] = Field(default_factory=dict)

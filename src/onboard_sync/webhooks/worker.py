@@ -1,0 +1,198 @@
+"""The reconcile worker of ``serve``: drains the inbox into coalesced reconciles, and runs a periodic full one.
+
+One daemon thread per ``serve`` process (started by ``webhooks.server``). Each wake-up
+(a new delivery, the poll interval, or the full-sync schedule):
+
+* claims every pending event, waits ``coalesce_seconds`` first so a burst lands together;
+* groups them: ``deal`` events of a deal-source instance become one
+  ``Engine.run(deal_ids={instance: {...}})`` (a burst for one customer is one reconcile of it),
+  anything else (a company, ticket, unknown object) one incremental run of the deal sources;
+* holds the store's ``sync`` run lock for the reconcile, so it never overlaps a cron ``sync``
+  (if cron holds it, the events wait and are retried with backoff);
+* marks the events processed only after the reconcile finished; if it failed (API down) they
+  are released and retried, and the periodic full reconcile is the backstop (level-triggered:
+  reconcile re-reads current state, so order and duplicates do not matter).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from onboard_sync.connector import Capability
+from onboard_sync.errors import LockHeld, OnboardSyncError
+from onboard_sync.runtime import Runtime
+from onboard_sync.store import Store
+from onboard_sync.sync.engine import Engine
+from onboard_sync.sync.report import RunReport
+from onboard_sync.webhooks.events import InboundEvent
+from onboard_sync.webhooks.metrics import ServeMetrics
+from onboard_sync.webhooks.queue import EventQueue, QueuedEvent
+
+log = logging.getLogger("onboard_sync.webhooks.worker")
+CLAIM_BATCH = 1000
+MAX_BACKOFF = 60.0
+
+
+class Worker:
+    """Drains the queue into reconciles; ``notify()`` wakes it, ``stop()`` ends it."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        store: Store,
+        queue: EventQueue,
+        metrics: ServeMetrics,
+        *,
+        full_every_seconds: float | None,
+        coalesce_seconds: float = 0.1,
+        poll_seconds: float = 2.0,
+        engine_factory: Callable[[], Engine] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.store = store
+        self.queue = queue
+        self.metrics = metrics
+        self.full_every = full_every_seconds or None
+        self.coalesce = coalesce_seconds
+        self.poll = poll_seconds
+        self.engine_factory = engine_factory or (lambda: Engine(runtime, store))
+        self.deal_sources = set(runtime.instances_with(Capability.DEAL_SOURCE))
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._backoff = 0.0
+        self.last_full: datetime | None = None
+        self.last_error: str | None = None
+        self.reconciles = 0
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self._wake.set()  # drain whatever a previous process left unprocessed
+        self._thread = threading.Thread(target=self._loop, name="onboard-sync-worker", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def health(self) -> dict[str, object]:
+        return {
+            "worker": "running" if self.alive else "stopped",
+            "last_full_sync": self.last_full.isoformat() if self.last_full else None,
+            "last_error": self.last_error,
+        }
+
+    # --- the loop --------------------------------------------------------------------
+    def _loop(self) -> None:
+        next_full = time.monotonic() + self.full_every if self.full_every else None
+        while not self._stop.is_set():
+            wait = self.poll if self._backoff == 0 else self._backoff
+            if next_full is not None:
+                wait = max(0.0, min(wait, next_full - time.monotonic()))
+            woken = self._wake.wait(wait)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            if woken and self.coalesce:
+                time.sleep(self.coalesce)
+            try:
+                self.drain()
+                if next_full is not None and time.monotonic() >= next_full:
+                    self.full_reconcile()
+                    next_full = time.monotonic() + (self.full_every or 0)
+            except Exception:  # never let the thread die: log and retry later
+                log.exception("webhook worker iteration failed")
+
+    def drain(self) -> int:
+        """Process everything pending now; return how many events were completed."""
+        done = 0
+        while not self._stop.is_set():
+            batch = self.queue.claim(CLAIM_BATCH)
+            if not batch:
+                break
+            if not self._process(batch):
+                break
+            done += len(batch)
+        return done
+
+    def _process(self, batch: list[QueuedEvent]) -> bool:
+        deal_ids: dict[str, set[str]] = defaultdict(set)
+        incremental = False
+        for item in batch:
+            try:
+                event = InboundEvent.from_payload(item.key, item.payload)
+            except (ValueError, KeyError):
+                log.warning("unreadable inbox event id=%d: reconciling all deal sources", item.id)
+                incremental = True
+                continue
+            if event.kind == "deal" and item.source in self.deal_sources:
+                deal_ids[item.source].add(event.object_id)
+            else:
+                incremental = True
+        ok = True
+        if deal_ids:
+            ok = self._reconcile("webhook", lambda engine: engine.run(deal_ids=deal_ids))
+        if ok and incremental:
+            ok = self._reconcile("incremental", lambda engine: engine.run())
+        ids = [item.id for item in batch]
+        if not ok:
+            self.queue.release(ids)
+            self._backoff = min(MAX_BACKOFF, max(1.0, self._backoff * 2))
+            return False
+        self._backoff = 0.0
+        self.queue.complete(ids)
+        now = datetime.now(UTC)
+        for item in batch:
+            self.metrics.processed.labels(item.source).inc()
+            self.metrics.lag_seconds.labels(item.source).observe(max(0.0, (now - item.received_at).total_seconds()))
+        return True
+
+    def full_reconcile(self) -> bool:
+        """The scheduled run over every deal source (incremental from the cursors, like cron's ``sync``)."""
+        ok = self._reconcile("full", lambda engine: engine.run())
+        if ok:
+            self.last_full = datetime.now(UTC)
+        return ok
+
+    def _reconcile(self, kind: str, run: Callable[[Engine], RunReport]) -> bool:
+        try:
+            with self.store.run_lock("sync"):
+                report = run(self.engine_factory())
+        except LockHeld:
+            log.info("%s reconcile postponed: another sync holds the run lock", kind)
+            self.metrics.reconciles.labels(kind, "lock-held").inc()
+            return False
+        except OnboardSyncError as exc:
+            self.last_error = str(exc)
+            log.error("%s reconcile failed: %s", kind, exc)
+            self.metrics.reconciles.labels(kind, "error").inc()
+            return False
+        except Exception as exc:  # an unexpected failure: the events are retried, the thread lives
+            self.last_error = type(exc).__name__
+            log.exception("%s reconcile crashed", kind)
+            self.metrics.reconciles.labels(kind, "error").inc()
+            return False
+        self.reconciles += 1
+        errors = [f"{name}: {inst.error}" for name, inst in report.instances.items() if inst.error]
+        if errors:
+            self.last_error = "; ".join(errors)
+            log.error("%s reconcile incomplete: %s", kind, self.last_error)
+            self.metrics.reconciles.labels(kind, "error").inc()
+            return False
+        self.last_error = None
+        self.metrics.reconciles.labels(kind, "ok" if report.ok else "write-failures").inc()
+        return True

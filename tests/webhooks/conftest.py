@@ -1,0 +1,37 @@
+"""Fixtures of the webhook tests: a sandbox project with `serve` running in-process over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from webhook_support import SECRET, SECRET_ENV, Served, add_serve_config
+
+from onboard_sync.sandbox.server import ServerThread
+
+
+@pytest.fixture
+def webhook_project(sandbox_project: Any) -> Any:
+    sandbox_project.monkeypatch.setenv(SECRET_ENV, SECRET)
+    add_serve_config(sandbox_project)
+    sandbox_project.setup_crm()
+    return sandbox_project
+
+
+@pytest.fixture
+def served(webhook_project: Any) -> Iterator[Served]:
+    from onboard_sync.webhooks.server import build_service
+
+    store = webhook_project.store()
+    service = build_service(webhook_project.runtime(), store)
+    server = ServerThread(service.app, name="serve")
+    server.start()
+    service.worker.start()
+    try:
+        yield Served(webhook_project, service, server, store)
+    finally:
+        webhook_project.sandbox.webhooks.close()
+        service.worker.stop()
+        server.stop()
+        store.close()
