@@ -67,10 +67,15 @@ class ConnectorSettings(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
+    """A token bucket: ``burst`` requests at once, refilled at ``per_second``.
+
+    With ``window`` (seconds) it is a rolling window instead, as HubSpot's: at most ``burst``
+    requests in any ``window`` seconds (``per_second`` is then the average, ``burst / window``).
+    """
 
     per_second: float
     burst: int
+    window: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +198,9 @@ class Connector(ABC):
     scheme (``onboard_sync.webhooks.schemes``: ``hubspot``, ``zendesk``, ``salesforce-outbound``,
     ``salesforce-flow``). ``None``: no webhook route unless config.toml's ``[serve.webhooks.NAME]``
     names a scheme."""
+    write_concurrency: ClassVar[int] = 1
+    """Batch write calls the engine may have in flight at once (each still passes the rate limit);
+    more than 1 requires ``create_tasks``/``write_fields`` to be safe to call from several threads."""
 
     def __init__(
         self,

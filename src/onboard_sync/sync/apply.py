@@ -6,13 +6,20 @@ right after the call returns. A PENDING key found at the start of a later run me
 outcome is unknown: ``resolve_pending`` looks the key up in the CRM (the connector's
 ``find_tasks``) and records the task if it exists, or marks it for creation if not.
 Field writes are idempotent (they set values), so they are simply recorded after the call.
+
+Batch calls are pipelined: up to the connector's ``write_concurrency`` calls are in flight at
+once (the gate still paces them), while this thread records each batch's results in order.
+All intents are PENDING before the first call, so a crash with calls in flight leaves only
+PENDING keys, which the next run resolves.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
+from typing import TypeVar
 
 from onboard_sync.connector import Connector, WriteResult
 from onboard_sync.mappings import MappingSet
@@ -21,6 +28,8 @@ from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.plan import PlannedFields, WritePlan
 from onboard_sync.sync.report import InstanceReport
+
+B = TypeVar("B")
 
 
 class Applier:
@@ -56,6 +65,7 @@ class Applier:
         for start in range(0, len(pending), size):
             keys = pending[start : start + size]
             found = {t.key: t.id for t in self.connector.find_tasks(keys) if t.key}
+            crash_point("before-recover-record")
             missing = {
                 k: "outcome unknown after an interrupted run; not in the CRM, will create"
                 for k in keys
@@ -72,6 +82,7 @@ class Applier:
                         for key, remote_id in found.items()
                     ]
                 )
+            crash_point("after-recover-record")
             self.report.recovered += len(found)
         return self.store.owned_tasks_for(self.source)
 
@@ -105,14 +116,16 @@ class Applier:
             )
             for p in plan.tasks
         ]
+        crash_point("before-intents")
         self.store.record_task_intents(intents)
         self.store.mark_tasks_pending(self.source, [i.key for i in intents])
+        crash_point("after-intents")
         size = self.connector.max_write_batch
-        for start in range(0, len(plan.tasks), size):
-            batch = plan.tasks[start : start + size]
-            crash_point("before-task-create")
-            results = self.connector.create_tasks([p.write for p in batch])
-            crash_point("after-task-create")
+        batches = [plan.tasks[start : start + size] for start in range(0, len(plan.tasks), size)]
+        calls = self._pipelined(
+            batches, lambda batch: self.connector.create_tasks([p.write for p in batch]), "task-create"
+        )
+        for batch, results in calls:
             created = {r.key: r.remote_id for r in results if r.ok and r.remote_id}
             failed = {r.key: r.error or "failed" for r in results if not r.ok}
             by_key = {p.write.key: p for p in batch}
@@ -145,17 +158,20 @@ class Applier:
             by_kind[planned.write.kind].append(planned)
         size = self.connector.max_write_batch
         for kind, items in by_kind.items():
-            for start in range(0, len(items), size):
-                batch = items[start : start + size]
-                results = self.connector.write_fields(kind, [p.write for p in batch])
-                crash_point("after-field-write")
+            batches = [items[start : start + size] for start in range(0, len(items), size)]
+            calls = self._pipelined(
+                batches,
+                lambda batch, kind=kind: self.connector.write_fields(kind, [p.write for p in batch]),
+                "field-write",
+            )
+            for batch, results in calls:
                 ok = {r.key for r in results if r.ok}
                 with self.store.transaction():
-                    for planned in batch:
-                        if planned.write.key in ok:
-                            self.store.record_written_fields(
-                                planned.onboarding_id, kind, planned.write.remote_id, planned.write.values
-                            )
+                    self.store.record_written_fields_many(
+                        (p.onboarding_id, kind, p.write.remote_id, p.write.values)
+                        for p in batch
+                        if p.write.key in ok
+                    )
                     self.store.record_audit(
                         [
                             self._audit(
@@ -178,6 +194,43 @@ class Applier:
                 self._count(results, created=False)
 
     # --- helpers ---------------------------------------------------------------------
+    def _pipelined(
+        self, batches: Sequence[B], call: Callable[[B], list[WriteResult]], point: str
+    ) -> Iterator[tuple[B, list[WriteResult]]]:
+        """``(batch, call(batch))`` in order, with up to ``write_concurrency`` calls in flight.
+
+        Crash points ``before-{point}`` (as each call is issued) and ``after-{point}`` (as its
+        answer is taken, before it is recorded) keep their meaning with calls in flight.
+        """
+        workers = max(1, min(self.connector.write_concurrency, len(batches)))
+        if workers == 1:
+            for batch in batches:
+                crash_point(f"before-{point}")
+                results = call(batch)
+                crash_point(f"after-{point}")
+                yield batch, results
+            return
+        with ThreadPoolExecutor(workers, thread_name_prefix="onboard-sync-write") as pool:
+            queue: deque[tuple[B, Future[list[WriteResult]]]] = deque()
+            pending = iter(batches)
+            try:
+                for batch in pending:
+                    crash_point(f"before-{point}")
+                    queue.append((batch, pool.submit(call, batch)))
+                    if len(queue) >= workers:
+                        done, future = queue.popleft()
+                        results = future.result()
+                        crash_point(f"after-{point}")
+                        yield done, results
+                while queue:
+                    done, future = queue.popleft()
+                    results = future.result()
+                    crash_point(f"after-{point}")
+                    yield done, results
+            finally:
+                for _, future in queue:
+                    future.cancel()
+
     def _count(self, results: list[WriteResult], *, created: bool) -> None:
         for result in results:
             if result.ok:

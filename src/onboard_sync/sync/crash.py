@@ -12,16 +12,27 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections import Counter
 
 CRASH_ENV = "ONBOARD_SYNC_CRASH_AT"
 _seen: Counter[str] = Counter()
+_lock = threading.Lock()
 
 POINTS = (
+    "before-call",  # any API call (gate), before the request; "before-call#7": the 7th call of the run
+    "after-call",  # any API call, its answer received, before the caller acts on it
+    "before-recover-record",  # PENDING keys looked up in the CRM, before their outcome is committed
+    "after-recover-record",
+    "before-state-record",  # evaluations done, before onboardings/transitions are committed
+    "after-state-record",
+    "before-intents",  # before the write-ahead PENDING task intents are committed
+    "after-intents",
     "before-task-create",
-    "after-task-create",
+    "after-task-create",  # the CRM has the batch, the store does not yet (before its commit)
     "after-task-record",
-    "after-field-write",
+    "before-field-write",
+    "after-field-write",  # before the field-write commit
     "after-field-record",
     "before-cursor",
     "after-cursor",
@@ -34,7 +45,11 @@ def crash_point(name: str) -> None:
     target = os.environ.get(CRASH_ENV)
     if not target:
         return
-    _seen[name] += 1
     point, _, nth = target.partition("#")
-    if point == name and (not nth or int(nth) == _seen[name]):
+    if point != name:
+        return
+    with _lock:  # batch calls may run in several threads
+        _seen[name] += 1
+        seen = _seen[name]
+    if not nth or int(nth) == seen:
         os.kill(os.getpid(), signal.SIGKILL)

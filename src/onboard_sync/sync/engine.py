@@ -280,9 +280,11 @@ class Engine:
             return
 
         # 3. record state, apply writes batch by batch, then advance cursors
+        crash_point("before-state-record")
         self._record_states(name, evaluations, tracked, transitions, changed, fresh_accounts)
         alerts.record(self.store)
         signals.record_health(self.store, evaluations, now)
+        crash_point("after-state-record")
         written_keys = applier.apply(plan, mapping)
         self._refresh_caches(plan, written_keys, deals, accounts)
         report.signals["write_back"] = writeback.write_back(self, tickets, evaluations)
@@ -420,11 +422,13 @@ class Engine:
                 self.store.put_deals(list(changed.values()))
             if fresh_accounts:
                 self.store.put_accounts(list(fresh_accounts.values()))
-            for ev, deal in evaluations:
-                if ev.state is not None and ev.state != tracked.get(deal.id):
-                    self.store.save_onboarding(ev.state)
-            for transition in transitions:
-                self.store.record_transition(transition)
+            states = [
+                ev.state for ev, deal in evaluations if ev.state is not None and ev.state != tracked.get(deal.id)
+            ]
+            if states:
+                self.store.save_onboardings(states)  # batched statements, not one per onboarding
+            if transitions:
+                self.store.record_transitions(transitions)
 
     def _refresh_caches(
         self, plan: WritePlan, written_keys: set[str], deals: dict[str, Deal], accounts: dict[str, Account]

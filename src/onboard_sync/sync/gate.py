@@ -1,6 +1,7 @@
 """The API gate: every vendor call a connector makes passes through here, once per attempt.
 
-It does what must be done the same way for every connector: a per-portal token bucket,
+It does what must be done the same way for every connector: a per-portal token bucket (or a
+rolling window, :mod:`onboard_sync.sync.window`, when the vendor counts that way),
 retries with exponential backoff that honour the server's ``Retry-After`` (tenacity),
 call accounting by endpoint (the ``api_calls`` figures of ``sync --json``) and, in
 ``plan`` mode, a hard refusal of anything flagged as a write. Connectors receive an
@@ -19,6 +20,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from onboard_sync.connector import RateLimit
 from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
+from onboard_sync.sync.crash import crash_point
+from onboard_sync.sync.window import RollingWindow
 
 R = TypeVar("R")
 
@@ -65,6 +68,18 @@ class TokenBucket:
         with self._lock:
             self._tokens = min(self._tokens, 0.0) - seconds * self.limit.per_second + 1
 
+    def release(self) -> None:
+        """A call ended (nothing to do for a bucket; the rolling window stamps it)."""
+
+
+def make_limiter(
+    limit: RateLimit, *, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> TokenBucket | RollingWindow:
+    """A rolling window when ``limit`` has a ``window`` (HubSpot's 100 per 10 s), else a token bucket."""
+    if limit.window:
+        return RollingWindow(limit, clock=clock, sleep=sleep)
+    return TokenBucket(limit, clock=clock, sleep=sleep)
+
 
 class ApiGate:
     """The ``call`` function handed to a connector (see ``onboard_sync.connector.ApiCaller``)."""
@@ -83,7 +98,7 @@ class ApiGate:
     ) -> None:
         self.classify: Callable[[BaseException], ApiError | None] = classify or (lambda exc: None)
         self._clock = clock
-        self.bucket = TokenBucket(
+        self.bucket: TokenBucket | RollingWindow = make_limiter(
             limit or RateLimit(per_second=1e9, burst=1_000_000), clock=clock, sleep=sleep
         )
         self.plan_mode = plan_mode
@@ -96,6 +111,7 @@ class ApiGate:
         self.retries: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.throttled_seconds = 0.0
+        self._count_lock = threading.Lock()
 
     def bind(
         self, classify: Callable[[BaseException], ApiError | None], limit: RateLimit, *, instance: str = ""
@@ -103,7 +119,7 @@ class ApiGate:
         """Attach the connector's error classifier and rate limit (the gate exists before it)."""
         self.classify = classify
         self.instance = instance
-        self.bucket = TokenBucket(limit, clock=self._clock, sleep=self._sleep)
+        self.bucket = make_limiter(limit, clock=self._clock, sleep=self._sleep)
 
     @property
     def total_calls(self) -> int:
@@ -119,17 +135,23 @@ class ApiGate:
 
     def _attempt(self, endpoint: str, fn: Callable[[], R]) -> R:
         self.bucket.acquire()
-        self.calls[endpoint] += 1
+        with self._count_lock:  # connectors may call from several threads (pipelined writes)
+            self.calls[endpoint] += 1
         try:
-            return fn()
+            crash_point("before-call")
+            result = fn()
+            crash_point("after-call")
+            return result
         except ApiError:
-            self.errors[endpoint] += 1
+            with self._count_lock:
+                self.errors[endpoint] += 1
             raise
         except Exception as exc:
             error = self.classify(exc)
             if error is None:
                 raise
-            self.errors[endpoint] += 1
+            with self._count_lock:
+                self.errors[endpoint] += 1
             error.endpoint = error.endpoint or endpoint
             if error.status == 401:
                 raise AuthError(
@@ -138,6 +160,8 @@ class ApiGate:
                     where=f"connectors.{self.instance}" if self.instance else None,
                 ) from exc
             raise error from exc
+        finally:
+            self.bucket.release()
 
     def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False) -> R:
         if write and self.plan_mode:

@@ -113,9 +113,10 @@ def test_backfill_reads_won_deals_only_with_associations(make_sandbox: Any, conn
         assert deal.updated_at.tzinfo is not None
     # oldest change first
     assert [d.updated_at for d in deals] == sorted(d.updated_at for d in deals)
-    # calls: one search per page, one association read per 100 deals and target type
+    # calls: one search per 200 deals, one association read per 1,000 deals (a page) and target type
     counts = conn.call.calls
-    assert counts["deals.search"] == pages == math.ceil(len(expected) / 200)
+    assert counts["deals.search"] == math.ceil(len(expected) / 200)
+    assert pages == math.ceil(len(expected) / 1000)
     assert counts["associations.batch_read"] == 2 * pages  # companies and contacts, one call each per page
 
 
@@ -141,14 +142,16 @@ def test_paging_reads_every_deal_once_across_pages(make_sandbox: Any, connect: A
     deals, pages = read_all_deals(conn, since=datetime(2000, 1, 1, tzinfo=UTC))
     expected = {d.id for d in live(sb, "deals") if d.properties.get("pipeline") == "default"}
     assert len(expected) > 200
-    assert pages == math.ceil(len(expected) / 200)
+    searches = math.ceil(len(expected) / 200)
+    assert pages == math.ceil(len(expected) / 1000)
     assert [d.id for d in deals if d.id in expected] == [d.id for d in deals]
     assert len(deals) == len(expected) == len({d.id for d in deals})
     wire = sb.request_counts()
-    assert wire["POST /crm/v3/objects/deals/search"] == pages
+    assert wire["POST /crm/v3/objects/deals/search"] == searches
     assert wire["POST /crm/v4/associations/deals/companies/batch/read"] == pages
     assert wire["POST /crm/v4/associations/deals/contacts/batch/read"] == pages
-    assert sum(wire.values()) == 3 * pages  # the whole cost of reading deals: 3 calls per 200
+    # the whole cost of reading deals: 1 search per 200, 2 association reads per 1,000
+    assert sum(wire.values()) == searches + 2 * pages
 
 
 def test_search_restarts_from_last_timestamp_before_the_result_cap(
@@ -157,6 +160,7 @@ def test_search_restarts_from_last_timestamp_before_the_result_cap(
     sb = make_sandbox(deals=300)
     monkeypatch.setattr(search, "MAX_SEARCH_RESULTS", 60)
     monkeypatch.setattr(HubSpotConnector, "search_page_size", 25)
+    monkeypatch.setattr(HubSpotConnector, "association_batch", 25)  # one search per page: see every cursor
     conn = connect(sb)
     deals, cursors, token = [], [], None
     while True:

@@ -4,18 +4,39 @@ Every property access on ``HubSpot`` (``client.crm.deals.search_api``) builds a 
 and urllib3 pool, so :class:`SdkClient` builds each API object once. The SDK's own urllib3
 retries are switched off (the core retries, honouring Retry-After, and counts every attempt),
 and a new access token (OAuth refresh) is pushed into every cached API's configuration.
+The SDK parses every ``createdAt``/``updatedAt`` with ``dateutil`` (about 0.1 ms each, a fifth of
+a 10,000-deal backfill's CPU); :func:`fast_parse` reads HubSpot's ISO-8601 stamps with
+``datetime.fromisoformat`` and falls back to ``dateutil`` for anything else.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from dateutil.parser import parse as dateutil_parse
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
 NO_RETRIES = Retry(total=0, connect=0, read=0, redirect=0, status=0, other=0, raise_on_status=False)
 """One attempt per call: a failure surfaces at once for the core's retry loop to decide."""
+
+
+def fast_parse(value: str) -> datetime:
+    """``dateutil.parser.parse`` for the SDK's deserializer, fast on ISO-8601 (``...T09:30:00.000Z``)."""
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return dateutil_parse(value)
+
+
+def _use_fast_parse(api: Any) -> None:
+    """Point the ``parse`` the SDK module of ``api`` deserializes datetimes with at :func:`fast_parse`."""
+    module = sys.modules.get(type(api.api_client).__module__)
+    if module is not None and getattr(module, "parse", None) is dateutil_parse:
+        module.parse = fast_parse
 
 
 class SdkClient:
@@ -29,6 +50,7 @@ class SdkClient:
         api = self._apis.get(name)
         if api is None:
             api = self._apis[name] = build(self._hubspot)
+            _use_fast_parse(api)
         return api
 
     def set_token(self, access_token: str) -> None:

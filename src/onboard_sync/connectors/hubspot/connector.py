@@ -2,8 +2,8 @@
 
 Registered by :mod:`onboard_sync.connectors.hubspot.plugin`. Every SDK call goes through the
 core's ``call`` (rate limit, retries, accounting) under a logical endpoint label. Reading a
-page of up to 200 deals costs three calls: one search and one v4 association batch read
-(up to 1,000 ids) per target type (companies, contacts); writes are one batch call per
+page of up to 1,000 deals costs seven calls: five searches of 200 and one v4 association batch
+read (up to 1,000 ids) per target type (companies, contacts); writes are one batch call per
 ``max_write_batch`` inputs.
 Record conversion lives in :mod:`.mapping`, search paging in :mod:`.search`, batch answers in
 :mod:`.batch`, error classification in :mod:`.errors` and OAuth in :mod:`.auth`.
@@ -55,8 +55,10 @@ class HubSpotConnector(HubSpotBase):
     settings_model: ClassVar[type[ConnectorSettings]] = HubSpotSettings
     max_write_batch: ClassVar[int] = 100
     max_read_batch: ClassVar[int] = 100
-    default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
-    """Private apps on Free/Starter: 100 requests per 10 seconds."""
+    default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=100, window=10.0)
+    """Private apps on Free/Starter: 100 requests per rolling 10 seconds (search has its own 5/s)."""
+    write_concurrency: ClassVar[int] = 4
+    """Batch writes in flight at once: with 40-100 ms per call, one at a time cannot use 100 per 10 s."""
     association_batch: ClassVar[int] = 1000
     """Ids per v4 association batch read (HubSpot's limit since 2025-02-10): one call per page of deals."""
 
@@ -78,9 +80,15 @@ class HubSpotConnector(HubSpotBase):
             won = [stage.lower() for stage in s.won_stages]
             filters.append({"propertyName": "dealstage", "operator": "IN", "values": won})
         extra = options.for_kind(ObjectKind.DEAL)
-        results, next_token = self._search(
-            "deals", filters, since, page_token, mapping.DEAL_PROPERTIES + extra
-        )
+        # Up to ``association_batch`` deals per page (several searches of 200), so that their
+        # companies and contacts cost one association read each per 1,000 deals, not per 200.
+        results, next_token = self._search("deals", filters, since, page_token, mapping.DEAL_PROPERTIES + extra)
+        while next_token and len(results) + self.search_page_size <= self.association_batch:
+            more, following = self._search("deals", filters, since, next_token, mapping.DEAL_PROPERTIES + extra)
+            results += more
+            if following == next_token:
+                break
+            next_token = following
         return Page(self._deals(results, extra), next_token)
 
     def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:

@@ -1,0 +1,166 @@
+"""``python -m bench [--quick] [--only NAME ...]``: run the benchmarks, print a table, write JSON.
+
+Full run (default): HubSpot sandbox with 10,000 deals (~2,000 won), 40 ms latency, Starter
+limits; naive script on 100 onboardings; memory at 10,000 and 100,000 deals. ``--quick`` (CI):
+2,000 deals, naive on 20, memory at 2,000 and 10,000. Results go to ``bench/results/`` (git-ignored)
+as ``<UTC time>.json`` and ``latest.json``. Targets checked (exit code 1 if one is missed):
+API calls ≤ 1.10 × lower bound, engine time ≤ 1.15 × rate-limit bound, zero writes when nothing
+changed, peak RSS at 10× the deals ≤ 1.5× (flat beyond the working set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CALLS_TARGET, TIME_TARGET, RSS_TARGET = 1.10, 1.15, 1.5
+
+
+@dataclass
+class Context:
+    deals: int
+    latency: float
+    naive_sample: int
+    memory_sizes: tuple[int, ...]
+    seed: int = 6
+    quiet: bool = False
+    started: float = field(default_factory=time.perf_counter)
+
+    def log(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.started:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def check_targets(rows: list[dict[str, Any]]) -> list[str]:
+    """The targets each row is held to; returns the misses."""
+    misses = []
+    for row in rows:
+        name = row["scenario"]
+        if row.get("status") not in ("ok", "not available"):
+            misses.append(f"{name}: {row.get('status')}")
+        if name.startswith(("backfill", "incremental")):
+            row["targets"] = {}
+            if row.get("calls_ratio") is not None:
+                row["targets"]["calls"] = row["calls_ratio"] <= CALLS_TARGET
+            if name.startswith("backfill") and row.get("time_ratio") is not None:
+                row["targets"]["time"] = row["time_ratio"] <= TIME_TARGET
+            if name.endswith("no change"):
+                row["targets"]["zero_writes"] = sum(row["writes"].values()) == 0 and row["crm_write_requests"] == 0
+            misses += [f"{name}: {k}" for k, ok in row["targets"].items() if not ok]
+        if "rss_growth_vs_smallest" in row:
+            ok = row["rss_growth_vs_smallest"] <= RSS_TARGET
+            row["targets"] = {"rss_flat": ok}
+            if not ok:
+                grew, deals = row["rss_growth_vs_smallest"], row["deals_growth_vs_smallest"]
+                misses.append(f"{name}: peak RSS grew {grew}× for {deals}× deals")
+    return misses
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("scenario", "API calls", "lower bd", "×", "time s", "rate bd s", "×", "writes", "429s", "RSS MB", "targets")
+    lines = [head]
+    for r in rows:
+        if r.get("status") == "not available":
+            lines.append((r["scenario"], "—", "", "", "", "", "", "", "", "", f"not available: {r.get('note', '')}"))
+            continue
+        writes = r.get("writes")
+        w = f"{writes.get('created', 0)}+{writes.get('updated', 0)}" if isinstance(writes, dict) else ""
+        targets = r.get("targets") or {}
+        mark = " ".join(f"{k}:{'ok' if v else 'MISS'}" for k, v in targets.items())
+        if "vs_onboard_sync" in r:
+            v = r["vs_onboard_sync"]
+            mark = f"{v['calls']}× calls, {v['time']}× time of onboard-sync ({r['note']})"
+        lines.append(
+            (
+                r["scenario"],
+                _fmt(r.get("api_calls")),
+                _fmt(r.get("lower_bound")),
+                _fmt(r.get("calls_ratio")),
+                _fmt(r.get("engine_s")),
+                _fmt(r.get("rate_bound_s")),
+                _fmt(r.get("time_ratio")),
+                w,
+                _fmt(r.get("http_429")),
+                _fmt(r.get("peak_rss_mb")),
+                mark,
+            )
+        )
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(head) - 1)]
+    out = []
+    for n, line in enumerate(lines):
+        cells = [str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(line[:-1])]
+        out.append("  ".join(cells) + "  " + str(line[-1]))
+        if n == 0:
+            out.append("-" * len(out[0]))
+    return "\n".join(out)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="CI-sized run (a few minutes)")
+    parser.add_argument("--only", nargs="*", help="scenario names (hubspot, memory, webhook-ingest, ...)")
+    parser.add_argument("--deals", type=int, help="deals in the HubSpot sandbox (default 10,000; quick 2,000)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
+    args = parser.parse_args(argv)
+
+    from bench.scenarios import all_scenarios
+
+    ctx = Context(
+        deals=args.deals or (2_000 if args.quick else 10_000),
+        latency=0.04,
+        naive_sample=20 if args.quick else 100,
+        memory_sizes=(2_000, 10_000) if args.quick else (10_000, 100_000),
+    )
+    rows: list[dict[str, Any]] = []
+    for scenario in all_scenarios():
+        if args.only and scenario.name not in args.only:
+            continue
+        ctx.log(f"scenario {scenario.name}: {scenario.description}")
+        rows += scenario.run(ctx)
+    misses = check_targets(rows)
+    text = table(rows)
+    print(text)
+    print("\ntargets: " + ("all met" if not misses else "MISSED: " + "; ".join(misses)))
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    result = {
+        "command": "python -m bench" + (" --quick" if args.quick else ""),
+        "at": stamp,
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": _cpus()},
+        "settings": {"deals": ctx.deals, "latency_s": ctx.latency, "rate_limit": "100 per 10 s, search 5/s"},
+        "rows": rows,
+        "targets_missed": misses,
+        "table": text,
+    }
+    for name in (f"{stamp}.json", "latest.json"):
+        (args.out / name).write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    print(f"results: {args.out / (stamp + '.json')}", file=sys.stderr)
+    return 1 if misses else 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,198 @@
+"""A CRM sandbox in a child process, driven over a pipe: the benchmarks' CRM.
+
+The bench runs the simulator in its own process so that its memory and CPU do not count
+against the engine being measured (the engine runs in yet another child, ``onboard-sync sync``).
+:class:`SandboxProcess` starts it, and forwards a few commands: request counts, clearing the
+request log and rate-limit windows, resetting the data, and the "people in the CRM" edits of
+the incremental scenarios. Called by the scenarios in :mod:`bench.scenarios`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+from collections import Counter
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """What the sandbox simulates: data size, latency, rate limits."""
+
+    deals: int
+    seed: int = 6
+    latency: float = 0.04
+    rate_limit: tuple[int, float] | None = (100, 10.0)
+    search_rate: float | None = 5.0
+
+
+def _serve(spec: SandboxSpec, conn: Connection) -> None:
+    from onboard_sync.sandbox.hubspot import HubSpotSandbox
+
+    sb = HubSpotSandbox(
+        seed=spec.seed,
+        deals=spec.deals,
+        latency=spec.latency,
+        rate_limit=spec.rate_limit,
+        search_rate=spec.search_rate,
+    ).start()
+    conn.send({"base_url": sb.base_url, "token": sb.token})
+    try:
+        while True:
+            command, args = conn.recv()
+            if command == "stop":
+                conn.send(None)
+                return
+            try:
+                conn.send(("ok", _COMMANDS[command](sb, *args)))
+            except Exception as exc:  # report it to the parent, keep serving
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        sb.stop()
+
+
+def _counts(sb: Any) -> dict[str, int]:
+    return dict(sb.request_counts())
+
+
+def _summary(sb: Any) -> dict[str, Any]:
+    counts: Counter[str] = sb.request_counts()
+    statuses = Counter(r.status for r in sb.requests)
+    return {
+        "requests": sum(counts.values()),
+        "by_route": dict(counts),
+        "writes": len(sb.requests.writes()),
+        "status": {str(k): v for k, v in statuses.items()},
+    }
+
+
+def _clear(sb: Any) -> None:
+    sb.requests.clear()
+    sb.limits.reset()
+
+
+def _reset(sb: Any) -> None:
+    sb.backend.reset()
+    sb.faults.clear()
+    _clear(sb)
+
+
+def _facts(sb: Any) -> dict[str, Any]:
+    """Counts the lower bounds are computed from."""
+    deals = sb.backend.deals
+    won = [d for d in deals.values() if d.properties.get("dealstage") == "closedwon"]
+    companies = {c for d in won for c in sb.backend.associations("deals", d.id, "companies")[:1]}
+    return {
+        "deals": len(deals),
+        "won": len(won),
+        "won_companies": len(companies),
+        "owners": len(sb.backend.owners),
+        "tasks_with_key": sum(1 for t in sb.backend.tasks.values() if t.properties.get("onboard_sync_key")),
+    }
+
+
+def _modified_since(sb: Any, since_ms: int, tracked: list[str]) -> dict[str, int]:
+    """What an incremental pull must read: deals and keyed tasks modified at or after ``since_ms``,
+    and the companies of those deals that are won or ``tracked`` (onboardings)."""
+
+    def modified(records: Any, keyed: bool = False) -> list[Any]:
+        out = []
+        for r in records:
+            if keyed and not r.properties.get("onboard_sync_key"):
+                continue
+            raw = r.properties.get("hs_lastmodifieddate")
+            if raw and _ms(raw) >= since_ms:
+                out.append(r)
+        return out
+
+    deals = modified(sb.backend.deals.values())
+    watched = set(tracked)
+    relevant = [d for d in deals if d.properties.get("dealstage") == "closedwon" or d.id in watched]
+    companies = {c for d in relevant for c in sb.backend.associations("deals", d.id, "companies")[:1]}
+    return {
+        "deals": len(deals),
+        "relevant_deals": len(relevant),
+        "companies": len(companies),
+        "tasks": len(modified(sb.backend.tasks.values(), keyed=True)),
+    }
+
+
+def _ms(value: str) -> int:
+    from datetime import datetime
+
+    if value.isdigit():
+        return int(value)
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _change(sb: Any, deal_fraction: float, onboarding_fraction: float, seed: int) -> dict[str, int]:
+    """People at work: edit ``deal_fraction`` of all deals (amount), and complete the open tasks of
+    ``onboarding_fraction`` of the deals that carry onboard-sync tasks."""
+    rnd = random.Random(seed)
+    ids = sorted(sb.backend.deals)
+    edited = rnd.sample(ids, max(1, round(len(ids) * deal_fraction))) if deal_fraction else []
+    for deal_id in edited:
+        amount = float(sb.backend.deals[deal_id].properties.get("amount") or 0)
+        sb.backend.update("deals", deal_id, {"amount": f"{amount + 1:.2f}"})
+    by_deal: dict[str, list[str]] = {}
+    for task in sb.backend.tasks.values():
+        key = task.properties.get("onboard_sync_key")
+        if key and task.properties.get("hs_task_status") != "COMPLETED":
+            deal = key.split(":")[1]
+            by_deal.setdefault(deal, []).append(task.id)
+    chosen = rnd.sample(sorted(by_deal), round(len(by_deal) * onboarding_fraction)) if by_deal else []
+    completed = 0
+    for deal_id in chosen:
+        for task_id in by_deal[deal_id]:
+            sb.backend.complete_task(task_id)
+            completed += 1
+    return {"deals_edited": len(edited), "onboardings_progressed": len(chosen), "tasks_completed": completed}
+
+
+_COMMANDS: dict[str, Any] = {
+    "counts": _counts,
+    "summary": _summary,
+    "clear": _clear,
+    "reset": _reset,
+    "facts": _facts,
+    "modified_since": _modified_since,
+    "change": _change,
+}
+
+
+class SandboxProcess:
+    """The sandbox child process; use as a context manager."""
+
+    def __init__(self, spec: SandboxSpec) -> None:
+        self.spec = spec
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(spec, child), name="bench-sandbox", daemon=True)
+        self.base_url = ""
+        self.token = ""
+
+    def __enter__(self) -> SandboxProcess:
+        self._proc.start()
+        if not self._conn.poll(600):
+            raise RuntimeError("the sandbox process did not start within 600 s")
+        hello = self._conn.recv()
+        self.base_url, self.token = hello["base_url"], hello["token"]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._conn.send(("stop", ()))
+            self._conn.poll(10)
+        finally:
+            self._proc.join(10)
+            if self._proc.is_alive():
+                self._proc.kill()
+
+    def __call__(self, command: str, *args: Any) -> Any:
+        self._conn.send((command, args))
+        status, value = self._conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"sandbox command {command} failed: {value}")
+        return value

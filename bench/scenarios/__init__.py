@@ -1,0 +1,30 @@
+"""Benchmark scenarios: one module per CRM or feature, each exporting ``SCENARIOS``.
+
+A scenario is a callable ``run(ctx) -> list[dict]`` of table rows (see :mod:`bench.run` for the
+row keys) with a ``name``. To add one — Salesforce once its connector and sandbox land, webhook
+ingest once ``serve`` exists — write a module here with ``SCENARIOS = [...]`` and add its name to
+``MODULES``; :mod:`bench.scenarios.extensions` holds the placeholders that say what is missing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MODULES = ("bench.scenarios.hubspot", "bench.scenarios.memory", "bench.scenarios.extensions")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    run: Callable[[Any], list[dict[str, Any]]]
+    description: str = ""
+
+
+def all_scenarios() -> list[Scenario]:
+    found: list[Scenario] = []
+    for name in MODULES:
+        found += importlib.import_module(name).SCENARIOS
+    return found

@@ -1,0 +1,93 @@
+"""The rolling-window limiter: HubSpot's "100 per rolling 10 s", counted at the answer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from onboard_sync.connector import RateLimit
+from onboard_sync.sync.gate import ApiGate, TokenBucket, make_limiter
+from onboard_sync.sync.window import RollingWindow
+
+LIMIT = RateLimit(per_second=10, burst=100, window=10.0)
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_full_window_goes_at_once_then_waits_for_the_oldest_to_age_out() -> None:
+    t = FakeTime()
+    window = RollingWindow(LIMIT, clock=t.clock, sleep=t.sleep)
+    starts = []
+    for _ in range(250):
+        window.acquire()
+        starts.append(t.now)
+        t.now += 0.01  # each call takes 10 ms
+        window.release()
+    assert starts[99] < 1.0, "the first 100 go at once"
+    # never more than 100 calls whose answers came within any 10 s (what the server could count)
+    ends = [s + 0.01 for s in starts]
+    for i, start in enumerate(starts):
+        assert sum(1 for e in ends[:i] if e > start - 10.0) < 100
+    assert 20.0 <= starts[-1] <= 21.0, "250 calls take just over two windows"
+
+
+def test_idle_time_is_not_wasted_unlike_a_ten_token_bucket() -> None:
+    t = FakeTime()
+    window = RollingWindow(LIMIT, clock=t.clock, sleep=t.sleep)
+    t.now = 12.0  # the engine evaluated for 12 s without calling
+    for _ in range(80):
+        window.acquire()
+        window.release()
+    assert t.now == pytest.approx(12.0), "80 writes after a pause all go without waiting"
+    bucket = TokenBucket(RateLimit(per_second=10, burst=10), clock=t.clock, sleep=t.sleep)
+    for _ in range(80):
+        bucket.acquire()
+    assert t.now > 18.0, "a 10-token bucket makes the same 80 writes trickle out over 7 s"
+
+
+def test_calls_in_flight_count_until_they_end() -> None:
+    t = FakeTime()
+    window = RollingWindow(RateLimit(per_second=1, burst=2, window=2.0), clock=t.clock, sleep=t.sleep)
+    window.acquire()
+    window.acquire()
+    assert window.used == 2
+    released = threading.Timer(0.05, window.release)
+    released.start()
+    window.acquire()  # polls until one in-flight call ends (real thread), then admits
+    released.join()
+    assert window.used == 2
+
+
+def test_pause_after_a_429_blocks_for_retry_after() -> None:
+    t = FakeTime()
+    window = RollingWindow(LIMIT, clock=t.clock, sleep=t.sleep)
+    window.pause(3.0)
+    window.acquire()
+    assert t.now == pytest.approx(3.0)
+
+
+def test_the_gate_picks_the_limiter_from_the_rate_limit_shape() -> None:
+    t = FakeTime()
+    assert isinstance(make_limiter(LIMIT, clock=t.clock, sleep=t.sleep), RollingWindow)
+    assert isinstance(make_limiter(RateLimit(10, 10), clock=t.clock, sleep=t.sleep), TokenBucket)
+    gate = ApiGate(None, LIMIT, clock=t.clock, sleep=t.sleep)
+    for _ in range(150):
+        gate("x.read", lambda: 1)
+    assert gate.calls["x.read"] == 150
+    assert isinstance(gate.bucket, RollingWindow)
+    assert gate.bucket.used == 50 or t.now >= 10.0
+
+
+def test_a_window_needs_a_window() -> None:
+    with pytest.raises(ValueError, match="window"):
+        RollingWindow(RateLimit(10, 10))
