@@ -30,6 +30,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
+@cache  # installed distributions do not change while the process runs (and the lookup takes ~0.2 s)
 def _distribution_of(module_name: str) -> tuple[str, str]:
     top = module_name.split(".")[0]
     for dist_name in importlib.metadata.packages_distributions().get(top, []):

@@ -87,6 +87,7 @@ def _index_lines(text: str) -> dict[tuple[str | int, ...], int]:
             base: tuple[str | int, ...] = ()
             for name in names[:-1]:
                 base = (*base, name)
+                lines.setdefault(base, number)  # an implicit parent table starts here too
                 if base in array_counts:
                     base = (*base, array_counts[base] - 1)
             base = (*base, names[-1])

@@ -28,7 +28,16 @@ app.add_typer(sandbox_app, name="sandbox")
 
 
 def _register_commands() -> None:
-    from onboard_sync.cli import demo, run, sandbox, serve, setup, status  # noqa: F401 - commands register on import
+    from onboard_sync.cli import (  # noqa: F401 - commands register on import
+        demo,
+        report,
+        run,
+        sandbox,
+        serve,
+        setup,
+        simulate,
+        status,
+    )
     from onboard_sync.plugins import get_plugin_manager
 
     get_plugin_manager().hook.register_commands(cli=app)

@@ -14,7 +14,7 @@ from onboard_sync.connector import Capability
 from onboard_sync.errors import ConfigError, SchemaError
 from onboard_sync.mappings.loader import default_mapping_text
 from onboard_sync.plugins import connector_types
-from onboard_sync.rules import default_playbook_path
+from onboard_sync.rules import default_playbook_path, example_playbooks
 from onboard_sync.schema import check_remote, property_specs
 
 STARTER_CONFIG = """\
@@ -49,6 +49,9 @@ lost_stages = ["closedlost"]
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to write the starter files.")] = Path("."),
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+    examples: Annotated[
+        bool, typer.Option("--examples", help="Also write the seed example playbooks to rules-examples/.")
+    ] = False,
 ) -> None:
     """Write a working starter set: config.toml, mappings/hubspot.toml and rules/playbook.toml."""
     files = {
@@ -59,6 +62,10 @@ def init(
     sources = sorted(rules_source.glob("*.toml")) if rules_source.is_dir() else [rules_source]
     for source in sources:
         files[directory / "rules" / source.name] = source.read_text(encoding="utf-8")
+    if examples:  # one file per seed SOP; try one with `onboard-sync simulate --rules rules-examples/FILE`
+        for name, path in example_playbooks().items():
+            if path.is_file():
+                files[directory / "rules-examples" / f"{name}.toml"] = path.read_text(encoding="utf-8")
     existing = [p for p in files if p.exists()]
     if existing and not force:
         raise ConfigError("already exists (use --force to overwrite)", where=str(existing[0]))

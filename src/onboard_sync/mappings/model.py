@@ -80,7 +80,7 @@ class MappingSet:
         props = dict(record.properties)
         for canonical, fmap in reads.items():
             raw = record.properties.get(fmap.property)
-            props[canonical] = (
-                self.transforms[fmap.transform](raw) if fmap.transform and raw not in (None, "") else raw
-            )
+            value = self.transforms[fmap.transform](raw) if fmap.transform and raw not in (None, "") else raw
+            # record properties are strings (as CRMs send them): a transform normalises, it does not retype
+            props[canonical] = None if value is None else str(value)
         return replace(record, properties=props)

@@ -67,6 +67,7 @@ def evaluate(
     run.lifecycle()
     run.manual()
     run.advance()
+    run.first_value()
     report = run.health()
     run.status_from_health(report)
     tasks = run.tasks() if run.state.status in _OPEN else ()
@@ -230,6 +231,10 @@ class _Run:
             phase = self.pb.phases[index]
             if not self._done(phase):
                 return
+            if self._decide(phase):
+                if self.state.status == OnboardingStatus.COMPLETED:
+                    return
+                continue
             if phase.extend_when is not None and self._holds(phase.extend_when):
                 if self.state.status != OnboardingStatus.EXTENDED:
                     self._set(TransitionCause.RULE, f"{phase.key} extended", status=OnboardingStatus.EXTENDED)
@@ -244,6 +249,39 @@ class _Run:
             self._move(self.pb.phases[index + 1].key, TransitionCause.TASKS_COMPLETED, **changes)
             if index + 1 == last:
                 return
+
+    def _decide(self, phase: Phase) -> bool:
+        """Take the first of ``phase``'s decision points whose ``when`` holds (jump forward)."""
+        decision = next((d for d in phase.decisions if self._holds(d.when)), None)
+        if decision is None:
+            return False
+        target = self.pb.phase_index(decision.goto)
+        changes: dict[str, Any] = {}
+        live = self.pb.go_live_phase
+        if live and self.state.go_live_at is None and self.pb.phase_index(live) < target:
+            changes["go_live_at"] = self.now
+        if target == len(self.pb.phases) - 1:
+            changes.update(status=OnboardingStatus.COMPLETED, completed_at=self.now)
+        elif self.state.status == OnboardingStatus.EXTENDED:
+            changes["status"] = OnboardingStatus.ACTIVE
+        detail = f"decision {phase.key}.{decision.key}: {decision.label}"
+        self._move(decision.goto, TransitionCause.RULE, detail=detail, **changes)
+        return True
+
+    def first_value(self) -> None:
+        """Record ``first_value_at``: when the first task marked ``first_value`` was completed."""
+        if self.state.first_value_at is not None:
+            return
+        done = [
+            t.completed_at
+            for t in self.facts.tasks.values()
+            if t.status == TaskStatus.COMPLETED
+            and t.completed_at is not None
+            and (template := self.pb.template(t.template_key)) is not None
+            and template.first_value
+        ]
+        if done:
+            self.state = dataclasses.replace(self.state, first_value_at=min(done))
 
     def _just_manual(self) -> bool:
         return any(t.cause == TransitionCause.MANUAL for t in self.transitions)
@@ -393,6 +431,7 @@ class _Run:
             onboarding_id=self.oid,
             values=self.values,
             holds=self._holds,
+            existing=self.facts.tasks,
         )
 
     def tasks(self) -> list[TaskSpec]:

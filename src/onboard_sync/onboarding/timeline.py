@@ -10,7 +10,7 @@ evaluations a few seconds apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -64,6 +64,7 @@ def phase_specs(
     onboarding_id: str,
     values: Mapping[str, str],
     holds: Callable[[Condition], bool],
+    existing: Collection[str] = (),
 ) -> list[TaskSpec]:
     """The tasks ``phase`` wants to exist by ``now``.
 
@@ -71,11 +72,22 @@ def phase_specs(
     hold (``holds``). In a phase already left, templates with a ``when`` are not re-emitted
     (a condition that turns true later creates nothing for a past phase), and repeated
     tasks stop at the time the phase was left.
+
+    A repeated task with a ``when`` is a loop: each episode is decided on its own. The
+    newest episode is wanted only while ``when`` holds; earlier ones only if they were
+    created (keys in ``existing``), so a week when the condition held keeps its task and a
+    week when it did not has none.
     """
     specs: list[TaskSpec] = []
     left = stay.left_at
     for template in phase.tasks:
         if template.segments is not None and segment.key not in template.segments:
+            continue
+        if template.repeat_every_days and template.when is not None:
+            anchor = state.started_at if template.anchor == "start" else stay.entered_at
+            episodes = _episodes(playbook, template, segment, anchor, stay, now, onboarding_id, values)
+            newest = episodes[-1].key if episodes and left is None and holds(template.when) else None
+            specs.extend(e for e in episodes if e.key in existing or e.key == newest)
             continue
         if template.when is not None and (left is not None or not holds(template.when)):
             continue

@@ -6,11 +6,12 @@ five seed SOPs, lives in ``rules/default/`` (:func:`default_playbook_path`).
 """
 
 from onboard_sync.rules.expressions import Condition
-from onboard_sync.rules.loader import default_playbook_path, load_playbook
+from onboard_sync.rules.loader import default_playbook_path, example_playbooks, load_playbook
 from onboard_sync.rules.model import (
     FIELD_NAMES,
     METRICS,
     OWNER_ROLES,
+    Decision,
     HealthComponent,
     HealthModel,
     Phase,
@@ -24,6 +25,7 @@ __all__ = [
     "METRICS",
     "OWNER_ROLES",
     "Condition",
+    "Decision",
     "HealthComponent",
     "HealthModel",
     "Phase",
@@ -31,5 +33,6 @@ __all__ = [
     "Segment",
     "TaskTemplate",
     "default_playbook_path",
+    "example_playbooks",
     "load_playbook",
 ]

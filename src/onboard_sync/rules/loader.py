@@ -29,6 +29,7 @@ from onboard_sync.rules.model import (
     PLACEHOLDERS,
     PRIORITIES,
     AlertRule,
+    Decision,
     HealthComponent,
     HealthModel,
     Phase,
@@ -42,12 +43,22 @@ from onboard_sync.tomlfile import KeyPath, TomlDocument, read_toml
 T = TypeVar("T")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DEFAULT_DIR = Path(__file__).parent / "default"
+_EXAMPLES_DIR = Path(__file__).parent / "examples"
 _MISSING = object()
 
 
 def default_playbook_path() -> Path:
     """The directory of the shipped default playbook (merged from the five seed SOPs)."""
     return _DEFAULT_DIR
+
+
+def example_playbooks() -> dict[str, Path]:
+    """The shipped example playbooks, one per seed SOP, plus ``default`` (the merged default).
+
+    Keys are the file stems (``seed004_fnb_30_60_90`` …); each value loads with :func:`load_playbook`.
+    """
+    examples = {p.stem: p for p in sorted(_EXAMPLES_DIR.glob("*.toml"))}
+    return {**examples, "default": _DEFAULT_DIR}
 
 
 @dataclass
@@ -312,10 +323,36 @@ def _read_phase(t: _Table, pending: list[Callable[[Playbook], None]]) -> Phase:
         exit_when=t.condition("exit_when", RULE_NAMES),
         extend_when=t.condition("extend_when", RULE_NAMES),
         tasks=tuple(_read_task(task, key, pending) for task in t.tables("tasks")),
+        decisions=tuple(_read_decision(d, key, pending) for d in t.tables("decisions")),
         where=t.src.where((*t.path, "key")),
     )
     t.done()
     return phase
+
+
+def _read_decision(t: _Table, phase: str, pending: list[Callable[[Playbook], None]]) -> Decision:
+    """``[[phases.decisions]]``: key, label, when (CEL, required), goto (a later phase)."""
+    key = t.ident()
+    goto = t.text("goto")
+    goto_where = t.src.where((*t.path, "goto"))
+    when = t.condition("when", RULE_NAMES)
+    if when is None:
+        raise t.src.error(t.path, "missing required key 'when'")
+    decision = Decision(
+        key=key, label=t.text("label", key), when=when, goto=goto, where=t.src.where((*t.path, "key"))
+    )
+    t.done()
+
+    def check(playbook: Playbook) -> None:
+        if not playbook.has_phase(goto):
+            raise ConfigError(f"unknown phase {goto!r}", where=goto_where)
+        if playbook.phase_index(goto) <= playbook.phase_index(phase):
+            raise ConfigError(
+                f"decision {key!r} of phase {phase!r} must go to a later phase, not {goto!r}", where=goto_where
+            )
+
+    pending.append(check)
+    return decision
 
 
 def _read_task(t: _Table, phase: str, pending: list[Callable[[Playbook], None]]) -> TaskTemplate:
@@ -359,6 +396,7 @@ def _read_task(t: _Table, phase: str, pending: list[Callable[[Playbook], None]])
         repeat_until_day=until,
         milestone=t.flag("milestone", False),
         blocker=t.flag("blocker", False),
+        first_value=t.flag("first_value", False),
         where=t.src.where((*t.path, "key")),
     )
     t.done()

@@ -152,6 +152,23 @@ class TaskTemplate:
     repeat_until_day: int | None = None
     milestone: bool = False
     blocker: bool = False
+    first_value: bool = False
+    where: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decision point of a phase: when the phase is done and ``when`` holds, go to ``goto``.
+
+    Decisions are tried in order, before ``extend_when``; the first that holds wins and the
+    onboarding jumps forward to ``goto`` (a later phase), skipping the phases in between.
+    When none holds, the phase is followed by the next one (or extended) as usual.
+    """
+
+    key: str
+    label: str
+    when: Condition
+    goto: str
     where: str = field(default="", compare=False)
 
 
@@ -167,6 +184,7 @@ class Phase:
     exit_when: Condition | None = None
     extend_when: Condition | None = None
     tasks: tuple[TaskTemplate, ...] = ()
+    decisions: tuple[Decision, ...] = ()
     where: str = field(default="", compare=False)
 
 
