@@ -312,6 +312,12 @@ class Connector(ABC):
         whose tickets already carry CRM account ids does not implement it."""
         raise NotImplementedError
 
+    def api_usage(self) -> dict[str, object] | None:
+        """The vendor's own account of API usage (e.g. Salesforce's ``Sforce-Limit-Info``), or None.
+
+        The engine adds it to the run report as ``api_calls.vendor_usage``."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release sockets and pools."""
 

@@ -82,7 +82,8 @@ def test_unknown_connector_type_lists_installed_ones(tmp_path: Path) -> None:
     error = user_error(run_cli("validate", "--config", config))
 
     assert f"config.toml:{line} (connectors.hubspot.type): unknown connector type 'hubspott'" in error, error
-    assert "(installed: hubspot, zendesk)" in error, error
+    installed = error.split("(installed: ", 1)[1].split(")", 1)[0].split(", ")
+    assert "hubspot" in installed, error
 
 
 def test_no_config_file_says_run_init(tmp_path: Path) -> None:

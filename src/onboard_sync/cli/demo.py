@@ -1,8 +1,9 @@
-"""``onboard-sync demo``: the whole product on a local HubSpot sandbox, no account needed.
+"""``onboard-sync demo``: the whole product on a local CRM sandbox, no account needed.
 
-It starts the simulator with a realistic book of deals, writes a config folder, creates
+It starts the simulator (``--crm hubspot|salesforce``; the differences live in :mod:`.demo_crm`)
+with a realistic book of deals, writes a config folder, creates
 the CRM properties, syncs (onboardings start, handoff tasks appear), then acts like the
-people in HubSpot — completes tasks, sets one phase by hand — syncs again so phases
+people in the CRM — completes tasks, sets one phase by hand — syncs again so phases
 advance, and shows the status table.
 """
 
@@ -69,28 +70,30 @@ def demo(
     keep: Annotated[
         Path | None, typer.Option(help="Keep the demo's config and store in this folder.")
     ] = None,
+    crm: Annotated[str, typer.Option(help="Which CRM sandbox: hubspot or salesforce.")] = "hubspot",
 ) -> None:
-    """Run onboard-sync end to end on a local HubSpot sandbox (no account, no config needed)."""
-    from onboard_sync.sandbox.hubspot import HubSpotSandbox
+    """Run onboard-sync end to end on a local CRM sandbox (no account, no config needed)."""
+    from onboard_sync.cli.demo_crm import people_for
+    from onboard_sync.errors import ConfigError
     from onboard_sync.status import onboarding_views
-    from onboard_sync.store import Store
+    from onboard_sync.store import Store, TaskState
     from onboard_sync.sync.engine import Engine, utcnow
 
-    with HubSpotSandbox(seed=seed, deals=deals) as sandbox, tempfile.TemporaryDirectory() as tmp:
+    if crm not in ("hubspot", "salesforce"):
+        raise ConfigError(f"unknown CRM {crm!r} (use hubspot or salesforce)", where="--crm")
+    people = people_for(crm, seed, deals)
+    with people.sandbox as sandbox, tempfile.TemporaryDirectory() as tmp:
         folder = keep or Path(tmp)
-        os.environ[TOKEN_ENV] = sandbox.token
-        config_path = write_demo_config(folder, sandbox.base_url)
+        config_path = people.configure(folder)
         rt = load_runtime(config_path)
         console.rule("[bold]onboard-sync demo[/bold]")
-        console.print(f"HubSpot sandbox at {sandbox.base_url} with {deals} deals; config in {folder}")
+        console.print(f"{crm} sandbox at {sandbox.base_url} with {deals} deals; config in {folder}")
 
-        connector = rt.connector("hubspot")
-        specs = connector.required_properties() + property_specs(rt.mappings["hubspot"], rt.playbook)
+        connector = rt.connector(crm)
+        specs = connector.required_properties() + property_specs(rt.mappings[crm], rt.playbook)
         actions = connector.ensure_properties(specs, apply=True)
         connector.close()
-        console.print(
-            f"setup: {sum(a.changed for a in actions)} CRM properties created in group 'Onboarding'"
-        )
+        console.print(f"setup: {sum(a.changed for a in actions)} CRM fields created")
 
         with Store.open(rt.config.store_url) as store:
             first = Engine(rt, store).run()
@@ -102,10 +105,11 @@ def demo(
                 f"{totals['created']} tasks created, {totals['updated']} records updated, "
                 f"{first.api_calls()['total']} API calls"
             )
-            _show_sample_tasks(sandbox, store)
+            for task in [t for t in store.owned_tasks_for(crm).values() if t.state is TaskState.CREATED][:3]:
+                console.print(f"  task {task.remote_id}: {people.describe_task(task.remote_id or '')}")
 
-            completed = _act_like_people(sandbox, store, random.Random(seed))
-            console.print(f"in HubSpot: people completed {completed} tasks and set one phase by hand")
+            completed = _act_like_people(people, store, random.Random(seed))
+            console.print(f"in {crm}: people completed {completed} tasks and set one phase by hand")
 
             second = Engine(rt, store).run()
             transitions = store.transitions()
@@ -116,37 +120,19 @@ def demo(
             )
             third = Engine(rt, store).run()
             console.print(
-                f"sync 3 (nothing changed in HubSpot): {third.totals()['created'] + third.totals()['updated']} writes, "
+                f"sync 3 (nothing changed in {crm}): {third.totals()['created'] + third.totals()['updated']} writes, "
                 f"{third.api_calls()['total']} API calls"
             )
             show_status(onboarding_views(store, rt.playbook, utcnow()), rt.playbook, limit=25)
         os.environ.pop(TOKEN_ENV, None)
 
 
-def _show_sample_tasks(sandbox: object, store: Store) -> None:
-    from onboard_sync.store import TaskState
-
-    backend = sandbox.backend  # type: ignore[attr-defined]
-    owned = [t for t in store.owned_tasks_for("hubspot").values() if t.state is TaskState.CREATED][:3]
-    for task in owned:
-        remote = backend.tasks[task.remote_id]
-        props = remote.properties
-        owner = backend.owners.get(props.get("hubspot_owner_id") or "")
-        deals = backend.associations("tasks", task.remote_id, "deals")
-        companies = backend.associations("tasks", task.remote_id, "companies")
-        console.print(
-            f"  task {task.remote_id}: {props.get('hs_task_subject')!r} owner "
-            f"{getattr(owner, 'properties', {}).get('email') if owner else '-'} due {props.get('hs_timestamp')} "
-            f"→ deal {deals}, company {companies}"
-        )
-
-
-def _act_like_people(sandbox: object, store: Store, rng: random.Random) -> int:
+def _act_like_people(people: object, store: Store, rng: random.Random) -> int:
     """Complete every open task of about two thirds of the onboardings; set one phase by hand."""
     from onboard_sync.store import TaskState
 
-    backend = sandbox.backend  # type: ignore[attr-defined]
-    owned = store.owned_tasks_for("hubspot")
+    crm = people.name  # type: ignore[attr-defined]
+    owned = store.owned_tasks_for(crm)
     by_onboarding: dict[str, list[str]] = {}
     for task in owned.values():
         if task.state is TaskState.CREATED and task.status is TaskStatus.OPEN and task.remote_id:
@@ -156,9 +142,8 @@ def _act_like_people(sandbox: object, store: Store, rng: random.Random) -> int:
     rng.shuffle(chosen)
     for onboarding_id in chosen[: (2 * len(chosen)) // 3]:
         for remote_id in by_onboarding[onboarding_id]:
-            backend.complete_task(remote_id)
+            people.complete_task(remote_id)  # type: ignore[attr-defined]
             completed += 1
     if chosen:
-        deal_id = chosen[-1].split(":", 1)[1]
-        backend.update("deals", deal_id, {"onboarding_phase": "training"})
+        people.set_phase(chosen[-1].split(":", 1)[1], "training")  # type: ignore[attr-defined]
     return completed

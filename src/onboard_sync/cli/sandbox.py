@@ -39,7 +39,7 @@ def hubspot(
 
 @sandbox_app.command("zendesk")
 def zendesk(
-    port: PortOption = 8766, seed: SeedOption = 0, latency: LatencyOption = 0.0, orphans: int = 2
+    port: PortOption = 8767, seed: SeedOption = 0, latency: LatencyOption = 0.0, orphans: int = 2
 ) -> None:
     """Serve the Zendesk simulator until Ctrl-C (organizations seeded without a CRM; prints the API token)."""
     factories = simulators()
@@ -53,4 +53,25 @@ def zendesk(
     console.print(f"Zendesk sandbox on {sandbox.base_url}")
     console.print(f"email: {sandbox.email}  api token: {sandbox.api_token}")
     console.print("Point a zendesk connector at it with base_url, email and the token in its token_env. Ctrl-C stops.")
+    serve_forever(sandbox)
+
+
+@sandbox_app.command("salesforce")
+def salesforce(
+    port: PortOption = 8766, seed: SeedOption = 0, deals: DealsOption = 200, latency: LatencyOption = 0.0
+) -> None:
+    """Serve the Salesforce simulator (HTTPS, generated CA) until Ctrl-C; prints its URL, CA and app keys."""
+    factories = simulators()
+    if "salesforce" not in factories:
+        raise ConfigError("no Salesforce simulator installed (the salesforce connector plugin provides it)")
+    from onboard_sync.sandbox.salesforce import SECRET_ENV, serve_forever
+
+    sandbox = factories["salesforce"](seed=seed, deals=deals, latency=latency, port=port)
+    sandbox.start()
+    console.print(f"Salesforce sandbox on {sandbox.base_url}")
+    console.print(f"CA bundle: {sandbox.ca_bundle}")
+    console.print("connector table:")
+    for key, value in sandbox.connector_settings().items():
+        console.print(f'  {key} = "{value}"', markup=False)
+    console.print(f"and {SECRET_ENV}={sandbox.app_credentials.consumer_secret} in the environment. Ctrl-C stops.")
     serve_forever(sandbox)

@@ -3,7 +3,7 @@
 Used by every sandbox dialect (``HubSpotSandbox.start()``) and by ``serve_forever`` helpers behind the
 ``onboard-sync sandbox ...`` CLI. ``port=0`` binds a free port; ``start()`` returns once the server
 accepts connections; ``stop()`` shuts it down and joins the thread, so many start/stop cycles can run
-in one process (pytest).
+in one process (pytest). With ``ssl_certfile``/``ssl_keyfile`` it serves HTTPS (the Salesforce sandbox).
 """
 
 from __future__ import annotations
@@ -20,8 +20,19 @@ import uvicorn
 class ServerThread:
     """uvicorn serving ``app`` on ``host:port`` in a daemon thread."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, name: str = "sandbox") -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        name: str = "sandbox",
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+    ) -> None:
         self.app = app
+        self.ssl_certfile = ssl_certfile
+        self.ssl_keyfile = ssl_keyfile
         self.host = host
         self.requested_port = port
         self.port: int | None = None
@@ -39,7 +50,8 @@ class ServerThread:
     def base_url(self) -> str:
         if self.port is None:
             raise RuntimeError(f"{self.name} server is not started")
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_certfile else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> None:
         """Bind, start serving and block until the server accepts connections."""
@@ -62,6 +74,8 @@ class ServerThread:
             access_log=False,
             timeout_graceful_shutdown=2,
             timeout_keep_alive=5,
+            ssl_certfile=self.ssl_certfile,
+            ssl_keyfile=self.ssl_keyfile,
         )
         server = uvicorn.Server(config)
         self._server = server

@@ -134,6 +134,9 @@ class Engine:
                     instance_report.error = str(exc)
                 finally:
                     instance_report.api_calls = connector.call.summary()  # type: ignore[attr-defined]
+                    usage = connector.api_usage()
+                    if usage:
+                        instance_report.api_calls["vendor_usage"] = usage
                     connector.close()
         finally:
             report.finished_at = self.clock()

@@ -3,6 +3,8 @@
 * ``hubspot_sandbox``: a fresh ``HubSpotSandbox`` (seeded, 60 deals) on 127.0.0.1, stopped after the test.
 * ``sandbox_project``: a folder with config.toml and mappings wired to that sandbox and a
   SQLite store in it; yields a ``SandboxProject`` with ``runtime()``, ``store()`` and ``sync()``.
+* ``salesforce_sandbox`` / ``salesforce_project``: the same for the Salesforce sandbox (HTTPS with a
+  generated CA, client-credentials login; connector instance ``salesforce``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class SandboxProject:
     path: Path
     sandbox: Any
     monkeypatch: pytest.MonkeyPatch
+    instance: str = "hubspot"
 
     @property
     def config_path(self) -> Path:
@@ -41,9 +44,9 @@ class SandboxProject:
         from onboard_sync.schema import property_specs
 
         rt = self.runtime()
-        connector = rt.connector("hubspot")
+        connector = rt.connector(self.instance)
         try:
-            specs = connector.required_properties() + property_specs(rt.mappings["hubspot"], rt.playbook)
+            specs = connector.required_properties() + property_specs(rt.mappings[self.instance], rt.playbook)
             connector.ensure_properties(specs, apply=True)
         finally:
             connector.close()
@@ -71,3 +74,23 @@ def sandbox_project(tmp_path: Path, hubspot_sandbox: Any, monkeypatch: pytest.Mo
     monkeypatch.setenv(TOKEN_ENV, hubspot_sandbox.token)
     write_demo_config(tmp_path, hubspot_sandbox.base_url)
     return SandboxProject(path=tmp_path, sandbox=hubspot_sandbox, monkeypatch=monkeypatch)
+
+
+@pytest.fixture
+def salesforce_sandbox() -> Iterator[Any]:
+    from onboard_sync.sandbox.salesforce import SalesforceSandbox
+
+    with SalesforceSandbox(seed=1, deals=60) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def salesforce_project(
+    tmp_path: Path, salesforce_sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> SandboxProject:
+    from onboard_sync.cli.demo_crm import write_salesforce_config
+
+    for name, value in salesforce_sandbox.connector_secrets().items():
+        monkeypatch.setenv(name, value)
+    write_salesforce_config(tmp_path, salesforce_sandbox)
+    return SandboxProject(path=tmp_path, sandbox=salesforce_sandbox, monkeypatch=monkeypatch, instance="salesforce")

@@ -53,9 +53,7 @@ def sandbox(make_sandbox: Callable[..., Any]) -> Any:
     return make_sandbox()
 
 
-def _connect(
-    sb: Any, caller: Any = None, secrets: dict[str, str] | None = None, **settings: Any
-) -> HubSpotConnector:
+def _connect(sb: Any, caller: Any = None, secrets: dict[str, str] | None = None, **settings: Any) -> HubSpotConnector:
     """A connector on the sandbox ``sb`` (search pacing off, so tests run fast)."""
     options = {"base_url": sb.base_url, "search_requests_per_second": 1000.0, **settings}
     return HubSpotConnector(
@@ -71,9 +69,7 @@ def connect() -> Iterator[Callable[..., HubSpotConnector]]:
     """``connect(sb, caller=None, secrets=None, **settings)``: a connector on a sandbox."""
     made: list[HubSpotConnector] = []
 
-    def make(
-        sb: Any, caller: Any = None, secrets: dict[str, str] | None = None, **settings: Any
-    ) -> HubSpotConnector:
+    def make(sb: Any, caller: Any = None, secrets: dict[str, str] | None = None, **settings: Any) -> HubSpotConnector:
         made.append(_connect(sb, caller, secrets, **settings))
         return made[-1]
 

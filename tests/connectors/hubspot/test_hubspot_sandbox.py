@@ -103,11 +103,7 @@ def test_backfill_reads_won_deals_only_with_associations(make_sandbox: Any, conn
         companies = sb.backend.associations("deals", deal.id, "companies")
         assert set(deal.account_ids) == set(companies)
         assert set(deal.contact_ids) == set(sb.backend.associations("deals", deal.id, "contacts"))
-        primary = [
-            c
-            for c, types in sb.backend.association_types("deals", deal.id, "companies").items()
-            if 5 in types
-        ]
+        primary = [c for c, types in sb.backend.association_types("deals", deal.id, "companies").items() if 5 in types]
         if primary:
             assert deal.account_ids[0] == primary[0]
         assert deal.updated_at.tzinfo is not None
@@ -164,9 +160,7 @@ def test_search_restarts_from_last_timestamp_before_the_result_cap(
     conn = connect(sb)
     deals, cursors, token = [], [], None
     while True:
-        page = conn.read_deals(
-            since=datetime(2000, 1, 1, tzinfo=UTC), page_token=token, options=ReadOptions()
-        )
+        page = conn.read_deals(since=datetime(2000, 1, 1, tzinfo=UTC), page_token=token, options=ReadOptions())
         deals += page.records
         token = page.next_token
         if token is None:
@@ -185,9 +179,7 @@ def test_search_restarts_from_last_timestamp_before_the_result_cap(
 
 def test_read_deals_by_id_skips_missing(sandbox: Any, connector: HubSpotConnector) -> None:
     deal = a_deal(sandbox)
-    deals = connector.read_deals_by_id(
-        [deal.id, "999999999"], ReadOptions({ObjectKind.DEAL: ("hs_object_id",)})
-    )
+    deals = connector.read_deals_by_id([deal.id, "999999999"], ReadOptions({ObjectKind.DEAL: ("hs_object_id",)}))
     assert [d.id for d in deals] == [deal.id]
     assert deals[0].properties == {"hs_object_id": deal.id}
     assert deals[0].account_ids
@@ -206,8 +198,7 @@ def test_accounts_contacts_and_owners(sandbox: Any, connector: HubSpotConnector)
     for contact, person in zip(contacts, people, strict=True):
         assert contact.email == person.properties.get("email")
         assert (
-            contact.name
-            == f"{person.properties.get('firstname', '')} {person.properties.get('lastname', '')}".strip()
+            contact.name == f"{person.properties.get('firstname', '')} {person.properties.get('lastname', '')}".strip()
         )
     owners = connector.read_owners()
     expected = {o.id: o for o in sandbox.backend.owners.values() if not o.archived}
@@ -288,33 +279,25 @@ def test_duplicate_key_create_resolves_to_the_existing_task(
     before = len(live(sandbox, "tasks"))
     connector.call.reset()  # type: ignore[attr-defined]
     # a crashed run created onb-4:a but never recorded it: the retry sends it again with a new one
-    again = connector.create_tasks(
-        [task_write("onb-4:a", deal, sandbox), task_write("onb-4:b", deal, sandbox)]
-    )
+    again = connector.create_tasks([task_write("onb-4:a", deal, sandbox), task_write("onb-4:b", deal, sandbox)])
     assert again[0].ok
     assert again[0].remote_id == first[0].remote_id
     assert again[1].ok
     assert again[1].remote_id != first[0].remote_id
     assert len(live(sandbox, "tasks")) == before + 1
     expected = (
-        {"tasks.batch_create": 1}
-        if hubspot_names_the_existing_id
-        else {"tasks.batch_create": 1, "tasks.batch_read": 1}
+        {"tasks.batch_create": 1} if hubspot_names_the_existing_id else {"tasks.batch_create": 1, "tasks.batch_read": 1}
     )
     assert connector.call.calls == expected  # type: ignore[attr-defined]
 
 
-def test_whole_batch_conflict_keeps_existing_and_creates_the_rest(
-    sandbox: Any, connector: HubSpotConnector
-) -> None:
+def test_whole_batch_conflict_keeps_existing_and_creates_the_rest(sandbox: Any, connector: HubSpotConnector) -> None:
     setup_tasks(connector)
     deal = a_deal(sandbox)
     (first,) = connector.create_tasks([task_write("onb-6:a", deal, sandbox)])
     sandbox.faults.fail_next(1, status=409, path_contains="tasks/batch/create")
     connector.call.reset()  # type: ignore[attr-defined]
-    results = connector.create_tasks(
-        [task_write("onb-6:a", deal, sandbox), task_write("onb-6:b", deal, sandbox)]
-    )
+    results = connector.create_tasks([task_write("onb-6:a", deal, sandbox), task_write("onb-6:b", deal, sandbox)])
     assert [(r.key, r.ok) for r in results] == [("onb-6:a", True), ("onb-6:b", True)]
     assert results[0].remote_id == first.remote_id
     keys = [t.properties.get(KEY) for t in live(sandbox, "tasks")]
@@ -364,9 +347,7 @@ def test_update_tasks_sends_only_changes_and_read_tasks_sees_completion(
 # --- fields and properties -----------------------------------------------------------------------
 
 SPECS = [
-    PropertySpec(
-        ObjectKind.DEAL, "onboard_phase", "Onboarding phase", "enumeration", ("kickoff", "training")
-    ),
+    PropertySpec(ObjectKind.DEAL, "onboard_phase", "Onboarding phase", "enumeration", ("kickoff", "training")),
     PropertySpec(ObjectKind.ACCOUNT, "onboard_health", "Onboarding health", "number"),
 ]
 

@@ -74,9 +74,7 @@ def test_search_body_uses_the_later_of_since_and_floor() -> None:
 
 
 def test_429_with_retry_after_header() -> None:
-    exc = api_exception(
-        DealsApiException, 429, {"message": "slow down", "correlationId": "c-1"}, {"Retry-After": "3"}
-    )
+    exc = api_exception(DealsApiException, 429, {"message": "slow down", "correlationId": "c-1"}, {"Retry-After": "3"})
     error = classify(exc)
     assert error is not None
     assert (error.status, error.retryable, error.retry_after) == (429, True, 3.0)
@@ -136,9 +134,7 @@ def test_status_retryability(status: int, retryable: bool) -> None:
 
 def test_401_is_not_retryable_and_never_shows_the_token() -> None:
     token = "pat-na1-secret-token-value"
-    exc = api_exception(
-        DealsApiException, 401, {"message": f"bad token {token}", "category": "INVALID_AUTHENTICATION"}
-    )
+    exc = api_exception(DealsApiException, 401, {"message": f"bad token {token}", "category": "INVALID_AUTHENTICATION"})
     error = classify(exc, [token])
     assert error is not None
     assert error.status == 401
@@ -164,9 +160,7 @@ def test_property_doesnt_exist_names_the_property() -> None:
 
 
 def test_connection_errors_are_retryable_status_0() -> None:
-    exc = urllib3.exceptions.MaxRetryError(
-        None, "/crm", urllib3.exceptions.NewConnectionError(None, "refused")
-    )
+    exc = urllib3.exceptions.MaxRetryError(None, "/crm", urllib3.exceptions.NewConnectionError(None, "refused"))
     error = classify(exc)
     assert error is not None
     assert error.status == 0
@@ -255,9 +249,7 @@ def test_batch_split_maps_207_errors_by_trace_id() -> None:
             status="error",
         ),
     ]
-    done, failed = batch.split(
-        SimpleNamespace(results=[ok], errors=errors), lambda o: o.object_write_trace_id
-    )
+    done, failed = batch.split(SimpleNamespace(results=[ok], errors=errors), lambda o: o.object_write_trace_id)
     results = batch.results_in_order(["a", "b", "c", "d"], done, failed)
     assert [(r.key, r.ok, r.remote_id, r.retryable) for r in results] == [
         ("a", True, "100", False),
@@ -271,16 +263,11 @@ def test_batch_split_maps_207_errors_by_trace_id() -> None:
 def test_property_specs_and_create_body() -> None:
     (spec,) = properties.required_properties("my_key")
     assert (spec.kind, spec.name, spec.unique, spec.type) == (ObjectKind.TASK, "my_key", True, "string")
-    body = properties.create_body(
-        PropertySpec(ObjectKind.DEAL, "p", "P", "enumeration", ("a", "b")), "onboarding"
-    )
+    body = properties.create_body(PropertySpec(ObjectKind.DEAL, "p", "P", "enumeration", ("a", "b")), "onboarding")
     assert body["fieldType"] == "select"
     assert body["groupName"] == "onboarding"
     assert [o["value"] for o in body["options"]] == ["a", "b"]
-    assert (
-        properties.create_body(PropertySpec(ObjectKind.DEAL, "f", "F", "bool"), "g")["options"][0]["value"]
-        == "true"
-    )
+    assert properties.create_body(PropertySpec(ObjectKind.DEAL, "f", "F", "bool"), "g")["options"][0]["value"] == "true"
 
 
 def test_pacer_spaces_search_calls() -> None:

@@ -1,0 +1,201 @@
+"""Plumbing shared by the Salesforce connector's methods: session, login, queries, collections, describe.
+
+:class:`SalesforceBase` holds one ``requests`` session (``trust_env = False``: requests ignores
+``session.verify`` when REQUESTS_CA_BUNDLE is set) and a simple-salesforce client built from the token
+of :func:`.auth.login`. Every API call goes through the core's ``call``; a 401 ``INVALID_SESSION_ID``
+triggers one new login and one retry. ``Sforce-Limit-Info`` is kept after every call (``api_usage``).
+:class:`.connector.SalesforceConnector` builds the contract methods on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
+
+import requests
+from simple_salesforce import Salesforce, format_soql
+
+from onboard_sync.connector import ApiCaller, Connector, ConnectorSettings, WriteResult
+from onboard_sync.connectors.salesforce import auth
+from onboard_sync.connectors.salesforce.errors import RETRYABLE_CODES, classify, error_code
+from onboard_sync.connectors.salesforce.settings import SalesforceSettings
+from onboard_sync.errors import ApiError
+
+R = TypeVar("R")
+Rec = dict[str, Any]
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def status_of(exc: BaseException) -> int | None:
+    for candidate in (exc, exc.__cause__):
+        status = getattr(candidate, "status", None)
+        if isinstance(status, int):
+            return status
+    return None
+
+
+def record_results(keys: Sequence[str], answer: Any) -> list[WriteResult]:
+    """sObject Collections answers (one per record, in request order) as ``WriteResult`` s."""
+    rows = list(answer or ())
+    out: list[WriteResult] = []
+    for index, key in enumerate(keys):
+        row = rows[index] if index < len(rows) else None
+        if not isinstance(row, Mapping):
+            out.append(WriteResult(key, ok=False, error="Salesforce returned no result for this record"))
+        elif row.get("success"):
+            out.append(WriteResult(key, ok=True, remote_id=str(row.get("id"))))
+        else:
+            errors = [e for e in row.get("errors") or () if isinstance(e, Mapping)]
+            codes = [str(e.get("statusCode") or "") for e in errors]
+            text = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors) or "refused"
+            fields = sorted({f for e in errors for f in e.get("fields") or ()})
+            if fields:
+                text += f" (fields: {', '.join(fields)})"
+            out.append(WriteResult(key, ok=False, error=text, retryable=any(c in RETRYABLE_CODES for c in codes)))
+    return out
+
+
+class SalesforceBase(Connector):
+    """Session, login and the call helpers of the Salesforce connector."""
+
+    describe_cache: dict[str, Rec]
+
+    def __init__(self, instance: str, settings: ConnectorSettings, secrets: Mapping[str, str], call: ApiCaller) -> None:
+        super().__init__(instance, settings, secrets, call)
+        self.settings: SalesforceSettings = cast(SalesforceSettings, settings)
+        self.where = f"connectors.{instance}"
+        s = self.settings
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = s.ca_bundle if (s.ca_bundle and s.verify) else s.verify
+        self._timeout = (s.timeout_seconds, s.timeout_seconds)
+        self._sf: Salesforce | None = None
+        self.logins = 0
+        self.usage: tuple[int, int] | None = None
+        self.describe_cache = {}
+
+    def _secret_values(self) -> tuple[str, ...]:
+        s = self.settings
+        names = (s.client_secret_env, s.password_env, s.private_key_env)
+        found = [self.secrets.get(n) for n in names]
+        if self._sf is not None:
+            found.append(self._sf.session_id)
+        return tuple(v for v in found if v)
+
+    # --- login and calls -------------------------------------------------------------------------
+    def _login(self) -> Salesforce:
+        token, instance = self.call(
+            "oauth.token", lambda: auth.login(self.settings, self.secrets, self.session, self.where)
+        )
+        self.logins += 1
+        self._sf = Salesforce(
+            instance_url=f"https://{instance}",
+            session_id=token,
+            session=self.session,
+            version=self.settings.api_version,
+        )
+        return self._sf
+
+    def _client(self) -> Salesforce:
+        return self._sf or self._login()
+
+    def _call(self, endpoint: str, fn: Callable[[Salesforce], R], *, write: bool = False) -> R:
+        """``self.call`` with a live session: on 401 INVALID_SESSION_ID, log in again and retry once."""
+        self._client()
+
+        def run() -> R:
+            assert self._sf is not None
+            try:
+                return fn(self._sf)
+            finally:
+                usage = (self._sf.api_usage or {}).get("api-usage")
+                if usage is not None:
+                    self.usage = (int(usage.used), int(usage.total))
+
+        try:
+            return self.call(endpoint, run, write=write)
+        except Exception as exc:
+            if not (status_of(exc) == 401 and error_code(exc) in ("INVALID_SESSION_ID", "")):
+                raise
+        self._login()
+        return self.call(endpoint, run, write=write)
+
+    def classify_error(self, exc: BaseException) -> ApiError | None:
+        """See :func:`onboard_sync.connectors.salesforce.errors.classify`."""
+        return classify(exc, self._secret_values())
+
+    def api_usage(self) -> dict[str, object] | None:
+        """The org's API usage from the last ``Sforce-Limit-Info`` header, and the logins this run."""
+        if self.usage is None:
+            return None
+        used, limit = self.usage
+        return {"source": "Sforce-Limit-Info", "used": used, "limit": limit, "logins": self.logins}
+
+    # --- queries ---------------------------------------------------------------------------------
+    def _query_page(self, endpoint: str, soql: str | None, token: str | None) -> tuple[list[Rec], str | None]:
+        """One page: the first of ``soql``, or the one at ``token`` (a nextRecordsUrl)."""
+        headers = {"Sforce-Query-Options": f"batchSize={self.settings.query_batch_size}"}
+        if token:
+            answer = self._call(
+                endpoint, lambda sf: sf.query_more(token, identifier_is_url=True, timeout=self._timeout)
+            )
+        else:
+            answer = self._call(endpoint, lambda sf: sf.query(soql, headers=headers, timeout=self._timeout))
+        records = [dict(r) for r in answer.get("records") or ()]
+        nxt = None if answer.get("done", True) else answer.get("nextRecordsUrl")
+        return records, (str(nxt) if nxt else None)
+
+    def _query_all(self, endpoint: str, soql: str) -> list[Rec]:
+        records, token = self._query_page(endpoint, soql, None)
+        seen: set[str] = set()
+        while token and token not in seen:
+            seen.add(token)
+            more, token = self._query_page(endpoint, None, token)
+            records += more
+        return records
+
+    def _by_ids(
+        self, endpoint: str, sobject: str, fields: Sequence[str], ids: Sequence[str], id_field: str = "Id"
+    ) -> list[Rec]:
+        out: list[Rec] = []
+        unique = list(dict.fromkeys(i for i in ids if i))
+        for chunk in chunks(unique, self.max_read_batch):
+            soql = format_soql(
+                f"SELECT {', '.join(dict.fromkeys(fields))} FROM {sobject} WHERE {id_field} IN {{}}", list(chunk)
+            )
+            out += self._query_all(endpoint, soql)
+        return out
+
+    # --- collections and describe ----------------------------------------------------------------
+    def _collection(self, endpoint: str, method: str, path: str, records: list[Rec]) -> Any:
+        body = {"allOrNone": False, "records": records}
+        return self._call(
+            endpoint, lambda sf: sf.restful(path, method=method, json=body, timeout=self._timeout), write=True
+        )
+
+    def _describe(self, sobject: str) -> Rec:
+        if sobject not in self.describe_cache:
+            self.describe_cache[sobject] = dict(
+                self._call(
+                    f"{sobject.lower()}.describe",
+                    lambda sf: sf.restful(f"sobjects/{sobject}/describe", timeout=self._timeout),
+                )
+            )
+        return self.describe_cache[sobject]
+
+    def _field_defs(self, sobject: str) -> dict[str, Rec]:
+        return {str(f["name"]): dict(f) for f in self._describe(sobject).get("fields") or ()}
+
+    def check_auth(self) -> str:
+        """One login and one cheap query."""
+        self._login()
+        self._call("users.query", lambda sf: sf.query("SELECT Id FROM User LIMIT 1", timeout=self._timeout))
+        assert self._sf is not None
+        return f"Salesforce org at https://{self._sf.sf_instance} ({self.settings.auth} login accepted)"
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,32 @@
+"""Entry point of the built-in Salesforce connector (``[project.entry-points.onboard_sync] salesforce``).
+
+Registers :class:`SalesforceConnector` and the Salesforce sandbox simulator. The sandbox is imported
+only when a simulator is actually built, so loading plugins stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from onboard_sync.connectors.salesforce.connector import SalesforceConnector
+from onboard_sync.hookspecs import hookimpl
+
+
+def create_sandbox(**kwargs: Any) -> Any:
+    """Build the Salesforce sandbox (``onboard_sync.sandbox.salesforce``) with the given options."""
+    from onboard_sync.sandbox.salesforce import create_sandbox as create
+
+    return create(**kwargs)
+
+
+@hookimpl
+def register_connectors(register: Callable[[type[SalesforceConnector]], None]) -> None:
+    """Register the Salesforce connector type (``type = "salesforce"``)."""
+    register(SalesforceConnector)
+
+
+@hookimpl
+def register_simulators(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Register the Salesforce sandbox simulator."""
+    register("salesforce", create_sandbox)

@@ -1,0 +1,95 @@
+"""Settings of the Salesforce connector: one ``[connectors.NAME]`` table with ``type = "salesforce"``.
+
+Read by :class:`onboard_sync.connectors.salesforce.connector.SalesforceConnector`. Secrets are never
+settings: the model names the environment variables that hold them (client secret, password + security
+token, JWT private key) and the connector reads them from its ``secrets`` mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from onboard_sync.connector import ConnectorSettings
+
+
+class SalesforceSettings(ConnectorSettings):
+    """How to log in to one Salesforce org and which records to read."""
+
+    type: Literal["salesforce"] = "salesforce"
+    login_url: str = Field(
+        "https://login.salesforce.com",
+        description="Where to get tokens: https://login.salesforce.com, https://test.salesforce.com for a "
+        "sandbox org, or your My Domain URL (required for client credentials).",
+    )
+    auth: Literal["jwt", "client_credentials", "password"] = Field(
+        "jwt", description="OAuth flow: JWT bearer (recommended), client credentials, or username-password."
+    )
+    client_id: str = Field(..., description="Consumer key of the connected app (or External Client App).")
+    client_secret_env: str = Field(
+        "SALESFORCE_CLIENT_SECRET",
+        description="Environment variable holding the consumer secret (client credentials, password).",
+    )
+    username: str | None = Field(None, description="Integration user's username (JWT bearer, password).")
+    password_env: str = Field(
+        "SALESFORCE_PASSWORD",
+        description="Environment variable holding the password followed by the security token (password flow).",
+    )
+    private_key_env: str = Field(
+        "SALESFORCE_PRIVATE_KEY",
+        description="Environment variable holding the PEM private key whose certificate is on the connected "
+        "app (JWT bearer), unless private_key_file is set.",
+    )
+    private_key_file: str | None = Field(None, description="Path of that PEM private key (JWT bearer).")
+    audience: str | None = Field(
+        None,
+        description="JWT aud claim; default https://login.salesforce.com (https://test.salesforce.com when "
+        "login_url is a test host, the login URL itself when it is not on salesforce.com).",
+    )
+    api_version: str = Field("59.0", description="REST API version.")
+    opportunity_filter: str | None = Field(
+        None,
+        description="Extra SOQL condition ANDed to every Opportunity query, e.g. "
+        "\"RecordType.DeveloperName = 'New_Business'\".",
+    )
+    task_key_field: str = Field(
+        "OnboardSync_Key__c",
+        description="Custom Task (Activity) field holding onboard-sync's idempotency key; an External ID when "
+        "the org allows it (tasks are then upserted by it). Created by `onboard-sync setup`.",
+    )
+    task_what: Literal["opportunity", "account"] = Field(
+        "opportunity", description="What a task's WhatId points at: the Opportunity or its Account."
+    )
+    ca_bundle: str | None = Field(None, description="PEM CA bundle to trust (a private CA, the sandbox).")
+    verify: bool = Field(True, description="Verify TLS certificates (leave on).")
+    query_batch_size: int = Field(2000, ge=200, le=2000, description="Records per query page (200-2000).")
+    timeout_seconds: float = Field(30.0, gt=0, description="Connect and read timeout of each request, seconds.")
+
+    @field_validator("login_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not value.startswith("https://"):
+            raise ValueError("login_url must start with https:// (Salesforce only speaks HTTPS)")
+        return value
+
+    @field_validator("task_key_field")
+    @classmethod
+    def _custom(cls, value: str) -> str:
+        if not value.endswith("__c"):
+            raise ValueError("task_key_field must be a custom field (ending in __c)")
+        return value
+
+    def jwt_audience(self) -> str:
+        """The JWT ``aud`` claim for this login URL."""
+        if self.audience:
+            return self.audience
+        host = self.login_url.removeprefix("https://").split("/")[0]
+        if not host.endswith("salesforce.com"):
+            return self.login_url
+        return (
+            "https://test.salesforce.com"
+            if host.startswith("test.") or ".sandbox." in host
+            else ("https://login.salesforce.com")
+        )
