@@ -298,6 +298,12 @@ class Connector(ABC):
         settings (``[serve.webhooks.NAME] secret_env`` overrides it); ``None``: none by default."""
         return None
 
+    @classmethod
+    def webhook_organization_id(cls, settings: ConnectorSettings) -> str | None:
+        """The account id deliveries must carry, for schemes that check one instead of a signature
+        (``salesforce-outbound``: the org id); ``[serve.webhooks.NAME] organization_id`` overrides it."""
+        return None
+
     # --- tickets (TICKET_SOURCE) ---------------------------------------------------------
     def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:
         """Tickets modified at or after ``since`` (``None``: the connector's backfill window).

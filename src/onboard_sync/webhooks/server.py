@@ -2,7 +2,8 @@
 
 ``build_service(runtime, store)`` resolves each connector instance's route (scheme declared
 by the connector or ``[serve.webhooks.NAME]``, secret from the environment variable the
-settings name) and returns the app, worker and metrics; ``serve(runtime)`` runs it on uvicorn
+settings name, the Salesforce org id from ``[serve.webhooks.NAME]`` or else the connector's
+settings) and returns the app, worker and metrics; ``serve(runtime)`` runs it on uvicorn
 until SIGINT/SIGTERM. Called by ``cli/serve.py`` and the tests.
 """
 
@@ -61,7 +62,8 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
                 f"unknown webhook scheme {scheme_name!r} (known: {', '.join(scheme_names())})",
                 where=config.where("serve", "webhooks", name, "scheme"),
             )
-        secret = ""
+        where = config.where("serve", "webhooks", name) if name in serve.webhooks else config.where("connectors", name)
+        secret, organization_id = "", None
         if scheme_name != "salesforce-outbound":
             env = override.secret_env or cls.webhook_secret_env(settings)
             secret = config.secrets.get(env, "") if env else ""
@@ -69,14 +71,17 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
                 raise ConfigError(
                     f"the webhook signing secret of {name!r} is not set: export {env or 'its secret_env'} "
                     f"(or set [serve.webhooks.{name}] enabled = false)",
-                    where=config.where("serve", "webhooks", name) if name in serve.webhooks else f"connectors.{name}",
+                    where=where,
                 )
-        elif not override.organization_id:
-            raise ConfigError(
-                "salesforce-outbound needs organization_id (the org id messages must carry)",
-                where=config.where("serve", "webhooks", name),
-            )
-        options = SchemeOptions(secret, override.max_age_seconds, override.organization_id)
+        else:
+            organization_id = override.organization_id or cls.webhook_organization_id(settings)
+            if not organization_id:
+                raise ConfigError(
+                    f"salesforce-outbound needs the org id messages must carry: set [connectors.{name}] "
+                    f"organization_id (or [serve.webhooks.{name}] organization_id; or enabled = false there)",
+                    where=where,
+                )
+        options = SchemeOptions(secret, override.max_age_seconds, organization_id)
         routes[name] = RouteConfig(name, scheme, options)
     return routes
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from simple_salesforce import format_soql
 
@@ -44,14 +44,26 @@ class SalesforceConnector(SalesforceBase):
     type_name: ClassVar[str] = "salesforce"
     version: ClassVar[str] = "1.0"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK}
+        {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK, Capability.WEBHOOK_RECEIVER}
     )
+    webhook_scheme: ClassVar[str | None] = "salesforce-outbound"
+    """Outbound Messages (SOAP) carry no signature: the OrganizationId is checked against ``organization_id``.
+    ``[serve.webhooks.NAME] scheme = "salesforce-flow"`` takes signed JSON callouts instead."""
     settings_model: ClassVar[type[ConnectorSettings]] = SalesforceSettings
     max_write_batch: ClassVar[int] = 200
     """sObject Collections take at most 200 records per call."""
     max_read_batch: ClassVar[int] = 200
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=20.0, burst=20)
     """Salesforce limits requests per 24 hours, not per second; this only smooths bursts."""
+
+    @classmethod
+    def webhook_organization_id(cls, settings: ConnectorSettings) -> str | None:
+        return cast(SalesforceSettings, settings).organization_id
+
+    @classmethod
+    def webhook_secret_env(cls, settings: ConnectorSettings) -> str | None:
+        """The shared HMAC secret of ``salesforce-flow`` callouts (Outbound Messages need none)."""
+        return cast(SalesforceSettings, settings).webhook_secret_env
 
     # --- deals -----------------------------------------------------------------------------------
     def _deal_soql(self, where: str, extra: Sequence[str]) -> str:

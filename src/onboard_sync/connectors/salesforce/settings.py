@@ -7,6 +7,7 @@ token, JWT private key) and the connector reads them from its ``secrets`` mappin
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -65,6 +66,16 @@ class SalesforceSettings(ConnectorSettings):
     verify: bool = Field(True, description="Verify TLS certificates (leave on).")
     query_batch_size: int = Field(2000, ge=200, le=2000, description="Records per query page (200-2000).")
     timeout_seconds: float = Field(30.0, gt=0, description="Connect and read timeout of each request, seconds.")
+    organization_id: str | None = Field(
+        None,
+        description="The org id (Setup > Company Information, 15 or 18 characters, 00D...). `onboard-sync serve` "
+        "accepts only Outbound Messages that carry it.",
+    )
+    webhook_secret_env: str = Field(
+        "SALESFORCE_WEBHOOK_SECRET",
+        description="Environment variable holding the shared HMAC secret of signed JSON callouts "
+        '(`[serve.webhooks.NAME] scheme = "salesforce-flow"`).',
+    )
 
     @field_validator("login_url")
     @classmethod
@@ -79,6 +90,16 @@ class SalesforceSettings(ConnectorSettings):
     def _custom(cls, value: str) -> str:
         if not value.endswith("__c"):
             raise ValueError("task_key_field must be a custom field (ending in __c)")
+        return value
+
+    @field_validator("organization_id")
+    @classmethod
+    def _org_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?", value):
+            raise ValueError("organization_id must be the org id: 15 or 18 letters and digits starting with 00D")
         return value
 
     def jwt_audience(self) -> str:

@@ -371,7 +371,7 @@ class SalesforceApp:
         body = {
             "access_token": token,
             "instance_url": sb.base_url,
-            "id": f"{sb.base_url}/id/00Dsandbox000001AAA/{sb.integration_user}",
+            "id": f"{sb.base_url}/id/{sb.organization_id}/{sb.integration_user}",
             "token_type": "Bearer",
             "issued_at": issued,
             "signature": "c2FuZGJveA==",

@@ -28,12 +28,15 @@ from onboard_sync.sandbox.faults import FaultInjector
 from onboard_sync.sandbox.salesforce.app import SalesforceApp
 from onboard_sync.sandbox.salesforce.auth import ConnectedApp, SessionStore, make_app
 from onboard_sync.sandbox.salesforce.backend import SalesforceBackend
+from onboard_sync.sandbox.salesforce.errors import sf_id
 from onboard_sync.sandbox.salesforce.tls import Certificates, make_certificates
 from onboard_sync.sandbox.server import ServerThread
 
 SECRET_ENV = "ONBOARD_SYNC_DEMO_SALESFORCE_SECRET"
 """Environment variable the demo and the test projects put the connected app's secret in."""
 NOMINAL_DAILY = 100_000
+ORGANIZATION_ID = sf_id("00D", 1)
+"""The sandbox org's id (18 characters): in the token answer's identity URL and ``connector_settings``."""
 
 
 class SalesforceRequestLog(RequestLog):
@@ -79,6 +82,7 @@ class SalesforceSandbox:
         self.api_version = api_version
         self.host = host
         self.tooling_allowed = tooling
+        self.organization_id = ORGANIZATION_ID
         self.enforce_daily = daily_limit is not None
         self.daily_limit = daily_limit or NOMINAL_DAILY
         self.app_credentials = _connected_app(seed)
@@ -194,6 +198,7 @@ class SalesforceSandbox:
             "client_secret_env": SECRET_ENV,
             "ca_bundle": self.ca_bundle,
             "api_version": self.api_version,
+            "organization_id": self.organization_id,
         }
         if auth in ("jwt", "password"):
             settings["username"] = self.app_credentials.username
@@ -235,4 +240,4 @@ def serve_forever(sb: SalesforceSandbox) -> None:
         sb.close()
 
 
-__all__ = ["SECRET_ENV", "SalesforceSandbox", "create_sandbox", "serve_forever"]
+__all__ = ["ORGANIZATION_ID", "SECRET_ENV", "SalesforceSandbox", "create_sandbox", "serve_forever"]
