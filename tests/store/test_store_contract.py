@@ -350,3 +350,18 @@ def test_url_for_display_hides_the_password(tmp_path) -> None:
 
     shown = redact_url("postgresql+psycopg://onb:hunter2@db.example:5432/onb")
     assert shown == "postgresql+psycopg://onb:***@db.example:5432/onb"
+
+
+def test_inbox_add_many_skips_duplicates_within_and_across_deliveries(store: Store) -> None:
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    assert store.inbox_add_many("hubspot", [("e1", b"a"), ("e2", b"b"), ("e1", b"again")], at) == 2
+    assert store.inbox_add_many("hubspot", [("e2", b"b"), ("e3", "c")], at) == 1
+    assert store.inbox_add_many("zendesk", [("e1", b"z")], at) == 1, "dedup is per source"
+    pending = store.inbox_pending(10)
+    assert [(e.source, e.event_id, e.payload) for e in pending] == [
+        ("hubspot", "e1", b"a"),
+        ("hubspot", "e2", b"b"),
+        ("hubspot", "e3", b"c"),
+        ("zendesk", "e1", b"z"),
+    ]
+    assert store.inbox_add_many("hubspot", [], at) == 0

@@ -35,14 +35,14 @@ def test_closing_a_deal_creates_its_handoff_tasks_within_seconds(served: Served)
     assert all(not deal_task_keys(sb, other) for other in won_before)
     assert all(d.status == 200 for d in sb.webhooks.deliveries)
 
-    # the batch counts as processed when its reconcile returns, a moment after the tasks appear
+    # the tasks show up in the CRM a moment before the worker marks the events processed
     processed = 'onboard_sync_webhook_events_processed_total{instance="hubspot"}'
 
-    def scraped() -> str:
+    def metrics_once_processed() -> str:
         text = httpx.get(f"{served.server.base_url}/metrics").text
         return text if processed in text else ""
 
-    metrics = wait_for(scraped)
+    metrics = wait_for(metrics_once_processed, timeout=10)
     assert processed in metrics
     health = httpx.get(f"{served.server.base_url}/healthz").json()
     assert health["status"] == "ok"

@@ -26,6 +26,7 @@ from celpy import celtypes
 
 from onboard_sync.errors import ConfigError
 from onboard_sync.records import Account, Deal
+from onboard_sync.rules.fastcel import Undecided, compile_fast
 
 #: Names a segment rule may use: a segment is chosen before anything else is known.
 SEGMENT_NAMES = frozenset({"deal", "account"})
@@ -75,6 +76,12 @@ _FUNCTIONS = frozenset(
 
 
 @functools.cache
+def _literal(text: str) -> Any:
+    """A CEL literal's value exactly as cel-python parses it (for the fast path)."""
+    return _environment().program(_environment().compile(text)).evaluate({})
+
+
+@functools.cache
 def _environment() -> celpy.Environment:
     """The CEL environment, built on first use (it costs ~0.6 s, which every CLI start paid)."""
     return celpy.Environment()
@@ -92,6 +99,7 @@ class Condition:
     names: frozenset[str] = frozenset()
     metrics: frozenset[str] = frozenset()
     _program: Any = field(default=None, repr=False, compare=False)
+    _fast: Any = field(default=None, repr=False, compare=False)
     _memo: dict[tuple[Any, ...], bool | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -114,6 +122,11 @@ class Condition:
 
     def evaluate(self, activation: Mapping[str, Any]) -> bool | None:
         """``True``/``False``, or ``None`` when evaluation failed on this data."""
+        if self._fast is not None:
+            try:
+                return bool(self._fast(activation))
+            except Undecided:
+                pass  # a type mix or a missing key: cel-python decides, with its own error rules
         try:
             result = self._program.evaluate(activation)
         except Exception:  # CELEvalError, or a celpy internal error on odd data
@@ -134,7 +147,10 @@ def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[
         raise ConfigError(f"cannot parse CEL condition {source!r}: {detail}", where=where) from None
     used_names, used_metrics = _check_names(tree, source, names=names, metrics=metrics, where=where)
     program = _environment().program(tree)
-    condition = Condition(source=source, where=where, names=used_names, metrics=used_metrics, _program=program)
+    fast = compile_fast(tree, _literal)
+    condition = Condition(
+        source=source, where=where, names=used_names, metrics=used_metrics, _program=program, _fast=fast
+    )
     _check_sample(condition, names, metrics)
     return condition
 

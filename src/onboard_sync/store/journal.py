@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from onboard_sync.store import schema as t
-from onboard_sync.store.base import IN_CHUNK, StoreBase, chunks
+from onboard_sync.store.base import IN_CHUNK, ROW_CHUNK, StoreBase, chunks
 from onboard_sync.store.rows import AuditEntry, InboxEvent, RunRecord
 from onboard_sync.store.tasks import _kind
 
@@ -143,6 +143,36 @@ class JournalMixin(StoreBase):
         )
         with self._write() as conn:
             return conn.execute(stmt).scalar_one_or_none() is not None
+
+    def inbox_add_many(self, source: str, events: Sequence[tuple[str, bytes | str]], received_at: datetime) -> int:
+        """Persist many verified events in one statement; return how many were new.
+
+        Duplicates (by ``(source, event_id)``, also within ``events``) are skipped by the unique
+        constraint, so the count is exact for one writer; with several processes writing the same
+        events at once it may over-count, never over-store.
+        """
+        self._check_writable()
+        rows: dict[str, bytes] = {}
+        for event_id, payload in events:
+            rows.setdefault(event_id, payload.encode("utf-8") if isinstance(payload, str) else bytes(payload))
+        if not rows:
+            return 0
+        c = t.webhook_inbox.c
+        with self._write() as conn:
+            known: set[str] = set()
+            for batch in chunks(list(rows), IN_CHUNK):
+                query = sa.select(c.event_id).where(c.source == source, c.event_id.in_(batch))
+                known.update(conn.execute(query).scalars())
+            fresh = [
+                {"source": source, "event_id": key, "payload": body, "received_at": received_at}
+                for key, body in rows.items()
+                if key not in known
+            ]
+            if fresh:
+                stmt = self._insert(t.webhook_inbox).on_conflict_do_nothing(index_elements=["source", "event_id"])
+                for batch in chunks(fresh, ROW_CHUNK):
+                    conn.execute(stmt, batch)
+        return len(fresh)
 
     def inbox_pending(self, limit: int = 100) -> list[InboxEvent]:
         """Unprocessed events, oldest first."""

@@ -63,11 +63,8 @@ class StoreQueue:
         self._write_lock = threading.Lock()
 
     def enqueue(self, source: str, events: Sequence[tuple[str, bytes]], received_at: datetime) -> int:
-        new = 0
-        with self._write_lock, self.store.transaction():
-            for key, payload in events:
-                new += bool(self.store.inbox_add(source, key, payload, received_at))
-        return new
+        with self._write_lock:  # one statement and one commit per delivery
+            return self.store.inbox_add_many(source, events, received_at)
 
     def claim(self, limit: int) -> list[QueuedEvent]:
         with self._lock:
