@@ -43,3 +43,32 @@ def test_owned_tasks_and_written_fields_of_some_onboardings(store: Store) -> Non
     store.record_written_fields("hs:2", ObjectKind.ACCOUNT, "acc", {"onb_phase": "handoff"})
     assert store.written_fields_of(["hs:1", "hs:3"]) == {"hs:1": {(ObjectKind.DEAL, "1", "onb_phase"): "kickoff"}}
     assert store.written_fields_of(["hs:1", "hs:2"]) == store.written_fields_for("hs")
+
+
+def test_alert_episodes_of_some_onboardings(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from onboard_sync.store import AlertEpisode
+
+    opened = datetime(2026, 1, 5, tzinfo=UTC)
+    store.put_alert_episodes(
+        [
+            AlertEpisode("hs:1", "blockers", 2, "hs", "hs:1:alert.blockers:2", opened),
+            AlertEpisode("hs:1", "blockers", 1, "hs", "hs:1:alert.blockers:1", opened, cleared_at=opened),
+            AlertEpisode("hs:2", "quiet", 1, "hs", "hs:2:alert.quiet:1", opened),
+            AlertEpisode("sf:1", "blockers", 1, "sf", "sf:1:alert.blockers:1", opened),
+        ]
+    )
+    found = store.alert_episodes_of(["hs:1", "sf:1", "hs:9"])
+    assert [(e.onboarding_id, e.alert, e.episode) for e in found] == [
+        ("hs:1", "blockers", 1),
+        ("hs:1", "blockers", 2),
+        ("sf:1", "blockers", 1),
+    ]
+    assert found[0].cleared_at == opened
+    assert found[1].cleared_at is None
+    assert store.alert_episodes_of([]) == []
+    assert store.alert_episodes_of(["hs:1", "hs:2", "sf:1"]) == [
+        *store.alert_episodes("hs"),
+        *store.alert_episodes("sf"),
+    ]

@@ -6,7 +6,8 @@ deals in the store's record cache (``Staged``) instead of holding them, and ``de
 yields the deal ids to evaluate, ``chunk_size`` at a time: first the tracked open onboardings
 the pull did not touch (streamed from the store with keyset paging, ordered by id), then the
 deals the pull changed, in pull order. Each chunk's states, owned tasks, written fields and
-records are loaded from the store by id when the chunk is evaluated, and let go after it.
+records — and the tickets of its accounts and the alert episodes of its onboardings — are loaded
+from the store by id when the chunk is evaluated, and let go after it.
 
 In plan mode the store is read-only: ``Staged`` keeps the pulled records (and the pulled task
 statuses) in memory and lays them over the store's cache, so plan sees what sync would.
@@ -25,9 +26,11 @@ from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.state import OnboardingState, OnboardingStatus, Transition
 from onboard_sync.records import Account, Deal, ObjectKind, Task
 from onboard_sync.store import OwnedTask, Store, TaskState
+from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan
 from onboard_sync.sync.report import InstanceReport
+from onboard_sync.sync.signals import SignalSource, TicketIndex
 
 OPEN_STATUSES = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
 
@@ -89,6 +92,10 @@ class Staged:
         found.update((i, self._accounts[i]) for i in wanted if i in self._accounts)
         return found
 
+    def pulled_accounts(self) -> dict[str, Account]:
+        """Accounts pulled this run and held in memory (plan only; sync staged them in the store)."""
+        return self._accounts
+
     def owned(self, onboarding_ids: Collection[str]) -> dict[str, OwnedTask]:
         owned = self.store.owned_tasks_of(onboarding_ids)
         for key, task in self._tasks.items():
@@ -141,7 +148,7 @@ def _open_tracked(store: Store, source: str, size: int) -> Iterator[str]:
 
 
 def pull_subset(
-store: Store,
+    store: Store,
     connector: Connector,
     ids: Sequence[str],
     staged: Staged,
@@ -206,6 +213,9 @@ class ChunkedRun:
     applier: Applier
     report: InstanceReport
     resolve_owner: Callable[[str, Deal, Account | None], str | None]
+    tickets: TicketIndex
+    alerts: AlertTracker
+    signal_sources: list[SignalSource]
     hooked: bool = False
     planned: WritePlan = dataclasses.field(default_factory=WritePlan)
     transitioned: list[tuple[OnboardingState, list[Transition]]] = dataclasses.field(default_factory=list)

@@ -1,21 +1,27 @@
 """The reconcile engine: one run of ``sync`` (apply) or ``plan`` (dry run) over every deal source.
 
-For each connector instance that is a deal source, a run:
+First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled into the store with its
+own cursors (``sync.signals``; ``sync`` only). Then, for each connector instance that is a deal
+source, a run:
 
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
    record) by looking their keys up in the CRM, before anything could create them again;
 2. pulls what changed since the cursor (taken at run start, minus a look-back overlap):
    deals, the tasks onboard-sync owns, the accounts of changed deals, owners when stale,
    staging each page in the store's record cache (``sync.chunks.Staged``) instead of holding it;
+   then links helpdesk organizations to CRM accounts (``sync.signals.TicketIndex``; link ids kept);
 3. in chunks of ``[onboard_sync] chunk_size`` deals (``sync.chunks.deal_chunks``: the untouched
    open onboardings streamed from the store, then the changed deals), loads the chunk's states,
-   owned tasks, written fields and records by id, evaluates them (pure; clock injected), diffs
+   owned tasks, written fields, records, its accounts' tickets and its alert episodes by id,
+   evaluates them (``sync.evaluate``: pure; clock injected; alert episodes open/clear), diffs
    them against the recorded tasks and the CRM's field values (``sync.plan.plan_writes``),
-   records the states and applies the writes in the connector's batch size (a partial batch is
-   carried to the next chunk, so the calls are those of one plan), recording each batch's
-   results (and audit) right after it returns; account fields are planned after every chunk,
-   since onboardings in different chunks may share an account;
-4. advances the cursors only after all chunks are applied and recorded.
+   records the states, alert episodes and health history, then applies the writes in the
+   connector's batch size (a partial batch is carried to the next chunk, so the calls are those
+   of one plan), recording each batch's results (and audit) right after it returns; account
+   fields are planned after every chunk, since onboardings in different chunks may share an
+   account, and so are linked helpdesk organizations' fields (``sync.writeback``);
+4. advances the cursors only after all chunks are applied and recorded, then calls the
+   ``onboarding_transitioned`` and ``alert_raised`` / ``alert_cleared`` hooks.
 
 ``run(deal_ids={"hubspot": {...}})`` reconciles only those deals (the webhook worker): they are
 read by id instead of the cursor pull, their owned tasks are refreshed by key, only they are
@@ -27,31 +33,23 @@ the run reads, evaluates and reports, and changes nothing anywhere.
 
 from __future__ import annotations
 
-import dataclasses
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
-from onboard_sync.mappings import MappingSet
-from onboard_sync.onboarding.machine import evaluate
-from onboard_sync.onboarding.state import (
-    CustomerFacts,
-    Evaluation,
-    OnboardingState,
-    OnboardingStatus,
-    TaskFact,
-    Transition,
-)
+from onboard_sync.onboarding.state import Evaluation, OnboardingState, OnboardingStatus, Transition
 from onboard_sync.plugins import get_plugin_manager
-from onboard_sync.records import Account, Deal, ObjectKind, Owner, TaskStatus
+from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
-from onboard_sync.store import OwnedTask, Store, TaskState
+from onboard_sync.store import Store
+from onboard_sync.sync import signals, writeback
+from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, pull_subset, refresh_caches
 from onboard_sync.sync.crash import crash_point
+from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
 from onboard_sync.sync.plan import WritePlan, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 
@@ -118,6 +116,9 @@ class Engine:
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
         report.run_id = run_id
         try:
+            signals.pull_ticket_sources(
+                self, report.ticket_sources, min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0)
+            )
             for name in names:
                 instance_report = InstanceReport(name=name)
                 report.instances[name] = instance_report
@@ -200,8 +201,26 @@ class Engine:
         staged.account_ids.clear()
 
         # 2. evaluate, plan, record and apply chunk by chunk; account fields once all are seen
-        run = ChunkedRun(name, connector, mapping, staged, applier, report, self._owner_resolver(owners))
-        run.hooked = bool(self.pm.hook.onboarding_transitioned.get_hookimpls())
+        hooks = self.pm.hook
+        run = ChunkedRun(
+            name,
+            connector,
+            mapping,
+            staged,
+            applier,
+            report,
+            self._owner_resolver(owners),
+            tickets=signals.TicketIndex(self, name, staged.pulled_accounts()),
+            alerts=AlertTracker(
+                self.store,
+                name,
+                self.runtime.playbook,
+                self.clock(),
+                hooked=bool(hooks.alert_raised.get_hookimpls() or hooks.alert_cleared.get_hookimpls()),
+            ),
+            signal_sources=signals.signal_sources(self.pm),
+        )
+        run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
         size = self.runtime.config.core.chunk_size
         for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
             self._run_chunk(run, chunk)
@@ -211,9 +230,12 @@ class Engine:
         self._apply(run, WritePlan(), final=True)
         self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
         report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch)
+        report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
+        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields)
         if self.plan_only:
             report.plan = run.planned
             return
+        report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
 
         # 3. advance cursors only after every chunk is applied and recorded
         if subset is None:
@@ -224,6 +246,7 @@ class Engine:
                 self.store.set_cursor(name, "deals", run_started)
                 self.store.set_cursor(name, "tasks", run_started)
             crash_point("after-cursor")
+        run.alerts.notify(self.pm)
         for state, transitions in run.transitioned:
             for transition in transitions:
                 self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
@@ -236,8 +259,21 @@ class Engine:
         tracked = {s.deal_id: s for s in self.store.get_onboardings(onboarding_ids).values()}
         accounts = run.staged.accounts(d.account_ids[0] for d in deals.values() if d.account_ids)
         owned = run.staged.owned(onboarding_ids)
-        written = self.store.written_fields_of(onboarding_ids)
-        evaluations = self._evaluate(name, deals, tracked, accounts, owned, written, run.mapping)
+        facts = ChunkFacts(deals, tracked, accounts, owned, self.store.written_fields_of(onboarding_ids))
+        now = self.clock()
+        run.tickets.load(list(accounts))
+        run.alerts.begin(onboarding_ids, now)
+        evaluations = evaluate_chunk(
+            name,
+            facts,
+            playbook=self.runtime.playbook,
+            mapping=run.mapping,
+            now=now,
+            pm=self.pm,
+            tickets=run.tickets,
+            signal_sources=run.signal_sources,
+            alerts=run.alerts,
+        )
         report.onboardings_evaluated += len(evaluations)
         self.progress("evaluate", report.onboardings_evaluated, max(report.onboardings_evaluated, report.deals_pulled))
 
@@ -255,9 +291,12 @@ class Engine:
         if not self.plan_only:
             crash_point("before-state-record")
             self._record_states(evaluations, tracked, transitions)
+            run.alerts.record(self.store)
+            signals.record_health(self.store, evaluations, now)
             crash_point("after-state-record")
             if run.hooked:
                 run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)
+        run.alerts.end_chunk(evaluations)
         self._apply(run, plan, final=False)
 
     def _apply(self, run: ChunkedRun, plan: WritePlan, *, final: bool) -> None:
@@ -269,92 +308,7 @@ class Engine:
         if not self.plan_only:
             refresh_caches(self.store, run.name, run.applier.apply(plan, run.mapping, final=final))
 
-    def _evaluate(
-        self,
-        name: str,
-        deals: Mapping[str, Deal],
-        tracked: Mapping[str, OnboardingState],
-        accounts: Mapping[str, Account],
-        owned: Mapping[str, OwnedTask],
-        written: Mapping[str, Mapping[tuple[ObjectKind, str, str], str | None]],
-        mapping: MappingSet,
-    ) -> list[tuple[Evaluation, Deal]]:
-        phase_property = mapping.phase_property()
-        by_onboarding: dict[str, dict[str, OwnedTask]] = defaultdict(dict)
-        for key, task in owned.items():
-            by_onboarding[task.onboarding_id][key] = task
-        evaluations: list[tuple[Evaluation, Deal]] = []
-        now = self.clock()
-        for deal in deals.values():
-            onboarding_id = f"{name}:{deal.id}"
-            state = tracked.get(deal.id)
-            account = accounts.get(deal.account_ids[0]) if deal.account_ids else None
-            facts = CustomerFacts(
-                deal=deal,
-                account=account,
-                tasks={
-                    key: TaskFact(
-                        key=key,
-                        template_key=t.template_key,
-                        status=t.status,
-                        due_at=t.due_at,
-                        completed_at=t.completed_at,
-                        remote_id=t.remote_id,
-                    )
-                    for key, t in by_onboarding.get(onboarding_id, {}).items()
-                    if t.state is TaskState.CREATED
-                },
-                crm_phase=deal.properties.get(phase_property) if phase_property else None,
-                written_phase=written.get(onboarding_id, {}).get(
-                    (ObjectKind.DEAL, deal.id, phase_property or "")
-                )
-                if phase_property
-                else None,
-            )
-            override = None
-            if state is None and deal.is_won:
-                override = self.pm.hook.resolve_segment(deal=deal, account=account)
-            evaluation = evaluate(
-                state,
-                facts,
-                self.runtime.playbook,
-                now,
-                onboarding_id=onboarding_id,
-                segment_override=override,
-            )
-            evaluation = self._settle(evaluation, facts, now, onboarding_id)
-            if evaluation.state is not None:
-                evaluations.append((evaluation, deal))
-        return evaluations
-
     # --- pieces ----------------------------------------------------------------------
-    def _settle(
-        self, evaluation: Evaluation, facts: CustomerFacts, now: datetime, onboarding_id: str
-    ) -> Evaluation:
-        """Evaluate once more as if the tasks this run creates already exist (open).
-
-        Without this, the run that creates a phase's tasks would compute health and next
-        step without them, and the following run would rewrite those fields: a no-change
-        rerun must write nothing.
-        """
-        new = [spec for spec in evaluation.tasks if spec.key not in facts.tasks]
-        if not new or evaluation.state is None:
-            return evaluation
-        assumed = {
-            spec.key: TaskFact(
-                key=spec.key, template_key=spec.template_key, status=TaskStatus.OPEN, due_at=spec.due_at
-            )
-            for spec in new
-        }
-        settled = evaluate(
-            evaluation.state,
-            dataclasses.replace(facts, tasks={**facts.tasks, **assumed}),
-            self.runtime.playbook,
-            now,
-            onboarding_id=onboarding_id,
-        )
-        return dataclasses.replace(settled, transitions=evaluation.transitions + settled.transitions)
-
     def _pages(self, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
         token: str | None = None
         pulled = 0

@@ -139,7 +139,8 @@ class AccountFields:
     evaluations' desired account values here, the account keeps the one ``_primary_per_account``
     would pick over the whole run (an open onboarding before a finished one, then the most
     recently started, the first on ties), and ``plan`` diffs them once all chunks are done.
-    Holds one small entry per account, never a record.
+    Holds one small entry per account (the canonical account fields), never a record; the
+    helpdesk write-back (``sync.writeback``) maps the same entry into organization fields.
     """
 
     def __init__(self, mapping: MappingSet) -> None:
@@ -154,11 +155,15 @@ class AccountFields:
             rank = (-_STATUS_RANK[state.status], state.started_at.timestamp())
             current = self._best.get(state.account_id)
             if current is None or rank > current[0]:
-                desired = self.mapping.to_crm(ObjectKind.ACCOUNT, ev.fields.get(ObjectKind.ACCOUNT, {}))
-                self._best[state.account_id] = (rank, state.id, dict(desired))
+                self._best[state.account_id] = (rank, state.id, dict(ev.fields.get(ObjectKind.ACCOUNT, {})))
 
     def account_ids(self) -> list[str]:
         return list(self._best)
+
+    def fields_of(self, account_id: str) -> Mapping[str, str | None] | None:
+        """The canonical account fields the run wants for ``account_id`` (None: not evaluated)."""
+        entry = self._best.get(account_id)
+        return entry[2] if entry is not None else None
 
     def plan(self, accounts: Mapping[str, Account]) -> WritePlan:
         """The account field writes for ``accounts`` (those of ``account_ids`` being planned now)."""
@@ -166,7 +171,8 @@ class AccountFields:
         for account_id, account in accounts.items():
             entry = self._best.get(account_id)
             if entry is not None:
-                _plan_fields(plan, entry[1], ObjectKind.ACCOUNT, account.id, account.properties, entry[2])
+                desired = self.mapping.to_crm(ObjectKind.ACCOUNT, entry[2])
+                _plan_fields(plan, entry[1], ObjectKind.ACCOUNT, account.id, account.properties, desired)
         return plan
 
 
@@ -254,6 +260,8 @@ def _differs(current: str | None, desired: str | None) -> bool:
         return True
     if current == desired:
         return False
+    if len(desired) == 10 and current.startswith(desired + "T00:00:00"):
+        return False  # a date property echoed as midnight UTC (HubSpot: 2026-11-23T00:00:00.000Z)
     try:
         return float(current) != float(desired)
     except ValueError:

@@ -1,0 +1,122 @@
+"""One chunk's evaluations: the facts of each deal (tasks, tickets, plugin signals) through the playbook.
+
+Called by ``sync.engine.Engine._run_chunk`` once per chunk of a run. Everything it reads was
+loaded for the chunk by id (states, owned tasks, written fields, records, and the tickets of
+the chunk's accounts in ``sync.signals.TicketIndex``); the alert tracker, loaded with the
+chunk's episodes, adds the task of each active alert episode after settling.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from onboard_sync.mappings import MappingSet
+from onboard_sync.onboarding.machine import evaluate
+from onboard_sync.onboarding.state import CustomerFacts, Evaluation, OnboardingState, TaskFact
+from onboard_sync.records import Account, Deal, ObjectKind, TaskStatus
+from onboard_sync.rules.model import Playbook
+from onboard_sync.store import OwnedTask, TaskState
+from onboard_sync.sync import signals
+from onboard_sync.sync.alerts import AlertTracker
+
+WrittenFields = Mapping[str, Mapping[tuple[ObjectKind, str, str], str | None]]
+
+
+@dataclasses.dataclass
+class ChunkFacts:
+    """What one chunk is evaluated from (all loaded by id for this chunk)."""
+
+    deals: Mapping[str, Deal]
+    tracked: Mapping[str, OnboardingState]
+    accounts: Mapping[str, Account]
+    owned: Mapping[str, OwnedTask]
+    written: WrittenFields
+
+
+def evaluate_chunk(
+    name: str,
+    chunk: ChunkFacts,
+    *,
+    playbook: Playbook,
+    mapping: MappingSet,
+    now: datetime,
+    pm: Any,
+    tickets: signals.TicketIndex,
+    signal_sources: list[signals.SignalSource],
+    alerts: AlertTracker,
+) -> list[tuple[Evaluation, Deal]]:
+    """Evaluate every deal of ``chunk``; onboardings that do not exist (and need not) are left out."""
+    phase_property = mapping.phase_property()
+    by_onboarding: dict[str, dict[str, OwnedTask]] = defaultdict(dict)
+    for key, task in chunk.owned.items():
+        by_onboarding[task.onboarding_id][key] = task
+    evaluations: list[tuple[Evaluation, Deal]] = []
+    for deal in chunk.deals.values():
+        onboarding_id = f"{name}:{deal.id}"
+        state = chunk.tracked.get(deal.id)
+        account = chunk.accounts.get(deal.account_ids[0]) if deal.account_ids else None
+        facts = CustomerFacts(
+            deal=deal,
+            account=account,
+            tasks={
+                key: TaskFact(
+                    key=key,
+                    template_key=t.template_key,
+                    status=t.status,
+                    due_at=t.due_at,
+                    completed_at=t.completed_at,
+                    remote_id=t.remote_id,
+                )
+                for key, t in by_onboarding.get(onboarding_id, {}).items()
+                if t.state is TaskState.CREATED
+            },
+            crm_phase=deal.properties.get(phase_property) if phase_property else None,
+            written_phase=chunk.written.get(onboarding_id, {}).get((ObjectKind.DEAL, deal.id, phase_property or ""))
+            if phase_property
+            else None,
+            tickets=tickets.tickets_of(account.id if account else None),
+            signals=signals.plugin_signals(signal_sources, deal, account, now) if signal_sources else (),
+        )
+        override = None
+        if state is None and deal.is_won:
+            override = pm.hook.resolve_segment(deal=deal, account=account)
+        evaluation = evaluate(
+            state, facts, playbook, now, onboarding_id=onboarding_id, segment_override=override
+        )
+        evaluation = alerts.apply(settle(evaluation, facts, playbook, now, onboarding_id), deal, account)
+        if evaluation.state is not None:
+            evaluations.append((evaluation, deal))
+    return evaluations
+
+
+def settle(
+    evaluation: Evaluation, facts: CustomerFacts, playbook: Playbook, now: datetime, onboarding_id: str
+) -> Evaluation:
+    """Evaluate once more as if the tasks this run creates already exist (open).
+
+    Without this, the run that creates a phase's tasks would compute health and next
+    step without them, and the following run would rewrite those fields: a no-change
+    rerun must write nothing.
+    """
+    new = [spec for spec in evaluation.tasks if spec.key not in facts.tasks]
+    if not new or evaluation.state is None:
+        return evaluation
+    assumed = {
+        spec.key: TaskFact(key=spec.key, template_key=spec.template_key, status=TaskStatus.OPEN, due_at=spec.due_at)
+        for spec in new
+    }
+    settled = evaluate(
+        evaluation.state,
+        dataclasses.replace(facts, tasks={**facts.tasks, **assumed}),
+        playbook,
+        now,
+        onboarding_id=onboarding_id,
+    )
+    return dataclasses.replace(settled, transitions=evaluation.transitions + settled.transitions)
+
+
+__all__ = ["ChunkFacts", "evaluate_chunk", "settle"]

@@ -1,0 +1,113 @@
+"""Write onboarding phase and health back into a helpdesk's organization fields (optional).
+
+Called by the engine after a deal-source instance's own writes (after every chunk). For every
+ticket source that is a ``FIELD_SINK`` (Zendesk), is linked to this CRM, and maps onboarding
+fields in its mapping's ``[account.write]`` (organization field keys), each linked organization
+gets the values of its CRM account's onboarding — the one the CRM account's own fields come from
+(``sync.plan.AccountFields``) — only the fields whose value differs from what the organization
+holds (cached from the organization export and updated after each write), so a no-change rerun
+writes nothing. Organizations are read from the cache by id, ``chunk_size`` at a time, and
+writes are sent in full batches as they accumulate. ``plan`` counts what it would write and
+sends nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from onboard_sync.connector import Capability, Connector, FieldWrite
+from onboard_sync.errors import ApiError, OnboardSyncError
+from onboard_sync.records import Account, ObjectKind
+from onboard_sync.sync.plan import AccountFields, _differs
+from onboard_sync.sync.signals import TicketIndex
+
+if TYPE_CHECKING:
+    from onboard_sync.sync.engine import Engine
+
+
+def write_back(engine: Engine, tickets: TicketIndex, account_fields: AccountFields) -> dict[str, Any]:
+    """Organization-field writes for every linked helpdesk; returns per-helpdesk counts."""
+    out: dict[str, Any] = {}
+    sinks = set(engine.runtime.instances_with(Capability.FIELD_SINK))
+    size = engine.runtime.config.core.chunk_size
+    for source, linked in tickets.linked.items():
+        mapping = engine.runtime.mappings.get(source)
+        if source not in sinks or mapping is None or not mapping.for_kind(ObjectKind.ACCOUNT).write:
+            continue
+        wanted = sorted(org for org, crm_id in linked.items() if account_fields.fields_of(crm_id) is not None)
+        sender = _Sender(engine, source)
+        try:
+            for start in range(0, len(wanted), size):
+                ids = wanted[start : start + size]
+                orgs = engine.store.get_accounts(source, ids)
+                for org_id in ids:
+                    fields, org = account_fields.fields_of(linked[org_id]), orgs.get(org_id)
+                    if fields is None or org is None:
+                        continue
+                    desired = mapping.to_crm(ObjectKind.ACCOUNT, fields)
+                    changes = {k: v for k, v in desired.items() if _differs(org.properties.get(k), v)}
+                    if changes:
+                        sender.add(FieldWrite(f"{source}:{org_id}", ObjectKind.ACCOUNT, org_id, changes), org)
+            sender.flush(final=True)
+        finally:
+            sender.close()
+        out[source] = sender.counts
+    return out
+
+
+class _Sender:
+    """Organization-field writes of one helpdesk, sent in full batches as they accumulate."""
+
+    def __init__(self, engine: Engine, source: str) -> None:
+        self.engine = engine
+        self.source = source
+        self.counts: dict[str, Any] = {"planned": 0, "updated": 0, "failed": 0}
+        self.writes: list[tuple[FieldWrite, Account]] = []
+        self.connector: Connector | None = None
+
+    def add(self, write: FieldWrite, org: Account) -> None:
+        self.counts["planned"] += 1
+        if not self.engine.plan_only:
+            self.writes.append((write, org))
+            self.flush(final=False)
+
+    def flush(self, *, final: bool) -> None:
+        if not self.writes:
+            return
+        if self.connector is None:
+            self.connector = self.engine.runtime.connector(self.source, sleep=self.engine.sleep)
+        size = self.connector.max_write_batch
+        count = len(self.writes) if final else len(self.writes) // size * size
+        if count:
+            _apply(self.engine, self.connector, self.writes[:count], self.counts)
+            del self.writes[:count]
+
+    def close(self) -> None:
+        if self.connector is not None:
+            self.counts["api_calls"] = self.connector.call.summary()  # type: ignore[attr-defined]
+            self.connector.close()
+
+
+def _apply(
+    engine: Engine, connector: Connector, writes: list[tuple[FieldWrite, Account]], counts: dict[str, Any]
+) -> None:
+    now = engine.clock()
+    for start in range(0, len(writes), connector.max_write_batch):
+        chunk = writes[start : start + connector.max_write_batch]
+        try:
+            results = connector.write_fields(ObjectKind.ACCOUNT, [w for w, _ in chunk])
+        except (ApiError, OnboardSyncError) as exc:
+            counts["failed"] += len(chunk)
+            counts["error"] = str(exc)
+            continue
+        ok = {r.key for r in results if r.ok}
+        counts["updated"] += len(ok)
+        counts["failed"] += len(chunk) - len(ok)
+        cached = [
+            dataclasses.replace(org, properties={**org.properties, **w.values}, updated_at=max(org.updated_at, now))
+            for w, org in chunk
+            if w.key in ok
+        ]
+        with engine.store.transaction():
+            engine.store.put_accounts(cached)
