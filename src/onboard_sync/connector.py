@@ -306,7 +306,16 @@ class Connector(ABC):
 
     # --- tickets (TICKET_SOURCE) ---------------------------------------------------------
     def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:
-        """Tickets modified at or after ``since``."""
+        """Tickets modified at or after ``since`` (``None``: the connector's backfill window).
+        ``Ticket.account_id`` is the account's id *in this source* (a helpdesk organization, or
+        the CRM company when the ticket source is the CRM itself); the core links it."""
+        raise NotImplementedError
+
+    def read_ticket_accounts(self, *, since: datetime | None, page_token: str | None) -> Page[Account]:
+        """Accounts of a ticket source that is not the CRM (helpdesk organizations) modified at or after
+        ``since``, for linking to CRM accounts. ``properties`` carries ``external_id``,
+        ``domain_names`` (space-separated) and custom organization fields by key. A ticket source
+        whose tickets already carry CRM account ids does not implement it."""
         raise NotImplementedError
 
     def api_usage(self) -> dict[str, object] | None:

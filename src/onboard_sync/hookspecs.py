@@ -53,6 +53,29 @@ def register_commands(cli: Any) -> None:
     """Add sub-commands to the ``onboard-sync`` Typer application."""
 
 
+@hookspec
+def register_signals(register: Callable[[Callable[..., Any]], None]) -> None:
+    """Register health signal sources: ``register(source)`` for each one.
+
+    The engine calls ``source(deal=Deal, account=Account | None, now=datetime)`` once per
+    evaluated onboarding per run; it returns an iterable of ``records.Signal`` (``name`` is a
+    metric such as ``nps``, ``active_users``, ``meeting_attendance``, ``engagement_score``,
+    ``stakeholder_changes``; the latest ``at`` per name wins over CRM properties). Keep it
+    fast and side-effect free: cache outside the call, not per onboarding.
+    """
+
+
+@hookspec
+def alert_raised(onboarding: OnboardingState, alert: str, episode: int, title: str, task_key: str) -> None:
+    """An alert episode opened (its condition became true); its CRM task is ``task_key``.
+    Called after the run's writes are recorded: send it to chat, e-mail, a pager (a notifier)."""
+
+
+@hookspec
+def alert_cleared(onboarding: OnboardingState, alert: str, episode: int) -> None:
+    """An alert episode cleared (its condition stopped holding)."""
+
+
 @hookspec(firstresult=True)
 def resolve_owner(
     role: str,

@@ -59,8 +59,7 @@ def test_rate_limit_storm_is_ridden_out(project: Any) -> None:
     project.sandbox.faults.fail_next(4, status=429, path_contains="batch", retry_after=1)
     report = project.sync(sleep=lambda seconds: None)
     assert report.ok
-    calls = report.instances["hubspot"].api_calls
-    assert calls["retries"] >= 4
+    assert report.api_calls()["retries"] >= 4  # the deal pull or the ticket pull (both batch-read) rode them out
     assert max(tasks_by_key(project.sandbox).values()) == 1
     assert created_tasks(project)
 

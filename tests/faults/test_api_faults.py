@@ -131,7 +131,7 @@ def test_connection_resets_mid_request_then_recovery(project: Any) -> None:
         report = project.sync(**NO_SLEEP)
         assert proxy.resets == 0, "the proxy reset connections"
         assert report.ok, "reset connections are retried"
-        assert report.instances["hubspot"].api_calls["retries"] >= 5
+        assert report.api_calls()["retries"] >= 5  # run-wide: the ticket pull goes first and may meet the resets
         check_all(project)
     finally:
         project.config_path.write_text(config)

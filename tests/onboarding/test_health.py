@@ -30,6 +30,9 @@ def test_no_data_is_healthy_and_nothing_counts_as_bad() -> None:
         "late_milestones": 0,
         "stale_blockers": 0,
         "open_urgent_tickets": 0,
+        "stale_urgent_tickets": 0,
+        "open_tickets": 0,
+        "tickets_last_7_days": 0,
     }
     report = score(metrics)
     assert (report.score, report.status, report.reasons) == (100, "healthy", ())
@@ -76,13 +79,13 @@ def test_tasks_and_tickets_metrics() -> None:
 
 def test_failing_components_give_score_status_and_reasons() -> None:
     report = score(
-        {"overdue_required_tasks": 2, "late_milestones": 0, "stale_blockers": 0, "open_urgent_tickets": 0}
+        {"overdue_required_tasks": 2, "late_milestones": 0, "stale_blockers": 0, "stale_urgent_tickets": 0}
     )
     assert report.score == 70
     assert report.status == "healthy"
     assert report.reasons == ("2 required task(s) overdue",)
     report = score(
-        {"overdue_required_tasks": 0, "late_milestones": 1, "stale_blockers": 0, "open_urgent_tickets": 0}
+        {"overdue_required_tasks": 0, "late_milestones": 1, "stale_blockers": 0, "stale_urgent_tickets": 0}
     )
     assert report.score == 70
     assert report.status == "at-risk"
@@ -90,20 +93,21 @@ def test_failing_components_give_score_status_and_reasons() -> None:
         "overdue_required_tasks": 1,
         "late_milestones": 1,
         "stale_blockers": 0,
-        "open_urgent_tickets": 1,
+        "stale_urgent_tickets": 1,
     }
     report = score(metrics)
     assert report.status == "critical"
     assert report.score == 20
-    assert report.reasons == (  # heaviest first, then by component key
+    assert report.reasons == (  # the status's text first, then heaviest first, then by component key
+        "critical (health 20): escalate now",
         "1 milestone(s) late by more than a week",
         "1 required task(s) overdue",
-        "1 open urgent/high ticket(s)",
+        "1 urgent/high ticket(s) open more than 3 days",
     )
 
 
 def test_after_go_live_and_applies_when() -> None:
-    base = {"overdue_required_tasks": 0, "late_milestones": 0, "stale_blockers": 0, "open_urgent_tickets": 0}
+    base = {"overdue_required_tasks": 0, "late_milestones": 0, "stale_blockers": 0, "stale_urgent_tickets": 0}
     low = {**base, "adoption_rate": 40.0, "business_outcomes": 0.0}
     assert score(low, live=False).score == 100  # adoption not scored before go-live; outcomes only in review
     report = score(low, live=True, phase="review")

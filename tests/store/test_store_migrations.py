@@ -15,14 +15,18 @@ from onboard_sync.store.migrate import alembic_config, current_revision, head_re
 from onboard_sync.store.schema import metadata
 
 TABLES = {
+    "account_links",
+    "alert_episodes",
     "alembic_version",
     "audit",
     "cursors",
     "facts",
+    "health_history",
     "onboardings",
     "owned_tasks",
     "owners",
     "runs",
+    "tickets",
     "transitions",
     "webhook_inbox",
     "written_fields",

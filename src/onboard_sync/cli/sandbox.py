@@ -37,6 +37,25 @@ def hubspot(
     serve_forever(sandbox)
 
 
+@sandbox_app.command("zendesk")
+def zendesk(
+    port: PortOption = 8767, seed: SeedOption = 0, latency: LatencyOption = 0.0, orphans: int = 2
+) -> None:
+    """Serve the Zendesk simulator until Ctrl-C (organizations seeded without a CRM; prints the API token)."""
+    factories = simulators()
+    if "zendesk" not in factories:
+        raise ConfigError("no Zendesk simulator installed (the zendesk connector plugin provides it)")
+    from onboard_sync.sandbox.zendesk import serve_forever
+
+    companies = [(str(9000 + n), f"Customer {n}", f"customer{n}.example") for n in range(1, 11)]
+    sandbox = factories["zendesk"](seed=seed, latency=latency, port=port, companies=companies, orphans=orphans)
+    sandbox.start()
+    console.print(f"Zendesk sandbox on {sandbox.base_url}")
+    console.print(f"email: {sandbox.email}  api token: {sandbox.api_token}")
+    console.print("Point a zendesk connector at it with base_url, email and the token in its token_env. Ctrl-C stops.")
+    serve_forever(sandbox)
+
+
 @sandbox_app.command("salesforce")
 def salesforce(
     port: PortOption = 8766, seed: SeedOption = 0, deals: DealsOption = 200, latency: LatencyOption = 0.0

@@ -66,11 +66,17 @@ def status(
     with open_store(rt, read_only=True) as store:
         views = onboarding_views(store, rt.playbook, datetime.now(UTC))
         runs = store.runs(limit=1)
+        if json:
+            from onboard_sync.signals_status import health_explanations, signals_status
+
+            health = health_explanations(store, [v.id for v in views])
+            signals = signals_status(store, rt.config.connectors)
     if json:
         print_json(
             {
-                "onboardings": [v.as_dict() for v in views],
+                "onboardings": [{**v.as_dict(), "health": health.get(v.id)} for v in views],
                 "last_run": runs[0].report if runs else None,
+                "signals": signals,
             }
         )
         return

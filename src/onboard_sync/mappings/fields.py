@@ -44,6 +44,12 @@ CANONICAL_FIELDS: dict[str, FieldType] = {
     ),
     "health_status": FieldType("enumeration", "Onboarding health", "healthy, at-risk or critical.", "health"),
     "health_reasons": FieldType("string", "Onboarding health reasons", "Why the score is what it is."),
+    "health_components": FieldType(
+        "string", "Onboarding health components", "Every health component: ok, failing (and why) or no data."
+    ),
+    "health_computed": FieldType(
+        "date", "Onboarding health computed", "The day the health was last computed."
+    ),
 }
 
 STATUS_OPTIONS = tuple(status.value for status in OnboardingStatus)

@@ -32,6 +32,7 @@ PROPERTY_METRICS = (
     "meeting_attendance",
     "engagement_score",
     "business_outcomes",
+    "stakeholder_changes",
 )
 _PERCENT_METRICS = frozenset({"adoption_rate", "meeting_attendance"})
 _CLOSED_TICKET = frozenset({"solved", "closed", "resolved", "deleted"})
@@ -93,15 +94,17 @@ def collect_metrics(
         since = task.created_at or task.due_at
         if template.blocker and since is not None and (today - since.date()).days > model.blocker_days:
             blockers += 1
+    open_tickets = [t for t in facts.tickets if t.status.lower() not in _CLOSED_TICKET]
+    urgent = [t for t in open_tickets if (t.priority or "").lower() in _URGENT]
+    stale_days = model.stale_ticket_days
     metrics: dict[str, float] = {
         "overdue_required_tasks": overdue,
         "late_milestones": late,
         "stale_blockers": blockers,
-        "open_urgent_tickets": sum(
-            1
-            for t in facts.tickets
-            if t.status.lower() not in _CLOSED_TICKET and (t.priority or "").lower() in _URGENT
-        ),
+        "open_urgent_tickets": len(urgent),
+        "stale_urgent_tickets": sum(1 for t in urgent if (today - t.created_at.date()).days > stale_days),
+        "open_tickets": len(open_tickets),
+        "tickets_last_7_days": sum(1 for t in facts.tickets if 0 <= (today - t.created_at.date()).days < 7),
     }
     if go_live_at is not None:
         days_live = max((today - go_live_at.date()).days, 0)
@@ -158,7 +161,38 @@ def assess(
             status = cap
     failing = sorted((r for r in scored if not r.ok), key=lambda r: (-r.weight, r.key))
     reasons = tuple(r.reason for r in failing if r.reason)
+    headline = model.status_reasons.get(status)
+    if headline:
+        reasons = (headline.replace("{score}", str(score)), *reasons)
     return HealthReport(score=score, status=status, reasons=reasons, components=results)
+
+
+def explain(report: HealthReport) -> str:
+    """Every component in one line for the CRM: ``key ok (value)``, ``key FAIL: reason``, ``key no data``."""
+    parts = []
+    for c in report.components:
+        if not c.scored:
+            parts.append(f"{c.key} n/a")
+        elif c.ok:
+            parts.append(f"{c.key} ok" + (f" ({_fmt(c.value)})" if c.value is not None else ""))
+        else:
+            parts.append(f"{c.key} FAIL: {c.reason or _fmt(c.value)}")
+    return "; ".join(parts)
+
+
+def component_rows(report: HealthReport) -> tuple[dict[str, object], ...]:
+    """The components as plain dicts (for the store's health history and ``status --json``)."""
+    return tuple(
+        {
+            "key": c.key,
+            "weight": c.weight,
+            "scored": c.scored,
+            "ok": c.ok,
+            "value": c.value,
+            "reason": c.reason,
+        }
+        for c in report.components
+    )
 
 
 def _component(

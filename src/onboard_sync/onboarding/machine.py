@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics
+from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics, explain
 from onboard_sync.onboarding.state import (
     CustomerFacts,
     Evaluation,
@@ -77,6 +77,8 @@ def evaluate(
         fields=run.fields(tasks),
         transitions=tuple(transitions),
         warnings=tuple(warnings),
+        alerts=run.active_alerts(),
+        health=run.health(),
     )
 
 
@@ -465,8 +467,16 @@ class _Run:
             "health_score": str(report.score),
             "health_status": report.status,
             "health_reasons": "; ".join(report.reasons) or None,
+            "health_components": explain(report),
+            "health_computed": end.date().isoformat(),
         }
         return {ObjectKind.DEAL: values, ObjectKind.ACCOUNT: dict(values)}
+
+    def active_alerts(self) -> tuple[str, ...]:
+        """Keys of the playbook's alert rules whose condition holds now (open onboardings only)."""
+        if self.state.status not in _OPEN:
+            return ()
+        return tuple(rule.key for rule in self.pb.alerts if self._holds(rule.when))
 
     def _next_step(self, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> tuple[str | None, str | None]:
         if self.state.status not in _OPEN:

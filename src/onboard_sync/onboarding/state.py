@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Signal, TaskStatus, Ticket
 
@@ -157,3 +158,7 @@ class Evaluation:
     fields: Mapping[ObjectKind, Mapping[str, str | None]] = field(default_factory=dict)
     transitions: tuple[Transition, ...] = ()
     warnings: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
+    """Keys of the playbook's alert rules whose condition holds (``sync.alerts`` tracks episodes)."""
+    health: Any = None
+    """The ``onboarding.health.HealthReport`` behind the health fields (components for explanations)."""

@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from onboard_sync.errors import ConfigError
+from onboard_sync.rules.alerts import check_alert_owners, read_alert, read_health_extras
 from onboard_sync.rules.expressions import RULE_NAMES, SEGMENT_NAMES, Condition, compile_condition
 from onboard_sync.rules.model import (
     METRICS,
     OWNER_ROLES,
     PLACEHOLDERS,
     PRIORITIES,
+    AlertRule,
     Decision,
     HealthComponent,
     HealthModel,
@@ -181,6 +183,8 @@ def _build(documents: list[_Table]) -> Playbook:
     health = HealthModel()
     health_where: str | None = None
     components: list[HealthComponent] = []
+    alerts: list[AlertRule] = []
+    health_extras: dict[str, Any] = {}
     pending_refs: list[Callable[[Playbook], None]] = []
     for doc in documents:
         head = doc.table("playbook")
@@ -199,8 +203,10 @@ def _build(documents: list[_Table]) -> Playbook:
                         ("health",), f"[health] settings are already set at {health_where}"
                     )
                 health_where = section.src.where(("health",))
+                health_extras = read_health_extras(section)
                 health = _read_health(section)
             section.done()
+        alerts += [read_alert(t) for t in doc.tables("alerts")]
         doc.done()
     if not meta:
         raise documents[0].src.error((), "missing [playbook] table (name, description, version)")
@@ -212,6 +218,7 @@ def _build(documents: list[_Table]) -> Playbook:
     _unique(phases, "phase")
     _unique([t for p in phases for t in p.tasks], "task")
     _unique(components, "health component")
+    _unique(alerts, "alert")
     terminal = phases[-1]
     if terminal.tasks:
         raise ConfigError(
@@ -234,10 +241,13 @@ def _build(documents: list[_Table]) -> Playbook:
             blocker_days=health.blocker_days,
             milestone_grace_days=health.milestone_grace_days,
             components=tuple(components),
+            **health_extras,
         ),
         roles=roles,
         sources=tuple(d.src.display_path for d in documents),
+        alerts=tuple(alerts),
     )
+    check_alert_owners(playbook)
     if playbook.go_live_phase and not playbook.has_phase(playbook.go_live_phase):
         raise ConfigError(f"unknown phase {playbook.go_live_phase!r}", where=meta["go_live_where"])
     for check in pending_refs:

@@ -37,6 +37,10 @@ METRICS: Mapping[str, str] = {
     "late_milestones": "open milestone tasks late by more than [health].milestone_grace_days",
     "stale_blockers": "open blocker tasks older than [health].blocker_days",
     "open_urgent_tickets": "open tickets with priority urgent or high",
+    "stale_urgent_tickets": "open urgent/high tickets older than [health].ticket_stale_days (default blocker_days)",
+    "open_tickets": "tickets not solved or closed",
+    "tickets_last_7_days": "tickets opened in the last 7 days (ticket spike)",
+    "stakeholder_changes": "key stakeholder changes (count, from the CRM or a signal)",
     "tickets_per_month": "tickets opened per 30 days since go-live (only after go-live)",
     "days_since_go_live": "days since go-live (only after go-live)",
     "adoption_rate": "active users as a percentage of licensed users (0-100)",
@@ -64,6 +68,8 @@ FIELD_NAMES: tuple[str, ...] = (
     "health_score",
     "health_status",
     "health_reasons",
+    "health_components",
+    "health_computed",
 )
 
 #: Placeholders a task title or body may use.
@@ -223,12 +229,43 @@ class HealthModel:
     blocker_days: int = 3
     milestone_grace_days: int = 7
     components: tuple[HealthComponent, ...] = ()
+    ticket_stale_days: int | None = None
+    status_reasons: Mapping[str, str] = field(default_factory=dict)
+    """Optional text per status (``healthy``/``at-risk``/``critical``) put first in the reasons."""
+
+    @property
+    def stale_ticket_days(self) -> int:
+        """Age beyond which an open urgent ticket counts as stale (``ticket_stale_days`` or ``blocker_days``)."""
+        return self.blocker_days if self.ticket_stale_days is None else self.ticket_stale_days
 
     def status_for(self, score: int) -> str:
         """``healthy`` / ``at-risk`` / ``critical`` for a score."""
         if score >= self.healthy_min:
             return "healthy"
         return "at-risk" if score >= self.at_risk_min else "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """A trigger alert: when ``when`` becomes true an episode opens and a task goes to ``owner``.
+
+    The task key is ``"{onboarding id}:alert.{key}:{episode}"``; the episode clears when ``when``
+    stops holding, and the next time it holds a new episode (and task) starts.
+    """
+
+    key: str
+    when: Condition
+    title: TextTemplate
+    body: TextTemplate
+    owner: str
+    priority: str = "HIGH"
+    due_hours: float = 24.0
+    description: str = ""
+    where: str = field(default="", compare=False)
+
+    @property
+    def template_key(self) -> str:
+        return f"alert.{self.key}"
 
 
 @dataclass(frozen=True)
@@ -245,6 +282,7 @@ class Playbook:
     go_live_phase: str | None = None
     roles: frozenset[str] = frozenset(OWNER_ROLES)
     sources: tuple[str, ...] = ()
+    alerts: tuple[AlertRule, ...] = ()
 
     def __post_init__(self) -> None:
         index = {p.key: i for i, p in enumerate(self.phases)}

@@ -99,6 +99,10 @@ class FactsMixin(StoreBase):
         """Cached accounts by id; ids not cached are absent."""
         return self._get_records(Account, source, ids)
 
+    def all_accounts(self, source: str) -> dict[str, Account]:
+        """Every cached account of ``source`` (CRM companies, helpdesk organizations), by id."""
+        return self._all_records(Account, source)
+
     # -- contacts -----------------------------------------------------------------------
 
     def put_contacts(self, contacts: Sequence[Contact]) -> None:

@@ -200,17 +200,76 @@ webhook_inbox = sa.Table(
     sa.Index("ix_webhook_inbox_pending", "processed_at", "id"),
 )
 
+# --- helpdesk signals, account links, health history, alert episodes (revision 0002) ---
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("source", sa.String(100), primary_key=True),
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("account_id", sa.String(255)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("priority", sa.String(32)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("data", sa.Text(), nullable=False),
+    sa.Index("ix_tickets_source_account", "source", "account_id"),
+)
+
+account_links = sa.Table(
+    "account_links",
+    metadata,
+    sa.Column("source", sa.String(100), primary_key=True),
+    sa.Column("remote_id", sa.String(255), primary_key=True),
+    sa.Column("crm_source", sa.String(100), nullable=False),
+    sa.Column("crm_account_id", sa.String(255)),
+    sa.Column("method", sa.String(100)),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_account_links_crm", "crm_source", "crm_account_id"),
+)
+
+health_history = sa.Table(
+    "health_history",
+    metadata,
+    sa.Column("onboarding_id", sa.String(255), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("score", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("reasons", JSONText(), nullable=False),
+    sa.Column("components", JSONText(), nullable=False),
+    sa.Column("computed_at", UTCDateTime(), nullable=False),
+)
+
+alert_episodes = sa.Table(
+    "alert_episodes",
+    metadata,
+    sa.Column("onboarding_id", sa.String(255), primary_key=True),
+    sa.Column("alert", sa.String(100), primary_key=True),
+    sa.Column("episode", sa.Integer(), primary_key=True),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("task_key", sa.String(512), nullable=False),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("cleared_at", UTCDateTime()),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Index("ix_alert_episodes_source", "source", "cleared_at"),
+)
+
 __all__ = [
     "JSONText",
     "UTCDateTime",
+    "account_links",
+    "alert_episodes",
     "audit",
     "cursors",
     "facts",
+    "health_history",
     "metadata",
     "onboardings",
     "owned_tasks",
     "owners",
     "runs",
+    "tickets",
     "transitions",
     "webhook_inbox",
 ]

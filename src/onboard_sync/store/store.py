@@ -5,7 +5,8 @@ migrates its schema to head (alembic, packaged); ``read_only=True`` (``onboard-s
 leaves the database byte-for-byte unchanged and creates no file. The operations are
 grouped in mixins by topic: onboardings/transitions/cursors (``onboardings.py``), cached
 facts (``facts.py``), the task ledger and written fields (``tasks.py``), audit/runs/inbox
-(``journal.py``). Called by the sync engine, the CLI and the webhook worker.
+(``journal.py``), tickets/links/health history/alert episodes
+(``signals.py``). Called by the sync engine, the CLI and the webhook worker.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from onboard_sync.store.engine import DEFAULT_BUSY_TIMEOUT_MS, Opened, open_engi
 from onboard_sync.store.facts import FactsMixin
 from onboard_sync.store.journal import JournalMixin
 from onboard_sync.store.onboardings import OnboardingsMixin
+from onboard_sync.store.signals import SignalsMixin
 from onboard_sync.store.tasks import TasksMixin
 
 
@@ -37,7 +39,7 @@ def _open_error(exc: BaseException, display: str, password: str | None) -> UserE
     return UserError(f"cannot open the state store: {text}", where=display)
 
 
-class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, StoreBase):
+class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, SignalsMixin, StoreBase):
     """What onboard-sync remembers between runs. Open with ``Store.open(url)``.
 
     Outside ``transaction()`` every mutating call commits by itself. One ``Store`` may be

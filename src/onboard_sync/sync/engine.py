@@ -44,6 +44,8 @@ from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner, Task, TaskStatus
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import OwnedTask, Store, TaskState
+from onboard_sync.sync import signals, writeback
+from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.plan import WritePlan, plan_writes
@@ -112,6 +114,9 @@ class Engine:
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
         report.run_id = run_id
         try:
+            signals.pull_ticket_sources(
+                self, report.ticket_sources, min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0)
+            )
             for name in names:
                 instance_report = InstanceReport(name=name)
                 report.instances[name] = instance_report
@@ -209,6 +214,9 @@ class Engine:
 
         evaluations: list[tuple[Evaluation, Deal]] = []
         now = self.clock()
+        tickets = signals.TicketIndex(self, name, accounts)
+        signal_sources = signals.signal_sources(self.pm)
+        alerts = AlertTracker(self.store, name, self.runtime.playbook, now)
         for index, deal in enumerate(deals.values()):
             onboarding_id = f"{name}:{deal.id}"
             state = tracked.get(deal.id)
@@ -234,6 +242,8 @@ class Engine:
                 )
                 if phase_property
                 else None,
+                tickets=tickets.tickets_of(account.id if account else None),
+                signals=signals.plugin_signals(signal_sources, deal, account, now) if signal_sources else (),
             )
             override = None
             if state is None and deal.is_won:
@@ -246,13 +256,14 @@ class Engine:
                 onboarding_id=onboarding_id,
                 segment_override=override,
             )
-            evaluation = self._settle(evaluation, facts, now, onboarding_id)
+            evaluation = alerts.apply(self._settle(evaluation, facts, now, onboarding_id), deal, account)
             if evaluation.state is not None:
                 evaluations.append((evaluation, deal))
             if index % 500 == 0:
                 self.progress("evaluate", 0, len(deals))
         self.progress("evaluate", len(deals), len(deals))
         report.onboardings_evaluated = len(evaluations)
+        report.signals = {**tickets.summary(), "alerts": alerts.summary()}
 
         plan = plan_writes(
             evaluations,
@@ -268,14 +279,19 @@ class Engine:
         report.started = sum(1 for ev, _ in evaluations if ev.state and ev.state.deal_id not in tracked)
 
         if self.plan_only:
+            report.signals["write_back"] = writeback.write_back(self, tickets, evaluations)
             return
 
         # 3. record state, apply writes batch by batch, then advance cursors
         crash_point("before-state-record")
         self._record_states(name, evaluations, tracked, transitions, changed, fresh_accounts)
+        alerts.record(self.store)
+        signals.record_health(self.store, evaluations, now)
         crash_point("after-state-record")
         written_keys = applier.apply(plan, mapping)
         self._refresh_caches(plan, written_keys, deals, accounts)
+        report.signals["write_back"] = writeback.write_back(self, tickets, evaluations)
+        report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
         if subset is None:
             crash_point("before-cursor")
             # Failed record writes do not hold the cursor back: they are retried from the store
@@ -284,6 +300,11 @@ class Engine:
                 self.store.set_cursor(name, "deals", run_started)
                 self.store.set_cursor(name, "tasks", run_started)
             crash_point("after-cursor")
+        alerts.notify(
+            self.pm,
+            {ev.state.id: ev.state for ev, _ in evaluations if ev.state is not None},
+            {spec.key: spec.title for ev, _ in evaluations for spec in ev.tasks},
+        )
         for ev, _ in evaluations:
             if ev.state is None:
                 continue

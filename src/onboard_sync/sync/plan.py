@@ -185,6 +185,8 @@ def _differs(current: str | None, desired: str | None) -> bool:
         return True
     if current == desired:
         return False
+    if len(desired) == 10 and current.startswith(desired + "T00:00:00"):
+        return False  # a date property echoed as midnight UTC (HubSpot: 2026-11-23T00:00:00.000Z)
     try:
         return float(current) != float(desired)
     except ValueError:

@@ -36,6 +36,8 @@ class InstanceReport:
     api_cost_of_writes: dict[str, int] = field(default_factory=dict)
     plan: WritePlan | None = None
     error: str | None = None
+    signals: dict[str, Any] = field(default_factory=dict)
+    """Helpdesk signals: tickets matched, account links, unlinked organizations, alert episodes."""
 
     def as_dict(self, *, include_plan: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -53,6 +55,8 @@ class InstanceReport:
             "api_calls": self.api_calls,
             "error": self.error,
         }
+        if self.signals:
+            out["signals"] = self.signals
         if self.failures:
             out["failures"] = self.failures[:50]
         if include_plan and self.plan is not None:
@@ -70,10 +74,14 @@ class RunReport:
     finished_at: datetime | None = None
     run_id: int | None = None
     instances: dict[str, InstanceReport] = field(default_factory=dict)
+    ticket_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per ticket-source instance: tickets and organizations pulled, API calls, error."""
 
     @property
     def ok(self) -> bool:
-        return all(i.error is None and i.writes_failed == 0 for i in self.instances.values())
+        return all(i.error is None and i.writes_failed == 0 for i in self.instances.values()) and not any(
+            t.get("error") for t in self.ticket_sources.values()
+        )
 
     def totals(self) -> dict[str, int]:
         return {
@@ -84,13 +92,15 @@ class RunReport:
 
     def api_calls(self) -> dict[str, Any]:
         by_endpoint: Counter[str] = Counter()
-        for name, inst in self.instances.items():
-            for endpoint, count in inst.api_calls.get("by_endpoint", {}).items():
+        calls = [(name, inst.api_calls) for name, inst in self.instances.items()]
+        calls += [(f"{name}.tickets", t.get("api_calls", {})) for name, t in self.ticket_sources.items()]
+        for name, summary in calls:
+            for endpoint, count in summary.get("by_endpoint", {}).items():
                 by_endpoint[f"{name}:{endpoint}"] += count
         return {
             "total": sum(by_endpoint.values()),
             "by_endpoint": dict(sorted(by_endpoint.items())),
-            "retries": sum(i.api_calls.get("retries", 0) for i in self.instances.values()),
+            "retries": sum(summary.get("retries", 0) for _, summary in calls),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -124,4 +134,5 @@ class RunReport:
             "connectors": {
                 name: inst.as_dict(include_plan=self.mode == "plan") for name, inst in self.instances.items()
             },
+            "ticket_sources": self.ticket_sources,
         }

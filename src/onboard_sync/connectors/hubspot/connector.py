@@ -30,10 +30,10 @@ from onboard_sync.connector import (
     WriteResult,
 )
 from onboard_sync.connectors.hubspot import batch as batches
-from onboard_sync.connectors.hubspot import mapping, properties
+from onboard_sync.connectors.hubspot import mapping, properties, tickets
 from onboard_sync.connectors.hubspot.base import HubSpotBase, chunks
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings
-from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task
+from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
 
 
 class HubSpotConnector(HubSpotBase):
@@ -42,7 +42,13 @@ class HubSpotConnector(HubSpotBase):
     type_name: ClassVar[str] = "hubspot"
     version: ClassVar[str] = "1.0"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK, Capability.WEBHOOK_RECEIVER}
+        {
+            Capability.DEAL_SOURCE,
+            Capability.TASK_SINK,
+            Capability.FIELD_SINK,
+            Capability.TICKET_SOURCE,
+            Capability.WEBHOOK_RECEIVER,
+        }
     )
     webhook_scheme: ClassVar[str | None] = "hubspot"
     """Webhooks are signed with the app's client secret (v3; v1/v2 for older apps)."""
@@ -161,6 +167,16 @@ class HubSpotConnector(HubSpotBase):
     def _owners_page(self, after: str | None) -> Callable[[], Any]:
         api = self._sdk.owners
         return lambda: api.get_page(limit=100, after=after, archived=False, _request_timeout=self._timeout)
+
+    # --- tickets (TICKET_SOURCE) ---------------------------------------------------------------
+    def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:
+        """Tickets changed at or after ``since`` (all on the first run), with their primary company."""
+        if not self.settings.read_tickets:
+            return Page([])
+        results, next_token = self._search("tickets", [], since, page_token, tickets.TICKET_PROPERTIES)
+        companies = self._associations("tickets", "companies", [str(o.id) for o in results])
+        closed = self.settings.closed_ticket_stages
+        return Page([tickets.to_ticket(self.instance, o, companies, closed) for o in results], next_token)
 
     # --- tasks -------------------------------------------------------------------------------
     @property

@@ -59,6 +59,11 @@ class HubSpotSettings(ConnectorSettings):
     property_group: str = Field(
         "onboarding", description="Property group that `onboard-sync setup` creates properties in."
     )
+    closed_ticket_stages: list[str] = Field(
+        default_factory=lambda: ["4"],
+        description="Ticket pipeline stages that mean solved/closed (HubSpot's default pipeline: 4, Closed).",
+    )
+    read_tickets: bool = Field(True, description="Read HubSpot tickets as a ticket source for health.")
     timeout_seconds: float = Field(
         30.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds."
     )

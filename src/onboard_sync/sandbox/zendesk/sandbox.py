@@ -1,0 +1,222 @@
+"""``ZendeskSandbox``: a local Zendesk Support account served over real HTTP on 127.0.0.1.
+
+Used by tests, the pytest plugin and ``create_sandbox`` (the ``register_simulators`` hook)::
+
+    with ZendeskSandbox(seed=0, companies=companies_from_hubspot(hubspot)) as zd:
+        ...  # zd.base_url, zd.email, zd.api_token, zd.oauth_client(...), zd.backend, zd.faults
+
+Knobs: ``latency`` (seconds per request), ``clock`` (shared with the HubSpot sandbox to move
+time), ``rate_limit`` (requests per minute; enforced only when given), ``export_limit``
+(incremental exports per minute, 10 like Zendesk, always enforced), ``faults`` (fail the next
+requests with a status and Retry-After), ``requests`` (the request log), ``webhooks`` (signed
+deliveries to a URL).
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+import sys
+import threading
+from collections import Counter, defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from onboard_sync.sandbox.clock import Clock, SandboxClock
+from onboard_sync.sandbox.common import RequestLog
+from onboard_sync.sandbox.faults import FaultInjector
+from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.sandbox.zendesk.app import ZendeskApp
+from onboard_sync.sandbox.zendesk.backend import ZendeskBackend
+from onboard_sync.sandbox.zendesk.seed import Company, populate
+from onboard_sync.sandbox.zendesk.webhooks import WebhookEmitter
+
+
+class MinuteWindow:
+    """At most ``limit`` hits per rolling 60 s (sandbox time); knows how long until the next slot."""
+
+    def __init__(self, limit: int, clock: Clock, *, enforce: bool = True, window: float = 60.0) -> None:
+        self.limit, self.clock, self.enforce, self.window = limit, clock, enforce, window
+        self._hits: dict[str, deque[datetime]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, key: str) -> deque[datetime]:
+        hits = self._hits[key]
+        horizon = self.clock.now() - timedelta(seconds=self.window)
+        while hits and hits[0] <= horizon:
+            hits.popleft()
+        return hits
+
+    def hit(self, key: str) -> tuple[bool, int]:
+        with self._lock:
+            hits = self._trim(key)
+            if self.enforce and len(hits) >= self.limit:
+                return False, 0
+            hits.append(self.clock.now())
+            return True, max(0, self.limit - len(hits))
+
+    def retry_after(self, key: str) -> int:
+        with self._lock:
+            hits = self._trim(key)
+            if not hits:
+                return 1
+            left = self.window - (self.clock.now() - hits[0]).total_seconds()
+            return max(1, int(left + 0.999))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+@dataclass
+class Limits:
+    minute: MinuteWindow
+    export: MinuteWindow
+
+
+class OAuth:
+    """OAuth clients and access tokens (``POST /oauth/tokens``: client_credentials, refresh_token)."""
+
+    def __init__(self, clock: Clock, expires_in: int = 1800) -> None:
+        self.clock = clock
+        self.expires_in = expires_in
+        self.clients: dict[str, str] = {}
+        self.refresh: dict[str, str] = {}
+        self.tokens: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def add_client(self, client_id: str, client_secret: str) -> str:
+        with self._lock:
+            self.clients[client_id] = client_secret
+            refresh = f"zd-refresh-{_secrets.token_hex(8)}"
+            self.refresh[refresh] = client_id
+            return refresh
+
+    def issue(self) -> str:
+        token = f"zd-oauth-{_secrets.token_hex(12)}"
+        with self._lock:
+            self.tokens[token] = self.clock.now() + timedelta(seconds=self.expires_in)
+        return token
+
+    def grant(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        grant = body.get("grant_type")
+        client = str(body.get("client_id") or "")
+        if self.clients.get(client) != body.get("client_secret"):
+            return None
+        if grant == "refresh_token" and self.refresh.get(str(body.get("refresh_token"))) != client:
+            return None
+        if grant not in ("client_credentials", "refresh_token"):
+            return None
+        return {
+            "access_token": self.issue(),
+            "token_type": "bearer",
+            "scope": body.get("scope") or "read write",
+            "expires_in": self.expires_in,
+        }
+
+    def valid(self, token: str) -> bool:
+        with self._lock:
+            expiry = self.tokens.get(token)
+        return expiry is not None and self.clock.now() < expiry
+
+
+class ZendeskSandbox:
+    """A Zendesk account simulator on loopback. See the module docstring."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        companies: Sequence[Company] = (),
+        orphans: int = 2,
+        latency: float = 0.0,
+        port: int = 0,
+        clock: Clock | None = None,
+        rate_limit: int | None = None,
+        export_limit: int = 10,
+        host: str = "127.0.0.1",
+        **_: Any,
+    ) -> None:
+        self.clock: Any = clock if clock is not None else SandboxClock()
+        self.seed = seed
+        self.latency = latency
+        self.email = "admin@sandbox.example"
+        self.api_token = f"zd-api-{seed:04d}-sandbox-token"
+        self.companies = list(companies)
+        self.orphans = orphans
+        self.backend = ZendeskBackend(self.clock)
+        self.faults = FaultInjector(self.api_token)
+        self.auth = OAuth(self.clock)
+        self.requests = RequestLog()
+        self.limits = Limits(
+            minute=MinuteWindow(rate_limit or 700, self.clock, enforce=rate_limit is not None),
+            export=MinuteWindow(export_limit, self.clock),
+        )
+        self.webhooks = WebhookEmitter(self.clock)
+        populate(self.backend, seed, self.companies, orphans)
+        self.app = ZendeskApp(self)
+        self._server = ServerThread(self.app, host, port, name="zendesk-sandbox")
+
+    @property
+    def token(self) -> str:
+        """The API token (for the ``register_simulators`` contract; OAuth via ``oauth_client``)."""
+        return self.api_token
+
+    def start(self) -> ZendeskSandbox:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> ZendeskSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server.running
+
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url
+
+    def reset(self) -> None:
+        """Back to the seeded state."""
+        self.backend.reset()
+        populate(self.backend, self.seed, self.companies, self.orphans)
+        self.faults.clear()
+        self.requests.clear()
+        self.limits.minute.reset()
+        self.limits.export.reset()
+
+    def oauth_client(self, client_id: str, client_secret: str, *, expires_in: int | None = None) -> str:
+        """Register an OAuth client; returns a refresh token. Access tokens live ``expires_in`` s."""
+        if expires_in is not None:
+            self.auth.expires_in = expires_in
+        return self.auth.add_client(client_id, client_secret)
+
+    def request_counts(self) -> Counter[str]:
+        return self.requests.counts()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self.running else "stopped"
+        return f"<ZendeskSandbox seed={self.seed} orgs={len(self.backend.organizations)} {where}>"
+
+
+def create_sandbox(**kwargs: Any) -> ZendeskSandbox:
+    """Factory for the ``register_simulators`` hook: ``create_sandbox(seed=0, port=0)``."""
+    kwargs.pop("deals", None)
+    return ZendeskSandbox(**kwargs)
+
+
+def serve_forever(sb: ZendeskSandbox) -> None:
+    if not sb.running:
+        sb.start()
+    print(f"Zendesk sandbox on {sb.base_url}  email {sb.email}  api token {sb.api_token}", file=sys.stderr)
+    sb._server.wait()
+
+
+__all__ = ["ZendeskSandbox", "create_sandbox", "serve_forever"]

@@ -1,0 +1,220 @@
+"""Helpdesk signals for the engine: pull ticket sources, link accounts, hand tickets to evaluation.
+
+Called by :class:`onboard_sync.sync.engine.Engine`:
+
+* :func:`pull_ticket_sources` runs first in a ``sync``, once per connector instance with the
+  ``TICKET_SOURCE`` capability (Zendesk, HubSpot tickets, later Salesforce Cases): it reads
+  tickets (and, for a helpdesk with its own organizations, those organizations) changed since
+  that instance's own cursors, stores them, and advances the cursors. It does not depend on a
+  deal source. ``plan`` does not pull (it writes nothing, the store included) and evaluates
+  with the tickets the last ``sync`` stored.
+* :class:`TicketIndex` is built per deal-source instance: it links each helpdesk organization
+  to a CRM account (``onboard_sync.linking``), records the links and the organizations that did
+  not link, and gives each onboarding's account its tickets from every ticket source.
+* :func:`plugin_signals` calls the ``register_signals`` sources, :func:`health_records` turns
+  evaluations into the store's health history rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from onboard_sync.connector import Capability, Connector
+from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
+from onboard_sync.linking import LinkSettings, link_accounts
+from onboard_sync.onboarding.health import component_rows
+from onboard_sync.onboarding.state import Evaluation
+from onboard_sync.records import Account, Deal, Signal, Ticket
+from onboard_sync.store import AccountLink, HealthRecord, Store
+
+if TYPE_CHECKING:
+    from onboard_sync.sync.engine import Engine
+
+SignalSource = Callable[..., Iterable[Signal]]
+
+
+def pull_ticket_sources(engine: Engine, summary: dict[str, Any], *, min_age: timedelta = timedelta(0)) -> None:
+    """Pull every ticket-source instance into the store (sync only); record counts in ``summary``.
+
+    ``min_age`` skips an instance pulled less than that long ago (webhook-driven partial runs come
+    in bursts, and Zendesk allows 10 export calls a minute)."""
+    if engine.plan_only:
+        return
+    for name in engine.runtime.instances_with(Capability.TICKET_SOURCE):
+        pulled = engine.store.get_cursor(name, "tickets")
+        if min_age and pulled is not None and engine.clock() - pulled < min_age:
+            continue
+        entry: dict[str, Any] = {"tickets_pulled": 0, "organizations_pulled": 0}
+        summary[name] = entry
+        connector = engine.runtime.connector(name, plan_mode=False, sleep=engine.sleep)
+        try:
+            _pull(engine, name, connector, entry)
+        except RateLimitExhausted as exc:
+            entry["error"] = f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
+        except UserError:
+            raise
+        except (ApiError, OnboardSyncError) as exc:
+            entry["error"] = str(exc)
+        finally:
+            entry["api_calls"] = connector.call.summary()  # type: ignore[attr-defined]
+            connector.close()
+
+
+def _pull(engine: Engine, name: str, connector: Connector, entry: dict[str, Any]) -> None:
+    store = engine.store
+    started = engine.clock()
+    lookback = timedelta(minutes=engine.runtime.config.core.lookback_minutes)
+    for stream, read in (
+        ("ticket_accounts", connector.read_ticket_accounts),
+        ("tickets", connector.read_tickets),
+    ):
+        cursor = None if engine.full else store.get_cursor(name, stream)
+        since = cursor - lookback if cursor else None
+        pulled = 0
+        try:
+            for page in engine._pages(stream, lambda token, r=read, s=since: r(since=s, page_token=token)):
+                pulled += len(page.records)
+                with store.transaction():
+                    if stream == "tickets":
+                        store.put_tickets(page.records)
+                    else:
+                        store.put_accounts(page.records)
+        except NotImplementedError:
+            continue  # e.g. a CRM's own tickets have no separate organizations
+        entry["tickets_pulled" if stream == "tickets" else "organizations_pulled"] = pulled
+        with store.transaction():
+            store.set_cursor(name, stream, started)
+
+
+def link_settings(engine: Engine, ticket_source: str) -> LinkSettings:
+    settings = engine.runtime.config.connectors[ticket_source]
+    link = getattr(settings, "link", None)
+    return link if isinstance(link, LinkSettings) else LinkSettings()
+
+
+class TicketIndex:
+    """Every ticket source's tickets, keyed by the CRM account of one deal-source instance."""
+
+    def __init__(self, engine: Engine, crm: str, accounts: Mapping[str, Account]) -> None:
+        self.crm = crm
+        self.by_account: dict[str, list[Ticket]] = {}
+        self.links: dict[str, dict[str, int]] = {}
+        self.linked: dict[str, dict[str, str]] = {}
+        """Per helpdesk instance: organization id → CRM account id (for write-back)."""
+        self.unlinked: list[dict[str, str]] = []
+        store = engine.store
+        deal_sources = engine.runtime.instances_with(Capability.DEAL_SOURCE)
+        account_ids = sorted(accounts)
+        for source in engine.runtime.instances_with(Capability.TICKET_SOURCE):
+            if source == crm:  # the CRM's own tickets carry its account ids
+                self._add(store.tickets_for_accounts(source, account_ids), {a: a for a in account_ids})
+                continue
+            if source in deal_sources:
+                continue  # another CRM's tickets belong to that CRM's onboardings
+            settings = link_settings(engine, source)
+            if (settings.crm or (deal_sources[0] if deal_sources else None)) != crm:
+                continue
+            self._link(engine, store, source, settings, accounts)
+
+    def _link(
+        self,
+        engine: Engine,
+        store: Store,
+        source: str,
+        settings: LinkSettings,
+        accounts: Mapping[str, Account],
+    ) -> None:
+        organizations = store.all_accounts(source)
+        crm_accounts = {**store.all_accounts(self.crm), **accounts}
+        results = link_accounts(organizations.values(), crm_accounts, settings)
+        if not engine.plan_only:
+            with store.transaction():
+                store.put_account_links(
+                    source,
+                    [
+                        AccountLink(
+                            source, r.remote_id, self.crm, r.crm_account_id, r.method, r.name, r.detail
+                        )
+                        for r in results
+                    ],
+                )
+        linked = {r.remote_id: r.crm_account_id for r in results if r.crm_account_id}
+        self.linked[source] = linked
+        counts: dict[str, int] = {"linked": len(linked), "unlinked": len(results) - len(linked)}
+        self.links[source] = counts
+        self.unlinked += [
+            {"source": source, "organization_id": r.remote_id, "name": r.name, "reason": r.detail}
+            for r in results
+            if r.crm_account_id is None
+        ]
+        self._add(store.tickets_for_accounts(source, sorted(linked)), linked)
+
+    def _add(self, tickets: Mapping[str, list[Ticket]], to_crm: Mapping[str, str | None]) -> None:
+        for remote, group in tickets.items():
+            crm_id = to_crm.get(remote)
+            if crm_id:
+                self.by_account.setdefault(crm_id, []).extend(group)
+
+    def tickets_of(self, account_id: str | None) -> tuple[Ticket, ...]:
+        return tuple(self.by_account.get(account_id, ())) if account_id else ()
+
+    def summary(self) -> dict[str, Any]:
+        """For the run report: tickets matched, links per helpdesk, every unlinked organization."""
+        return {
+            "tickets_for_onboardings": sum(len(v) for v in self.by_account.values()),
+            "links": self.links,
+            "unlinked": self.unlinked,
+        }
+
+
+def plugin_signals(
+    sources: Sequence[SignalSource], deal: Deal, account: Account | None, now: datetime
+) -> tuple[Signal, ...]:
+    """Signals from every ``register_signals`` source for one onboarding."""
+    found: list[Signal] = []
+    for source in sources:
+        found.extend(source(deal=deal, account=account, now=now))
+    return tuple(found)
+
+
+def signal_sources(pm: Any) -> list[SignalSource]:
+    """The sources plugins registered with ``register_signals``."""
+    sources: list[SignalSource] = []
+    pm.hook.register_signals(register=sources.append)
+    return sources
+
+
+def health_records(evaluations: Iterable[tuple[Evaluation, Deal]], now: datetime) -> list[HealthRecord]:
+    """Today's health history row for every evaluated onboarding."""
+    day = now.date().isoformat()
+    return [
+        HealthRecord(
+            onboarding_id=ev.state.id,
+            day=day,
+            score=ev.health.score,
+            status=ev.health.status,
+            reasons=tuple(ev.health.reasons),
+            components=component_rows(ev.health),
+            computed_at=now,
+        )
+        for ev, _ in evaluations
+        if ev.state is not None and ev.health is not None
+    ]
+
+
+def record_health(store: Store, evaluations: Iterable[tuple[Evaluation, Deal]], now: datetime) -> None:
+    """Health history: a row per onboarding per day, written only when the assessment changed."""
+    rows = health_records(evaluations, now)
+    latest = store.latest_health([r.onboarding_id for r in rows])
+    changed = [
+        r
+        for r in rows
+        if (old := latest.get(r.onboarding_id)) is None
+        or (old.day, old.score, old.status, old.reasons, old.components)
+        != (r.day, r.score, r.status, r.reasons, r.components)
+    ]
+    if changed:
+        with store.transaction():
+            store.record_health(changed)
