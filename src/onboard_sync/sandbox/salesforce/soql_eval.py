@@ -62,10 +62,8 @@ def compare(left: Any, op: str, right: Any) -> bool:
     """One comparison with SOQL's semantics (``= null``; strings compare case-insensitively)."""
     if op in ("IN", "NOT IN"):
         strings = _lowered(right) if isinstance(left, str) else None
-        if strings is not None:  # a set lookup instead of one comparison per item (ids IN 200 ids)
-            hit = left.lower() in strings
-        else:
-            hit = any(compare(left, "=", item) for item in right)
+        # a set lookup instead of one comparison per item (ids IN 200 ids, against every record)
+        hit = left.lower() in strings if strings is not None else any(compare(left, "=", item) for item in right)
         return hit if op == "IN" else not hit
     if op == "LIKE":
         return _like(left, right)
