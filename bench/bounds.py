@@ -31,12 +31,13 @@ takes at most 200 records per sObject Collections call)::
               + ceil(their Accounts / 2000)          Account reads
               + ceil(active Users / 2000)            User query (the owners)
               + max(1, ceil(keyed tasks / 2000))     Task query (at least one, to see none exist yet)
+              + max(1, ceil(Cases / 2000))           Case query (the ticket source; every Case on the first run)
               + one describe per object written      Task (upsert by key?), Opportunity, Account (field types)
               + ceil(tasks created / 200) + ceil(Opportunity updates / 200) + ceil(Account updates / 200)
 
     incremental = 1 + max(1, ceil(Opportunities with SystemModstamp ≥ cursor − look-back / 2000))
                 + ceil(their contact roles / 2000) + ceil(Accounts of the won or tracked ones / 2000)
-                + max(1, ceil(keyed Tasks modified since / 2000))
+                + max(1, ceil(keyed Tasks modified since / 2000)) + max(1, ceil(Cases modified since / 2000))
                 + the describes and write batches above (none when nothing is written)
 
 **No rate-limit bound for Salesforce**: it limits API requests per rolling 24 hours (100,000 in
@@ -116,6 +117,7 @@ def salesforce_backfill_lower_bound(facts: dict[str, Any], writes: dict[str, int
             "accounts.query": ceil(facts["won_accounts"] / SF_READ_PAGE),
             "users.query": ceil(facts["users"] / SF_READ_PAGE),
             "tasks.query": max(1, ceil(facts.get("tasks_with_key_before", 0) / SF_READ_PAGE)),
+            "cases.query": max(1, ceil(facts.get("cases", 0) / SF_READ_PAGE)),
             **salesforce_writes(writes),
         }
     )
@@ -129,6 +131,7 @@ def salesforce_incremental_lower_bound(modified: dict[str, int], writes: dict[st
             "contact_roles.query": ceil(modified["contact_roles"] / SF_READ_PAGE),
             "accounts.query": ceil(modified["accounts"] / SF_READ_PAGE),
             "tasks.query": max(1, ceil(modified["tasks"] / SF_READ_PAGE)),
+            "cases.query": max(1, ceil(modified.get("cases", 0) / SF_READ_PAGE)),
             **salesforce_writes(writes),
         }
     )

@@ -46,17 +46,22 @@ def _facts(sb: Any) -> dict[str, Any]:
         "contact_roles": _roles_of(sb, {o["Id"] for o in won}),
         "users": sum(1 for u in sb.backend.users.values() if u.get("IsActive", True)),
         "tasks_with_key": sum(1 for t in sb.backend.tasks.values() if t.get(KEY_FIELD)),
+        "cases": len(sb.backend.records.get("Case", {})),
     }
 
 
-def _modified_since(sb: Any, since_iso: str | None, tracked: list[str]) -> dict[str, int]:
+def _modified_since(
+    sb: Any, since_iso: str | None, tracked: list[str], cases_since_iso: str | None = None
+) -> dict[str, int]:
     """What an incremental run must read: Opportunities with ``SystemModstamp`` ≥ ``since``, their
-    contact roles, the Accounts of the won or ``tracked`` ones, and keyed Tasks modified since."""
+    contact roles, the Accounts of the won or ``tracked`` ones, keyed Tasks modified since, and the
+    Cases modified since ``cases_since`` (the tickets cursor)."""
     since = datetime.fromisoformat(since_iso) if since_iso else None
+    cases_since = datetime.fromisoformat(cases_since_iso) if cases_since_iso else None
 
-    def modified(record: dict[str, Any]) -> bool:
+    def modified(record: dict[str, Any], after: datetime | None = since) -> bool:
         stamp = record.get("SystemModstamp")
-        return since is None or (stamp is not None and stamp >= since)
+        return after is None or (stamp is not None and stamp >= after)
 
     opportunities = [o for o in sb.backend.opportunities.values() if modified(o)]
     watched = set(tracked)
@@ -67,6 +72,7 @@ def _modified_since(sb: Any, since_iso: str | None, tracked: list[str]) -> dict[
         "contact_roles": _roles_of(sb, {o["Id"] for o in opportunities}),
         "accounts": _accounts_of(relevant),
         "tasks": sum(1 for t in sb.backend.tasks.values() if t.get(KEY_FIELD) and modified(t)),
+        "cases": sum(1 for c in sb.backend.records.get("Case", {}).values() if modified(c, cases_since)),
     }
 
 

@@ -79,10 +79,12 @@ def _incremental(name: str, folder: Path, env: dict[str, str], sb: SandboxProces
 
     with _store(folder) as store:
         cursor = store.get_cursor(INSTANCE, "deals")
+        tickets = store.get_cursor(INSTANCE, "tickets")
         tracked = [o.deal_id for o in store.onboardings(source=INSTANCE)]
     lookback = load_runtime(folder / "config.toml").config.core.lookback_minutes
     since = (cursor - timedelta(minutes=lookback)).isoformat() if cursor else None
-    modified = sb("modified_since", since, tracked)
+    cases_since = (tickets - timedelta(minutes=lookback)).isoformat() if tickets else None
+    modified = sb("modified_since", since, tracked, cases_since)
     sb("clear")
     m = run_cli(folder, env, "sync", "--json")
     lower = bounds.salesforce_incremental_lower_bound(modified, _writes_by_kind(folder, m.report.get("run_id")))
