@@ -20,6 +20,31 @@ search endpoints, computed from the data, not from what the engine did)::
 **Rate-limit bound of wall time** (the calls sent as fast as the Starter limits allow):
 ``max(non-search calls ÷ 10 per s, search calls ÷ 5 per s)`` — 100 requests per rolling 10 s, and
 search's separate 5 per second. Used by :mod:`bench.scenarios.hubspot`.
+
+**Salesforce lower bound of API calls** (REST API; every read returns at most 2,000 records per
+call — a SOQL page, or an sObject Collections retrieve by POST for reads by id — and every write
+takes at most 200 records per sObject Collections call)::
+
+    backfill  = 1                                    login (one token request per run)
+              + max(1, ceil(won / 2000))             Opportunity query pages (IsWon = true)
+              + ceil(their contact roles / 2000)     OpportunityContactRole pages (by the opportunities)
+              + ceil(their Accounts / 2000)          Account reads
+              + ceil(active Users / 2000)            User query (the owners)
+              + max(1, ceil(keyed tasks / 2000))     Task query (at least one, to see none exist yet)
+              + max(1, ceil(Cases / 2000))           Case query (the ticket source; every Case on the first run)
+              + one describe per object written      Task (upsert by key?), Opportunity, Account (field types)
+              + ceil(tasks created / 200) + ceil(Opportunity updates / 200) + ceil(Account updates / 200)
+
+    incremental = 1 + max(1, ceil(Opportunities with SystemModstamp ≥ cursor − look-back / 2000))
+                + ceil(their contact roles / 2000) + ceil(Accounts of the won or tracked ones / 2000)
+                + max(1, ceil(keyed Tasks modified since / 2000)) + max(1, ceil(Cases modified since / 2000))
+                + the describes and write batches above (none when nothing is written)
+
+**No rate-limit bound for Salesforce**: it limits API requests per rolling 24 hours (100,000 in
+the sandbox, by edition and licences in an org), not per second, so wall time has no rate
+floor. The connector calls one at a time, so ``latency × lower-bound calls`` is the network
+floor its time is reported against (information, not a target; CPU time is not in it). Used by
+:mod:`bench.scenarios.salesforce`.
 """
 
 from __future__ import annotations
@@ -75,3 +100,56 @@ def rate_bound_seconds(calls: dict[str, int]) -> float:
 
 def _drop_zero(calls: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in calls.items() if v}
+
+
+# --- Salesforce -----------------------------------------------------------------------------------
+SF_READ_PAGE = 2000
+SF_WRITE_BATCH = 200
+
+
+def salesforce_backfill_lower_bound(facts: dict[str, Any], writes: dict[str, int]) -> dict[str, int]:
+    won = facts["won"]
+    return _drop_zero(
+        {
+            "oauth.token": 1,
+            "opportunities.query": max(1, ceil(won / SF_READ_PAGE)),
+            "contact_roles.query": ceil(facts["contact_roles"] / SF_READ_PAGE),
+            "accounts.query": ceil(facts["won_accounts"] / SF_READ_PAGE),
+            "users.query": ceil(facts["users"] / SF_READ_PAGE),
+            "tasks.query": max(1, ceil(facts.get("tasks_with_key_before", 0) / SF_READ_PAGE)),
+            "cases.query": max(1, ceil(facts.get("cases", 0) / SF_READ_PAGE)),
+            **salesforce_writes(writes),
+        }
+    )
+
+
+def salesforce_incremental_lower_bound(modified: dict[str, int], writes: dict[str, int]) -> dict[str, int]:
+    return _drop_zero(
+        {
+            "oauth.token": 1,
+            "opportunities.query": max(1, ceil(modified["deals"] / SF_READ_PAGE)),
+            "contact_roles.query": ceil(modified["contact_roles"] / SF_READ_PAGE),
+            "accounts.query": ceil(modified["accounts"] / SF_READ_PAGE),
+            "tasks.query": max(1, ceil(modified["tasks"] / SF_READ_PAGE)),
+            "cases.query": max(1, ceil(modified.get("cases", 0) / SF_READ_PAGE)),
+            **salesforce_writes(writes),
+        }
+    )
+
+
+def salesforce_writes(writes: dict[str, int]) -> dict[str, int]:
+    """Describes of the objects written, and Collections calls of 200 (``writes`` as in :func:`write_batches`)."""
+    tasks, deals, companies = writes.get("tasks", 0), writes.get("deals", 0), writes.get("companies", 0)
+    return {
+        "task.describe": int(tasks > 0),
+        "opportunity.describe": int(deals > 0),
+        "account.describe": int(companies > 0),
+        "tasks.upsert": ceil(tasks / SF_WRITE_BATCH),
+        "opportunities.update": ceil(deals / SF_WRITE_BATCH),
+        "accounts.update": ceil(companies / SF_WRITE_BATCH),
+    }
+
+
+def latency_bound_seconds(calls: dict[str, int], latency: float) -> float:
+    """Sequential calls at ``latency`` each: the network floor of a one-call-at-a-time client."""
+    return sum(calls.values()) * latency

@@ -29,6 +29,8 @@ class Measured:
     peak_rss_mb: float
     returncode: int
     stderr: str = ""
+    cpu_s: float = 0.0
+    """User + system CPU time of the CLI process alone."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -70,7 +72,8 @@ def run_cli(project: Path, env: dict[str, str], *args: str, timeout: float = 360
             report = {"raw": stdout[-2000:]}
     engine = _engine_seconds(report)
     # Linux reports ru_maxrss in KiB
-    return Measured(report, wall, engine, usage.ru_maxrss / 1024, proc.returncode, stderr[-4000:])
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(report, wall, engine, usage.ru_maxrss / 1024, proc.returncode, stderr[-4000:], cpu)
 
 
 def _engine_seconds(report: dict[str, Any]) -> float:

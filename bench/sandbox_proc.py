@@ -4,7 +4,8 @@ The bench runs the simulator in its own process so that its memory and CPU do no
 against the engine being measured (the engine runs in yet another child, ``onboard-sync sync``).
 :class:`SandboxProcess` starts it, and forwards a few commands: request counts, clearing the
 request log and rate-limit windows, resetting the data, and the "people in the CRM" edits of
-the incremental scenarios. Called by the scenarios in :mod:`bench.scenarios`.
+the incremental scenarios. ``SandboxSpec(crm="salesforce")`` runs the Salesforce sandbox instead,
+with the commands of :mod:`bench.sf_commands`. Called by the scenarios in :mod:`bench.scenarios`.
 """
 
 from __future__ import annotations
@@ -26,9 +27,19 @@ class SandboxSpec:
     latency: float = 0.04
     rate_limit: tuple[int, float] | None = (100, 10.0)
     search_rate: float | None = 5.0
+    crm: str = "hubspot"
+    """``hubspot`` or ``salesforce`` (HTTPS, no per-second limits: ``rate_limit`` and ``search_rate`` unused)."""
 
 
-def _serve(spec: SandboxSpec, conn: Connection) -> None:
+def _start(spec: SandboxSpec) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The started sandbox, what the parent needs to reach it, and its command table."""
+    if spec.crm == "salesforce":
+        from bench.sf_commands import COMMANDS
+        from onboard_sync.sandbox.salesforce import SalesforceSandbox
+
+        sf = SalesforceSandbox(seed=spec.seed, deals=spec.deals, latency=spec.latency).start()
+        hello = {"base_url": sf.base_url, "token": "", "settings": sf.connector_settings()}
+        return sf, {**hello, "secrets": sf.connector_secrets()}, COMMANDS
     from onboard_sync.sandbox.hubspot import HubSpotSandbox
 
     sb = HubSpotSandbox(
@@ -38,7 +49,12 @@ def _serve(spec: SandboxSpec, conn: Connection) -> None:
         rate_limit=spec.rate_limit,
         search_rate=spec.search_rate,
     ).start()
-    conn.send({"base_url": sb.base_url, "token": sb.token})
+    return sb, {"base_url": sb.base_url, "token": sb.token}, _COMMANDS
+
+
+def _serve(spec: SandboxSpec, conn: Connection) -> None:
+    sb, hello, commands = _start(spec)
+    conn.send(hello)
     try:
         while True:
             command, args = conn.recv()
@@ -46,11 +62,15 @@ def _serve(spec: SandboxSpec, conn: Connection) -> None:
                 conn.send(None)
                 return
             try:
-                conn.send(("ok", _COMMANDS[command](sb, *args)))
+                conn.send(("ok", commands[command](sb, *args)))
             except Exception as exc:  # report it to the parent, keep serving
                 conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
-        sb.stop()
+        getattr(sb, "close", sb.stop)()
+
+
+def _deal_ids(sb: Any) -> list[str]:
+    return sorted(sb.backend.deals)
 
 
 def _counts(sb: Any) -> dict[str, int]:
@@ -159,6 +179,7 @@ _COMMANDS: dict[str, Any] = {
     "facts": _facts,
     "modified_since": _modified_since,
     "change": _change,
+    "deal_ids": _deal_ids,
 }
 
 
@@ -172,6 +193,9 @@ class SandboxProcess:
         self._proc = ctx.Process(target=_serve, args=(spec, child), name="bench-sandbox", daemon=True)
         self.base_url = ""
         self.token = ""
+        self.settings: dict[str, Any] = {}
+        """Salesforce: the connector table (``connector_settings``) and the secrets by env name."""
+        self.secrets: dict[str, str] = {}
 
     def __enter__(self) -> SandboxProcess:
         self._proc.start()
@@ -179,6 +203,7 @@ class SandboxProcess:
             raise RuntimeError("the sandbox process did not start within 600 s")
         hello = self._conn.recv()
         self.base_url, self.token = hello["base_url"], hello["token"]
+        self.settings, self.secrets = hello.get("settings", {}), hello.get("secrets", {})
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,9 +1,10 @@
 """Benchmark scenarios: one module per CRM or feature, each exporting ``SCENARIOS``.
 
 A scenario is a callable ``run(ctx) -> list[dict]`` of table rows (see :mod:`bench.run` for the
-row keys) with a ``name``. To add one — Salesforce once its connector and sandbox land, webhook
-ingest once ``serve`` exists — write a module here with ``SCENARIOS = [...]`` and add its name to
-``MODULES``; :mod:`bench.scenarios.extensions` holds the placeholders that say what is missing.
+row keys) with a ``name``: ``hubspot`` and ``salesforce-backfill`` (backfill, incremental and naive
+script on each CRM's sandbox), ``memory`` (peak RSS), ``webhook-ingest`` (``onboard-sync serve``
+acking signed HubSpot batches). To add one, write a module here with ``SCENARIOS = [...]`` and add
+its name to ``MODULES``. Called by :func:`bench.run.main`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-MODULES = ("bench.scenarios.hubspot", "bench.scenarios.memory", "bench.scenarios.extensions")
+MODULES = (
+    "bench.scenarios.hubspot",
+    "bench.scenarios.memory",
+    "bench.scenarios.webhooks",
+    "bench.scenarios.salesforce",
+)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def test_a_session_that_expires_mid_sync_is_renewed_and_the_sync_completes(sf_pr
     report = sf_project.sync()
     assert report.ok, report.as_dict()
     assert report.totals()["created"] > 0
-    assert sf_project.sandbox.sessions.logins == 3, "setup, the sync's first login and one renewal"
+    logins = "setup, the Case pull's login, the sync's first login and one renewal"
+    assert sf_project.sandbox.sessions.logins == 4, logins
     calls = report.instances["salesforce"].api_calls
     assert calls["by_endpoint"]["oauth.token"] == 2
     assert calls["vendor_usage"]["logins"] == 2
@@ -75,7 +76,8 @@ def test_a_session_that_expires_mid_sync_is_renewed_and_the_sync_completes(sf_pr
 
 def test_the_daily_limit_stops_the_run_cleanly_and_the_next_run_resumes_from_its_cursor(sf_project: Any) -> None:
     sandbox = sf_project.sandbox
-    sandbox.use_up_daily_limit(leave=7)  # reads and the task upsert pass, the field writes hit the limit
+    # the Case pull (1 query), the reads and the task upsert pass; the field writes hit the limit
+    sandbox.use_up_daily_limit(leave=8)
     result = run_cli(sf_project, "sync")
     output = result.stdout + result.stderr
     assert result.returncode != 0

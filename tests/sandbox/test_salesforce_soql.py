@@ -82,3 +82,14 @@ def test_backend_checks_names_and_pages_with_locators() -> None:
     assert ids == sorted(backend.opportunities, key=str.lower), "text sorts case-insensitively"
     assert first["totalSize"] == len(ids) == 30
     assert first["records"][0]["Account"]["Name"]
+
+
+def test_in_over_strings_is_a_case_insensitive_set_lookup_and_mixed_lists_still_compare() -> None:
+    ids = parse("SELECT Id FROM Account WHERE Id IN ('001A', '001b') AND Name NOT IN ('x')").where
+    assert matches(ids, {"Id": "001a", "Name": "y"}.get)
+    assert matches(ids, {"Id": "001B", "Name": "Y"}.get)
+    assert not matches(ids, {"Id": "001c", "Name": "y"}.get)
+    assert not matches(ids, {"Id": "001a", "Name": "X"}.get)
+    amounts = parse("SELECT Id FROM Opportunity WHERE Amount IN (100, 200.5)").where
+    assert matches(amounts, {"Amount": 200.5}.get)
+    assert not matches(amounts, {"Amount": None}.get)

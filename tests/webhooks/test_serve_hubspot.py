@@ -25,6 +25,18 @@ def test_closing_a_deal_creates_its_handoff_tasks_within_seconds(served: Served)
     assert elapsed < 5, f"handoff tasks took {elapsed:.1f}s"
     assert keys
     assert max(Counter(keys).values()) == 1
+
+    # tasks are created before the deal's fields are written and before the worker marks the
+    # events processed: wait for the whole reconcile before looking at the rest
+    processed = 'onboard_sync_webhook_events_processed_total{instance="hubspot"}'
+
+    def metrics_once_processed() -> str:
+        text = httpx.get(f"{served.server.base_url}/metrics").text
+        return text if processed in text else ""
+
+    metrics = wait_for(metrics_once_processed, timeout=10)
+    assert processed in metrics
+    wait_for(lambda: served.service.queue.pending() == 0, timeout=10)
     with served.project.store() as store:
         onboarding = store.get_onboarding(f"hubspot:{deal_id}")
         assert store.get_cursor("hubspot", "deals") is None, "a webhook reconcile moves no cursor (no cron ran)"
@@ -34,16 +46,6 @@ def test_closing_a_deal_creates_its_handoff_tasks_within_seconds(served: Served)
     assert sb.backend.deals[deal_id].properties["onboarding_phase"] == onboarding.phase
     assert all(not deal_task_keys(sb, other) for other in won_before)
     assert all(d.status == 200 for d in sb.webhooks.deliveries)
-
-    # the tasks show up in the CRM a moment before the worker marks the events processed
-    processed = 'onboard_sync_webhook_events_processed_total{instance="hubspot"}'
-
-    def metrics_once_processed() -> str:
-        text = httpx.get(f"{served.server.base_url}/metrics").text
-        return text if processed in text else ""
-
-    metrics = wait_for(metrics_once_processed, timeout=10)
-    assert processed in metrics
     health = httpx.get(f"{served.server.base_url}/healthz").json()
     assert health["status"] == "ok"
     assert health["worker"] == "running"

@@ -3,7 +3,7 @@
 Called by :class:`onboard_sync.sync.engine.Engine`:
 
 * :func:`pull_ticket_sources` runs first in a ``sync``, once per connector instance with the
-  ``TICKET_SOURCE`` capability (Zendesk, HubSpot tickets, later Salesforce Cases): it reads
+  ``TICKET_SOURCE`` capability (Zendesk, HubSpot tickets, Salesforce Cases): it reads
   tickets (and, for a helpdesk with its own organizations, those organizations) changed since
   that instance's own cursors, stores them, and advances the cursors. It does not depend on a
   deal source. ``plan`` does not pull (it writes nothing, the store included) and evaluates

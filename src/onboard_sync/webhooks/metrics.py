@@ -41,7 +41,7 @@ class ServeMetrics:
         )
         self.reconciles = Counter(
             "onboard_sync_reconciles",
-            "Reconcile runs by kind (webhook, full) and outcome.",
+            "Reconcile runs by kind (webhook, incremental, follow-up, full) and outcome.",
             ["kind", "outcome"],
             registry=r,
         )

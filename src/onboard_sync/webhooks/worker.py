@@ -7,6 +7,11 @@ One daemon thread per ``serve`` process (started by ``webhooks.server``). Each w
 * groups them: ``deal`` events of a deal-source instance become one
   ``Engine.run(deal_ids={instance: {...}})`` (a burst for one customer is one reconcile of it),
   anything else (a company, ticket, unknown object) one incremental run of the deal sources;
+* after an event of a helpdesk (a ticket source that is not a deal source, e.g. Zendesk) runs one
+  more incremental reconcile ``settle_seconds`` (61) after the last such event: helpdesk exports
+  leave out the most recent minute, so the ticket a delivery names is often not exported yet when
+  the first run pulls; the follow-up picks it up within about a minute instead of at the next
+  full reconcile;
 * holds the store's ``sync`` run lock for the reconcile, so it never overlaps a cron ``sync``
   (if cron holds it, the events wait and are retried with backoff);
 * marks the events processed only after the reconcile finished; if it failed (API down) they
@@ -36,6 +41,8 @@ from onboard_sync.webhooks.queue import EventQueue, QueuedEvent
 log = logging.getLogger("onboard_sync.webhooks.worker")
 CLAIM_BATCH = 1000
 MAX_BACKOFF = 60.0
+SETTLE_SECONDS = 61.0
+"""Zendesk's incremental exports leave out changes of the last minute (and start at least a minute ago)."""
 
 
 class Worker:
@@ -51,6 +58,7 @@ class Worker:
         full_every_seconds: float | None,
         coalesce_seconds: float = 0.1,
         poll_seconds: float = 2.0,
+        settle_seconds: float = SETTLE_SECONDS,
         engine_factory: Callable[[], Engine] | None = None,
     ) -> None:
         self.runtime = runtime
@@ -62,6 +70,10 @@ class Worker:
         self.poll = poll_seconds
         self.engine_factory = engine_factory or (lambda: Engine(runtime, store))
         self.deal_sources = set(runtime.instances_with(Capability.DEAL_SOURCE))
+        self.helpdesks = set(runtime.instances_with(Capability.TICKET_SOURCE)) - self.deal_sources
+        self.settle = settle_seconds
+        self._follow_up: float | None = None
+        """Monotonic time of the pending follow-up run after helpdesk events (None: none pending)."""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,8 +113,9 @@ class Worker:
         next_full = time.monotonic() + self.full_every if self.full_every else None
         while not self._stop.is_set():
             wait = self.poll if self._backoff == 0 else self._backoff
-            if next_full is not None:
-                wait = max(0.0, min(wait, next_full - time.monotonic()))
+            for due in (next_full, self._follow_up):
+                if due is not None:
+                    wait = max(0.0, min(wait, due - time.monotonic()))
             woken = self._wake.wait(wait)
             self._wake.clear()
             if self._stop.is_set():
@@ -111,6 +124,8 @@ class Worker:
                 time.sleep(self.coalesce)
             try:
                 self.drain()
+                if self._follow_up is not None and time.monotonic() >= self._follow_up:
+                    self.follow_up()
                 if next_full is not None and time.monotonic() >= next_full:
                     self.full_reconcile()
                     next_full = time.monotonic() + (self.full_every or 0)
@@ -131,8 +146,9 @@ class Worker:
 
     def _process(self, batch: list[QueuedEvent]) -> bool:
         deal_ids: dict[str, set[str]] = defaultdict(set)
-        incremental = False
+        incremental = helpdesk = False
         for item in batch:
+            helpdesk = helpdesk or item.source in self.helpdesks
             try:
                 event = InboundEvent.from_payload(item.key, item.payload)
             except (ValueError, KeyError):
@@ -154,12 +170,20 @@ class Worker:
             self._backoff = min(MAX_BACKOFF, max(1.0, self._backoff * 2))
             return False
         self._backoff = 0.0
+        if helpdesk:  # pushed back by every later one: each run pulls all but the last minute
+            self._follow_up = time.monotonic() + self.settle
         self.queue.complete(ids)
         now = datetime.now(UTC)
         for item in batch:
             self.metrics.processed.labels(item.source).inc()
             self.metrics.lag_seconds.labels(item.source).observe(max(0.0, (now - item.received_at).total_seconds()))
         return True
+
+    def follow_up(self) -> bool:
+        """The incremental run after helpdesk events, once their changes are old enough to be exported."""
+        ok = self._reconcile("follow-up", lambda engine: engine.run())
+        self._follow_up = None if ok else time.monotonic() + self.settle  # e.g. cron held the lock: it pulled
+        return ok
 
     def full_reconcile(self) -> bool:
         """The scheduled run over every deal source (incremental from the cursors, like cron's ``sync``)."""

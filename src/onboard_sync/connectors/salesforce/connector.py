@@ -1,4 +1,4 @@
-"""The built-in Salesforce connector: won Opportunities in, Tasks and Opportunity/Account fields out.
+"""The built-in Salesforce connector: won Opportunities and Cases in, Tasks and Opportunity/Account fields out.
 
 Registered by :mod:`onboard_sync.connectors.salesforce.plugin`, built on simple-salesforce. Reads are
 SOQL (incremental by ``SystemModstamp``, oldest first, pages followed through ``nextRecordsUrl``); a page
@@ -6,8 +6,9 @@ of Opportunities costs one query plus one OpportunityContactRole query. Writes g
 Collections, 200 records a call, with per-record results. Task idempotency: the key lives in a Task
 custom field; when describe() says it is an External ID, tasks are upserted by it (one call per
 200), else every create first looks its keys up (one query more per batch): a replay never duplicates.
-Plumbing is in :mod:`.base`, records in :mod:`.mapping`, schema work in :mod:`.fields`, errors in
-:mod:`.errors`, OAuth in :mod:`.auth`.
+Cases are a ticket source (``read_tickets``, :mod:`.cases`), read the same incremental way. Plumbing is in
+:mod:`.base`, records in :mod:`.mapping`, schema work in :mod:`.fields`, errors in :mod:`.errors`, OAuth in
+:mod:`.auth`.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from onboard_sync.connector import (
     TaskWrite,
     WriteResult,
 )
-from onboard_sync.connectors.salesforce import fields, mapping
+from onboard_sync.connectors.salesforce import cases, fields, mapping
 from onboard_sync.connectors.salesforce.base import Rec, SalesforceBase, record_results, status_of
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
-from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task
+from onboard_sync.errors import ApiError
+from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
 
 
 class SalesforceConnector(SalesforceBase):
@@ -44,7 +46,13 @@ class SalesforceConnector(SalesforceBase):
     type_name: ClassVar[str] = "salesforce"
     version: ClassVar[str] = "1.0"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK, Capability.WEBHOOK_RECEIVER}
+        {
+            Capability.DEAL_SOURCE,
+            Capability.TASK_SINK,
+            Capability.FIELD_SINK,
+            Capability.TICKET_SOURCE,
+            Capability.WEBHOOK_RECEIVER,
+        }
     )
     webhook_scheme: ClassVar[str | None] = "salesforce-outbound"
     """Outbound Messages (SOAP) carry no signature: the OrganizationId is checked against ``organization_id``.
@@ -114,6 +122,28 @@ class SalesforceConnector(SalesforceBase):
         """Active Users."""
         soql = f"SELECT {', '.join(mapping.OWNER_FIELDS)} FROM User WHERE IsActive = true ORDER BY Id"
         return [mapping.to_owner(self.instance, r) for r in self._query_all("users.query", soql)]
+
+    # --- cases (TICKET_SOURCE) --------------------------------------------------------------------
+    def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:
+        """Cases changed at or after ``since`` (every Case on the first run), oldest first, with their Account.
+
+        Cases carry the CRM's own Account ids, so there is no ``read_ticket_accounts``. With
+        ``read_cases = false`` nothing is read (no call, no login)."""
+        if not self.settings.read_cases:
+            return Page([])
+        soql = cases.case_soql(since, self.settings.case_filter)
+        try:
+            records, token = self._query_page("cases.query", soql, page_token)
+        except ApiError as exc:
+            if exc.status == 400 and "INVALID_TYPE" in str(exc):
+                raise ApiError(
+                    f"{self.where}: Salesforce answered INVALID_TYPE for Case: the integration user cannot read "
+                    f"Cases; grant it Read on Case, or set read_cases = false in [{self.where}]",
+                    status=400,
+                    endpoint="cases.query",
+                ) from exc
+            raise
+        return Page([cases.to_ticket(self.instance, r) for r in records], token)
 
     # --- tasks -----------------------------------------------------------------------------------
     @property

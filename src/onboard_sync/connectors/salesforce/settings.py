@@ -62,6 +62,14 @@ class SalesforceSettings(ConnectorSettings):
     task_what: Literal["opportunity", "account"] = Field(
         "opportunity", description="What a task's WhatId points at: the Opportunity or its Account."
     )
+    read_cases: bool = Field(
+        True,
+        description="Read Cases as a ticket source for health and alerts (the integration user needs Read on Case).",
+    )
+    case_filter: str | None = Field(
+        None,
+        description="Extra SOQL condition ANDed to every Case query, e.g. \"RecordType.DeveloperName = 'Support'\".",
+    )
     ca_bundle: str | None = Field(None, description="PEM CA bundle to trust (a private CA, the sandbox).")
     verify: bool = Field(True, description="Verify TLS certificates (leave on).")
     query_batch_size: int = Field(2000, ge=200, le=2000, description="Records per query page (200-2000).")

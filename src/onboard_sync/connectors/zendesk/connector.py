@@ -71,6 +71,8 @@ class ZendeskConnector(Connector):
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.TICKET_SOURCE, Capability.FIELD_SINK}
     )
+    webhook_scheme: ClassVar[str | None] = "zendesk"
+    """Webhooks are signed with the webhook's signing secret (``webhook_secret_env``): HMAC over timestamp + body."""
     settings_model: ClassVar[type[ConnectorSettings]] = ZendeskSettings
     max_write_batch: ClassVar[int] = 100
     max_read_batch: ClassVar[int] = 100

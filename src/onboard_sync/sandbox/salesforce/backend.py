@@ -4,20 +4,22 @@ Wire-format free (moto's "backend"): the ASGI app in :mod:`.app` parses requests
 and renders their answers or :class:`SfError` s as Salesforce JSON. Values are kept typed (``datetime``
 for datetime fields, ``date`` for dates) and rendered by :func:`render`. ``SystemModstamp``,
 ``LastModifiedDate``, Opportunity ``IsWon``/``IsClosed`` and Task ``IsClosed``/``CompletedDateTime``/
-``AccountId`` are maintained as Salesforce does. Tests drive it directly (``complete_task``, ``update``).
+``AccountId`` and Case ``CaseNumber``/``IsClosed``/``ClosedDate`` are maintained as Salesforce does. Tests drive it
+directly (``complete_task``, ``update``, ``open_case``/``close_case`` as a support agent would).
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from onboard_sync.sandbox.clock import Clock
 from onboard_sync.sandbox.salesforce.errors import SfError, render, sf_id
 from onboard_sync.sandbox.salesforce.reads import QueryMixin
 from onboard_sync.sandbox.salesforce.schema import (
+    CLOSED_CASE_STATUSES,
     CLOSED_TASK_STATUSES,
     KEY_PREFIX,
     NUMBER_TYPES,
@@ -93,6 +95,7 @@ class SalesforceBackend(QueryMixin):
             self.schema = OrgSchema.standard()
             self.records: dict[str, dict[str, Record]] = {name: {} for name in KEY_PREFIX}
             self._counter = itertools.count(1)
+            self._case_numbers = itertools.count(1001)
             self._cursors: dict[str, tuple[list[Record], int]] = {}
             self._cursor_ids = itertools.count(1)
             self._deleted: set[str] = set()
@@ -114,6 +117,10 @@ class SalesforceBackend(QueryMixin):
     @property
     def users(self) -> dict[str, Record]:
         return self.records["User"]
+
+    @property
+    def cases(self) -> dict[str, Record]:
+        return self.records["Case"]
 
     def new_id(self, sobject: str) -> str:
         return sf_id(KEY_PREFIX[sobject], next(self._counter))
@@ -171,6 +178,16 @@ class SalesforceBackend(QueryMixin):
                 record["CompletedDateTime"] = None
             record["IsClosed"] = closed
             record["AccountId"] = self._task_account(record)
+        elif sobject == "Case":
+            record["CaseNumber"] = record.get("CaseNumber") or f"{next(self._case_numbers):08d}"
+            record["Status"] = record.get("Status") or "New"
+            record["Priority"] = record.get("Priority") or "Medium"
+            closed = record["Status"] in CLOSED_CASE_STATUSES
+            if closed and not record.get("IsClosed"):
+                record["ClosedDate"] = now
+            if not closed:
+                record["ClosedDate"] = None
+            record["IsClosed"] = closed
         elif sobject in ("Contact", "User"):
             record["Name"] = " ".join(p for p in (record.get("FirstName"), record.get("LastName")) if p)
 
@@ -268,3 +285,34 @@ class SalesforceBackend(QueryMixin):
 
     def set_stage(self, opportunity_id: str, stage: str) -> None:
         self.update("Opportunity", opportunity_id, {"StageName": stage})
+
+    # --- what a support agent does ------------------------------------------------------------------
+    def open_case(
+        self,
+        account_id: str | None,
+        subject: str,
+        *,
+        priority: str = "Medium",
+        status: str = "New",
+        contact_id: str | None = None,
+        age: timedelta = timedelta(0),
+    ) -> str:
+        """Log a Case on an Account; ``age`` backdates ``CreatedDate`` (as a data load with audit fields)."""
+        values: dict[str, Any] = {"Subject": subject, "Priority": priority, "Status": status, "Origin": "Email"}
+        if account_id:
+            values["AccountId"] = account_id
+        if contact_id:
+            values["ContactId"] = contact_id
+        with self.lock:
+            case_id = self.insert("Case", values)
+            if age:
+                self.cases[case_id]["CreatedDate"] = self.clock.now() - age
+            return case_id
+
+    def close_case(self, case_id: str, status: str = "Closed") -> None:
+        """Close a Case (``IsClosed`` and ``ClosedDate`` follow)."""
+        self.update("Case", case_id, {"Status": status})
+
+    def reopen_case(self, case_id: str, status: str = "Working") -> None:
+        """Set a closed Case back to an open status (``ClosedDate`` is cleared)."""
+        self.update("Case", case_id, {"Status": status})

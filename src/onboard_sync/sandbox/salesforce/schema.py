@@ -1,6 +1,6 @@
 """The Salesforce sandbox's org metadata: sObjects, their fields, and describe() output.
 
-Standard objects (User, Account, Contact, Opportunity, OpportunityContactRole, Task) carry the
+Standard objects (User, Account, Contact, Opportunity, OpportunityContactRole, Task, Case) carry the
 fields onboard-sync and ordinary integrations use; custom fields (``…__c``) are added at run time
 through the Tooling API (``POST /tooling/sobjects/CustomField``), as ``onboard-sync setup`` does.
 Used by the backend (validation, value typing) and the app (describe, tooling).
@@ -18,6 +18,7 @@ KEY_PREFIX = {
     "Opportunity": "006",
     "OpportunityContactRole": "00K",
     "Task": "00T",
+    "Case": "500",
 }
 WON_STAGE, LOST_STAGE = "Closed Won", "Closed Lost"
 STAGES = (
@@ -32,6 +33,10 @@ STAGES = (
 TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
 CLOSED_TASK_STATUSES = frozenset({"Completed"})
 PRIORITIES = ("High", "Normal", "Low")
+CASE_STATUSES = ("New", "Working", "Escalated", "Closed")
+CLOSED_CASE_STATUSES = frozenset({"Closed"})
+CASE_PRIORITIES = ("High", "Medium", "Low")
+CASE_ORIGINS = ("Phone", "Email", "Web")
 NUMBER_TYPES = frozenset({"double", "int", "currency", "percent"})
 TOOLING_TYPES = {
     "Text": "string",
@@ -168,6 +173,19 @@ STANDARD: dict[str, tuple[FieldDef, ...]] = {
             relationship_name="Account",
             length=18,
         ),
+        OWNER,
+    ),
+    "Case": (
+        _ro("CaseNumber", "string", length=30),
+        FieldDef("Subject", "string"),
+        FieldDef("Description", "textarea"),
+        FieldDef("Status", "picklist", picklist=CASE_STATUSES),
+        FieldDef("Priority", "picklist", picklist=CASE_PRIORITIES),
+        FieldDef("Origin", "picklist", picklist=CASE_ORIGINS),
+        _ro("IsClosed", "boolean"),
+        _ro("ClosedDate", "datetime"),
+        _ref("AccountId", ("Account",), "Account"),
+        _ref("ContactId", ("Contact",), "Contact"),
         OWNER,
     ),
 }

@@ -12,6 +12,10 @@ Conventions (relied on by tests and the demo, and the same people as the HubSpot
   tiers so every segment has won deals, 10 % ``Closed Lost``, the rest open. Amount follows the tier:
   SMB 3,000-14,000, mid-market 25,000-99,000, enterprise 100,000-400,000. OwnerId is a sales rep;
   1-2 OpportunityContactRole rows (the first primary) link the account's contacts.
+- Cases: 1-3 on every Account with a won Opportunity (CaseNumber from 00001001, own random stream so the
+  rows above do not change): mostly closed (opened 10-60 days ago, closed 1-5 days later, any priority),
+  some open with Medium/Low priority opened 1-6 days ago; never an open High case, so seeded health is
+  untouched by tickets until a test opens some (``SalesforceBackend.open_case``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import random
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from onboard_sync.sandbox.salesforce.schema import LOST_STAGE, STAGES, WON_STAGE
+from onboard_sync.sandbox.salesforce.schema import CASE_PRIORITIES, LOST_STAGE, STAGES, WON_STAGE
 
 if TYPE_CHECKING:
     from onboard_sync.sandbox.salesforce.backend import SalesforceBackend
@@ -59,6 +63,14 @@ WORDS = (
     "Oscorp",
     "Aperture",
     "Nakatomi",
+)
+CASE_SUBJECTS = (
+    "Cannot log in after SSO change",
+    "CSV import fails on date column",
+    "Question about user roles",
+    "Report export times out",
+    "Webhook deliveries delayed",
+    "Need help configuring alerts",
 )
 SUFFIX = ("Labs", "Systems", "Group", "Analytics", "Logistics", "Health", "Foods", "Energy", "Media", "Works")
 OPEN_STAGES = [s for s in STAGES if s not in (WON_STAGE, LOST_STAGE)]
@@ -164,3 +176,40 @@ def populate(backend: SalesforceBackend) -> None:
         for record in backend.records[sobject].values():
             stamp += timedelta(milliseconds=10)
             record["CreatedDate"] = record["LastModifiedDate"] = record["SystemModstamp"] = stamp
+    populate_cases(backend)
+
+
+def populate_cases(backend: SalesforceBackend) -> None:
+    """1-3 Cases on each Account with a won Opportunity (see the module docstring)."""
+    rng = random.Random(f"salesforce-cases-{backend.seed}")
+    now = backend.clock.now()
+    won_accounts = dict.fromkeys(
+        o["AccountId"] for o in backend.records["Opportunity"].values() if o["IsWon"] and o["AccountId"]
+    )
+    contacts: dict[str, list[str]] = {}
+    for cid, contact in backend.records["Contact"].items():
+        contacts.setdefault(str(contact["AccountId"]), []).append(cid)
+    for aid in won_accounts:
+        for _ in range(rng.randint(1, 3)):
+            closed = rng.random() < 0.6
+            case_id = backend.insert(
+                "Case",
+                {
+                    "Subject": rng.choice(CASE_SUBJECTS),
+                    "Priority": rng.choice(CASE_PRIORITIES if closed else CASE_PRIORITIES[1:]),
+                    "Status": rng.choice(("New", "Working")),
+                    "Origin": rng.choice(("Phone", "Email", "Web")),
+                    "AccountId": aid,
+                    "ContactId": rng.choice(contacts.get(aid) or [None]),
+                },
+            )
+            record = backend.records["Case"][case_id]
+            if closed:
+                created = now - timedelta(days=rng.randint(10, 60), minutes=rng.randint(0, 600))
+                record.update(Status="Closed", IsClosed=True, ClosedDate=created + timedelta(days=rng.randint(1, 5)))
+                modified = record["ClosedDate"]
+            else:
+                created = now - timedelta(days=rng.randint(1, 6), minutes=rng.randint(0, 600))
+                modified = created
+            record["CreatedDate"] = created
+            record["LastModifiedDate"] = record["SystemModstamp"] = modified

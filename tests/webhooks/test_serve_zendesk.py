@@ -1,0 +1,173 @@
+"""`serve` end to end over real HTTP with Zendesk: HubSpot and Zendesk sandboxes on one clock, a project with
+both connectors. A support agent opens three urgent tickets on an enterprise customer's organization; the
+Zendesk sandbox delivers its signed webhooks; within seconds, with no cron run, the customer's deal and company
+in HubSpot show at-risk health with the ticket reason and exactly one alert task exists. Redelivery changes
+nothing; a forged signature or a stale timestamp gets 401 and nothing is stored. A ticket changed seconds
+before its webhook (not in Zendesk's export for a minute) is picked up by the worker's follow-up run."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from webhook_support import wait_for
+from zd_webhook_support import (
+    ZD_SECRET,
+    HelpdeskProject,
+    ServedHelpdesk,
+    alert_tasks,
+    enterprise_customer,
+    helpdesk_project,
+    serving,
+)
+
+from onboard_sync.sandbox.zendesk.backend import iso
+from onboard_sync.sandbox.zendesk.webhooks import sign
+
+REASON = "3 urgent/high ticket(s) open more than 3 days"
+
+
+@pytest.fixture
+def helpdesk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HelpdeskProject]:
+    with helpdesk_project(tmp_path, monkeypatch) as project:
+        first = project.sync()  # the initial cron sync: onboardings exist, organizations are linked
+        assert first.ok, first.as_dict()
+        yield project
+
+
+def _metric(served: ServedHelpdesk, name: str, labels: str = 'instance="zendesk"') -> float:
+    text = httpx.get(f"{served.server.base_url}/metrics").text
+    lines = [line for line in text.splitlines() if line.startswith(f"{name}{{{labels}}}")]
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
+def _open_urgent_tickets(project: HelpdeskProject, org: int) -> list[dict[str, Any]]:
+    """The agent's three urgent tickets, opened four days ago (on the shared clock) and still open."""
+    opened = project.clock.now() - timedelta(days=4)
+    return [
+        project.zendesk.backend.add_ticket(
+            f"Outage {n}", organization_id=org, priority="urgent", status="open", created_at=opened
+        )
+        for n in range(3)
+    ]
+
+
+def _health(project: HelpdeskProject, onboarding: Any) -> tuple[str | None, str, str]:
+    with project.store() as store:
+        state = store.get_onboarding(onboarding.id)
+    deal = project.hubspot.backend.deals[onboarding.deal_id].properties
+    company = project.hubspot.backend.companies[onboarding.account_id].properties
+    return (
+        state.health_status if state else None,
+        deal.get("onboarding_health_reasons") or "",
+        company.get("onboarding_health_components") or "",
+    )
+
+
+def _at_risk(project: HelpdeskProject, onboarding: Any) -> bool:
+    status, reasons, components = _health(project, onboarding)
+    return status == "at-risk" and REASON in reasons and REASON in components
+
+
+def test_urgent_tickets_turn_the_customer_at_risk_within_seconds_once(helpdesk: HelpdeskProject) -> None:
+    project = helpdesk
+    customer, org = enterprise_customer(project)
+    with serving(project) as served:
+        assert served.service.routes["zendesk"].scheme.name == "zendesk"
+        tickets = _open_urgent_tickets(project, org)
+        project.clock.advance(minutes=2)  # the agent's changes are past Zendesk's one-minute export horizon
+
+        started = time.monotonic()
+        events = [project.zendesk.webhooks.ticket_event(t, "ticket.priority_changed") for t in tickets]
+        assert [project.zendesk.webhooks.deliver(served.url, e) for e in events] == [200, 200, 200]
+        wait_for(lambda: _at_risk(project, customer), timeout=10)
+        elapsed = time.monotonic() - started
+        assert elapsed < 5, f"at-risk health took {elapsed:.1f}s"
+        wait_for(lambda: _metric(served, "onboard_sync_webhook_events_processed_total") == 3)
+        assert alert_tasks(project, customer.id) == [f"{customer.id}:alert.blockers:1"]
+        with project.store() as store:
+            state = store.get_onboarding(customer.id)
+        assert state.status.value == "at-risk"
+
+        # Zendesk delivers at least once: the same deliveries again change nothing
+        tasks_before = len(project.hubspot.backend.tasks)
+        deliveries = list(project.zendesk.webhooks.deliveries)
+        for delivery in deliveries:
+            assert httpx.post(delivery.url, content=delivery.body, headers=delivery.headers).status_code == 200
+        assert _metric(served, "onboard_sync_webhook_events_duplicate_total") == 3
+        assert served.service.queue.pending() == 0
+        time.sleep(0.3)
+        assert alert_tasks(project, customer.id) == [f"{customer.id}:alert.blockers:1"]
+        assert len(project.hubspot.backend.tasks) == tasks_before
+        # the same event under a new invocation id is still that event (its id is the dedup key)
+        assert project.zendesk.webhooks.deliver(served.url, events[0]) == 200
+        assert _metric(served, "onboard_sync_webhook_events_duplicate_total") == 4
+        # a new event about the same ticket, delivered twice, reconciles once more: still one task
+        again = project.zendesk.webhooks.ticket_event(tickets[0], "ticket.comment_added")
+        assert project.zendesk.webhooks.deliver(served.url, again, duplicate=True) == 200
+        wait_for(lambda: _metric(served, "onboard_sync_webhook_events_processed_total") == 4)
+        assert _metric(served, "onboard_sync_webhook_events_duplicate_total") == 5
+        assert alert_tasks(project, customer.id) == [f"{customer.id}:alert.blockers:1"]
+        assert len(project.hubspot.backend.tasks) == tasks_before
+
+
+def test_forged_and_stale_deliveries_get_401_and_store_nothing(helpdesk: HelpdeskProject) -> None:
+    project = helpdesk
+    customer, org = enterprise_customer(project)
+    with serving(project) as served:
+        tickets = _open_urgent_tickets(project, org)
+        project.clock.advance(minutes=2)
+        body = json.dumps(project.zendesk.webhooks.ticket_event(tickets[0]), separators=(",", ":")).encode()
+
+        def post(secret: str, stamp: str) -> httpx.Response:
+            headers = {
+                "Content-Type": "application/json",
+                "X-Zendesk-Webhook-Signature": sign(secret, stamp, body),
+                "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+                "X-Zendesk-Webhook-Invocation-Id": "01HFORGEDINVOCATION",
+            }
+            return httpx.post(served.url, content=body, headers=headers)
+
+        now = project.clock.now()
+        assert post("not-the-signing-secret", iso(now)).status_code == 401
+        assert post(ZD_SECRET, iso(now - timedelta(minutes=10))).status_code == 401  # a replay
+        assert _metric(served, "onboard_sync_webhook_rejected_total", 'instance="zendesk",reason="bad-signature"') == 1
+        assert _metric(served, "onboard_sync_webhook_rejected_total", 'instance="zendesk",reason="stale"') == 1
+        assert _metric(served, "onboard_sync_webhook_events_received_total") == 0
+        time.sleep(0.3)
+        with project.store() as store:
+            assert store.inbox_pending() == []
+        assert served.service.queue.pending() == 0
+        assert served.service.worker.reconciles == 0
+        status, reasons, _ = _health(project, customer)
+        assert status == "healthy"
+        assert REASON not in reasons
+        assert alert_tasks(project, customer.id) == []
+
+
+def test_a_ticket_changed_seconds_before_its_webhook_is_picked_up_by_the_follow_up(
+    helpdesk: HelpdeskProject,
+) -> None:
+    project = helpdesk
+    customer, org = enterprise_customer(project)
+    with serving(project) as served:
+        served.service.worker.settle = 3.0  # 61 s in production: Zendesk exports leave out the last minute
+        tickets = _open_urgent_tickets(project, org)
+        events = [project.zendesk.webhooks.ticket_event(t) for t in tickets]
+        assert [project.zendesk.webhooks.deliver(served.url, e) for e in events] == [200, 200, 200]
+        wait_for(lambda: _metric(served, "onboard_sync_webhook_events_processed_total") == 3)
+        # the first reconcile ran at once, but Zendesk's export does not have the new tickets yet
+        assert _health(project, customer)[0] == "healthy"
+        assert alert_tasks(project, customer.id) == []
+
+        project.clock.advance(minutes=2)  # a minute passes: the tickets are in the export
+        wait_for(lambda: _at_risk(project, customer), timeout=10)
+        follow_ups = 'kind="follow-up",outcome="ok"'
+        wait_for(lambda: _metric(served, "onboard_sync_reconciles_total", follow_ups) == 1)
+        assert alert_tasks(project, customer.id) == [f"{customer.id}:alert.blockers:1"]
