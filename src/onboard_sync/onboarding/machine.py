@@ -305,7 +305,8 @@ class _Run:
             return False
         if self.state.manual_phase == phase.key:
             entered = self.state.phase_entered_at
-            if not any(f is not None and f.completed_at and f.completed_at >= entered for f in facts):
+            # strictly after: a completion at the instant the change was seen happened before it
+            if not any(f is not None and f.completed_at and f.completed_at > entered for f in facts):
                 return False
         return phase.exit_when is None or self._holds(phase.exit_when)
 
