@@ -12,7 +12,7 @@ import contextlib
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -142,3 +142,31 @@ class ServerThread:
 
 
 __all__ = ["ServerThread"]
+
+
+class ServedSandbox:
+    """What every simulator shares around its ``ServerThread`` (``self._server``): the context
+    manager, ``running`` and ``base_url``. Subclasses define ``start`` (returning self) and ``stop``."""
+
+    _server: ServerThread
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server.running
+
+    @property
+    def base_url(self) -> str:
+        """``http(s)://127.0.0.1:PORT`` (no trailing slash): what clients and SDKs are pointed at."""
+        return self._server.base_url

@@ -24,7 +24,7 @@ from onboard_sync.sandbox.hubspot.auth import TokenStore
 from onboard_sync.sandbox.hubspot.backend import HubSpotBackend
 from onboard_sync.sandbox.hubspot.webhooks import WebhookDelivery
 from onboard_sync.sandbox.ratelimit import DailyCounter, RollingWindow
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.sandbox.server import ServedSandbox, ServerThread
 
 NOMINAL_BURST, NOMINAL_DAILY = (100, 10.0), 250_000  # header values when no limit is enforced
 
@@ -42,7 +42,7 @@ class Limits:
             self.search.reset()
 
 
-class HubSpotSandbox:
+class HubSpotSandbox(ServedSandbox):
     """A HubSpot portal simulator on ``127.0.0.1``. See the module docstring and ``seed.py`` for the data.
 
     ``rate_limit=(100, 10.0)`` enforces 100 requests per rolling 10 s per token (429
@@ -91,21 +91,6 @@ class HubSpotSandbox:
     def stop(self) -> None:
         self.webhooks.close()
         self._server.stop()
-
-    def __enter__(self) -> HubSpotSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server.running
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash): pass it as the SDK's ``host``."""
-        return self._server.base_url
 
     @property
     def port(self) -> int | None:

@@ -30,7 +30,7 @@ from onboard_sync.sandbox.salesforce.auth import ConnectedApp, SessionStore, mak
 from onboard_sync.sandbox.salesforce.backend import SalesforceBackend
 from onboard_sync.sandbox.salesforce.errors import sf_id
 from onboard_sync.sandbox.salesforce.tls import Certificates, make_certificates
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.sandbox.server import ServedSandbox, ServerThread
 
 SECRET_ENV = "ONBOARD_SYNC_DEMO_SALESFORCE_SECRET"
 """Environment variable the demo and the test projects put the connected app's secret in."""
@@ -52,7 +52,7 @@ def _connected_app(seed: int) -> ConnectedApp:
     return make_app(seed)  # an RSA key takes ~0.1 s: one per seed and process
 
 
-class SalesforceSandbox:
+class SalesforceSandbox(ServedSandbox):
     """A Salesforce org simulator on ``https://127.0.0.1:PORT``. See ``seed.py`` for the data.
 
     ``daily_limit`` enforces that many API requests per sandbox day (403 REQUEST_LIMIT_EXCEEDED);
@@ -125,20 +125,8 @@ class SalesforceSandbox:
         self.stop()
         shutil.rmtree(self._folder, ignore_errors=True)
 
-    def __enter__(self) -> SalesforceSandbox:
-        return self.start()
-
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @property
-    def running(self) -> bool:
-        return self._server.running
-
-    @property
-    def base_url(self) -> str:
-        """``https://127.0.0.1:PORT`` (no trailing slash): the login URL and the instance URL."""
-        return self._server.base_url
 
     @property
     def ca_bundle(self) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog
 from onboard_sync.sandbox.faults import FaultInjector
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.sandbox.server import ServedSandbox, ServerThread
 from onboard_sync.sandbox.zendesk.app import ZendeskApp
 from onboard_sync.sandbox.zendesk.backend import ZendeskBackend
 from onboard_sync.sandbox.zendesk.seed import Company, populate
@@ -121,7 +121,7 @@ class OAuth:
         return expiry is not None and self.clock.now() < expiry
 
 
-class ZendeskSandbox:
+class ZendeskSandbox(ServedSandbox):
     """A Zendesk account simulator on loopback. See the module docstring."""
 
     def __init__(
@@ -168,20 +168,6 @@ class ZendeskSandbox:
 
     def stop(self) -> None:
         self._server.stop()
-
-    def __enter__(self) -> ZendeskSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server.running
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
 
     def reset(self) -> None:
         """Back to the seeded state."""
