@@ -20,11 +20,13 @@ def webhook_project(sandbox_project: Any) -> Any:
 
 
 @pytest.fixture
-def served(webhook_project: Any) -> Iterator[Served]:
+def served(webhook_project: Any, request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The receiver in a server thread; the worker a thread too (its state is inspectable), or, with
+    ``@pytest.mark.parametrize("served", ["process"], indirect=True)``, a process as ``serve`` runs it."""
     from onboard_sync.webhooks.server import build_service
 
     store = webhook_project.store()
-    service = build_service(webhook_project.runtime(), store)
+    service = build_service(webhook_project.runtime(), store, worker_mode=getattr(request, "param", "thread"))
     server = ServerThread(service.app, name="serve")
     server.start()
     service.worker.start()

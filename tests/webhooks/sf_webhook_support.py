@@ -34,7 +34,7 @@ def serving(project: Any, extra: str = "") -> Iterator[Served]:
     add_serve_config(project, extra)
     project.setup_crm()
     store = project.store()
-    service = build_service(project.runtime(), store)
+    service = build_service(project.runtime(), store, worker_mode="thread")
     server = ServerThread(service.app, name="serve")
     server.start()
     service.worker.start()

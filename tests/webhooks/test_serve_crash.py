@@ -1,5 +1,5 @@
 """kill -9 `onboard-sync serve` after it answered 2xx and before it processed: on restart the event
-is processed, once (the inbox row was committed before the answer)."""
+is processed, once (the inbox row was committed before the answer). Its worker process dies with it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
+from process_support import alive, worker_pids
 from webhook_support import SECRET, deal_task_keys, open_deal, wait_for
 
 
@@ -35,6 +37,9 @@ def test_killed_after_ack_before_processing_then_restart_processes_once(webhook_
     sb = webhook_project.sandbox
     proc, base = _start_serve(webhook_project, tmp_path / "serve1.log", {"ONBOARD_SYNC_CRASH_AT": "after-inbox-ack"})
     try:
+        # the worker process must be up first: its start-up drain must not race the delivery
+        wait_for(lambda: httpx.get(f"{base}/healthz").json()["worker"] == "running", timeout=30)
+        workers = worker_pids(proc.pid) if sys.platform.startswith("linux") else []
         sb.webhooks.subscribe(f"{base}/webhooks/hubspot", SECRET, max_retries=30, retry_delay=0.2)
         deal_id = open_deal(sb)
         sb.backend.set_deal_stage(deal_id, "closedwon")
@@ -42,6 +47,7 @@ def test_killed_after_ack_before_processing_then_restart_processes_once(webhook_
     finally:
         if proc.poll() is None:
             proc.kill()
+    wait_for(lambda: not any(alive(pid) for pid in workers), timeout=10)  # no orphan worker
     first = sb.webhooks.deliveries[0]
     assert first.status == 200, "the sender got its 2xx before the process died"
     assert deal_task_keys(sb, deal_id) == [], "nothing was processed before the crash"

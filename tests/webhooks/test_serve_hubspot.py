@@ -9,9 +9,11 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import pytest
 from webhook_support import SECRET, Served, deal_task_keys, open_deal, wait_for
 
 
+@pytest.mark.parametrize("served", ["thread", "process"], indirect=True)
 def test_closing_a_deal_creates_its_handoff_tasks_within_seconds(served: Served) -> None:
     sb = served.project.sandbox
     sb.webhooks.subscribe(served.url, SECRET)

@@ -113,7 +113,7 @@ def serving(project: HelpdeskProject) -> Iterator[ServedHelpdesk]:
     from onboard_sync.webhooks.server import build_service
 
     store = project.store()
-    service = build_service(project.runtime(), store)
+    service = build_service(project.runtime(), store, worker_mode="thread")
     server = ServerThread(service.app, name="serve")
     server.start()
     service.worker.start()
@@ -134,9 +134,7 @@ def enterprise_customer(project: HelpdeskProject) -> tuple[Any, int]:
     """A healthy enterprise onboarding whose company is linked to a Zendesk organization, and that org."""
     with project.store() as store:
         links = {
-            link.crm_account_id: int(link.remote_id)
-            for link in store.account_links("zendesk")
-            if link.crm_account_id
+            link.crm_account_id: int(link.remote_id) for link in store.account_links("zendesk") if link.crm_account_id
         }
         for onboarding in store.onboardings(source="hubspot"):
             healthy = onboarding.segment == "enterprise" and onboarding.health_status == "healthy"

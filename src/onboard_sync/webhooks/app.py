@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Lifespan
 
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.webhooks.events import Rejected, WebhookRequest
@@ -88,8 +89,10 @@ def build_app(
     settings: ReceiverSettings | None = None,
     notify: Callable[[], None] = lambda: None,
     health: Callable[[], dict[str, object]] = lambda: {},
+    lifespan: Lifespan[Starlette] | None = None,
 ) -> Starlette:
-    """The ASGI app. ``notify`` wakes the worker; ``health`` adds fields to ``/healthz``."""
+    """The ASGI app. ``notify`` wakes the worker; ``health`` adds fields to ``/healthz``;
+    ``lifespan`` (serve's) starts the worker when the server starts and stops it on shutdown."""
     cfg = settings or ReceiverSettings()
 
     def reject(instance: str, exc: Rejected, started: float) -> Response:
@@ -164,5 +167,6 @@ def build_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/{path:path}", not_found, methods=methods),
-        ]
+        ],
+        lifespan=lifespan,
     )

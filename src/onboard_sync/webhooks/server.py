@@ -4,17 +4,24 @@
 by the connector or ``[serve.webhooks.NAME]``, secret from the environment variable the
 settings name, the Salesforce org id from ``[serve.webhooks.NAME]`` or else the connector's
 settings) and returns the app, worker and metrics; ``serve(runtime)`` runs it on uvicorn
-until SIGINT/SIGTERM. Called by ``cli/serve.py`` and the tests.
+until SIGINT/SIGTERM, the worker in its own process (``[serve] worker``, see
+:mod:`onboard_sync.webhooks.worker_process`) started and stopped by the app's lifespan, so a
+SIGTERM stops it gracefully before uvicorn ends the process. Called by ``cli/serve.py`` and
+the tests.
 """
 
 from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 
 from onboard_sync.errors import ConfigError
 from onboard_sync.plugins import connector_type
@@ -26,12 +33,13 @@ from onboard_sync.webhooks.queue import StoreQueue
 from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
 from onboard_sync.webhooks.settings import WebhookRoute
 from onboard_sync.webhooks.worker import Worker
+from onboard_sync.webhooks.worker_process import WorkerProcess
 
 
 @dataclass
 class Service:
     app: Starlette
-    worker: Worker
+    worker: Worker | WorkerProcess
     metrics: ServeMetrics
     queue: StoreQueue
     routes: dict[str, RouteConfig]
@@ -86,19 +94,33 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
     return routes
 
 
-def build_service(runtime: Runtime, store: Store, *, coalesce_seconds: float | None = None) -> Service:
+def build_service(
+    runtime: Runtime,
+    store: Store,
+    *,
+    coalesce_seconds: float | None = None,
+    managed: bool = False,
+    worker_mode: str | None = None,
+) -> Service:
+    """The app, its queue, metrics and worker (a process when ``[serve] worker = "process"``, or
+    ``worker_mode`` says so, and config.toml has a path to give it; else a thread). With
+    ``managed`` the app's lifespan starts and stops the worker; otherwise the caller does (tests)."""
     serve = runtime.config.serve
     routes = resolve_routes(runtime)
     metrics = ServeMetrics()
     queue = StoreQueue(store)
-    worker = Worker(
-        runtime,
-        store,
-        queue,
-        metrics,
-        full_every_seconds=serve.full_sync_every_minutes * 60 or None,
-        coalesce_seconds=serve.coalesce_seconds if coalesce_seconds is None else coalesce_seconds,
-    )
+    worker: Worker | WorkerProcess
+    if (worker_mode or serve.worker) == "process" and runtime.config.path is not None:
+        worker = WorkerProcess(runtime.config.path, metrics, coalesce_seconds=coalesce_seconds)
+    else:
+        worker = Worker(
+            runtime,
+            store,
+            queue,
+            metrics,
+            full_every_seconds=serve.full_sync_every_minutes * 60 or None,
+            coalesce_seconds=serve.coalesce_seconds if coalesce_seconds is None else coalesce_seconds,
+        )
     app = build_app(
         routes,
         queue,
@@ -106,8 +128,21 @@ def build_service(runtime: Runtime, store: Store, *, coalesce_seconds: float | N
         settings=ReceiverSettings(serve.max_body_bytes, serve.public_url, serve.trust_forwarded_headers),
         notify=worker.notify,
         health=worker.health,
+        lifespan=_worker_lifespan(worker) if managed else None,
     )
     return Service(app, worker, metrics, queue, routes)
+
+
+def _worker_lifespan(worker: Worker | WorkerProcess) -> Any:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        worker.start()
+        try:
+            yield
+        finally:  # uvicorn's shutdown (SIGINT/SIGTERM) runs this before it re-raises the signal
+            await run_in_threadpool(worker.stop)
+
+    return lifespan
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -127,14 +162,13 @@ def serve(runtime: Runtime, *, host: str | None = None, port: int | None = None)
     host = host or settings.host
     port = settings.port if port is None else port
     with Store.open(runtime.config.store_url) as store:
-        service = build_service(runtime, store)
+        service = build_service(runtime, store, managed=True)
         sock = bind(host, port)
         actual = sock.getsockname()[1]
         config = uvicorn.Config(
-            service.app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=5
+            service.app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=5
         )
         server = uvicorn.Server(config)
-        service.worker.start()
         shown = f"[{host}]" if ":" in host else host
         routes = ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in service.routes.items()) or "none"
         print(
@@ -143,5 +177,5 @@ def serve(runtime: Runtime, *, host: str | None = None, port: int | None = None)
         try:
             server.run(sockets=[sock])
         finally:
-            service.worker.stop()
+            service.worker.stop()  # already stopped by the lifespan unless startup failed; idempotent
             sock.close()

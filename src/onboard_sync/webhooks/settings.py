@@ -7,6 +7,8 @@ holds its signing secret (``secret_env``), or the connector's default is used.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -33,7 +35,7 @@ class WebhookRoute(BaseModel):
 
 
 class ServeSettings(BaseModel):
-    """``[serve]``: the webhook receiver and its in-process reconcile worker."""
+    """``[serve]``: the webhook receiver and its reconcile worker."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,6 +54,11 @@ class ServeSettings(BaseModel):
         False,
         description="Rebuild the public URL from X-Forwarded-Proto/X-Forwarded-Host (only behind a proxy "
         "that sets them).",
+    )
+    worker: Literal["process", "thread"] = Field(
+        "process",
+        description="Where the reconcile worker runs: its own process (the receiver's acks never wait "
+        "behind evaluation) or a thread of the serve process.",
     )
     coalesce_seconds: float = Field(
         0.1, ge=0, le=60, description="Wait after the first event so a burst becomes one reconcile."

@@ -1,6 +1,10 @@
 """The reconcile worker of ``serve``: drains the inbox into coalesced reconciles, and runs a periodic full one.
 
-One daemon thread per ``serve`` process (started by ``webhooks.server``). Each wake-up
+``onboard-sync serve`` runs it in a child process (:mod:`onboard_sync.webhooks.worker_process`,
+``[serve] worker = "process"``, the default), so evaluation never holds the receiver's GIL;
+``worker = "thread"`` (and the in-process tests) run it as a daemon thread beside the
+receiver. What it reports (events processed, reconciles, health) goes through a
+:class:`WorkerReport`. Each wake-up
 (a new delivery, the poll interval, or the full-sync schedule):
 
 * claims every pending event, waits ``coalesce_seconds`` first so a burst lands together;
@@ -27,6 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
@@ -45,6 +50,41 @@ SETTLE_SECONDS = 61.0
 """Zendesk's incremental exports leave out changes of the last minute (and start at least a minute ago)."""
 
 
+class Signal(Protocol):
+    """A ``threading.Event`` or a ``multiprocessing`` one (the worker process shares them with serve)."""
+
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class WorkerReport(Protocol):
+    """Where the worker tells what it did: serve's metrics, directly or from the worker process."""
+
+    def processed(self, source: str, lag_seconds: float) -> None: ...
+    def reconciled(self, kind: str, outcome: str) -> None: ...
+    def status(self, health: dict[str, object]) -> None: ...
+
+
+class MetricsReport:
+    """A ``WorkerReport`` that updates ``ServeMetrics`` in this process."""
+
+    def __init__(self, metrics: ServeMetrics) -> None:
+        self.metrics = metrics
+        self.health: dict[str, object] = {}
+
+    def processed(self, source: str, lag_seconds: float) -> None:
+        self.metrics.processed.labels(source).inc()
+        self.metrics.lag_seconds.labels(source).observe(max(0.0, lag_seconds))
+
+    def reconciled(self, kind: str, outcome: str) -> None:
+        self.metrics.reconciles.labels(kind, outcome).inc()
+
+    def status(self, health: dict[str, object]) -> None:
+        self.health = dict(health)
+
+
 class Worker:
     """Drains the queue into reconciles; ``notify()`` wakes it, ``stop()`` ends it."""
 
@@ -53,18 +93,20 @@ class Worker:
         runtime: Runtime,
         store: Store,
         queue: EventQueue,
-        metrics: ServeMetrics,
+        report: WorkerReport | ServeMetrics,
         *,
         full_every_seconds: float | None,
         coalesce_seconds: float = 0.1,
         poll_seconds: float = 2.0,
         settle_seconds: float = SETTLE_SECONDS,
         engine_factory: Callable[[], Engine] | None = None,
+        wake: Signal | None = None,
+        stop: Signal | None = None,
     ) -> None:
         self.runtime = runtime
         self.store = store
         self.queue = queue
-        self.metrics = metrics
+        self.report: WorkerReport = MetricsReport(report) if isinstance(report, ServeMetrics) else report
         self.full_every = full_every_seconds or None
         self.coalesce = coalesce_seconds
         self.poll = poll_seconds
@@ -74,8 +116,8 @@ class Worker:
         self.settle = settle_seconds
         self._follow_up: float | None = None
         """Monotonic time of the pending follow-up run after helpdesk events (None: none pending)."""
-        self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._wake: Signal = wake or threading.Event()
+        self._stop: Signal = stop or threading.Event()
         self._thread: threading.Thread | None = None
         self._backoff = 0.0
         self.last_full: datetime | None = None
@@ -84,9 +126,16 @@ class Worker:
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
+        """Run the loop in a daemon thread of this process."""
         self._wake.set()  # drain whatever a previous process left unprocessed
         self._thread = threading.Thread(target=self._loop, name="onboard-sync-worker", daemon=True)
         self._thread.start()
+
+    def run(self) -> None:
+        """Run the loop in the calling thread until ``stop`` is set (the worker process's main)."""
+        self._wake.set()
+        self._report_status()
+        self._loop()
 
     def notify(self) -> None:
         self._wake.set()
@@ -102,11 +151,17 @@ class Worker:
         return self._thread is not None and self._thread.is_alive()
 
     def health(self) -> dict[str, object]:
+        return {"worker": "running" if self.alive else "stopped", **self._status()}
+
+    def _status(self) -> dict[str, object]:
         return {
-            "worker": "running" if self.alive else "stopped",
             "last_full_sync": self.last_full.isoformat() if self.last_full else None,
             "last_error": self.last_error,
+            "reconciles": self.reconciles,
         }
+
+    def _report_status(self) -> None:
+        self.report.status(self._status())
 
     # --- the loop --------------------------------------------------------------------
     def _loop(self) -> None:
@@ -175,8 +230,7 @@ class Worker:
         self.queue.complete(ids)
         now = datetime.now(UTC)
         for item in batch:
-            self.metrics.processed.labels(item.source).inc()
-            self.metrics.lag_seconds.labels(item.source).observe(max(0.0, (now - item.received_at).total_seconds()))
+            self.report.processed(item.source, (now - item.received_at).total_seconds())
         return True
 
     def follow_up(self) -> bool:
@@ -194,29 +248,35 @@ class Worker:
 
     def _reconcile(self, kind: str, run: Callable[[Engine], RunReport]) -> bool:
         try:
+            return self._reconcile_once(kind, run)
+        finally:
+            self._report_status()
+
+    def _reconcile_once(self, kind: str, run: Callable[[Engine], RunReport]) -> bool:
+        try:
             with self.store.run_lock("sync"):
                 report = run(self.engine_factory())
         except LockHeld:
             log.info("%s reconcile postponed: another sync holds the run lock", kind)
-            self.metrics.reconciles.labels(kind, "lock-held").inc()
+            self.report.reconciled(kind, "lock-held")
             return False
         except OnboardSyncError as exc:
             self.last_error = str(exc)
             log.error("%s reconcile failed: %s", kind, exc)
-            self.metrics.reconciles.labels(kind, "error").inc()
+            self.report.reconciled(kind, "error")
             return False
         except Exception as exc:  # an unexpected failure: the events are retried, the thread lives
             self.last_error = type(exc).__name__
             log.exception("%s reconcile crashed", kind)
-            self.metrics.reconciles.labels(kind, "error").inc()
+            self.report.reconciled(kind, "error")
             return False
         self.reconciles += 1
         errors = [f"{name}: {inst.error}" for name, inst in report.instances.items() if inst.error]
         if errors:
             self.last_error = "; ".join(errors)
             log.error("%s reconcile incomplete: %s", kind, self.last_error)
-            self.metrics.reconciles.labels(kind, "error").inc()
+            self.report.reconciled(kind, "error")
             return False
         self.last_error = None
-        self.metrics.reconciles.labels(kind, "ok" if report.ok else "write-failures").inc()
+        self.report.reconciled(kind, "ok" if report.ok else "write-failures")
         return True
