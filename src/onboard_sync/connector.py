@@ -201,6 +201,9 @@ class Connector(ABC):
     write_concurrency: ClassVar[int] = 1
     """Batch write calls the engine may have in flight at once (each still passes the rate limit);
     more than 1 requires ``create_tasks``/``write_fields`` to be safe to call from several threads."""
+    read_concurrency: ClassVar[int] = 1
+    """By-id read calls (``read_accounts``, ``read_deals_by_id``, ``find_tasks``) the engine may have
+    in flight at once; more than 1 requires them to be safe to call from several threads."""
 
     def __init__(
         self,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from functools import partial
 
 from onboard_sync.connector import Connector, ReadOptions
 from onboard_sync.mappings import MappingSet
@@ -28,6 +29,7 @@ from onboard_sync.records import Account, Deal, ObjectKind, Task
 from onboard_sync.store import OwnedTask, Store, TaskState
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
+from onboard_sync.sync.overlap import read_batches
 from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan
 from onboard_sync.sync.report import InstanceReport
 from onboard_sync.sync.signals import SignalSource, TicketIndex
@@ -104,11 +106,6 @@ class Staged:
         return owned
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def deal_chunks(
     store: Store, source: str, changed: Sequence[str], subset: Collection[str] | None, size: int
 ) -> Iterator[list[str]]:
@@ -158,19 +155,14 @@ def pull_subset(
 ) -> None:
     """Deals ``ids`` read by id (won or tracked ones staged) and fresh statuses of their owned tasks."""
     tracked = staged.tracked_among(ids)
-    for batch in _chunks(ids, connector.max_read_batch):
+    for _, deals in read_batches(connector, ids, partial(connector.read_deals_by_id, options=options)):
         staged.add_deals(
-            [
-                mapping.normalise(ObjectKind.DEAL, deal)
-                for deal in connector.read_deals_by_id(batch, options)
-                if deal.is_won or deal.id in tracked
-            ]
+            [mapping.normalise(ObjectKind.DEAL, deal) for deal in deals if deal.is_won or deal.id in tracked]
         )
     owned = store.owned_tasks_of([f"{connector.instance}:{deal_id}" for deal_id in ids])
     keys = sorted(k for k, t in owned.items() if t.state is TaskState.CREATED)
     updates: list[Task] = []
-    for batch in _chunks(keys, connector.max_read_batch):
-        found = connector.find_tasks(batch)
+    for _, found in read_batches(connector, keys, connector.find_tasks):
         mine = store.owned_task_keys(connector.instance, [t.key for t in found if t.key])
         updates.extend(t for t in found if t.key and t.key in mine)
     staged.add_task_updates(updates)
@@ -195,10 +187,7 @@ def refresh_caches(store: Store, name: str, written: Sequence[PlannedFields]) ->
             )
         if accounts:
             store.put_accounts(
-                [
-                    dataclasses.replace(a, properties={**a.properties, **account_values[i]})
-                    for i, a in accounts.items()
-                ]
+                [dataclasses.replace(a, properties={**a.properties, **account_values[i]}) for i, a in accounts.items()]
             )
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from onboard_sync.connector import Connector, Page
@@ -50,6 +51,7 @@ from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, pull_subset, refresh_caches
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
+from onboard_sync.sync.overlap import ApplyLane, batched, read_batches
 from onboard_sync.sync.plan import WritePlan, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 
@@ -66,11 +68,6 @@ def utcnow() -> datetime:
 def onboarding_id_of_task_key(key: str) -> str:
     """Task keys are ``{onboarding id}:{template}:{episode}``; onboarding ids contain one colon."""
     return key.rsplit(":", 2)[0]
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class Engine:
@@ -148,9 +145,7 @@ class Engine:
             self.pm.hook.sync_finished(report=report.as_dict())
         return report
 
-    def _run_instance(
-        self, name: str, connector: Connector, report: InstanceReport, run_id: int | None
-    ) -> None:
+    def _run_instance(self, name: str, connector: Connector, report: InstanceReport, run_id: int | None) -> None:
         mapping = self.runtime.mappings[name]
         options = mapping.read_options()
         run_started = self.clock()
@@ -187,16 +182,14 @@ class Engine:
 
         task_since = task_cursor - lookback if task_cursor else None
         if subset is None and (task_since is None or self.store.has_owned_tasks(name)):
-            for page in self._pages(
-                "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
-            ):
+            for page in self._pages("tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)):
                 mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
                 updates = [t for t in page.records if t.key and t.key in mine]
                 staged.add_task_updates(updates)
                 report.tasks_pulled += len(updates)
 
-        for batch in _chunks(sorted(staged.account_ids), connector.max_read_batch):
-            fresh = connector.read_accounts(batch, options)
+        read_accounts = partial(connector.read_accounts, options=options)
+        for _, fresh in read_batches(connector, sorted(staged.account_ids), read_accounts):
             staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in fresh])
         staged.account_ids.clear()
 
@@ -222,12 +215,13 @@ class Engine:
         )
         run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
         size = self.runtime.config.core.chunk_size
-        for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
-            self._run_chunk(run, chunk)
-        for ids in _chunks(run.account_fields.account_ids(), size):
-            plan = run.account_fields.plan(staged.accounts(ids))
-            self._apply(run, plan, final=False)
-        self._apply(run, WritePlan(), final=True)
+        with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
+            for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
+                self._run_chunk(run, chunk, lane)
+            for ids in batched(run.account_fields.account_ids(), size):
+                plan = run.account_fields.plan(staged.accounts(ids))
+                self._apply(run, plan, lane, final=False)
+            self._apply(run, WritePlan(), lane, final=True)
         self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
         report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch)
         report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
@@ -251,8 +245,12 @@ class Engine:
             for transition in transitions:
                 self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
 
-    def _run_chunk(self, run: ChunkedRun, deal_ids: Sequence[str]) -> None:
-        """Evaluate, plan, record and apply one chunk of deals; nothing of it is kept after."""
+    def _run_chunk(self, run: ChunkedRun, deal_ids: Sequence[str], lane: ApplyLane) -> None:
+        """Evaluate, plan, record and apply one chunk of deals; nothing of it is kept after.
+
+        Evaluation persists nothing, so it runs while the previous chunk's writes are in flight;
+        recording waits for them (``lane.wait()`` raises their error before anything more is stored).
+        """
         name, report = run.name, run.report
         deals = run.staged.deals(deal_ids)
         onboarding_ids = [f"{name}:{deal_id}" for deal_id in deals]
@@ -288,6 +286,7 @@ class Engine:
         transitions = [t for ev, _ in evaluations for t in ev.transitions]
         report.transitions += len(transitions)
         report.started += sum(1 for ev, _ in evaluations if ev.state and ev.state.deal_id not in tracked)
+        lane.wait()
         if not self.plan_only:
             crash_point("before-state-record")
             self._record_states(evaluations, tracked, transitions)
@@ -297,16 +296,20 @@ class Engine:
             if run.hooked:
                 run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)
         run.alerts.end_chunk(evaluations)
-        self._apply(run, plan, final=False)
+        self._apply(run, plan, lane, final=False)
 
-    def _apply(self, run: ChunkedRun, plan: WritePlan, *, final: bool) -> None:
-        """Count the plan; in sync apply it (partial batches carried to the next chunk) and refresh caches."""
+    def _apply(self, run: ChunkedRun, plan: WritePlan, lane: ApplyLane, *, final: bool) -> None:
+        """Count the plan; in sync hand it to the lane, which applies it (partial batches carried to
+        the next chunk) and refreshes the caches."""
         if self.plan_only:
             run.planned.extend(plan)
-        else:
-            run.planned.count(plan)
-        if not self.plan_only:
+            return
+        run.planned.count(plan)
+
+        def apply() -> None:
             refresh_caches(self.store, run.name, run.applier.apply(plan, run.mapping, final=final))
+
+        lane.submit(apply)
 
     # --- pieces ----------------------------------------------------------------------
     def _pages(self, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
@@ -337,9 +340,7 @@ class Engine:
         settings = self.runtime.config.owners
 
         def resolve(role: str, deal: Deal, account: Account | None) -> str | None:
-            return self.pm.hook.resolve_owner(
-                role=role, deal=deal, account=account, owners=owners, settings=settings
-            )
+            return self.pm.hook.resolve_owner(role=role, deal=deal, account=account, owners=owners, settings=settings)
 
         return resolve
 
@@ -351,9 +352,7 @@ class Engine:
     ) -> None:
         """One chunk's states and transitions (its pulled records were staged as they came)."""
         with self.store.transaction():
-            states = [
-                ev.state for ev, deal in evaluations if ev.state is not None and ev.state != tracked.get(deal.id)
-            ]
+            states = [ev.state for ev, deal in evaluations if ev.state is not None and ev.state != tracked.get(deal.id)]
             if states:
                 self.store.save_onboardings(states)  # batched statements, not one per onboarding
             if transitions:

@@ -59,6 +59,8 @@ class HubSpotConnector(HubSpotBase):
     """Private apps on Free/Starter: 100 requests per rolling 10 seconds (search has its own 5/s)."""
     write_concurrency: ClassVar[int] = 4
     """Batch writes in flight at once: with 40-100 ms per call, one at a time cannot use 100 per 10 s."""
+    read_concurrency: ClassVar[int] = 4
+    """Batch reads by id in flight at once (the SDK's urllib3 pool is thread-safe), for the same reason."""
     association_batch: ClassVar[int] = 1000
     """Ids per v4 association batch read (HubSpot's limit since 2025-02-10): one call per page of deals."""
 
