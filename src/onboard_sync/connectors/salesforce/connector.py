@@ -36,7 +36,7 @@ from onboard_sync.connector import (
     WriteResult,
 )
 from onboard_sync.connectors.salesforce import cases, fields, mapping
-from onboard_sync.connectors.salesforce.base import Rec, SalesforceBase, record_results, status_of
+from onboard_sync.connectors.salesforce.base import Rec, SalesforceBase, id_chunks, record_results, status_of
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import ApiError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
@@ -196,8 +196,10 @@ class SalesforceConnector(SalesforceBase):
         def create(sf: Any) -> Any:
             # No External ID: nothing stops a second Task with the same key, so every attempt (a
             # replayed run, the gate's retry after a timeout) looks its keys up before creating.
-            soql = format_soql(f"SELECT Id, {key_field} FROM Task WHERE {key_field} IN {{}}", keys)
-            known.update({r[key_field]: r["Id"] for r in sf.query_all(soql, timeout=self._timeout)["records"]})
+            head = f"SELECT Id, {key_field} FROM Task WHERE {key_field}"
+            for chunk in id_chunks(head, keys, len(keys)):  # long keys: more than one query, short URIs
+                soql = format_soql(f"{head} IN {{}}", chunk)
+                known.update({r[key_field]: r["Id"] for r in sf.query_all(soql, timeout=self._timeout)["records"]})
             todo = [(k, r) for k, r in zip(keys, records, strict=True) if k not in known]
             if not todo:
                 return []

@@ -25,7 +25,7 @@ from typing import Any
 from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog, RequestRecord
 from onboard_sync.sandbox.faults import FaultInjector
-from onboard_sync.sandbox.salesforce.app import SalesforceApp
+from onboard_sync.sandbox.salesforce.app import MAX_REQUEST_HEAD, SalesforceApp
 from onboard_sync.sandbox.salesforce.auth import ConnectedApp, SessionStore, make_app
 from onboard_sync.sandbox.salesforce.backend import SalesforceBackend
 from onboard_sync.sandbox.salesforce.errors import sf_id
@@ -113,6 +113,7 @@ class SalesforceSandbox(ServedSandbox):
             name="salesforce-sandbox",
             ssl_certfile=str(self.certificates.cert_file),
             ssl_keyfile=str(self.certificates.key_file),
+            max_request_head=4 * MAX_REQUEST_HEAD,  # so that the app answers 414/431 as Salesforce does
         )
 
     # -- lifecycle --------------------------------------------------------------------------------
