@@ -43,13 +43,13 @@ Collections call)::
                 + max(1, ceil(keyed Tasks modified since / 2000)) + max(1, ceil(Cases modified since / 2000))
                 + the describes and write batches above (none when nothing is written)
 
-Every Opportunity and every contact role must be read, and no query shape Salesforce offers counts
-fewer records: (a) Opportunities as rows, their roles as subquery children (W + R records, one query,
-what the connector does); (b) the roles as rows with the Opportunity's fields as parent fields (R
-records; an Opportunity with a role costs nothing more), plus a query for the Opportunities without a
-role (N0 rows, an anti-join) — two queries. The Accounts come as parent fields in either shape. The
-look-up of an Opportunity by any other query (contact roles by ``OpportunityId IN (…)``, Accounts by
-``Id IN (…)``) only adds calls. Reads by id (the webhook worker's path) are not part of these runs.
+Every Opportunity and every contact role must be read, and two query shapes read them in the fewest
+pages: (a) Opportunities as rows, their roles as subquery children (W + R records in one query: what
+the connector does); (b) the roles as rows with their Opportunity's fields as parent fields (R records:
+an Opportunity with a role costs nothing more), plus an anti-join query for the Opportunities without a
+role (N0 rows) — fewer records, but two queries. The Accounts come as parent fields in either shape;
+reading roles or Accounts by id (``… IN (…)``) only adds calls. Reads by id (the webhook worker's
+path) are not part of these runs.
 
 **No rate-limit bound for Salesforce**: it limits API requests per rolling 24 hours (100,000 in
 the sandbox, by edition and licences in an org), not per second, so wall time has no rate
