@@ -31,19 +31,27 @@ def _roles_of(sb: Any, opportunity_ids: set[str]) -> int:
     return sum(1 for r in roles if r.get("OpportunityId") in opportunity_ids)
 
 
+def _without_roles(sb: Any, opportunity_ids: set[str]) -> int:
+    with_roles = {r.get("OpportunityId") for r in sb.backend.records["OpportunityContactRole"].values()}
+    return len(opportunity_ids - with_roles)
+
+
 def _accounts_of(opportunities: list[dict[str, Any]]) -> int:
     return len({o["AccountId"] for o in opportunities if o.get("AccountId")})
 
 
 def _facts(sb: Any) -> dict[str, Any]:
-    """What a backfill must read: won Opportunities, their contact roles and Accounts, active Users."""
+    """What a backfill must read: won Opportunities, their contact roles (and how many have none) and
+    Accounts, active Users."""
     opportunities = sb.backend.opportunities
     won = [o for o in opportunities.values() if o.get("IsWon")]
+    won_ids = {o["Id"] for o in won}
     return {
         "deals": len(opportunities),
         "won": len(won),
         "won_accounts": _accounts_of(won),
-        "contact_roles": _roles_of(sb, {o["Id"] for o in won}),
+        "contact_roles": _roles_of(sb, won_ids),
+        "won_without_roles": _without_roles(sb, won_ids),
         "users": sum(1 for u in sb.backend.users.values() if u.get("IsActive", True)),
         "tasks_with_key": sum(1 for t in sb.backend.tasks.values() if t.get(KEY_FIELD)),
         "cases": len(sb.backend.records.get("Case", {})),
@@ -54,8 +62,8 @@ def _modified_since(
     sb: Any, since_iso: str | None, tracked: list[str], cases_since_iso: str | None = None
 ) -> dict[str, int]:
     """What an incremental run must read: Opportunities with ``SystemModstamp`` ≥ ``since``, their
-    contact roles, the Accounts of the won or ``tracked`` ones, keyed Tasks modified since, and the
-    Cases modified since ``cases_since`` (the tickets cursor)."""
+    contact roles (and how many have none), the Accounts of the won or ``tracked`` ones, keyed Tasks
+    modified since, and the Cases modified since ``cases_since`` (the tickets cursor)."""
     since = datetime.fromisoformat(since_iso) if since_iso else None
     cases_since = datetime.fromisoformat(cases_since_iso) if cases_since_iso else None
 
@@ -66,10 +74,12 @@ def _modified_since(
     opportunities = [o for o in sb.backend.opportunities.values() if modified(o)]
     watched = set(tracked)
     relevant = [o for o in opportunities if o.get("IsWon") or o["Id"] in watched]
+    ids = {o["Id"] for o in opportunities}
     return {
         "deals": len(opportunities),
         "relevant_deals": len(relevant),
-        "contact_roles": _roles_of(sb, {o["Id"] for o in opportunities}),
+        "contact_roles": _roles_of(sb, ids),
+        "without_roles": _without_roles(sb, ids),
         "accounts": _accounts_of(relevant),
         "tasks": sum(1 for t in sb.backend.tasks.values() if t.get(KEY_FIELD) and modified(t)),
         "cases": sum(1 for c in sb.backend.records.get("Case", {}).values() if modified(c, cases_since)),

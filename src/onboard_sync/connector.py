@@ -9,7 +9,8 @@ batch by id, writing a batch, describing its schema. Everything generic lives in
   bucket, retries with backoff that honour ``Retry-After``, counts calls per endpoint
   and, in ``plan`` mode, refuses anything flagged ``write=True``. The connector's
   ``classify_error`` tells the core what an exception from its SDK means.
-* **Paging**: the core loops ``read_*`` pages until ``next_token`` is ``None``.
+* **Paging**: the core loops ``read_*`` pages until ``next_token`` is ``None``. A deal page may carry
+  the accounts its calls already returned (``Page.accounts``); the core reads the others by id.
 * **Batching**: the core slices writes into ``max_write_batch``-sized batches.
 * **Cursors and idempotency**: the core stores cursors and write keys; the connector
   only has to store the key on the record (``TaskWrite.key``) and find tasks by key.
@@ -84,6 +85,10 @@ class Page(Generic[T]):
 
     records: list[T]
     next_token: str | None = None
+    accounts: list[Account] = field(default_factory=list)
+    """A deal page's accounts when the same calls returned them (Salesforce reads ``Account.*`` fields
+    in the Opportunity query): the engine stages them and does not ``read_accounts`` their ids again.
+    Optional: accounts of the page's deals that are missing here are read by id as usual."""
 
 
 @dataclass(frozen=True, slots=True)

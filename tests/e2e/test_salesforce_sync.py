@@ -149,3 +149,24 @@ def test_a_lost_opportunity_cancels_its_onboarding(sf_project: Any) -> None:
     assert after is not None
     assert after.status is OnboardingStatus.CANCELLED
     assert sf_project.sandbox.backend.opportunities[state.deal_id]["Onboarding_Status__c"] == "cancelled"
+
+
+def test_accounts_come_with_their_opportunities_and_are_fresh_on_an_incremental_sync(sf_project: Any) -> None:
+    first = sf_project.sync()
+    calls = first.instances["salesforce"].api_calls["by_endpoint"]
+    assert not [k for k in calls if "accounts.query" in k or "contact_roles.query" in k], calls
+    backend = sf_project.sandbox.backend
+    with sf_project.store() as store:
+        state = sorted(store.onboardings(source="salesforce"), key=lambda o: o.id)[0]
+        contacts = store.get_deals("salesforce", [state.deal_id])[state.deal_id].contact_ids
+    assert state.account_id
+    assert contacts, "contact roles are read from the Opportunity query"
+    backend.update("Account", state.account_id, {"Name": "Renamed Holdings"})
+    backend.update("Opportunity", state.deal_id, {"Amount": 123456})
+    again = sf_project.sync()
+    assert again.ok, again.as_dict()
+    calls = again.instances["salesforce"].api_calls["by_endpoint"]
+    assert calls["opportunities.query"] == 1
+    assert not [k for k in calls if "accounts.query" in k or "contact_roles.query" in k], calls
+    with sf_project.store() as store:
+        assert store.get_accounts("salesforce", [state.account_id])[state.account_id].name == "Renamed Holdings"

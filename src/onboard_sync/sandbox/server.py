@@ -29,8 +29,11 @@ class ServerThread:
         name: str = "sandbox",
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
+        max_request_head: int | None = None,
     ) -> None:
         self.app = app
+        self.max_request_head = max_request_head
+        """Bytes of request line and headers the server reads before refusing (h11's default: 16 KiB)."""
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
         self.host = host
@@ -76,6 +79,7 @@ class ServerThread:
             timeout_keep_alive=5,
             ssl_certfile=self.ssl_certfile,
             ssl_keyfile=self.ssl_keyfile,
+            h11_max_incomplete_event_size=self.max_request_head,
         )
         server = uvicorn.Server(config)
         self._server = server

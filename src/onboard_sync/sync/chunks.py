@@ -11,8 +11,9 @@ from the store by id when the chunk is evaluated, and let go after it.
 
 In plan mode the store is read-only: ``Staged`` keeps the pulled records (and the pulled task
 statuses) in memory and lays them over the store's cache, so plan sees what sync would.
-What stays per run is the ordered set of changed deal ids and the set of their account ids
-(strings, not records).
+What stays per run is the ordered set of changed deal ids and the sets of their account ids
+still to read and already read (strings, not records): accounts a deal page carried (``Page.accounts``) are
+staged with the page and not read by id again.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Staged:
         self.in_memory = in_memory
         self.deal_ids: dict[str, None] = {}  # ordered set, pull order
         self.account_ids: set[str] = set()
+        """Accounts of the staged deals not read yet (the engine reads them by id after the pull)."""
+        self._accounts_read: set[str] = set()
         self._deals: dict[str, Deal] = {}
         self._accounts: dict[str, Account] = {}
         self._tasks: dict[str, Task] = {}
@@ -58,7 +61,7 @@ class Staged:
     def add_deals(self, deals: Sequence[Deal]) -> None:
         for deal in deals:
             self.deal_ids[deal.id] = None
-            if deal.account_ids:
+            if deal.account_ids and deal.account_ids[0] not in self._accounts_read:
                 self.account_ids.add(deal.account_ids[0])
         if self.in_memory:
             self._deals.update((d.id, d) for d in deals)
@@ -67,6 +70,10 @@ class Staged:
                 self.store.put_deals(list(deals))
 
     def add_accounts(self, accounts: Sequence[Account]) -> None:
+        """Accounts read this run (by id, or with a deal page): staged, and not read again."""
+        ids = {a.id for a in accounts}
+        self._accounts_read |= ids
+        self.account_ids -= ids
         if self.in_memory:
             self._accounts.update((a.id, a) for a in accounts)
         elif accounts:

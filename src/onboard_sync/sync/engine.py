@@ -7,7 +7,8 @@ source, a run:
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
    record) by looking their keys up in the CRM, before anything could create them again;
 2. pulls what changed since the cursor (taken at run start, minus a look-back overlap):
-   deals, the tasks onboard-sync owns, the accounts of changed deals, owners when stale,
+   deals, the tasks onboard-sync owns, the accounts of changed deals (those a deal page did not
+   carry, ``Page.accounts``, read by id), owners when stale,
    staging each page in the store's record cache (``sync.chunks.Staged``) instead of holding it;
    then links helpdesk organizations to CRM accounts (``sync.signals.TicketIndex``; link ids kept);
 3. in chunks of ``[onboard_sync] chunk_size`` deals (``sync.chunks.deal_chunks``: the untouched
@@ -178,6 +179,9 @@ class Engine:
                 staged.add_deals(
                     [mapping.normalise(ObjectKind.DEAL, d) for d in page.records if d.is_won or d.id in tracked]
                 )
+                # accounts the page's calls already returned: only those of the deals kept
+                wanted = {a.id: a for a in page.accounts if a.id in staged.account_ids}
+                staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in wanted.values()])
         report.deals_pulled = len(staged.deal_ids)
 
         task_since = task_cursor - lookback if task_cursor else None

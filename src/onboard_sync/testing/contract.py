@@ -13,7 +13,8 @@ sandbox-like controller (a simulator of your CRM, started for the test)::
                 yield ContractHarness(make_connector=lambda: MyConnector(...), touch_deal=..., ...)
 
 The connector is called through the core's real ``ApiGate`` (error classification, retries, the
-401 → AuthError rule), as the engine calls it. The suite covers: pull, incremental reads, paging
+401 → AuthError rule), as the engine calls it. The suite covers: pull (and the accounts a deal page
+may carry, ``Page.accounts``), incremental reads, paging
 termination, batch writes with partial failure, idempotent replay of creates, schema describe, and a
 session/token that expires between calls.
 """
@@ -130,6 +131,23 @@ class ConnectorContract:
         owner_ids = {o.id for o in owners}
         assert all(d.owner_id in owner_ids for d in deals if d.owner_id)
         assert conn.read_accounts(["does-not-exist"], contract.options) == [], "missing ids are skipped"
+
+    def test_accounts_a_page_carries_are_its_deals_accounts_as_read_by_id(self, contract: ContractHarness) -> None:
+        """``Page.accounts`` (optional) holds only the accounts of the page's deals, as ``read_accounts`` reads them."""
+        conn = contract.connector()
+        carried: dict[str, Any] = {}
+        token: str | None = None
+        while True:
+            page = conn.read_deals(since=None, page_token=token, options=contract.options)
+            own = {d.account_ids[0] for d in page.records if d.account_ids}
+            assert {a.id for a in page.accounts} <= own, "a page carries only its own deals' accounts"
+            carried.update((a.id, a) for a in page.accounts)
+            if page.next_token is None:
+                break
+            token = page.next_token
+        sample = sorted(carried)[: conn.max_read_batch]
+        by_id = {a.id: a for a in conn.read_accounts(sample, contract.options)}
+        assert [carried[i] for i in sample] == [by_id.get(i) for i in sample]
 
     def test_incremental_read_returns_what_changed_since(self, contract: ContractHarness) -> None:
         conn = contract.connector()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
+from urllib.parse import quote_plus
 
 import requests
 from simple_salesforce import Salesforce, format_soql
@@ -23,11 +24,26 @@ from onboard_sync.errors import ApiError
 
 R = TypeVar("R")
 Rec = dict[str, Any]
+QUERY_BUDGET = 10_000
+"""Bytes of URL-encoded SOQL a query by id may take. simple-salesforce sends queries by GET, and
+Salesforce answers 414 when a URI passes 16,384 bytes (431 when URI and headers together do):
+200 Opportunity ids take about 5,600 bytes, 200 task keys about twice that."""
 
 
-def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def id_chunks(head: str, ids: Sequence[str], size: int, budget: int = QUERY_BUDGET) -> Iterator[list[str]]:
+    """``ids`` in runs of at most ``size`` whose ``head IN ('…', …)`` query stays within ``budget`` encoded bytes."""
+    base = len(quote_plus(head)) + len(quote_plus(" IN ()"))
+    chunk: list[str] = []
+    used = base
+    for item in ids:
+        cost = len(quote_plus(format_soql("{}", item) + ", "))
+        if chunk and (len(chunk) >= size or used + cost > budget):
+            yield chunk
+            chunk, used = [], base
+        chunk.append(item)
+        used += cost
+    if chunk:
+        yield chunk
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -150,24 +166,26 @@ class SalesforceBase(Connector):
         return records, (str(nxt) if nxt else None)
 
     def _query_all(self, endpoint: str, soql: str) -> list[Rec]:
-        records, token = self._query_page(endpoint, soql, None)
+        return self._drain(endpoint, *self._query_page(endpoint, soql, None))
+
+    def _drain(self, endpoint: str, records: list[Rec], token: str | None) -> list[Rec]:
+        """``records`` and every page after them from ``token`` (a query's, or a nested subquery result's)."""
         seen: set[str] = set()
         while token and token not in seen:
             seen.add(token)
             more, token = self._query_page(endpoint, None, token)
-            records += more
+            records = records + more
         return records
 
     def _by_ids(
         self, endpoint: str, sobject: str, fields: Sequence[str], ids: Sequence[str], id_field: str = "Id"
     ) -> list[Rec]:
+        """Records whose ``id_field`` is in ``ids``: ``max_read_batch`` ids a query (fewer when the URI would grow)."""
         out: list[Rec] = []
         unique = list(dict.fromkeys(i for i in ids if i))
-        for chunk in chunks(unique, self.max_read_batch):
-            soql = format_soql(
-                f"SELECT {', '.join(dict.fromkeys(fields))} FROM {sobject} WHERE {id_field} IN {{}}", list(chunk)
-            )
-            out += self._query_all(endpoint, soql)
+        head = f"SELECT {', '.join(dict.fromkeys(fields))} FROM {sobject} WHERE {id_field}"
+        for chunk in id_chunks(head, unique, self.max_read_batch):
+            out += self._query_all(endpoint, format_soql(f"{head} IN {{}}", chunk))
         return out
 
     # --- collections and describe ----------------------------------------------------------------

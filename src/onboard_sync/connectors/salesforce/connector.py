@@ -2,7 +2,9 @@
 
 Registered by :mod:`onboard_sync.connectors.salesforce.plugin`, built on simple-salesforce. Reads are
 SOQL (incremental by ``SystemModstamp``, oldest first, pages followed through ``nextRecordsUrl``); a page
-of Opportunities costs one query plus one OpportunityContactRole query. Writes go through sObject
+of Opportunities is one query that also returns their contact roles (a parent-to-child subquery, read
+further only when a nested result is cut short) and their Accounts (``Account.*`` fields, returned as
+``Page.accounts``, so the engine reads no Account by id). Writes go through sObject
 Collections, 200 records a call, with per-record results. Task idempotency: the key lives in a Task
 custom field; when describe() says it is an External ID, tasks are upserted by it (one call per
 200), else every create first looks its keys up (one query more per batch): a replay never duplicates.
@@ -34,7 +36,7 @@ from onboard_sync.connector import (
     WriteResult,
 )
 from onboard_sync.connectors.salesforce import cases, fields, mapping
-from onboard_sync.connectors.salesforce.base import Rec, SalesforceBase, record_results, status_of
+from onboard_sync.connectors.salesforce.base import Rec, SalesforceBase, id_chunks, record_results, status_of
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import ApiError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
@@ -74,38 +76,49 @@ class SalesforceConnector(SalesforceBase):
         return cast(SalesforceSettings, settings).webhook_secret_env
 
     # --- deals -----------------------------------------------------------------------------------
-    def _deal_soql(self, where: str, extra: Sequence[str]) -> str:
+    def _deal_soql(self, where: str, extra: Sequence[str], account_extra: Sequence[str]) -> str:
+        """Opportunities with their contact roles (a subquery) and their Account's fields (``Account.*``)."""
         conditions = [where] + ([f"({self.settings.opportunity_filter})"] if self.settings.opportunity_filter else [])
-        columns = ", ".join(dict.fromkeys((*mapping.DEAL_FIELDS, *extra)))
+        account = [f"Account.{name}" for name in (*mapping.ACCOUNT_FIELDS, *account_extra)]
+        columns = ", ".join(dict.fromkeys((*mapping.DEAL_FIELDS, *extra, mapping.ROLES_SUBQUERY, *account)))
         return f"SELECT {columns} FROM Opportunity WHERE {' AND '.join(conditions)} ORDER BY SystemModstamp, Id"
 
     def read_deals(self, *, since: datetime | None, page_token: str | None, options: ReadOptions) -> Page[Deal]:
-        """Won Opportunities on backfill, every Opportunity changed at or after ``since`` otherwise."""
-        extra = options.for_kind(ObjectKind.DEAL)
+        """Won Opportunities on backfill, every Opportunity changed at or after ``since`` otherwise.
+
+        One query a page: contact roles come nested (``OpportunityContactRoles``), the Account as
+        ``Account.*`` fields, handed to the engine as ``Page.accounts``."""
+        extra, account_extra = options.for_kind(ObjectKind.DEAL), options.for_kind(ObjectKind.ACCOUNT)
         where = "IsWon = true" if since is None else f"SystemModstamp >= {mapping.soql_time(since)}"
-        records, token = self._query_page("opportunities.query", self._deal_soql(where, extra), page_token)
-        return Page(self._deals(records, extra), token)
+        soql = self._deal_soql(where, extra, account_extra)
+        records, token = self._query_page("opportunities.query", soql, page_token)
+        accounts = {
+            str(r["Account"]["Id"]): mapping.to_account(self.instance, r["Account"], account_extra)
+            for r in records
+            if r.get("Account") and r["Account"].get("Id")
+        }
+        return Page(self._deals(records, extra), token, accounts=list(accounts.values()))
 
     def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:
         extra = options.for_kind(ObjectKind.DEAL)
-        found = self._by_ids("opportunities.query", "Opportunity", (*mapping.DEAL_FIELDS, *extra), ids)
+        columns = (*mapping.DEAL_FIELDS, *extra, mapping.ROLES_SUBQUERY)
+        found = self._by_ids("opportunities.query", "Opportunity", columns, ids)
         by_id = {r["Id"]: r for r in found}
         return self._deals([by_id[i] for i in dict.fromkeys(ids) if i in by_id], extra)
 
     def _deals(self, records: list[Rec], extra: Sequence[str]) -> list[Deal]:
-        roles = self._by_ids(
-            "contact_roles.query",
-            "OpportunityContactRole",
-            ("OpportunityId", "ContactId", "IsPrimary"),
-            [r["Id"] for r in records],
-            "OpportunityId",
-        )
-        contacts: dict[str, list[str]] = {}
-        for role in sorted(roles, key=lambda r: not r.get("IsPrimary")):
-            contacts.setdefault(str(role["OpportunityId"]), []).append(str(role["ContactId"]))
-        return [
-            mapping.to_deal(self.instance, r, list(dict.fromkeys(contacts.get(r["Id"], ()))), extra) for r in records
-        ]
+        return [mapping.to_deal(self.instance, r, self._contact_ids(r), extra) for r in records]
+
+    def _contact_ids(self, record: Rec) -> list[str]:
+        """The Opportunity's contacts from its nested contact roles, primary first; a nested result
+        cut short (``done: false``) is read to its end through its ``nextRecordsUrl``."""
+        nested = record.get(mapping.ROLES)
+        if not nested:
+            return []  # Salesforce renders a subquery without rows as null
+        token = None if nested.get("done", True) else nested.get("nextRecordsUrl")
+        roles = self._drain("contact_roles.query", [dict(r) for r in nested.get("records") or ()], token)
+        ordered = sorted(roles, key=lambda r: not r.get("IsPrimary"))
+        return list(dict.fromkeys(str(r["ContactId"]) for r in ordered if r.get("ContactId")))
 
     # --- accounts, contacts, owners --------------------------------------------------------------
     def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:
@@ -183,8 +196,10 @@ class SalesforceConnector(SalesforceBase):
         def create(sf: Any) -> Any:
             # No External ID: nothing stops a second Task with the same key, so every attempt (a
             # replayed run, the gate's retry after a timeout) looks its keys up before creating.
-            soql = format_soql(f"SELECT Id, {key_field} FROM Task WHERE {key_field} IN {{}}", keys)
-            known.update({r[key_field]: r["Id"] for r in sf.query_all(soql, timeout=self._timeout)["records"]})
+            head = f"SELECT Id, {key_field} FROM Task WHERE {key_field}"
+            for chunk in id_chunks(head, keys, len(keys)):  # long keys: more than one query, short URIs
+                soql = format_soql(f"{head} IN {{}}", chunk)
+                known.update({r[key_field]: r["Id"] for r in sf.query_all(soql, timeout=self._timeout)["records"]})
             todo = [(k, r) for k, r in zip(keys, records, strict=True) if k not in known]
             if not todo:
                 return []

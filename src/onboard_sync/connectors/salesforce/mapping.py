@@ -27,6 +27,9 @@ DEAL_FIELDS = (
     "OwnerId",
     "SystemModstamp",
 )
+ROLES = "OpportunityContactRoles"
+"""The Opportunity's child relationship to its OpportunityContactRole rows."""
+ROLES_SUBQUERY = f"(SELECT ContactId, IsPrimary FROM {ROLES})"
 ACCOUNT_FIELDS = ("Id", "Name", "Website", "OwnerId", "SystemModstamp")
 CONTACT_FIELDS = ("Id", "FirstName", "LastName", "Email", "AccountId", "SystemModstamp")
 OWNER_FIELDS = ("Id", "Name", "Email", "IsActive")

@@ -1,6 +1,7 @@
 """The Salesforce sandbox's ASGI app: route table, per-request pipeline, and Salesforce's JSON shapes.
 
-Pipeline for every request: injected latency -> route match -> armed faults (rendered as Salesforce
+Pipeline for every request: injected latency -> URI and header size (414 past 16,384 bytes of URI,
+431 past 16,384 of URI and headers, as Salesforce) -> route match -> armed faults (rendered as Salesforce
 error arrays) -> Bearer session check (401 ``INVALID_SESSION_ID``) -> daily API limit (403
 ``REQUEST_LIMIT_EXCEEDED``) -> handler -> ``Sforce-Limit-Info`` header -> request log. Handlers call
 :class:`~onboard_sync.sandbox.salesforce.backend.SalesforceBackend`; built by ``SalesforceSandbox``.
@@ -37,6 +38,9 @@ FAULT_CODES = {
     503: ("SERVER_UNAVAILABLE", "Server temporarily unavailable"),
 }
 MAX_COLLECTION = 200
+MAX_REQUEST_HEAD = 16_384
+"""Salesforce's limit on a REST request's URI (414 URI Too Long past it), and on URI and headers together
+(431 Request Header Fields Too Large)."""
 
 
 @dataclass
@@ -279,6 +283,16 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def _head_too_long(request: Request) -> int | None:
+    """414 when the URI passes Salesforce's 16,384 bytes, 431 when URI and headers together do."""
+    scope = request.scope
+    uri = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 1
+    if uri > MAX_REQUEST_HEAD:
+        return 414
+    headers = sum(len(k) + len(v) + 4 for k, v in scope.get("headers") or ())
+    return 431 if uri + headers > MAX_REQUEST_HEAD else None
+
+
 class SalesforceApp:
     """The ASGI callable (Starlette request/response objects, our own route table)."""
 
@@ -298,7 +312,11 @@ class SalesforceApp:
             await asyncio.sleep(sb.latency)
         method, path = request.method, request.url.path
         raw = await request.body()
-        status, response, template = await self._dispatch(request, method, path, raw)
+        too_long = _head_too_long(request)
+        if too_long is not None:
+            status, response, template = too_long, Response(status_code=too_long), "too-long"
+        else:
+            status, response, template = await self._dispatch(request, method, path, raw)
         sb.requests.record(RequestRecord(method, path, template, status, sb.clock.now()))
         return response
 

@@ -77,6 +77,7 @@ class SalesforceBackend(QueryMixin):
         *,
         task_external_id: bool = True,
         query_batch_size: int = 2000,
+        child_batch_size: int = 200,
     ) -> None:
         from onboard_sync.sandbox.clock import SandboxClock
 
@@ -85,6 +86,7 @@ class SalesforceBackend(QueryMixin):
         self.clock: Clock = clock or SandboxClock()
         self.task_external_id = task_external_id
         self.query_batch_size = query_batch_size
+        self.child_batch_size = child_batch_size
         self.lock = threading.RLock()
         self.reset()
 
@@ -96,7 +98,7 @@ class SalesforceBackend(QueryMixin):
             self.records: dict[str, dict[str, Record]] = {name: {} for name in KEY_PREFIX}
             self._counter = itertools.count(1)
             self._case_numbers = itertools.count(1001)
-            self._cursors: dict[str, tuple[list[Record], int]] = {}
+            self._cursors: dict[str, tuple[list[Record], int, list[int] | None]] = {}
             self._cursor_ids = itertools.count(1)
             self._deleted: set[str] = set()
             populate(self)

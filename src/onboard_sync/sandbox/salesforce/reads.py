@@ -2,7 +2,10 @@
 
 Mixed into :class:`~onboard_sync.sandbox.salesforce.backend.SalesforceBackend`. Queries are parsed by
 :mod:`.soql`, names checked against the org schema (``INVALID_FIELD``/``INVALID_TYPE``), rows filtered
-and sorted, and paged with ``nextRecordsUrl`` locators; relationship fields come back nested.
+and sorted, and paged with ``nextRecordsUrl`` locators; relationship fields come back nested, and parent-to-child
+subqueries as a nested QueryResult per record (``null`` without children; cut at ``child_batch_size``
+children with a ``nextRecordsUrl`` of their own when there are more). Child records count toward a
+page's batch size, as Salesforce counts them.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ class QueryMixin:
     records: dict[str, dict[str, Record]]
     lock: threading.RLock
     query_batch_size: int
-    _cursors: dict[str, tuple[list[Record], int]]
+    child_batch_size: int
+    _cursors: dict[str, tuple[list[Record], int, list[int] | None]]
     _cursor_ids: itertools.count[int]
 
     def sobject_of(self, record_id: str) -> str | None:
@@ -91,11 +95,15 @@ class QueryMixin:
                 )
 
     def query(self, text: str, prefix: str, batch_size: int | None = None) -> dict[str, Any]:
-        """Run a SOQL query; the first page, with a ``nextRecordsUrl`` locator when more remain."""
+        """Run a SOQL query; the first page, with a ``nextRecordsUrl`` locator when more remain.
+
+        A page holds at most the batch size of records, child records of subqueries included (as
+        Salesforce counts them), and at least one top-level record."""
         try:
             parsed = soql.parse(text)
         except soql.SoqlError as exc:
             raise SfError(400, exc.code, str(exc)) from None
+        size = min(self.query_batch_size, batch_size or 2000)
         with self.lock:
             sobject = self.schema.sobject(parsed.sobject)
             if sobject is None:
@@ -106,22 +114,78 @@ class QueryMixin:
                     f"sObject type '{parsed.sobject}' is not supported.",
                 )
             self._check_paths(sobject, parsed.fields + parsed.where_fields + tuple(o.field for o in parsed.order_by))
-            try:
-                rows = [
-                    r
-                    for r in self.records[sobject].values()
-                    if soql.matches(parsed.where, lambda p, r=r: self.resolve(sobject, r, p))  # type: ignore[misc]
-                ]
-            except SoqlTypeError as exc:
-                raise SfError(400, exc.code, str(exc)) from None
-            if parsed.order_by:
-                rows.sort(key=lambda r: soql.sort_key(parsed.order_by, lambda p: self.resolve(sobject, r, p)))
-            rows = rows[parsed.offset :]
-            if parsed.limit is not None:
-                rows = rows[: parsed.limit]
+            children = [self._children(sobject, sub) for sub in parsed.subqueries]
+            rows = self._select(sobject, parsed, list(self.records[sobject].values()))
             out = [self._shape(sobject, r, parsed.fields, prefix) for r in rows]
-        size = min(self.query_batch_size, batch_size or 2000)
-        return self._page(out, 0, size, prefix)
+            for sub, (name, index) in zip(parsed.subqueries, children, strict=True):
+                for record, row in zip(rows, out, strict=True):
+                    row[name] = self._child_result(record, sub, index, prefix, size)
+        if not children:
+            return self._page(out, 0, size, prefix)
+        weights = [1 + sum(len(r[name]["records"]) for name, _ in children if r[name]) for r in out]
+        return self._page(out, 0, size, prefix, weights=weights)
+
+    def _select(self, sobject: str, parsed: soql.Query, records: list[Record]) -> list[Record]:
+        """``records`` filtered by the WHERE, sorted by the ORDER BY, cut by OFFSET and LIMIT."""
+        try:
+            rows = [
+                r
+                for r in records
+                if soql.matches(parsed.where, lambda p, r=r: self.resolve(sobject, r, p))  # type: ignore[misc]
+            ]
+        except SoqlTypeError as exc:
+            raise SfError(400, exc.code, str(exc)) from None
+        if parsed.order_by:
+            rows.sort(key=lambda r: soql.sort_key(parsed.order_by, lambda p: self.resolve(sobject, r, p)))
+        rows = rows[parsed.offset :]
+        return rows if parsed.limit is None else rows[: parsed.limit]
+
+    def _children(self, sobject: str, sub: soql.Query) -> tuple[str, dict[str, tuple[str, list[Record]]]]:
+        """A subquery's relationship name and its child rows by parent id (filtered, sorted, limited)."""
+        found = self.schema.child_relationship(sobject, sub.sobject)
+        if found is None:
+            raise SfError(
+                400,
+                "INVALID_TYPE",
+                f"\n{sub.sobject}\n^\nERROR at Row:1:Column:1\nDidn't understand relationship '{sub.sobject}' in "
+                "FROM part of query call. If you are attempting to use a custom relationship, be sure to append "
+                "the '__r' after the custom relationship name. Please reference your WSDL or the describe call "
+                "for the appropriate names.",
+            )
+        name, child, ref = found
+        self._check_paths(child, sub.fields + sub.where_fields + tuple(o.field for o in sub.order_by))
+        by_parent: dict[str, list[Record]] = {}
+        for record in self.records[child].values():
+            parent = record.get(ref.name)
+            if parent:
+                by_parent.setdefault(str(parent), []).append(record)
+        index = {parent: (child, self._select(child, sub, rows)) for parent, rows in by_parent.items()}
+        return name, {parent: found for parent, found in index.items() if found[1]}
+
+    def _child_result(
+        self,
+        record: Record,
+        sub: soql.Query,
+        index: dict[str, tuple[str, list[Record]]],
+        prefix: str,
+        size: int,
+    ) -> dict[str, Any] | None:
+        """A parent's nested QueryResult (``None`` without children); cut at ``child_batch_size``
+        children, with a ``nextRecordsUrl`` to the rest, when there are more."""
+        found = index.get(str(record["Id"]))
+        if found is None:
+            return None
+        child, rows = found
+        shaped = [self._shape(child, r, sub.fields, prefix) for r in rows]
+        inline = min(self.child_batch_size, size)
+        if len(shaped) <= inline:
+            return {"totalSize": len(shaped), "done": True, "records": shaped}
+        return {
+            "totalSize": len(shaped),
+            "done": False,
+            "nextRecordsUrl": f"{prefix}/query/{self._cursor(shaped, size)}-{inline}",
+            "records": shaped[:inline],
+        }
 
     def query_more(self, locator: str, prefix: str) -> dict[str, Any]:
         cursor_id, _, offset = locator.partition("-")
@@ -129,21 +193,36 @@ class QueryMixin:
             found = self._cursors.get(cursor_id)
         if found is None or not offset.isdigit():
             raise SfError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        rows, size = found
-        return self._page(rows, int(offset), size, prefix, cursor_id)
+        rows, size, weights = found
+        return self._page(rows, int(offset), size, prefix, cursor_id, weights)
 
     def _page(
-        self, rows: list[Record], start: int, size: int, prefix: str, cursor_id: str | None = None
+        self,
+        rows: list[Record],
+        start: int,
+        size: int,
+        prefix: str,
+        cursor_id: str | None = None,
+        weights: list[int] | None = None,
     ) -> dict[str, Any]:
+        """Rows from ``start`` up to ``size`` records (``weights``: records per row, children included)."""
         end = start + size
+        if weights is not None:
+            end, taken = start, 0
+            while end < len(rows) and (end == start or taken + weights[end] <= size):
+                taken += weights[end]
+                end += 1
         page: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows), "records": rows[start:end]}
         if end < len(rows):
-            if cursor_id is None:
-                cursor_id = sf_id("01g", next(self._cursor_ids))[:15]
-                with self.lock:
-                    self._cursors[cursor_id] = (rows, size)
-            page["nextRecordsUrl"] = f"{prefix}/query/{cursor_id}-{end}"
+            page["nextRecordsUrl"] = f"{prefix}/query/{cursor_id or self._cursor(rows, size, weights)}-{end}"
         return page
+
+    def _cursor(self, rows: list[Record], size: int, weights: list[int] | None = None) -> str:
+        """A query locator id over ``rows`` (what ``query_more`` pages through)."""
+        with self.lock:
+            cursor_id = sf_id("01g", next(self._cursor_ids))[:15]
+            self._cursors[cursor_id] = (rows, size, weights)
+        return cursor_id
 
     def _shape(self, sobject: str, record: Record, fields: tuple[str, ...], prefix: str) -> Record:
         out: Record = {"attributes": {"type": sobject, "url": f"{prefix}/sobjects/{sobject}/{record['Id']}"}}

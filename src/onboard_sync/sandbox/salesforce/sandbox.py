@@ -25,7 +25,7 @@ from typing import Any
 from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog, RequestRecord
 from onboard_sync.sandbox.faults import FaultInjector
-from onboard_sync.sandbox.salesforce.app import SalesforceApp
+from onboard_sync.sandbox.salesforce.app import MAX_REQUEST_HEAD, SalesforceApp
 from onboard_sync.sandbox.salesforce.auth import ConnectedApp, SessionStore, make_app
 from onboard_sync.sandbox.salesforce.backend import SalesforceBackend
 from onboard_sync.sandbox.salesforce.errors import sf_id
@@ -58,7 +58,9 @@ class SalesforceSandbox(ServedSandbox):
     ``daily_limit`` enforces that many API requests per sandbox day (403 REQUEST_LIMIT_EXCEEDED);
     ``session_ttl`` is the session timeout in seconds of sandbox time; ``tooling=False`` makes the
     Tooling API refuse (an org where the integration user may not customise); ``task_external_id=False``
-    makes Task custom fields plain fields (no upsert by key); ``query_batch_size`` caps query pages.
+    makes Task custom fields plain fields (no upsert by key); ``query_batch_size`` caps query pages (in
+    records, subqueries' children included); ``child_batch_size`` is how many children a record's nested
+    subquery result carries before it is cut (``done: false`` with its own ``nextRecordsUrl``).
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class SalesforceSandbox(ServedSandbox):
         tooling: bool = True,
         task_external_id: bool = True,
         query_batch_size: int = 2000,
+        child_batch_size: int = 200,
         api_version: str = "59.0",
         host: str = "127.0.0.1",
     ) -> None:
@@ -92,6 +95,7 @@ class SalesforceSandbox(ServedSandbox):
             clock=self.clock,
             task_external_id=task_external_id,
             query_batch_size=query_batch_size,
+            child_batch_size=child_batch_size,
         )
         self.integration_user = next(iter(self.backend.users))
         self.sessions = SessionStore(self.app_credentials, self.clock, session_ttl)
@@ -109,6 +113,7 @@ class SalesforceSandbox(ServedSandbox):
             name="salesforce-sandbox",
             ssl_certfile=str(self.certificates.cert_file),
             ssl_keyfile=str(self.certificates.key_file),
+            max_request_head=4 * MAX_REQUEST_HEAD,  # so that the app answers 414/431 as Salesforce does
         )
 
     # -- lifecycle --------------------------------------------------------------------------------

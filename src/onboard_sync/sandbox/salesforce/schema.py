@@ -66,6 +66,9 @@ class FieldDef:
     unique: bool = False
     reference_to: tuple[str, ...] = ()
     relationship_name: str | None = None
+    child_relationship: str | None = None
+    """For a reference field: the parent's name for its children through it (``Opportunity.OpportunityContactRoles``:
+    the ``relationshipName`` of the parent's describe ``childRelationships``, the FROM of a subquery)."""
     picklist: tuple[str, ...] = ()
     length: int = 0
 
@@ -96,8 +99,10 @@ def _ro(name: str, ftype: str, **kw: Any) -> FieldDef:
     return FieldDef(name, ftype, createable=False, updateable=False, **kw)
 
 
-def _ref(name: str, to: tuple[str, ...], rel: str, **kw: Any) -> FieldDef:
-    return FieldDef(name, "reference", reference_to=to, relationship_name=rel, length=18, **kw)
+def _ref(name: str, to: tuple[str, ...], rel: str, children: str | None = None, **kw: Any) -> FieldDef:
+    return FieldDef(
+        name, "reference", reference_to=to, relationship_name=rel, child_relationship=children, length=18, **kw
+    )
 
 
 SYSTEM = (
@@ -134,7 +139,7 @@ STANDARD: dict[str, tuple[FieldDef, ...]] = {
         _ro("Name", "string"),
         FieldDef("Email", "email"),
         FieldDef("Title", "string"),
-        _ref("AccountId", ("Account",), "Account"),
+        _ref("AccountId", ("Account",), "Account", "Contacts"),
         OWNER,
     ),
     "Opportunity": (
@@ -145,12 +150,12 @@ STANDARD: dict[str, tuple[FieldDef, ...]] = {
         FieldDef("Probability", "percent"),
         _ro("IsWon", "boolean"),
         _ro("IsClosed", "boolean"),
-        _ref("AccountId", ("Account",), "Account"),
+        _ref("AccountId", ("Account",), "Account", "Opportunities"),
         OWNER,
     ),
     "OpportunityContactRole": (
-        _ref("OpportunityId", ("Opportunity",), "Opportunity", required=True),
-        _ref("ContactId", ("Contact",), "Contact", required=True),
+        _ref("OpportunityId", ("Opportunity",), "Opportunity", "OpportunityContactRoles", required=True),
+        _ref("ContactId", ("Contact",), "Contact", "OpportunityContactRoles", required=True),
         FieldDef("Role", "picklist", picklist=("Decision Maker", "Economic Buyer", "Technical Buyer", "User")),
         FieldDef("IsPrimary", "boolean"),
     ),
@@ -162,8 +167,8 @@ STANDARD: dict[str, tuple[FieldDef, ...]] = {
         FieldDef("Priority", "picklist", required=True, picklist=PRIORITIES),
         _ro("IsClosed", "boolean"),
         _ro("CompletedDateTime", "datetime"),
-        _ref("WhatId", ("Account", "Opportunity"), "What"),
-        _ref("WhoId", ("Contact",), "Who"),
+        _ref("WhatId", ("Account", "Opportunity"), "What", "Tasks"),
+        _ref("WhoId", ("Contact",), "Who", "Tasks"),
         FieldDef(
             "AccountId",
             "reference",
@@ -184,8 +189,8 @@ STANDARD: dict[str, tuple[FieldDef, ...]] = {
         FieldDef("Origin", "picklist", picklist=CASE_ORIGINS),
         _ro("IsClosed", "boolean"),
         _ro("ClosedDate", "datetime"),
-        _ref("AccountId", ("Account",), "Account"),
-        _ref("ContactId", ("Contact",), "Contact"),
+        _ref("AccountId", ("Account",), "Account", "Cases"),
+        _ref("ContactId", ("Contact",), "Contact", "Cases"),
         OWNER,
     ),
 }
@@ -227,6 +232,20 @@ class OrgSchema:
             None,
         )
 
+    def child_relationships(self, sobject: str) -> list[tuple[str, str, FieldDef]]:
+        """``(relationship name, child sObject, its reference field)`` of every child relationship of ``sobject``."""
+        return [
+            (str(f.child_relationship), child, f)
+            for child, fields in self.objects.items()
+            for f in fields.values()
+            if f.child_relationship and sobject in f.reference_to
+        ]
+
+    def child_relationship(self, sobject: str, name: str) -> tuple[str, str, FieldDef] | None:
+        """``sobject``'s child relationship ``name`` (any case): its own name, the child sObject, the field."""
+        lower = name.lower()
+        return next((r for r in self.child_relationships(sobject) if r[0].lower() == lower), None)
+
     def add_custom_field(self, sobject: str, definition: FieldDef) -> None:
         targets = ("Task",) if sobject == "Activity" else (sobject,)
         for target in targets:
@@ -242,7 +261,17 @@ class OrgSchema:
             "updateable": True,
             "queryable": True,
             "fields": [f.describe() for f in self.objects[sobject].values()],
-            "childRelationships": [],
+            "childRelationships": [
+                {
+                    "childSObject": child,
+                    "field": f.name,
+                    "relationshipName": name,
+                    "cascadeDelete": f.required,
+                    "restrictedDelete": False,
+                    "deprecatedAndHidden": False,
+                }
+                for name, child, f in self.child_relationships(sobject)
+            ],
             "recordTypeInfos": [],
             "urls": {"sobject": f"{prefix}/sobjects/{sobject}", "describe": f"{prefix}/sobjects/{sobject}/describe"},
         }

@@ -2,9 +2,12 @@
 
 Grammar (keywords case-insensitive)::
 
-    query      := SELECT field (',' field)* FROM name [WHERE expr] [ORDER BY order (',' order)*]
+    query      := SELECT item (',' item)* FROM name [WHERE expr] [ORDER BY order (',' order)*]
                   [LIMIT int] [OFFSET int]
-    field      := name ('.' name)*                 -- relationship fields: Account.Name, Owner.Email
+    item       := field | '(' subquery ')'
+    subquery   := SELECT field (',' field)* FROM name [WHERE expr] [ORDER BY order (',' order)*] [LIMIT int]
+                                                   -- parent-to-child: FROM a child relationship name
+    field      := name ('.' name)*                 -- child-to-parent fields: Account.Name, Owner.Email
     expr       := term (OR term)*
     term       := factor (AND factor)*
     factor     := NOT factor | '(' expr ')' | field op value | field [NOT] IN '(' value (',' value)* ')'
@@ -14,7 +17,9 @@ Grammar (keywords case-insensitive)::
     order      := field [ASC | DESC] [NULLS FIRST | NULLS LAST]
 
 :func:`parse` raises :class:`SoqlError` (``MALFORMED_QUERY``) with Salesforce's caret-style message;
-the backend checks names against its schema (``INVALID_FIELD`` / ``INVALID_TYPE``). :func:`matches`
+the backend checks names against its schema (``INVALID_FIELD`` / ``INVALID_TYPE``, a subquery's FROM
+against the parent's child relationships). One level of subquery only: a subquery inside a subquery
+(Salesforce allows a few levels from API 58.0) and OFFSET in a subquery are refused. :func:`matches`
 (in :mod:`.soql_eval`, re-exported) evaluates a WHERE tree through a ``resolve(path)`` callback. Used by
 :mod:`onboard_sync.sandbox.salesforce.backend`.
 """
@@ -118,6 +123,8 @@ class Query:
     limit: int | None = None
     offset: int = 0
     where_fields: tuple[str, ...] = field(default=())
+    subqueries: tuple[Query, ...] = field(default=())
+    """Parent-to-child subqueries of the SELECT list, in order; their ``sobject`` is the relationship name."""
 
 
 def tokenize(text: str) -> list[Token]:
@@ -209,10 +216,28 @@ class _Parser:
         return text
 
     def parse(self) -> Query:
+        query = self.query(nested=False)
+        if self.tok.kind != "end":
+            raise self.fail()
+        return query
+
+    def query(self, *, nested: bool) -> Query:
+        """``SELECT … FROM …`` up to the end of the query, or of a subquery (``nested``: its ``)``)."""
+        outer_where, self.where_fields = self.where_fields, []
         self.expect_keyword("SELECT")
-        fields = [self.name()]
-        while self.punct(","):
-            fields.append(self.name())
+        fields: list[str] = []
+        subqueries: list[Query] = []
+        while True:
+            if self.punct("("):
+                if nested:
+                    raise self.fail("the sandbox supports one level of subquery: no subquery inside a subquery")
+                subqueries.append(self.query(nested=True))
+                if not self.punct(")"):
+                    raise self.fail()
+            else:
+                fields.append(self.name())
+            if not self.punct(","):
+                break
         self.expect_keyword("FROM")
         sobject = self.name()
         where = None
@@ -227,11 +252,10 @@ class _Parser:
         limit = offset = None
         if self.keyword("LIMIT"):
             limit = self.integer()
-        if self.keyword("OFFSET"):
+        if not nested and self.keyword("OFFSET"):
             offset = self.integer()
-        if self.tok.kind != "end":
-            raise self.fail()
-        return Query(tuple(fields), sobject, where, tuple(order), limit, offset or 0, tuple(self.where_fields))
+        where_fields, self.where_fields = tuple(self.where_fields), outer_where
+        return Query(tuple(fields), sobject, where, tuple(order), limit, offset or 0, where_fields, tuple(subqueries))
 
     def integer(self) -> int:
         if self.tok.kind != "number" or not self.tok.text.isdigit():
