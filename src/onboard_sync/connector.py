@@ -47,7 +47,10 @@ class Capability(enum.StrEnum):
 class ApiCaller(Protocol):
     """The core's call wrapper handed to every connector (rate limit, retries, accounting)."""
 
-    def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False) -> R: ...
+    def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False, limit: str | None = None) -> R:
+        """Call ``fn`` (one API request) as ``endpoint``. With ``limit`` the request counts against
+        that named limit of ``extra_rate_limits()`` instead of ``rate_limit()`` (HubSpot search)."""
+        ...
 
 
 class ConnectorSettings(BaseModel):
@@ -229,6 +232,12 @@ class Connector(ABC):
             rate = self.settings.requests_per_second
             return RateLimit(per_second=rate, burst=max(1, int(rate)))
         return self.default_rate_limit
+
+    def extra_rate_limits(self) -> Mapping[str, RateLimit]:
+        """Named limits that some endpoints count against instead of ``rate_limit()``: a call made
+        with ``call(..., limit=NAME)`` waits for NAME's limiter only (HubSpot: search has its own
+        5 per second and is exempt from the ten-secondly bucket). Shared per instance within a run."""
+        return {}
 
     @abstractmethod
     def classify_error(self, exc: BaseException) -> ApiError | None:

@@ -18,7 +18,8 @@ from onboard_sync.mappings import MappingSet, load_mapping
 from onboard_sync.mappings.fields import CANONICAL_FIELDS
 from onboard_sync.plugins import connector_type, transforms
 from onboard_sync.rules import Playbook, default_playbook_path, load_playbook
-from onboard_sync.sync.gate import ApiGate
+from onboard_sync.sync.gate import ApiGate, TokenBucket
+from onboard_sync.sync.window import RollingWindow
 
 
 @dataclass
@@ -30,14 +31,26 @@ class Runtime:
     mappings: dict[str, MappingSet] = field(default_factory=dict)
 
     def connector(
-        self, name: str, *, plan_mode: bool = False, sleep: Callable[[float], None] | None = None
+        self,
+        name: str,
+        *,
+        plan_mode: bool = False,
+        sleep: Callable[[float], None] | None = None,
+        limiters: dict[str, TokenBucket | RollingWindow] | None = None,
     ) -> Connector:
-        """A ready connector instance whose ``call`` is a fresh ``ApiGate``."""
+        """A ready connector instance whose ``call`` is a fresh ``ApiGate`` (its rate limiter shared
+        through ``limiters``, the engine's per-run dict, with other connectors of the same instance)."""
         settings = self.config.connectors[name]
         ctype = connector_type(settings.type, where=self.config.where("connectors", name, "type"))
         gate = ApiGate(plan_mode=plan_mode, sleep=sleep) if sleep else ApiGate(plan_mode=plan_mode)
         connector = ctype.cls(name, settings, self.config.secrets, gate)
-        gate.bind(connector.classify_error, connector.rate_limit(), instance=name)
+        gate.bind(
+            connector.classify_error,
+            connector.rate_limit(),
+            instance=name,
+            limiters=limiters,
+            extra=connector.extra_rate_limits(),
+        )
         return connector
 
     def instances_with(self, capability: Capability) -> list[str]:

@@ -34,7 +34,8 @@ the run reads, evaluates and reports, and changes nothing anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -52,9 +53,11 @@ from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, pull_subset, refresh_caches
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
-from onboard_sync.sync.overlap import ApplyLane, batched, read_batches
+from onboard_sync.sync.gate import TokenBucket
+from onboard_sync.sync.overlap import ApplyLane, ReadAhead, batched
 from onboard_sync.sync.plan import WritePlan, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
+from onboard_sync.sync.window import RollingWindow
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int | None], None]
@@ -94,6 +97,9 @@ class Engine:
         self.sleep = sleep
         self.pm = get_plugin_manager()
         self._subset: Mapping[str, Collection[str]] | None = None
+        self._tickets_pulled: Callable[[], object] = lambda: None
+        self.limiters: dict[str, TokenBucket | RollingWindow] = {}
+        """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
 
     # --- the run ---------------------------------------------------------------------
     def run(
@@ -113,14 +119,23 @@ class Engine:
         report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
         report.run_id = run_id
+        # the helpdesk pull runs beside the deal pull (same rate limiter per instance); each
+        # instance waits for it before it evaluates (its ticket index reads what it stored)
+        ticket_pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-tickets")
         try:
-            signals.pull_ticket_sources(
-                self, report.ticket_sources, min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0)
+            tickets = ticket_pool.submit(
+                signals.pull_ticket_sources,
+                self,
+                report.ticket_sources,
+                min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0),
             )
+            self._tickets_pulled = tickets.result
             for name in names:
                 instance_report = InstanceReport(name=name)
                 report.instances[name] = instance_report
-                connector = self.runtime.connector(name, plan_mode=self.plan_only, sleep=self.sleep)
+                connector = self.runtime.connector(
+                    name, plan_mode=self.plan_only, sleep=self.sleep, limiters=self.limiters
+                )
                 try:
                     self._run_instance(name, connector, instance_report, run_id)
                 except RateLimitExhausted as exc:
@@ -138,7 +153,9 @@ class Engine:
                     if usage:
                         instance_report.api_calls["vendor_usage"] = usage
                     connector.close()
+            tickets.result()
         finally:
+            ticket_pool.shutdown(wait=True)
             report.finished_at = self.clock()
             if run_id is not None:
                 self.store.finish_run(run_id, report.finished_at, report.ok, report.as_dict())
@@ -168,36 +185,46 @@ class Engine:
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals,
         #    staged page by page (the store's record cache in sync, memory in plan)
         subset = None if self._subset is None else sorted(set(self._subset.get(name, ())))
-        if subset is not None:
-            pull_subset(self.store, connector, subset, staged, options, mapping, report)
-        else:
-            since = deal_cursor - lookback if deal_cursor else None
-            for page in self._pages(
-                "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
-            ):
-                tracked = staged.tracked_among([d.id for d in page.records if not d.is_won])
-                staged.add_deals(
-                    [mapping.normalise(ObjectKind.DEAL, d) for d in page.records if d.is_won or d.id in tracked]
-                )
-                # accounts the page's calls already returned: only those of the deals kept
-                wanted = {a.id: a for a in page.accounts if a.id in staged.account_ids}
-                staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in wanted.values()])
-        report.deals_pulled = len(staged.deal_ids)
+        with ReadAhead(connector, partial(connector.read_accounts, options=options)) as ahead:
 
-        task_since = task_cursor - lookback if task_cursor else None
-        if subset is None and (task_since is None or self.store.has_owned_tasks(name)):
-            for page in self._pages("tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)):
-                mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
-                updates = [t for t in page.records if t.key and t.key in mine]
-                staged.add_task_updates(updates)
-                report.tasks_pulled += len(updates)
+            def stage_accounts(results: Iterable[Sequence[Account]]) -> None:
+                for fresh in results:
+                    staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in fresh])
 
-        read_accounts = partial(connector.read_accounts, options=options)
-        for _, fresh in read_batches(connector, sorted(staged.account_ids), read_accounts):
-            staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in fresh])
+            if subset is not None:
+                pull_subset(self.store, connector, subset, staged, options, mapping, report)
+            else:
+                since = deal_cursor - lookback if deal_cursor else None
+                for page in self._pages(
+                    "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
+                ):
+                    tracked = staged.tracked_among([d.id for d in page.records if not d.is_won])
+                    staged.add_deals(
+                        [mapping.normalise(ObjectKind.DEAL, d) for d in page.records if d.is_won or d.id in tracked]
+                    )
+                    # accounts the page's calls already returned: only those of the deals kept
+                    wanted = {a.id: a for a in page.accounts if a.id in staged.account_ids}
+                    staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in wanted.values()])
+                    ahead.request(staged.account_ids)  # read while the next pages are searched
+                    stage_accounts(ahead.ready())
+            report.deals_pulled = len(staged.deal_ids)
+
+            task_since = task_cursor - lookback if task_cursor else None
+            if subset is None and (task_since is None or self.store.has_owned_tasks(name)):
+                for page in self._pages(
+                    "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
+                ):
+                    mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
+                    updates = [t for t in page.records if t.key and t.key in mine]
+                    staged.add_task_updates(updates)
+                    report.tasks_pulled += len(updates)
+
+            ahead.request(staged.account_ids)
+            stage_accounts(ahead.finish())
         staged.account_ids.clear()
 
         # 2. evaluate, plan, record and apply chunk by chunk; account fields once all are seen
+        self._tickets_pulled()
         hooks = self.pm.hook
         run = ChunkedRun(
             name,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -98,6 +98,7 @@ class ApiGate:
     ) -> None:
         self.classify: Callable[[BaseException], ApiError | None] = classify or (lambda exc: None)
         self._clock = clock
+        self.named: dict[str, TokenBucket | RollingWindow] = {}
         self.bucket: TokenBucket | RollingWindow = make_limiter(
             limit or RateLimit(per_second=1e9, burst=1_000_000), clock=clock, sleep=sleep
         )
@@ -114,27 +115,56 @@ class ApiGate:
         self._count_lock = threading.Lock()
 
     def bind(
-        self, classify: Callable[[BaseException], ApiError | None], limit: RateLimit, *, instance: str = ""
+        self,
+        classify: Callable[[BaseException], ApiError | None],
+        limit: RateLimit,
+        *,
+        instance: str = "",
+        limiters: dict[str, TokenBucket | RollingWindow] | None = None,
+        extra: Mapping[str, RateLimit] | None = None,
     ) -> None:
-        """Attach the connector's error classifier and rate limit (the gate exists before it)."""
+        """Attach the connector's error classifier and rate limit (the gate exists before it).
+
+        With ``limiters`` (one dict per run), gates of the same instance share one limiter: the
+        ticket pull, the deal pull and the write-back of one portal count against one budget,
+        also when they run at the same time."""
         self.classify = classify
         self.instance = instance
-        self.bucket = make_limiter(limit, clock=self._clock, sleep=self._sleep)
+        self.bucket = self._limiter(instance, limit, limiters)
+        self.named = {name: self._limiter(f"{instance}:{name}", lim, limiters) for name, lim in (extra or {}).items()}
+
+    def _limiter(
+        self, key: str, limit: RateLimit, limiters: dict[str, TokenBucket | RollingWindow] | None
+    ) -> TokenBucket | RollingWindow:
+        shared = limiters.get(key) if limiters is not None else None
+        limiter = shared or make_limiter(limit, clock=self._clock, sleep=self._sleep)
+        if limiters is not None:
+            limiters.setdefault(key, limiter)
+        return limiter
+
+    def _bucket(self, limit: str | None) -> TokenBucket | RollingWindow:
+        if limit is None:
+            return self.bucket
+        try:
+            return self.named[limit]
+        except KeyError:
+            raise ValueError(f"{self.instance}: no rate limit named {limit!r} (extra_rate_limits)") from None
 
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
 
-    def _wait(self, state: RetryCallState) -> float:
+    def _wait(self, state: RetryCallState, limit: str | None = None) -> float:
         exc = state.outcome.exception() if state.outcome else None
         backoff = min(self.max_backoff, self.base_backoff * 2 ** (state.attempt_number - 1))
         if isinstance(exc, ApiError) and exc.retry_after is not None:
-            self.bucket.pause(exc.retry_after)
+            self._bucket(limit).pause(exc.retry_after)  # the limit this call counts against
             return min(self.max_backoff, max(exc.retry_after, 0.0))
         return backoff
 
-    def _attempt(self, endpoint: str, fn: Callable[[], R]) -> R:
-        self.bucket.acquire()
+    def _attempt(self, endpoint: str, fn: Callable[[], R], limit: str | None = None) -> R:
+        bucket = self._bucket(limit)
+        bucket.acquire()
         with self._count_lock:  # connectors may call from several threads (pipelined writes)
             self.calls[endpoint] += 1
         try:
@@ -161,9 +191,10 @@ class ApiGate:
                 ) from exc
             raise error from exc
         finally:
-            self.bucket.release()
+            bucket.release()
 
-    def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False) -> R:
+    def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False, limit: str | None = None) -> R:
+        """Call ``fn`` with retries, paced by the instance's rate limit (or by its named ``limit``)."""
         if write and self.plan_mode:
             raise WriteRefused(f"plan mode refused a write to {endpoint}")
 
@@ -176,13 +207,13 @@ class ApiGate:
 
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
+            wait=lambda state: self._wait(state, limit),
             retry=retry_if_exception(retryable),
             sleep=self._sleep,
             before_sleep=before_sleep,
             reraise=True,
         )
-        return retrying(self._attempt, endpoint, fn)
+        return retrying(self._attempt, endpoint, fn, limit)
 
     def summary(self) -> dict[str, object]:
         """The ``api_calls`` part of a run report."""

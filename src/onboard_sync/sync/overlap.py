@@ -8,6 +8,9 @@ evaluation (CPU, about 2 s per 1,000 new onboardings) waited for the previous ch
 
 * :func:`read_batches` reads id batches with up to ``connector.read_concurrency`` calls in flight
   (each still passes the gate's rate limit) and yields the results in batch order.
+* :class:`ReadAhead` starts by-id reads while the pull is still paging: the accounts of the first
+  deal pages are read while the later pages are searched (full batches only, so the number of
+  calls is the same as reading them all at the end).
 * :class:`ApplyLane` runs one apply at a time on a background thread. The engine evaluates chunk
   N+1 while chunk N's writes are in flight, then waits for them before it records chunk N+1's
   states and hands over its writes: what is persisted, and in what order, is exactly as without
@@ -20,10 +23,10 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from onboard_sync.connector import Connector
 
@@ -63,6 +66,67 @@ def read_batches(
         finally:
             for _, future in queue:
                 future.cancel()
+
+
+class ReadAhead(Generic[R]):
+    """By-id reads started as ids become known; results taken in request order, in the caller's thread.
+
+    ``request(ids)`` queues ids not requested before and sends every full ``max_read_batch``
+    with up to ``read_concurrency`` calls in flight; ``ready()`` yields the results that have
+    arrived; ``finish()`` sends the partial last batch and yields everything still outstanding.
+    With ``read_concurrency`` 1 nothing is read before ``finish()`` (one thread: no overlap to gain).
+    """
+
+    def __init__(self, connector: Connector, read: Callable[[Sequence[str]], R]) -> None:
+        self._read = read
+        self._size = connector.max_read_batch
+        threads = max(1, connector.read_concurrency)
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="onboard-sync-read") if threads > 1 else None
+        self._requested: set[str] = set()
+        self._queued: list[str] = []
+        self._futures: deque[Future[R]] = deque()
+
+    def request(self, ids: Iterable[str]) -> None:
+        fresh = sorted(set(ids) - self._requested)
+        self._requested.update(fresh)
+        self._queued.extend(fresh)
+        if self._pool is None:
+            return
+        while len(self._queued) >= self._size:
+            batch, self._queued = self._queued[: self._size], self._queued[self._size :]
+            self._futures.append(self._pool.submit(self._read, batch))
+
+    def ready(self) -> Iterator[R]:
+        while self._futures and self._futures[0].done():
+            yield self._futures.popleft().result()
+
+    def finish(self) -> Iterator[R]:
+        """Send what is still queued and yield every outstanding result, in request order."""
+        try:
+            if self._pool is None:
+                for batch in batched(self._queued, self._size):
+                    yield self._read(batch)
+                return
+            for batch in batched(self._queued, self._size):
+                self._futures.append(self._pool.submit(self._read, batch))
+            while self._futures:
+                yield self._futures.popleft().result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Drop what is queued, cancel what has not started, wait for the calls in flight."""
+        self._queued = []
+        if self._pool is not None:
+            for future in self._futures:
+                future.cancel()
+            self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> ReadAhead[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ApplyLane:

@@ -50,7 +50,7 @@ def pull_ticket_sources(engine: Engine, summary: dict[str, Any], *, min_age: tim
             continue
         entry: dict[str, Any] = {"tickets_pulled": 0, "organizations_pulled": 0}
         summary[name] = entry
-        connector = engine.runtime.connector(name, plan_mode=False, sleep=engine.sleep)
+        connector = engine.runtime.connector(name, plan_mode=False, sleep=engine.sleep, limiters=engine.limiters)
         try:
             _pull(engine, name, connector, entry)
         except RateLimitExhausted as exc:

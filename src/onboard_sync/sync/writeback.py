@@ -76,7 +76,9 @@ class _Sender:
         if not self.writes:
             return
         if self.connector is None:
-            self.connector = self.engine.runtime.connector(self.source, sleep=self.engine.sleep)
+            self.connector = self.engine.runtime.connector(
+                self.source, sleep=self.engine.sleep, limiters=self.engine.limiters
+            )
         size = self.connector.max_write_batch
         count = len(self.writes) if final else len(self.writes) // size * size
         if count:

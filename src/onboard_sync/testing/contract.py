@@ -55,7 +55,7 @@ class ContractHarness:
     def connector(self) -> Connector:
         gate = ApiGate(sleep=lambda seconds: None)
         conn = self.make_connector(gate)
-        gate.bind(conn.classify_error, conn.rate_limit(), instance=conn.instance)
+        gate.bind(conn.classify_error, conn.rate_limit(), instance=conn.instance, extra=conn.extra_rate_limits())
         self.made.append(conn)
         return conn
 

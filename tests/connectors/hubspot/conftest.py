@@ -19,9 +19,11 @@ class RecordingCaller:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.log: list[tuple[str, bool]] = []
+        self.limits: dict[str, str | None] = {}
 
-    def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False) -> R:
+    def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False, limit: str | None = None) -> R:
         self.calls[endpoint] += 1
+        self.limits[endpoint] = limit
         self.log.append((endpoint, write))
         return fn()
 

@@ -114,6 +114,9 @@ def test_backfill_reads_won_deals_only_with_associations(make_sandbox: Any, conn
     assert counts["deals.search"] == math.ceil(len(expected) / 200)
     assert pages == math.ceil(len(expected) / 1000)
     assert counts["associations.batch_read"] == 2 * pages  # companies and contacts, one call each per page
+    # search counts against its own limit, not the ten-secondly bucket; the rest against the bucket
+    assert conn.call.limits["deals.search"] == "search"
+    assert conn.call.limits["associations.batch_read"] is None
 
 
 def test_incremental_reads_every_stage_changed_since(sandbox: Any, connector: HubSpotConnector) -> None:

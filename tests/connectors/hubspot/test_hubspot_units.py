@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -270,13 +271,32 @@ def test_property_specs_and_create_body() -> None:
     assert properties.create_body(PropertySpec(ObjectKind.DEAL, "f", "F", "bool"), "g")["options"][0]["value"] == "true"
 
 
-def test_pacer_spaces_search_calls() -> None:
-    import time
+def test_search_counts_against_its_own_limit_shared_by_the_instance() -> None:
+    """Search is exempt from the ten-secondly bucket and limited to 5/s per account: two connectors of
+    one instance (the deal pull and the ticket pull of a run) share that one limiter."""
+    from onboard_sync.connector import RateLimit
+    from onboard_sync.sync.gate import ApiGate
 
-    from onboard_sync.connectors.hubspot.search import Pacer
+    now = [0.0]
+    starts: list[float] = []
 
-    pacer = Pacer(20.0)
-    start = time.monotonic()
-    for _ in range(4):
-        pacer.wait()
-    assert time.monotonic() - start >= 3 / 20 - 0.01
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    shared: dict = {}
+    gates = [ApiGate(sleep=sleep, clock=lambda: now[0]) for _ in range(2)]
+    for gate in gates:
+        gate.bind(
+            lambda exc: None,
+            RateLimit(per_second=10, burst=100, window=10.0),
+            instance="hubspot",
+            limiters=shared,
+            extra={"search": RateLimit(per_second=5, burst=1)},
+        )
+    assert gates[0].named["search"] is gates[1].named["search"]
+    assert gates[0].bucket is gates[1].bucket
+    for i in range(6):
+        gates[i % 2]("deals.search", lambda: starts.append(now[0]), limit="search")
+    assert [round(b - a, 3) for a, b in itertools.pairwise(starts)] == [0.2] * 5
+    gates[0]("deals.batch_read", lambda: starts.append(now[0]))  # the ten-secondly bucket is untouched by search
+    assert starts[-1] == starts[-2]

@@ -16,6 +16,7 @@ from onboard_sync.connector import (
     ApiCaller,
     Connector,
     ConnectorSettings,
+    RateLimit,
     WriteResult,
 )
 from onboard_sync.connectors.hubspot import batch as batches
@@ -23,7 +24,7 @@ from onboard_sync.connectors.hubspot import mapping, properties
 from onboard_sync.connectors.hubspot.auth import TokenSource
 from onboard_sync.connectors.hubspot.client import SdkClient
 from onboard_sync.connectors.hubspot.errors import classify
-from onboard_sync.connectors.hubspot.search import MODIFIED, Pacer, SearchCursor, next_cursor, search_body
+from onboard_sync.connectors.hubspot.search import MODIFIED, SearchCursor, next_cursor, search_body
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings
 from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import ObjectKind
@@ -62,7 +63,6 @@ class HubSpotBase(Connector):
         s = self.settings
         self._sdk = SdkClient(s.base_url)
         self._timeout = (s.timeout_seconds, s.timeout_seconds)
-        self._pacer = Pacer(s.search_requests_per_second)
         self.tokens = TokenSource(
             secrets=secrets,
             where=self.where,
@@ -77,21 +77,19 @@ class HubSpotBase(Connector):
         token, new = self.tokens.current()
         if new:
             self._sdk.set_token(token)
-        run = self._paced(fn) if search else fn
+        # search is exempt from the ten-secondly bucket and has its own limit ("search")
+        limit = "search" if search else None
         try:
-            return self.call(endpoint, run, write=write)
+            return self.call(endpoint, fn, write=write, limit=limit)
         except Exception as exc:
             if not (self.tokens.is_oauth and status_of(exc) == 401):
                 raise
         self._sdk.set_token(self.tokens.refresh())
-        return self.call(endpoint, run, write=write)
+        return self.call(endpoint, fn, write=write, limit=limit)
 
-    def _paced(self, fn: Callable[[], R]) -> Callable[[], R]:
-        def run() -> R:
-            self._pacer.wait()  # search: 5 requests/s per account, apart from the burst bucket
-            return fn()
-
-        return run
+    def extra_rate_limits(self) -> dict[str, RateLimit]:
+        """Search: ``search_requests_per_second`` (5 per account), one at a time, outside the bucket."""
+        return {"search": RateLimit(per_second=self.settings.search_requests_per_second, burst=1)}
 
     def _refresh_token(self, client_id: str, client_secret: str, refresh_token: str) -> Any:
         try:

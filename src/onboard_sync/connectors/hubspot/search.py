@@ -5,16 +5,14 @@ The page token therefore carries two things: the offset, and a *floor*, a modifi
 (ms epoch) the query restarts from once the offset would cross 10,000. Restarting with
 ``hs_lastmodifieddate GTE <last seen>`` re-reads the records sharing that last timestamp;
 the core deduplicates by ``(id, updated_at)``. Search has its own 5 requests/s limit, so
-:class:`Pacer` spaces search calls out on top of the core's per-portal bucket.
+Search calls count against the connector's named ``search`` limit (5/s), not the ten-secondly bucket.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -95,22 +93,3 @@ def search_body(
     if cursor.after:
         body["after"] = str(cursor.after)
     return body
-
-
-class Pacer:
-    """At most ``per_second`` calls per second (a minimum interval), safe across threads."""
-
-    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / per_second
-        self._clock = clock
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Sleep until the next call may go out, and book the slot."""
-        with self._lock:
-            now = self._clock()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            time.sleep(delay)
