@@ -54,7 +54,7 @@ from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, pull_subse
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
 from onboard_sync.sync.gate import TokenBucket
-from onboard_sync.sync.overlap import ApplyLane, ReadAhead, batched
+from onboard_sync.sync.overlap import ApplyLane, ReadAhead, batched, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 from onboard_sync.sync.window import RollingWindow
@@ -344,16 +344,10 @@ class Engine:
 
     # --- pieces ----------------------------------------------------------------------
     def _pages(self, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
-        token: str | None = None
-        pulled = 0
-        while True:
-            page = read(token)
-            pulled += len(page.records)
+        """Every page of a paged read, the next one already requested while the caller stages this one."""
+        for page in prefetched_pages(read):
             self.progress(f"pull {stage}", len(page.records), None)
             yield page
-            if not page.next_token or page.next_token == token:
-                return
-            token = page.next_token
 
     def _owners(self, name: str, connector: Connector) -> dict[str, Owner]:
         owners = self.store.owners(name)

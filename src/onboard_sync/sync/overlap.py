@@ -6,6 +6,8 @@ things kept the engine below that, measured on the HubSpot backfill benchmark (1
 evaluation (CPU, about 2 s per 1,000 new onboardings) waited for the previous chunk's writes
 (network, about 2.5 s) to finish, and the other way round.
 
+* :func:`prefetched_pages` asks for the next page of a paged read as soon as the current one
+  arrives, so the caller stages a page while the next is in flight (same calls, same order).
 * :func:`read_batches` reads id batches with up to ``connector.read_concurrency`` calls in flight
   (each still passes the gate's rate limit) and yields the results in batch order.
 * :class:`ReadAhead` starts by-id reads while the pull is still paging: the accounts of the first
@@ -28,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Generic, TypeVar
 
-from onboard_sync.connector import Connector
+from onboard_sync.connector import Connector, Page
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,6 +41,23 @@ def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """``items`` in slices of ``size``."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def prefetched_pages(read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
+    """The pages of ``read(token)`` from ``token=None`` until a page has no new next token; the next
+    page is requested (on a helper thread) before the current one is yielded."""
+    with ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-page") as pool:
+        token: str | None = None
+        pending = pool.submit(read, None)
+        while True:
+            page = pending.result()
+            following = page.next_token if page.next_token and page.next_token != token else None
+            if following is not None:
+                pending = pool.submit(read, following)
+            yield page
+            if following is None:
+                return
+            token = following
 
 
 def read_batches(
