@@ -1,0 +1,5 @@
+"""onboard-sync-toycrm: a ToyCRM connector for onboard-sync (the example of docs/writing-a-connector.md)."""
+
+from onboard_toycrm.connector import ToyCrmConnector, ToyCrmSettings
+
+__all__ = ["ToyCrmConnector", "ToyCrmSettings"]

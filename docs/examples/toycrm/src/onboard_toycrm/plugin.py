@@ -1,0 +1,14 @@
+"""The plugin's entry point: ``[project.entry-points.onboard_sync] toycrm = "onboard_toycrm.plugin"``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from onboard_sync import Connector, hookimpl
+from onboard_toycrm.connector import ToyCrmConnector
+
+
+@hookimpl
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
+    """Register the ToyCRM connector type (``type = "toycrm"`` in config.toml)."""
+    register(ToyCrmConnector)

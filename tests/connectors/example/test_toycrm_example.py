@@ -1,0 +1,264 @@
+"""The example connector of docs/writing-a-connector.md (docs/examples/toycrm) works, and the guide quotes it.
+
+* Its own contract test (``tests/test_toycrm_contract.py`` of the example plugin) runs here, so the
+  contract suite passes against the code the guide shows.
+* Its pyproject's entry point registers the connector type through the ``onboard_sync`` group.
+* The core's gate does with it what the guide says: retries a 429 after ``Retry-After``, stops on a
+  used-up quota, turns a refused key into ``AuthError``, keeps the key out of messages, refuses writes
+  in plan mode.
+* ``setup``, ``validate --remote`` and two syncs through the real engine: tasks and fields are written
+  once, and the second run writes nothing.
+* Every code block of the guide marked ``<!-- from: PATH -->`` is a verbatim excerpt of that file.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pluggy
+import pytest
+from onboard_toycrm import plugin
+from onboard_toycrm.api import ToyCrm, ToyCrmError
+from onboard_toycrm.connector import ToyCrmConnector, ToyCrmSettings
+from test_toycrm_contract import TestToyCrmContract  # noqa: F401 - the example's own test, collected here
+
+from onboard_sync import hookspecs
+from onboard_sync.connector import Capability, FieldWrite, PropertySpec, ReadOptions, TaskPatch, TaskWrite
+from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
+from onboard_sync.plugins import connector_types, get_plugin_manager
+from onboard_sync.records import ObjectKind, TaskStatus
+from onboard_sync.runtime import load_runtime
+from onboard_sync.schema import check_remote, property_specs
+from onboard_sync.store import Store
+from onboard_sync.sync.engine import Engine
+from onboard_sync.sync.gate import ApiGate, WriteRefused
+
+ROOT = Path(__file__).resolve().parents[3]
+GUIDE = ROOT / "docs" / "writing-a-connector.md"
+EXAMPLE = ROOT / "docs" / "examples" / "toycrm"
+KEY = "toy-key-5f3a9c"
+
+
+# --- registration ---------------------------------------------------------------------------------------
+def test_the_entry_point_registers_the_connector_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    points = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]["entry-points"]["onboard_sync"]
+    assert points == {"toycrm": "onboard_toycrm.plugin"}
+    # what installing the plugin writes: a distribution whose metadata lists that entry point
+    dist = tmp_path / "onboard_sync_toycrm-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: onboard-sync-toycrm\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[onboard_sync]\n" + "".join(f"{k} = {v}\n" for k, v in points.items()))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pm = pluggy.PluginManager(hookspecs.PROJECT)  # what get_plugin_manager() builds
+    pm.add_hookspecs(hookspecs)
+    pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+    toy = connector_types(pm)["toycrm"]
+    assert toy.cls is ToyCrmConnector
+    assert toy.version == "0.1.0"
+    assert toy.capabilities == {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK}
+
+
+# --- the gate around the connector ----------------------------------------------------------------------
+@pytest.fixture
+def crm() -> Iterator[ToyCrm]:
+    crm = ToyCrm("gate", api_key=KEY).seed(deals=6)
+    yield crm
+    crm.close()
+
+
+def gated(*, plan_mode: bool = False, key: str | None = KEY) -> tuple[ToyCrmConnector, ApiGate, list[float]]:
+    """A connector wired as the runtime wires it, with a gate whose sleeps move a fake clock."""
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    gate = ApiGate(plan_mode=plan_mode, sleep=sleep, clock=lambda: sum(slept))
+    secrets = {"TOYCRM_API_KEY": key} if key else {}
+    conn = ToyCrmConnector("toycrm", ToyCrmSettings(type="toycrm", workspace="gate"), secrets, gate)
+    gate.bind(conn.classify_error, conn.rate_limit(), instance="toycrm", extra=conn.extra_rate_limits())
+    return conn, gate, slept
+
+
+def test_a_429_is_retried_after_the_time_the_server_asked(crm: ToyCrm) -> None:
+    conn, gate, slept = gated()
+    crm.fail_next(ToyCrmError(429, "slow down", code="rate_limited", retry_after=7))
+    assert conn.read_owners()
+    assert slept == [7.0]
+    assert gate.summary()["retries"] == 1
+    assert gate.calls["owners.list"] == 2
+
+
+def test_a_used_up_quota_stops_at_once(crm: ToyCrm) -> None:
+    conn, gate, _ = gated()
+    crm.fail_next(ToyCrmError(403, "daily quota used", code="quota_exhausted"))
+    with pytest.raises(RateLimitExhausted):
+        conn.read_owners()
+    assert gate.calls["owners.list"] == 1
+
+
+def test_server_errors_are_retried_and_client_errors_are_not(crm: ToyCrm) -> None:
+    conn, gate, _ = gated()
+    crm.fail_next(ToyCrmError(503, "busy"), ToyCrmError(500, "oops"))
+    assert conn.read_owners()
+    assert gate.calls["owners.list"] == 3
+    crm.fail_next(ToyCrmError(400, f"bad request from key {KEY}"))
+    with pytest.raises(ApiError) as caught:
+        conn.read_owners()
+    assert gate.calls["owners.list"] == 4
+    assert (caught.value.status, caught.value.endpoint) == (400, "owners.list")
+    assert KEY not in str(caught.value)
+    assert "***" in str(caught.value)
+
+
+def test_a_refused_or_missing_key_is_an_auth_error_without_the_key(crm: ToyCrm) -> None:
+    with pytest.raises(AuthError) as refused:
+        gated(key="wrong-key-123")[0].check_auth()
+    assert "wrong-key-123" not in str(refused.value)
+    with pytest.raises(AuthError, match="TOYCRM_API_KEY"):
+        gated(key=None)[0].check_auth()
+    assert gated()[0].check_auth() == "ToyCRM workspace gate as integration@toycrm.test"
+
+
+def test_an_expired_session_costs_no_error(crm: ToyCrm) -> None:
+    conn, gate, _ = gated()
+    assert conn.read_owners()
+    crm.expire_sessions()
+    assert conn.read_owners()
+    assert gate.summary()["errors"] == 0
+
+
+def test_plan_mode_refuses_writes_before_they_are_sent(crm: ToyCrm) -> None:
+    conn, gate, _ = gated(plan_mode=True)
+    due = datetime.now(UTC) + timedelta(days=1)
+    with pytest.raises(WriteRefused):
+        conn.create_tasks([TaskWrite(key="toycrm:3:kickoff:1", subject="Kickoff", body="", due_at=due, owner_id=None)])
+    assert crm.records("tasks") == []
+    assert gate.total_calls == 0
+
+
+def test_update_tasks_and_write_fields_report_each_record(crm: ToyCrm) -> None:
+    """Beyond the contract suite: one result per input, in order; a missing record fails alone."""
+    conn, _, _ = gated()
+    conn.ensure_properties(conn.required_properties(), apply=True)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    write = TaskWrite(key="toycrm:1:kickoff:1", subject="Kickoff", body="", due_at=due, owner_id="o1", deal_id="3")
+    task_id = conn.create_tasks([write])[0].remote_id
+    assert task_id
+    patches = [
+        TaskPatch(write.key, task_id, {"status": TaskStatus.COMPLETED, "due_at": due + timedelta(days=1)}),
+        TaskPatch("toycrm:9:gone:1", "999", {"subject": "gone"}),
+    ]
+    assert [(r.key, r.ok) for r in conn.update_tasks(patches)] == [(write.key, True), ("toycrm:9:gone:1", False)]
+    (task,) = conn.find_tasks([write.key])
+    assert (task.status, task.due_at, task.deal_id) == (TaskStatus.COMPLETED, due + timedelta(days=1), "3")
+    conn.ensure_properties([PropertySpec(ObjectKind.DEAL, "onboarding_phase", "Phase", "string")], apply=True)
+    fields = [
+        FieldWrite("toycrm:3:fields", ObjectKind.DEAL, "3", {"onboarding_phase": "kickoff"}),
+        FieldWrite("toycrm:999:fields", ObjectKind.DEAL, "999", {"onboarding_phase": "kickoff"}),
+        FieldWrite("toycrm:4:fields", ObjectKind.DEAL, "4", {"no_such_property": "x"}),
+    ]
+    results = conn.write_fields(ObjectKind.DEAL, fields)
+    assert [r.ok for r in results] == [True, False, False]
+    assert all(r.error for r in results[1:])
+    options = ReadOptions({ObjectKind.DEAL: ("onboarding_phase",)})
+    assert conn.read_deals_by_id(["3", "999"], options)[0].properties == {"onboarding_phase": "kickoff"}
+
+
+# --- setup, validate --remote and sync through the real engine ------------------------------------------
+@pytest.fixture
+def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ToyCrm]:
+    """The example's config.toml and mapping in ``tmp_path``, the plugin registered, its workspace seeded."""
+    shutil.copy(EXAMPLE / "config.toml", tmp_path / "config.toml")
+    shutil.copytree(EXAMPLE / "mappings", tmp_path / "mappings")
+    monkeypatch.setenv("TOYCRM_API_KEY", KEY)
+    monkeypatch.delenv("ONBOARD_SYNC_STORE", raising=False)
+    crm = ToyCrm("acme", api_key=KEY).seed(deals=9)
+    pm = get_plugin_manager()
+    pm.register(plugin, name="onboard_toycrm-test")  # what its entry point does once the plugin is installed
+    try:
+        yield crm
+    finally:
+        pm.unregister(name="onboard_toycrm-test")
+        crm.close()
+
+
+def test_setup_validate_and_two_syncs_through_the_engine(acme: ToyCrm, tmp_path: Path) -> None:
+    rt = load_runtime(tmp_path / "config.toml")
+    conn = rt.connector("toycrm")
+    try:
+        assert check_remote(conn, rt.mappings["toycrm"]), "validate --remote: nothing is set up yet"
+        specs = conn.required_properties() + property_specs(rt.mappings["toycrm"], rt.playbook)  # as `setup`
+        assert all(a.changed for a in conn.ensure_properties(specs, apply=True))
+        assert not any(a.changed for a in conn.ensure_properties(specs, apply=True)), "setup is idempotent"
+        assert check_remote(conn, rt.mappings["toycrm"]) == []
+    finally:
+        conn.close()
+
+    with Store.open(rt.config.store_url) as store:
+        first = Engine(rt, store).run().instances["toycrm"]
+        assert first.error is None
+        assert first.writes_failed == 0, first.failures
+        assert first.started == 6, "the six won deals start onboardings"
+        tasks = acme.records("tasks")
+        assert len(tasks) == first.writes_created > 0
+        keys = [t["properties"]["onboard_sync_key"] for t in tasks]
+        assert len(set(keys)) == len(keys)
+        assert all(k.startswith("toycrm:") for k in keys)
+        won = [d for d in acme.records("deals") if d["properties"]["stage"] == "won"]
+        assert all(d["properties"].get("onboarding_phase") for d in won)
+
+        second = Engine(rt, store).run().instances["toycrm"]
+        assert second.error is None
+        assert (second.writes_created, second.writes_updated, second.writes_failed) == (0, 0, 0)
+        assert len(acme.records("tasks")) == len(tasks)
+
+
+# --- the guide quotes the example as it is --------------------------------------------------------------
+QUOTE = re.compile(r"<!-- from: (?P<path>\S+) -->\n```[a-z]*\n(?P<code>.*?)\n```", re.DOTALL)
+
+
+def excerpts(code: str) -> list[list[str]]:
+    """A quoted block's runs of lines; a line that is only ``...`` stands for lines left out."""
+    runs: list[list[str]] = [[]]
+    for line in code.splitlines():
+        if line.strip() == "...":
+            runs.append([])
+        else:
+            runs[-1].append(line.rstrip())
+    return [run for run in runs if run]
+
+
+def test_every_quoted_block_is_a_verbatim_excerpt_of_the_example() -> None:
+    quotes = list(QUOTE.finditer(GUIDE.read_text(encoding="utf-8")))
+    quoted = {m["path"] for m in quotes}
+    assert quoted >= {
+        "src/onboard_toycrm/connector.py",
+        "src/onboard_toycrm/plugin.py",
+        "pyproject.toml",
+        "config.toml",
+        "mappings/toycrm.toml",
+        "tests/test_toycrm_contract.py",
+    }
+    for match in quotes:
+        lines = [line.rstrip() for line in (EXAMPLE / match["path"]).read_text(encoding="utf-8").splitlines()]
+        at = 0
+        for run in excerpts(match["code"]):
+            found = next((i for i in range(at, len(lines) - len(run) + 1) if lines[i : i + len(run)] == run), None)
+            assert found is not None, f"{match['path']}: the guide quotes lines it does not hold (in order):\n" + (
+                "\n".join(run)
+            )
+            at = found + len(run)
+
+
+def test_the_guide_links_to_files_that_exist() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\((?!https?:|#)([^)#]+)", text)
+    assert targets
+    missing = [t for t in targets if not (GUIDE.parent / t).exists()]
+    assert missing == []
