@@ -3,8 +3,9 @@
 ``UserError`` and its subclasses are problems the user can fix (bad config, missing
 property, revoked token): the CLI prints ``error: <where>: <what>`` and exits 2 with no
 traceback. ``ApiError`` describes one failed vendor call after the core's retries gave up.
-Messages never contain secrets: code that builds them passes values through
-``onboard_sync.secrets.redact`` where a secret could appear.
+Messages never contain secrets: connectors strip the secret values they hold from any text they
+put in an error (the HubSpot and Salesforce connectors' ``_redact``), and store URLs are shown with
+the password replaced (``onboard_sync.store.engine.redact``).
 """
 
 from __future__ import annotations

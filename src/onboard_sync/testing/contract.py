@@ -53,7 +53,14 @@ class ContractHarness:
     made: list[Connector] = field(default_factory=list)
 
     def connector(self) -> Connector:
-        gate = ApiGate(sleep=lambda seconds: None)
+        # retries and rate limits wait on a simulated clock: no real sleeping, and no spinning on a
+        # Retry-After either (a fake sleep with a real clock would busy-wait until it passed)
+        now = [0.0]
+
+        def sleep(seconds: float) -> None:
+            now[0] += seconds
+
+        gate = ApiGate(sleep=sleep, clock=lambda: now[0])
         conn = self.make_connector(gate)
         gate.bind(conn.classify_error, conn.rate_limit(), instance=conn.instance, extra=conn.extra_rate_limits())
         self.made.append(conn)
