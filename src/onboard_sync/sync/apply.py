@@ -20,9 +20,8 @@ for one plan of everything; the last call (``final=True``) flushes what is left.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import TypeVar
 
@@ -31,6 +30,7 @@ from onboard_sync.mappings import MappingSet
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync.crash import crash_point
+from onboard_sync.sync.overlap import pipelined
 from onboard_sync.sync.plan import PlannedFields, PlannedTask, WritePlan
 from onboard_sync.sync.report import InstanceReport
 
@@ -191,9 +191,7 @@ class Applier:
                 ok = {r.key for r in results if r.ok}
                 with self.store.transaction():
                     self.store.record_written_fields_many(
-                        (p.onboarding_id, kind, p.write.remote_id, p.write.values)
-                        for p in batch
-                        if p.write.key in ok
+                        (p.onboarding_id, kind, p.write.remote_id, p.write.values) for p in batch if p.write.key in ok
                     )
                     self.store.record_audit(
                         [
@@ -205,9 +203,7 @@ class Applier:
                                 dict(p.before),
                                 dict(p.write.values),
                                 "ok" if p.write.key in ok else "failed",
-                                next(
-                                    (r.error or "" for r in results if r.key == p.write.key and not r.ok), ""
-                                ),
+                                next((r.error or "" for r in results if r.key == p.write.key and not r.ok), ""),
                             )
                             for p in batch
                         ]
@@ -227,34 +223,14 @@ class Applier:
         Crash points ``before-{point}`` (as each call is issued) and ``after-{point}`` (as its
         answer is taken, before it is recorded) keep their meaning with calls in flight.
         """
-        workers = max(1, min(self.connector.write_concurrency, len(batches)))
-        if workers == 1:
-            for batch in batches:
-                crash_point(f"before-{point}")
-                results = call(batch)
-                crash_point(f"after-{point}")
-                yield batch, results
-            return
-        with ThreadPoolExecutor(workers, thread_name_prefix="onboard-sync-write") as pool:
-            queue: deque[tuple[B, Future[list[WriteResult]]]] = deque()
-            pending = iter(batches)
-            try:
-                for batch in pending:
-                    crash_point(f"before-{point}")
-                    queue.append((batch, pool.submit(call, batch)))
-                    if len(queue) >= workers:
-                        done, future = queue.popleft()
-                        results = future.result()
-                        crash_point(f"after-{point}")
-                        yield done, results
-                while queue:
-                    done, future = queue.popleft()
-                    results = future.result()
-                    crash_point(f"after-{point}")
-                    yield done, results
-            finally:
-                for _, future in queue:
-                    future.cancel()
+        return pipelined(
+            batches,
+            call,
+            self.connector.write_concurrency,
+            issued=lambda: crash_point(f"before-{point}"),
+            answered=lambda: crash_point(f"after-{point}"),
+            name="onboard-sync-write",
+        )
 
     def _count(self, results: list[WriteResult], *, created: bool) -> None:
         for result in results:

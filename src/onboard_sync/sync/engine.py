@@ -47,6 +47,7 @@ from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
+from onboard_sync.store.base import chunks
 from onboard_sync.sync import signals, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
@@ -54,7 +55,7 @@ from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, pull_subse
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
 from onboard_sync.sync.gate import TokenBucket
-from onboard_sync.sync.overlap import ApplyLane, ReadAhead, batched, prefetched_pages
+from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 from onboard_sync.sync.window import RollingWindow
@@ -249,7 +250,7 @@ class Engine:
         with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
                 self._run_chunk(run, chunk, lane)
-            for ids in batched(run.account_fields.account_ids(), size):
+            for ids in chunks(run.account_fields.account_ids(), size):
                 plan = run.account_fields.plan(staged.accounts(ids))
                 self._apply(run, plan, lane, final=False)
             self._apply(run, WritePlan(), lane, final=True)

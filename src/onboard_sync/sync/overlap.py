@@ -8,8 +8,9 @@ evaluation (CPU, about 2 s per 1,000 new onboardings) waited for the previous ch
 
 * :func:`prefetched_pages` asks for the next page of a paged read as soon as the current one
   arrives, so the caller stages a page while the next is in flight (same calls, same order).
-* :func:`read_batches` reads id batches with up to ``connector.read_concurrency`` calls in flight
-  (each still passes the gate's rate limit) and yields the results in batch order.
+* :func:`pipelined` keeps up to N calls in flight and yields their results in order (the apply's
+  batch writes use it too); :func:`read_batches` reads id batches that way, with up to
+  ``connector.read_concurrency`` calls in flight (each still passes the gate's rate limit).
 * :class:`ReadAhead` starts by-id reads while the pull is still paging: the accounts of the first
   deal pages are read while the later pages are searched (full batches only, so the number of
   calls is the same as reading them all at the end).
@@ -31,16 +32,11 @@ from types import TracebackType
 from typing import Generic, TypeVar
 
 from onboard_sync.connector import Connector, Page
+from onboard_sync.store.base import chunks
 
 T = TypeVar("T")
 R = TypeVar("R")
 log = logging.getLogger("onboard_sync.sync")
-
-
-def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """``items`` in slices of ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def prefetched_pages(read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
@@ -60,31 +56,53 @@ def prefetched_pages(read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]
             token = following
 
 
+def pipelined(
+    items: Sequence[T],
+    call: Callable[[T], R],
+    workers: int,
+    *,
+    issued: Callable[[], None] = lambda: None,
+    answered: Callable[[], None] = lambda: None,
+    name: str = "onboard-sync-call",
+) -> Iterator[tuple[T, R]]:
+    """``(item, call(item))`` in order, with up to ``workers`` calls in flight. ``issued`` runs as
+    each call is started and ``answered`` as its answer is taken (the apply's crash points)."""
+    workers = max(1, min(workers, len(items)))
+    if workers == 1:
+        for item in items:
+            issued()
+            result = call(item)
+            answered()
+            yield item, result
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
+        queue: deque[tuple[T, Future[R]]] = deque()
+        try:
+            for item in items:
+                issued()
+                queue.append((item, pool.submit(call, item)))
+                if len(queue) >= workers:
+                    done, future = queue.popleft()
+                    result = future.result()
+                    answered()
+                    yield done, result
+            while queue:
+                done, future = queue.popleft()
+                result = future.result()
+                answered()
+                yield done, result
+        finally:
+            for _, future in queue:
+                future.cancel()
+
+
 def read_batches(
     connector: Connector, ids: Sequence[str], read: Callable[[Sequence[str]], R]
 ) -> Iterator[tuple[Sequence[str], R]]:
     """``(batch, read(batch))`` for each ``max_read_batch`` slice of ``ids``, in order, with up to
     ``connector.read_concurrency`` reads in flight."""
-    batches = list(batched(ids, connector.max_read_batch))
-    workers = max(1, min(connector.read_concurrency, len(batches)))
-    if workers == 1:
-        for batch in batches:
-            yield batch, read(batch)
-        return
-    with ThreadPoolExecutor(workers, thread_name_prefix="onboard-sync-read") as pool:
-        queue: deque[tuple[Sequence[str], Future[R]]] = deque()
-        try:
-            for batch in batches:
-                queue.append((batch, pool.submit(read, batch)))
-                if len(queue) >= workers:
-                    done, future = queue.popleft()
-                    yield done, future.result()
-            while queue:
-                done, future = queue.popleft()
-                yield done, future.result()
-        finally:
-            for _, future in queue:
-                future.cancel()
+    batches = list(chunks(ids, connector.max_read_batch))
+    return pipelined(batches, read, connector.read_concurrency, name="onboard-sync-read")
 
 
 class ReadAhead(Generic[R]):
@@ -123,10 +141,10 @@ class ReadAhead(Generic[R]):
         """Send what is still queued and yield every outstanding result, in request order."""
         try:
             if self._pool is None:
-                for batch in batched(self._queued, self._size):
+                for batch in chunks(self._queued, self._size):
                     yield self._read(batch)
                 return
-            for batch in batched(self._queued, self._size):
+            for batch in chunks(self._queued, self._size):
                 self._futures.append(self._pool.submit(self._read, batch))
             while self._futures:
                 yield self._futures.popleft().result()

@@ -111,10 +111,6 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
-    @property
-    def exitcode(self) -> int | None:
-        return None if self._process is None else self._process.exitcode
-
     def health(self) -> dict[str, object]:
         """``worker``: "starting" until the process has loaded its config and store, then "running"."""
         state = "stopped" if not self.alive else "running" if self._report.health else "starting"
