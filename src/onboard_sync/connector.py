@@ -81,6 +81,18 @@ class RateLimit:
     burst: int
     window: float | None = None
 
+    @classmethod
+    def at(cls, per_second: float, *, window: float | None = None) -> RateLimit:
+        """``per_second`` as a token bucket (burst: one second's worth), or, with ``window``, as a
+        rolling window of ``per_second × window`` calls (at least one; then the window widens so the
+        average stays ``per_second``)."""
+        if per_second <= 0:
+            raise ValueError("per_second must be > 0")
+        if window is None:
+            return cls(per_second=per_second, burst=max(1, int(per_second)))
+        burst = max(1, int(per_second * window + 1e-9))
+        return cls(per_second=per_second, burst=burst, window=burst / per_second)
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
@@ -227,10 +239,10 @@ class Connector(ABC):
 
     # --- what the core asks of every connector -------------------------------------
     def rate_limit(self) -> RateLimit:
-        """The token bucket for this instance (settings may lower or raise the default)."""
+        """The limiter for this instance: ``default_rate_limit``, or ``requests_per_second`` from the
+        settings in the same shape (a rolling window stays a rolling window of the same length)."""
         if self.settings.requests_per_second:
-            rate = self.settings.requests_per_second
-            return RateLimit(per_second=rate, burst=max(1, int(rate)))
+            return RateLimit.at(self.settings.requests_per_second, window=self.default_rate_limit.window)
         return self.default_rate_limit
 
     def extra_rate_limits(self) -> Mapping[str, RateLimit]:

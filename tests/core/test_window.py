@@ -91,3 +91,34 @@ def test_the_gate_picks_the_limiter_from_the_rate_limit_shape() -> None:
 def test_a_window_needs_a_window() -> None:
     with pytest.raises(ValueError, match="window"):
         RollingWindow(RateLimit(10, 10))
+
+
+def test_rate_limit_at_a_rate_is_a_bucket_of_one_seconds_worth_or_a_window_of_its_length() -> None:
+    assert RateLimit.at(19) == RateLimit(per_second=19, burst=19)
+    assert RateLimit.at(0.5) == RateLimit(per_second=0.5, burst=1), "at least one call may go"
+    assert RateLimit.at(19, window=10.0) == RateLimit(per_second=19, burst=190, window=10.0)
+    assert RateLimit.at(5, window=1.0) == RateLimit(per_second=5, burst=5, window=1.0)
+    # below one call per window, the window widens so the average stays the rate asked for
+    assert RateLimit.at(0.5, window=1.0) == RateLimit(per_second=0.5, burst=1, window=2.0)
+    with pytest.raises(ValueError, match="per_second"):
+        RateLimit.at(0)
+
+
+def test_requests_per_second_in_settings_keeps_the_connectors_limiter_shape() -> None:
+    from onboard_sync.connectors.hubspot import HubSpotConnector, HubSpotSettings
+    from onboard_sync.connectors.salesforce import SalesforceConnector, SalesforceSettings
+
+    def hubspot(**settings: object) -> HubSpotConnector:
+        return HubSpotConnector("hubspot", HubSpotSettings(**settings), {"HUBSPOT_TOKEN": "t"}, None)  # type: ignore[arg-type]
+
+    assert hubspot().rate_limit() == RateLimit(per_second=10, burst=100, window=10.0)
+    pro = hubspot(requests_per_second=19).rate_limit()
+    assert pro == RateLimit(per_second=19, burst=190, window=10.0), "HubSpot Pro: 190 per rolling 10 s"
+    t = FakeTime()
+    assert isinstance(make_limiter(pro, clock=t.clock, sleep=t.sleep), RollingWindow)
+    assert hubspot().extra_rate_limits() == {"search": RateLimit(per_second=5, burst=5, window=1.0)}
+    assert hubspot(search_requests_per_second=4).extra_rate_limits()["search"].burst == 4
+
+    salesforce = SalesforceConnector("salesforce", SalesforceSettings(client_id="c", requests_per_second=7), {}, None)  # type: ignore[arg-type]
+    assert salesforce.default_rate_limit.window is None
+    assert salesforce.rate_limit() == RateLimit(per_second=7, burst=7), "a bucket stays a bucket"

@@ -34,6 +34,7 @@ the run reads, evaluates and reports, and changes nothing anywhere.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,8 @@ class Engine:
         self.pm = get_plugin_manager()
         self._subset: Mapping[str, Collection[str]] | None = None
         self._tickets_pulled: Callable[[], object] = lambda: None
+        self._pages_read = threading.Event()
+        """Set once the first deal-source instance of the run has read its deal and task pages."""
         self.limiters: dict[str, TokenBucket | RollingWindow] = {}
         """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
 
@@ -120,8 +123,11 @@ class Engine:
         report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
         report.run_id = run_id
-        # the helpdesk pull runs beside the deal pull (same rate limiter per instance); each
-        # instance waits for it before it evaluates (its ticket index reads what it stored)
+        # the helpdesk pull runs beside the first instance's deal pull; each instance waits for it
+        # before it evaluates (its ticket index reads what it stored). If the first deal source is
+        # also a ticket source, its tickets are pulled last, once its pages are read: both pulls
+        # would share its rate limiters, and the deal pages are on the critical path.
+        self._pages_read.clear()
         ticket_pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-tickets")
         try:
             tickets = ticket_pool.submit(
@@ -129,6 +135,7 @@ class Engine:
                 self,
                 report.ticket_sources,
                 min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0),
+                busy=(names[0], self._pages_read.wait) if names else None,
             )
             self._tickets_pulled = tickets.result
             for name in names:
@@ -149,6 +156,7 @@ class Engine:
                 except (ApiError, OnboardSyncError) as exc:
                     instance_report.error = str(exc)
                 finally:
+                    self._pages_read.set()  # also when the instance failed before its pages were read
                     instance_report.api_calls = connector.call.summary()  # type: ignore[attr-defined]
                     usage = connector.api_usage()
                     if usage:
@@ -156,6 +164,7 @@ class Engine:
                     connector.close()
             tickets.result()
         finally:
+            self._pages_read.set()  # never leave the ticket pull waiting (e.g. a connector failed to build)
             ticket_pool.shutdown(wait=True)
             report.finished_at = self.clock()
             if run_id is not None:
@@ -220,6 +229,7 @@ class Engine:
                     staged.add_task_updates(updates)
                     report.tasks_pulled += len(updates)
 
+            self._pages_read.set()
             ahead.request(staged.account_ids)
             stage_accounts(ahead.finish())
         staged.account_ids.clear()

@@ -37,14 +37,27 @@ if TYPE_CHECKING:
 SignalSource = Callable[..., Iterable[Signal]]
 
 
-def pull_ticket_sources(engine: Engine, summary: dict[str, Any], *, min_age: timedelta = timedelta(0)) -> None:
+def pull_ticket_sources(
+    engine: Engine,
+    summary: dict[str, Any],
+    *,
+    min_age: timedelta = timedelta(0),
+    busy: tuple[str, Callable[[], object]] | None = None,
+) -> None:
     """Pull every ticket-source instance into the store (sync only); record counts in ``summary``.
 
     ``min_age`` skips an instance pulled less than that long ago (webhook-driven partial runs come
-    in bursts, and Zendesk allows 10 export calls a minute)."""
+    in bursts, and Zendesk allows 10 export calls a minute). ``busy`` is ``(instance, wait)``: an
+    instance whose deal pull is running meanwhile; it is pulled last, after ``wait()`` returns."""
     if engine.plan_only:
         return
-    for name in engine.runtime.instances_with(Capability.TICKET_SOURCE):
+    names = list(engine.runtime.instances_with(Capability.TICKET_SOURCE))
+    if busy is not None and busy[0] in names:
+        names.remove(busy[0])
+        names.append(busy[0])
+    for name in names:
+        if busy is not None and name == busy[0]:
+            busy[1]()
         pulled = engine.store.get_cursor(name, "tickets")
         if min_age and pulled is not None and engine.clock() - pulled < min_age:
             continue

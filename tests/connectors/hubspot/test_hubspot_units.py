@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -272,9 +271,10 @@ def test_property_specs_and_create_body() -> None:
 
 
 def test_search_counts_against_its_own_limit_shared_by_the_instance() -> None:
-    """Search is exempt from the ten-secondly bucket and limited to 5/s per account: two connectors of
-    one instance (the deal pull and the ticket pull of a run) share that one limiter."""
-    from onboard_sync.connector import RateLimit
+    """Search is exempt from the ten-secondly bucket and limited to 5 per second per account: two
+    connectors of one instance (the deal pull and the ticket pull of a run) share that one limiter, a
+    rolling second counted from the answers."""
+    from onboard_sync.connectors.hubspot import HubSpotConnector, HubSpotSettings
     from onboard_sync.sync.gate import ApiGate
 
     now = [0.0]
@@ -283,20 +283,30 @@ def test_search_counts_against_its_own_limit_shared_by_the_instance() -> None:
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
+    def search() -> None:
+        starts.append(now[0])
+        now[0] += 0.05  # each search takes 50 ms
+
+    connector = HubSpotConnector("hubspot", HubSpotSettings(), {"HUBSPOT_TOKEN": "t"}, None)  # type: ignore[arg-type]
     shared: dict = {}
     gates = [ApiGate(sleep=sleep, clock=lambda: now[0]) for _ in range(2)]
     for gate in gates:
         gate.bind(
             lambda exc: None,
-            RateLimit(per_second=10, burst=100, window=10.0),
+            connector.rate_limit(),
             instance="hubspot",
             limiters=shared,
-            extra={"search": RateLimit(per_second=5, burst=1)},
+            extra=connector.extra_rate_limits(),
         )
     assert gates[0].named["search"] is gates[1].named["search"]
     assert gates[0].bucket is gates[1].bucket
-    for i in range(6):
-        gates[i % 2]("deals.search", lambda: starts.append(now[0]), limit="search")
-    assert [round(b - a, 3) for a, b in itertools.pairwise(starts)] == [0.2] * 5
+    for i in range(12):
+        gates[i % 2]("deals.search", search, limit="search")
+    ends = [start + 0.05 for start in starts]
+    for i, start in enumerate(starts):  # what HubSpot counts: answers within the second before a call
+        assert sum(1 for end in ends[:i] if end > start - 1.0) < 5, f"search {i} at {start:.2f} s"
+    assert starts[5] == pytest.approx(ends[0] + 1.0), "the sixth waits only for the first to age out"
+    assert starts[-1] < 2.5, "12 searches take a little over two rolling seconds, not 12 × 0.2 s"
+    before = now[0]
     gates[0]("deals.batch_read", lambda: starts.append(now[0]))  # the ten-secondly bucket is untouched by search
-    assert starts[-1] == starts[-2]
+    assert starts[-1] == before

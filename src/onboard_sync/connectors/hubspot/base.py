@@ -88,8 +88,9 @@ class HubSpotBase(Connector):
         return self.call(endpoint, fn, write=write, limit=limit)
 
     def extra_rate_limits(self) -> dict[str, RateLimit]:
-        """Search: ``search_requests_per_second`` (5 per account), one at a time, outside the bucket."""
-        return {"search": RateLimit(per_second=self.settings.search_requests_per_second, burst=1)}
+        """Search: ``search_requests_per_second`` (5 per account) in any rolling second, outside the
+        ten-secondly bucket. Stamped when answers arrive, so the server never counts more."""
+        return {"search": RateLimit.at(self.settings.search_requests_per_second, window=1.0)}
 
     def _refresh_token(self, client_id: str, client_secret: str, refresh_token: str) -> Any:
         try:

@@ -46,10 +46,10 @@ class HubSpotSettings(ConnectorSettings):
         ("closedlost",), description="Deal stage ids that count as lost (cancel an onboarding)."
     )
     search_requests_per_second: float = Field(
-        4.0,
+        5.0,
         gt=0,
-        description="Pace of CRM search calls; HubSpot limits search to 5 requests/s per account, "
-        "separately from the 10-second burst limit.",
+        description="CRM search calls allowed in any rolling second; HubSpot limits search to 5 requests/s "
+        "per account, separately from the 10-second burst limit.",
     )
     task_key_property: str = Field(
         "onboard_sync_key",
