@@ -135,3 +135,46 @@ def test_unclassified_exceptions_propagate_unchanged() -> None:
 
     with pytest.raises(KeyError):
         gate("deals.search", bug)
+
+
+def test_throttled_seconds_counts_this_gates_own_waits_on_every_limit_it_uses() -> None:
+    t = FakeTime()
+    shared: dict = {}
+    gates = [ApiGate(sleep=t.sleep, clock=t.clock) for _ in range(2)]
+    for gate in gates:
+        gate.bind(
+            classify,
+            RateLimit(per_second=1, burst=1),
+            instance="crm",
+            limiters=shared,
+            extra={"search": RateLimit(per_second=1, burst=1, window=1.0)},
+        )
+    gates[0]("deals.search", lambda: None, limit="search")
+    gates[1]("tickets.search", lambda: None, limit="search")  # waits 1 s for the shared search slot
+    gates[1]("tickets.read", lambda: None)
+    gates[0]("deals.read", lambda: None)  # waits 1 s for the shared bucket's next token
+    assert t.now == pytest.approx(2.0, abs=0.01)
+    assert gates[0].summary()["throttled_seconds"] == pytest.approx(1.0, abs=0.01)
+    assert gates[1].summary()["throttled_seconds"] == pytest.approx(1.0, abs=0.01)
+    gates[1]("tickets.search", lambda: None, limit="search")
+    gates[1]("tickets.search", lambda: None, limit="search")  # only gate 1 waits this time
+    assert gates[0].summary()["throttled_seconds"] == pytest.approx(1.0, abs=0.01)
+    assert gates[1].summary()["throttled_seconds"] == pytest.approx(2.0, abs=0.01)
+    assert shared["crm:search"] is gates[0].named["search"] is gates[1].named["search"]
+
+
+def test_retry_backoff_is_counted_as_throttled_time() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+    outcomes = [Boom(429, retry_after=2.5), "ok"]
+
+    def call() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert gate("deals.read", call) == "ok"
+    summary = gate.summary()
+    assert summary["retries"] == 1
+    assert summary["throttled_seconds"] == pytest.approx(2.5, abs=0.01)

@@ -46,9 +46,10 @@ class TokenBucket:
         self._tokens = float(limit.burst)
         self._stamp = clock()
         self._lock = threading.Lock()
-        self.waited = 0.0
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Take a token, sleeping until one is there; returns the seconds slept."""
+        waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
@@ -58,9 +59,9 @@ class TokenBucket:
                 self._stamp = now
                 if self._tokens >= 1 - 1e-9:  # tolerance: float refill must not spin on 0.999…
                     self._tokens = max(0.0, self._tokens - 1)
-                    return
+                    return waited
                 wait = max((1 - self._tokens) / self.limit.per_second, 1e-3)
-            self.waited += wait
+            waited += wait
             self._sleep(wait)
 
     def pause(self, seconds: float) -> None:
@@ -136,11 +137,13 @@ class ApiGate:
     def _limiter(
         self, key: str, limit: RateLimit, limiters: dict[str, TokenBucket | RollingWindow] | None
     ) -> TokenBucket | RollingWindow:
-        shared = limiters.get(key) if limiters is not None else None
-        limiter = shared or make_limiter(limit, clock=self._clock, sleep=self._sleep)
-        if limiters is not None:
-            limiters.setdefault(key, limiter)
-        return limiter
+        if limiters is None:
+            return make_limiter(limit, clock=self._clock, sleep=self._sleep)
+        shared = limiters.get(key)
+        if shared is not None:
+            return shared
+        # setdefault is atomic: two gates binding at once (the ticket pull's thread) get one limiter
+        return limiters.setdefault(key, make_limiter(limit, clock=self._clock, sleep=self._sleep))
 
     def _bucket(self, limit: str | None) -> TokenBucket | RollingWindow:
         if limit is None:
@@ -164,9 +167,10 @@ class ApiGate:
 
     def _attempt(self, endpoint: str, fn: Callable[[], R], limit: str | None = None) -> R:
         bucket = self._bucket(limit)
-        bucket.acquire()
+        waited = bucket.acquire()
         with self._count_lock:  # connectors may call from several threads (pipelined writes)
             self.calls[endpoint] += 1
+            self.throttled_seconds += waited
         try:
             crash_point("before-call")
             result = fn()
@@ -202,8 +206,9 @@ class ApiGate:
             return isinstance(exc, ApiError) and exc.retryable and not isinstance(exc, RateLimitExhausted)
 
         def before_sleep(state: RetryCallState) -> None:
-            self.retries[endpoint] += 1
-            self.throttled_seconds += state.upcoming_sleep
+            with self._count_lock:
+                self.retries[endpoint] += 1
+                self.throttled_seconds += state.upcoming_sleep
 
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
@@ -222,5 +227,5 @@ class ApiGate:
             "by_endpoint": dict(sorted(self.calls.items())),
             "retries": sum(self.retries.values()),
             "errors": sum(self.errors.values()),
-            "throttled_seconds": round(self.throttled_seconds + self.bucket.waited, 3),
+            "throttled_seconds": round(self.throttled_seconds, 3),
         }

@@ -43,14 +43,15 @@ class RollingWindow:
         self._in_flight = 0
         self._blocked_until = 0.0
         self._lock = threading.Lock()
-        self.waited = 0.0
 
     def _prune(self, now: float) -> None:
         cut = bisect.bisect_right(self._ends, now - self.window)
         if cut:
             del self._ends[:cut]
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Take a slot, sleeping until one is free; returns the seconds slept."""
+        waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
@@ -59,12 +60,12 @@ class RollingWindow:
                     wait = self._blocked_until - now
                 elif self._in_flight + len(self._ends) < self.size:
                     self._in_flight += 1
-                    return
+                    return waited
                 elif self._ends:
                     wait = max(self._ends[0] + self.window - now, 1e-3)
                 else:
                     wait = POLL
-            self.waited += wait
+            waited += wait
             self._sleep(wait)
 
     def release(self) -> None:
