@@ -207,7 +207,8 @@ class Connector(ABC):
     """
 
     type_name: ClassVar[str]
-    version: ClassVar[str] = "0"
+    version: ClassVar[str] = ""
+    """Shown by ``onboard-sync connectors``; empty: the version of the distribution that installed it."""
     capabilities: ClassVar[frozenset[Capability]]
     settings_model: ClassVar[type[ConnectorSettings]]
     max_write_batch: ClassVar[int] = 100

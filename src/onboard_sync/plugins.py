@@ -42,14 +42,22 @@ def _distribution_of(module_name: str) -> tuple[str, str]:
 
 
 def connector_types(pm: pluggy.PluginManager | None = None) -> dict[str, ConnectorType]:
-    """Every registered connector type by its ``type_name``."""
+    """Every registered connector type by its ``type_name`` (two classes claiming one name are a
+    ConfigError: which one ran would depend on the order plugins were loaded in)."""
     pm = pm or get_plugin_manager()
     found: dict[str, ConnectorType] = {}
 
     def register(cls: type[Connector]) -> None:
         package, version = _distribution_of(cls.__module__)
+        existing = found.get(cls.type_name)
+        if existing is not None and existing.cls is not cls:
+            raise ConfigError(
+                f"two plugins register connector type {cls.type_name!r}: "
+                f"{existing.cls.__module__}.{existing.cls.__qualname__} (from {existing.package}) and "
+                f"{cls.__module__}.{cls.__qualname__} (from {package}); uninstall one of them"
+            )
         found[cls.type_name] = ConnectorType(
-            name=cls.type_name, cls=cls, package=package, version=getattr(cls, "version", version) or version
+            name=cls.type_name, cls=cls, package=package, version=cls.version or version
         )
 
     pm.hook.register_connectors(register=register)

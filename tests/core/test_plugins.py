@@ -1,0 +1,62 @@
+"""Connector types from plugins: one class per type name, versions from the installing distribution."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable
+from typing import ClassVar
+
+import pluggy
+import pytest
+
+from onboard_sync import hookimpl, hookspecs
+from onboard_sync.connector import Capability, Connector, ConnectorSettings
+from onboard_sync.connectors.hubspot import HubSpotConnector
+from onboard_sync.errors import ConfigError
+from onboard_sync.plugins import connector_types
+
+
+class ImpostorHubSpot(HubSpotConnector):
+    """Another plugin's class claiming the built-in type name."""
+
+
+class Unversioned(Connector):
+    """A plugin class that leaves ``version`` unset, as if shipped in the ``pluggy`` distribution."""
+
+    type_name: ClassVar[str] = "unversioned"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.DEAL_SOURCE})
+    settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+
+
+Unversioned.__module__ = "pluggy.unversioned_plugin"
+
+
+def _manager(*plugins: Callable[[Callable[[type], None]], None]) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for index, register_connectors in enumerate(plugins):
+        plugin = type(f"Plugin{index}", (), {"register_connectors": staticmethod(hookimpl(register_connectors))})
+        pm.register(plugin, name=f"plugin-{index}")
+    return pm
+
+
+def test_two_classes_with_one_type_name_are_an_error_naming_both() -> None:
+    pm = _manager(lambda register: register(HubSpotConnector), lambda register: register(ImpostorHubSpot))
+    with pytest.raises(ConfigError, match="two plugins register connector type 'hubspot'") as caught:
+        connector_types(pm)
+    message = str(caught.value)
+    assert "onboard_sync.connectors.hubspot.connector.HubSpotConnector" in message
+    assert "test_plugins.ImpostorHubSpot" in message
+
+
+def test_the_same_class_registered_twice_is_one_type() -> None:
+    pm = _manager(lambda register: register(HubSpotConnector), lambda register: register(HubSpotConnector))
+    assert list(connector_types(pm)) == ["hubspot"]
+
+
+def test_an_unset_version_is_the_distributions() -> None:
+    pm = _manager(lambda register: register(Unversioned), lambda register: register(HubSpotConnector))
+    types = connector_types(pm)
+    assert types["hubspot"].version == "1.0", "a version set on the class wins"
+    assert types["unversioned"].package == "pluggy"
+    assert types["unversioned"].version == importlib.metadata.version("pluggy")
