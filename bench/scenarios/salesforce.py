@@ -144,7 +144,5 @@ def salesforce_runs(ctx: Any) -> list[dict[str, Any]]:
 
 
 SCENARIOS = [
-    Scenario(
-        "salesforce-backfill", salesforce_runs, "backfill, incremental, naive script on the Salesforce sandbox"
-    )
+    Scenario("salesforce-backfill", salesforce_runs, "backfill, incremental, naive script on the Salesforce sandbox")
 ]

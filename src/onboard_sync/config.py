@@ -157,9 +157,7 @@ def load_config(path: Path | None = None) -> AppConfig:
     try:
         zoneinfo.ZoneInfo(parsed.onboard_sync.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise doc.error(
-            ("onboard_sync", "timezone"), f"unknown time zone {parsed.onboard_sync.timezone!r}"
-        ) from None
+        raise doc.error(("onboard_sync", "timezone"), f"unknown time zone {parsed.onboard_sync.timezone!r}") from None
 
     connectors: dict[str, ConnectorSettings] = {}
     for name, table in parsed.connectors.items():

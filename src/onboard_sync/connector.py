@@ -263,9 +263,7 @@ class Connector(ABC):
         (portal id, org name). Raise ``AuthError`` when credentials are missing or refused."""
 
     # --- reading (DEAL_SOURCE) ---------------------------------------------------------
-    def read_deals(
-        self, *, since: datetime | None, page_token: str | None, options: ReadOptions
-    ) -> Page[Deal]:
+    def read_deals(self, *, since: datetime | None, page_token: str | None, options: ReadOptions) -> Page[Deal]:
         """Deals modified at or after ``since`` (all stages), or, when ``since`` is None (first
         run, backfill), the won deals only. Deals carry their account and contact ids."""
         raise NotImplementedError

@@ -30,9 +30,7 @@ class LinkSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    crm: str | None = Field(
-        None, description="The CRM connector instance to link to (default: the first deal source)."
-    )
+    crm: str | None = Field(None, description="The CRM connector instance to link to (default: the first deal source).")
     by: list[str] = Field(
         default_factory=lambda: ["external_id", "domain"],
         description='Keys tried in order: "external_id", "domain", "field:KEY".',
@@ -86,9 +84,7 @@ def link_accounts(
     return links
 
 
-def _link_one(
-    org: Account, crm: Mapping[str, Account], by_domain: Mapping[str, list[str]], keys: list[str]
-) -> Link:
+def _link_one(org: Account, crm: Mapping[str, Account], by_domain: Mapping[str, list[str]], keys: list[str]) -> Link:
     tried: list[str] = []
     for key in keys:
         if key == "domain":

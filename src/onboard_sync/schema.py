@@ -79,7 +79,5 @@ def check_remote(connector: Connector, mapping: MappingSet) -> list[SchemaError]
                             )
                         )
                     if found.read_only:
-                        problems.append(
-                            SchemaError(f"CRM property {fmap.property!r} is read-only", where=fmap.where)
-                        )
+                        problems.append(SchemaError(f"CRM property {fmap.property!r} is read-only", where=fmap.where))
     return problems

@@ -69,9 +69,7 @@ def build_view(
     now: datetime,
 ) -> OnboardingView:
     created = [t for t in tasks if t.state is TaskState.CREATED or t.state is TaskState.PENDING]
-    open_tasks = sorted(
-        (t for t in created if t.status is TaskStatus.OPEN), key=lambda t: (t.due_at or now, t.key)
-    )
+    open_tasks = sorted((t for t in created if t.status is TaskStatus.OPEN), key=lambda t: (t.due_at or now, t.key))
     overdue = [t for t in open_tasks if t.due_at and t.due_at < now]
     next_task = open_tasks[0] if open_tasks else None
     return OnboardingView(

@@ -38,8 +38,7 @@ def test_keys_are_tried_in_order_and_every_miss_says_why() -> None:
         org("e", crm_id="2"),
     ]
     links = {
-        r.remote_id: r
-        for r in link_accounts(orgs, CRM, LinkSettings(by=["external_id", "domain", "field:crm_id"]))
+        r.remote_id: r for r in link_accounts(orgs, CRM, LinkSettings(by=["external_id", "domain", "field:crm_id"]))
     }
     assert (links["a"].crm_account_id, links["a"].method) == ("1", "external_id")
     assert (links["b"].crm_account_id, links["b"].method) == ("2", "domain")

@@ -45,7 +45,7 @@ def test_write_mapping_turns_canonical_values_into_crm_properties(tmp_path: Path
         ('[deals.write]\nphase = "p"\n', 1, "unknown object 'deals'"),
         ('[deal.write]\nphase = "p"\nstatus = "p"\n', 3, "mapped twice"),
         ('[account.read]\nnps = { property = "n", transform = "sqrt" }\n', 2, "unknown transform 'sqrt'"),
-        ('[deal.write]\nphase = 3\n', 2, "expected a CRM property name"),
+        ("[deal.write]\nphase = 3\n", 2, "expected a CRM property name"),
     ],
 )
 def test_bad_mappings_name_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:

@@ -62,9 +62,7 @@ def test_plugin_signals_score_health_and_raise_one_alert_per_episode(
     engaged = {oid for oid, alert, _, _ in plugin.raised if alert == "engagement_low"}
     assert engaged, "every onboarding with an account gets the low-engagement alert"
     assert all(
-        title.startswith("Engagement below 70 at ")
-        for _, alert, _, title in plugin.raised
-        if alert == "engagement_low"
+        title.startswith("Engagement below 70 at ") for _, alert, _, title in plugin.raised if alert == "engagement_low"
     )
     with project.store() as store:
         some = sorted(engaged)[0]

@@ -149,8 +149,7 @@ def test_urgent_tickets_turn_an_enterprise_customer_at_risk_once_per_episode(hel
     assert "3 urgent/high ticket(s) open more than 3 days" in reasons
     company = hd.hubspot.backend.companies[target.account_id].properties
     assert (
-        "urgent_tickets FAIL: 3 urgent/high ticket(s) open more than 3 days"
-        in company["onboarding_health_components"]
+        "urgent_tickets FAIL: 3 urgent/high ticket(s) open more than 3 days" in company["onboarding_health_components"]
     )
     assert company["onboarding_health_computed"].startswith(hd.clock.now().date().isoformat())
     assert _alert_tasks(hd, target.id) == [f"{target.id}:alert.blockers:1"]
@@ -174,9 +173,7 @@ def test_urgent_tickets_turn_an_enterprise_customer_at_risk_once_per_episode(hel
         history = store.health_history(target.id)
     assert state.health_status == "healthy"
     assert [(e.alert, e.episode, e.cleared_at is not None) for e in episodes] == [("blockers", 1, True)]
-    assert "urgent" not in (
-        hd.hubspot.backend.deals[target.deal_id].properties.get("onboarding_health_reasons") or ""
-    )
+    assert "urgent" not in (hd.hubspot.backend.deals[target.deal_id].properties.get("onboarding_health_reasons") or "")
     assert history
     assert history[-1].status == "healthy"
 

@@ -43,9 +43,7 @@ def make_deal(
 
 
 def make_account(props: Mapping[str, str | None] | None = None) -> Account:
-    return Account(
-        source="hs", id="a1", updated_at=T0, name="Acme", domain="acme.test", properties=dict(props or {})
-    )
+    return Account(source="hs", id="a1", updated_at=T0, name="Acme", domain="acme.test", properties=dict(props or {}))
 
 
 def facts(

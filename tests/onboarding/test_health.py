@@ -41,9 +41,7 @@ def test_no_data_is_healthy_and_nothing_counts_as_bad() -> None:
 
 
 def test_property_metrics_adoption_percentages_and_signals() -> None:
-    account = make_account(
-        {"active_users": "45", "licensed_users": "50", "meeting_attendance": "0.75", "nps": "n/a"}
-    )
+    account = make_account({"active_users": "45", "licensed_users": "50", "meeting_attendance": "0.75", "nps": "n/a"})
     f = facts(account=account)
     f = type(f)(
         deal=f.deal,
@@ -78,15 +76,11 @@ def test_tasks_and_tickets_metrics() -> None:
 
 
 def test_failing_components_give_score_status_and_reasons() -> None:
-    report = score(
-        {"overdue_required_tasks": 2, "late_milestones": 0, "stale_blockers": 0, "stale_urgent_tickets": 0}
-    )
+    report = score({"overdue_required_tasks": 2, "late_milestones": 0, "stale_blockers": 0, "stale_urgent_tickets": 0})
     assert report.score == 70
     assert report.status == "healthy"
     assert report.reasons == ("2 required task(s) overdue",)
-    report = score(
-        {"overdue_required_tasks": 0, "late_milestones": 1, "stale_blockers": 0, "stale_urgent_tickets": 0}
-    )
+    report = score({"overdue_required_tasks": 0, "late_milestones": 1, "stale_blockers": 0, "stale_urgent_tickets": 0})
     assert report.score == 70
     assert report.status == "at-risk"
     metrics = {

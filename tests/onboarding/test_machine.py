@@ -44,9 +44,7 @@ def test_deal_not_won_and_no_state_is_not_an_onboarding() -> None:
     ("amount", "segment"),
     [(5_000.0, "smb"), (50_000.0, "mid_market"), (250_000.0, "enterprise"), (None, "mid_market")],
 )
-def test_won_deal_starts_onboarding_with_handoff_tasks_due_in_24_hours(
-    amount: float | None, segment: str
-) -> None:
+def test_won_deal_starts_onboarding_with_handoff_tasks_due_in_24_hours(amount: float | None, segment: str) -> None:
     ev = evaluate(None, facts(make_deal(amount)), default_pb(), at_day(0, hour=3), onboarding_id=OID)
     assert ev.state is not None
     assert ev.state.segment == segment
@@ -169,9 +167,7 @@ def test_manual_phase_is_adopted_and_not_fought() -> None:
             PhaseVisit("kickoff", T0, TransitionCause.TASKS_COMPLETED),
         ),
     )
-    ev = evaluate(
-        kickoff, facts(crm_phase="Training", written_phase="kickoff"), pb, at_day(2), onboarding_id=OID
-    )
+    ev = evaluate(kickoff, facts(crm_phase="Training", written_phase="kickoff"), pb, at_day(2), onboarding_id=OID)
     assert ev.state is not None
     assert ev.state.phase == "training"
     assert ev.state.manual_phase == "training"
@@ -221,15 +217,11 @@ def test_manual_step_back_stays_put() -> None:
 def test_stale_crm_value_equal_to_written_is_not_manual_and_unknown_value_warns() -> None:
     pb = default_pb()
     state = state_in("discovery")
-    ev = evaluate(
-        state, facts(crm_phase="kickoff", written_phase="kickoff"), pb, at_day(4), onboarding_id=OID
-    )
+    ev = evaluate(state, facts(crm_phase="kickoff", written_phase="kickoff"), pb, at_day(4), onboarding_id=OID)
     assert ev.state is not None
     assert ev.state.phase == "discovery"
     assert ev.warnings == ()
-    ev = evaluate(
-        state, facts(crm_phase="Party time", written_phase="discovery"), pb, at_day(4), onboarding_id=OID
-    )
+    ev = evaluate(state, facts(crm_phase="Party time", written_phase="discovery"), pb, at_day(4), onboarding_id=OID)
     assert ev.state is not None
     assert ev.state.phase == "discovery"
     assert ev.warnings == ("unknown phase 'Party time' in the CRM phase field; ignored",)

@@ -71,9 +71,7 @@ def test_mid_market_walk_follows_the_plan() -> None:
 
 
 @pytest.mark.parametrize(("amount", "go_live_day", "done_day"), [(5_000.0, 14, 74), (500_000.0, 75, 135)])
-def test_segment_walks_scale_the_implementation_window(
-    amount: float, go_live_day: int, done_day: int
-) -> None:
+def test_segment_walks_scale_the_implementation_window(amount: float, go_live_day: int, done_day: int) -> None:
     sim = Sim(deal=make_deal(amount))
     entered = walk(sim, done_day + 2)
     assert sim.state is not None

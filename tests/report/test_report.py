@@ -47,8 +47,18 @@ def test_report_from_a_simulation_store_draws_the_real_data(simulated: tuple[str
     url, timeline = simulated
     out = tmp_path / "report.html"
     done = subprocess.run(
-        [sys.executable, "-m", "onboard_sync.cli", "report", "--store", url, "--rules", str(SEED004),
-         "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "onboard_sync.cli",
+            "report",
+            "--store",
+            url,
+            "--rules",
+            str(SEED004),
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -1,4 +1,3 @@
-
 """Playbook loader: the default loads; every kind of bad input names file, line and key path."""
 
 from __future__ import annotations
@@ -230,9 +229,7 @@ def test_task_needs_exactly_one_due(tmp_path: Path) -> None:
     text = GOOD.replace("  due_day = 2\n", "  due_day = 2\n  due_hours = 4\n", 1)
     error = error_for(tmp_path, text)
     assert "exactly one of 'due_day' or 'due_hours'" in error.message
-    assert (
-        error.where == f"{tmp_path / 'rules.toml'}:{line_of(text, '[[phases.tasks]]')} (phases[0].tasks[0])"
-    )
+    assert error.where == f"{tmp_path / 'rules.toml'}:{line_of(text, '[[phases.tasks]]')} (phases[0].tasks[0])"
 
 
 def test_directory_merges_files_in_name_order(tmp_path: Path) -> None:

@@ -76,9 +76,7 @@ def test_account_info_for_auth_checks(http: httpx.Client) -> None:
     assert isinstance(details["portalId"], int)
 
 
-def test_ten_secondly_limit_429_body_headers_and_sdk_exception(
-    make_sandbox: Any, clock: SandboxClock
-) -> None:
+def test_ten_secondly_limit_429_body_headers_and_sdk_exception(make_sandbox: Any, clock: SandboxClock) -> None:
     sb = make_sandbox(deals=3, clock=clock, rate_limit=(5, 10.0))
     client = HubSpot(access_token=sb.token, host=sb.base_url)
     for _ in range(5):
@@ -119,9 +117,7 @@ def test_daily_and_search_limits(make_sandbox: Any, clock: SandboxClock) -> None
     assert client.crm.deals.basic_api.get_page() is not None
 
 
-def test_fail_next_with_status_path_and_retry_after(
-    sb: HubSpotSandbox, client: HubSpot, http: httpx.Client
-) -> None:
+def test_fail_next_with_status_path_and_retry_after(sb: HubSpotSandbox, client: HubSpot, http: httpx.Client) -> None:
     sb.faults.fail_next(2, status=503, path_contains="/tasks", retry_after=0)
     assert http.get("/crm/v3/objects/deals").status_code == 200  # not matching
     first = http.get("/crm/v3/objects/tasks")

@@ -130,10 +130,7 @@ def test_batch_update_read_and_archive(client: HubSpot, sb: HubSpotSandbox) -> N
     )
     assert partial.num_errors == 1
     assert partial.errors[0].context["ids"] == ["1"]
-    assert (
-        client.crm.deals.batch_api.archive(batch_input_simple_public_object_id={"inputs": [{"id": ids[0]}]})
-        is None
-    )
+    assert client.crm.deals.batch_api.archive(batch_input_simple_public_object_id={"inputs": [{"id": ids[0]}]}) is None
     assert sb.backend.deals[ids[0]].archived
     assert sb.requests[-1].status == 204
 
@@ -160,9 +157,7 @@ def test_unique_property_enforced_and_usable_as_id_property(client: HubSpot, sb:
     )
     with pytest.raises(CompaniesApiException) as excinfo:
         client.crm.companies.basic_api.create(
-            simple_public_object_input_for_create={
-                "properties": {"name": "Acme again", "onboard_sync_key": "acme-1"}
-            }
+            simple_public_object_input_for_create={"properties": {"name": "Acme again", "onboard_sync_key": "acme-1"}}
         )
     assert excinfo.value.status == 400
     assert first.id in excinfo.value.body

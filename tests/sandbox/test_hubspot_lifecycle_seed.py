@@ -55,9 +55,7 @@ def test_restart_same_object_on_a_fixed_port() -> None:
 def test_reset_restores_the_seeded_state(sb: HubSpotSandbox, client: HubSpot) -> None:
     deal_id = next(iter(sb.backend.deals))
     before = dict(sb.backend.deals[deal_id].properties)
-    client.crm.deals.basic_api.update(
-        deal_id, simple_public_object_input={"properties": {"dealname": "Changed"}}
-    )
+    client.crm.deals.basic_api.update(deal_id, simple_public_object_input={"properties": {"dealname": "Changed"}})
     sb.backend.create("tasks", {"hs_timestamp": "2026-03-05T10:00:00Z", "hs_task_subject": "x"})
     sb.faults.revoke_token()
     sb.reset()

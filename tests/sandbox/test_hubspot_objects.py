@@ -41,9 +41,7 @@ def test_properties_and_associations_as_repeated_keys_or_comma_lists(http: httpx
             ("archived", "False"),
         ],
     )
-    comma = http.get(
-        "/crm/v3/objects/deals?properties=amount,dealstage&associations=companies,contacts&archived=false"
-    )
+    comma = http.get("/crm/v3/objects/deals?properties=amount,dealstage&associations=companies,contacts&archived=false")
     for response in (repeated, comma):
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json;charset=utf-8"

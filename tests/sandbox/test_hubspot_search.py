@@ -32,10 +32,7 @@ def test_filter_operators(client: HubSpot, sb: HubSpotSandbox) -> None:
     won = _ids(sb, lambda p: p["dealstage"] == "closedwon")
     assert won
     assert found({"propertyName": "dealstage", "operator": "EQ", "value": "closedwon"}) == won
-    assert (
-        found({"propertyName": "dealstage", "operator": "NEQ", "value": "closedwon"})
-        == set(sb.backend.deals) - won
-    )
+    assert found({"propertyName": "dealstage", "operator": "NEQ", "value": "closedwon"}) == set(sb.backend.deals) - won
     closed = {"propertyName": "dealstage", "operator": "IN", "values": ["closedwon", "closedlost"]}
     assert found(closed) == _ids(sb, lambda p: p["dealstage"] in ("closedwon", "closedlost"))
     not_closed = {"propertyName": "dealstage", "operator": "NOT_IN", "values": ["closedwon", "closedlost"]}
@@ -51,9 +48,9 @@ def test_filter_operators(client: HubSpot, sb: HubSpotSandbox) -> None:
     assert found({"propertyName": "description", "operator": "HAS_PROPERTY"}) == set()
     name = next(iter(sb.backend.deals.values())).properties["dealname"]
     token = name.split()[0].lower()
-    assert found(
-        {"propertyName": "dealname", "operator": "CONTAINS_TOKEN", "value": token[:3] + "*"}
-    ) >= _ids(sb, lambda p: p["dealname"].lower().startswith(token))
+    assert found({"propertyName": "dealname", "operator": "CONTAINS_TOKEN", "value": token[:3] + "*"}) >= _ids(
+        sb, lambda p: p["dealname"].lower().startswith(token)
+    )
     both = found({"propertyName": "dealstage", "operator": "EQ", "value": "closedwon"}, big)
     assert both == won & found(big)  # filters in a group are ANDed
 
@@ -63,9 +60,7 @@ def test_filter_groups_are_ored_and_dates_compare_as_ms_or_iso(client: HubSpot, 
         {"filters": [{"propertyName": "dealstage", "operator": "EQ", "value": "closedwon"}]},
         {"filters": [{"propertyName": "dealstage", "operator": "EQ", "value": "closedlost"}]},
     ]
-    result = client.crm.deals.search_api.do_search(
-        public_object_search_request={"filterGroups": groups, "limit": 100}
-    )
+    result = client.crm.deals.search_api.do_search(public_object_search_request={"filterGroups": groups, "limit": 100})
     assert {r.id for r in result.results} == _ids(sb, lambda p: p["dealstage"] in ("closedwon", "closedlost"))
     cutoff = "2026-02-20T00:00:00.000Z"
     cutoff_ms = str(int(parse_instant(cutoff).timestamp() * 1000))  # type: ignore[union-attr]
@@ -158,9 +153,7 @@ def test_search_by_association_pseudo_property(client: HubSpot, sb: HubSpotSandb
     assert {r.id for r in deals.results} == set(sb.backend.associations("companies", company_id, "deals"))
 
 
-def test_search_lag_hides_new_and_updated_records_until_it_passes(
-    make_sandbox: Any, clock: SandboxClock
-) -> None:
+def test_search_lag_hides_new_and_updated_records_until_it_passes(make_sandbox: Any, clock: SandboxClock) -> None:
     sb = make_sandbox(deals=5, clock=clock, search_lag=3.0)
     client = HubSpot(access_token=sb.token, host=sb.base_url)
 

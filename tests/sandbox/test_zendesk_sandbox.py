@@ -41,9 +41,7 @@ def test_seed_links_companies_by_external_id_or_domain_plus_orphans(zd: ZendeskS
 
 
 def test_cursor_export_start_time_end_of_stream_and_resume(zd: ZendeskSandbox) -> None:
-    too_recent = get(
-        zd, "/api/v2/incremental/tickets/cursor.json", start_time=int(zd.clock.now().timestamp()) - 30
-    )
+    too_recent = get(zd, "/api/v2/incremental/tickets/cursor.json", start_time=int(zd.clock.now().timestamp()) - 30)
     assert too_recent.status_code == 400
     assert too_recent.json()["errors"][0]["code"] == "StartTimeTooRecent"
 
@@ -93,9 +91,7 @@ def test_ten_exports_a_minute_then_429_with_retry_after(zd: ZendeskSandbox) -> N
 def test_auth_oauth_token_endpoint_and_faults(zd: ZendeskSandbox) -> None:
     assert httpx.get(zd.base_url + "/api/v2/users/me").json() == {"error": "Couldn't authenticate you"}
     zd.oauth_client("app", "shh")
-    bad = httpx.post(
-        zd.base_url + "/oauth/tokens", json={"grant_type": "client_credentials", "client_id": "app"}
-    )
+    bad = httpx.post(zd.base_url + "/oauth/tokens", json={"grant_type": "client_credentials", "client_id": "app"})
     assert bad.status_code == 401
     grant = httpx.post(
         zd.base_url + "/oauth/tokens",
@@ -166,9 +162,7 @@ def test_signed_webhook_delivery_to_a_url(zd: ZendeskSandbox) -> None:
     assert len(received) == 2, "at-least-once: the duplicate arrives too"
     headers, body = received[0]
     timestamp = headers["X-Zendesk-Webhook-Signature-Timestamp"]
-    expected = base64.b64encode(
-        hmac.new(TEST_SECRET.encode(), timestamp.encode() + body, hashlib.sha256).digest()
-    )
+    expected = base64.b64encode(hmac.new(TEST_SECRET.encode(), timestamp.encode() + body, hashlib.sha256).digest())
     assert headers["X-Zendesk-Webhook-Signature"] == expected.decode()
     payload = json.loads(body)
     assert payload["type"] == "zen:event-type:ticket.status_changed"

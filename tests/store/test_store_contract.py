@@ -209,9 +209,7 @@ def test_update_task_status_from_crm_reads(store: Store) -> None:
     reads = [
         Task("hs", "T-1", done, "Task a", TaskStatus.COMPLETED, key=a, completed_at=done, owner_id="o2"),
         Task("hs", "T-2", done, "Task b", TaskStatus.OPEN, due_at=T0 + timedelta(days=3), owner_id="o1"),
-        Task(
-            "hs", "T-3", done, "Task c", TaskStatus.OPEN, key=c, due_at=T0 + timedelta(days=3), owner_id="o1"
-        ),
+        Task("hs", "T-3", done, "Task c", TaskStatus.OPEN, key=c, due_at=T0 + timedelta(days=3), owner_id="o1"),
         Task("hs", "T-99", done, "not ours", TaskStatus.COMPLETED),
     ]
     # a: completed (by key); b: matched by remote id, unchanged; c: pending found in the CRM
@@ -278,9 +276,7 @@ def test_audit_and_runs(store: Store) -> None:
                    {"onb_phase": "handoff"}, {"onb_phase": "kickoff"}, "ok", detail="phase advanced"),
     ]  # fmt: skip
     store.record_audit(entries)
-    store.record_audit(
-        [AuditEntry(None, T0, "hs", "create_task", "custom", None, None, None, None, "failed")]
-    )
+    store.record_audit([AuditEntry(None, T0, "hs", "create_task", "custom", None, None, None, None, "failed")])
     report = {"created": 1, "updated": 1, "errors": [], "at": T0}
     store.finish_run(run_id, T0 + timedelta(seconds=12), True, report)
     of_run = store.audit(run_id=run_id)

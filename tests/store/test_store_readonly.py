@@ -37,9 +37,7 @@ def populate(url: str) -> None:
         store.record_written_fields("hs:42", ObjectKind.DEAL, "42", {"onb_phase": "handoff"})
         store.set_cursor("hs", "deals", T0)
         run = store.start_run("sync", T0)
-        store.record_audit(
-            [AuditEntry(run, T0, "hs", "create_task", ObjectKind.TASK, "T-1", None, None, {}, "ok")]
-        )
+        store.record_audit([AuditEntry(run, T0, "hs", "create_task", ObjectKind.TASK, "T-1", None, None, {}, "ok")])
         store.finish_run(run, T0 + timedelta(seconds=1), True, {"created": 1})
         store.inbox_add("hs", "e1", b"{}", T0)
 

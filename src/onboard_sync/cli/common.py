@@ -17,9 +17,7 @@ if TYPE_CHECKING:  # the store (SQLAlchemy, alembic) loads only for commands tha
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option(
-        "--config", "-c", help="Path of config.toml (default: ./config.toml or $ONBOARD_SYNC_CONFIG)."
-    ),
+    typer.Option("--config", "-c", help="Path of config.toml (default: ./config.toml or $ONBOARD_SYNC_CONFIG)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 

@@ -36,9 +36,7 @@ def write_demo_config(directory: Path, base_url: str) -> Path:
     """A config folder that points the hubspot connector at the sandbox."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "mappings").mkdir(exist_ok=True)
-    (directory / "mappings" / "hubspot.toml").write_text(
-        default_mapping_text("hubspot") or "", encoding="utf-8"
-    )
+    (directory / "mappings" / "hubspot.toml").write_text(default_mapping_text("hubspot") or "", encoding="utf-8")
     config = directory / "config.toml"
     config.write_text(
         f"""[onboard_sync]
@@ -67,9 +65,7 @@ token_env = "{TOKEN_ENV}"
 def demo(
     deals: Annotated[int, typer.Option(help="Deals in the sandbox book.")] = 400,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox data.")] = 7,
-    keep: Annotated[
-        Path | None, typer.Option(help="Keep the demo's config and store in this folder.")
-    ] = None,
+    keep: Annotated[Path | None, typer.Option(help="Keep the demo's config and store in this folder.")] = None,
     crm: Annotated[str, typer.Option(help="Which CRM sandbox: hubspot or salesforce.")] = "hubspot",
 ) -> None:
     """Run onboard-sync end to end on a local CRM sandbox (no account, no config needed)."""

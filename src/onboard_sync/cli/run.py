@@ -104,9 +104,7 @@ def _print_sync(report: RunReport) -> None:
         if inst.error:
             console.print(f"  [red]error[/red]: {inst.error}")
     status = "[green]ok[/green]" if report.ok else "[red]failed[/red]"
-    console.print(
-        f"{status}: {totals['created']} created, {totals['updated']} updated, {totals['failed']} failed"
-    )
+    console.print(f"{status}: {totals['created']} created, {totals['updated']} updated, {totals['failed']} failed")
 
 
 @app.command()

@@ -31,16 +31,12 @@ def hubspot(
     sandbox.start()
     console.print(f"HubSpot sandbox on {sandbox.base_url}")
     console.print(f"token: {sandbox.token}")
-    console.print(
-        "Point a connector at it with base_url = that URL and the token in its token_env. Ctrl-C stops."
-    )
+    console.print("Point a connector at it with base_url = that URL and the token in its token_env. Ctrl-C stops.")
     serve_forever(sandbox)
 
 
 @sandbox_app.command("zendesk")
-def zendesk(
-    port: PortOption = 8767, seed: SeedOption = 0, latency: LatencyOption = 0.0, orphans: int = 2
-) -> None:
+def zendesk(port: PortOption = 8767, seed: SeedOption = 0, latency: LatencyOption = 0.0, orphans: int = 2) -> None:
     """Serve the Zendesk simulator until Ctrl-C (organizations seeded without a CRM; prints the API token)."""
     factories = simulators()
     if "zendesk" not in factories:

@@ -107,9 +107,7 @@ def connectors(json: JsonOption = False) -> None:
 @app.command()
 def validate(
     config: ConfigOption = None,
-    remote: Annotated[
-        bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")
-    ] = False,
+    remote: Annotated[bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")] = False,
 ) -> None:
     """Check config.toml, rules and mappings offline (and, with --remote, against the CRM schema)."""
     rt = runtime(config)
@@ -160,10 +158,6 @@ def setup(
             connector.close()
         changed = sum(1 for a in actions if a.changed)
         for action in actions:
-            mark = (
-                "[green]created[/green]"
-                if action.changed
-                else ("ok" if action.done else "[yellow]todo[/yellow]")
-            )
+            mark = "[green]created[/green]" if action.changed else ("ok" if action.done else "[yellow]todo[/yellow]")
             console.print(f"{name}: {mark} {action.description}")
         console.print(f"{name}: {changed} change(s), {len(actions) - changed} already in place")

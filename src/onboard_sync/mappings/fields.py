@@ -25,9 +25,7 @@ class FieldType:
 HEALTH_STATUSES = ("healthy", "at-risk", "critical")
 
 CANONICAL_FIELDS: dict[str, FieldType] = {
-    "phase": FieldType(
-        "enumeration", "Onboarding phase", "Current phase of the onboarding playbook.", "phases"
-    ),
+    "phase": FieldType("enumeration", "Onboarding phase", "Current phase of the onboarding playbook.", "phases"),
     "phase_label": FieldType("string", "Onboarding phase (label)", "Human-readable phase name."),
     "status": FieldType(
         "enumeration", "Onboarding status", "active, at-risk, extended, completed or cancelled.", "statuses"
@@ -39,17 +37,13 @@ CANONICAL_FIELDS: dict[str, FieldType] = {
     "next_step": FieldType("string", "Onboarding next step", "The next open required task or milestone."),
     "next_step_due": FieldType("date", "Onboarding next step due", "Due date of the next step."),
     "go_live_date": FieldType("date", "Go-live date", "When the customer went live."),
-    "health_score": FieldType(
-        "number", "Onboarding health score", "0–100, from the playbook's health rules."
-    ),
+    "health_score": FieldType("number", "Onboarding health score", "0–100, from the playbook's health rules."),
     "health_status": FieldType("enumeration", "Onboarding health", "healthy, at-risk or critical.", "health"),
     "health_reasons": FieldType("string", "Onboarding health reasons", "Why the score is what it is."),
     "health_components": FieldType(
         "string", "Onboarding health components", "Every health component: ok, failing (and why) or no data."
     ),
-    "health_computed": FieldType(
-        "date", "Onboarding health computed", "The day the health was last computed."
-    ),
+    "health_computed": FieldType("date", "Onboarding health computed", "The day the health was last computed."),
 }
 
 STATUS_OPTIONS = tuple(status.value for status in OnboardingStatus)

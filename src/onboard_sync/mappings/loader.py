@@ -45,9 +45,7 @@ def mapping_path(mappings_dir: Path, instance: str, connector_type: str) -> Path
     return None
 
 
-def _field_map(
-    doc: TomlDocument, path: tuple[str, ...], canonical: str, value: Any, transforms: set[str]
-) -> FieldMap:
+def _field_map(doc: TomlDocument, path: tuple[str, ...], canonical: str, value: Any, transforms: set[str]) -> FieldMap:
     where = doc.where(path)
     if isinstance(value, str):
         prop, transform = value, None
@@ -110,9 +108,7 @@ def parse_mapping(doc: TomlDocument, instance: str, transforms: dict[str, Any]) 
     return MappingSet(instance=instance, source_path=doc.display_path, objects=objects, transforms=transforms)
 
 
-def load_mapping(
-    mappings_dir: Path, instance: str, connector_type: str, transforms: dict[str, Any]
-) -> MappingSet:
+def load_mapping(mappings_dir: Path, instance: str, connector_type: str, transforms: dict[str, Any]) -> MappingSet:
     """The mapping of one connector instance: its file, or the shipped default for its type."""
     path = mapping_path(mappings_dir, instance, connector_type)
     if path is not None:

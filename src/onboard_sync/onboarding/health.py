@@ -125,9 +125,7 @@ def _property_metrics(facts: CustomerFacts) -> dict[str, float]:
                 break
     latest: dict[str, tuple[datetime, float]] = {}
     for signal in facts.signals:
-        if signal.name in PROPERTY_METRICS and (
-            signal.name not in latest or signal.at > latest[signal.name][0]
-        ):
+        if signal.name in PROPERTY_METRICS and (signal.name not in latest or signal.at > latest[signal.name][0]):
             latest[signal.name] = (signal.at, signal.value)
     found.update({name: value for name, (_, value) in latest.items()})
     licensed = found.get("licensed_users")

@@ -59,9 +59,7 @@ def evaluate(
             return Evaluation(state=None)
         state = _start(facts, playbook, now, onboarding_id, segment_override, warnings)
         transitions.append(
-            Transition(
-                state.id, None, state.phase, None, state.status, TransitionCause.STARTED, state.started_at
-            )
+            Transition(state.id, None, state.phase, None, state.status, TransitionCause.STARTED, state.started_at)
         )
     run = _Run(state, facts, playbook, now, onboarding_id, warnings, transitions)
     run.lifecycle()
@@ -109,9 +107,7 @@ def _start(
     )
 
 
-def _choose_segment(
-    facts: CustomerFacts, playbook: Playbook, override: str | None, warnings: list[str]
-) -> Segment:
+def _choose_segment(facts: CustomerFacts, playbook: Playbook, override: str | None, warnings: list[str]) -> Segment:
     if override is not None:
         chosen = playbook.segment(override)
         if chosen is not None:
@@ -175,9 +171,7 @@ class _Run:
         old = self.state
         self.state = dataclasses.replace(old, **changes)
         self.transitions.append(
-            Transition(
-                self.oid, old.phase, self.state.phase, old.status, self.state.status, cause, self.now, detail
-            )
+            Transition(self.oid, old.phase, self.state.phase, old.status, self.state.status, cause, self.now, detail)
         )
 
     def _move(self, phase: str, cause: TransitionCause, detail: str = "", **changes: Any) -> None:
@@ -326,9 +320,7 @@ class _Run:
             live = self.state.go_live_at
             if live not in self._base:
                 metrics = self._metric_values()
-                self._base[live] = build_activation(
-                    deal=self.facts.deal, account=self.facts.account, metrics=metrics
-                )
+                self._base[live] = build_activation(deal=self.facts.deal, account=self.facts.account, metrics=metrics)
             self._activations[key] = with_scalars(
                 self._base[live],
                 segment=self.segment.key,

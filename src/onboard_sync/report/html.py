@@ -104,9 +104,7 @@ def _health(data: ReportData) -> str:
     if not data.health_series:
         return _nodata("no health scores have been written yet")
     points = [(d.strftime("%b %d"), avg) for d, avg, _ in data.health_series]
-    chart = svg.line_chart(
-        "health", points, bands=((70, 100, "#e8f5e9"), (40, 70, "#fff8e1"), (0, 40, "#ffebee"))
-    )
+    chart = svg.line_chart("health", points, bands=((70, 100, "#e8f5e9"), (40, 70, "#fff8e1"), (0, 40, "#ffebee")))
     most = max(n for _, _, n in data.health_series)
     return chart + (
         f'<p class="note">Average health score of the open onboardings, day by day (up to {most} at once), from the '

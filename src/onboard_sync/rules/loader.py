@@ -127,9 +127,7 @@ class _Table:
             source, names=names, metrics=frozenset(METRICS), where=self.src.where((*self.path, key))
         )
 
-    def template(
-        self, key: str, default: str | None = None, allowed: frozenset[str] = PLACEHOLDERS
-    ) -> TextTemplate:
+    def template(self, key: str, default: str | None = None, allowed: frozenset[str] = PLACEHOLDERS) -> TextTemplate:
         source = self.text(key, default)
         try:
             return TextTemplate.parse(source, allowed)
@@ -199,9 +197,7 @@ def _build(documents: list[_Table]) -> Playbook:
             components += [_read_component(t) for t in section.tables("components")]
             if set(section.data) - {"components"}:
                 if health_where:
-                    raise section.src.error(
-                        ("health",), f"[health] settings are already set at {health_where}"
-                    )
+                    raise section.src.error(("health",), f"[health] settings are already set at {health_where}")
                 health_where = section.src.where(("health",))
                 health_extras = read_health_extras(section)
                 health = _read_health(section)
@@ -338,9 +334,7 @@ def _read_decision(t: _Table, phase: str, pending: list[Callable[[Playbook], Non
     when = t.condition("when", RULE_NAMES)
     if when is None:
         raise t.src.error(t.path, "missing required key 'when'")
-    decision = Decision(
-        key=key, label=t.text("label", key), when=when, goto=goto, where=t.src.where((*t.path, "key"))
-    )
+    decision = Decision(key=key, label=t.text("label", key), when=when, goto=goto, where=t.src.where((*t.path, "key")))
     t.done()
 
     def check(playbook: Playbook) -> None:
@@ -366,9 +360,7 @@ def _read_task(t: _Table, phase: str, pending: list[Callable[[Playbook], None]])
     if (due_day is None) == (due_hours is None):
         raise t.src.error(t.path, "a task needs exactly one of 'due_day' or 'due_hours'")
     if (due_day or 0) < 0 or (due_hours or 0) < 0:
-        raise t.src.error(
-            (*t.path, "due_day" if due_day is not None else "due_hours"), "due offsets must be >= 0"
-        )
+        raise t.src.error((*t.path, "due_day" if due_day is not None else "due_hours"), "due offsets must be >= 0")
     every = t.integer("repeat_every_days", 0, minimum=1) or None
     until = t.integer("repeat_until_day", 0) or None
     if (every is None) != (until is None):
@@ -423,9 +415,7 @@ def _read_health(t: _Table) -> HealthModel:
         raise t.src.error((*t.path, "at_risk_min"), "need 0 <= at_risk_min <= healthy_min <= 100")
     statuses = t.keys("at_risk_statuses")
     if statuses is not None and not set(statuses) <= {"at-risk", "critical"}:
-        raise t.src.error(
-            (*t.path, "at_risk_statuses"), "'at_risk_statuses' may list 'at-risk' and 'critical'"
-        )
+        raise t.src.error((*t.path, "at_risk_statuses"), "'at_risk_statuses' may list 'at-risk' and 'critical'")
     return HealthModel(
         healthy_min=healthy,
         at_risk_min=at_risk,
@@ -442,9 +432,7 @@ def _read_component(t: _Table) -> HealthComponent:
         raise t.src.error((*t.path, "weight"), "'weight' is required and must be greater than 0")
     metric = t.opt_text("metric")
     if metric is not None and metric not in METRICS:
-        raise t.src.error(
-            (*t.path, "metric"), f"unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})"
-        )
+        raise t.src.error((*t.path, "metric"), f"unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})")
     bounds = {k: t.number(k) for k in ("min", "max", "above", "below")}
     ok_when = t.condition("ok_when", RULE_NAMES)
     if (metric is None) == (ok_when is None):

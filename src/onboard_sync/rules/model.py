@@ -95,9 +95,7 @@ class TextTemplate:
         try:
             parsed = list(string.Formatter().parse(source))
         except ValueError as exc:
-            raise ValueError(
-                f"bad braces in {source!r}: {exc} (write {{{{ and }}}} for literal braces)"
-            ) from None
+            raise ValueError(f"bad braces in {source!r}: {exc} (write {{{{ and }}}} for literal braces)") from None
         for literal, name, spec, conversion in parsed:
             if name is not None and name not in allowed:
                 known = ", ".join("{" + p + "}" for p in sorted(allowed))

@@ -48,9 +48,7 @@ class RequestLog(list[RequestRecord]):
         """Requests that may change state (anything but GET and read-only POSTs such as search)."""
         read_only = ("/search", "/batch/read")
         with self._lock:
-            return [
-                r for r in self if r.method != "GET" and not any(r.template.endswith(s) for s in read_only)
-            ]
+            return [r for r in self if r.method != "GET" and not any(r.template.endswith(s) for s in read_only)]
 
 
 def iso_ms(dt: datetime) -> str:

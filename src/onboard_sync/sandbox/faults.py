@@ -61,9 +61,7 @@ class FaultInjector:
         with self._lock:
             self._failures.append(Failure(n, status, path_contains, retry_after, method))
 
-    def partial_batch(
-        self, fail_every: int = 2, path_contains: str = "batch/create", times: int | None = None
-    ) -> None:
+    def partial_batch(self, fail_every: int = 2, path_contains: str = "batch/create", times: int | None = None) -> None:
         """Matching batch requests answer 207: every ``fail_every``-th input fails, the others succeed.
         Stays armed for ``times`` requests (default: until ``clear()``)."""
         if fail_every < 1:

@@ -26,9 +26,7 @@ _KIND: dict[type, str] = {Deal: "deal", Account: "account", Contact: "contact"}
 class FactsMixin(StoreBase):
     """Cached deals, accounts, contacts and owners."""
 
-    def _put_records(
-        self, records: Sequence[Deal] | Sequence[Account] | Sequence[Contact], kind: str
-    ) -> None:
+    def _put_records(self, records: Sequence[Deal] | Sequence[Account] | Sequence[Contact], kind: str) -> None:
         self._check_writable()
         by_key: dict[tuple[str, str], dict[str, Any]] = {}
         for rec in records:
@@ -130,8 +128,7 @@ class FactsMixin(StoreBase):
         if wrong:
             raise ValueError(f"put_owners({source!r}) got owners of other sources: {sorted(wrong)}")
         by_id = {
-            o.id: {"source": source, "id": o.id, "email": o.email, "name": o.name, "active": o.active}
-            for o in owners
+            o.id: {"source": source, "id": o.id, "email": o.email, "name": o.name, "active": o.active} for o in owners
         }
         rows = list(by_id.values())
         with self._write() as conn:
@@ -145,7 +142,4 @@ class FactsMixin(StoreBase):
         query = sa.select(t.owners).where(c.source == source).order_by(c.id)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return {
-            r.id: Owner(source=r.source, id=r.id, email=r.email, name=r.name, active=bool(r.active))
-            for r in rows
-        }
+        return {r.id: Owner(source=r.source, id=r.id, email=r.email, name=r.name, active=bool(r.active)) for r in rows}

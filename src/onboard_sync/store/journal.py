@@ -102,9 +102,7 @@ class JournalMixin(StoreBase):
     def start_run(self, kind: str, started_at: datetime) -> int:
         """Record the start of a run; return its id."""
         with self._write() as conn:
-            result = conn.execute(
-                sa.insert(t.runs).values(kind=kind, started_at=started_at).returning(t.runs.c.id)
-            )
+            result = conn.execute(sa.insert(t.runs).values(kind=kind, started_at=started_at).returning(t.runs.c.id))
             return int(result.scalar_one())
 
     def finish_run(self, run_id: int, finished_at: datetime, ok: bool, report: Mapping[str, Any]) -> None:

@@ -158,9 +158,7 @@ class OnboardingsMixin(StoreBase):
         """The stored high-water mark of ``stream`` of ``source``, or None before the first run."""
         c = t.cursors.c
         with self._read() as conn:
-            return conn.execute(
-                sa.select(c.value).where(c.source == source, c.stream == stream)
-            ).scalar_one_or_none()
+            return conn.execute(sa.select(c.value).where(c.source == source, c.stream == stream)).scalar_one_or_none()
 
     def cursors(self, source: str | None = None) -> dict[tuple[str, str], datetime]:
         """All cursors (of one source), by ``(source, stream)``."""
@@ -180,8 +178,7 @@ class OnboardingsMixin(StoreBase):
         self._check_writable()
         now = self._now()
         rows = [
-            {"source": source, "stream": stream, "value": value, "updated_at": now}
-            for stream, value in values.items()
+            {"source": source, "stream": stream, "value": value, "updated_at": now} for stream, value in values.items()
         ]
         with self._write() as conn:
             self._upsert(conn, t.cursors, rows, keys=["source", "stream"])

@@ -154,9 +154,7 @@ class TasksMixin(StoreBase):
     def _require_keys(self, conn: sa.Connection, source: str, keys: Iterable[str]) -> None:
         c = t.owned_tasks.c
         wanted = set(keys)
-        found = {
-            r.key for r in self._select_in(conn, sa.select(c.key).where(c.source == source), c.key, wanted)
-        }
+        found = {r.key for r in self._select_in(conn, sa.select(c.key).where(c.source == source), c.key, wanted)}
         missing = sorted(wanted - found)
         if missing:
             raise KeyError(
@@ -230,9 +228,7 @@ class TasksMixin(StoreBase):
         with self._write() as conn:
             keys = [u.key for u in updates if u.key]
             by_key = {r.key: r for r in self._select_in(conn, base, c.key, keys)}
-            by_remote = {
-                r.remote_id: r for r in self._select_in(conn, base, c.remote_id, [u.id for u in updates])
-            }
+            by_remote = {r.remote_id: r for r in self._select_in(conn, base, c.remote_id, [u.id for u in updates])}
             changes: dict[str, dict[str, Any]] = {}
             for u in updates:
                 row = by_key.get(u.key) if u.key else None

@@ -84,9 +84,7 @@ def evaluate_chunk(
         override = None
         if state is None and deal.is_won:
             override = pm.hook.resolve_segment(deal=deal, account=account)
-        evaluation = evaluate(
-            state, facts, playbook, now, onboarding_id=onboarding_id, segment_override=override
-        )
+        evaluation = evaluate(state, facts, playbook, now, onboarding_id=onboarding_id, segment_override=override)
         evaluation = alerts.apply(settle(evaluation, facts, playbook, now, onboarding_id), deal, account)
         if evaluation.state is not None:
             evaluations.append((evaluation, deal))

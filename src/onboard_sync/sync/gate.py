@@ -53,9 +53,7 @@ class TokenBucket:
         while True:
             with self._lock:
                 now = self._clock()
-                self._tokens = min(
-                    self.limit.burst, self._tokens + (now - self._stamp) * self.limit.per_second
-                )
+                self._tokens = min(self.limit.burst, self._tokens + (now - self._stamp) * self.limit.per_second)
                 self._stamp = now
                 if self._tokens >= 1 - 1e-9:  # tolerance: float refill must not spin on 0.999…
                     self._tokens = max(0.0, self._tokens - 1)

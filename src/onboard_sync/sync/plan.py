@@ -101,8 +101,7 @@ class WritePlan:
             )
         for f in self.fields:
             changes = {
-                name: {"from": f.before.get(name), "to": value}
-                for name, value in sorted(f.write.values.items())
+                name: {"from": f.before.get(name), "to": value} for name, value in sorted(f.write.values.items())
             }
             rows.append(
                 {
@@ -242,9 +241,7 @@ def plan_writes(
                     ),
                 )
             )
-        targets: list[tuple[ObjectKind, str, Mapping[str, str | None]]] = [
-            (ObjectKind.DEAL, deal.id, deal.properties)
-        ]
+        targets: list[tuple[ObjectKind, str, Mapping[str, str | None]]] = [(ObjectKind.DEAL, deal.id, deal.properties)]
         if account is not None and primary.get(account.id) == state.id:
             targets.append((ObjectKind.ACCOUNT, account.id, account.properties))
         for kind, remote_id, current in targets:

@@ -110,9 +110,7 @@ class RunReport:
                 "planned_writes": sum(
                     len(i.plan.tasks) + len(i.plan.fields) for i in self.instances.values() if i.plan
                 ),
-                "planned_write_calls": sum(
-                    sum(i.api_cost_of_writes.values()) for i in self.instances.values()
-                ),
+                "planned_write_calls": sum(sum(i.api_cost_of_writes.values()) for i in self.instances.values()),
             }
         return {
             "ok": self.ok,
@@ -120,9 +118,7 @@ class RunReport:
             "run_id": self.run_id,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "duration_s": round((self.finished_at - self.started_at).total_seconds(), 3)
-            if self.finished_at
-            else None,
+            "duration_s": round((self.finished_at - self.started_at).total_seconds(), 3) if self.finished_at else None,
             "writes": self.totals(),
             "api_calls": self.api_calls(),
             "onboardings": {

@@ -150,9 +150,7 @@ class TicketIndex:
                 store.put_account_links(
                     source,
                     [
-                        AccountLink(
-                            source, r.remote_id, self.crm, r.crm_account_id, r.method, r.name, r.detail
-                        )
+                        AccountLink(source, r.remote_id, self.crm, r.crm_account_id, r.method, r.name, r.detail)
                         for r in results
                     ],
                 )

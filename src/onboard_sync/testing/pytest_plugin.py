@@ -85,9 +85,7 @@ def salesforce_sandbox() -> Iterator[Any]:
 
 
 @pytest.fixture
-def salesforce_project(
-    tmp_path: Path, salesforce_sandbox: Any, monkeypatch: pytest.MonkeyPatch
-) -> SandboxProject:
+def salesforce_project(tmp_path: Path, salesforce_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> SandboxProject:
     from onboard_sync.cli.demo_crm import write_salesforce_config
 
     for name, value in salesforce_sandbox.connector_secrets().items():

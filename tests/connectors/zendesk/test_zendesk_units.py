@@ -59,9 +59,7 @@ def test_no_credentials_is_an_auth_error_naming_the_variables() -> None:
 
 @respx.mock
 def test_oauth_bearer_is_preferred_and_the_cursor_export_pages_until_end_of_stream() -> None:
-    first = respx.get(
-        f"{BASE}/api/v2/incremental/tickets/cursor.json", params={"start_time": 1_762_000_000}
-    ).mock(
+    first = respx.get(f"{BASE}/api/v2/incremental/tickets/cursor.json", params={"start_time": 1_762_000_000}).mock(
         return_value=httpx.Response(
             200,
             json={
@@ -73,9 +71,7 @@ def test_oauth_bearer_is_preferred_and_the_cursor_export_pages_until_end_of_stre
         )
     )
     second = respx.get(f"{BASE}/api/v2/incremental/tickets/cursor.json", params={"cursor": "c1"}).mock(
-        return_value=httpx.Response(
-            200, json={"tickets": [ticket(3)], "after_cursor": "c2", "end_of_stream": True}
-        )
+        return_value=httpx.Response(200, json={"tickets": [ticket(3)], "after_cursor": "c2", "end_of_stream": True})
     )
     connector, _ = make({"ZENDESK_OAUTH_TOKEN": "oauth-abc", "ZENDESK_API_TOKEN": "tok"}, email="a@b.c")
     page = connector.read_tickets(since=datetime.fromtimestamp(1_762_000_000, UTC), page_token=None)
@@ -201,9 +197,7 @@ def test_organization_fields_are_written_with_update_many_and_a_job() -> None:
 
 def test_error_bodies_and_secrets() -> None:
     assert describe('{"error":"RecordNotFound","description":"Not found"}') == "RecordNotFound: Not found"
-    assert (
-        describe('{"errors":[{"code":"X","title":"page[after] is not valid"}]}') == "page[after] is not valid"
-    )
+    assert describe('{"errors":[{"code":"X","title":"page[after] is not valid"}]}') == "page[after] is not valid"
     assert describe("plain text") == "plain text"
 
 

@@ -54,9 +54,7 @@ class HubSpotBase(Connector):
     search_page_size: ClassVar[int] = 200
     """HubSpot's maximum search page."""
 
-    def __init__(
-        self, instance: str, settings: ConnectorSettings, secrets: Mapping[str, str], call: ApiCaller
-    ) -> None:
+    def __init__(self, instance: str, settings: ConnectorSettings, secrets: Mapping[str, str], call: ApiCaller) -> None:
         super().__init__(instance, settings, secrets, call)
         self.settings: HubSpotSettings = cast(HubSpotSettings, settings)
         self.where = f"connectors.{instance}"
@@ -156,9 +154,7 @@ class HubSpotBase(Connector):
             write=True,
         )
         key_of_id = {str(i["id"]): str(i["objectWriteTraceId"]) for i in inputs}
-        done, failed = batches.split(
-            answer, lambda o: o.object_write_trace_id or key_of_id.get(str(o.id)), key_of_id
-        )
+        done, failed = batches.split(answer, lambda o: o.object_write_trace_id or key_of_id.get(str(o.id)), key_of_id)
         results = {r.key: r for r in batches.results_in_order(key_of_id.values(), done, failed)}
         return [preset.get(k) or results[k] for k in keys]
 

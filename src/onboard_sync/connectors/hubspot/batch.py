@@ -16,9 +16,7 @@ from typing import Any
 from onboard_sync.connector import WriteResult
 from onboard_sync.connectors.hubspot.errors import parse_body
 
-RETRYABLE_CATEGORIES = frozenset(
-    {"RATE_LIMITS", "INTERNAL_ERROR", "TIMEOUT", "LOCKED", "SERVICE_UNAVAILABLE"}
-)
+RETRYABLE_CATEGORIES = frozenset({"RATE_LIMITS", "INTERNAL_ERROR", "TIMEOUT", "LOCKED", "SERVICE_UNAVAILABLE"})
 EXISTING_ID = re.compile(r"Existing ID: (\d+)")
 CONFLICT_TEXT = re.compile(r"already (exists|has)|duplicate|must be unique|unique value", re.IGNORECASE)
 
@@ -91,9 +89,7 @@ def split(
     return done, failed
 
 
-def results_in_order(
-    keys: Iterable[str], done: Mapping[str, str], failed: Mapping[str, Failure]
-) -> list[WriteResult]:
+def results_in_order(keys: Iterable[str], done: Mapping[str, str], failed: Mapping[str, Failure]) -> list[WriteResult]:
     """One ``WriteResult`` per key, in input order."""
     out = []
     for key in keys:
@@ -104,9 +100,7 @@ def results_in_order(
             out.append(WriteResult(key=key, ok=False, error=f.message, retryable=f.retryable))
         else:
             out.append(
-                WriteResult(
-                    key=key, ok=False, error="HubSpot returned no result for this input (outcome unknown)"
-                )
+                WriteResult(key=key, ok=False, error="HubSpot returned no result for this input (outcome unknown)")
             )
     return out
 

@@ -70,9 +70,7 @@ class HubSpotConnector(HubSpotBase):
         return cast(HubSpotSettings, settings).client_secret_env
 
     # --- deals -----------------------------------------------------------------------------
-    def read_deals(
-        self, *, since: datetime | None, page_token: str | None, options: ReadOptions
-    ) -> Page[Deal]:
+    def read_deals(self, *, since: datetime | None, page_token: str | None, options: ReadOptions) -> Page[Deal]:
         """Search deals (won only on backfill, every stage since ``since``), oldest change first."""
         s = self.settings
         filters: list[dict[str, Any]] = []
@@ -233,9 +231,7 @@ class HubSpotConnector(HubSpotBase):
             again = self._create_tasks(rest, retry_conflicts=False) if rest and retry_conflicts else []
             by_key = {r.key: r for r in again}
             for w in rest:
-                by_key.setdefault(
-                    w.key, WriteResult(w.key, ok=False, error=f"duplicate task key {w.key}: {exc}")
-                )
+                by_key.setdefault(w.key, WriteResult(w.key, ok=False, error=f"duplicate task key {w.key}: {exc}"))
             by_key.update({k: WriteResult(k, ok=True, remote_id=t.id) for k, t in existing.items() if k})
             return [by_key[k] for k in keys]
 
@@ -271,9 +267,7 @@ class HubSpotConnector(HubSpotBase):
             for p in batch
             if p.changes
         ]
-        unchanged = {
-            p.key: WriteResult(p.key, ok=True, remote_id=p.remote_id) for p in batch if not p.changes
-        }
+        unchanged = {p.key: WriteResult(p.key, ok=True, remote_id=p.remote_id) for p in batch if not p.changes}
         return self._batch_update("tasks", "tasks.batch_update", inputs, [p.key for p in batch], unchanged)
 
     # --- fields ------------------------------------------------------------------------------
@@ -290,9 +284,7 @@ class HubSpotConnector(HubSpotBase):
             }
             for w in batch
         ]
-        return self._batch_update(
-            object_type, f"{object_type}.batch_update", inputs, [w.key for w in batch], {}
-        )
+        return self._batch_update(object_type, f"{object_type}.batch_update", inputs, [w.key for w in batch], {})
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
         """HubSpot's properties of ``kind`` by name."""
@@ -314,9 +306,7 @@ class HubSpotConnector(HubSpotBase):
             for spec in (s for s in specs if s.kind == kind and s.name in existing):
                 problem = properties.mismatch(spec, properties.to_schema(existing[spec.name]))
                 text = f"{object_type} property {spec.name}"
-                actions.append(
-                    SetupAction(f"{text} {problem}" if problem else f"{text} exists", done=not problem)
-                )
+                actions.append(SetupAction(f"{text} {problem}" if problem else f"{text} exists", done=not problem))
             if missing and not any(p.group_name == group for p in existing.values()):
                 actions.append(self._ensure_group(object_type, apply))
             for spec in missing:
@@ -331,9 +321,7 @@ class HubSpotConnector(HubSpotBase):
         body = {"name": name, "label": "Onboarding", "displayOrder": -1}
         created = self._create_if_absent(
             "groups.create",
-            lambda: api.create(
-                object_type=object_type, property_group_create=body, _request_timeout=self._timeout
-            ),
+            lambda: api.create(object_type=object_type, property_group_create=body, _request_timeout=self._timeout),
         )
         verb = "created" if created else "found"
         return SetupAction(f"{verb} {object_type} property group {name}", done=True, changed=created)

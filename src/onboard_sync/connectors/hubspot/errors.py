@@ -144,9 +144,7 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
         return exc
     if isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError | socket.timeout):
         reason = getattr(exc, "reason", None) or exc
-        return ApiError(
-            _redact(f"cannot reach HubSpot: {type(reason).__name__}: {reason}", secrets), retryable=True
-        )
+        return ApiError(_redact(f"cannot reach HubSpot: {type(reason).__name__}: {reason}", secrets), retryable=True)
     status = getattr(exc, "status", None)
     if not isinstance(status, int) or not hasattr(exc, "body"):
         return None

@@ -73,8 +73,7 @@ def create_body(spec: PropertySpec, group: str) -> dict[str, Any]:
         ]
     elif options:
         body["options"] = [
-            {"label": value, "value": value, "displayOrder": i, "hidden": False}
-            for i, value in enumerate(options)
+            {"label": value, "value": value, "displayOrder": i, "hidden": False} for i, value in enumerate(options)
         ]
     return body
 

@@ -64,9 +64,7 @@ class HubSpotSettings(ConnectorSettings):
         description="Ticket pipeline stages that mean solved/closed (HubSpot's default pipeline: 4, Closed).",
     )
     read_tickets: bool = Field(True, description="Read HubSpot tickets as a ticket source for health.")
-    timeout_seconds: float = Field(
-        30.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds."
-    )
+    timeout_seconds: float = Field(30.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds.")
 
     @field_validator("base_url")
     @classmethod

@@ -68,9 +68,7 @@ class ZendeskConnector(Connector):
 
     type_name: ClassVar[str] = "zendesk"
     version: ClassVar[str] = "1.0"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.TICKET_SOURCE, Capability.FIELD_SINK}
-    )
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TICKET_SOURCE, Capability.FIELD_SINK})
     webhook_scheme: ClassVar[str | None] = "zendesk"
     """Webhooks are signed with the webhook's signing secret (``webhook_secret_env``): HMAC over timestamp + body."""
     settings_model: ClassVar[type[ConnectorSettings]] = ZendeskSettings
@@ -131,9 +129,7 @@ class ZendeskConnector(Connector):
             params["start_time"] = self._start_time(since)
         body = self._get("tickets.export", "/api/v2/incremental/tickets/cursor.json", params, export=True)
         metrics = {m.get("ticket_id"): m for m in body.get("metric_sets") or ()}
-        tickets = [
-            mapping.to_ticket(self.instance, t, metrics.get(t.get("id"))) for t in body.get("tickets") or ()
-        ]
+        tickets = [mapping.to_ticket(self.instance, t, metrics.get(t.get("id"))) for t in body.get("tickets") or ()]
         done = body.get("end_of_stream", True) or not body.get("after_cursor")
         return Page(tickets, None if done else body["after_cursor"])
 
@@ -144,9 +140,7 @@ class ZendeskConnector(Connector):
             params["page[after]"] = page_token
         body = self._get("ticket_metrics.list", "/api/v2/ticket_metrics.json", params)
         meta = body.get("meta") or {}
-        return Page(
-            list(body.get("ticket_metrics") or ()), meta.get("after_cursor") if meta.get("has_more") else None
-        )
+        return Page(list(body.get("ticket_metrics") or ()), meta.get("after_cursor") if meta.get("has_more") else None)
 
     # --- organizations and users -----------------------------------------------------------------
     def read_ticket_accounts(self, *, since: datetime | None, page_token: str | None) -> Page[Account]:
@@ -154,9 +148,7 @@ class ZendeskConnector(Connector):
         deduplicates); stops at ``end_of_stream``."""
         start = int(page_token) if page_token else self._start_time(since)
         params = {"start_time": start, "per_page": self.zs.per_page}
-        body = self._get(
-            "organizations.export", "/api/v2/incremental/organizations.json", params, export=True
-        )
+        body = self._get("organizations.export", "/api/v2/incremental/organizations.json", params, export=True)
         orgs = [mapping.to_account(self.instance, o) for o in body.get("organizations") or ()]
         end = body.get("end_time")
         done = body.get("end_of_stream", True) or end is None or int(end) <= start
@@ -180,9 +172,7 @@ class ZendeskConnector(Connector):
             raise ValueError("Zendesk only takes organization fields (ObjectKind.ACCOUNT)")
         if not batch:
             return []
-        body = {
-            "organizations": [{"id": int(w.remote_id), "organization_fields": dict(w.values)} for w in batch]
-        }
+        body = {"organizations": [{"id": int(w.remote_id), "organization_fields": dict(w.values)} for w in batch]}
         job = self.call(
             "organizations.update_many",
             lambda: self.http.request("PUT", "/api/v2/organizations/update_many.json", json=body),
@@ -194,11 +184,7 @@ class ZendeskConnector(Connector):
         for w in batch:
             r = by_id.get(w.remote_id)
             ok = bool(r and r.get("success", r.get("status") == "Updated"))
-            out.append(
-                WriteResult(
-                    w.key, ok, w.remote_id, None if ok else str((r or {}).get("error") or "no result")
-                )
-            )
+            out.append(WriteResult(w.key, ok, w.remote_id, None if ok else str((r or {}).get("error") or "no result")))
         return out
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:

@@ -194,9 +194,7 @@ def fault_reply(status: int) -> Reply:
         403: "This app hasn't been granted all required scopes to make this call.",
         423: "Locked",
     }
-    category = {403: "MISSING_SCOPES", 423: "LOCKED"}.get(
-        status, "INTERNAL_ERROR" if status >= 500 else "ERROR"
-    )
+    category = {403: "MISSING_SCOPES", 423: "LOCKED"}.get(status, "INTERNAL_ERROR" if status >= 500 else "ERROR")
     return _error(status, messages.get(status, f"sandbox fault {status}"), category)
 
 
@@ -254,9 +252,7 @@ class HubSpotApp:
         if state == "ok" and token is not None and sb.faults.is_revoked(token):
             state = "invalid"
         if state == "expired":
-            return _error(
-                401, f"The OAuth token used to make this call expired {detail}.", "EXPIRED_AUTHENTICATION"
-            )
+            return _error(401, f"The OAuth token used to make this call expired {detail}.", "EXPIRED_AUTHENTICATION")
         if state != "ok":
             return _error(401, AUTH_MESSAGE, "INVALID_AUTHENTICATION")
         assert token is not None

@@ -36,9 +36,7 @@ class AssociationsMixin:
         with self.lock:
             linked = self._assoc[fk].get(str(id_), {}).get(tk, {})
             live = self.objects[tk]
-            return {
-                tid: list(types) for tid, types in linked.items() if tid in live and not live[tid].archived
-            }
+            return {tid: list(types) for tid, types in linked.items() if tid in live and not live[tid].archived}
 
     def associate(
         self,
@@ -56,9 +54,7 @@ class AssociationsMixin:
             self.get(fk, from_id)
             self._link(fk, str(from_id), *link, source)
 
-    def dissociate(
-        self, from_kind: str, from_id: str, to_kind: str, to_id: str, *, source: str = "CRM_UI"
-    ) -> bool:
+    def dissociate(self, from_kind: str, from_id: str, to_kind: str, to_id: str, *, source: str = "CRM_UI") -> bool:
         fk, tk = self.kind(from_kind), self.kind(to_kind)
         with self.lock:
             removed = self._assoc[fk].get(str(from_id), {}).get(tk, {}).pop(str(to_id), None)
@@ -84,9 +80,7 @@ class AssociationsMixin:
                     type_id = spec.get("associationTypeId") if isinstance(spec, Mapping) else None
                     known = sch.ASSOCIATION_TYPES.get(type_id) if isinstance(type_id, int) else None
                     if known is None or known[0] != kind:
-                        raise validation_error(
-                            f"Invalid association type {type_id!r} for {sch.SINGULAR[kind]}"
-                        )
+                        raise validation_error(f"Invalid association type {type_id!r} for {sch.SINGULAR[kind]}")
                     links.append((known[1], str(to["id"]), int(type_id)))
             else:
                 to_kind = self.kind(item[0])

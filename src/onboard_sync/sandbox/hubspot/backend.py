@@ -105,16 +105,12 @@ class HubSpotBackend(AssociationsMixin):
                 self._unique[kind].setdefault(definition["name"], {})
 
     # -- reads ------------------------------------------------------------------------------------
-    def find(
-        self, kind: str, id_: str, id_property: str | None = None, *, archived: bool = False
-    ) -> Record | None:
+    def find(self, kind: str, id_: str, id_property: str | None = None, *, archived: bool = False) -> Record | None:
         kind = self.kind(kind)
         with self.lock:
             if id_property and id_property != "hs_object_id":
                 if id_property not in self._unique[kind]:
-                    raise validation_error(
-                        f"{id_property} is not a unique property and cannot be used as idProperty"
-                    )
+                    raise validation_error(f"{id_property} is not a unique property and cannot be used as idProperty")
                 found = self._unique[kind][id_property].get(_ukey(id_property, str(id_)))
                 record = self.objects[kind].get(found) if found else None
             else:

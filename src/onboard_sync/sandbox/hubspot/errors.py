@@ -48,9 +48,7 @@ class HubSpotError(Exception):
             out["context"] = self.context
         return out
 
-    def batch_error(
-        self, trace_id: str | None = None, extra_context: dict[str, list[str]] | None = None
-    ) -> dict:
+    def batch_error(self, trace_id: str | None = None, extra_context: dict[str, list[str]] | None = None) -> dict:
         """This error as one entry of a 207 batch response's ``errors``."""
         context = {**(self.context or {}), **(extra_context or {})}
         if trace_id is not None:
@@ -87,10 +85,7 @@ def property_errors(problems: list[tuple[str, str, str]]) -> HubSpotError:
         400,
         "VALIDATION_ERROR",
         f"Property values were not valid: {json.dumps(detail, separators=(',', ':'))}",
-        errors=[
-            {"message": msg, "code": code, "context": {"propertyName": [name]}}
-            for name, code, msg in problems
-        ],
+        errors=[{"message": msg, "code": code, "context": {"propertyName": [name]}} for name, code, msg in problems],
     )
 
 

@@ -62,9 +62,7 @@ def v4_batch_create(sb: HubSpotSandbox, call: Call) -> Reply:
             fid, tid = str(as_object(item.get("from")).get("id")), str(as_object(item.get("to")).get("id"))
             types = item.get("types") or [{"associationTypeId": sch.DEFAULT_TYPE.get((fk, tk))}]
             for spec in types:
-                backend.associate(
-                    fk, fid, tk, tid, int(as_object(spec).get("associationTypeId") or 0), source="API"
-                )
+                backend.associate(fk, fid, tk, tid, int(as_object(spec).get("associationTypeId") or 0), source="API")
         except HubSpotError as exc:
             errors.append(exc.batch_error())
             continue

@@ -62,9 +62,7 @@ def list_owners(sb: HubSpotSandbox, call: Call) -> Reply:
     owners = sorted(sb.backend.owners.values(), key=lambda o: int(o.id))
     email = call.query.get("email")
     archived = call.bool_param("archived")
-    owners = [
-        o for o in owners if o.archived == archived and (email is None or o.email.lower() == email.lower())
-    ]
+    owners = [o for o in owners if o.archived == archived and (email is None or o.email.lower() == email.lower())]
     limit = call.int_param("limit", 100, 500) or 100
     start = call.int_param("after", 0)
     page = owners[start : start + limit]
@@ -116,9 +114,7 @@ def batch_create_properties(sb: HubSpotSandbox, call: Call) -> Reply:
             results.append(_new_property(sb, kind, as_object(item)))
         except HubSpotError as exc:
             errors.append(
-                exc.batch_error(
-                    extra_context={"name": [str(item.get("name"))]} if isinstance(item, dict) else None
-                )
+                exc.batch_error(extra_context={"name": [str(item.get("name"))]} if isinstance(item, dict) else None)
             )
     return Reply(207 if errors else 201, batch_body(results, errors, started, sb.clock.now()))
 
@@ -129,9 +125,7 @@ def batch_read_properties(sb: HubSpotSandbox, call: Call) -> Reply:
     names = [str(as_object(i).get("name")) for i in inputs_of(call.body_object())]
     found = [sb.backend.schema[kind][n] for n in names if n in sb.backend.schema[kind]]
     missing = [n for n in names if n not in sb.backend.schema[kind]]
-    errors = [
-        not_found(f"Property {n} does not exist").batch_error(extra_context={"name": [n]}) for n in missing
-    ]
+    errors = [not_found(f"Property {n} does not exist").batch_error(extra_context={"name": [n]}) for n in missing]
     return Reply(207 if errors else 200, batch_body(found, errors, started, sb.clock.now()))
 
 

@@ -115,9 +115,7 @@ def associate_v3(sb: HubSpotSandbox, call: Call) -> Reply:
         type_id = int(p["associationTypeId"])
     except ValueError:
         raise validation_error(f"Invalid associationTypeId {p['associationTypeId']!r}") from None
-    sb.backend.associate(
-        p["objectType"], p["objectId"], p["toObjectType"], p["toObjectId"], type_id, source="API"
-    )
+    sb.backend.associate(p["objectType"], p["objectId"], p["toObjectType"], p["toObjectId"], type_id, source="API")
     kind = sb.backend.kind(p["objectType"])
     record = sb.backend.get(kind, p["objectId"])
     return Reply(200, object_json(sb.backend, record, None, [p["toObjectType"]]))
@@ -193,9 +191,7 @@ def batch_update(sb: HubSpotSandbox, call: Call) -> Reply:
         if "id" not in item:
             raise validation_error("Each batch update input needs an 'id'")
         rid = str(item["id"])
-        return sb.backend.prepare_update(
-            kind, rid, item.get("properties") or {}, item.get("idProperty")
-        ), False
+        return sb.backend.prepare_update(kind, rid, item.get("properties") or {}, item.get("idProperty")), False
 
     return _batch(sb, call, kind, prepare, 200, unique_ids=True)
 
@@ -246,9 +242,7 @@ def _batch(
     started = sb.clock.now()
     if unique_ids:
         seen: set[str] = set()
-        dupes = sorted(
-            {str(i.get("id")) for i in inputs if str(i.get("id")) in seen or seen.add(str(i.get("id")))}
-        )
+        dupes = sorted({str(i.get("id")) for i in inputs if str(i.get("id")) in seen or seen.add(str(i.get("id")))})
         if dupes:
             raise validation_error(f"Duplicate IDs found in batch input: {dupes}. IDs must be unique")
     fail_every = sb.faults.take_partial(call.path)
@@ -282,9 +276,7 @@ def _batch(
             planned.append((prep, is_new))
         if failures and not traced:
             first = failures[0]
-            raise HubSpotError(
-                first.status, first.category, first.message, errors=first.errors, context=first.context
-            )
+            raise HubSpotError(first.status, first.category, first.message, errors=first.errors, context=first.context)
         for prep, is_new in planned:
             if prep.record_id is None:
                 record = backend.commit_create(prep, "API")
@@ -297,9 +289,7 @@ def _batch(
     return Reply(207 if errors else ok_status, batch_body(results, errors, started, sb.clock.now()))
 
 
-def _claim_unique(
-    backend: Any, kind: str, prep: PreparedWrite, claimed: dict[tuple[str, str], int], n: int
-) -> None:
+def _claim_unique(backend: Any, kind: str, prep: PreparedWrite, claimed: dict[tuple[str, str], int], n: int) -> None:
     for prop in backend.unique_properties(kind) - {"hs_object_id"}:
         value = prep.clean.get(prop)
         if value is None:

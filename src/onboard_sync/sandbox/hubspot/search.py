@@ -86,9 +86,7 @@ def run_search(backend: HubSpotBackend, kind: str, body: Any, now: datetime) -> 
     if after >= MAX_RESULTS:
         raise validation_error(f"Paging beyond {MAX_RESULTS} results is not supported (after={after})")
     properties = body.get("properties")
-    if properties is not None and (
-        not isinstance(properties, list) or not all(isinstance(p, str) for p in properties)
-    ):
+    if properties is not None and (not isinstance(properties, list) or not all(isinstance(p, str) for p in properties)):
         raise validation_error("'properties' must be a list of property names")
     query = body.get("query")
     if query is not None and not isinstance(query, str):
@@ -126,9 +124,7 @@ def _int(value: Any, name: str) -> int:
     return number
 
 
-def _sort(
-    backend: HubSpotBackend, kind: str, matched: list[tuple[Record, Mapping[str, str]]], sort: Any
-) -> None:
+def _sort(backend: HubSpotBackend, kind: str, matched: list[tuple[Record, Mapping[str, str]]], sort: Any) -> None:
     if isinstance(sort, str):
         name, descending = sort.lstrip("-"), sort.startswith("-")
     elif isinstance(sort, dict) and isinstance(sort.get("propertyName"), str):
@@ -174,9 +170,7 @@ def _compile(backend: HubSpotBackend, kind: str, spec: Any) -> Predicate:
         raise validation_error("Each filter needs a 'propertyName'")
     name, op = spec["propertyName"], str(spec.get("operator", "EQ")).upper()
     if op not in OPERATORS:
-        raise validation_error(
-            f"Unknown filter operator {op!r}; expected one of {', '.join(sorted(OPERATORS))}"
-        )
+        raise validation_error(f"Unknown filter operator {op!r}; expected one of {', '.join(sorted(OPERATORS))}")
     if name.startswith("associations."):
         return _association_predicate(backend, kind, name.split(".", 1)[1], op, spec)
     if op == "HAS_PROPERTY":
@@ -221,9 +215,7 @@ def _compile(backend: HubSpotBackend, kind: str, spec: Any) -> Predicate:
     return lambda r, v: _cmp(v, name, convert, check)
 
 
-def _cmp(
-    view: Mapping[str, str], name: str, convert: Callable[[str], Any], check: Callable[[Any], bool]
-) -> bool:
+def _cmp(view: Mapping[str, str], name: str, convert: Callable[[str], Any], check: Callable[[Any], bool]) -> bool:
     raw = view.get(name)
     if raw is None:
         return False

@@ -200,9 +200,7 @@ def _deals(
     sales: list[str],
 ) -> list[tuple[str, list[str]]]:
     stages = _stratified(rnd, count, [("open", 0.7), ("closedwon", 0.2), ("closedlost", 0.1)])
-    won_segments = iter(
-        _stratified(rnd, stages.count("closedwon"), [("smb", 0.55), ("mid", 0.30), ("ent", 0.15)])
-    )
+    won_segments = iter(_stratified(rnd, stages.count("closedwon"), [("smb", 0.55), ("mid", 0.30), ("ent", 0.15)]))
     every = [c for tier in SEGMENTS for c in by_tier[tier]]
     probability = {s: str(p) for s, _, p, _ in DEAL_STAGES}
     amounts = {"smb": (3_000, 24_500, 500), "mid": (25_000, 99_000, 1_000), "ent": (100_000, 600_000, 5_000)}

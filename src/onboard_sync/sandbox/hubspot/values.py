@@ -48,9 +48,7 @@ def clean_properties(
             problems.append((name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'))
             continue
         if name in READ_ONLY and not allow_read_only:
-            problems.append(
-                (name, "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be set.')
-            )
+            problems.append((name, "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be set.'))
             continue
         try:
             value = to_wire_string(raw)

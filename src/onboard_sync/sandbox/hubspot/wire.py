@@ -65,9 +65,7 @@ class Call:
         if value is None:
             return default
         if value.lower() not in ("true", "false"):
-            raise validation_error(
-                f"Invalid value {value!r} for query parameter {name}: expected true or false"
-            )
+            raise validation_error(f"Invalid value {value!r} for query parameter {name}: expected true or false")
         return value.lower() == "true"
 
     def int_param(self, name: str, default: int, maximum: int | None = None) -> int:
@@ -77,9 +75,7 @@ class Call:
         try:
             number = int(value)
         except ValueError:
-            raise validation_error(
-                f"Invalid value {value!r} for query parameter {name}: expected an integer"
-            ) from None
+            raise validation_error(f"Invalid value {value!r} for query parameter {name}: expected an integer") from None
         if number < 0:
             raise validation_error(f"{name} must be >= 0")
         return min(number, maximum) if maximum is not None else number
@@ -152,9 +148,7 @@ def object_json(
     return out
 
 
-def batch_body(
-    results: list[Any], errors: list[dict[str, Any]], started: datetime, finished: datetime
-) -> dict:
+def batch_body(results: list[Any], errors: list[dict[str, Any]], started: datetime, finished: datetime) -> dict:
     """``BatchResponse*`` (``numErrors``/``errors`` only when there are errors -> 207)."""
     body: dict[str, Any] = {
         "status": "COMPLETE",

@@ -248,9 +248,7 @@ def create_org_field(sb: ZendeskSandbox, req: Request, p: dict[str, str], body: 
 def oauth_tokens(sb: ZendeskSandbox, req: Request, p: dict[str, str], body: Any) -> Any:
     token = sb.auth.grant(body)
     if token is None:
-        raise ZendeskHTTPError(
-            401, {"error": "invalid_client", "error_description": "Client authentication failed"}
-        )
+        raise ZendeskHTTPError(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
     return token
 
 
@@ -330,11 +328,7 @@ class ZendeskApp:
     def _authenticate(self, req: Request) -> None:
         header = req.headers.get("authorization", "")
         sb = self.sb
-        if (
-            header.startswith("Bearer ")
-            and sb.auth.valid(header[7:])
-            and not sb.faults.is_revoked(header[7:])
-        ):
+        if header.startswith("Bearer ") and sb.auth.valid(header[7:]) and not sb.faults.is_revoked(header[7:]):
             return
         if header.startswith("Basic "):
             try:
@@ -360,11 +354,7 @@ class ZendeskApp:
                 wait = sb.limits.export.retry_after("account")
                 raise ZendeskHTTPError(
                     429,
-                    {
-                        "errors": [
-                            {"code": "TooManyRequests", "title": "Incremental export rate limit exceeded"}
-                        ]
-                    },
+                    {"errors": [{"code": "TooManyRequests", "title": "Incremental export rate limit exceeded"}]},
                     {"Retry-After": str(wait)},
                 )
         limit = str(sb.limits.minute.limit)

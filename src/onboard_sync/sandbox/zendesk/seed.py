@@ -68,16 +68,12 @@ def _populate(
         orgs.append(org)
     for n in range(1, orphans + 1):
         orgs.append(
-            backend.add_organization(
-                f"Unlinked Org {n}", domain_names=[f"unknown-{n}.example"], created_at=month
-            )
+            backend.add_organization(f"Unlinked Org {n}", domain_names=[f"unknown-{n}.example"], created_at=month)
         )
     for org in orgs:
         slug = org["name"].lower().replace(" ", ".")
         users = [
-            backend.add_user(
-                f"{org['name']} user {k}", f"user{k}@{slug}.example", org["id"], created_at=month
-            )
+            backend.add_user(f"{org['name']} user {k}", f"user{k}@{slug}.example", org["id"], created_at=month)
             for k in range(1, rnd.randint(1, 2) + 1)
         ]
         for _ in range(rnd.randint(0, 2)):

@@ -50,9 +50,7 @@ class WebhookEmitter:
     webhook_id: str = "01HSANDBOXWEBHOOK0000000000"
     deliveries: list[Delivery] = field(default_factory=list)
 
-    def envelope(
-        self, kind: str, subject: str, detail: dict[str, Any], event: dict[str, Any]
-    ) -> dict[str, Any]:
+    def envelope(self, kind: str, subject: str, detail: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
         return {
             "type": f"zen:event-type:{kind}",
             "account_id": self.account_id,
@@ -66,13 +64,9 @@ class WebhookEmitter:
 
     def ticket_event(self, ticket: dict[str, Any], kind: str = "ticket.status_changed") -> dict[str, Any]:
         detail = {k: (str(v) if k.endswith("id") and v is not None else v) for k, v in ticket.items()}
-        return self.envelope(
-            kind, f"zen:ticket:{ticket['id']}", detail, {"current": {"status": ticket["status"]}}
-        )
+        return self.envelope(kind, f"zen:ticket:{ticket['id']}", detail, {"current": {"status": ticket["status"]}})
 
-    def deliver(
-        self, url: str, payload: dict[str, Any], *, duplicate: bool = False, timeout: float = 10.0
-    ) -> int:
+    def deliver(self, url: str, payload: dict[str, Any], *, duplicate: bool = False, timeout: float = 10.0) -> int:
         """POST ``payload`` signed; returns the receiver's status. ``duplicate`` sends it twice."""
         body = json.dumps(payload, separators=(",", ":")).encode()
         timestamp = iso(self.clock.now())

@@ -231,8 +231,7 @@ class ToyCrmConnector(Connector):
         object_type = OBJECT_TYPES[kind]
         found = self._request(f"{object_type}.properties", lambda c, s: c.properties(s, object_type))
         return {
-            p["name"]: PropertySchema(p["name"], p["label"], p["type"], tuple(p["options"]), p["unique"])
-            for p in found
+            p["name"]: PropertySchema(p["name"], p["label"], p["type"], tuple(p["options"]), p["unique"]) for p in found
         }
 
     def required_properties(self) -> list[PropertySpec]:
