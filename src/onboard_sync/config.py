@@ -8,6 +8,7 @@ Layout of config.toml::
     mappings = "mappings"     # directory of <instance>.toml mapping files
     timezone = "UTC"
     lookback_minutes = 10
+    onboard_won_since = 2026-11-01   # optional: older won deals get no onboarding
     secrets_file = ".env"     # optional dotenv file with secrets
 
     [owners]                  # task owner roles (see defaults.resolve_owner)
@@ -31,6 +32,7 @@ import os
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,19 @@ class CoreSettings(BaseModel):
     chunk_size: int = Field(
         1000, ge=1, le=100_000, description="Deals evaluated, planned and applied at a time (bounds a run's memory)."
     )
+    onboard_won_since: date | None = Field(
+        None,
+        description="Won deals whose close date (its day in UTC, as CRMs store close dates) is before "
+        "this day get no onboarding; onboardings that exist go on. Unset: every won deal.",
+    )
     secrets_file: str | None = Field(None, description="Optional dotenv file holding secrets.")
+
+    def won_too_early(self, close_date: datetime | None) -> bool:
+        """Whether a won deal closed on ``close_date`` is older than ``onboard_won_since`` (a deal
+        without a close date is not: nothing says it is old)."""
+        if self.onboard_won_since is None or close_date is None:
+            return False
+        return close_date.astimezone(UTC).date() < self.onboard_won_since
 
 
 class ConfigFile(BaseModel):

@@ -74,6 +74,17 @@ def test_unknown_config_key_names_file_line_and_key(tmp_path: Path, table: str, 
     assert f"config.toml:{line} ({key_path}): unknown key '{key}'" in error, error
 
 
+def test_a_won_since_that_is_not_a_date_names_file_line_and_key(tmp_path: Path) -> None:
+    config = starter(tmp_path)
+    replace_once(config, "onboard_won_since = ", 'onboard_won_since = "last month" # ')
+    line = line_of(config, "onboard_won_since = ")
+
+    error = user_error(run_cli("validate", "--config", config))
+
+    assert f"config.toml:{line} (onboard_sync.onboard_won_since):" in error, error
+    assert "date" in error.split("onboard_won_since", 2)[-1], error
+
+
 def test_unknown_connector_type_lists_installed_ones(tmp_path: Path) -> None:
     config = starter(tmp_path)
     replace_once(config, 'type = "hubspot"', 'type = "hubspott"')

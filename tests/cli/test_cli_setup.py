@@ -6,12 +6,14 @@ never prints the token."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cli_run import assert_no_secret, clean_env, run_cli, user_error
 
 from onboard_sync.cli.demo import TOKEN_ENV
+from onboard_sync.config import load_config
 
 
 def property_writes(sandbox: Any) -> list[str]:
@@ -34,6 +36,11 @@ def test_init_writes_a_starter_set_that_validates_and_is_not_overwritten(tmp_pat
     assert valid.returncode == 0, valid.stderr
     assert valid.stdout.startswith(f"ok: {config}: 1 connector(s), playbook "), valid.stdout
     assert valid.stderr == ""
+    # customers won before the install are not onboarded: the cutoff is 30 days back (UTC day;
+    # a run across midnight may see either of two days)
+    won_since = load_config(config).core.onboard_won_since
+    today = datetime.now(UTC).date()
+    assert won_since in {today - timedelta(days=30), today - timedelta(days=31)}, won_since
 
     edited = config.read_text(encoding="utf-8") + "# my edit\n"
     config.write_text(edited, encoding="utf-8")

@@ -86,8 +86,14 @@ def _print_plan(report: RunReport) -> None:
         )
         if inst.unresolved:
             console.print(f"{inst.unresolved} earlier write(s) with unknown outcome will be looked up first.")
+        if inst.won_before_cutoff:
+            console.print(_cutoff_note(inst.won_before_cutoff))
         if inst.error:
             console.print(f"[red]error[/red]: {inst.error}")
+
+
+def _cutoff_note(count: int) -> str:
+    return f"{count} won deal(s) closed before onboard_won_since: no onboarding started for them."
 
 
 def _print_sync(report: RunReport) -> None:
@@ -99,6 +105,8 @@ def _print_sync(report: RunReport) -> None:
             f"{inst.writes_created} created, {inst.writes_updated} updated, {inst.writes_failed} failed; "
             f"{inst.api_calls.get('total', 0)} API call(s)"
         )
+        if inst.won_before_cutoff:
+            console.print(f"  {_cutoff_note(inst.won_before_cutoff)}")
         for failure in inst.failures[:10]:
             console.print(f"  [red]failed[/red] {failure['key']}: {failure['error']}")
         if inst.error:

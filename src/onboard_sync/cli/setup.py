@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,9 @@ from onboard_sync.plugins import connector_types
 from onboard_sync.rules import default_playbook_path, example_playbooks
 from onboard_sync.schema import check_remote, property_specs
 
+STARTER_WON_SINCE_DAYS = 30
+"""``init`` onboards deals won in the last 30 days, not every customer the CRM ever won."""
+
 STARTER_CONFIG = """\
 # onboard-sync configuration. Reference: docs/configuration.md
 [onboard_sync]
@@ -25,6 +29,9 @@ rules = "rules"                       # playbook rules (directory of .toml files
 mappings = "mappings"                 # field mappings, one file per connector instance
 timezone = "UTC"
 lookback_minutes = 10
+# Won deals that closed before this day get no onboarding (customers onboarded before
+# onboard-sync). `init` sets it 30 days before today; remove it to onboard every won deal.
+onboard_won_since = {won_since}
 # secrets_file = ".env"               # optional dotenv file with the secrets below
 
 [owners]
@@ -54,8 +61,9 @@ def init(
     ] = False,
 ) -> None:
     """Write a working starter set: config.toml, mappings/hubspot.toml and rules/playbook.toml."""
+    won_since = datetime.now(UTC).date() - timedelta(days=STARTER_WON_SINCE_DAYS)
     files = {
-        directory / "config.toml": STARTER_CONFIG,
+        directory / "config.toml": STARTER_CONFIG.replace("{won_since}", won_since.isoformat()),
         directory / "mappings" / "hubspot.toml": default_mapping_text("hubspot") or "",
     }
     rules_source = default_playbook_path()

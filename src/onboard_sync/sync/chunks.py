@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from datetime import datetime
 from functools import partial
 
 from onboard_sync.connector import Connector, ReadOptions
@@ -151,6 +152,19 @@ def _open_tracked(store: Store, source: str, size: int) -> Iterator[str]:
         after = page[-1].id
 
 
+def deals_to_stage(
+    staged: Staged, deals: Sequence[Deal], too_early: Callable[[datetime | None], bool], report: InstanceReport
+) -> list[Deal]:
+    """The deals of a page that a run evaluates: the won ones, and any deal that has an onboarding.
+
+    A won deal that closed before ``onboard_won_since`` (``too_early``) is left out unless it has one;
+    those are counted in ``report.won_before_cutoff``."""
+    early = {deal.id for deal in deals if deal.is_won and too_early(deal.close_date)}
+    tracked = staged.tracked_among([deal.id for deal in deals if not deal.is_won or deal.id in early])
+    report.won_before_cutoff += len(early - tracked)
+    return [deal for deal in deals if (deal.is_won and deal.id not in early) or deal.id in tracked]
+
+
 def pull_subset(
     store: Store,
     connector: Connector,
@@ -159,13 +173,12 @@ def pull_subset(
     options: ReadOptions,
     mapping: MappingSet,
     report: InstanceReport,
+    too_early: Callable[[datetime | None], bool],
 ) -> None:
-    """Deals ``ids`` read by id (won or tracked ones staged) and fresh statuses of their owned tasks."""
-    tracked = staged.tracked_among(ids)
+    """Deals ``ids`` read by id (see ``deals_to_stage``) and fresh statuses of their owned tasks."""
     for _, deals in read_batches(connector, ids, partial(connector.read_deals_by_id, options=options)):
-        staged.add_deals(
-            [mapping.normalise(ObjectKind.DEAL, deal) for deal in deals if deal.is_won or deal.id in tracked]
-        )
+        kept = deals_to_stage(staged, deals, too_early, report)
+        staged.add_deals([mapping.normalise(ObjectKind.DEAL, deal) for deal in kept])
     owned = store.owned_tasks_of([f"{connector.instance}:{deal_id}" for deal_id in ids])
     keys = sorted(k for k, t in owned.items() if t.state is TaskState.CREATED)
     updates: list[Task] = []

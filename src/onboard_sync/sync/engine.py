@@ -52,7 +52,7 @@ from onboard_sync.store.base import chunks
 from onboard_sync.sync import signals, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
-from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, pull_subset, refresh_caches
+from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, deals_to_stage, pull_subset, refresh_caches
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
 from onboard_sync.sync.gate import TokenBucket
@@ -201,17 +201,16 @@ class Engine:
                 for fresh in results:
                     staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in fresh])
 
+            too_early = self.runtime.config.core.won_too_early
             if subset is not None:
-                pull_subset(self.store, connector, subset, staged, options, mapping, report)
+                pull_subset(self.store, connector, subset, staged, options, mapping, report, too_early)
             else:
                 since = deal_cursor - lookback if deal_cursor else None
                 for page in self._pages(
                     "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
                 ):
-                    tracked = staged.tracked_among([d.id for d in page.records if not d.is_won])
-                    staged.add_deals(
-                        [mapping.normalise(ObjectKind.DEAL, d) for d in page.records if d.is_won or d.id in tracked]
-                    )
+                    kept = deals_to_stage(staged, page.records, too_early, report)
+                    staged.add_deals([mapping.normalise(ObjectKind.DEAL, d) for d in kept])
                     # accounts the page's calls already returned: only those of the deals kept
                     wanted = {a.id: a for a in page.accounts if a.id in staged.account_ids}
                     staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in wanted.values()])

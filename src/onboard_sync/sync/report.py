@@ -22,6 +22,8 @@ class InstanceReport:
 
     name: str
     deals_pulled: int = 0
+    won_before_cutoff: int = 0
+    """Won deals left without an onboarding: they closed before ``onboard_won_since``."""
     tasks_pulled: int = 0
     onboardings_evaluated: int = 0
     started: int = 0
@@ -42,6 +44,7 @@ class InstanceReport:
     def as_dict(self, *, include_plan: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
             "deals_pulled": self.deals_pulled,
+            "won_before_cutoff": self.won_before_cutoff,
             "tasks_pulled": self.tasks_pulled,
             "onboardings_evaluated": self.onboardings_evaluated,
             "onboardings_started": self.started,
