@@ -32,7 +32,7 @@ import os
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,17 @@ class CoreSettings(BaseModel):
         description="Won deals whose close date (its day in UTC, as CRMs store close dates) is before "
         "this day get no onboarding; onboardings that exist go on. Unset: every won deal.",
     )
+    deleted_check_hours: int = Field(
+        24,
+        ge=0,
+        le=24 * 31,
+        description="How often a sync reads the open onboardings' deals by id to find deleted ones; 0: never.",
+    )
     secrets_file: str | None = Field(None, description="Optional dotenv file holding secrets.")
+
+    def deleted_check_every(self) -> timedelta | None:
+        """``deleted_check_hours`` as a timedelta (``None``: never)."""
+        return timedelta(hours=self.deleted_check_hours) if self.deleted_check_hours else None
 
     def won_too_early(self, close_date: datetime | None) -> bool:
         """Whether a won deal closed on ``close_date`` is older than ``onboard_won_since`` (a deal

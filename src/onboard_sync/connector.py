@@ -269,7 +269,10 @@ class Connector(ABC):
         raise NotImplementedError
 
     def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:
-        """Deals by id (at most ``max_read_batch``), with associations; missing ids are skipped."""
+        """Deals by id (at most ``max_read_batch``), with associations; missing ids are skipped.
+
+        A skipped id means the deal is gone: its open onboarding is cancelled (``sync.deletions``),
+        so raise on any failure rather than leaving ids out."""
         raise NotImplementedError
 
     def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:

@@ -88,6 +88,8 @@ def _print_plan(report: RunReport) -> None:
             console.print(f"{inst.unresolved} earlier write(s) with unknown outcome will be looked up first.")
         if inst.won_before_cutoff:
             console.print(_cutoff_note(inst.won_before_cutoff))
+        if inst.deals_deleted:
+            console.print(f"{inst.deals_deleted} open onboarding(s) of deals deleted in the CRM would be cancelled.")
         if inst.error:
             console.print(f"[red]error[/red]: {inst.error}")
 
@@ -107,6 +109,8 @@ def _print_sync(report: RunReport) -> None:
         )
         if inst.won_before_cutoff:
             console.print(f"  {_cutoff_note(inst.won_before_cutoff)}")
+        if inst.deals_deleted:
+            console.print(f"  {inst.deals_deleted} onboarding(s) cancelled: their deal was deleted in the CRM")
         for failure in inst.failures[:10]:
             console.print(f"  [red]failed[/red] {failure['key']}: {failure['error']}")
         if inst.error:

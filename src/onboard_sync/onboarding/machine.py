@@ -24,6 +24,7 @@ from typing import Any
 
 from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics, explain
 from onboard_sync.onboarding.state import (
+    OPEN_STATUSES,
     CustomerFacts,
     Evaluation,
     OnboardingState,
@@ -38,7 +39,6 @@ from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.rules.expressions import Condition, build_activation, with_scalars
 from onboard_sync.rules.model import Phase, Playbook, Segment
 
-_OPEN = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
 _FINISHED = (OnboardingStatus.COMPLETED, OnboardingStatus.CANCELLED)
 
 
@@ -68,7 +68,7 @@ def evaluate(
     run.first_value()
     report = run.health()
     run.status_from_health(report)
-    tasks = run.tasks() if run.state.status in _OPEN else ()
+    tasks = run.tasks() if run.state.status in OPEN_STATUSES else ()
     return Evaluation(
         state=run.state,
         tasks=tuple(tasks),
@@ -215,7 +215,7 @@ class _Run:
 
     def advance(self) -> None:
         """Move forward while the current phase is done; at most once through the playbook."""
-        if self.state.status not in _OPEN or self._just_manual():
+        if self.state.status not in OPEN_STATUSES or self._just_manual():
             return
         last = len(self.pb.phases) - 1
         for _ in range(last):
@@ -467,12 +467,12 @@ class _Run:
 
     def active_alerts(self) -> tuple[str, ...]:
         """Keys of the playbook's alert rules whose condition holds now (open onboardings only)."""
-        if self.state.status not in _OPEN:
+        if self.state.status not in OPEN_STATUSES:
             return ()
         return tuple(rule.key for rule in self.pb.alerts if self._holds(rule.when))
 
     def _next_step(self, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> tuple[str | None, str | None]:
-        if self.state.status not in _OPEN:
+        if self.state.status not in OPEN_STATUSES:
             return None, None
         facts = self.facts.tasks
         open_required = [

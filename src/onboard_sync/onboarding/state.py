@@ -26,6 +26,10 @@ class OnboardingStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+OPEN_STATUSES = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
+"""The statuses of an onboarding still under way (evaluated every run)."""
+
+
 class TransitionCause(enum.StrEnum):
     """Why a phase or status changed."""
 
@@ -34,6 +38,7 @@ class TransitionCause(enum.StrEnum):
     MANUAL = "manual"  # a person set the phase field in the CRM by hand
     DEAL_LOST = "deal-lost"  # the deal was reopened or lost
     DEAL_REWON = "deal-rewon"  # a cancelled onboarding's deal was won again
+    DEAL_DELETED = "deal-deleted"  # the CRM no longer has the deal (sync.deletions)
     RULE = "rule"  # a playbook rule (decision point, health) moved it
 
 

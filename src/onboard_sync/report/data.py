@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import mean, median
 
-from onboard_sync.onboarding.state import OnboardingState, OnboardingStatus
+from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus
 from onboard_sync.records import TaskStatus
 from onboard_sync.rules import Playbook
 from onboard_sync.store import Store, TaskState
 
 FIRST_VALUE_TARGET_DAYS = 7
 ADOPTION_TARGET = 80.0
-_OPEN = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
 
 
 @dataclass
@@ -196,7 +195,7 @@ def _at_risk(
 ) -> None:
     for state in states:
         risky = state.status in (OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED) or (
-            state.status in _OPEN and state.health_status not in (None, "healthy")
+            state.status in OPEN_STATUSES and state.health_status not in (None, "healthy")
         )
         if not risky:
             continue

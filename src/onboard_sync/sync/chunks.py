@@ -26,7 +26,7 @@ from functools import partial
 
 from onboard_sync.connector import Connector, ReadOptions
 from onboard_sync.mappings import MappingSet
-from onboard_sync.onboarding.state import OnboardingState, OnboardingStatus, Transition
+from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, Transition
 from onboard_sync.records import Account, Deal, ObjectKind, Task
 from onboard_sync.store import OwnedTask, Store, TaskState
 from onboard_sync.sync.alerts import AlertTracker
@@ -35,8 +35,6 @@ from onboard_sync.sync.overlap import read_batches
 from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan
 from onboard_sync.sync.report import InstanceReport
 from onboard_sync.sync.signals import SignalSource, TicketIndex
-
-OPEN_STATUSES = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
 
 
 class Staged:
@@ -174,9 +172,13 @@ def pull_subset(
     mapping: MappingSet,
     report: InstanceReport,
     too_early: Callable[[datetime | None], bool],
-) -> None:
-    """Deals ``ids`` read by id (see ``deals_to_stage``) and fresh statuses of their owned tasks."""
+) -> set[str]:
+    """Deals ``ids`` read by id (see ``deals_to_stage``) and fresh statuses of their owned tasks.
+
+    Returns the ids the CRM did not return (deleted deals: see ``sync.deletions``)."""
+    returned: set[str] = set()
     for _, deals in read_batches(connector, ids, partial(connector.read_deals_by_id, options=options)):
+        returned.update(deal.id for deal in deals)
         kept = deals_to_stage(staged, deals, too_early, report)
         staged.add_deals([mapping.normalise(ObjectKind.DEAL, deal) for deal in kept])
     owned = store.owned_tasks_of([f"{connector.instance}:{deal_id}" for deal_id in ids])
@@ -187,6 +189,7 @@ def pull_subset(
         updates.extend(t for t in found if t.key and t.key in mine)
     staged.add_task_updates(updates)
     report.tasks_pulled = len(updates)
+    return set(ids) - returned
 
 
 def refresh_caches(store: Store, name: str, written: Sequence[PlannedFields]) -> None:

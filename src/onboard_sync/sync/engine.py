@@ -41,15 +41,15 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from onboard_sync.connector import Connector, Page
+from onboard_sync.connector import Connector, Page, ReadOptions
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
-from onboard_sync.onboarding.state import Evaluation, OnboardingState, OnboardingStatus, Transition
+from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition
 from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.store.base import chunks
-from onboard_sync.sync import signals, writeback
+from onboard_sync.sync import deletions, signals, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, deals_to_stage, pull_subset, refresh_caches
@@ -64,7 +64,6 @@ from onboard_sync.sync.window import RollingWindow
 T = TypeVar("T")
 Progress = Callable[[str, int, int | None], None]
 OWNERS_MAX_AGE = timedelta(hours=24)
-OPEN_STATUSES = (OnboardingStatus.ACTIVE, OnboardingStatus.AT_RISK, OnboardingStatus.EXTENDED)
 
 
 def utcnow() -> datetime:
@@ -202,8 +201,9 @@ class Engine:
                     staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in fresh])
 
             too_early = self.runtime.config.core.won_too_early
+            gone: set[str] | None = None  # deals the CRM did not return by id (webhook subsets)
             if subset is not None:
-                pull_subset(self.store, connector, subset, staged, options, mapping, report, too_early)
+                gone = pull_subset(self.store, connector, subset, staged, options, mapping, report, too_early)
             else:
                 since = deal_cursor - lookback if deal_cursor else None
                 for page in self._pages(
@@ -255,6 +255,7 @@ class Engine:
             signal_sources=signals.signal_sources(self.pm),
         )
         run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
+        self._cancel_deleted(run, staged, options, gone)
         size = self.runtime.config.core.chunk_size
         with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
@@ -285,6 +286,23 @@ class Engine:
         for state, transitions in run.transitioned:
             for transition in transitions:
                 self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
+
+    def _cancel_deleted(self, run: ChunkedRun, staged: Staged, options: ReadOptions, gone: set[str] | None) -> None:
+        """Cancel the open onboardings whose deal is gone (``sync.deletions``): ``gone`` from a webhook
+        subset's read, else (once every ``deleted_check_hours``) the open onboardings the pull missed."""
+        name, now = run.name, self.clock()
+        checked = gone is None
+        if gone is None:
+            if not deletions.check_due(self.store, name, now, self.runtime.config.core.deleted_check_every()):
+                return
+            unseen = [i for i in deletions.open_deal_ids(self.store, name) if i not in staged.deal_ids]
+            gone = deletions.missing_deals(run.connector, unseen, options) if unseen else set()
+        changed = deletions.cancel_gone(self.store, name, gone, now, run.report, record=not self.plan_only)
+        run.report.transitions += len(changed)
+        if run.hooked:
+            run.transitioned.extend((state, [transition]) for state, transition in changed)
+        if checked and not self.plan_only:
+            self.store.set_cursor(name, deletions.CHECK_STREAM, now)
 
     def _run_chunk(self, run: ChunkedRun, deal_ids: Sequence[str], lane: ApplyLane) -> None:
         """Evaluate, plan, record and apply one chunk of deals; nothing of it is kept after.

@@ -231,6 +231,30 @@ class HubSpotBackend(AssociationsMixin):
             self._emit(kind, record.id, "deletion", source=source)
             return True
 
+    def restore(self, kind: str, id_: str, *, source: str = "CRM_UI") -> bool:
+        """Bring an archived record back from the recycle bin, as HubSpot does: same id, its
+        unique values indexed again, ``hs_lastmodifieddate`` bumped, a ``restore`` event."""
+        kind = self.kind(kind)
+        with self.lock:
+            record = self.objects[kind].get(str(id_))
+            if record is None or not record.archived:
+                return False
+            self._check_unique(kind, record.properties, record.id)
+            record.archived, record.archived_at = False, None
+            for prop, index in self._unique[kind].items():
+                value = record.properties.get(prop)
+                if value is not None:
+                    index[_ukey(prop, value)] = record.id
+            now = self.clock.now()
+            if self.search_lag > 0:  # search sees the new modified date after the lag, as after an update
+                record.indexed = dict(record.properties)
+                record.visible_at = now + timedelta(seconds=self.search_lag)
+            for name in sch.MODIFIED_PROPS.get(kind, (sch.MODIFIED_PROP[kind],)):
+                record.properties[name] = iso_ms(now)
+            record.updated_ms = epoch_ms(now)
+            self._emit(kind, record.id, "restore", source=source)
+            return True
+
     def complete_task(self, task_id: str) -> Record:
         """Mark a task COMPLETED, as its owner would in HubSpot (sets ``hs_task_completion_date``)."""
         return self.update("tasks", task_id, {"hs_task_status": "COMPLETED"})

@@ -1,0 +1,100 @@
+"""Deals deleted in the CRM: their open onboardings are cancelled; nothing is written back.
+
+A CRM search never returns a deleted deal (archived, merged away, in the recycle bin), so the
+incremental pull cannot see one go. Two paths notice it:
+
+* the webhook worker reads the deals of its events by id (``chunks.pull_subset``; HubSpot sends
+  ``deal.deletion``): a tracked deal that the read does not return is gone;
+* a cron run, once every ``[onboard_sync] deleted_check_hours`` (default 24), reads by id the
+  deals of the open onboardings its pull did not return (``check_due`` / ``missing_deals``):
+  one call per ``max_read_batch`` ids (HubSpot: 100), none when no onboarding is open.
+
+A gone deal's open onboarding becomes CANCELLED (transition cause ``deal-deleted``); the state
+and its transition are recorded in one store transaction, and nothing is sent to the CRM (the
+record is gone). If the deal is restored and still won, the next pull returns it and the state
+machine's "won again" rule reopens the onboarding at its phase. ``plan`` counts them only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+
+from onboard_sync.connector import Connector, ReadOptions
+from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus, Transition, TransitionCause
+from onboard_sync.store import Store
+from onboard_sync.sync.overlap import read_batches
+from onboard_sync.sync.report import InstanceReport
+
+CHECK_STREAM = "deals-exist"
+"""The store cursor holding when a run last checked that the open onboardings' deals exist."""
+
+DETAIL = "the CRM no longer returns the deal by id (deleted, merged into another deal, or outside the filter)"
+
+
+def check_due(store: Store, source: str, now: datetime, every: timedelta | None) -> bool:
+    """Whether this run checks the deals of open onboardings (``every`` None: never)."""
+    if every is None:
+        return False
+    last = store.get_cursor(source, CHECK_STREAM)
+    return last is None or now - last >= every
+
+
+def open_deal_ids(store: Store, source: str, *, page: int = 1000) -> list[str]:
+    """The deal ids of every open onboarding of ``source`` (keyset pages of the store)."""
+    ids: list[str] = []
+    after: str | None = None
+    while True:
+        states = store.onboardings_after(source, after, page, statuses=OPEN_STATUSES)
+        ids.extend(s.deal_id for s in states)
+        if len(states) < page:
+            return ids
+        after = states[-1].id
+
+
+def missing_deals(connector: Connector, deal_ids: Sequence[str], options: ReadOptions) -> set[str]:
+    """Which of ``deal_ids`` the CRM does not return when read by id."""
+    found: set[str] = set()
+    for _, deals in read_batches(connector, deal_ids, partial(connector.read_deals_by_id, options=options)):
+        found.update(deal.id for deal in deals)
+    return set(deal_ids) - found
+
+
+def cancel_gone(
+    store: Store,
+    source: str,
+    deal_ids: Collection[str],
+    now: datetime,
+    report: InstanceReport,
+    *,
+    record: bool,
+) -> list[tuple[OnboardingState, Transition]]:
+    """Cancel the open onboardings of ``deal_ids`` (deals the CRM no longer has); with ``record``
+    False (plan) only count them. Returns the new states with their transitions (for hooks)."""
+    states = store.get_onboardings([f"{source}:{deal_id}" for deal_id in sorted(deal_ids)])
+    gone = [state for state in states.values() if state.status in OPEN_STATUSES]
+    report.deals_deleted += len(gone)
+    if not record or not gone:
+        return []
+    changed = [
+        (
+            dataclasses.replace(state, status=OnboardingStatus.CANCELLED, cancelled_at=now),
+            Transition(
+                state.id,
+                state.phase,
+                state.phase,
+                state.status,
+                OnboardingStatus.CANCELLED,
+                TransitionCause.DEAL_DELETED,
+                now,
+                DETAIL,
+            ),
+        )
+        for state in gone
+    ]
+    with store.transaction():
+        store.save_onboardings([state for state, _ in changed])
+        store.record_transitions([transition for _, transition in changed])
+    return changed
