@@ -28,6 +28,7 @@ the environment, overlaid on the secrets file; they are never part of config.tom
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zoneinfo
 from collections.abc import Mapping
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onboard_sync.connector import ConnectorSettings
@@ -81,6 +82,18 @@ class CoreSettings(BaseModel):
         description="How often a sync reads the open onboardings' deals by id to find deleted ones; 0: never.",
     )
     secrets_file: str | None = Field(None, description="Optional dotenv file holding secrets.")
+
+    @field_validator("onboard_won_since", mode="before")
+    @classmethod
+    def _a_day(cls, value: object) -> object:
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date | None):
+            return value
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return date.fromisoformat(value.strip())
+        raise ValueError(f"expected a day such as 2026-11-01, got {value!r}")
 
     def deleted_check_every(self) -> timedelta | None:
         """``deleted_check_hours`` as a timedelta (``None``: never)."""

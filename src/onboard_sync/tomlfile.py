@@ -147,6 +147,8 @@ def pydantic_error(doc: TomlDocument, exc: Any, prefix: KeyPath = ()) -> ConfigE
         message = f"unknown key {format_key_path(loc[-1:])!r}"
     elif kind == "missing":
         message = f"missing required key {format_key_path(loc[-1:])!r}"
+    elif kind == "value_error":  # our validators' own words, without pydantic's "Value error, "
+        message = str(first.get("ctx", {}).get("error", "")) or first.get("msg", "invalid value")
     else:
         message = first.get("msg", "invalid value")
     count = len(exc.errors())
