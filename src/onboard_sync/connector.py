@@ -294,7 +294,8 @@ class Connector(ABC):
 
     def find_tasks(self, keys: Sequence[str]) -> list[Task]:
         """Tasks carrying any of ``keys`` (at most ``max_read_batch``). Used to resolve writes whose
-        outcome is unknown before anything is created again; must not lag behind creates."""
+        outcome is unknown before anything is created again; must not lag behind creates. A key it
+        does not find is taken as a task a person deleted (``sync.deletions``), so raise on failure."""
         raise NotImplementedError
 
     def create_tasks(self, batch: Sequence[TaskWrite]) -> list[WriteResult]:

@@ -19,10 +19,15 @@ PropertyValues = Mapping[str, str | None]
 
 
 class TaskStatus(enum.StrEnum):
-    """The two states onboard-sync cares about; vendors' finer states map onto these."""
+    """Where a task stands; vendors' finer states map onto OPEN and COMPLETED.
+
+    DELETED is onboard-sync's own: a person deleted an owned task in the CRM (``sync.deletions``).
+    It no longer blocks its phase and is never created again.
+    """
 
     OPEN = "open"
     COMPLETED = "completed"
+    DELETED = "deleted"
 
 
 class ObjectKind(enum.StrEnum):

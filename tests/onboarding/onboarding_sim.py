@@ -122,6 +122,10 @@ class Sim:
     def complete(self, key: str, at: datetime) -> None:
         self.tasks[key] = replace(self.tasks[key], status=TaskStatus.COMPLETED, completed_at=at)
 
+    def delete(self, key: str, at: datetime) -> None:
+        """A person deleted the task in the CRM (the daily check records it as DELETED)."""
+        self.tasks[key] = replace(self.tasks[key], status=TaskStatus.DELETED, completed_at=at)
+
     def complete_due(self, now: datetime) -> None:
         """The diligent person: completes every open task that is due by ``now``."""
         for key, task in list(self.tasks.items()):

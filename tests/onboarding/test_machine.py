@@ -10,7 +10,7 @@ from onboarding_sim import OID, T0, Sim, at_day, default_pb, done, facts, make_a
 
 from onboard_sync.onboarding.machine import evaluate
 from onboard_sync.onboarding.state import OnboardingState, OnboardingStatus, PhaseVisit, TransitionCause
-from onboard_sync.records import ObjectKind
+from onboard_sync.records import ObjectKind, TaskStatus
 
 
 def state_in(phase: str, segment: str = "mid_market", **changes: object) -> OnboardingState:
@@ -129,6 +129,21 @@ def test_completing_required_tasks_advances_and_an_open_one_blocks() -> None:
     assert f"{OID}:kickoff_call:0" in keys(ev)
     assert [v.phase for v in ev.state.history] == ["handoff", "kickoff"]
     assert ev.state.history[0].left_at == at_day(0, 8)
+
+
+def test_a_required_task_deleted_in_the_crm_no_longer_blocks_and_is_not_created_again() -> None:
+    sim = Sim()
+    sim.step(at_day(0))
+    sim.delete(f"{OID}:assign_csm:0", at_day(0, 1))
+    ev = sim.step(at_day(0, 2))
+    assert ev.state is not None
+    assert ev.state.phase == "handoff", "the other required task is still open"
+    assert ev.fields[ObjectKind.DEAL]["next_step"] != "Assign a customer success manager", ev.fields
+    sim.complete(f"{OID}:sales_handoff:0", at_day(0, 3))
+    ev = sim.step(at_day(0, 4))
+    assert ev.state is not None
+    assert ev.state.phase == "kickoff"
+    assert sim.tasks[f"{OID}:assign_csm:0"].status is TaskStatus.DELETED, "kept as deleted, not created again"
 
 
 def test_several_phases_in_one_evaluation() -> None:

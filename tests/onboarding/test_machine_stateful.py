@@ -1,10 +1,10 @@
 """Hypothesis stateful test of ``evaluate`` (default playbook) against a simple reference model.
 
 Rules act like the people and the clock around an onboarding: complete one or every open task,
-set the phase by hand in the CRM, lose and re-win the deal, let days pass. After every step the
-machine is compared with the model: phases only move forward unless set by hand, task keys are
-unique, a cancelled or completed onboarding creates no tasks, and re-evaluating the same facts
-gives the same fields and tasks.
+delete one in the CRM, set the phase by hand in the CRM, lose and re-win the deal, let days pass.
+After every step the machine is compared with the model: phases only move forward unless set by
+hand, task keys are unique, a cancelled or completed onboarding creates no tasks, a deleted task
+is never created again, and re-evaluating the same facts gives the same fields and tasks.
 """
 
 from __future__ import annotations
@@ -63,6 +63,13 @@ class OnboardingMachine(RuleBasedStateMachine):
             self.sim.complete(open_keys[index % len(open_keys)], self.now)
         self.step()
 
+    @rule(index=st.integers(0, 50))
+    def delete_one(self, index: int) -> None:
+        open_keys = sorted(k for k, t in self.sim.tasks.items() if t.status is TaskStatus.OPEN)
+        if open_keys:
+            self.sim.delete(open_keys[index % len(open_keys)], self.now)
+        self.step()
+
     @rule()
     def complete_all(self) -> None:
         self.sim.complete_all(self.now)
@@ -102,6 +109,11 @@ class OnboardingMachine(RuleBasedStateMachine):
         state = self.sim.state
         if state is not None and state.status in TERMINAL and self.before_status in TERMINAL:
             assert not self.new_keys, f"{state.status} onboarding created {sorted(self.new_keys)}"
+
+    @invariant()
+    def deleted_tasks_are_not_created_again(self) -> None:
+        deleted = {k for k, t in self.sim.tasks.items() if t.status is TaskStatus.DELETED}
+        assert not deleted & self.new_keys, "a deleted task was created again"
 
     @invariant()
     def re_evaluation_is_stable(self) -> None:

@@ -90,6 +90,8 @@ def _print_plan(report: RunReport) -> None:
             console.print(_cutoff_note(inst.won_before_cutoff))
         if inst.deals_deleted:
             console.print(f"{inst.deals_deleted} open onboarding(s) of deals deleted in the CRM would be cancelled.")
+        if inst.tasks_deleted:
+            console.print(f"{inst.tasks_deleted} task(s) deleted in the CRM would no longer be expected.")
         if inst.error:
             console.print(f"[red]error[/red]: {inst.error}")
 
@@ -111,6 +113,8 @@ def _print_sync(report: RunReport) -> None:
             console.print(f"  {_cutoff_note(inst.won_before_cutoff)}")
         if inst.deals_deleted:
             console.print(f"  {inst.deals_deleted} onboarding(s) cancelled: their deal was deleted in the CRM")
+        if inst.tasks_deleted:
+            console.print(f"  {inst.tasks_deleted} task(s) deleted in the CRM: no longer expected")
         for failure in inst.failures[:10]:
             console.print(f"  [red]failed[/red] {failure['key']}: {failure['error']}")
         if inst.error:

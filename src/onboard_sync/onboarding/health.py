@@ -80,7 +80,7 @@ def collect_metrics(
     model = playbook.health
     overdue = late = blockers = 0
     for task in facts.tasks.values():
-        if task.status == TaskStatus.COMPLETED:
+        if task.status != TaskStatus.OPEN:  # completed, or deleted in the CRM
             continue
         template = playbook.template(task.template_key)
         if template is None:

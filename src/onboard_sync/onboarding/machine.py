@@ -295,7 +295,7 @@ class _Run:
             end = self.pb.scaled_day(phase.plan_end_day, self.segment)
             return elapsed_days(self.state.started_at, self.now) >= end
         facts = [tasks.get(s.key) for s in required] + created
-        if any(f is None or f.status != TaskStatus.COMPLETED for f in facts):
+        if any(f is None or f.status == TaskStatus.OPEN for f in facts):  # deleted by a person: not needed
             return False
         if self.state.manual_phase == phase.key:
             entered = self.state.phase_entered_at
@@ -477,7 +477,7 @@ class _Run:
         facts = self.facts.tasks
         open_required = [
             s for s in tasks
-            if s.required and ((f := facts.get(s.key)) is None or f.status != TaskStatus.COMPLETED)
+            if s.required and ((f := facts.get(s.key)) is None or f.status == TaskStatus.OPEN)
         ]  # fmt: skip
         if open_required:
             first = min(open_required, key=lambda s: (s.due_at, s.key))

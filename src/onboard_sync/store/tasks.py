@@ -12,10 +12,12 @@ rerun write nothing. Mixed into ``Store``.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from onboard_sync.onboarding.state import OPEN_STATUSES
 from onboard_sync.records import ObjectKind, Task, TaskStatus
 from onboard_sync.store import schema as t
 from onboard_sync.store.base import IN_CHUNK, StoreBase, chunks
@@ -86,6 +88,24 @@ class TasksMixin(StoreBase):
         c = t.owned_tasks.c
         with self._read() as conn:
             return conn.execute(sa.select(c.key).where(c.source == source).limit(1)).first() is not None
+
+    def open_task_keys(self, source: str) -> list[str]:
+        """Keys of the ``CREATED`` tasks still open in the CRM whose onboarding is under way (for
+        the daily check of deleted tasks, ``sync.deletions``), in key order."""
+        c, o = t.owned_tasks.c, t.onboardings.c
+        query = (
+            sa.select(c.key)
+            .join(t.onboardings, o.id == c.onboarding_id)
+            .where(
+                c.source == source,
+                c.state == TaskState.CREATED.value,
+                c.status == TaskStatus.OPEN.value,
+                o.status.in_([s.value for s in OPEN_STATUSES]),
+            )
+            .order_by(c.key)
+        )
+        with self._read() as conn:
+            return list(conn.execute(query).scalars())
 
     def pending_tasks(self, source: str) -> list[OwnedTask]:
         """``PENDING`` tasks of ``source`` (outcome unknown: look each key up before retrying)."""
@@ -184,6 +204,22 @@ class TasksMixin(StoreBase):
         with self._write() as conn:
             self._require_keys(conn, source, created)
             self._update_many(conn, [("k", sa.String()), ("rid", sa.String())], list(created.items()), build)
+
+    def mark_tasks_deleted(self, source: str, keys: Collection[str], at: datetime) -> int:
+        """A person deleted these open tasks in the CRM: status ``DELETED`` at ``at`` (no longer
+        blocking their phase, never created again). Returns how many rows changed."""
+        self._check_writable()
+        c = t.owned_tasks.c
+        changed = 0
+        with self._write() as conn:
+            for part in chunks(sorted(keys), IN_CHUNK):
+                result = conn.execute(
+                    sa.update(t.owned_tasks)
+                    .where(c.source == source, c.key.in_(part), c.status == TaskStatus.OPEN.value)
+                    .values(status=TaskStatus.DELETED.value, completed_at=at, updated_at=self._now())
+                )
+                changed += result.rowcount
+        return changed
 
     def mark_tasks_failed(self, source: str, failed: Mapping[str, str]) -> None:
         """The CRM refused these creates: key -> error, state ``FAILED`` (retried next run).

@@ -1,4 +1,4 @@
-"""Deals deleted in the CRM: their open onboardings are cancelled; nothing is written back.
+"""Deals and tasks deleted in the CRM: onboardings of gone deals are cancelled, gone tasks let go.
 
 A CRM search never returns a deleted deal (archived, merged away, in the recycle bin), so the
 incremental pull cannot see one go. Two paths notice it:
@@ -12,7 +12,12 @@ incremental pull cannot see one go. Two paths notice it:
 A gone deal's open onboarding becomes CANCELLED (transition cause ``deal-deleted``); the state
 and its transition are recorded in one store transaction, and nothing is sent to the CRM (the
 record is gone). If the deal is restored and still won, the next pull returns it and the state
-machine's "won again" rule reopens the onboarding at its phase. ``plan`` counts them only.
+machine's "won again" rule reopens the onboarding at its phase.
+
+The same daily check looks up the open owned tasks of open onboardings by key (``find_tasks``,
+one call per ``max_read_batch`` keys). A task a person deleted becomes ``DELETED``: it no longer
+blocks its phase and is never created again (a person wins); if it is restored, the task pull
+sees it and its status is the CRM's again. ``plan`` only counts what a sync would record.
 """
 
 from __future__ import annotations
@@ -60,6 +65,14 @@ def missing_deals(connector: Connector, deal_ids: Sequence[str], options: ReadOp
     for _, deals in read_batches(connector, deal_ids, partial(connector.read_deals_by_id, options=options)):
         found.update(deal.id for deal in deals)
     return set(deal_ids) - found
+
+
+def missing_tasks(connector: Connector, keys: Sequence[str]) -> set[str]:
+    """Which of the task ``keys`` the CRM does not find."""
+    found: set[str] = set()
+    for _, tasks in read_batches(connector, keys, connector.find_tasks):
+        found.update(task.key for task in tasks if task.key)
+    return set(keys) - found
 
 
 def cancel_gone(

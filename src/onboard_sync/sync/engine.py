@@ -255,7 +255,7 @@ class Engine:
             signal_sources=signals.signal_sources(self.pm),
         )
         run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
-        self._cancel_deleted(run, staged, options, gone)
+        self._handle_deleted(run, staged, options, gone)
         size = self.runtime.config.core.chunk_size
         with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
@@ -287,21 +287,27 @@ class Engine:
             for transition in transitions:
                 self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
 
-    def _cancel_deleted(self, run: ChunkedRun, staged: Staged, options: ReadOptions, gone: set[str] | None) -> None:
-        """Cancel the open onboardings whose deal is gone (``sync.deletions``): ``gone`` from a webhook
-        subset's read, else (once every ``deleted_check_hours``) the open onboardings the pull missed."""
-        name, now = run.name, self.clock()
+    def _handle_deleted(self, run: ChunkedRun, staged: Staged, options: ReadOptions, gone: set[str] | None) -> None:
+        """Deals and tasks deleted in the CRM (``sync.deletions``): ``gone`` deals from a webhook
+        subset's read; else, once every ``deleted_check_hours``, the open onboardings' deals the
+        pull missed and their open tasks, read by id."""
+        name, now, record = run.name, self.clock(), not self.plan_only
         checked = gone is None
         if gone is None:
             if not deletions.check_due(self.store, name, now, self.runtime.config.core.deleted_check_every()):
                 return
             unseen = [i for i in deletions.open_deal_ids(self.store, name) if i not in staged.deal_ids]
             gone = deletions.missing_deals(run.connector, unseen, options) if unseen else set()
-        changed = deletions.cancel_gone(self.store, name, gone, now, run.report, record=not self.plan_only)
+        changed = deletions.cancel_gone(self.store, name, gone, now, run.report, record=record)
         run.report.transitions += len(changed)
         if run.hooked:
             run.transitioned.extend((state, [transition]) for state, transition in changed)
-        if checked and not self.plan_only:
+        if not checked:
+            return
+        keys = self.store.open_task_keys(name)
+        deleted = deletions.missing_tasks(run.connector, keys) if keys else set()
+        run.report.tasks_deleted += self.store.mark_tasks_deleted(name, deleted, now) if record else len(deleted)
+        if record:
             self.store.set_cursor(name, deletions.CHECK_STREAM, now)
 
     def _run_chunk(self, run: ChunkedRun, deal_ids: Sequence[str], lane: ApplyLane) -> None:

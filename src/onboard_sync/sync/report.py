@@ -26,6 +26,8 @@ class InstanceReport:
     """Won deals left without an onboarding: they closed before ``onboard_won_since``."""
     deals_deleted: int = 0
     """Open onboardings whose deal the CRM no longer has: cancelled (``sync.deletions``)."""
+    tasks_deleted: int = 0
+    """Open owned tasks a person deleted in the CRM: no longer blocking (``sync.deletions``)."""
     tasks_pulled: int = 0
     onboardings_evaluated: int = 0
     started: int = 0
@@ -48,6 +50,7 @@ class InstanceReport:
             "deals_pulled": self.deals_pulled,
             "won_before_cutoff": self.won_before_cutoff,
             "deals_deleted": self.deals_deleted,
+            "tasks_deleted": self.tasks_deleted,
             "tasks_pulled": self.tasks_pulled,
             "onboardings_evaluated": self.onboardings_evaluated,
             "onboardings_started": self.started,

@@ -1,4 +1,5 @@
-"""Deals deleted in the CRM: their onboardings are cancelled, nothing is written; a restore reopens.
+"""Records deleted in the CRM. A deleted deal's onboarding is cancelled with nothing written, and a
+restore reopens it; a deleted task stops blocking its phase and is not created again.
 
 The HubSpot sandbox over real HTTP (``archive`` and ``restore`` as the recycle bin does them).
 """
@@ -8,7 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from e2e_support import created_tasks
+
 from onboard_sync.onboarding.state import OnboardingStatus, TransitionCause
+from onboard_sync.records import TaskStatus
 from onboard_sync.sync.engine import Engine
 
 DAY = timedelta(hours=24)
@@ -106,3 +110,38 @@ def test_a_deal_deletion_webhook_cancels_at_once(project: Any) -> None:
     assert report.ok, report.as_dict()
     assert report.instances["hubspot"].deals_deleted == 1
     assert _status(project, deleted) is OnboardingStatus.CANCELLED
+
+
+def test_a_task_deleted_in_the_crm_stops_blocking_its_phase_and_is_not_created_again(project: Any) -> None:
+    start = datetime.now(UTC)
+    assert _sync_at(project, start).ok
+    backend = project.sandbox.backend
+    deal_id = _won(project)[0]
+    onboarding = f"hubspot:{deal_id}"
+    mine = {k: t for k, t in created_tasks(project).items() if t.onboarding_id == onboarding}
+    handoff = sorted(k for k, t in mine.items() if t.phase == "handoff")
+    assert len(handoff) >= 2, handoff
+    deleted, *others = handoff
+    backend.archive("tasks", mine[deleted].remote_id)
+
+    plan = _sync_at(project, start + DAY, plan_only=True)
+    assert plan.instances["hubspot"].tasks_deleted == 1
+    assert created_tasks(project)[deleted].status is TaskStatus.OPEN, "plan records nothing"
+
+    report = _sync_at(project, start + DAY)
+    assert report.ok, report.as_dict()
+    assert report.instances["hubspot"].tasks_deleted == 1
+    assert created_tasks(project)[deleted].status is TaskStatus.DELETED
+
+    for key in others:
+        backend.complete_task(mine[key].remote_id)
+    report = _sync_at(project, start + DAY + timedelta(hours=1))
+    assert report.ok, report.as_dict()
+    assert report.instances["hubspot"].tasks_deleted == 0, "counted once"
+    assert created_tasks(project)[deleted].status is TaskStatus.DELETED
+    with project.store() as store:
+        state = store.get_onboarding(onboarding)
+    assert state is not None
+    assert state.phase != "handoff", "the deleted task no longer blocks the phase"
+    keyed = [t for t in backend.tasks.values() if t.properties.get("onboard_sync_key") == deleted]
+    assert [t.archived for t in keyed] == [True], "never created again"
