@@ -11,7 +11,8 @@ import pytest
 
 from onboard_sync.hookspecs import hookimpl
 from onboard_sync.plugins import get_plugin_manager
-from onboard_sync.records import Account, Deal, Signal
+from onboard_sync.records import Account, Deal, Signal, TaskStatus
+from onboard_sync.sync.engine import Engine
 
 
 class LowEngagement:
@@ -77,3 +78,107 @@ def test_plugin_signals_score_health_and_raise_one_alert_per_episode(
     plugin.score = 90.0
     project.sync()
     assert {oid for oid, alert, _ in plugin.cleared if alert == "engagement_low"} == engaged
+
+
+def _engagement_tasks(project: Any) -> dict[str, Any]:
+    backend = project.sandbox.backend
+    return {
+        key: task
+        for task in backend.tasks.values()
+        if ":alert.engagement_low:" in (key := task.properties.get("onboard_sync_key") or "")
+    }
+
+
+def test_a_cleared_alert_leaves_its_task_to_the_person_by_default(project: Any, plugin: LowEngagement) -> None:
+    assert project.sync().ok
+    assert _engagement_tasks(project)
+    plugin.score = 90.0
+    assert project.sync().ok
+    assert plugin.cleared
+    statuses = {t.properties.get("hs_task_status") for t in _engagement_tasks(project).values()}
+    assert statuses == {"NOT_STARTED"}
+
+
+def _close_engagement_alerts_when_cleared(project: Any) -> None:
+    from onboard_sync.rules import default_playbook_path
+
+    rules = project.path / "rules"
+    rules.mkdir()
+    for source in default_playbook_path().glob("*.toml"):
+        text = source.read_text(encoding="utf-8")
+        text = text.replace('key = "engagement_low"\n', 'key = "engagement_low"\nclose_when_cleared = true\n')
+        (rules / source.name).write_text(text, encoding="utf-8")
+    assert any(a.close_when_cleared for a in project.runtime().playbook.alerts)
+
+
+def test_close_when_cleared_completes_the_alert_task_once_in_plan_and_sync(project: Any, plugin: LowEngagement) -> None:
+    _close_engagement_alerts_when_cleared(project)
+
+    assert project.sync().ok
+    tasks = _engagement_tasks(project)
+    assert tasks
+
+    plugin.score = 90.0
+    with project.store(read_only=True) as store:
+        planned = Engine(project.runtime(), store, plan_only=True).run()
+    rows = planned.instances["hubspot"].plan.as_rows()
+    closes = {row["key"] for row in rows if row["action"] == "close"}
+    assert closes == set(tasks), "plan shows exactly the closes sync will make"
+
+    report = project.sync()
+    assert report.ok, report.as_dict()
+    statuses = {t.properties.get("hs_task_status") for t in _engagement_tasks(project).values()}
+    assert statuses == {"COMPLETED"}
+    with project.store() as store:
+        owned = store.owned_tasks_for("hubspot")
+        audit = [e for e in store.audit(run_id=report.run_id, limit=100_000) if e.action == "close_task"]
+    assert {owned[key].status for key in tasks} == {TaskStatus.COMPLETED}
+    assert {e.key for e in audit} == set(tasks)
+    assert {e.outcome for e in audit} == {"ok"}
+
+    again = project.sync()
+    assert again.totals() == {"created": 0, "updated": 0, "failed": 0}, "closed once"
+
+
+class Killed(BaseException):
+    """Stands in for SIGKILL: nothing after the crash point runs (not even ``except Exception``)."""
+
+
+def test_a_close_whose_answer_is_lost_is_sent_again_and_recorded_once(
+    project: Any, plugin: LowEngagement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onboard_sync.sync import apply as apply_module
+
+    _close_engagement_alerts_when_cleared(project)
+    assert project.sync().ok
+    tasks = _engagement_tasks(project)
+    plugin.score = 90.0
+
+    def crash(name: str) -> None:
+        if name == "after-task-update":
+            raise Killed(name)
+
+    project.sandbox.backend.search_lag = 600.0  # the completion stays invisible to the task search
+    with monkeypatch.context() as patched:
+        patched.setattr(apply_module, "crash_point", crash)
+        with pytest.raises(Killed):
+            project.sync()
+    assert {t.properties.get("hs_task_status") for t in _engagement_tasks(project).values()} == {"COMPLETED"}
+    with project.store() as store:
+        owned = store.owned_tasks_for("hubspot")
+    assert {owned[key].status for key in tasks} == {TaskStatus.OPEN}, "the CRM answered, the store never heard"
+
+    project.sandbox.requests.clear()
+    assert project.sync().ok
+    with project.store() as store:
+        owned = store.owned_tasks_for("hubspot")
+        closes = [e for e in store.audit(limit=100_000) if e.action == "close_task"]
+    assert {owned[key].status for key in tasks} == {TaskStatus.COMPLETED}
+    # the search does not show the completion yet, so the close is planned from the store and sent
+    # again (setting a status twice is harmless), then recorded once
+    resent = sum(1 for r in project.sandbox.requests if r.template == "/crm/v3/objects/tasks/batch/update")
+    assert resent >= 1
+    assert sorted(e.key for e in closes) == sorted(tasks)
+    assert {e.outcome for e in closes} == {"ok"}
+    project.sandbox.backend.clock.advance(seconds=601)  # the search catches up
+    assert project.sync().totals() == {"created": 0, "updated": 0, "failed": 0}

@@ -27,6 +27,7 @@ def test_default_playbook_has_the_seed_trigger_alerts() -> None:
     assert blockers.when.metrics == {"stale_blockers", "stale_urgent_tickets"}
     assert pb.health.stale_ticket_days == 3
     assert pb.health.status_reasons["at-risk"].startswith("at risk")
+    assert not any(a.close_when_cleared for a in pb.alerts), "alert tasks stay for the person unless a rule says"
 
 
 def _with(tmp_path: Path, extra: str) -> Path:
@@ -46,6 +47,7 @@ def _with(tmp_path: Path, extra: str) -> Path:
         ('[[alerts]]\nkey = "x"\ntitle = "t"\nwhen = "true"\nowner = "ceo"\n', 2, "unknown owner role"),
         ('[[alerts]]\nkey = "x"\ntitle = "t"\nwhen = "true"\ncolour = "red"\n', 5, "unknown key"),
         ('[[alerts]]\nkey = "blockers"\ntitle = "t"\nwhen = "true"\n', 2, "duplicate alert key"),
+        ('[[alerts]]\nkey = "x"\ntitle = "t"\nwhen = "true"\nclose_when_cleared = "yes"\n', 5, "close_when_cleared"),
     ],
 )
 def test_bad_alerts_name_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:

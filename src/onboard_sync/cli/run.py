@@ -70,7 +70,9 @@ def _print_plan(report: RunReport) -> None:
         for column in ("action", "object", "onboarding", "what"):
             table.add_column(column)
         for row in rows[:200]:
-            if row["object"] == "task":
+            if row["action"] == "close":
+                what = f"{row['subject']}: completed (its alert cleared)"
+            elif row["object"] == "task":
                 what = f"{row['subject']} (owner {row['owner_id'] or '-'}, due {row['due']})"
             else:
                 what = ", ".join(f"{k}: {v['from']!r} → {v['to']!r}" for k, v in row["changes"].items())

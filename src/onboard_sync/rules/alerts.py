@@ -40,6 +40,7 @@ def read_alert(t: _Table) -> AlertRule:
         priority=priority,
         due_hours=24.0 if due_hours is None else due_hours,
         description=t.text("description", ""),
+        close_when_cleared=t.flag("close_when_cleared", False),
         where=t.src.where((*t.path, "key")),
     )
     t.done()

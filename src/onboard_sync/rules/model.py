@@ -259,6 +259,8 @@ class AlertRule:
     priority: str = "HIGH"
     due_hours: float = 24.0
     description: str = ""
+    close_when_cleared: bool = False
+    """Complete the episode's task in the CRM when ``when`` stops holding (else it stays for the person)."""
     where: str = field(default="", compare=False)
 
     @property

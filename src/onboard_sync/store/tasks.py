@@ -205,9 +205,10 @@ class TasksMixin(StoreBase):
             self._require_keys(conn, source, created)
             self._update_many(conn, [("k", sa.String()), ("rid", sa.String())], list(created.items()), build)
 
-    def mark_tasks_deleted(self, source: str, keys: Collection[str], at: datetime) -> int:
-        """A person deleted these open tasks in the CRM: status ``DELETED`` at ``at`` (no longer
-        blocking their phase, never created again). Returns how many rows changed."""
+    def close_open_tasks(self, source: str, keys: Collection[str], status: TaskStatus, at: datetime) -> int:
+        """Open tasks that are no longer open: ``COMPLETED`` by onboard-sync (an alert cleared) or
+        ``DELETED`` by a person in the CRM, at ``at``. Tasks not open are left as they are.
+        Returns how many rows changed."""
         self._check_writable()
         c = t.owned_tasks.c
         changed = 0
@@ -216,7 +217,7 @@ class TasksMixin(StoreBase):
                 result = conn.execute(
                     sa.update(t.owned_tasks)
                     .where(c.source == source, c.key.in_(part), c.status == TaskStatus.OPEN.value)
-                    .values(status=TaskStatus.DELETED.value, completed_at=at, updated_at=self._now())
+                    .values(status=TaskStatus(status).value, completed_at=at, updated_at=self._now())
                 )
                 changed += result.rowcount
         return changed

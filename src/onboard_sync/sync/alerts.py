@@ -9,7 +9,10 @@ This module, called by the engine for each deal-source instance, keeps the memor
   after a crash) however many runs follow;
 * condition true, episode open → the same task spec again (already recorded: no write);
 * condition false, episode open → the episode is cleared (recorded; the task stays for the
-  person, who completes it); the next time the condition holds a new episode starts.
+  person, who completes it); the next time the condition holds a new episode starts;
+* condition false and the rule says ``close_when_cleared`` → the latest episode's task is offered
+  for closing (``closing``): the engine completes it in the CRM if it is still open there. This
+  is level-triggered, so a close lost to a crash is planned again by the next run.
 
 In a chunked run the tracker is loaded per chunk (``begin``: the latest episodes of the chunk's
 onboardings, read by id), and each chunk's episode changes are recorded
@@ -46,6 +49,8 @@ class AlertTracker:
         self.opened: list[AlertEpisode] = []
         self.cleared: list[AlertEpisode] = []
         self._summary: dict[str, list[str]] = {"opened": [], "cleared": []}
+        self.closing: list[tuple[str, str]] = []
+        """``(onboarding id, task key)`` of cleared episodes whose rule closes their task."""
         self._raised: list[tuple[AlertEpisode, OnboardingState, str]] = []
         self._ended: list[tuple[AlertEpisode, OnboardingState]] = []
 
@@ -53,7 +58,7 @@ class AlertTracker:
         """Load the latest episode of each alert of the chunk's onboardings (by id)."""
         self.now = now
         self.latest = {}
-        self.opened, self.cleared = [], []
+        self.opened, self.cleared, self.closing = [], [], []
         if self.rules:
             for episode in self.store.alert_episodes_of(onboarding_ids):
                 self.latest[(episode.onboarding_id, episode.alert)] = episode  # ordered by episode
@@ -85,9 +90,12 @@ class AlertTracker:
                     )
                     self.opened.append(episode)
                 specs.append(self._spec(rule, episode, state.phase, deal, account, state.segment))
-            elif is_open:
-                assert latest is not None
-                self.cleared.append(dataclasses.replace(latest, cleared_at=self.now))
+            else:
+                if is_open:
+                    assert latest is not None
+                    self.cleared.append(dataclasses.replace(latest, cleared_at=self.now))
+                if latest is not None and rule.close_when_cleared:
+                    self.closing.append((state.id, latest.task_key))
         if not specs:
             return evaluation
         return dataclasses.replace(evaluation, tasks=(*evaluation.tasks, *specs))
@@ -143,7 +151,7 @@ class AlertTracker:
                 if e.onboarding_id in states
             ]
             self._ended += [(e, states[e.onboarding_id]) for e in self.cleared if e.onboarding_id in states]
-        self.opened, self.cleared, self.latest = [], [], {}
+        self.opened, self.cleared, self.closing, self.latest = [], [], [], {}
 
     def summary(self) -> dict[str, Any]:
         return dict(self._summary)

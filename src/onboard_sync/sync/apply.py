@@ -25,13 +25,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from onboard_sync.connector import Connector, WriteResult
+from onboard_sync.connector import Connector, TaskPatch, WriteResult
 from onboard_sync.mappings import MappingSet
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.overlap import pipelined
-from onboard_sync.sync.plan import PlannedFields, PlannedTask, WritePlan
+from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedTask, WritePlan
 from onboard_sync.sync.report import InstanceReport
 
 B = TypeVar("B")
@@ -61,6 +61,7 @@ class Applier:
         self.written_keys: set[str] = set()
         self._tasks: list[PlannedTask] = []
         self._fields: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)
+        self._closes: list[PlannedClose] = []
 
     # --- crash recovery --------------------------------------------------------------
     def resolve_pending(self, tasks: Iterable[OwnedTask]) -> None:
@@ -103,6 +104,8 @@ class Applier:
         for planned in plan.fields:
             self._fields[planned.write.kind].append(planned)
         self._create_tasks(self._take(self._tasks, final))
+        self._closes.extend(plan.closes)
+        self._close_tasks(self._take(self._closes, final))
         written: list[PlannedFields] = []
         for kind, items in self._fields.items():
             written.extend(self._write_fields(kind, self._take(items, final)))
@@ -176,6 +179,39 @@ class Applier:
                 )
             crash_point("after-task-record")
             self._count(results, created=True)
+
+    def _close_tasks(self, closes: Sequence[PlannedClose]) -> None:
+        """Complete the tasks of cleared alert episodes. Level-triggered and idempotent: a close
+        whose outcome was lost is planned again while the store still holds the task open."""
+        size = self.connector.max_write_batch
+        batches = [closes[start : start + size] for start in range(0, len(closes), size)]
+        completed = {"status": TaskStatus.COMPLETED}
+        calls = self._pipelined(
+            batches,
+            lambda batch: self.connector.update_tasks([TaskPatch(c.key, c.remote_id, completed) for c in batch]),
+            "task-update",
+        )
+        for batch, results in calls:
+            ok = {r.key for r in results if r.ok}
+            errors = {r.key: r.error or "failed" for r in results if not r.ok}
+            with self.store.transaction():
+                self.store.close_open_tasks(self.source, ok, TaskStatus.COMPLETED, self.clock())
+                self.store.record_audit(
+                    [
+                        self._audit(
+                            "close_task",
+                            ObjectKind.TASK,
+                            c.remote_id,
+                            c.key,
+                            {"status": TaskStatus.OPEN.value},
+                            {"status": TaskStatus.COMPLETED.value},
+                            "ok" if c.key in ok else "failed",
+                            errors.get(c.key, "") if c.key not in ok else "alert cleared",
+                        )
+                        for c in batch
+                    ]
+                )
+            self._count(results, created=False)
 
     def _write_fields(self, kind: ObjectKind, items: Sequence[PlannedFields]) -> list[PlannedFields]:
         size = self.connector.max_write_batch

@@ -31,6 +31,8 @@ POINTS = (
     "before-task-create",
     "after-task-create",  # the CRM has the batch, the store does not yet (before its commit)
     "after-task-record",
+    "before-task-update",  # completing the tasks of cleared alerts (close_when_cleared)
+    "after-task-update",  # the CRM has completed them, the store does not know yet
     "before-field-write",
     "after-field-write",  # before the field-write commit
     "after-field-record",

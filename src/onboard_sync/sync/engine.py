@@ -45,7 +45,7 @@ from onboard_sync.connector import Connector, Page, ReadOptions
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition
 from onboard_sync.plugins import get_plugin_manager
-from onboard_sync.records import Account, Deal, ObjectKind, Owner
+from onboard_sync.records import Account, Deal, ObjectKind, Owner, TaskStatus
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.store.base import chunks
@@ -57,7 +57,7 @@ from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
 from onboard_sync.sync.gate import TokenBucket
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
-from onboard_sync.sync.plan import WritePlan, plan_writes
+from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 from onboard_sync.sync.window import RollingWindow
 
@@ -306,7 +306,10 @@ class Engine:
             return
         keys = self.store.open_task_keys(name)
         deleted = deletions.missing_tasks(run.connector, keys) if keys else set()
-        run.report.tasks_deleted += self.store.mark_tasks_deleted(name, deleted, now) if record else len(deleted)
+        if record:
+            run.report.tasks_deleted += self.store.close_open_tasks(name, deleted, TaskStatus.DELETED, now)
+        else:
+            run.report.tasks_deleted += len(deleted)
         if record:
             self.store.set_cursor(name, deletions.CHECK_STREAM, now)
 
@@ -348,6 +351,7 @@ class Engine:
             resolve_owner=run.resolve_owner,
             account_fields=run.account_fields,
         )
+        plan.closes.extend(plan_closes(run.alerts.closing, owned))
         transitions = [t for ev, _ in evaluations for t in ev.transitions]
         report.transitions += len(transitions)
         report.started += sum(1 for ev, _ in evaluations if ev.state and ev.state.deal_id not in tracked)

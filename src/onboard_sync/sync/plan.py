@@ -2,8 +2,9 @@
 
 ``plan_writes`` compares each ``Evaluation`` with what is recorded (owned tasks) and what
 the CRM is known to hold (mapped field values on the cached records) and returns a
-``WritePlan``: tasks to create and field values to set. Both ``onboard-sync plan`` (print)
-and ``sync`` (apply) use it, so what plan shows is exactly what sync does.
+``WritePlan``: tasks to create, field values to set and (``plan_closes``) alert tasks to
+complete. Both ``onboard-sync plan`` (print) and ``sync`` (apply) use it, so what plan shows is
+exactly what sync does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from onboard_sync.connector import FieldWrite, TaskWrite
 from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.state import Evaluation, OnboardingStatus, TaskSpec
-from onboard_sync.records import Account, Deal, ObjectKind
+from onboard_sync.records import Account, Deal, ObjectKind, TaskStatus
 from onboard_sync.store import OwnedTask, TaskState
 
 OwnerResolver = Callable[[str, Deal, Account | None], str | None]
@@ -48,21 +49,34 @@ class PlannedFields:
     before: Mapping[str, str | None]
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedClose:
+    """An owned task to complete in the CRM: the task of a cleared alert episode whose rule says
+    ``close_when_cleared``."""
+
+    onboarding_id: str
+    key: str
+    remote_id: str
+    subject: str
+
+
 @dataclass
 class WritePlan:
     """Everything one run of one connector instance wants to write."""
 
     tasks: list[PlannedTask] = field(default_factory=list)
     fields: list[PlannedFields] = field(default_factory=list)
+    closes: list[PlannedClose] = field(default_factory=list)
     counted: dict[str, int] = field(default_factory=dict)  # writes counted, not kept (a chunked sync)
 
     def __bool__(self) -> bool:
-        return bool(self.tasks or self.fields)
+        return bool(self.tasks or self.fields or self.closes)
 
     def extend(self, other: WritePlan) -> None:
         """Append another (chunk's) plan."""
         self.tasks.extend(other.tasks)
         self.fields.extend(other.fields)
+        self.closes.extend(other.closes)
 
     def count(self, other: WritePlan) -> None:
         """Count another (chunk's) plan's writes without keeping them."""
@@ -72,6 +86,7 @@ class WritePlan:
     def _sizes(self) -> dict[str, int]:
         sizes = dict(self.counted)
         sizes["tasks.batch_create"] = sizes.get("tasks.batch_create", 0) + len(self.tasks)
+        sizes["tasks.batch_update"] = sizes.get("tasks.batch_update", 0) + len(self.closes)
         for planned in self.fields:
             name = f"{planned.write.kind.value}s.batch_update"
             sizes[name] = sizes.get(name, 0) + 1
@@ -97,6 +112,18 @@ class WritePlan:
                     "due": t.write.due_at.date().isoformat(),
                     "deal_id": t.write.deal_id,
                     "account_id": t.write.account_id,
+                }
+            )
+        for c in self.closes:
+            rows.append(
+                {
+                    "action": "close",
+                    "object": "task",
+                    "onboarding": c.onboarding_id,
+                    "key": c.key,
+                    "remote_id": c.remote_id,
+                    "subject": c.subject,
+                    "changes": {"status": {"from": TaskStatus.OPEN.value, "to": TaskStatus.COMPLETED.value}},
                 }
             )
         for f in self.fields:
@@ -247,6 +274,16 @@ def plan_writes(
         for kind, remote_id, current in targets:
             _plan_fields(plan, state.id, kind, remote_id, current, mapping.to_crm(kind, ev.fields.get(kind, {})))
     return plan
+
+
+def plan_closes(closing: Sequence[tuple[str, str]], owned: Mapping[str, OwnedTask]) -> list[PlannedClose]:
+    """Of the alert tasks offered for closing, those created and still open in the CRM."""
+    planned: list[PlannedClose] = []
+    for onboarding_id, key in closing:
+        task = owned.get(key)
+        if task is not None and task.state is TaskState.CREATED and task.status == TaskStatus.OPEN and task.remote_id:
+            planned.append(PlannedClose(onboarding_id, key, task.remote_id, task.subject))
+    return planned
 
 
 def _differs(current: str | None, desired: str | None) -> bool:
