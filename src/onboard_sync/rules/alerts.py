@@ -14,12 +14,12 @@ from onboard_sync.rules.expressions import RULE_NAMES
 from onboard_sync.rules.model import PLACEHOLDERS, PRIORITIES, AlertRule, Playbook
 
 if TYPE_CHECKING:
-    from onboard_sync.rules.loader import _Table
+    from onboard_sync.rules.table import RuleTable
 
 HEALTH_STATUSES = ("healthy", "at-risk", "critical")
 
 
-def read_alert(t: _Table) -> AlertRule:
+def read_alert(t: RuleTable) -> AlertRule:
     """One ``[[alerts]]`` table."""
     key = t.ident()
     when = t.condition("when", RULE_NAMES)
@@ -59,7 +59,7 @@ def check_alert_owners(playbook: Playbook) -> None:
             )
 
 
-def read_health_extras(t: _Table) -> dict[str, Any]:
+def read_health_extras(t: RuleTable) -> dict[str, Any]:
     """``ticket_stale_days`` and ``[health.status_reasons]`` (text per status, ``{score}`` allowed)."""
     extras: dict[str, Any] = {}
     if "ticket_stale_days" in t.data:

@@ -14,19 +14,17 @@ each be set in one file only. The schema is documented in docs/playbook-rules.md
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from onboard_sync.errors import ConfigError
 from onboard_sync.rules.alerts import check_alert_owners, read_alert, read_health_extras
-from onboard_sync.rules.expressions import RULE_NAMES, SEGMENT_NAMES, Condition, compile_condition
+from onboard_sync.rules.expressions import RULE_NAMES, SEGMENT_NAMES
 from onboard_sync.rules.model import (
     METRICS,
     OWNER_ROLES,
-    PLACEHOLDERS,
     PRIORITIES,
     AlertRule,
     Decision,
@@ -36,15 +34,13 @@ from onboard_sync.rules.model import (
     Playbook,
     Segment,
     TaskTemplate,
-    TextTemplate,
 )
-from onboard_sync.tomlfile import KeyPath, TomlDocument, read_toml
+from onboard_sync.rules.table import RuleTable
+from onboard_sync.tomlfile import read_toml
 
 T = TypeVar("T")
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DEFAULT_DIR = Path(__file__).parent / "default"
 _EXAMPLES_DIR = Path(__file__).parent / "examples"
-_MISSING = object()
 
 
 def default_playbook_path() -> Path:
@@ -61,100 +57,6 @@ def example_playbooks() -> dict[str, Path]:
     return {**examples, "default": _DEFAULT_DIR}
 
 
-@dataclass
-class _Table:
-    """A TOML table being validated: typed getters, then :meth:`done` rejects leftovers."""
-
-    src: TomlDocument
-    data: dict[str, Any]
-    path: KeyPath
-    seen: set[str] = field(default_factory=set)
-
-    def _get(self, key: str, kinds: tuple[type, ...], what: str, required: bool) -> Any:
-        self.seen.add(key)
-        if key not in self.data:
-            if required:
-                raise self.src.error(self.path, f"missing required key {key!r}")
-            return _MISSING
-        value = self.data[key]
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise self.src.error((*self.path, key), f"{key!r} must be {what}, not {type(value).__name__}")
-        return value
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self._get(key, (str,), "a string", required=default is None)
-        return default if value is _MISSING else value  # type: ignore[return-value]
-
-    def opt_text(self, key: str) -> str | None:
-        value = self._get(key, (str,), "a string", required=False)
-        return None if value is _MISSING else value
-
-    def integer(self, key: str, default: int | None = None, minimum: int | None = 0) -> int:
-        value = self._get(key, (int,), "an integer", required=default is None)
-        if value is _MISSING:
-            return default  # type: ignore[return-value]
-        if minimum is not None and value < minimum:
-            raise self.src.error((*self.path, key), f"{key!r} must be at least {minimum}")
-        return value  # type: ignore[no-any-return]
-
-    def number(self, key: str) -> float | None:
-        value = self._get(key, (int, float), "a number", required=False)
-        return None if value is _MISSING else float(value)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self._get(key, (bool,), "true or false", required=False)
-        return default if value is _MISSING else value  # type: ignore[no-any-return]
-
-    def keys(self, key: str) -> list[str] | None:
-        value = self._get(key, (list,), "a list of strings", required=False)
-        if value is _MISSING:
-            return None
-        if not all(isinstance(v, str) for v in value):
-            raise self.src.error((*self.path, key), f"{key!r} must be a list of strings")
-        return value  # type: ignore[no-any-return]
-
-    def ident(self, key: str = "key") -> str:
-        value = self.text(key)
-        if not _KEY_RE.match(value):
-            raise self.src.error((*self.path, key), f"{value!r} is not a valid key (use lower_snake_case)")
-        return value
-
-    def condition(self, key: str, names: frozenset[str]) -> Condition | None:
-        source = self.opt_text(key)
-        if source is None:
-            return None
-        return compile_condition(
-            source, names=names, metrics=frozenset(METRICS), where=self.src.where((*self.path, key))
-        )
-
-    def template(self, key: str, default: str | None = None, allowed: frozenset[str] = PLACEHOLDERS) -> TextTemplate:
-        source = self.text(key, default)
-        try:
-            return TextTemplate.parse(source, allowed)
-        except ValueError as exc:
-            raise self.src.error((*self.path, key), str(exc)) from None
-
-    def tables(self, key: str) -> list[_Table]:
-        value = self._get(key, (list,), "an array of tables ([[...]])", required=False)
-        if value is _MISSING:
-            return []
-        out = []
-        for i, item in enumerate(value):
-            if not isinstance(item, dict):
-                raise self.src.error((*self.path, key, i), f"{key!r} must be an array of tables ([[...]])")
-            out.append(_Table(self.src, item, (*self.path, key, i)))
-        return out
-
-    def table(self, key: str) -> _Table | None:
-        value = self._get(key, (dict,), "a table", required=False)
-        return None if value is _MISSING else _Table(self.src, value, (*self.path, key))
-
-    def done(self) -> None:
-        for key in self.data:
-            if key not in self.seen:
-                raise self.src.error((*self.path, key), f"unknown key {key!r}")
-
-
 def load_playbook(path: str | Path) -> Playbook:
     """Load and validate a playbook file or directory; raise ConfigError on any problem."""
     path = Path(path)
@@ -169,12 +71,12 @@ def load_playbook(path: str | Path) -> Playbook:
     return _build([_read(f) for f in files])
 
 
-def _read(path: Path) -> _Table:
+def _read(path: Path) -> RuleTable:
     doc = read_toml(path)
-    return _Table(doc, doc.data, ())
+    return RuleTable(doc, doc.data, ())
 
 
-def _build(documents: list[_Table]) -> Playbook:
+def _build(documents: list[RuleTable]) -> Playbook:
     meta: dict[str, Any] = {}
     segments: list[Segment] = []
     phases: list[Phase] = []
@@ -270,7 +172,7 @@ def _unique(items: list[Any], what: str) -> None:
         seen[item.key] = item.where
 
 
-def _read_meta(t: _Table) -> dict[str, Any]:
+def _read_meta(t: RuleTable) -> dict[str, Any]:
     meta = {
         "file": t.src.display_path,
         "name": t.text("name"),
@@ -285,7 +187,7 @@ def _read_meta(t: _Table) -> dict[str, Any]:
     return meta
 
 
-def _read_segment(t: _Table) -> Segment:
+def _read_segment(t: RuleTable) -> Segment:
     key = t.ident()
     duration = t.integer("duration_days", minimum=1)
     factor = t.number("timeline_factor")
@@ -304,7 +206,7 @@ def _read_segment(t: _Table) -> Segment:
     return segment
 
 
-def _read_phase(t: _Table, pending: list[Callable[[Playbook], None]]) -> Phase:
+def _read_phase(t: RuleTable, pending: list[Callable[[Playbook], None]]) -> Phase:
     key = t.ident()
     start = t.integer("plan_start_day", 0)
     end = t.integer("plan_end_day", start)
@@ -326,7 +228,7 @@ def _read_phase(t: _Table, pending: list[Callable[[Playbook], None]]) -> Phase:
     return phase
 
 
-def _read_decision(t: _Table, phase: str, pending: list[Callable[[Playbook], None]]) -> Decision:
+def _read_decision(t: RuleTable, phase: str, pending: list[Callable[[Playbook], None]]) -> Decision:
     """``[[phases.decisions]]``: key, label, when (CEL, required), goto (a later phase)."""
     key = t.ident()
     goto = t.text("goto")
@@ -349,7 +251,7 @@ def _read_decision(t: _Table, phase: str, pending: list[Callable[[Playbook], Non
     return decision
 
 
-def _read_task(t: _Table, phase: str, pending: list[Callable[[Playbook], None]]) -> TaskTemplate:
+def _read_task(t: RuleTable, phase: str, pending: list[Callable[[Playbook], None]]) -> TaskTemplate:
     key = t.ident()
     owner = t.text("owner")
     owner_where = t.src.where((*t.path, "owner"))
@@ -408,7 +310,7 @@ def _read_task(t: _Table, phase: str, pending: list[Callable[[Playbook], None]])
     return template
 
 
-def _read_health(t: _Table) -> HealthModel:
+def _read_health(t: RuleTable) -> HealthModel:
     healthy = t.integer("healthy_min", 80)
     at_risk = t.integer("at_risk_min", 50)
     if not 0 <= at_risk <= healthy <= 100:
@@ -425,7 +327,7 @@ def _read_health(t: _Table) -> HealthModel:
     )
 
 
-def _read_component(t: _Table) -> HealthComponent:
+def _read_component(t: RuleTable) -> HealthComponent:
     key = t.ident()
     weight = t.number("weight")
     if weight is None or weight <= 0:

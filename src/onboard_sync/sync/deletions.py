@@ -26,12 +26,17 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from onboard_sync.connector import Connector, ReadOptions
 from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus, Transition, TransitionCause
+from onboard_sync.records import TaskStatus
 from onboard_sync.store import Store
 from onboard_sync.sync.overlap import read_batches
 from onboard_sync.sync.report import InstanceReport
+
+if TYPE_CHECKING:
+    from onboard_sync.sync.chunks import ChunkedRun
 
 CHECK_STREAM = "deals-exist"
 """The store cursor holding when a run last checked that the open onboardings' deals exist."""
@@ -111,3 +116,39 @@ def cancel_gone(
         store.save_onboardings([state for state, _ in changed])
         store.record_transitions([transition for _, transition in changed])
     return changed
+
+
+def handle_deleted(
+    store: Store,
+    run: ChunkedRun,
+    pulled: Collection[str],
+    options: ReadOptions,
+    gone: set[str] | None,
+    *,
+    now: datetime,
+    every: timedelta | None,
+    record: bool,
+) -> None:
+    """One run's part: ``gone`` deals from a webhook subset's read; else, when ``check_due``, the
+    open onboardings' deals the pull did not return (``pulled``) and their open tasks, read by id.
+    With ``record`` False (plan) it only counts."""
+    name = run.name
+    checked = gone is None
+    if gone is None:
+        if not check_due(store, name, now, every):
+            return
+        unseen = [deal_id for deal_id in open_deal_ids(store, name) if deal_id not in pulled]
+        gone = missing_deals(run.connector, unseen, options) if unseen else set()
+    changed = cancel_gone(store, name, gone, now, run.report, record=record)
+    run.report.transitions += len(changed)
+    if run.hooked:
+        run.transitioned.extend((state, [transition]) for state, transition in changed)
+    if not checked:
+        return
+    keys = store.open_task_keys(name)
+    deleted = missing_tasks(run.connector, keys) if keys else set()
+    if record:
+        run.report.tasks_deleted += store.close_open_tasks(name, deleted, TaskStatus.DELETED, now)
+        store.set_cursor(name, CHECK_STREAM, now)
+    else:
+        run.report.tasks_deleted += len(deleted)

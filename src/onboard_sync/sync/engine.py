@@ -41,11 +41,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from onboard_sync.connector import Connector, Page, ReadOptions
+from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition
 from onboard_sync.plugins import get_plugin_manager
-from onboard_sync.records import Account, Deal, ObjectKind, Owner, TaskStatus
+from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.store.base import chunks
@@ -255,7 +255,16 @@ class Engine:
             signal_sources=signals.signal_sources(self.pm),
         )
         run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
-        self._handle_deleted(run, staged, options, gone)
+        deletions.handle_deleted(
+            self.store,
+            run,
+            staged.deal_ids,
+            options,
+            gone,
+            now=self.clock(),
+            every=self.runtime.config.core.deleted_check_every(),
+            record=not self.plan_only,
+        )
         size = self.runtime.config.core.chunk_size
         with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
@@ -286,32 +295,6 @@ class Engine:
         for state, transitions in run.transitioned:
             for transition in transitions:
                 self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
-
-    def _handle_deleted(self, run: ChunkedRun, staged: Staged, options: ReadOptions, gone: set[str] | None) -> None:
-        """Deals and tasks deleted in the CRM (``sync.deletions``): ``gone`` deals from a webhook
-        subset's read; else, once every ``deleted_check_hours``, the open onboardings' deals the
-        pull missed and their open tasks, read by id."""
-        name, now, record = run.name, self.clock(), not self.plan_only
-        checked = gone is None
-        if gone is None:
-            if not deletions.check_due(self.store, name, now, self.runtime.config.core.deleted_check_every()):
-                return
-            unseen = [i for i in deletions.open_deal_ids(self.store, name) if i not in staged.deal_ids]
-            gone = deletions.missing_deals(run.connector, unseen, options) if unseen else set()
-        changed = deletions.cancel_gone(self.store, name, gone, now, run.report, record=record)
-        run.report.transitions += len(changed)
-        if run.hooked:
-            run.transitioned.extend((state, [transition]) for state, transition in changed)
-        if not checked:
-            return
-        keys = self.store.open_task_keys(name)
-        deleted = deletions.missing_tasks(run.connector, keys) if keys else set()
-        if record:
-            run.report.tasks_deleted += self.store.close_open_tasks(name, deleted, TaskStatus.DELETED, now)
-        else:
-            run.report.tasks_deleted += len(deleted)
-        if record:
-            self.store.set_cursor(name, deletions.CHECK_STREAM, now)
 
     def _run_chunk(self, run: ChunkedRun, deal_ids: Sequence[str], lane: ApplyLane) -> None:
         """Evaluate, plan, record and apply one chunk of deals; nothing of it is kept after.
