@@ -60,6 +60,11 @@ class ApiError(OnboardSyncError):
         super().__init__(f"{endpoint}: HTTP {status}: {message}" if endpoint else message)
 
 
+class PagingError(OnboardSyncError):
+    """A connector's paged read handed back a page token it had already returned: its paging
+    loops (a connector bug). The pull stops with this error and the cursor does not move."""
+
+
 class RateLimitExhausted(ApiError):
     """A daily or otherwise long-lived quota is used up: stop the run cleanly, resume later."""
 

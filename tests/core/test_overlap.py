@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from onboard_sync.connector import Page
+from onboard_sync.errors import PagingError
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages, read_batches
 
 
@@ -44,8 +45,12 @@ def test_prefetched_pages_reads_each_token_once_in_order_and_asks_ahead() -> Non
     assert consumed.is_set()
 
 
-def test_prefetched_pages_stops_on_a_repeated_token_and_raises_a_read_error() -> None:
-    assert [p.records for p in prefetched_pages(lambda token: Page([1], "same"))] == [[1], [1]]
+def test_prefetched_pages_raises_on_a_token_that_comes_back_and_passes_read_errors_on() -> None:
+    looping = {None: Page([1], "a"), "a": Page([2], "b"), "b": Page([3], "a")}
+    pages = prefetched_pages(lambda token: looping[token], what="deals")
+    assert [next(pages).records for _ in range(3)] == [[1], [2], [3]], "every page is handed over first"
+    with pytest.raises(PagingError, match=r"deals: page token 'a' came back after 2 page\(s\)"):
+        next(pages)
 
     def failing(token: str | None) -> Page[int]:
         if token:

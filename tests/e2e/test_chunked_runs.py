@@ -55,3 +55,25 @@ def test_a_tiny_chunk_size_changes_nothing_but_memory(tmp_path: Path, monkeypatc
     finally:
         whole.sandbox.__exit__(None, None, None)
         chunked.sandbox.__exit__(None, None, None)
+
+
+def test_a_connector_whose_paging_loops_fails_the_run_without_moving_the_cursor(
+    project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onboard_sync.connector import Page
+    from onboard_sync.connectors.hubspot import HubSpotConnector
+
+    real = HubSpotConnector.read_deals
+
+    def looping(self: HubSpotConnector, *, since: Any, page_token: str | None, options: Any) -> Page[Any]:
+        page = real(self, since=since, page_token=None, options=options)
+        return Page(page.records, "always-the-same")
+
+    monkeypatch.setattr(HubSpotConnector, "read_deals", looping)
+    report = project.sync()
+
+    assert not report.ok
+    error = report.instances["hubspot"].error or ""
+    assert "connectors.hubspot: the deals pull: page token 'always-the-same' came back" in error, error
+    with project.store() as store:
+        assert store.get_cursor("hubspot", "deals") is None

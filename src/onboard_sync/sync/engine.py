@@ -207,7 +207,7 @@ class Engine:
             else:
                 since = deal_cursor - lookback if deal_cursor else None
                 for page in self._pages(
-                    "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
+                    name, "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
                 ):
                     kept = deals_to_stage(staged, page.records, too_early, report)
                     staged.add_deals([mapping.normalise(ObjectKind.DEAL, d) for d in kept])
@@ -221,7 +221,7 @@ class Engine:
             task_since = task_cursor - lookback if task_cursor else None
             if subset is None and (task_since is None or self.store.has_owned_tasks(name)):
                 for page in self._pages(
-                    "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
+                    name, "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
                 ):
                     mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
                     updates = [t for t in page.records if t.key and t.key in mine]
@@ -364,9 +364,9 @@ class Engine:
         lane.submit(apply)
 
     # --- pieces ----------------------------------------------------------------------
-    def _pages(self, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
+    def _pages(self, name: str, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
         """Every page of a paged read, the next one already requested while the caller stages this one."""
-        for page in prefetched_pages(read):
+        for page in prefetched_pages(read, what=f"connectors.{name}: the {stage} pull"):
             self.progress(f"pull {stage}", len(page.records), None)
             yield page
 

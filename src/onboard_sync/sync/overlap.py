@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import Generic, TypeVar
 
 from onboard_sync.connector import Connector, Page
+from onboard_sync.errors import PagingError
 from onboard_sync.store.base import chunks
 
 T = TypeVar("T")
@@ -39,21 +40,31 @@ R = TypeVar("R")
 log = logging.getLogger("onboard_sync.sync")
 
 
-def prefetched_pages(read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
-    """The pages of ``read(token)`` from ``token=None`` until a page has no new next token; the next
-    page is requested (on a helper thread) before the current one is yielded."""
+def prefetched_pages(read: Callable[[str | None], Page[T]], *, what: str = "paged read") -> Iterator[Page[T]]:
+    """The pages of ``read(token)`` from ``token=None`` until a page has no next token; the next
+    page is requested (on a helper thread) before the current one is yielded.
+
+    A next token that was already read raises :class:`PagingError` (naming ``what``) after the
+    page that carried it: stopping quietly would let the run move its cursor past unread records.
+    """
     with ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-page") as pool:
-        token: str | None = None
+        seen: set[str] = set()
         pending = pool.submit(read, None)
         while True:
             page = pending.result()
-            following = page.next_token if page.next_token and page.next_token != token else None
-            if following is not None:
+            following = page.next_token or None
+            looping = following is not None and following in seen
+            if following is not None and not looping:
+                seen.add(following)
                 pending = pool.submit(read, following)
             yield page
+            if looping:
+                shown = following if len(following) <= 60 else following[:57] + "..."
+                raise PagingError(
+                    f"{what}: page token {shown!r} came back after {len(seen)} page(s): the connector's paging loops"
+                )
             if following is None:
                 return
-            token = following
 
 
 def pipelined(
