@@ -74,7 +74,22 @@ def load_runtime(config_path: Path | None = None) -> Runtime:
     named = transforms()
     mappings: dict[str, MappingSet] = {}
     for name, settings in config.connectors.items():
+        capabilities = connector_type(settings.type).capabilities
+        if Capability.DEAL_SOURCE in capabilities and Capability.TASK_SINK not in capabilities:
+            raise ConfigError(
+                f"connector type {settings.type!r} reads deals but cannot create tasks (it lacks the "
+                "task-sink capability): an onboarding's tasks go to the CRM its deal came from",
+                where=config.where("connectors", name, "type"),
+            )
         mapping = load_mapping(config.mappings_dir, name, settings.type, named)
+        if Capability.FIELD_SINK not in capabilities:
+            for obj in mapping.objects.values():
+                for fmap in obj.write.values():
+                    raise ConfigError(
+                        f"connector type {settings.type!r} cannot write fields (it lacks the field-sink "
+                        "capability): remove the [*.write] tables of this mapping",
+                        where=fmap.where,
+                    )
         for kind, obj in mapping.objects.items():
             for canonical, fmap in obj.write.items():
                 if canonical not in playbook.field_names() and canonical in CANONICAL_FIELDS:

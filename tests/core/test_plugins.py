@@ -1,9 +1,11 @@
-"""Connector types from plugins: one class per type name, versions from the installing distribution."""
+"""Connector types from plugins: one class per type name, versions from the installing distribution,
+and capabilities that match what the config asks of an instance."""
 
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import ClassVar
 
 import pluggy
@@ -60,3 +62,64 @@ def test_an_unset_version_is_the_distributions() -> None:
     assert types["hubspot"].version == "1.0", "a version set on the class wins"
     assert types["unversioned"].package == "pluggy"
     assert types["unversioned"].version == importlib.metadata.version("pluggy")
+
+
+class DealsOnly(Connector):
+    """A plugin that reads deals but cannot hold tasks or fields."""
+
+    type_name: ClassVar[str] = "dealsonly"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.DEAL_SOURCE})
+    settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+
+
+class TicketsOnly(Connector):
+    """A plugin that only reads tickets: no field sink."""
+
+    type_name: ClassVar[str] = "ticketsonly"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TICKET_SOURCE})
+    settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+
+
+@pytest.fixture
+def partial_plugins() -> Iterator[None]:
+    from onboard_sync.plugins import get_plugin_manager
+
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def register_connectors(register: Callable[[type], None]) -> None:
+            register(DealsOnly)
+            register(TicketsOnly)
+
+    pm = get_plugin_manager()
+    pm.register(Plugin, name="test-partial-plugins")
+    try:
+        yield
+    finally:
+        pm.unregister(name="test-partial-plugins")
+
+
+def _config(tmp_path: Path, type_name: str, mapping: str) -> Path:
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "crm.toml").write_text(mapping, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[connectors.crm]\ntype = "{type_name}"\n', encoding="utf-8")
+    return config
+
+
+def test_a_deal_source_that_cannot_hold_tasks_is_refused(tmp_path: Path, partial_plugins: None) -> None:
+    from onboard_sync.runtime import load_runtime
+
+    with pytest.raises(ConfigError, match="reads deals but cannot create tasks") as caught:
+        load_runtime(_config(tmp_path, "dealsonly", ""))
+    assert "config.toml:2 (connectors.crm.type)" in str(caught.value)
+
+
+def test_a_mapping_that_writes_fields_through_a_connector_without_a_field_sink_is_refused(
+    tmp_path: Path, partial_plugins: None
+) -> None:
+    from onboard_sync.runtime import load_runtime
+
+    with pytest.raises(ConfigError, match="cannot write fields") as caught:
+        load_runtime(_config(tmp_path, "ticketsonly", '[account.write]\nhealth_score = "health"\n'))
+    assert "crm.toml:2" in str(caught.value)
