@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -237,6 +237,11 @@ class Connector(ABC):
         self.settings = settings
         self.secrets = secrets
         self.call = call
+        self.shared: dict[str, Any] = {}
+        """State the connectors of one instance share while the runtime lives (e.g. a login session:
+        a sync builds one for the deal pull and one for the ticket pull, ``serve`` one per reconcile).
+        The core hands each connector it builds for an instance the same dict; keep what you store
+        there thread-safe (the ticket pull runs on its own thread)."""
 
     # --- what the core asks of every connector -------------------------------------
     def rate_limit(self) -> RateLimit:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from onboard_sync.config import AppConfig, load_config
 from onboard_sync.connector import Capability, Connector
@@ -29,6 +30,8 @@ class Runtime:
     config: AppConfig
     playbook: Playbook
     mappings: dict[str, MappingSet] = field(default_factory=dict)
+    shared: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    """Per instance: the ``Connector.shared`` dict of every connector built for it."""
 
     def connector(
         self,
@@ -44,6 +47,7 @@ class Runtime:
         ctype = connector_type(settings.type, where=self.config.where("connectors", name, "type"))
         gate = ApiGate(plan_mode=plan_mode, sleep=sleep) if sleep else ApiGate(plan_mode=plan_mode)
         connector = ctype.cls(name, settings, self.config.secrets, gate)
+        connector.shared = self.shared.setdefault(name, {})
         gate.bind(
             connector.classify_error,
             connector.rate_limit(),

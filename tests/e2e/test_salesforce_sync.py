@@ -170,3 +170,23 @@ def test_accounts_come_with_their_opportunities_and_are_fresh_on_an_incremental_
     assert not [k for k in calls if "accounts.query" in k or "contact_roles.query" in k], calls
     with sf_project.store() as store:
         assert store.get_accounts("salesforce", [state.account_id])[state.account_id].name == "Renamed Holdings"
+
+
+def test_runs_on_one_runtime_share_one_login_and_check_auth_still_logs_in(sf_project: Any) -> None:
+    """What `serve` does: one runtime, a run per reconcile. Salesforce limits logins per user per
+    hour, so the runs and the Case pulls share the instance's session until it expires."""
+    from onboard_sync.sync.engine import Engine
+
+    runtime = sf_project.runtime()
+    before = sf_project.sandbox.sessions.logins
+    with sf_project.store() as store:
+        for _ in range(3):
+            assert Engine(runtime, store).run().ok
+    assert sf_project.sandbox.sessions.logins == before + 1
+
+    connector = runtime.connector("salesforce")
+    try:
+        assert "login accepted" in connector.check_auth()
+    finally:
+        connector.close()
+    assert sf_project.sandbox.sessions.logins == before + 2, "validate --remote proves the credentials"

@@ -2,13 +2,15 @@
 
 :class:`SalesforceBase` holds one ``requests`` session (``trust_env = False``: requests ignores
 ``session.verify`` when REQUESTS_CA_BUNDLE is set) and a simple-salesforce client built from the token
-of :func:`.auth.login`. Every API call goes through the core's ``call``; a 401 ``INVALID_SESSION_ID``
+of :func:`.auth.login`, shared by the instance's connectors (``Connector.shared``). Every API call
+goes through the core's ``call``; a 401 ``INVALID_SESSION_ID``
 triggers one new login and one retry. ``Sforce-Limit-Info`` is kept after every call (``api_usage``).
 :class:`.connector.SalesforceConnector` builds the contract methods on it.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 from urllib.parse import quote_plus
@@ -103,11 +105,21 @@ class SalesforceBase(Connector):
         return tuple(v for v in found if v)
 
     # --- login and calls -------------------------------------------------------------------------
-    def _login(self) -> Salesforce:
-        token, instance = self.call(
-            "oauth.token", lambda: auth.login(self.settings, self.secrets, self.session, self.where)
-        )
-        self.logins += 1
+    def _login(self, *, stale: str | None = None, fresh: bool = False) -> Salesforce:
+        """A client on the instance's shared session (``Connector.shared``): the deal pull, the Case
+        pull and every ``serve`` reconcile use one login until Salesforce expires it. A new login
+        happens when there is none, when ``fresh`` (check_auth), or when the shared session is the
+        ``stale`` one a call was refused with (another connector may have renewed it already)."""
+        lock = self.shared.setdefault("session_lock", threading.Lock())
+        with lock:
+            current: tuple[str, str] | None = self.shared.get("session")
+            if current is None or fresh or current[0] == stale:
+                current = self.call(
+                    "oauth.token", lambda: auth.login(self.settings, self.secrets, self.session, self.where)
+                )
+                self.logins += 1
+                self.shared["session"] = current
+        token, instance = current
         self._sf = Salesforce(
             instance_url=f"https://{instance}",
             session_id=token,
@@ -137,7 +149,7 @@ class SalesforceBase(Connector):
         except Exception as exc:
             if not (status_of(exc) == 401 and error_code(exc) in ("INVALID_SESSION_ID", "")):
                 raise
-        self._login()
+        self._login(stale=self._sf.session_id if self._sf else None)
         return self.call(endpoint, run, write=write)
 
     def classify_error(self, exc: BaseException) -> ApiError | None:
@@ -210,7 +222,7 @@ class SalesforceBase(Connector):
 
     def check_auth(self) -> str:
         """One login and one cheap query."""
-        self._login()
+        self._login(fresh=True)
         self._call("users.query", lambda sf: sf.query("SELECT Id FROM User LIMIT 1", timeout=self._timeout))
         assert self._sf is not None
         return f"Salesforce org at https://{self._sf.sf_instance} ({self.settings.auth} login accepted)"
