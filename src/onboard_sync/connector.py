@@ -244,6 +244,13 @@ class Connector(ABC):
         there thread-safe (the ticket pull runs on its own thread)."""
 
     # --- what the core asks of every connector -------------------------------------
+    @classmethod
+    def default_mapping(cls) -> str | None:
+        """The TOML text of the mapping an instance of this type uses when the config folder has no
+        ``mappings/<instance>.toml`` or ``mappings/<type>.toml`` (``None``: the user must write one).
+        ``init``-style starter sets and ``validate`` read it too; errors in it name the type."""
+        return None
+
     def rate_limit(self) -> RateLimit:
         """The limiter for this instance: ``default_rate_limit``, or ``requests_per_second`` from the
         settings in the same shape (a rolling window stays a rolling window of the same length)."""

@@ -80,6 +80,21 @@ class TicketsOnly(Connector):
     settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
 
 
+class Mapped(Connector):
+    """A complete CRM plugin that ships its default mapping."""
+
+    type_name: ClassVar[str] = "mapped"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK}
+    )
+    settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+    mapping_text: ClassVar[str] = '[deal.write]\nphase = "onboarding_stage"\n'
+
+    @classmethod
+    def default_mapping(cls) -> str | None:
+        return cls.mapping_text
+
+
 @pytest.fixture
 def partial_plugins() -> Iterator[None]:
     from onboard_sync.plugins import get_plugin_manager
@@ -90,6 +105,7 @@ def partial_plugins() -> Iterator[None]:
         def register_connectors(register: Callable[[type], None]) -> None:
             register(DealsOnly)
             register(TicketsOnly)
+            register(Mapped)
 
     pm = get_plugin_manager()
     pm.register(Plugin, name="test-partial-plugins")
@@ -123,3 +139,20 @@ def test_a_mapping_that_writes_fields_through_a_connector_without_a_field_sink_i
     with pytest.raises(ConfigError, match="cannot write fields") as caught:
         load_runtime(_config(tmp_path, "ticketsonly", '[account.write]\nhealth_score = "health"\n'))
     assert "crm.toml:2" in str(caught.value)
+
+
+def test_a_plugin_ships_its_default_mapping(
+    tmp_path: Path, partial_plugins: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onboard_sync.records import ObjectKind
+    from onboard_sync.runtime import load_runtime
+
+    config = tmp_path / "config.toml"
+    config.write_text('[connectors.crm]\ntype = "mapped"\n', encoding="utf-8")
+    runtime = load_runtime(config)  # no mappings/ folder: the plugin's own mapping
+    assert runtime.mappings["crm"].objects[ObjectKind.DEAL].write["phase"].property == "onboarding_stage"
+
+    monkeypatch.setattr(Mapped, "mapping_text", '[deal.write]\nphase = "x"\nhelth = "y"\n')
+    with pytest.raises(ConfigError, match="helth") as caught:
+        load_runtime(config)
+    assert "<default mapped mapping>:3" in str(caught.value)

@@ -31,9 +31,15 @@ _READ_NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def default_mapping_text(connector_type: str) -> str | None:
-    """The shipped default mapping for a connector type, or None."""
+    """The default mapping for a connector type: shipped with onboard-sync (built-in types), else
+    the plugin's ``Connector.default_mapping()``, else None."""
     resource = resources.files("onboard_sync.mappings") / "default" / f"{connector_type}.toml"
-    return resource.read_text(encoding="utf-8") if resource.is_file() else None
+    if resource.is_file():
+        return resource.read_text(encoding="utf-8")
+    from onboard_sync.plugins import connector_types  # plugins import the mapping types: not at module level
+
+    found = connector_types().get(connector_type)
+    return found.cls.default_mapping() if found is not None else None
 
 
 def mapping_path(mappings_dir: Path, instance: str, connector_type: str) -> Path | None:
