@@ -116,6 +116,21 @@ def test_401_becomes_an_auth_error_naming_the_instance() -> None:
     assert info.value.where == "connectors.hubspot"
 
 
+def test_a_connectors_own_api_error_401_is_an_auth_error_too() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+    gate.bind(classify, RateLimit(per_second=10, burst=10), instance="toycrm")
+
+    def refused() -> None:
+        raise ApiError("invalid API key", status=401)
+
+    with pytest.raises(AuthError, match=r"HTTP 401 on deals\.read") as info:
+        gate("deals.read", refused)
+    assert info.value.where == "connectors.toycrm"
+    assert getattr(info.value.__cause__, "status", None) == 401, "the status stays reachable"
+    assert gate.summary()["errors"] == 1
+
+
 def test_plan_mode_refuses_writes_before_calling() -> None:
     t = FakeTime()
     gate = make_gate(t, plan_mode=True)

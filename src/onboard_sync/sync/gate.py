@@ -174,9 +174,11 @@ class ApiGate:
             result = fn()
             crash_point("after-call")
             return result
-        except ApiError:
+        except ApiError as exc:
             with self._count_lock:
                 self.errors[endpoint] += 1
+            if exc.status == 401:  # a connector's own ApiError(401) means what a classified 401 means
+                raise self._refused(endpoint) from exc
             raise
         except Exception as exc:
             error = self.classify(exc)
@@ -186,14 +188,19 @@ class ApiGate:
                 self.errors[endpoint] += 1
             error.endpoint = error.endpoint or endpoint
             if error.status == 401:
-                raise AuthError(
-                    f"the CRM refused the credentials (HTTP 401 on {endpoint}): the token is invalid, "
-                    "expired or revoked; set a valid one in the environment",
-                    where=f"connectors.{self.instance}" if self.instance else None,
-                ) from exc
+                raise self._refused(endpoint) from exc
             raise error from exc
         finally:
             bucket.release()
+
+    def _refused(self, endpoint: str) -> AuthError:
+        """A 401: the credentials are wrong (connectors that renew sessions catch it and find the
+        status on its ``__cause__``)."""
+        return AuthError(
+            f"the CRM refused the credentials (HTTP 401 on {endpoint}): the token is invalid, "
+            "expired or revoked; set a valid one in the environment",
+            where=f"connectors.{self.instance}" if self.instance else None,
+        )
 
     def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False, limit: str | None = None) -> R:
         """Call ``fn`` with retries, paced by the instance's rate limit (or by its named ``limit``)."""
