@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics, explain
+from onboard_sync.onboarding.fields import onboarding_fields
+from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics
 from onboard_sync.onboarding.state import (
     OPEN_STATUSES,
     CustomerFacts,
@@ -441,51 +442,11 @@ class _Run:
         return out
 
     def fields(self, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> dict[ObjectKind, dict[str, str | None]]:
-        """Canonical field values (see ``rules.model.FIELD_NAMES``), the same for deal and account."""
-        state, segment = self.state, self.segment
-        end = state.completed_at or state.cancelled_at or self.now
-        report = self.health()
-        step, due = self._next_step(tasks)
-        values: dict[str, str | None] = {
-            "phase": state.phase,
-            "phase_label": self.pb.phase(state.phase).label,
-            "status": str(state.status),
-            "segment": segment.key,
-            "day": str(elapsed_days(state.started_at, end)),
-            "planned_days": str(segment.duration_days),
-            "start_date": state.started_at.date().isoformat(),
-            "next_step": step,
-            "next_step_due": due,
-            "go_live_date": state.go_live_at.date().isoformat() if state.go_live_at else None,
-            "health_score": str(report.score),
-            "health_status": report.status,
-            "health_reasons": "; ".join(report.reasons) or None,
-            "health_components": explain(report),
-            "health_computed": end.date().isoformat(),
-        }
-        return {ObjectKind.DEAL: values, ObjectKind.ACCOUNT: dict(values)}
+        """Canonical field values (see ``onboarding.fields``), the same for deal and account."""
+        return onboarding_fields(self.state, self.segment, self.pb, self.now, self.health(), tasks, self.facts.tasks)
 
     def active_alerts(self) -> tuple[str, ...]:
         """Keys of the playbook's alert rules whose condition holds now (open onboardings only)."""
         if self.state.status not in OPEN_STATUSES:
             return ()
         return tuple(rule.key for rule in self.pb.alerts if self._holds(rule.when))
-
-    def _next_step(self, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> tuple[str | None, str | None]:
-        if self.state.status not in OPEN_STATUSES:
-            return None, None
-        facts = self.facts.tasks
-        open_required = [
-            s for s in tasks
-            if s.required and ((f := facts.get(s.key)) is None or f.status == TaskStatus.OPEN)
-        ]  # fmt: skip
-        if open_required:
-            first = min(open_required, key=lambda s: (s.due_at, s.key))
-            return first.title, first.due_at.date().isoformat()
-        index = self.pb.phase_index(self.state.phase)
-        if index + 1 < len(self.pb.phases):
-            nxt = self.pb.phases[index + 1]
-            offset = self.pb.scaled_day(nxt.plan_start_day, self.segment)
-            planned = self.state.started_at.date().toordinal() + round(offset)
-            return nxt.label, datetime.fromordinal(planned).date().isoformat()
-        return None, None
