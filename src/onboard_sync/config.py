@@ -6,7 +6,11 @@ Layout of config.toml::
     store = "sqlite:///onboard-sync.db"
     rules = "rules"           # a rules .toml file or a directory of them
     mappings = "mappings"     # directory of <instance>.toml mapping files
-    timezone = "UTC"
+    timezone = "UTC"          # due dates, days and dates shown to people (calendar_config)
+    due_time = "17:00"        # local time day-based tasks are due
+    business_days = false     # true: due dates move off weekends and holidays
+    holidays = { country = "US", subdivision = "CA" }
+    catch_up = "adopt"        # or "replay" (onboarding.catchup)
     lookback_minutes = 10
     onboard_won_since = 2026-11-01   # optional: older won deals get no onboarding
     secrets_file = ".env"     # optional dotenv file with secrets
@@ -30,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +44,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from onboard_sync.calendar_config import ScheduleSettings
 from onboard_sync.connector import ConnectorSettings
 from onboard_sync.errors import ConfigError
 from onboard_sync.tomlfile import TomlDocument, pydantic_error, read_toml
@@ -57,15 +61,14 @@ class EnvOverrides(BaseSettings):
     secrets_file: Path | None = None
 
 
-class CoreSettings(BaseModel):
-    """The ``[onboard_sync]`` table."""
+class CoreSettings(ScheduleSettings):
+    """The ``[onboard_sync]`` table (dates and catch-up: ``calendar_config.ScheduleSettings``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     store: str = Field("sqlite:///onboard-sync.db", description="SQLAlchemy URL of the state store.")
     rules: str = Field("rules", description="Playbook rules: a .toml file or a directory of them.")
     mappings: str = Field("mappings", description="Directory of field-mapping files.")
-    timezone: str = Field("UTC", description="Time zone for dates shown to people.")
     lookback_minutes: int = Field(10, ge=0, le=24 * 60, description="Overlap of incremental pulls.")
     chunk_size: int = Field(
         1000, ge=1, le=100_000, description="Deals evaluated, planned and applied at a time (bounds a run's memory)."
@@ -191,10 +194,6 @@ def load_config(path: Path | None = None) -> AppConfig:
         parsed = ConfigFile.model_validate(doc.data)
     except ValidationError as exc:
         raise pydantic_error(doc, exc) from None
-    try:
-        zoneinfo.ZoneInfo(parsed.onboard_sync.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise doc.error(("onboard_sync", "timezone"), f"unknown time zone {parsed.onboard_sync.timezone!r}") from None
 
     connectors: dict[str, ConnectorSettings] = {}
     for name, table in parsed.connectors.items():

@@ -22,7 +22,7 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -120,6 +120,9 @@ class TaskWrite:
     deal_id: str | None = None
     account_id: str | None = None
     contact_ids: tuple[str, ...] = ()
+    due_date: date | None = None
+    """``due_at``'s calendar date in the configured time zone, for CRMs whose task due date is a day
+    (Salesforce ``ActivityDate``); ``None``: use ``due_at``'s UTC date."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from onboard_sync.calendar_config import calendar_of, catch_up_of
 from onboard_sync.config import AppConfig, load_config
 from onboard_sync.connector import Capability, Connector
 from onboard_sync.errors import ConfigError
 from onboard_sync.mappings import MappingSet, load_mapping
 from onboard_sync.mappings.fields import CANONICAL_FIELDS
+from onboard_sync.onboarding.calendar import Calendar
+from onboard_sync.onboarding.catchup import CatchUp
 from onboard_sync.plugins import connector_type, transforms
 from onboard_sync.rules import Playbook, default_playbook_path, load_playbook
 from onboard_sync.sync.gate import ApiGate, TokenBucket
@@ -56,6 +60,16 @@ class Runtime:
             extra=connector.extra_rate_limits(),
         )
         return connector
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        """The people's calendar (time zone, due time, business days) of ``[onboard_sync]``."""
+        return calendar_of(self.config.core)
+
+    @cached_property
+    def catch_up(self) -> CatchUp:
+        """The catch-up policy of ``[onboard_sync]``."""
+        return catch_up_of(self.config.core)
 
     def instances_with(self, capability: Capability) -> list[str]:
         """Connector instance names whose type has ``capability``, in config order."""

@@ -41,6 +41,12 @@ class OnboardingView:
     next_step: str | None
     next_due: str | None
     manual_phase: str | None
+    adopted_at: str | None = None
+    """When onboard-sync began following this onboarding already under way (``None``: from its start)."""
+    plan_shift_days: int = 0
+    """Days the plan moved (a phase began later than planned); included in ``planned_days``."""
+    skipped_tasks: tuple[dict[str, str], ...] = ()
+    """Tasks of the plan never created, each with ``key``, ``subject`` and ``reason``."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +75,7 @@ def build_view(
     now: datetime,
 ) -> OnboardingView:
     created = [t for t in tasks if t.state is TaskState.CREATED or t.state is TaskState.PENDING]
+    skipped = sorted((t for t in tasks if t.state is TaskState.SKIPPED), key=lambda t: t.key)
     open_tasks = sorted((t for t in created if t.status is TaskStatus.OPEN), key=lambda t: (t.due_at or now, t.key))
     overdue = [t for t in open_tasks if t.due_at and t.due_at < now]
     next_task = open_tasks[0] if open_tasks else None
@@ -83,7 +90,7 @@ def build_view(
         phase_label=_phase_label(playbook, state.phase),
         status=state.status.value,
         day=max(0, (now - state.started_at).days) + 1,
-        planned_days=_segment_days(playbook, state.segment),
+        planned_days=_segment_days(playbook, state.segment) + state.plan_shift_days,
         health_score=state.health_score,
         health_status=state.health_status,
         health_reasons=state.health_reasons,
@@ -93,6 +100,9 @@ def build_view(
         next_step=next_task.subject if next_task else None,
         next_due=next_task.due_at.date().isoformat() if next_task and next_task.due_at else None,
         manual_phase=state.manual_phase,
+        adopted_at=state.adopted_at.isoformat() if state.adopted_at else None,
+        plan_shift_days=state.plan_shift_days,
+        skipped_tasks=tuple({"key": t.key, "subject": t.subject, "reason": t.note or ""} for t in skipped),
     )
 
 

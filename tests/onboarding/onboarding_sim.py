@@ -127,9 +127,9 @@ class Sim:
         self.tasks[key] = replace(self.tasks[key], status=TaskStatus.DELETED, completed_at=at)
 
     def complete_due(self, now: datetime) -> None:
-        """The diligent person: completes every open task that is due by ``now``."""
+        """The diligent person: completes every open task due by the end of ``now``'s day (UTC)."""
         for key, task in list(self.tasks.items()):
-            if task.status == TaskStatus.OPEN and task.due_at is not None and task.due_at <= now:
+            if task.status == TaskStatus.OPEN and task.due_at is not None and task.due_at.date() <= now.date():
                 self.complete(key, now)
 
     def complete_all(self, now: datetime) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from onboarding_sim import OID, T0, Sim, at_day, default_pb, done, facts, make_account, make_deal, open_
 
+from onboard_sync.onboarding.catchup import CatchUp, CatchUpPolicy
 from onboard_sync.onboarding.machine import evaluate
 from onboard_sync.onboarding.state import OnboardingState, OnboardingStatus, PhaseVisit, TransitionCause
 from onboard_sync.records import ObjectKind, TaskStatus
@@ -83,12 +84,15 @@ def test_start_is_now_when_close_date_missing_or_in_the_future() -> None:
     [("smb", 4), ("mid_market", 7), ("enterprise", 18)],  # ceil(7 * 14/30), 7, ceil(7 * 2.5)
 )
 def test_due_dates_scale_with_segment_unless_fixed(segment: str, scaled_days: int) -> None:
-    ev = evaluate(state_in("discovery", segment), facts(), default_pb(), at_day(4), onboarding_id=OID)
+    """Day-based tasks are due on the (scaled) local day at the due time (17:00 by default); the
+    plan's own dates, as ``catch_up = "replay"`` keeps them."""
+    replay = CatchUp(CatchUpPolicy.REPLAY)
+    ev = evaluate(state_in("discovery", segment), facts(), default_pb(), at_day(4), onboarding_id=OID, catch_up=replay)
     due = {t.template_key: t.due_at for t in ev.tasks}
-    assert due["success_metrics"] == T0 + timedelta(days=scaled_days)
-    ev = evaluate(state_in("kickoff", segment), facts(), default_pb(), at_day(1), onboarding_id=OID)
+    assert due["success_metrics"] == T0 + timedelta(days=scaled_days, hours=17)
+    ev = evaluate(state_in("kickoff", segment), facts(), default_pb(), at_day(1), onboarding_id=OID, catch_up=replay)
     due = {t.template_key: t.due_at for t in ev.tasks}
-    assert due["kickoff_call"] == T0 + timedelta(days=3)  # scale = false
+    assert due["kickoff_call"] == T0 + timedelta(days=3, hours=17)  # scale = false
     assert due["welcome_email"] == T0 + timedelta(hours=1)  # anchor = phase (entered at T0)
 
 

@@ -51,6 +51,25 @@ def show_status(views: list[OnboardingView], playbook: Playbook, limit: int) -> 
     console.print(status_table(views[:limit], title=f"Onboardings ({len(views)}) — playbook {playbook.name}"))
     if len(views) > limit:
         console.print(f"… {len(views) - limit} more (use --limit or --json)")
+    note = catch_up_note(views)
+    if note:
+        console.print(note)
+
+
+def catch_up_note(views: list[OnboardingView]) -> str | None:
+    """One sentence on the onboardings adopted under way (none: ``None``)."""
+    adopted = [v for v in views if v.adopted_at]
+    if not adopted:
+        return None
+    skipped = sum(len(v.skipped_tasks) for v in adopted)
+    moved = max(v.plan_shift_days for v in views)
+    text = (
+        f"{len(adopted)} onboarding(s) were already under way when onboard-sync adopted them: "
+        f"{skipped} task(s) of phases that ended before were skipped, not created"
+    )
+    if moved:
+        text += f"; plans moved by up to {moved} day(s) so no task starts overdue"
+    return text + " (status --json lists each with its reason)."
 
 
 @app.command()

@@ -3,17 +3,19 @@
 ``onboarding_fields`` turns a settled state into the canonical field values (see
 ``rules.model.FIELD_NAMES``; a mapping file decides which CRM properties receive them), including
 the next step: the earliest open required task, else the next phase and its planned start day.
-Pure functions of the state, the playbook and the tasks, so a re-run with no change writes nothing.
+Dates are local calendar dates of the configured time zone; the planned length and the next
+phase's start include the plan shift (``OnboardingState.plan_shift_days``). Pure functions of the
+state, the playbook and the tasks, so a re-run with no change writes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
 from onboard_sync.onboarding.health import HealthReport, explain
 from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, TaskFact, TaskSpec
-from onboard_sync.onboarding.timeline import elapsed_days
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.rules.model import Playbook, Segment
 
@@ -26,26 +28,27 @@ def onboarding_fields(
     report: HealthReport,
     tasks: Sequence[TaskSpec],
     facts: Mapping[str, TaskFact],
+    calendar: Calendar = UTC_CALENDAR,
 ) -> dict[ObjectKind, dict[str, str | None]]:
     """Canonical field values, the same for the deal and the account."""
     end = state.completed_at or state.cancelled_at or now
-    step, due = next_step(state, segment, playbook, tasks, facts)
+    step, due = next_step(state, segment, playbook, tasks, facts, calendar)
     values: dict[str, str | None] = {
         "phase": state.phase,
         "phase_label": playbook.phase(state.phase).label,
         "status": str(state.status),
         "segment": segment.key,
-        "day": str(elapsed_days(state.started_at, end)),
-        "planned_days": str(segment.duration_days),
-        "start_date": state.started_at.date().isoformat(),
+        "day": str(calendar.elapsed_days(state.started_at, end)),
+        "planned_days": str(segment.duration_days + state.plan_shift_days),
+        "start_date": calendar.local_date(state.started_at).isoformat(),
         "next_step": step,
         "next_step_due": due,
-        "go_live_date": state.go_live_at.date().isoformat() if state.go_live_at else None,
+        "go_live_date": calendar.local_date(state.go_live_at).isoformat() if state.go_live_at else None,
         "health_score": str(report.score),
         "health_status": report.status,
         "health_reasons": "; ".join(report.reasons) or None,
         "health_components": explain(report),
-        "health_computed": end.date().isoformat(),
+        "health_computed": calendar.local_date(end).isoformat(),
     }
     return {ObjectKind.DEAL: values, ObjectKind.ACCOUNT: dict(values)}
 
@@ -56,6 +59,7 @@ def next_step(
     playbook: Playbook,
     tasks: Sequence[TaskSpec],
     facts: Mapping[str, TaskFact],
+    calendar: Calendar = UTC_CALENDAR,
 ) -> tuple[str | None, str | None]:
     """``(title, due day)``: the earliest open required task (one deleted in the CRM is not open),
     else the next phase and the day it is planned to start; nothing once the onboarding is over."""
@@ -67,11 +71,11 @@ def next_step(
     ]  # fmt: skip
     if open_required:
         first = min(open_required, key=lambda s: (s.due_at, s.key))
-        return first.title, first.due_at.date().isoformat()
+        return first.title, calendar.local_date(first.due_at).isoformat()
     index = playbook.phase_index(state.phase)
     if index + 1 < len(playbook.phases):
         following = playbook.phases[index + 1]
-        offset = playbook.scaled_day(following.plan_start_day, segment)
-        planned = state.started_at.date().toordinal() + round(offset)
-        return following.label, datetime.fromordinal(planned).date().isoformat()
+        offset = round(playbook.scaled_day(following.plan_start_day, segment)) + state.plan_shift_days
+        planned = calendar.local_date(state.started_at) + timedelta(days=offset)
+        return following.label, planned.isoformat()
     return None, None

@@ -7,16 +7,19 @@ simply absent. :func:`assess` scores the playbook's ``[health]`` components over
 a component is scored only when its data exists (missing data is never counted as bad),
 the score is the share of the scored weight that passes, and the status is
 healthy / at-risk / critical by the playbook's thresholds, lowered by failing components
-with a ``cap``. Everything is day-granular, so re-evaluating seconds later gives the same
-answer. Called by :mod:`onboard_sync.onboarding.machine`.
+with a ``cap``. Everything is day-granular (local calendar days of the configured time zone), so
+re-evaluating seconds later gives the same answer. Ages that measure lateness (blockers, urgent
+tickets) count from adoption at the earliest: onboard-sync does not judge what happened before it
+began following the customer (``onboarding.catchup``). Called by :mod:`onboard_sync.onboarding.machine`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
 from onboard_sync.onboarding.state import CustomerFacts
 from onboard_sync.records import TaskStatus
 from onboard_sync.rules.expressions import Condition
@@ -73,11 +76,28 @@ def _number(value: str | None) -> float | None:
 
 
 def collect_metrics(
-    playbook: Playbook, facts: CustomerFacts, now: datetime, *, go_live_at: datetime | None
+    playbook: Playbook,
+    facts: CustomerFacts,
+    now: datetime,
+    *,
+    go_live_at: datetime | None,
+    calendar: Calendar = UTC_CALENDAR,
+    since: datetime | None = None,
 ) -> dict[str, float]:
-    """The metrics that have data for this onboarding, by canonical name."""
-    today = now.date()
+    """The metrics that have data for this onboarding, by canonical name.
+
+    ``since`` (the adoption moment) is the earliest moment an age that measures lateness counts from.
+    """
+    today = calendar.local_date(now)
     model = playbook.health
+
+    def day(moment: datetime) -> date:
+        return calendar.local_date(moment)
+
+    def age(moment: datetime) -> int:
+        start = max(moment, since) if since is not None else moment
+        return (today - day(start)).days
+
     overdue = late = blockers = 0
     for task in facts.tasks.values():
         if task.status != TaskStatus.OPEN:  # completed, or deleted in the CRM
@@ -86,13 +106,13 @@ def collect_metrics(
         if template is None:
             continue
         if task.due_at is not None:
-            days_late = (today - task.due_at.date()).days
+            days_late = (today - day(task.due_at)).days
             if template.required and days_late > 0:
                 overdue += 1
             if template.milestone and days_late > model.milestone_grace_days:
                 late += 1
-        since = task.created_at or task.due_at
-        if template.blocker and since is not None and (today - since.date()).days > model.blocker_days:
+        opened = task.created_at or task.due_at
+        if template.blocker and opened is not None and age(opened) > model.blocker_days:
             blockers += 1
     open_tickets = [t for t in facts.tickets if t.status.lower() not in _CLOSED_TICKET]
     urgent = [t for t in open_tickets if (t.priority or "").lower() in _URGENT]
@@ -102,14 +122,14 @@ def collect_metrics(
         "late_milestones": late,
         "stale_blockers": blockers,
         "open_urgent_tickets": len(urgent),
-        "stale_urgent_tickets": sum(1 for t in urgent if (today - t.created_at.date()).days > stale_days),
+        "stale_urgent_tickets": sum(1 for t in urgent if age(t.created_at) > stale_days),
         "open_tickets": len(open_tickets),
-        "tickets_last_7_days": sum(1 for t in facts.tickets if 0 <= (today - t.created_at.date()).days < 7),
+        "tickets_last_7_days": sum(1 for t in facts.tickets if 0 <= (today - day(t.created_at)).days < 7),
     }
     if go_live_at is not None:
-        days_live = max((today - go_live_at.date()).days, 0)
+        days_live = max((today - day(go_live_at)).days, 0)
         metrics["days_since_go_live"] = days_live
-        since_live = sum(1 for t in facts.tickets if t.created_at.date() >= go_live_at.date())
+        since_live = sum(1 for t in facts.tickets if day(t.created_at) >= day(go_live_at))
         metrics["tickets_per_month"] = round(since_live * 30 / max(days_live, 30), 1)
     metrics.update(_property_metrics(facts))
     return metrics

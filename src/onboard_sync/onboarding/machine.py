@@ -4,7 +4,9 @@ A pure function (no I/O, no clock: ``now`` is given) called by the sync engine o
 onboarding per run. In order it:
 
 1. starts an onboarding for a newly won deal (segment by the playbook's segment rules or
-   the ``resolve_segment`` override; start = the deal's close date, or ``now``);
+   the ``resolve_segment`` override; start = the deal's close date, or ``now``); one first seen
+   on a later day than it started is adopted (``onboarding.catchup``: it joins the plan at the
+   phase the plan says, the tasks of the phases before are recorded as skipped);
 2. cancels it when the deal is lost or reopened, re-activates it when won again;
 3. adopts a phase a person set by hand in the CRM (never fights it);
 4. advances through phases whose required tasks are completed (or whose ``exit_when`` /
@@ -13,6 +15,9 @@ onboarding per run. In order it:
 5. scores health (:mod:`onboard_sync.onboarding.health`) and flips ACTIVE ↔ AT_RISK;
 6. lists the tasks that should exist (:mod:`onboard_sync.onboarding.timeline`) and the
    canonical field values (day-granular, so a rerun a few seconds later writes nothing).
+
+Days and due dates follow the people's calendar (``onboarding.calendar``: time zone, due time,
+business days); a phase that begins later than planned moves the plan (``onboarding.catchup``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
+from onboard_sync.onboarding.catchup import CatchUp, joining_phase, joins_late, passed_phase_tasks, plan_shift
 from onboard_sync.onboarding.fields import onboarding_fields
 from onboard_sync.onboarding.health import HealthReport, assess, collect_metrics
 from onboard_sync.onboarding.state import (
@@ -31,11 +38,12 @@ from onboard_sync.onboarding.state import (
     OnboardingState,
     OnboardingStatus,
     PhaseVisit,
+    SkippedTask,
     TaskSpec,
     Transition,
     TransitionCause,
 )
-from onboard_sync.onboarding.timeline import Stay, elapsed_days, moved, phase_specs, visits
+from onboard_sync.onboarding.timeline import Schedule, Stay, moved, phase_specs, visits
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.rules.expressions import Condition, build_activation, with_scalars
 from onboard_sync.rules.model import Phase, Playbook, Segment
@@ -51,10 +59,13 @@ def evaluate(
     *,
     onboarding_id: str,
     segment_override: str | None = None,
+    calendar: Calendar = UTC_CALENDAR,
+    catch_up: CatchUp = CatchUp(),
 ) -> Evaluation:
     """Evaluate one onboarding at ``now`` (aware UTC). See the module docstring."""
     warnings: list[str] = []
     transitions: list[Transition] = []
+    new = state is None
     if state is None:
         if not facts.deal.is_won:
             return Evaluation(state=None)
@@ -62,7 +73,9 @@ def evaluate(
         transitions.append(
             Transition(state.id, None, state.phase, None, state.status, TransitionCause.STARTED, state.started_at)
         )
-    run = _Run(state, facts, playbook, now, onboarding_id, warnings, transitions)
+    run = _Run(state, facts, playbook, now, onboarding_id, warnings, transitions, calendar, catch_up)
+    if new and catch_up.adopts and joins_late(state.started_at, now, calendar):
+        run.adopt()
     run.lifecycle()
     run.manual()
     run.advance()
@@ -78,6 +91,7 @@ def evaluate(
         warnings=tuple(warnings),
         alerts=run.active_alerts(),
         health=run.health(),
+        skipped=tuple(run.skipped + run.missed(tasks)),
     )
 
 
@@ -138,9 +152,13 @@ class _Run:
         onboarding_id: str,
         warnings: list[str],
         transitions: list[Transition],
+        calendar: Calendar,
+        catch_up: CatchUp,
     ) -> None:
         self.state, self.facts, self.pb, self.now = state, facts, playbook, now
         self.oid, self.warnings, self.transitions = onboarding_id, warnings, transitions
+        self.cal, self.catch_up = calendar, catch_up
+        self.skipped: list[SkippedTask] = []
         segment = playbook.segment(state.segment)
         if segment is None:
             segment = default_segment(playbook)
@@ -160,7 +178,7 @@ class _Run:
         }
         self._activations: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         self._base: dict[datetime | None, Mapping[str, Any]] = {}
-        self._specs: dict[tuple[Any, ...], list[TaskSpec]] = {}
+        self._specs: dict[tuple[Any, ...], tuple[list[TaskSpec], list[SkippedTask]]] = {}
         self._visits_key: tuple[Any, ...] | None = None
         self._visits_map: dict[str, Stay] = {}
         self._verdicts: dict[tuple[int, tuple[Any, ...]], bool] = {}
@@ -178,7 +196,59 @@ class _Run:
     def _move(self, phase: str, cause: TransitionCause, detail: str = "", **changes: Any) -> None:
         history = moved(self.state, phase, self.now, PhaseVisit(phase, self.now, cause))
         changes.setdefault("manual_phase", None)
+        if self.catch_up.adopts:
+            shift = plan_shift(self.schedule(), self.pb.phase(phase), self.now)
+            if shift != self.state.plan_shift_days:
+                detail = "; ".join(filter(None, [detail, _shift_text(shift, self.pb.phase(phase).label)]))
+            changes["plan_shift_days"] = shift
         self._set(cause, detail, phase=phase, phase_entered_at=self.now, history=history, **changes)
+
+    def schedule(self) -> Schedule:
+        """Due dates as of now, the plan moved by the current shift."""
+        return Schedule(
+            self.pb,
+            self.segment,
+            self.cal,
+            self.state.started_at,
+            self.now,
+            self.state.plan_shift_days,
+            floor=self.catch_up.adopts,
+        )
+
+    def adopt(self) -> None:
+        """First seen after its start: join the plan at the phase it says now, skip the phases that
+        ended before (their tasks recorded as skipped), and move the plan so the joined phase's tasks
+        keep their lead time."""
+        original = dataclasses.replace(self.schedule(), shift_days=0)
+        elapsed = self.cal.elapsed_days(self.state.started_at, self.now)
+        index = joining_phase(original, elapsed)
+        phases = self.pb.phases
+        target = phases[index]
+        self.skipped = passed_phase_tasks(
+            original, phases[:index], onboarding_id=self.oid, values=self.values, adopted_at=self.now
+        )
+        shift = plan_shift(original, target, self.now)
+        changes: dict[str, Any] = {}
+        live = self.pb.go_live_phase
+        if live and self.pb.phase_index(live) < index:
+            changes["go_live_at"] = self.now
+        if index == len(phases) - 1:
+            changes.update(status=OnboardingStatus.COMPLETED, completed_at=self.now)
+        parts = [
+            f"adopted on day {elapsed} at {target.label}",
+            f"{len(self.skipped)} task(s) of {index} earlier phase(s) skipped" if index else "",
+            _shift_text(shift, target.label),
+        ]
+        self._set(
+            TransitionCause.ADOPTED,
+            "; ".join(p for p in parts if p),
+            phase=target.key,
+            phase_entered_at=self.now,
+            history=(PhaseVisit(target.key, self.now, TransitionCause.ADOPTED),),
+            adopted_at=self.now,
+            plan_shift_days=shift,
+            **changes,
+        )
 
     def lifecycle(self) -> None:
         """Deal lost or reopened → CANCELLED; won again → back to ACTIVE at the same phase."""
@@ -294,7 +364,7 @@ class _Run:
             if phase.exit_when is not None:
                 return self._holds(phase.exit_when)
             end = self.pb.scaled_day(phase.plan_end_day, self.segment)
-            return elapsed_days(self.state.started_at, self.now) >= end
+            return self._plan_elapsed() >= end
         facts = [tasks.get(s.key) for s in required] + created
         if any(f is None or f.status == TaskStatus.OPEN for f in facts):  # deleted by a person: not needed
             return False
@@ -316,8 +386,7 @@ class _Run:
     def _activation(self, health: HealthReport | None) -> Mapping[str, Any]:
         key = (*self._snapshot(), health.score if health else None)
         if key not in self._activations:
-            started = self.state.started_at
-            elapsed = elapsed_days(started, self.now)
+            elapsed = self.cal.elapsed_days(self.state.started_at, self.now)
             live = self.state.go_live_at
             if live not in self._base:
                 metrics = self._metric_values()
@@ -328,8 +397,8 @@ class _Run:
                 phase=self.state.phase,
                 status=str(self.state.status),
                 days_since_start=elapsed,
-                plan_day=self.pb.plan_day(elapsed, self.segment),
-                days_in_phase=elapsed_days(self.state.phase_entered_at, self.now),
+                plan_day=self.pb.plan_day(self._plan_elapsed(), self.segment),
+                days_in_phase=self.cal.elapsed_days(self.state.phase_entered_at, self.now),
                 health_score=health.score if health else 100,
                 health_status=health.status if health else "healthy",
             )
@@ -353,14 +422,13 @@ class _Run:
         return self._verdicts[key]
 
     def _scalars(self, condition: Condition, report: HealthReport | None) -> tuple[Any, ...]:
-        elapsed = elapsed_days(self.state.started_at, self.now)
         values = {
             "segment": self.segment.key,
             "phase": self.state.phase,
             "status": str(self.state.status),
-            "days_since_start": elapsed,
-            "plan_day": self.pb.plan_day(elapsed, self.segment),
-            "days_in_phase": elapsed_days(self.state.phase_entered_at, self.now),
+            "days_since_start": self.cal.elapsed_days(self.state.started_at, self.now),
+            "plan_day": self.pb.plan_day(self._plan_elapsed(), self.segment),
+            "days_in_phase": self.cal.elapsed_days(self.state.phase_entered_at, self.now),
             "health": (report.score, report.status) if report else None,
         }
         metrics = self._metric_values()
@@ -370,7 +438,9 @@ class _Run:
     def _metric_values(self) -> dict[str, float]:
         live = self.state.go_live_at
         if live not in self._metrics:
-            self._metrics[live] = collect_metrics(self.pb, self.facts, self.now, go_live_at=live)
+            self._metrics[live] = collect_metrics(
+                self.pb, self.facts, self.now, go_live_at=live, calendar=self.cal, since=self.state.adopted_at
+            )
         return self._metrics[live]
 
     def health(self) -> HealthReport:
@@ -398,9 +468,16 @@ class _Run:
             self.state, health_score=report.score, health_status=report.status, health_reasons=report.reasons
         )
 
+    def _plan_elapsed(self) -> int:
+        """Days into the plan: days since the start less the plan shift."""
+        return max(0, self.cal.elapsed_days(self.state.started_at, self.now) - self.state.plan_shift_days)
+
     # -- outputs ---------------------------------------------------------------------------------
     def _phase_specs(self, phase: Phase) -> list[TaskSpec]:
-        key = (phase.key, len(self.state.history), *self._snapshot())
+        return self._phase_output(phase)[0]
+
+    def _phase_output(self, phase: Phase) -> tuple[list[TaskSpec], list[SkippedTask]]:
+        key = (phase.key, len(self.state.history), self.state.plan_shift_days, *self._snapshot())
         if key not in self._specs:
             self._specs[key] = self._compute_specs(phase)
         return self._specs[key]
@@ -411,17 +488,14 @@ class _Run:
             self._visits_key, self._visits_map = key, visits(self.state)
         return self._visits_map
 
-    def _compute_specs(self, phase: Phase) -> list[TaskSpec]:
+    def _compute_specs(self, phase: Phase) -> tuple[list[TaskSpec], list[SkippedTask]]:
         stay = self._visits().get(phase.key)
         if stay is None:
-            return []
+            return [], []
         return phase_specs(
-            self.pb,
+            self.schedule(),
             phase,
-            state=self.state,
-            segment=self.segment,
             stay=stay,
-            now=self.now,
             onboarding_id=self.oid,
             values=self.values,
             holds=self._holds,
@@ -441,12 +515,37 @@ class _Run:
                         out.append(spec)
         return out
 
+    def missed(self, tasks: list[TaskSpec] | tuple[TaskSpec, ...]) -> list[SkippedTask]:
+        """Repeated tasks of the entered phases missed while onboard-sync was not running."""
+        if self.state.status not in OPEN_STATUSES:
+            return []
+        wanted = {spec.key for spec in tasks}
+        entered = self._visits()
+        return [
+            skip
+            for phase in self.pb.phases
+            if phase.key in entered
+            for skip in self._phase_output(phase)[1]
+            if skip.spec.key not in wanted
+        ]
+
     def fields(self, tasks: tuple[TaskSpec, ...] | list[TaskSpec]) -> dict[ObjectKind, dict[str, str | None]]:
         """Canonical field values (see ``onboarding.fields``), the same for deal and account."""
-        return onboarding_fields(self.state, self.segment, self.pb, self.now, self.health(), tasks, self.facts.tasks)
+        return onboarding_fields(
+            self.state, self.segment, self.pb, self.now, self.health(), tasks, self.facts.tasks, self.cal
+        )
 
     def active_alerts(self) -> tuple[str, ...]:
-        """Keys of the playbook's alert rules whose condition holds now (open onboardings only)."""
+        """Keys of the playbook's alert rules whose condition holds now (open onboardings only; none
+        during the grace period after adoption)."""
         if self.state.status not in OPEN_STATUSES:
             return ()
+        if self.catch_up.holding_alerts(self.state.adopted_at, self.now, self.cal):
+            return ()
         return tuple(rule.key for rule in self.pb.alerts if self._holds(rule.when))
+
+
+def _shift_text(shift: int, label: str) -> str:
+    if shift <= 0:
+        return ""
+    return f"{label} began {shift} day(s) later than planned: the plan moves {shift} day(s)"

@@ -39,6 +39,7 @@ class TransitionCause(enum.StrEnum):
     DEAL_LOST = "deal-lost"  # the deal was reopened or lost
     DEAL_REWON = "deal-rewon"  # a cancelled onboarding's deal was won again
     DEAL_DELETED = "deal-deleted"  # the CRM no longer has the deal (sync.deletions)
+    ADOPTED = "adopted"  # first seen after its start: joined at the phase the plan says (onboarding.catchup)
     RULE = "rule"  # a playbook rule (decision point, health) moved it
 
 
@@ -80,6 +81,11 @@ class OnboardingState:
     health_reasons: tuple[str, ...] = ()
     history: tuple[PhaseVisit, ...] = ()
     playbook: str = "default"
+    adopted_at: datetime | None = None
+    """When onboard-sync began following an onboarding already under way (``None``: from its start)."""
+    plan_shift_days: int = 0
+    """Days the plan moved because the current phase began later than planned (start-anchored due
+    dates, the planned length and ``plan_day`` move with it); 0 under catch-up policy "replay"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,16 @@ class TaskSpec:
     priority: str = "MEDIUM"
     required: bool = True
     episode: int = 0
+    note: str = ""
+    """Why the due date is not the plan's (a task created after its planned due date), for people."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedTask:
+    """A task the plan had but onboard-sync will not create, and why (recorded, shown in ``status``)."""
+
+    spec: TaskSpec
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +183,6 @@ class Evaluation:
     """Keys of the playbook's alert rules whose condition holds (``sync.alerts`` tracks episodes)."""
     health: Any = None
     """The ``onboarding.health.HealthReport`` behind the health fields (components for explanations)."""
+    skipped: tuple[SkippedTask, ...] = ()
+    """Tasks of the plan not created, with the reason: the phases that ended before onboard-sync adopted
+    the onboarding, and repeated tasks missed while it was not running. Recorded once by the engine."""

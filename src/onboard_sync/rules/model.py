@@ -14,7 +14,6 @@ import math
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from onboard_sync.rules.expressions import Condition
 
@@ -346,14 +345,3 @@ class Playbook:
         if elapsed_days <= live:
             return math.floor(elapsed_days / segment.timeline_factor + 1e-9)
         return math.floor(elapsed_days - live + self.base_days + 1e-9)
-
-    def due_offset(self, template: TaskTemplate, segment: Segment, episode: int = 0) -> timedelta:
-        """How long after its anchor (start, or phase entry) a task (episode) is due."""
-        if template.due_hours is not None:
-            return timedelta(hours=template.due_hours)
-        day = template.due_day or 0.0
-        if template.repeat_every_days and episode > 1:
-            day += (episode - 1) * template.repeat_every_days
-        if template.scale and template.anchor == "start":
-            return timedelta(days=math.ceil(self.scaled_day(day, segment) - 1e-9))
-        return timedelta(days=day)

@@ -24,11 +24,14 @@ class TaskState(enum.StrEnum):
     confirmed (a crash between create and record leaves this; resolve it by looking the key
     up in the CRM before creating again). ``CREATED``: the CRM returned ``remote_id``.
     ``FAILED``: the CRM refused it (``error``); the engine retries it on the next run.
+    ``SKIPPED``: never created, on purpose (``note`` says why: its phase ended before onboard-sync
+    adopted the onboarding, or a repeated task was missed while it was not running).
     """
 
     PENDING = "pending"
     CREATED = "created"
     FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class OwnedTask:
     completed_at: datetime | None = None
     error: str | None = None
     updated_at: datetime | None = None
+    note: str | None = None
+    """For people: why a task was skipped, or why its due date is not the plan's."""
 
 
 @dataclass(frozen=True, slots=True)

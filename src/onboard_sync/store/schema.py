@@ -131,6 +131,7 @@ owned_tasks = sa.Table(
     sa.Column("completed_at", UTCDateTime()),
     sa.Column("error", sa.Text()),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("note", sa.Text()),
     sa.Index("ix_owned_tasks_onboarding", "onboarding_id"),
     sa.Index("ix_owned_tasks_source_state", "source", "state"),
     sa.Index("ix_owned_tasks_source_remote", "source", "remote_id"),

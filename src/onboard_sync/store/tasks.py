@@ -51,6 +51,7 @@ def _owned(r: Any) -> OwnedTask:
         completed_at=r.completed_at,
         error=r.error,
         updated_at=r.updated_at,
+        note=r.note,
     )
 
 
@@ -145,12 +146,43 @@ class TasksMixin(StoreBase):
                     "completed_at": task.completed_at,
                     "error": task.error,
                     "updated_at": now,
+                    "note": task.note,
                 },
             )
         if not rows:
             return
         with self._write() as conn:
             self._insert_ignore(conn, t.owned_tasks, list(rows.values()))
+
+    def record_skipped_tasks(self, tasks: Sequence[OwnedTask]) -> None:
+        """Record tasks onboard-sync will never create, as ``SKIPPED`` with their ``note`` (the
+        reason). A key already recorded is left as it is, so a skip is recorded once."""
+        self._check_writable()
+        now = self._now()
+        rows = {
+            task.key: {
+                "key": task.key,
+                "onboarding_id": task.onboarding_id,
+                "source": task.source,
+                "template_key": task.template_key,
+                "phase": task.phase,
+                "episode": task.episode,
+                "state": TaskState.SKIPPED.value,
+                "remote_id": None,
+                "status": TaskStatus.OPEN.value,
+                "subject": task.subject,
+                "owner_id": None,
+                "due_at": task.due_at,
+                "completed_at": None,
+                "error": None,
+                "updated_at": now,
+                "note": task.note,
+            }
+            for task in tasks
+        }
+        if rows:
+            with self._write() as conn:
+                self._insert_ignore(conn, t.owned_tasks, list(rows.values()))
 
     def mark_tasks_pending(self, source: str, keys: Collection[str]) -> None:
         """A retry of these tasks is starting: ``FAILED`` rows go back to ``PENDING``.

@@ -31,7 +31,7 @@ from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.overlap import pipelined
-from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedTask, WritePlan
+from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedSkip, PlannedTask, WritePlan
 from onboard_sync.sync.report import InstanceReport
 
 B = TypeVar("B")
@@ -99,6 +99,7 @@ class Applier:
 
         With ``final=False`` a partial last batch of each kind is kept for the next call.
         """
+        self._record_skips(plan.skips)
         self._record_intents(plan.tasks)
         self._tasks.extend(plan.tasks)
         for planned in plan.fields:
@@ -117,6 +118,43 @@ class Applier:
         taken = items[:count]
         del items[:count]
         return taken
+
+    def _record_skips(self, skips: Sequence[PlannedSkip]) -> None:
+        """Tasks never to create: recorded as ``SKIPPED`` with the reason, audited, no CRM call."""
+        if not skips:
+            return
+        rows = [
+            OwnedTask(
+                key=s.skipped.spec.key,
+                onboarding_id=s.onboarding_id,
+                source=self.source,
+                template_key=s.skipped.spec.template_key,
+                phase=s.skipped.spec.phase,
+                episode=s.skipped.spec.episode,
+                state=TaskState.SKIPPED,
+                subject=s.skipped.spec.title,
+                due_at=s.skipped.spec.due_at,
+                note=s.skipped.reason,
+            )
+            for s in skips
+        ]
+        with self.store.transaction():
+            self.store.record_skipped_tasks(rows)
+            self.store.record_audit(
+                [
+                    self._audit(
+                        "skip_task",
+                        ObjectKind.TASK,
+                        None,
+                        row.key,
+                        None,
+                        {"subject": row.subject, "planned_due_at": row.due_at.isoformat() if row.due_at else None},
+                        "skipped",
+                        row.note or "",
+                    )
+                    for row in rows
+                ]
+            )
 
     def _record_intents(self, tasks: Sequence[PlannedTask]) -> None:
         if not tasks:
@@ -139,6 +177,7 @@ class Applier:
                 completed_at=None,
                 error=None,
                 updated_at=now,
+                note=p.spec.note or None,
             )
             for p in tasks
         ]
@@ -312,6 +351,7 @@ def _task_after(write: object) -> dict[str, object]:
     return {
         "subject": write.subject,
         "due_at": write.due_at.isoformat(),
+        **({"due_date": write.due_date.isoformat()} if write.due_date else {}),
         "owner_id": write.owner_id,
         "deal_id": write.deal_id,
         "account_id": write.account_id,

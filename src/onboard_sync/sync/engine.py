@@ -43,7 +43,7 @@ from typing import TypeVar
 
 from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
-from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition
+from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition, TransitionCause
 from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
@@ -322,6 +322,8 @@ class Engine:
             tickets=run.tickets,
             signal_sources=run.signal_sources,
             alerts=run.alerts,
+            calendar=self.runtime.calendar,
+            catch_up=self.runtime.catch_up,
         )
         report.onboardings_evaluated += len(evaluations)
         self.progress("evaluate", report.onboardings_evaluated, max(report.onboardings_evaluated, report.deals_pulled))
@@ -333,11 +335,14 @@ class Engine:
             mapping=run.mapping,
             resolve_owner=run.resolve_owner,
             account_fields=run.account_fields,
+            due_date=self.runtime.calendar.local_date,
         )
         plan.closes.extend(plan_closes(run.alerts.closing, owned))
         transitions = [t for ev, _ in evaluations for t in ev.transitions]
         report.transitions += len(transitions)
         report.started += sum(1 for ev, _ in evaluations if ev.state and ev.state.deal_id not in tracked)
+        report.adopted += sum(1 for t in transitions if t.cause is TransitionCause.ADOPTED)
+        report.tasks_skipped += len(plan.skips)
         lane.wait()
         if not self.plan_only:
             crash_point("before-state-record")

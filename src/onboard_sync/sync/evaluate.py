@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from onboard_sync.mappings import MappingSet
+from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
+from onboard_sync.onboarding.catchup import CatchUp
 from onboard_sync.onboarding.machine import evaluate
 from onboard_sync.onboarding.state import CustomerFacts, Evaluation, OnboardingState, TaskFact
 from onboard_sync.records import Account, Deal, ObjectKind, TaskStatus
@@ -48,6 +50,8 @@ def evaluate_chunk(
     tickets: signals.TicketIndex,
     signal_sources: list[signals.SignalSource],
     alerts: AlertTracker,
+    calendar: Calendar = UTC_CALENDAR,
+    catch_up: CatchUp = CatchUp(),
 ) -> list[tuple[Evaluation, Deal]]:
     """Evaluate every deal of ``chunk``; onboardings that do not exist (and need not) are left out."""
     phase_property = mapping.phase_property()
@@ -84,15 +88,32 @@ def evaluate_chunk(
         override = None
         if state is None and deal.is_won:
             override = pm.hook.resolve_segment(deal=deal, account=account)
-        evaluation = evaluate(state, facts, playbook, now, onboarding_id=onboarding_id, segment_override=override)
-        evaluation = alerts.apply(settle(evaluation, facts, playbook, now, onboarding_id), deal, account)
+        evaluation = evaluate(
+            state,
+            facts,
+            playbook,
+            now,
+            onboarding_id=onboarding_id,
+            segment_override=override,
+            calendar=calendar,
+            catch_up=catch_up,
+        )
+        settled = settle(evaluation, facts, playbook, now, onboarding_id, calendar=calendar, catch_up=catch_up)
+        evaluation = alerts.apply(settled, deal, account)
         if evaluation.state is not None:
             evaluations.append((evaluation, deal))
     return evaluations
 
 
 def settle(
-    evaluation: Evaluation, facts: CustomerFacts, playbook: Playbook, now: datetime, onboarding_id: str
+    evaluation: Evaluation,
+    facts: CustomerFacts,
+    playbook: Playbook,
+    now: datetime,
+    onboarding_id: str,
+    *,
+    calendar: Calendar = UTC_CALENDAR,
+    catch_up: CatchUp = CatchUp(),
 ) -> Evaluation:
     """Evaluate once more as if the tasks this run creates already exist (open).
 
@@ -113,8 +134,18 @@ def settle(
         playbook,
         now,
         onboarding_id=onboarding_id,
+        calendar=calendar,
+        catch_up=catch_up,
     )
-    return dataclasses.replace(settled, transitions=evaluation.transitions + settled.transitions)
+    # the specs as first planned (their notes say why a due date moved); the skipped ones of adoption
+    first = {spec.key: spec for spec in evaluation.tasks}
+    skipped = {s.spec.key: s for s in (*evaluation.skipped, *settled.skipped)}
+    return dataclasses.replace(
+        settled,
+        tasks=tuple(first.get(spec.key, spec) for spec in settled.tasks),
+        transitions=evaluation.transitions + settled.transitions,
+        skipped=tuple(skipped.values()),
+    )
 
 
 __all__ = ["ChunkFacts", "evaluate_chunk", "settle"]

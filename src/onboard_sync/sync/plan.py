@@ -2,9 +2,10 @@
 
 ``plan_writes`` compares each ``Evaluation`` with what is recorded (owned tasks) and what
 the CRM is known to hold (mapped field values on the cached records) and returns a
-``WritePlan``: tasks to create, field values to set and (``plan_closes``) alert tasks to
-complete. Both ``onboard-sync plan`` (print) and ``sync`` (apply) use it, so what plan shows is
-exactly what sync does.
+``WritePlan``: tasks to create, field values to set, (``plan_closes``) alert tasks to
+complete and tasks to record as skipped (never created: catch-up, ``onboarding.catchup``).
+Both ``onboard-sync plan`` (print) and ``sync`` (apply) use it, so what plan shows is exactly
+what sync does.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from onboard_sync.connector import FieldWrite, TaskWrite
 from onboard_sync.mappings import MappingSet
-from onboard_sync.onboarding.state import Evaluation, OnboardingStatus, TaskSpec
+from onboard_sync.onboarding.state import Evaluation, OnboardingStatus, SkippedTask, TaskSpec
 from onboard_sync.records import Account, Deal, ObjectKind, TaskStatus
 from onboard_sync.store import OwnedTask, TaskState
 
@@ -60,6 +62,14 @@ class PlannedClose:
     subject: str
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedSkip:
+    """A task of the plan onboard-sync will not create: recorded as skipped (no CRM call)."""
+
+    onboarding_id: str
+    skipped: SkippedTask
+
+
 @dataclass
 class WritePlan:
     """Everything one run of one connector instance wants to write."""
@@ -67,6 +77,8 @@ class WritePlan:
     tasks: list[PlannedTask] = field(default_factory=list)
     fields: list[PlannedFields] = field(default_factory=list)
     closes: list[PlannedClose] = field(default_factory=list)
+    skips: list[PlannedSkip] = field(default_factory=list)
+    """Recorded in the store only; not CRM writes (not in ``api_cost``, not in ``__bool__``)."""
     counted: dict[str, int] = field(default_factory=dict)  # writes counted, not kept (a chunked sync)
 
     def __bool__(self) -> bool:
@@ -77,6 +89,7 @@ class WritePlan:
         self.tasks.extend(other.tasks)
         self.fields.extend(other.fields)
         self.closes.extend(other.closes)
+        self.skips.extend(other.skips)
 
     def count(self, other: WritePlan) -> None:
         """Count another (chunk's) plan's writes without keeping them."""
@@ -109,9 +122,22 @@ class WritePlan:
                     "key": t.write.key,
                     "subject": t.write.subject,
                     "owner_id": t.write.owner_id,
-                    "due": t.write.due_at.date().isoformat(),
+                    "due": (t.write.due_date or t.write.due_at.date()).isoformat(),
                     "deal_id": t.write.deal_id,
                     "account_id": t.write.account_id,
+                    **({"note": t.spec.note} if t.spec.note else {}),
+                }
+            )
+        for skip in self.skips:
+            spec = skip.skipped.spec
+            rows.append(
+                {
+                    "action": "skip",
+                    "object": "task",
+                    "onboarding": skip.onboarding_id,
+                    "key": spec.key,
+                    "subject": spec.title,
+                    "reason": skip.skipped.reason,
                 }
             )
         for c in self.closes:
@@ -229,11 +255,13 @@ def plan_writes(
     mapping: MappingSet,
     resolve_owner: OwnerResolver,
     account_fields: AccountFields | None = None,
+    due_date: Callable[[datetime], date] | None = None,
 ) -> WritePlan:
     """The writes that bring the CRM to what the evaluations want (never deletes anything).
 
     With ``account_fields`` (a chunked run) account field values are offered there instead of
-    planned here; ``AccountFields.plan`` plans them once every chunk is evaluated.
+    planned here; ``AccountFields.plan`` plans them once every chunk is evaluated. ``due_date`` gives
+    a due moment's local calendar date (for CRMs whose task due date is a day).
     """
     plan = WritePlan()
     if account_fields is not None:
@@ -246,6 +274,7 @@ def plan_writes(
         if state is None:
             continue
         account = accounts.get(state.account_id) if state.account_id else None
+        plan.skips.extend(PlannedSkip(state.id, s) for s in ev.skipped if s.spec.key not in owned)
         for spec in ev.tasks:
             recorded = owned.get(spec.key)
             if recorded is not None and recorded.state is not TaskState.FAILED:
@@ -260,6 +289,7 @@ def plan_writes(
                         subject=spec.title,
                         body=spec.body,
                         due_at=spec.due_at,
+                        due_date=due_date(spec.due_at) if due_date else None,
                         owner_id=owner_id,
                         priority=spec.priority,
                         deal_id=deal.id,

@@ -31,6 +31,10 @@ class InstanceReport:
     tasks_pulled: int = 0
     onboardings_evaluated: int = 0
     started: int = 0
+    adopted: int = 0
+    """Onboardings first seen after their start, joined at their plan's phase (``onboarding.catchup``)."""
+    tasks_skipped: int = 0
+    """Tasks of the plan recorded as skipped, never created (phases that ended before adoption)."""
     transitions: int = 0
     writes_created: int = 0
     writes_updated: int = 0
@@ -54,6 +58,8 @@ class InstanceReport:
             "tasks_pulled": self.tasks_pulled,
             "onboardings_evaluated": self.onboardings_evaluated,
             "onboardings_started": self.started,
+            "onboardings_adopted": self.adopted,
+            "tasks_skipped": self.tasks_skipped,
             "transitions": self.transitions,
             "writes": {
                 "created": self.writes_created,

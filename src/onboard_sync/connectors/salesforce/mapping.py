@@ -170,7 +170,7 @@ def task_fields(write: TaskWrite, key_field: str, what: str) -> dict[str, Any]:
         key_field: write.key,
         "Subject": write.subject[:255],
         "Description": write.body,
-        "ActivityDate": due.astimezone(UTC).date().isoformat(),
+        "ActivityDate": (write.due_date or due.astimezone(UTC).date()).isoformat(),  # the people's day
         "Status": TASK_STATUS[write.status],
         "Priority": PRIORITY.get(write.priority.upper(), "Normal"),
     }
