@@ -47,3 +47,17 @@ def store_fingerprint(folder: Path) -> dict[str, str]:
 def created_tasks(project: Any) -> dict[str, Any]:
     with project.store() as store:
         return {k: t for k, t in store.owned_tasks_for("hubspot").items() if t.state is TaskState.CREATED}
+
+
+def set_core_keys(config_path: Path, **keys: object) -> None:
+    """Put ``keys`` into config.toml's ``[onboard_sync]`` table (TOML literals: strings quoted)."""
+    lines = [f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"' for k, v in keys.items()]
+    text = config_path.read_text()
+    config_path.write_text(text.replace("[onboard_sync]\n", "[onboard_sync]\n" + "".join(f"{x}\n" for x in lines), 1))
+
+
+def replay_history(config_path: Path) -> None:
+    """``catch_up = "replay"``: judge the sandbox's customers, won before the first sync, by their
+    history. For tests of alert and health mechanics on seeded history; under the default "adopt"
+    those customers' alerts are held after adoption and lateness counts from it (tests/e2e/test_day_one.py)."""
+    set_core_keys(config_path, catch_up="replay")

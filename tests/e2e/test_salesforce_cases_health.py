@@ -10,9 +10,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from e2e_support import replay_history
 from sf_support import KEY_FIELD, sf_tasks_by_key
 
 REASON = "3 urgent/high ticket(s) open more than 3 days"
+
+
+@pytest.fixture(autouse=True)
+def _judged_by_history(sf_project: Any) -> None:
+    replay_history(sf_project.config_path)
 
 
 def _alert_tasks(project: Any, onboarding_id: str) -> list[str]:

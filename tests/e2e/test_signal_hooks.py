@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from e2e_support import replay_history
 
 from onboard_sync.hookspecs import hookimpl
 from onboard_sync.plugins import get_plugin_manager
@@ -37,6 +38,11 @@ class LowEngagement:
     @hookimpl
     def alert_cleared(self, onboarding: Any, alert: str, episode: int) -> None:
         self.cleared.append((onboarding.id, alert, episode))
+
+
+@pytest.fixture(autouse=True)
+def _judged_by_history(project: Any) -> None:
+    replay_history(project.config_path)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import run_cli
+from e2e_support import replay_history, run_cli
 
 from onboard_sync.cli.demo import TOKEN_ENV, write_demo_config
 from onboard_sync.sandbox.clock import SandboxClock
@@ -65,6 +65,7 @@ def helpdesk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fi
         monkeypatch.setenv(TOKEN_ENV, hs.token)
         monkeypatch.setenv(ZD_TOKEN_ENV, zd.api_token)
         config = write_demo_config(tmp_path, hs.base_url)
+        replay_history(config)
         if chunk_size is not None:
             text = config.read_text().replace("[onboard_sync]\n", f"[onboard_sync]\nchunk_size = {chunk_size}\n")
             config.write_text(text)

@@ -65,7 +65,7 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int | None]
 
 def _print_plan(report: RunReport) -> None:
     for name, inst in report.instances.items():
-        rows = inst.plan.as_rows() if inst.plan else []
+        rows = [r for r in (inst.plan.as_rows() if inst.plan else []) if r["action"] != "skip"]
         table = Table(title=f"{name}: {len(rows)} planned write(s)", show_lines=False)
         for column in ("action", "object", "onboarding", "what"):
             table.add_column(column)
@@ -90,6 +90,8 @@ def _print_plan(report: RunReport) -> None:
             console.print(f"{inst.unresolved} earlier write(s) with unknown outcome will be looked up first.")
         if inst.won_before_cutoff:
             console.print(_cutoff_note(inst.won_before_cutoff))
+        if inst.adopted:
+            console.print(_adopted_note(inst.adopted, inst.tasks_skipped, planned=True))
         if inst.deals_deleted:
             console.print(f"{inst.deals_deleted} open onboarding(s) of deals deleted in the CRM would be cancelled.")
         if inst.tasks_deleted:
@@ -100,6 +102,15 @@ def _print_plan(report: RunReport) -> None:
 
 def _cutoff_note(count: int) -> str:
     return f"{count} won deal(s) closed before onboard_won_since: no onboarding started for them."
+
+
+def _adopted_note(adopted: int, skipped: int, *, planned: bool) -> str:
+    verb = "would be" if planned else "were"
+    return (
+        f"{adopted} onboarding(s) already under way {verb} adopted at the phase their plan is in; "
+        f"{skipped} task(s) of phases that ended before {verb} recorded as skipped, not created "
+        f"({'plan --json' if planned else 'status --json'} lists them with the reason)."
+    )
 
 
 def _print_sync(report: RunReport) -> None:
@@ -113,6 +124,8 @@ def _print_sync(report: RunReport) -> None:
         )
         if inst.won_before_cutoff:
             console.print(f"  {_cutoff_note(inst.won_before_cutoff)}")
+        if inst.adopted:
+            console.print(f"  {_adopted_note(inst.adopted, inst.tasks_skipped, planned=False)}")
         if inst.deals_deleted:
             console.print(f"  {inst.deals_deleted} onboarding(s) cancelled: their deal was deleted in the CRM")
         if inst.tasks_deleted:
