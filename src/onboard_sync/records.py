@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 PropertyValues = Mapping[str, str | None]
 
@@ -112,6 +112,9 @@ class Task:
     completed_at: datetime | None = None
     deal_id: str | None = None
     account_id: str | None = None
+    due_date: date | None = None
+    """The due day, from CRMs whose task due date is a day (Salesforce ``ActivityDate``): the engine
+    reads it as that day at the configured local due time (``due_at`` then holds midnight UTC)."""
 
 
 @dataclass(frozen=True, slots=True)

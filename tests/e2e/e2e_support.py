@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,8 @@ def created_tasks(project: Any) -> dict[str, Any]:
 
 
 def set_core_keys(config_path: Path, **keys: object) -> None:
-    """Put ``keys`` into config.toml's ``[onboard_sync]`` table (TOML literals: strings quoted)."""
-    lines = [f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"' for k, v in keys.items()]
+    """Put ``keys`` into config.toml's ``[onboard_sync]`` table (strings quoted, dates as TOML dates)."""
+    lines = [f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {_toml_literal(v)}" for k, v in keys.items()]
     text = config_path.read_text()
     config_path.write_text(text.replace("[onboard_sync]\n", "[onboard_sync]\n" + "".join(f"{x}\n" for x in lines), 1))
 
@@ -61,3 +62,11 @@ def replay_history(config_path: Path) -> None:
     history. For tests of alert and health mechanics on seeded history; under the default "adopt"
     those customers' alerts are held after adoption and lateness counts from it (tests/e2e/test_day_one.py)."""
     set_core_keys(config_path, catch_up="replay")
+
+
+def _toml_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return repr(value)

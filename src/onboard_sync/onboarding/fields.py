@@ -61,7 +61,7 @@ def next_step(
     facts: Mapping[str, TaskFact],
     calendar: Calendar = UTC_CALENDAR,
 ) -> tuple[str | None, str | None]:
-    """``(title, due day)``: the earliest open required task (one deleted in the CRM is not open),
+    """``(title, due day)``: the open required task due first (one deleted in the CRM is not open),
     else the next phase and the day it is planned to start; nothing once the onboarding is over."""
     if state.status not in OPEN_STATUSES:
         return None, None
@@ -69,8 +69,9 @@ def next_step(
         s for s in tasks
         if s.required and ((f := facts.get(s.key)) is None or f.status == TaskStatus.OPEN)
     ]  # fmt: skip
-    if open_required:
-        first = min(open_required, key=lambda s: (s.due_at, s.key))
+    if open_required:  # earliest due day, then playbook order (a CRM may keep only the due day)
+        order = {s.key: i for i, s in enumerate(open_required)}
+        first = min(open_required, key=lambda s: (calendar.local_date(s.due_at), order[s.key]))
         return first.title, calendar.local_date(first.due_at).isoformat()
     index = playbook.phase_index(state.phase)
     if index + 1 < len(playbook.phases):

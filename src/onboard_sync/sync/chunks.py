@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 
 from onboard_sync.connector import Connector, ReadOptions
@@ -40,10 +40,14 @@ from onboard_sync.sync.signals import SignalSource, TicketIndex
 class Staged:
     """Deals, accounts and task statuses pulled this run: in the store (sync) or in memory (plan)."""
 
-    def __init__(self, store: Store, source: str, *, in_memory: bool) -> None:
+    def __init__(
+        self, store: Store, source: str, *, in_memory: bool, due_on: Callable[[date], datetime] | None = None
+    ) -> None:
         self.store = store
         self.source = source
         self.in_memory = in_memory
+        self.due_on = due_on
+        """A CRM due *day* → the moment it means (that local day at the due time)."""
         self.deal_ids: dict[str, None] = {}  # ordered set, pull order
         self.account_ids: set[str] = set()
         """Accounts of the staged deals not read yet (the engine reads them by id after the pull)."""
@@ -83,6 +87,11 @@ class Staged:
         """Fresh CRM statuses of owned tasks: recorded (sync) or laid over the ledger (plan)."""
         if not updates:
             return
+        if self.due_on is not None:
+            updates = [
+                dataclasses.replace(t, due_at=self.due_on(t.due_date)) if t.due_date is not None else t
+                for t in updates
+            ]
         if self.in_memory:
             self._tasks.update((t.key, t) for t in updates if t.key)
         else:
@@ -108,7 +117,13 @@ class Staged:
         owned = self.store.owned_tasks_of(onboarding_ids)
         for key, task in self._tasks.items():
             if key in owned:
-                owned[key] = dataclasses.replace(owned[key], status=task.status, completed_at=task.completed_at)
+                owned[key] = dataclasses.replace(
+                    owned[key],
+                    status=task.status,
+                    completed_at=task.completed_at,
+                    due_at=task.due_at,
+                    owner_id=task.owner_id,
+                )  # what ``Store.update_task_status`` records in sync
         return owned
 
 

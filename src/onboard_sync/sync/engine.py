@@ -189,7 +189,7 @@ class Engine:
         del pending
 
         owners = self._owners(name, connector)
-        staged = Staged(self.store, name, in_memory=self.plan_only)
+        staged = Staged(self.store, name, in_memory=self.plan_only, due_on=self.runtime.calendar.at)
 
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals,
         #    staged page by page (the store's record cache in sync, memory in plan)

@@ -159,6 +159,7 @@ def to_task(source: str, rec: Mapping[str, Any], key_field: str) -> Task:
         completed_at=parse_time(rec.get("CompletedDateTime")),
         deal_id=str(what) if str(what).startswith("006") else None,
         account_id=rec.get("AccountId") or None,
+        due_date=date.fromisoformat(str(rec["ActivityDate"])[:10]) if rec.get("ActivityDate") else None,
     )
 
 
