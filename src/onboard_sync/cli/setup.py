@@ -27,11 +27,17 @@ STARTER_CONFIG = """\
 store = "sqlite:///onboard-sync.db"   # or postgresql+psycopg://user@host/db
 rules = "rules"                       # playbook rules (directory of .toml files)
 mappings = "mappings"                 # field mappings, one file per connector instance
-timezone = "UTC"
+timezone = "UTC"                      # due dates and "day N" in this zone, e.g. "America/New_York"
+due_time = "17:00"                    # local time a task due "on day N" is due
+business_days = false                 # true: due dates move off weekends and holidays
+# holidays = { country = "US", subdivision = "CA" }
 lookback_minutes = 10
 # Won deals that closed before this day get no onboarding (customers onboarded before
 # onboard-sync). `init` sets it 30 days before today; remove it to onboard every won deal.
 onboard_won_since = {won_since}
+# Customers won since then but before the first sync are adopted where their plan is: tasks of
+# phases already over are skipped, not created overdue ("replay" judges them by the whole plan).
+catch_up = "adopt"
 # secrets_file = ".env"               # optional dotenv file with the secrets below
 
 [owners]
