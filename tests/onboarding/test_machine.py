@@ -286,7 +286,7 @@ def test_fields_are_stable_for_a_no_change_rerun() -> None:
     assert values == first.fields[ObjectKind.ACCOUNT]
     assert values["day"] == "0"
     assert values["planned_days"] == "30"
-    assert values["next_step"] == "Assign a customer success manager to Acme"
+    assert values["next_step"] == "Hand off Acme to Customer Success"  # due with assign_csm: playbook order
     assert values["next_step_due"] == "2025-03-04"
     assert values["health_score"] == "100"
     assert values["health_status"] == "healthy"
