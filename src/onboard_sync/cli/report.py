@@ -33,7 +33,6 @@ def report_command(
     from onboard_sync.report import collect, render_html  # the store loads only for this command
     from onboard_sync.store import Store
 
-    health_property = "onboarding_health_score"
     if rules is not None and store is not None:
         from onboard_sync.rules import load_playbook
 
@@ -45,18 +44,11 @@ def report_command(
         rt = load_runtime(config)
         playbook = load_playbook_override(rules) or rt.playbook
         url = store or rt.config.store_url
-        for mapping in rt.mappings.values():
-            from onboard_sync.records import ObjectKind
-
-            fmap = mapping.for_kind(ObjectKind.DEAL).write.get("health_score")
-            if fmap is not None:
-                health_property = fmap.property
-                break
     with Store.open(url, read_only=True) as opened:
         runs = opened.runs(limit=1)
         # "as of" the last sync: a simulation's store lives on its simulated clock
         as_of = (runs[0].finished_at or runs[0].started_at) if runs else datetime.now(UTC)
-        data = collect(opened, playbook, as_of, health_property=health_property)
+        data = collect(opened, playbook, as_of)
     out.write_text(render_html(data), encoding="utf-8")
     console.print(f"wrote {out} ({data.onboardings} onboardings, {len(data.at_risk)} at risk)")
 
