@@ -48,11 +48,11 @@ def render_html(data: ReportData) -> str:
     sections.append(_card(f"At risk ({len(data.at_risk)})", _at_risk(data), "at-risk", wide=True))
     median = data.first_value_median
     tiles = [
-        ("onboardings", str(data.onboardings)),
-        ("under way", str(data.under_way)),
-        ("at risk", str(len(data.at_risk))),
-        ("completed", str(data.completed)),
-        ("cancelled", str(data.cancelled)),
+        ("onboardings", f"{data.onboardings:,}"),
+        ("under way", f"{data.under_way:,}"),
+        ("at risk", f"{len(data.at_risk):,}"),
+        ("completed", f"{data.completed:,}"),
+        ("cancelled", f"{data.cancelled:,}"),
         ("median days to first value", "no data" if median is None else f"{median:g}"),
     ]
     tiles_html = "".join(
@@ -142,8 +142,9 @@ def _health(data: ReportData) -> str:
     if not data.health_series:
         return _nodata("no health has been assessed yet (each sync assesses every open onboarding)")
     healthy, at_risk = data.health_bands
-    first = data.health_series[0][0]
-    points = [((d - first).days, d.strftime("%b %d"), avg) for d, avg, _ in data.health_series]
+    first, last_day = data.health_series[0][0], data.health_series[-1][0]
+    fmt = "%b %d" if first.year == last_day.year else "%b %d %Y"
+    points = [((d - first).days, d.strftime(fmt), avg) for d, avg, _ in data.health_series]
     bands = ((healthy, 100, "#e8f5e9"), (at_risk, healthy, "#fff8e1"), (0, at_risk, "#ffebee"))
     chart = svg.line_chart("health", points, y_ticks=sorted({0, at_risk, healthy, 100}), bands=bands)
     last = data.health_series[-1][2]

@@ -55,7 +55,7 @@ class _Chart:
         x = left + {"start": 0, "middle": w / 2, "end": w}[anchor]
         tip = f"<title>{escape(label)}</title>" if shown != label else ""
         anchor_attr = "" if anchor == "start" else f' text-anchor="{anchor}"'
-        self.add(f'<text x="{x:.1f}" y="{y:.1f}"{anchor_attr}{extra}>{tip}{escape(shown)}</text>')
+        self.add(f'<text x="{x:.1f}" y="{y:.1f}"{anchor_attr}{extra}>{escape(shown)}{tip}</text>')
         return w
 
     def svg(self) -> str:

@@ -20,7 +20,7 @@ _EM_NARROW = 0.36
 _EM_WIDE = 1.0
 _EM_UPPER = 0.76
 _EM_DIGIT = 0.66
-_EM_OTHER = 0.62
+_EM_OTHER = 0.64
 
 
 def _em(char: str) -> float:
