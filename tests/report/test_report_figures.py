@@ -184,7 +184,7 @@ def test_health_over_time_averages_the_open_onboardings_each_day(page: str) -> N
         ("Mar 01", "62.5"),
         ("Mar 02", "62.5"),
     ]
-    assert "4 on the last day, at most 4 on one day" in text_of(section(page, "chart-health"))
+    assert "(4 on the last day, at most 4 on one day;" in text_of(section(page, "chart-health"))
 
 
 def test_health_chart_places_days_by_date_and_breaks_the_line_over_gaps(page: str) -> None:
@@ -273,5 +273,7 @@ def test_an_empty_store_shows_no_data_not_zeros(tmp_path: Path) -> None:
     assert tile(html, "median days to first value") == "no data"
     for key in ("completion_rate", "tasks_on_time", "feature_adoption", "tickets_per_month"):
         assert metric(html, key)[1] == "no data"
+    assert metric(html, "completion_rate")[3] == "none has ended or passed its plan's last day yet (0 within plan)"
+    assert metric(html, "tasks_on_time")[3] == "no task is completed or past its due day yet"
     assert "funnel" not in charts(html)
     assert "success" not in charts(html)

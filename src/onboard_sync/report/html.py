@@ -150,9 +150,9 @@ def _health(data: ReportData) -> str:
     last = data.health_series[-1][2]
     most = max(n for _, _, n in data.health_series)
     return chart + (
-        f'<p class="note">Average health score (0–100) of the open onboardings, day by day: {last} on the last day, '
-        f"at most {most} on one day; a gap is a stretch of days with none. Healthy from {healthy}, at risk from "
-        f"{at_risk}, critical below.</p>"
+        f'<p class="note">Average health score (0–100) of the open onboardings assessed each day ({last:,} on the last '
+        f"day, at most {most:,} on one day; a gap is a stretch of days with none). Healthy from {healthy}, at risk "
+        f"from {at_risk}, critical below.</p>"
     )
 
 

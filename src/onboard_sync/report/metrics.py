@@ -104,9 +104,12 @@ def completion_rate(states: Sequence[OnboardingState], playbook: Playbook, now: 
             due += (now.date() - state.started_at.date()).days > plan_length(playbook, segment)
     settled = ended + due
     under_way = len(states) - settled
-    detail = f"{completed} of {settled} completed (ended, or past the plan's last day)"
-    if under_way:
-        detail += f"; {under_way} more still within plan"
+    if settled:
+        detail = f"{completed} of {settled} completed (ended, or past the plan's last day)"
+        if under_way:
+            detail += f"; {under_way} more still within plan"
+    else:
+        detail = f"none has ended or passed its plan's last day yet ({under_way} within plan)"
     return Metric(
         key="completion_rate",
         label="Onboarding completion rate",
@@ -135,7 +138,11 @@ def tasks_on_time(tasks: Mapping[str, Sequence[OwnedTask]], now: datetime) -> Me
         value=_pct(on_time, settled),
         unit=" %",
         target="100 %",
-        detail=f"{on_time} of {settled} tasks completed by their due day (of those completed, or open past it)",
+        detail=(
+            f"{on_time} of {settled} tasks completed by their due day (of those completed, or open past it)"
+            if settled
+            else "no task is completed or past its due day yet"
+        ),
         short="Tasks on time",
     )
 
