@@ -17,7 +17,7 @@ from onboard_sync.onboarding.health import collect_metrics
 from onboard_sync.onboarding.state import CustomerFacts, OnboardingState, OnboardingStatus
 from onboard_sync.records import Account, Deal, TaskStatus, Ticket
 from onboard_sync.report.model import Metric, ReportData
-from onboard_sync.report.progress import plan_length
+from onboard_sync.report.progress import plan_length, with_deal_and_account
 from onboard_sync.rules import Playbook
 from onboard_sync.store import OwnedTask, Store
 
@@ -159,14 +159,10 @@ def feature_adoption(store: Store, states: Sequence[OnboardingState], playbook: 
         if s.status != OnboardingStatus.CANCELLED and (now.date() - s.started_at.date()).days >= ADOPTION_DAYS
     ]
     rates: list[float] = []
-    for source in sorted({s.source for s in old_enough}):
-        mine = [s for s in old_enough if s.source == source]
-        deals = store.get_deals(source, [s.deal_id for s in mine])
-        accounts = store.get_accounts(source, [s.account_id for s in mine if s.account_id])
-        for state in mine:
-            rate = _adoption(playbook, deals.get(state.deal_id), accounts.get(state.account_id or ""), now)
-            if rate is not None:
-                rates.append(rate)
+    for _, deal, account in with_deal_and_account(store, old_enough):
+        rate = _adoption(playbook, deal, account, now)
+        if rate is not None:
+            rates.append(rate)
     good = sum(_meets(r, op, bound) for r in rates)
     with_data = _plural(len(rates), "onboarding")
     detail = (

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from statistics import mean
 
 from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus
+from onboard_sync.records import Account, Deal
 from onboard_sync.report.model import AtRisk, FirstValue, PhaseDuration, ReportData
 from onboard_sync.rules import Playbook, Segment
 from onboard_sync.store import Store
@@ -127,6 +129,18 @@ def plan_length(playbook: Playbook, segment: Segment) -> int:
     return math.ceil(playbook.scaled_day(playbook.phases[-1].plan_end_day, segment) - 1e-9)
 
 
+def with_deal_and_account(
+    store: Store, states: Sequence[OnboardingState]
+) -> Iterator[tuple[OnboardingState, Deal | None, Account | None]]:
+    """Each onboarding with its deal and account as last pulled (read by id, one CRM instance at a time)."""
+    for source in sorted({s.source for s in states}):
+        mine = [s for s in states if s.source == source]
+        deals = store.get_deals(source, [s.deal_id for s in mine])
+        accounts = store.get_accounts(source, [s.account_id for s in mine if s.account_id])
+        for state in mine:
+            yield state, deals.get(state.deal_id), accounts.get(state.account_id) if state.account_id else None
+
+
 def at_risk(store: Store, states: list[OnboardingState], playbook: Playbook, now: datetime) -> list[AtRisk]:
     """Open onboardings that are at risk or extended, or whose health is not healthy; worst first."""
     risky = [
@@ -137,26 +151,20 @@ def at_risk(store: Store, states: list[OnboardingState], playbook: Playbook, now
     ]
     labels = {p.key: p.label for p in playbook.phases}
     rows: list[AtRisk] = []
-    for source in sorted({s.source for s in risky}):
-        mine = [s for s in risky if s.source == source]
-        deals = store.get_deals(source, [s.deal_id for s in mine])
-        accounts = store.get_accounts(source, [s.account_id for s in mine if s.account_id])
-        for state in mine:
-            deal = deals.get(state.deal_id)
-            account = accounts.get(state.account_id) if state.account_id else None
-            segment = playbook.segment(state.segment)
-            rows.append(
-                AtRisk(
-                    deal=deal.name if deal else state.deal_id,
-                    account=account.name if account else "-",
-                    segment=segment.label if segment else state.segment,
-                    phase=labels.get(state.phase, state.phase),
-                    status=str(state.status),
-                    health_score=state.health_score,
-                    health_status=state.health_status,
-                    reasons=state.health_reasons,
-                    day=(now.date() - state.started_at.date()).days,
-                    planned_days=plan_length(playbook, segment) if segment else 0,
-                )
+    for state, deal, account in with_deal_and_account(store, risky):
+        segment = playbook.segment(state.segment)
+        rows.append(
+            AtRisk(
+                deal=deal.name if deal else state.deal_id,
+                account=account.name if account else "-",
+                segment=segment.label if segment else state.segment,
+                phase=labels.get(state.phase, state.phase),
+                status=str(state.status),
+                health_score=state.health_score,
+                health_status=state.health_status,
+                reasons=state.health_reasons,
+                day=(now.date() - state.started_at.date()).days,
+                planned_days=plan_length(playbook, segment) if segment else 0,
             )
+        )
     return sorted(rows, key=lambda r: (r.health_score if r.health_score is not None else 101, r.deal))
