@@ -4,10 +4,15 @@ boxes Chromium really draws (test_report_browser.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from xml.etree import ElementTree
+
 import pytest
 from report_page import charts
 
+from onboard_sync.report import svg as charts_svg
 from onboard_sync.report.text import FONT_SIZE, text_width
+from onboard_sync.rules import default_playbook_path, example_playbooks, load_playbook
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -69,3 +74,13 @@ def test_health_dates_carry_the_year_when_the_series_spans_years(pages: dict[str
 
 def test_tiles_group_thousands(pages: dict[str, str]) -> None:
     assert "<b>12,345</b>onboardings" in pages["stress"]
+
+
+@pytest.mark.parametrize("rules", [default_playbook_path(), *example_playbooks().values()], ids=lambda p: p.stem)
+def test_the_shipped_playbooks_phase_labels_are_shown_in_full(rules: Path) -> None:
+    labels = [p.label for p in load_playbook(rules).phases]
+    for chart in (charts_svg.hbar_chart("funnel", [(label, 3) for label in labels]),
+                  charts_svg.paired_bars("durations", [(label, 2.5, 3.0) for label in labels])):  # fmt: skip
+        shown = [t.text for t in ElementTree.fromstring(chart).iter(f"{SVG}text")]
+        assert set(labels) <= set(shown)
+        assert not [t for t in shown if "…" in (t or "")]

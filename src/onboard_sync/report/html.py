@@ -194,7 +194,7 @@ def _at_risk(data: ReportData) -> str:
 
 def _metrics(data: ReportData) -> str:
     charted = [(m.short or m.label, m.value) for m in data.metrics if m.value is not None and m.unit == " %"]
-    chart = svg.hbar_chart("success", charted, unit=" %", label_w=170) if charted else ""
+    chart = svg.hbar_chart("success", charted, unit=" %") if charted else ""
     rows = "".join(
         f"<tr data-metric='{escape(m.key)}'><td>{escape(m.label)}</td>"
         f"<td class='num{'' if m.value is not None else ' nodata'}'>{escape(m.display)}</td>"

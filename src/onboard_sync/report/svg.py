@@ -62,11 +62,15 @@ class _Chart:
         return "".join(self.parts) + "</svg>"
 
 
-def hbar_chart(
-    chart_id: str, items: Sequence[tuple[str, float]], *, unit: str = "", width: int = 620, label_w: int = 190
-) -> str:
+def _label_column(labels: Sequence[str], width: int) -> float:
+    """Room for the row labels left of the bars: the longest label, at most 45 % of the chart."""
+    return min(max((text_width(label) for label in labels), default=0) + 8 + EDGE + 2, 0.45 * width)
+
+
+def hbar_chart(chart_id: str, items: Sequence[tuple[str, float]], *, unit: str = "", width: int = 620) -> str:
     """Horizontal bars (a funnel when the values shrink), one row per item."""
     row_h, top = 26, 8
+    label_w = round(max(_label_column([label for label, _ in items], width), 120))
     chart = _Chart(chart_id, width, top + row_h * len(items) + 8)
     biggest = max((v for _, v in items), default=0) or 1
     span = width - label_w - EDGE - max((text_width(f" {_fmt(v)}{unit}") for _, v in items), default=0) - 6
@@ -148,7 +152,8 @@ def paired_bars(
     width: int = 620,
 ) -> str:
     """Per row an ``actual`` bar (or "no data") above a ``plan`` bar, on one scale."""
-    label_w, row_h, top = 200, 34, 26
+    row_h, top = 34, 26
+    label_w = round(max(_label_column([label for label, _, _ in rows], width), 120))
     chart = _Chart(chart_id, width, top + row_h * len(rows) + 8)
     values = [v for _, a, p in rows for v in (a, p) if v is not None]
     biggest = max(values or [1]) or 1
