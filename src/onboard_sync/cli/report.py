@@ -15,6 +15,7 @@ import typer
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, console
+from onboard_sync.errors import UserError
 from onboard_sync.rules import Playbook
 
 
@@ -33,7 +34,6 @@ def report_command(
     from onboard_sync.report import collect, render_html  # the store loads only for this command
     from onboard_sync.store import Store
 
-    health_property = "onboarding_health_score"
     if rules is not None and store is not None:
         from onboard_sync.rules import load_playbook
 
@@ -45,20 +45,35 @@ def report_command(
         rt = load_runtime(config)
         playbook = load_playbook_override(rules) or rt.playbook
         url = store or rt.config.store_url
-        for mapping in rt.mappings.values():
-            from onboard_sync.records import ObjectKind
-
-            fmap = mapping.for_kind(ObjectKind.DEAL).write.get("health_score")
-            if fmap is not None:
-                health_property = fmap.property
-                break
+    _require_store_file(url)
     with Store.open(url, read_only=True) as opened:
         runs = opened.runs(limit=1)
         # "as of" the last sync: a simulation's store lives on its simulated clock
         as_of = (runs[0].finished_at or runs[0].started_at) if runs else datetime.now(UTC)
-        data = collect(opened, playbook, as_of, health_property=health_property)
-    out.write_text(render_html(data), encoding="utf-8")
+        data = collect(opened, playbook, as_of)
+    try:
+        out.write_text(render_html(data), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write the report: {exc.strerror or exc}", where=str(out)) from exc
     console.print(f"wrote {out} ({data.onboardings} onboardings, {len(data.at_risk)} at risk)")
+
+
+def _require_store_file(url: str) -> None:
+    """A SQLite store that does not exist is a mistake here (a read-only open would report an empty store)."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return  # Store.open names the problem
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
+        path = Path(database).expanduser()
+        if not path.exists():
+            raise UserError(
+                "no store here; run `onboard-sync sync` (or `simulate --store URL`) first, or check --store",
+                where=str(path),
+            )
 
 
 def load_playbook_override(rules: Path | None) -> Playbook | None:
