@@ -69,6 +69,9 @@ def helpdesk_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         monkeypatch.setenv(SECRET_ENV, SECRET)
         zd.webhooks.secret = ZD_SECRET  # the secret the account's webhook signs with
         write_demo_config(tmp_path, hs.base_url)
+        # tickets of customers won before the first sync count from their creation (alert mechanics)
+        config = tmp_path / "config.toml"
+        config.write_text(config.read_text().replace("[onboard_sync]\n", '[onboard_sync]\ncatch_up = "replay"\n', 1))
         with (tmp_path / "config.toml").open("a", encoding="utf-8") as fh:
             fh.write(
                 f"""

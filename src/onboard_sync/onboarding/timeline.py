@@ -74,12 +74,7 @@ class Schedule:
         """Days after the start (scaled for the segment) a day-based task (episode) is due; None for ``due_hours``."""
         if template.due_hours is not None:
             return None
-        day = template.due_day or 0.0
-        if template.repeat_every_days and episode > 1:
-            day += (episode - 1) * template.repeat_every_days
-        if template.scale and template.anchor == "start":
-            return math.ceil(self.playbook.scaled_day(day, self.segment) - 1e-9)
-        return math.ceil(day - 1e-9)
+        return math.ceil(self.playbook.due_days(template, self.segment, episode) - 1e-9)
 
     def planned_due(self, template: TaskTemplate, phase_entered_at: datetime, episode: int = 0) -> datetime:
         """When the plan wants the task (episode) done: from the start (moved by the plan shift) or

@@ -31,14 +31,19 @@ class StoreView:
     tickets: dict[str, list[Ticket]]
     """Onboarding id -> the tickets of its account, from every ticket source."""
 
+    skipped: int = 0
+    """Tasks recorded as skipped (phases that ended before adoption): never in the CRM."""
+
     @classmethod
     def read(cls, store: Store, playbook: Playbook) -> StoreView:
         states = [s for s in store.onboardings() if s.playbook == playbook.name] or store.onboardings()
         tasks: dict[str, list[OwnedTask]] = {s.id: [] for s in states}
+        skipped = 0
         for task in store.owned_tasks_of(list(tasks)).values():
             if task.state is TaskState.CREATED:  # a pending or failed intent never reached the CRM
                 tasks[task.onboarding_id].append(task)
-        return cls(states, tasks, _tickets(store, states))
+            skipped += task.state is TaskState.SKIPPED
+        return cls(states, tasks, _tickets(store, states), skipped)
 
 
 def _tickets(store: Store, states: list[OnboardingState]) -> dict[str, list[Ticket]]:
@@ -78,5 +83,7 @@ def collect(store: Store, playbook: Playbook, now: datetime) -> ReportData:
     data.health_series = progress.health_series(store, states, now)
     data.at_risk = progress.at_risk(store, states, playbook, now)
     metrics.task_figures(data, view.tasks, now)
+    data.adopted = sum(1 for s in states if s.adopted_at is not None)
+    data.skipped_tasks = view.skipped
     data.metrics = metrics.success_metrics(store, view.states, view.tasks, view.tickets, playbook, now)
     return data

@@ -206,4 +206,10 @@ def _metrics(data: ReportData) -> str:
     if data.overdue_tasks:
         counts.append(f"{data.overdue_tasks} of the open ones overdue")
     tasks = f'<p class="note" id="task-counts">Tasks in the CRM: {", ".join(counts) or "none yet"}.</p>'
+    if data.adopted:
+        tasks += (
+            f'<p class="note" id="catch-up">{data.adopted} onboarding(s) were already under way when '
+            f"onboard-sync began following them: {data.skipped_tasks} task(s) of the phases that had ended "
+            "were skipped, not created (<code>onboard-sync status --json</code> lists each with its reason).</p>"
+        )
     return chart + table + tasks

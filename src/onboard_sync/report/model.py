@@ -80,6 +80,8 @@ class ReportData:
     at_risk: list[AtRisk] = field(default_factory=list)
     tasks: dict[str, int] = field(default_factory=dict)  # task status -> tasks in the CRM
     overdue_tasks: int = 0
+    adopted: int = 0  # onboardings onboard-sync joined under way (catch-up)
+    skipped_tasks: int = 0  # tasks of the phases that ended before their adoption, never created
     metrics: list[Metric] = field(default_factory=list)
 
     @property

@@ -24,10 +24,17 @@ DAY = timedelta(days=1)
 
 
 def funnel(data: ReportData, states: list[OnboardingState], playbook: Playbook) -> None:
-    """Onboardings that entered each phase at some point, and where those not cancelled are now."""
+    """Onboardings that entered each phase at some point, and where those not cancelled are now.
+
+    An onboarding adopted under way (catch-up) is past the phases before the one it joined: it
+    counts for them too, so the funnel never widens."""
     reached: Counter[str] = Counter()
+    keys = playbook.phase_keys()
     for state in states:
-        reached.update({v.phase for v in state.history} | {state.phase})
+        phases = {v.phase for v in state.history} | {state.phase}
+        if state.adopted_at is not None and state.history and state.history[0].phase in keys:
+            phases |= set(keys[: keys.index(state.history[0].phase)])
+        reached.update(phases)
     data.funnel = [(p.label, reached[p.key]) for p in playbook.phases]
     labels = {p.key: p.label for p in playbook.phases}
     now = Counter(labels.get(s.phase, s.phase) for s in states if s.status != OnboardingStatus.CANCELLED)
@@ -54,7 +61,7 @@ def planned_first_value(playbook: Playbook, segment: Segment) -> int | None:
             if not template.first_value or (template.segments is not None and segment.key not in template.segments):
                 continue
             anchor = 0.0 if template.anchor == "start" else playbook.scaled_day(phase.plan_start_day, segment)
-            due = anchor + playbook.due_offset(template, segment) / DAY
+            due = anchor + playbook.due_days(template, segment)
             days.append(math.ceil(due - 1e-9))
     return min(days, default=None)
 

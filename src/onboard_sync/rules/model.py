@@ -345,3 +345,16 @@ class Playbook:
         if elapsed_days <= live:
             return math.floor(elapsed_days / segment.timeline_factor + 1e-9)
         return math.floor(elapsed_days - live + self.base_days + 1e-9)
+
+    def due_days(self, template: TaskTemplate, segment: Segment, episode: int = 0) -> float:
+        """How many days after its anchor (start, or phase entry) a task (episode) is due in the plan:
+        ``due_hours`` / 24, or its due day (plus the repeats), scaled for ``segment`` and rounded up to
+        a whole day when anchored at the start. ``onboarding.timeline`` puts it on the calendar."""
+        if template.due_hours is not None:
+            return template.due_hours / 24
+        day = template.due_day or 0.0
+        if template.repeat_every_days and episode > 1:
+            day += (episode - 1) * template.repeat_every_days
+        if template.scale and template.anchor == "start":
+            return math.ceil(self.scaled_day(day, segment) - 1e-9)
+        return day

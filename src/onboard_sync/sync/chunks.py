@@ -89,8 +89,7 @@ class Staged:
             return
         if self.due_on is not None:
             updates = [
-                dataclasses.replace(t, due_at=self.due_on(t.due_date)) if t.due_date is not None else t
-                for t in updates
+                dataclasses.replace(t, due_at=self.due_on(t.due_date)) if t.due_date is not None else t for t in updates
             ]
         if self.in_memory:
             self._tasks.update((t.key, t) for t in updates if t.key)
