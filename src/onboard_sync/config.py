@@ -60,7 +60,7 @@ class EnvOverrides(BaseSettings):
 class CoreSettings(BaseModel):
     """The ``[onboard_sync]`` table."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     store: str = Field("sqlite:///onboard-sync.db", description="SQLAlchemy URL of the state store.")
     rules: str = Field("rules", description="Playbook rules: a .toml file or a directory of them.")
@@ -110,7 +110,7 @@ class CoreSettings(BaseModel):
 class ConfigFile(BaseModel):
     """The whole config.toml (connector tables are validated by each connector's model)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     onboard_sync: CoreSettings = CoreSettings()
     owners: dict[str, str | list[str]] = {}
@@ -131,6 +131,8 @@ class AppConfig:
     document: TomlDocument | None = None
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    store_where: str = ""
+    """Where ``store_url`` was set, for errors: ``config.toml:LINE (onboard_sync.store)`` or ``ONBOARD_SYNC_STORE``."""
 
     @property
     def rules_path(self) -> Path:
@@ -190,7 +192,7 @@ def load_config(path: Path | None = None) -> AppConfig:
     try:
         parsed = ConfigFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise pydantic_error(doc, exc) from None
+        raise pydantic_error(doc, exc, model=ConfigFile) from None
     try:
         zoneinfo.ZoneInfo(parsed.onboard_sync.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -205,7 +207,7 @@ def load_config(path: Path | None = None) -> AppConfig:
         try:
             connectors[name] = ctype.cls.settings_model.model_validate(table)
         except ValidationError as exc:
-            raise pydantic_error(doc, exc, prefix=("connectors", name)) from None
+            raise pydantic_error(doc, exc, prefix=("connectors", name), model=ctype.cls.settings_model) from None
 
     base_dir = path.resolve().parent
     secrets_file = overrides.secrets_file or (
@@ -222,4 +224,5 @@ def load_config(path: Path | None = None) -> AppConfig:
         document=doc,
         secrets=load_secrets(secrets_file),
         serve=parsed.serve,
+        store_where="ONBOARD_SYNC_STORE" if overrides.store else doc.where(("onboard_sync", "store")),
     )

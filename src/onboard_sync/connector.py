@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from onboard_sync.errors import ApiError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, TaskStatus, Ticket
@@ -56,16 +56,17 @@ class ApiCaller(Protocol):
 class ConnectorSettings(BaseModel):
     """Base of every connector's settings model (one ``[connectors.NAME]`` table in config.toml).
 
-    Unknown keys are errors, so a typo in config.toml is reported with its key path.
+    Unknown keys are errors, so a typo in config.toml is reported with its key path, and so are
+    ``nan`` and ``inf`` (TOML allows them) in every number field of a subclass.
     Secrets are never settings: a settings model names the *environment variable* that
     holds a secret (e.g. ``token_env = "HUBSPOT_TOKEN"``) and the connector reads it
     from the ``secrets`` mapping it is given.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     type: str
-    requests_per_second: float | None = None
+    requests_per_second: float | None = Field(None, gt=0, le=10_000)
     """Override of the connector's default rate (requests per second) for this instance."""
 
 

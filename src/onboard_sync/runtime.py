@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from onboard_sync.checks import config_problems, raise_first
 from onboard_sync.config import AppConfig, load_config
 from onboard_sync.connector import Capability, Connector
 from onboard_sync.errors import ConfigError
@@ -66,8 +67,9 @@ class Runtime:
         ]
 
 
-def load_runtime(config_path: Path | None = None) -> Runtime:
-    """Load config.toml, the playbook and every instance's mapping; cross-check them."""
+def load_runtime(config_path: Path | None = None, *, check: bool = True) -> Runtime:
+    """Load config.toml, the playbook and every instance's mapping; cross-check them, and (unless
+    ``check`` is false: ``validate`` lists them itself) raise the first of ``checks.config_problems``."""
     config = load_config(config_path)
     rules_path = config.rules_path
     if not rules_path.exists():
@@ -102,4 +104,6 @@ def load_runtime(config_path: Path | None = None) -> Runtime:
                         where=fmap.where,
                     )
         mappings[name] = mapping
+    if check:
+        raise_first(config_problems(config, playbook))
     return Runtime(config=config, playbook=playbook, mappings=mappings)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from onboard_sync.checks import config_problems, raise_first, serve_readiness
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
 from onboard_sync.connector import Capability
@@ -16,6 +17,7 @@ from onboard_sync.errors import ConfigError, SchemaError
 from onboard_sync.mappings.loader import default_mapping_text
 from onboard_sync.plugins import connector_types
 from onboard_sync.rules import default_playbook_path, example_playbooks
+from onboard_sync.runtime import Runtime, load_runtime
 from onboard_sync.schema import check_remote, property_specs
 
 STARTER_WON_SINCE_DAYS = 30
@@ -118,12 +120,7 @@ def validate(
     remote: Annotated[bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")] = False,
 ) -> None:
     """Check config.toml, rules and mappings offline (and, with --remote, against the CRM schema)."""
-    rt = runtime(config)
-    console.print(
-        f"ok: {rt.config.path}: {len(rt.config.connectors)} connector(s), playbook {rt.playbook.name!r} "
-        f"({len(rt.playbook.phases)} phases, {len(rt.playbook.segments)} segments), "
-        f"{len(rt.mappings)} mapping(s)"
-    )
+    rt = validate_offline(config)
     if not remote:
         return
     problems = []
@@ -147,6 +144,29 @@ def validate(
             )
         raise first
     console.print("ok: every mapped property exists in the CRM")
+
+
+def validate_offline(config: Path | None) -> Runtime:
+    """Load every file, then list every problem of what config.toml refers to (``checks``) on stdout and
+    stop on the first; print what loaded and how ``serve`` would start. The runtime, for ``--remote``."""
+    from onboard_sync.store.engine import redact  # SQLAlchemy loads only for the commands that need it
+
+    rt = load_runtime(config, check=False)
+    problems = config_problems(rt.config, rt.playbook)
+    if len(problems) > 1:  # all of them on stdout; stderr gets the one-line error every command promises
+        for problem in problems:
+            typer.echo(f"problem: {problem}")
+        more = len(problems) - 1
+        raise ConfigError(f"{problems[0].message} (and {more} more, listed on stdout)", where=problems[0].where)
+    raise_first(problems)
+    console.print(
+        f"ok: {rt.config.path}: {len(rt.config.connectors)} connector(s), playbook {rt.playbook.name!r} "
+        f"({len(rt.playbook.phases)} phases, {len(rt.playbook.segments)} segments), "
+        f"{len(rt.mappings)} mapping(s), store {redact(rt.config.store_url)}",
+        markup=False,
+    )
+    console.print(serve_readiness(rt), markup=False)
+    return rt
 
 
 @app.command()

@@ -48,6 +48,7 @@ class HubSpotSettings(ConnectorSettings):
     search_requests_per_second: float = Field(
         5.0,
         gt=0,
+        le=1000,
         description="CRM search calls allowed in any rolling second; HubSpot limits search to 5 requests/s "
         "per account, separately from the 10-second burst limit.",
     )
@@ -64,7 +65,9 @@ class HubSpotSettings(ConnectorSettings):
         description="Ticket pipeline stages that mean solved/closed (HubSpot's default pipeline: 4, Closed).",
     )
     read_tickets: bool = Field(True, description="Read HubSpot tickets as a ticket source for health.")
-    timeout_seconds: float = Field(30.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds.")
+    timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="Connect and read timeout of each HTTP request, in seconds."
+    )
 
     @field_validator("base_url")
     @classmethod

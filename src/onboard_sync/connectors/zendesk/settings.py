@@ -28,7 +28,7 @@ class ZendeskSettings(ConnectorSettings):
     email: str | None = Field(None, description="Agent e-mail for API-token auth (legacy; ends 2027-04-30).")
     token_env: str = Field("ZENDESK_API_TOKEN", description="Variable holding an API token (legacy).")
     link: LinkSettings = Field(default_factory=LinkSettings, description="How organizations link to CRM accounts.")
-    backfill_days: int = Field(365, ge=1, description="How far back the first ticket export starts.")
+    backfill_days: int = Field(365, ge=1, le=3650, description="How far back the first ticket export starts.")
     per_page: int = Field(1000, ge=1, le=1000, description="Records per incremental export page.")
     write_back: dict[str, str] = Field(
         default_factory=dict,
@@ -37,7 +37,7 @@ class ZendeskSettings(ConnectorSettings):
     webhook_secret_env: str = Field(
         "ZENDESK_WEBHOOK_SECRET", description="Variable holding the webhook signing secret (onboard-sync serve)."
     )
-    timeout_seconds: float = Field(30.0, gt=0, description="Connect and read timeout per request, in seconds.")
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="Connect and read timeout per request, in seconds.")
 
     @field_validator("base_url")
     @classmethod
