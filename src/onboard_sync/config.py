@@ -150,6 +150,23 @@ class AppConfig:
         """``config.toml:LINE (key.path)`` for error messages."""
         return self.document.where(key_path) if self.document else ".".join(map(str, key_path))
 
+    def secret_values(self) -> set[str]:
+        """Every secret this config can reach, for the logs to scrub: the values of the environment
+        variables its settings name (each ``*_env`` key of a connector or webhook route) and the
+        store URL's password."""
+        names = {
+            value
+            for model in (*self.connectors.values(), *self.serve.webhooks.values())
+            for key, value in model.model_dump().items()
+            if key.endswith("_env") and isinstance(value, str)
+        }
+        values = {self.secrets[name] for name in names if self.secrets.get(name)}
+        with contextlib.suppress(Exception):  # an unparseable URL has no password to find
+            from sqlalchemy.engine import make_url
+
+            values.add(make_url(self.store_url).password or "")
+        return values - {""}
+
 
 def resolve_store_url(url: str, base_dir: Path) -> str:
     """Make a relative SQLite path relative to the config's folder (not the cwd of cron)."""

@@ -16,6 +16,7 @@ from onboard_sync.checks import config_problems, raise_first
 from onboard_sync.config import AppConfig, load_config
 from onboard_sync.connector import Capability, Connector
 from onboard_sync.errors import ConfigError
+from onboard_sync.logs import protect
 from onboard_sync.mappings import MappingSet, load_mapping
 from onboard_sync.mappings.fields import CANONICAL_FIELDS
 from onboard_sync.plugins import connector_type, transforms
@@ -71,6 +72,7 @@ def load_runtime(config_path: Path | None = None, *, check: bool = True) -> Runt
     """Load config.toml, the playbook and every instance's mapping; cross-check them, and (unless
     ``check`` is false: ``validate`` lists them itself) raise the first of ``checks.config_problems``."""
     config = load_config(config_path)
+    protect(config.secret_values())
     rules_path = config.rules_path
     if not rules_path.exists():
         if config.document and "rules" in config.document.data.get("onboard_sync", {}):
