@@ -252,6 +252,14 @@ class Connector(ABC):
         ``init``-style starter sets and ``validate`` read it too; errors in it name the type."""
         return None
 
+    @classmethod
+    def starter_config(cls, instance: str) -> str | None:
+        """The ``[connectors.INSTANCE]`` table ``onboard-sync init --connector TYPE`` writes into config.toml:
+        TOML text whose comments say what to fill in, every secret named by an ``*_env`` key (``None``:
+        ``init`` writes ``type = "TYPE"`` alone and says to complete it). It must load as it is
+        (``validate`` passes offline), so required values get a placeholder the comment points at."""
+        return None
+
     def rate_limit(self) -> RateLimit:
         """The limiter for this instance: ``default_rate_limit``, or ``requests_per_second`` from the
         settings in the same shape (a rolling window stays a rolling window of the same length)."""

@@ -14,6 +14,18 @@ from pydantic import Field, field_validator
 from onboard_sync.connector import ConnectorSettings
 
 
+def starter_table(instance: str) -> str:
+    """``[connectors.INSTANCE]`` for ``onboard-sync init --connector hubspot``."""
+    return f"""[connectors.{instance}]
+type = "hubspot"
+token_env = "HUBSPOT_TOKEN"           # a private-app token, read from this environment variable
+# client_id = "..."                   # an OAuth app instead: client_secret_env, refresh_token_env
+pipeline = "default"                  # the deal pipeline to follow
+won_stages = ["closedwon"]            # deal stages that start an onboarding
+lost_stages = ["closedlost"]          # deal stages that cancel it
+"""
+
+
 class HubSpotSettings(ConnectorSettings):
     """How to reach one HubSpot portal and how to read its pipeline."""
 

@@ -15,6 +15,18 @@ from pydantic import Field, field_validator, model_validator
 from onboard_sync.connector import ConnectorSettings
 
 
+def starter_table(instance: str) -> str:
+    """``[connectors.INSTANCE]`` for ``onboard-sync init --connector salesforce`` (JWT bearer)."""
+    return f"""[connectors.{instance}]
+type = "salesforce"
+login_url = "https://login.salesforce.com"    # https://test.salesforce.com for a sandbox org
+auth = "jwt"                                  # jwt (recommended), client_credentials or password
+client_id = "REPLACE-with-the-consumer-key"   # of the connected app (docs/connectors/salesforce.md)
+username = "REPLACE-with-the-integration-user@example.com"
+private_key_env = "SALESFORCE_PRIVATE_KEY"    # the PEM key of the app's certificate, from this variable
+"""
+
+
 class SalesforceSettings(ConnectorSettings):
     """How to log in to one Salesforce org and which records to read."""
 

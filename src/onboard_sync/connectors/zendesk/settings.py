@@ -13,6 +13,18 @@ from onboard_sync.connector import ConnectorSettings
 from onboard_sync.linking import LinkSettings
 
 
+def starter_table(instance: str) -> str:
+    """``[connectors.INSTANCE]`` for ``onboard-sync init --connector zendesk``."""
+    return f"""[connectors.{instance}]
+type = "zendesk"
+subdomain = "your-subdomain"          # REPLACE: acme for acme.zendesk.com
+oauth_token_env = "ZENDESK_OAUTH_TOKEN"   # an OAuth access token (API tokens end 2027-04-30)
+
+[connectors.{instance}.link]          # how Zendesk organizations find their CRM companies
+by = ["external_id", "domain"]        # external_id holds the CRM company id; else a matching domain
+"""
+
+
 class ZendeskSettings(ConnectorSettings):
     """``[connectors.zendesk]``. See docs/connectors/zendesk.md."""
 
