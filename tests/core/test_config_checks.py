@@ -92,7 +92,7 @@ def test_non_finite_numbers_in_config_are_refused_naming_line_and_key(
         ("requests_per_second = -5", "greater than 0"),
         ("requests_per_second = 1e9", "less than or equal to 10000"),
         ("timeout_seconds = 1e300", "less than or equal to 600"),
-        ("search_requests_per_second = 1e300", "less than or equal to 1000"),
+        ("search_requests_per_second = 1e300", "less than or equal to 10000"),
     ],
 )
 def test_connector_numbers_out_of_range_are_refused(config: Path, new: str, message: str) -> None:

@@ -60,7 +60,7 @@ class HubSpotSettings(ConnectorSettings):
     search_requests_per_second: float = Field(
         5.0,
         gt=0,
-        le=1000,
+        le=10_000,
         description="CRM search calls allowed in any rolling second; HubSpot limits search to 5 requests/s "
         "per account, separately from the 10-second burst limit.",
     )
