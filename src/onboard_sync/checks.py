@@ -65,15 +65,15 @@ def serve_readiness(runtime: Runtime) -> str:
     return "serve: webhook routes " + ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in routes.items())
 
 
-def raise_first(problems: list[ConfigError]) -> None:
-    """Raise the first problem, saying how many more ``validate`` would list."""
+def raise_first(problems: list[ConfigError], *, listed: bool = False) -> None:
+    """Raise the first problem, counting the others: ``listed`` on stdout already, or for ``validate`` to list."""
     if not problems:
         return
     first, more = problems[0], len(problems) - 1
     if more:
+        where_listed = "listed on stdout" if listed else "`onboard-sync validate` lists them"
         raise ConfigError(
-            f"{first.message} (and {more} more problem{'s' if more > 1 else ''}: `onboard-sync validate` lists them)",
-            where=first.where,
+            f"{first.message} (and {more} more problem{'s' if more > 1 else ''}: {where_listed})", where=first.where
         )
     raise first
 

@@ -113,7 +113,7 @@ def test_validate_lists_every_problem_and_stops_on_the_first(tmp_path: Path) -> 
     assert "(owners.cms)" in problems[0]
     assert "(onboard_sync.store)" in problems[1]
     assert "(owners.cms): [owners] names no owner role" in error
-    assert error.endswith("(and 1 more, listed on stdout)"), error
+    assert error.endswith("(and 1 more problem: listed on stdout)"), error
 
 
 def test_validate_says_which_webhook_routes_serve_would_open(tmp_path: Path) -> None:

@@ -8,46 +8,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_rules_loader import GOOD
 
 from onboard_sync.errors import ConfigError
 from onboard_sync.rules import load_playbook
 
-PLAYBOOK = """\
-[playbook]
-name = "tiny"
-
-[[segments]]
-key = "std"
-label = "Standard"
-duration_days = 30
-
-[[phases]]
-key = "start"
-label = "Start"
-
-  [[phases.tasks]]
-  key = "hello"
-  title = "Say hello"
-  owner = "csm"
-  due_day = 2
-
-[[phases]]
-key = "done"
-label = "Done"
-
-[[health.components]]
-key = "overdue"
-metric = "overdue_required_tasks"
-max = 0
-weight = 10
-reason = "{value} overdue"
-
+PLAYBOOK = (
+    GOOD
+    + """
 [[alerts]]
 key = "late"
 when = "metrics.overdue_required_tasks > 0"
 title = "Late"
 due_hours = 24
 """
+)
+"""The loader tests' playbook (two segments, the second "std" of 30 days; two tasks; one health
+component) with an alert."""
 
 
 def load_with(tmp_path: Path, old: str, new: str) -> ConfigError:
@@ -79,7 +56,7 @@ def test_the_playbook_under_test_loads(tmp_path: Path) -> None:
         ("weight = 10", "weight = inf", "health.components[0].weight", "inf"),
         ("weight = 10", "weight = nan", "health.components[0].weight", "nan"),
         ("max = 0", "max = nan", "health.components[0].max", "nan"),
-        ("duration_days = 30", "duration_days = 30\ntimeline_factor = nan", "segments[0].timeline_factor", "nan"),
+        ("duration_days = 30", "duration_days = 30\ntimeline_factor = nan", "segments[1].timeline_factor", "nan"),
         ("due_hours = 24", "due_hours = inf", "alerts[0].due_hours", "inf"),
     ],
 )
@@ -118,7 +95,7 @@ def test_a_segment_derived_beyond_100_times_the_base_plan_is_refused(tmp_path: P
     assert error.message.startswith("segment 'std' lasts 121.667× the playbook's base_days (30); at most 100×")
     assert error.where is not None
     line = line_of(PLAYBOOK, 'key = "std"')
-    assert error.where.endswith(f"rules.toml:{line} (segments[0].key)"), error.where
+    assert error.where.endswith(f"rules.toml:{line} (segments[1].key)"), error.where
 
 
 @pytest.mark.parametrize(
@@ -128,14 +105,14 @@ def test_a_segment_derived_beyond_100_times_the_base_plan_is_refused(tmp_path: P
         ('owner = "csm"', 'ownr = "csm"', "ownr", "owner", "phases[0].tasks[0].ownr"),
         ("weight = 10", "wieght = 10", "wieght", "weight", "health.components[0].wieght"),
         ('metric = "overdue', 'metrc = "overdue', "metrc", "metric", "health.components[0].metrc"),
-        ("when = ", "wehn = ", "wehn", "when", "alerts[0].wehn"),
-        ('label = "Standard"', 'lable = "Standard"', "lable", "label", "segments[0].lable"),
+        ('when = "metrics.', 'wehn = "metrics.', "wehn", "when", "alerts[0].wehn"),
+        ('label = "Standard"', 'lable = "Standard"', "lable", "label", "segments[1].lable"),
         (
-            'title = "Say hello"',
-            'title = "Say hello"\nrequird = true',
+            'title = "Plan"',
+            'title = "Plan"\nrequird = true',
             "requird",
             "required",
-            "phases[0].tasks[0].requird",
+            "phases[0].tasks[1].requird",
         ),
         ("[[segments]]", "[[segment]]", "segment", "segments", "segment"),
     ],

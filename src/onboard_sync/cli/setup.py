@@ -13,7 +13,7 @@ from onboard_sync.checks import config_problems, raise_first, serve_readiness
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
 from onboard_sync.connector import Capability
-from onboard_sync.errors import ConfigError, SchemaError
+from onboard_sync.errors import SchemaError
 from onboard_sync.plugins import connector_types
 from onboard_sync.runtime import Runtime, load_runtime
 from onboard_sync.schema import check_remote, property_specs
@@ -119,12 +119,9 @@ def validate_offline(config: Path | None) -> Runtime:
 
     rt = load_runtime(config, check=False)
     problems = config_problems(rt.config, rt.playbook)
-    if len(problems) > 1:  # all of them on stdout; stderr gets the one-line error every command promises
-        for problem in problems:
-            typer.echo(f"problem: {problem}")
-        more = len(problems) - 1
-        raise ConfigError(f"{problems[0].message} (and {more} more, listed on stdout)", where=problems[0].where)
-    raise_first(problems)
+    for problem in problems if len(problems) > 1 else ():  # stderr gets the one line every command promises
+        typer.echo(f"problem: {problem}")
+    raise_first(problems, listed=True)
     console.print(
         f"ok: {rt.config.path}: {len(rt.config.connectors)} connector(s), playbook {rt.playbook.name!r} "
         f"({len(rt.playbook.phases)} phases, {len(rt.playbook.segments)} segments), "
