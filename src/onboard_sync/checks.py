@@ -83,8 +83,8 @@ def owner_problems(config: AppConfig, playbook: Playbook) -> Iterator[ConfigErro
     for role in config.owners:
         if role not in playbook.roles:
             yield ConfigError(
-                f"[owners] names no owner role of playbook {playbook.name!r}: {role!r}"
-                f"{did_you_mean(role, playbook.roles)} (roles: {', '.join(sorted(playbook.roles))})",
+                f"unknown owner role {role!r}{did_you_mean(role, playbook.roles)}; playbook {playbook.name!r} "
+                f"has {', '.join(sorted(playbook.roles))}",
                 where=config.where("owners", role),
             )
 

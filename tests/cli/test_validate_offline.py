@@ -112,7 +112,7 @@ def test_validate_lists_every_problem_and_stops_on_the_first(tmp_path: Path) -> 
     assert len(problems) == 2, result.stdout
     assert "(owners.cms)" in problems[0]
     assert "(onboard_sync.store)" in problems[1]
-    assert "(owners.cms): [owners] names no owner role" in error
+    assert "(owners.cms): unknown owner role 'cms'" in error
     assert error.endswith("(and 1 more problem: listed on stdout)"), error
 
 
