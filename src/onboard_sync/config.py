@@ -64,7 +64,7 @@ class EnvOverrides(BaseSettings):
 class CoreSettings(ScheduleSettings):
     """The ``[onboard_sync]`` table (dates and catch-up: ``calendar_config.ScheduleSettings``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     store: str = Field("sqlite:///onboard-sync.db", description="SQLAlchemy URL of the state store.")
     rules: str = Field("rules", description="Playbook rules: a .toml file or a directory of them.")
@@ -113,7 +113,7 @@ class CoreSettings(ScheduleSettings):
 class ConfigFile(BaseModel):
     """The whole config.toml (connector tables are validated by each connector's model)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     onboard_sync: CoreSettings = CoreSettings()
     owners: dict[str, str | list[str]] = {}
@@ -134,6 +134,8 @@ class AppConfig:
     document: TomlDocument | None = None
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    store_where: str = ""
+    """Where ``store_url`` was set, for errors: ``config.toml:LINE (onboard_sync.store)`` or ``ONBOARD_SYNC_STORE``."""
 
     @property
     def rules_path(self) -> Path:
@@ -150,6 +152,23 @@ class AppConfig:
     def where(self, *key_path: str | int) -> str:
         """``config.toml:LINE (key.path)`` for error messages."""
         return self.document.where(key_path) if self.document else ".".join(map(str, key_path))
+
+    def secret_values(self) -> set[str]:
+        """Every secret this config can reach, for the logs to scrub: the values of the environment
+        variables its settings name (each ``*_env`` key of a connector or webhook route) and the
+        store URL's password."""
+        names = {
+            value
+            for model in (*self.connectors.values(), *self.serve.webhooks.values())
+            for key, value in model.model_dump().items()
+            if key.endswith("_env") and isinstance(value, str)
+        }
+        values = {self.secrets[name] for name in names if self.secrets.get(name)}
+        with contextlib.suppress(Exception):  # an unparseable URL has no password to find
+            from sqlalchemy.engine import make_url
+
+            values.add(make_url(self.store_url).password or "")
+        return values - {""}
 
 
 def resolve_store_url(url: str, base_dir: Path) -> str:
@@ -193,7 +212,7 @@ def load_config(path: Path | None = None) -> AppConfig:
     try:
         parsed = ConfigFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise pydantic_error(doc, exc) from None
+        raise pydantic_error(doc, exc, model=ConfigFile) from None
 
     connectors: dict[str, ConnectorSettings] = {}
     for name, table in parsed.connectors.items():
@@ -204,7 +223,7 @@ def load_config(path: Path | None = None) -> AppConfig:
         try:
             connectors[name] = ctype.cls.settings_model.model_validate(table)
         except ValidationError as exc:
-            raise pydantic_error(doc, exc, prefix=("connectors", name)) from None
+            raise pydantic_error(doc, exc, prefix=("connectors", name), model=ctype.cls.settings_model) from None
 
     base_dir = path.resolve().parent
     secrets_file = overrides.secrets_file or (
@@ -221,4 +240,5 @@ def load_config(path: Path | None = None) -> AppConfig:
         document=doc,
         secrets=load_secrets(secrets_file),
         serve=parsed.serve,
+        store_where="ONBOARD_SYNC_STORE" if overrides.store else doc.where(("onboard_sync", "store")),
     )

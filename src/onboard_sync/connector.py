@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from onboard_sync.errors import ApiError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, TaskStatus, Ticket
@@ -56,16 +56,17 @@ class ApiCaller(Protocol):
 class ConnectorSettings(BaseModel):
     """Base of every connector's settings model (one ``[connectors.NAME]`` table in config.toml).
 
-    Unknown keys are errors, so a typo in config.toml is reported with its key path.
+    Unknown keys are errors, so a typo in config.toml is reported with its key path, and so are
+    ``nan`` and ``inf`` (TOML allows them) in every number field of a subclass.
     Secrets are never settings: a settings model names the *environment variable* that
     holds a secret (e.g. ``token_env = "HUBSPOT_TOKEN"``) and the connector reads it
     from the ``secrets`` mapping it is given.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     type: str
-    requests_per_second: float | None = None
+    requests_per_second: float | None = Field(None, gt=0, le=10_000)
     """Override of the connector's default rate (requests per second) for this instance."""
 
 
@@ -252,6 +253,14 @@ class Connector(ABC):
         """The TOML text of the mapping an instance of this type uses when the config folder has no
         ``mappings/<instance>.toml`` or ``mappings/<type>.toml`` (``None``: the user must write one).
         ``init``-style starter sets and ``validate`` read it too; errors in it name the type."""
+        return None
+
+    @classmethod
+    def starter_config(cls, instance: str) -> str | None:
+        """The ``[connectors.INSTANCE]`` table ``onboard-sync init --connector TYPE`` writes into config.toml:
+        TOML text whose comments say what to fill in, every secret named by an ``*_env`` key (``None``:
+        ``init`` writes ``type = "TYPE"`` alone and says to complete it). It must load as it is
+        (``validate`` passes offline), so required values get a placeholder the comment points at."""
         return None
 
     def rate_limit(self) -> RateLimit:

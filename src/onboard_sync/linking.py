@@ -28,7 +28,7 @@ METHODS = ("external_id", "domain")
 class LinkSettings(BaseModel):
     """``[connectors.NAME.link]``: how a helpdesk's organizations find their CRM accounts."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     crm: str | None = Field(None, description="The CRM connector instance to link to (default: the first deal source).")
     by: list[str] = Field(

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from onboard_sync.calendar_config import calendar_of, catch_up_of
+from onboard_sync.checks import config_problems, raise_first
 from onboard_sync.config import AppConfig, load_config
 from onboard_sync.connector import Capability, Connector
 from onboard_sync.errors import ConfigError
+from onboard_sync.logs import protect
 from onboard_sync.mappings import MappingSet, load_mapping
 from onboard_sync.mappings.fields import CANONICAL_FIELDS
 from onboard_sync.onboarding.calendar import Calendar
@@ -80,9 +82,11 @@ class Runtime:
         ]
 
 
-def load_runtime(config_path: Path | None = None) -> Runtime:
-    """Load config.toml, the playbook and every instance's mapping; cross-check them."""
+def load_runtime(config_path: Path | None = None, *, check: bool = True) -> Runtime:
+    """Load config.toml, the playbook and every instance's mapping; cross-check them, and (unless
+    ``check`` is false: ``validate`` lists them itself) raise the first of ``checks.config_problems``."""
     config = load_config(config_path)
+    protect(config.secret_values())
     rules_path = config.rules_path
     if not rules_path.exists():
         if config.document and "rules" in config.document.data.get("onboard_sync", {}):
@@ -116,4 +120,6 @@ def load_runtime(config_path: Path | None = None) -> Runtime:
                         where=fmap.where,
                     )
         mappings[name] = mapping
+    if check:
+        raise_first(config_problems(config, playbook))
     return Runtime(config=config, playbook=playbook, mappings=mappings)

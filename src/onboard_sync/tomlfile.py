@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from onboard_sync.errors import ConfigError
+from onboard_sync.keys import did_you_mean, model_keys
 
 KeyPath = Sequence[str | int]
 
@@ -111,7 +114,7 @@ def _index_lines(text: str) -> dict[tuple[str | int, ...], int]:
     return lines
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """The path as a person would type it: relative to the working directory when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -121,7 +124,7 @@ def _shown(path: Path) -> str:
 
 def read_toml(path: Path, *, display_path: str | None = None) -> TomlDocument:
     """Parse a TOML file; syntax errors and unreadable files raise ConfigError naming the place."""
-    shown = display_path or _shown(path)
+    shown = display_path or shown_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -138,13 +141,22 @@ def read_toml(path: Path, *, display_path: str | None = None) -> TomlDocument:
     return TomlDocument(path=path, data=data, lines=_index_lines(text), display_path=shown)
 
 
-def pydantic_error(doc: TomlDocument, exc: Any, prefix: KeyPath = ()) -> ConfigError:
-    """Turn the first error of a pydantic ValidationError into a ConfigError naming file:line."""
+def pydantic_error(
+    doc: TomlDocument, exc: Any, prefix: KeyPath = (), model: type[BaseModel] | None = None
+) -> ConfigError:
+    """Turn the first error of a pydantic ValidationError into a ConfigError naming file:line.
+
+    With the ``model`` that was validated, an unknown key also names the closest known key."""
     first = exc.errors()[0]
-    loc = tuple(prefix) + tuple(first.get("loc", ()))
+    inner = tuple(first.get("loc", ()))
+    loc = tuple(prefix) + inner
     kind = first.get("type", "")
     if kind == "extra_forbidden":
         message = f"unknown key {format_key_path(loc[-1:])!r}"
+        if model is not None and inner and isinstance(inner[-1], str):
+            message += did_you_mean(inner[-1], model_keys(model, inner[:-1]))
+    elif kind == "finite_number":
+        message = f"{format_key_path(loc[-1:])!r} must be a finite number, not {first.get('input')!r}"
     elif kind == "missing":
         message = f"missing required key {format_key_path(loc[-1:])!r}"
     elif kind == "value_error":  # our validators' own words, without pydantic's "Value error, "

@@ -119,6 +119,7 @@ def test_requests_per_second_in_settings_keeps_the_connectors_limiter_shape() ->
     assert hubspot().extra_rate_limits() == {"search": RateLimit(per_second=5, burst=5, window=1.0)}
     assert hubspot(search_requests_per_second=4).extra_rate_limits()["search"].burst == 4
 
-    salesforce = SalesforceConnector("salesforce", SalesforceSettings(client_id="c", requests_per_second=7), {}, None)  # type: ignore[arg-type]
+    sf_settings = SalesforceSettings(client_id="c", username="u", requests_per_second=7)
+    salesforce = SalesforceConnector("salesforce", sf_settings, {}, None)  # type: ignore[arg-type]
     assert salesforce.default_rate_limit.window is None
     assert salesforce.rate_limit() == RateLimit(per_second=7, burst=7), "a bucket stays a bucket"

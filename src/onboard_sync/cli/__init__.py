@@ -7,8 +7,6 @@ exit code 2, with no traceback; a run that finished with failed writes exits 1.
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 
 import typer
@@ -45,10 +43,9 @@ def _register_commands() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    logging.basicConfig(
-        level=os.environ.get("ONBOARD_SYNC_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from onboard_sync.cli.logging_options import setup_cli_logging  # also registers --log-format
+
+    setup_cli_logging()
     try:
         _register_commands()
         app(args=argv, standalone_mode=False)

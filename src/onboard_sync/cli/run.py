@@ -63,6 +63,32 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int | None]
         yield update
 
 
+@contextmanager
+def logged_run(command: str) -> Iterator[Callable[[RunReport], RunReport]]:
+    """Log the one INFO line of a ``sync``/``plan`` run (``logs.log_run``) when the block ends: with the
+    report handed to ``finished`` (exit 0, or 1 with failed writes), or the error that stopped it (exit 2
+    for a problem the user must fix, else 1)."""
+    from onboard_sync.errors import UserError
+    from onboard_sync.logs import log_run
+
+    done: list[RunReport] = []
+
+    def finished(report: RunReport) -> RunReport:
+        done.append(report)
+        return report
+
+    try:
+        yield finished
+    except UserError as exc:
+        log_run(command, None, 2, error=str(exc))
+        raise
+    except (Exception, KeyboardInterrupt) as exc:  # a crash: the traceback follows; the line says which run
+        code = 130 if isinstance(exc, KeyboardInterrupt) else 1
+        log_run(command, done[0] if done else None, code, error=type(exc).__name__)
+        raise
+    log_run(command, done[0], 0 if done[0].ok else 1)
+
+
 def _print_plan(report: RunReport) -> None:
     for name, inst in report.instances.items():
         rows = [r for r in (inst.plan.as_rows() if inst.plan else []) if r["action"] != "skip"]
@@ -143,9 +169,10 @@ def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption
     """Show every create and update a sync would make, with its API cost. Writes nothing anywhere."""
     from onboard_sync.sync.engine import Engine
 
-    rt = runtime(config)
-    with open_store(rt, read_only=True) as store, progress_reporter(is_terminal() and not json) as progress:
-        report = Engine(rt, store, plan_only=True, progress=progress, full=full).run()
+    with logged_run("plan") as finished:
+        rt = runtime(config)
+        with open_store(rt, read_only=True) as store, progress_reporter(is_terminal() and not json) as progress:
+            report = finished(Engine(rt, store, plan_only=True, progress=progress, full=full).run())
     if json:
         print_json(report.as_dict())
     else:
@@ -159,13 +186,14 @@ def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption
     """Pull changes, advance onboardings and write tasks and fields to the CRM (run it from cron)."""
     from onboard_sync.sync.engine import Engine
 
-    rt = runtime(config)
-    with (
-        open_store(rt) as store,
-        store.run_lock("sync"),
-        progress_reporter(is_terminal() and not json) as progress,
-    ):
-        report = Engine(rt, store, progress=progress, full=full).run()
+    with logged_run("sync") as finished:
+        rt = runtime(config)
+        with (
+            open_store(rt) as store,
+            store.run_lock("sync"),
+            progress_reporter(is_terminal() and not json) as progress,
+        ):
+            report = finished(Engine(rt, store, progress=progress, full=full).run())
     if json:
         print_json(report.as_dict())
     else:

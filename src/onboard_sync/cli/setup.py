@@ -2,94 +2,56 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from onboard_sync.checks import config_problems, raise_first, serve_readiness
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
 from onboard_sync.connector import Capability
-from onboard_sync.errors import ConfigError, SchemaError
-from onboard_sync.mappings.loader import default_mapping_text
+from onboard_sync.errors import SchemaError
 from onboard_sync.plugins import connector_types
-from onboard_sync.rules import default_playbook_path, example_playbooks
+from onboard_sync.runtime import Runtime, load_runtime
 from onboard_sync.schema import check_remote, property_specs
-
-STARTER_WON_SINCE_DAYS = 30
-"""``init`` onboards deals won in the last 30 days, not every customer the CRM ever won."""
-
-STARTER_CONFIG = """\
-# onboard-sync configuration. Reference: docs/configuration.md
-[onboard_sync]
-store = "sqlite:///onboard-sync.db"   # or postgresql+psycopg://user@host/db
-rules = "rules"                       # playbook rules (directory of .toml files)
-mappings = "mappings"                 # field mappings, one file per connector instance
-timezone = "UTC"                      # due dates and "day N" in this zone, e.g. "America/New_York"
-due_time = "17:00"                    # local time a task due "on day N" is due
-business_days = false                 # true: due dates move off weekends and holidays
-# holidays = { country = "US", subdivision = "CA" }
-lookback_minutes = 10
-# Won deals that closed before this day get no onboarding (customers onboarded before
-# onboard-sync). `init` sets it 30 days before today; remove it to onboard every won deal.
-onboard_won_since = {won_since}
-# Customers won since then but before the first sync are adopted where their plan is: tasks of
-# phases already over are skipped, not created overdue ("replay" judges them by the whole plan).
-catch_up = "adopt"
-# secrets_file = ".env"               # optional dotenv file with the secrets below
-
-[owners]
-# Who gets each task role. sales = the deal owner. A list is a pool: each deal gets one
-# stable member. "deal_owner", "account_owner" or "property:NAME" work too.
-sales = "deal_owner"
-csm = "deal_owner"
-implementation = "deal_owner"
-tam = "deal_owner"
-support = "deal_owner"
-account_manager = "account_owner"
-
-[connectors.hubspot]
-type = "hubspot"
-token_env = "HUBSPOT_TOKEN"           # a private-app token, read from this environment variable
-won_stages = ["closedwon"]
-lost_stages = ["closedlost"]
-"""
+from onboard_sync.starter import starter_set, write_starter
 
 
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to write the starter files.")] = Path("."),
-    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+    connector: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--connector",
+            help="Connector type to configure, one instance named after it (repeat for a CRM and a helpdesk: "
+            "--connector hubspot --connector zendesk). Default: hubspot. `onboard-sync connectors` lists them.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace existing files, keeping each old one as NAME.bak-YYYYMMDD-HHMM.")
+    ] = False,
     examples: Annotated[
         bool, typer.Option("--examples", help="Also write the seed example playbooks to rules-examples/.")
     ] = False,
 ) -> None:
-    """Write a working starter set: config.toml, mappings/hubspot.toml and rules/playbook.toml."""
-    won_since = datetime.now(UTC).date() - timedelta(days=STARTER_WON_SINCE_DAYS)
-    files = {
-        directory / "config.toml": STARTER_CONFIG.replace("{won_since}", won_since.isoformat()),
-        directory / "mappings" / "hubspot.toml": default_mapping_text("hubspot") or "",
-    }
-    rules_source = default_playbook_path()
-    sources = sorted(rules_source.glob("*.toml")) if rules_source.is_dir() else [rules_source]
-    for source in sources:
-        files[directory / "rules" / source.name] = source.read_text(encoding="utf-8")
-    if examples:  # one file per seed SOP; try one with `onboard-sync simulate --rules rules-examples/FILE`
-        for name, path in example_playbooks().items():
-            if path.is_file():
-                files[directory / "rules-examples" / f"{name}.toml"] = path.read_text(encoding="utf-8")
-    existing = [p for p in files if p.exists()]
-    if existing and not force:
-        raise ConfigError("already exists (use --force to overwrite)", where=str(existing[0]))
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        console.print(f"wrote {path}")
+    """Write a working starter set: config.toml, mappings/TYPE.toml and rules/playbook.toml."""
+    now = datetime.now().astimezone()
+    starter = starter_set(directory, connector or [], today=now.astimezone(UTC).date(), examples=examples)
+    write_starter(
+        starter.files, force=force, now=now, say=lambda line: console.print(line, markup=False, soft_wrap=True)
+    )
+    for note in starter.notes:
+        console.print(f"note: {note}", markup=False, soft_wrap=True)
+    exports = " ".join(f"{name}=…" for name in starter.secrets)
     console.print(
-        "Next: export HUBSPOT_TOKEN=…, then `onboard-sync validate --remote`, `onboard-sync setup`, "
-        "`onboard-sync plan`."
+        (f"Next: export {exports}, then " if exports else "Next: ")
+        + "`onboard-sync validate --remote`, `onboard-sync setup`, `onboard-sync plan`.",
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -124,12 +86,7 @@ def validate(
     remote: Annotated[bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")] = False,
 ) -> None:
     """Check config.toml, rules and mappings offline (and, with --remote, against the CRM schema)."""
-    rt = runtime(config)
-    console.print(
-        f"ok: {rt.config.path}: {len(rt.config.connectors)} connector(s), playbook {rt.playbook.name!r} "
-        f"({len(rt.playbook.phases)} phases, {len(rt.playbook.segments)} segments), "
-        f"{len(rt.mappings)} mapping(s)"
-    )
+    rt = validate_offline(config)
     if not remote:
         return
     problems = []
@@ -153,6 +110,27 @@ def validate(
             )
         raise first
     console.print("ok: every mapped property exists in the CRM")
+
+
+def validate_offline(config: Path | None) -> Runtime:
+    """Load every file, then list every problem of what config.toml refers to (``checks``) on stdout and
+    stop on the first; print what loaded and how ``serve`` would start. The runtime, for ``--remote``."""
+    from onboard_sync.store.engine import redact  # SQLAlchemy loads only for the commands that need it
+
+    rt = load_runtime(config, check=False)
+    problems = config_problems(rt.config, rt.playbook)
+    for problem in problems if len(problems) > 1 else ():  # stderr gets the one line every command promises
+        typer.echo(f"problem: {problem}")
+    raise_first(problems, listed=True)
+    console.print(
+        f"ok: {rt.config.path}: {len(rt.config.connectors)} connector(s), playbook {rt.playbook.name!r} "
+        f"({len(rt.playbook.phases)} phases, {len(rt.playbook.segments)} segments), "
+        f"{len(rt.mappings)} mapping(s), store {redact(rt.config.store_url)}",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(serve_readiness(rt), markup=False, soft_wrap=True)
+    return rt
 
 
 @app.command()

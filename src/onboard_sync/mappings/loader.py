@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from onboard_sync.errors import ConfigError
+from onboard_sync.keys import did_you_mean
 from onboard_sync.mappings.fields import CANONICAL_FIELDS
 from onboard_sync.mappings.model import FieldMap, MappingSet, ObjectMapping
 from onboard_sync.records import ObjectKind
@@ -80,7 +81,8 @@ def parse_mapping(doc: TomlDocument, instance: str, transforms: dict[str, Any]) 
     names = set(transforms)
     for kind_name, sections in doc.data.items():
         if kind_name not in KIND_NAMES:
-            raise doc.error((kind_name,), f"unknown object {kind_name!r} (known: {', '.join(KIND_NAMES)})")
+            hint = did_you_mean(kind_name, KIND_NAMES)
+            raise doc.error((kind_name,), f"unknown object {kind_name!r}{hint} (known: {', '.join(KIND_NAMES)})")
         if not isinstance(sections, dict):
             raise doc.error((kind_name,), "expected a table with 'write' and/or 'read'")
         write: dict[str, FieldMap] = {}
@@ -89,14 +91,16 @@ def parse_mapping(doc: TomlDocument, instance: str, transforms: dict[str, Any]) 
             if section not in ("write", "read") or not isinstance(entries, dict):
                 raise doc.error(
                     (kind_name, section),
-                    f"unknown section {section!r} (use [{kind_name}.write] or [{kind_name}.read])",
+                    f"unknown section {section!r}{did_you_mean(section, ('write', 'read'))} "
+                    f"(use [{kind_name}.write] or [{kind_name}.read])",
                 )
             for canonical, value in entries.items():
                 path = (kind_name, section, canonical)
                 if section == "write" and canonical not in CANONICAL_FIELDS:
                     raise doc.error(
                         path,
-                        f"unknown onboarding field {canonical!r} (known: {', '.join(CANONICAL_FIELDS)})",
+                        f"unknown onboarding field {canonical!r}{did_you_mean(canonical, CANONICAL_FIELDS)} "
+                        f"(known: {', '.join(CANONICAL_FIELDS)})",
                     )
                 if section == "read" and not set(canonical) <= _READ_NAME_OK:
                     raise doc.error(path, f"read names must be lower_snake_case, got {canonical!r}")

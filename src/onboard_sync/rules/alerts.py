@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from onboard_sync.rules.expressions import RULE_NAMES
 from onboard_sync.rules.model import PLACEHOLDERS, PRIORITIES, AlertRule, Playbook
+from onboard_sync.rules.table import MAX_DAYS
 
 if TYPE_CHECKING:
     from onboard_sync.rules.table import RuleTable
@@ -24,11 +25,11 @@ def read_alert(t: RuleTable) -> AlertRule:
     key = t.ident()
     when = t.condition("when", RULE_NAMES)
     if when is None:
-        raise t.src.error(t.path, "an alert needs a 'when' condition (CEL)")
+        raise t.typo_of("when") or t.src.error(t.path, "an alert needs a 'when' condition (CEL)")
     priority = t.text("priority", "HIGH").upper()
     if priority not in PRIORITIES:
         raise t.src.error((*t.path, "priority"), f"'priority' must be one of {', '.join(PRIORITIES)}")
-    due_hours = t.number("due_hours")
+    due_hours = t.number("due_hours", maximum=MAX_DAYS * 24)
     if due_hours is not None and due_hours < 0:
         raise t.src.error((*t.path, "due_hours"), "'due_hours' must be 0 or more")
     rule = AlertRule(

@@ -35,10 +35,14 @@ from onboard_sync.rules.model import (
     Segment,
     TaskTemplate,
 )
-from onboard_sync.rules.table import RuleTable
+from onboard_sync.rules.table import MAX_DAYS, RuleTable
 from onboard_sync.tomlfile import read_toml
 
 T = TypeVar("T")
+MAX_TIMELINE_FACTOR = 100.0
+"""A segment's plan is at most 100× the base plan (``timeline_factor``, or ``duration_days / base_days``)."""
+MAX_WEIGHT = 10_000.0
+"""Health weights are relative; a bound keeps their sum a real number."""
 _DEFAULT_DIR = Path(__file__).parent / "default"
 _EXAMPLES_DIR = Path(__file__).parent / "examples"
 
@@ -159,6 +163,13 @@ def _with_factors(playbook: Playbook) -> Playbook:
         s if s.timeline_factor > 0 else replace(s, timeline_factor=s.duration_days / playbook.base_days)
         for s in playbook.segments
     )
+    for segment in segments:
+        if segment.timeline_factor > MAX_TIMELINE_FACTOR:
+            raise ConfigError(
+                f"segment {segment.key!r} lasts {segment.timeline_factor:g}× the playbook's base_days "
+                f"({playbook.base_days}); at most {MAX_TIMELINE_FACTOR:g}× (set timeline_factor, or raise base_days)",
+                where=segment.where,
+            )
     return replace(playbook, segments=segments)
 
 
@@ -190,7 +201,7 @@ def _read_meta(t: RuleTable) -> dict[str, Any]:
 def _read_segment(t: RuleTable) -> Segment:
     key = t.ident()
     duration = t.integer("duration_days", minimum=1)
-    factor = t.number("timeline_factor")
+    factor = t.number("timeline_factor", maximum=MAX_TIMELINE_FACTOR)
     if factor is not None and factor <= 0:
         raise t.src.error((*t.path, "timeline_factor"), "'timeline_factor' must be greater than 0")
     segment = Segment(
@@ -235,7 +246,7 @@ def _read_decision(t: RuleTable, phase: str, pending: list[Callable[[Playbook], 
     goto_where = t.src.where((*t.path, "goto"))
     when = t.condition("when", RULE_NAMES)
     if when is None:
-        raise t.src.error(t.path, "missing required key 'when'")
+        raise t.typo_of("when") or t.src.error(t.path, "missing required key 'when'")
     decision = Decision(key=key, label=t.text("label", key), when=when, goto=goto, where=t.src.where((*t.path, "key")))
     t.done()
 
@@ -258,15 +269,19 @@ def _read_task(t: RuleTable, phase: str, pending: list[Callable[[Playbook], None
     priority = t.text("priority", "MEDIUM").upper()
     if priority not in PRIORITIES:
         raise t.src.error((*t.path, "priority"), f"'priority' must be one of {', '.join(PRIORITIES)}")
-    due_day, due_hours = t.number("due_day"), t.number("due_hours")
+    due_day, due_hours = t.number("due_day", maximum=MAX_DAYS), t.number("due_hours", maximum=MAX_DAYS * 24)
     if (due_day is None) == (due_hours is None):
-        raise t.src.error(t.path, "a task needs exactly one of 'due_day' or 'due_hours'")
+        raise t.typo_of("due_day", "due_hours") or t.src.error(
+            t.path, "a task needs exactly one of 'due_day' or 'due_hours'"
+        )
     if (due_day or 0) < 0 or (due_hours or 0) < 0:
         raise t.src.error((*t.path, "due_day" if due_day is not None else "due_hours"), "due offsets must be >= 0")
     every = t.integer("repeat_every_days", 0, minimum=1) or None
     until = t.integer("repeat_until_day", 0) or None
     if (every is None) != (until is None):
-        raise t.src.error(t.path, "'repeat_every_days' and 'repeat_until_day' go together")
+        raise t.typo_of("repeat_every_days", "repeat_until_day") or t.src.error(
+            t.path, "'repeat_every_days' and 'repeat_until_day' go together"
+        )
     anchor = t.text("anchor", "start")
     if anchor not in ("start", "phase"):
         raise t.src.error((*t.path, "anchor"), "'anchor' must be 'start' or 'phase'")
@@ -329,18 +344,24 @@ def _read_health(t: RuleTable) -> HealthModel:
 
 def _read_component(t: RuleTable) -> HealthComponent:
     key = t.ident()
-    weight = t.number("weight")
+    weight = t.number("weight", maximum=MAX_WEIGHT)
     if weight is None or weight <= 0:
-        raise t.src.error((*t.path, "weight"), "'weight' is required and must be greater than 0")
+        raise (t.typo_of("weight") if weight is None else None) or t.src.error(
+            (*t.path, "weight"), "'weight' is required and must be greater than 0"
+        )
     metric = t.opt_text("metric")
     if metric is not None and metric not in METRICS:
         raise t.src.error((*t.path, "metric"), f"unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})")
     bounds = {k: t.number(k) for k in ("min", "max", "above", "below")}
     ok_when = t.condition("ok_when", RULE_NAMES)
     if (metric is None) == (ok_when is None):
-        raise t.src.error(t.path, "a health component needs exactly one of 'metric' or 'ok_when'")
+        raise t.typo_of("metric", "ok_when") or t.src.error(
+            t.path, "a health component needs exactly one of 'metric' or 'ok_when'"
+        )
     if metric is not None and all(v is None for v in bounds.values()):
-        raise t.src.error((*t.path, "metric"), "a metric component needs 'min', 'max', 'above' or 'below'")
+        raise t.typo_of(*bounds) or t.src.error(
+            (*t.path, "metric"), "a metric component needs 'min', 'max', 'above' or 'below'"
+        )
     if ok_when is not None and any(v is not None for v in bounds.values()):
         raise t.src.error(t.path, "'min'/'max'/'above'/'below' only apply to a 'metric' component")
     cap = t.opt_text("cap")

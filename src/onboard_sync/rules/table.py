@@ -7,15 +7,21 @@ typo in a playbook is an error rather than a silently ignored setting. Used by
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from onboard_sync.errors import ConfigError
+from onboard_sync.keys import did_you_mean
 from onboard_sync.rules.expressions import Condition, compile_condition
 from onboard_sync.rules.model import METRICS, PLACEHOLDERS, TextTemplate
 from onboard_sync.tomlfile import KeyPath, TomlDocument
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_DAYS = 3650
+"""The largest day count a playbook may give (ten years): far beyond any onboarding plan, and small
+enough that every due date computed from it, scaled by any segment, is a real date."""
 _MISSING = object()
 
 
@@ -32,7 +38,7 @@ class RuleTable:
         self.seen.add(key)
         if key not in self.data:
             if required:
-                raise self.src.error(self.path, f"missing required key {key!r}")
+                raise self.typo_of(key) or self.src.error(self.path, f"missing required key {key!r}")
             return _MISSING
         value = self.data[key]
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
@@ -47,17 +53,27 @@ class RuleTable:
         value = self._get(key, (str,), "a string", required=False)
         return None if value is _MISSING else value
 
-    def integer(self, key: str, default: int | None = None, minimum: int | None = 0) -> int:
+    def integer(self, key: str, default: int | None = None, minimum: int | None = 0, maximum: int = MAX_DAYS) -> int:
+        """An integer in ``minimum..maximum`` (a playbook's integers are days or scores: ``MAX_DAYS`` at most)."""
         value = self._get(key, (int,), "an integer", required=default is None)
         if value is _MISSING:
             return default  # type: ignore[return-value]
         if minimum is not None and value < minimum:
             raise self.src.error((*self.path, key), f"{key!r} must be at least {minimum}")
+        if value > maximum:
+            raise self.src.error((*self.path, key), f"{key!r} must be at most {maximum:,}, not {value:,}")
         return value  # type: ignore[no-any-return]
 
-    def number(self, key: str) -> float | None:
+    def number(self, key: str, maximum: float | None = None) -> float | None:
+        """A finite number (TOML's ``nan`` and ``inf`` are refused), at most ``maximum`` when given."""
         value = self._get(key, (int, float), "a number", required=False)
-        return None if value is _MISSING else float(value)
+        if value is _MISSING:
+            return None
+        if not math.isfinite(value):
+            raise self.src.error((*self.path, key), f"{key!r} must be a finite number, not {value}")
+        if maximum is not None and value > maximum:
+            raise self.src.error((*self.path, key), f"{key!r} must be at most {maximum:,g}, not {value:,g}")
+        return float(value)
 
     def flag(self, key: str, default: bool) -> bool:
         value = self._get(key, (bool,), "true or false", required=False)
@@ -107,7 +123,18 @@ class RuleTable:
         value = self._get(key, (dict,), "a table", required=False)
         return None if value is _MISSING else RuleTable(self.src, value, (*self.path, key))
 
+    def typo_of(self, *wanted: str) -> ConfigError | None:
+        """The unknown-key error of a key no getter asked for that is close to one of ``wanted`` (raise it
+        before saying ``wanted`` is missing: ``due_days = 3`` is a typo, not a task without a due day)."""
+        for key in self.data:
+            if key not in self.seen and key not in wanted:
+                hint = did_you_mean(key, wanted)
+                if hint:
+                    return self.src.error((*self.path, key), f"unknown key {key!r}{hint}")
+        return None
+
     def done(self) -> None:
+        """Reject the first key no getter asked for, naming the closest known key."""
         for key in self.data:
             if key not in self.seen:
-                raise self.src.error((*self.path, key), f"unknown key {key!r}")
+                raise self.src.error((*self.path, key), f"unknown key {key!r}{did_you_mean(key, self.seen)}")

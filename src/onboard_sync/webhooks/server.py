@@ -23,6 +23,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from onboard_sync.checks import raise_first, webhook_problems
 from onboard_sync.errors import ConfigError
 from onboard_sync.plugins import connector_type
 from onboard_sync.runtime import Runtime
@@ -49,12 +50,7 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
     """One route per connector instance with a webhook scheme; errors name the config key."""
     config = runtime.config
     serve = config.serve
-    for name in serve.webhooks:
-        if name not in config.connectors:
-            raise ConfigError(
-                f"[serve.webhooks.{name}] names no connector instance (have: {', '.join(config.connectors)})",
-                where=config.where("serve", "webhooks", name),
-            )
+    raise_first(list(webhook_problems(config)))
     routes: dict[str, RouteConfig] = {}
     for name, settings in config.connectors.items():
         override = serve.webhooks.get(name, WebhookRoute())

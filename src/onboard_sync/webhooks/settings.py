@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class WebhookRoute(BaseModel):
     """``[serve.webhooks.NAME]``: overrides for the route of connector instance NAME."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     scheme: str | None = Field(
         None,
@@ -37,12 +37,12 @@ class WebhookRoute(BaseModel):
 class ServeSettings(BaseModel):
     """``[serve]``: the webhook receiver and its reconcile worker."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     host: str = Field("127.0.0.1", description="Address to listen on (put a TLS proxy in front).")
     port: int = Field(8787, ge=0, le=65535, description="Port to listen on (0: any free port, printed).")
     full_sync_every_minutes: float = Field(
-        15.0, ge=0, description="Minutes between full reconciles in the same process (0: never)."
+        15.0, ge=0, le=7 * 24 * 60, description="Minutes between full reconciles in the same process (0: never)."
     )
     max_body_bytes: int = Field(1_048_576, gt=0, description="Largest request body accepted; larger ones get 413.")
     public_url: str | None = Field(

@@ -35,6 +35,7 @@ from typing import Protocol
 
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
+from onboard_sync.logs import log_reconcile
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.sync.engine import Engine
@@ -216,7 +217,8 @@ class Worker:
                 incremental = True
         ok = True
         if deal_ids:
-            ok = self._reconcile("webhook", lambda engine: engine.run(deal_ids=deal_ids))
+            count = sum(len(ids) for ids in deal_ids.values())
+            ok = self._reconcile("webhook", lambda engine: engine.run(deal_ids=deal_ids), deals=count)
         if ok and incremental:
             ok = self._reconcile("incremental", lambda engine: engine.run())
         ids = [item.id for item in batch]
@@ -246,37 +248,50 @@ class Worker:
             self.last_full = datetime.now(UTC)
         return ok
 
-    def _reconcile(self, kind: str, run: Callable[[Engine], RunReport]) -> bool:
+    def _reconcile(self, kind: str, run: Callable[[Engine], RunReport], deals: int | None = None) -> bool:
+        started = time.monotonic()
+        report: list[RunReport] = []
+        outcome = "error"
         try:
-            return self._reconcile_once(kind, run)
+            outcome = self._reconcile_once(kind, lambda engine: _keep(report, run(engine)))
+            return outcome in ("ok", "write-failures")
         finally:
+            log_reconcile(kind, outcome, time.monotonic() - started, report[0] if report else None, deals)
             self._report_status()
 
-    def _reconcile_once(self, kind: str, run: Callable[[Engine], RunReport]) -> bool:
+    def _reconcile_once(self, kind: str, run: Callable[[Engine], RunReport]) -> str:
+        """Run one reconcile under the run lock; its outcome: ok, write-failures, lock-held or error."""
         try:
             with self.store.run_lock("sync"):
                 report = run(self.engine_factory())
         except LockHeld:
             log.info("%s reconcile postponed: another sync holds the run lock", kind)
             self.report.reconciled(kind, "lock-held")
-            return False
+            return "lock-held"
         except OnboardSyncError as exc:
             self.last_error = str(exc)
             log.error("%s reconcile failed: %s", kind, exc)
             self.report.reconciled(kind, "error")
-            return False
+            return "error"
         except Exception as exc:  # an unexpected failure: the events are retried, the thread lives
             self.last_error = type(exc).__name__
             log.exception("%s reconcile crashed", kind)
             self.report.reconciled(kind, "error")
-            return False
+            return "error"
         self.reconciles += 1
         errors = [f"{name}: {inst.error}" for name, inst in report.instances.items() if inst.error]
         if errors:
             self.last_error = "; ".join(errors)
             log.error("%s reconcile incomplete: %s", kind, self.last_error)
             self.report.reconciled(kind, "error")
-            return False
+            return "error"
         self.last_error = None
-        self.report.reconciled(kind, "ok" if report.ok else "write-failures")
-        return True
+        outcome = "ok" if report.ok else "write-failures"
+        self.report.reconciled(kind, outcome)
+        return outcome
+
+
+def _keep(kept: list[RunReport], report: RunReport) -> RunReport:
+    """Keep a reconcile's report for its log line (``logs.log_reconcile``) and pass it on."""
+    kept.append(report)
+    return report

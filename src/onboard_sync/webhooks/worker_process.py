@@ -134,10 +134,9 @@ class WorkerProcess:
 
 def worker_main(config_path: str, wake: Signal, stop: Signal, reports: Connection, coalesce: float | None) -> None:
     """The worker process: load what serve loaded, then drain the inbox until told to stop."""
-    logging.basicConfig(
-        level=os.environ.get("ONBOARD_SYNC_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from onboard_sync.logs import setup_logging
+
+    setup_logging()  # the format and level serve was given travel in the environment
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: _request_stop(wake, stop))
     _watch_parent(wake, stop)

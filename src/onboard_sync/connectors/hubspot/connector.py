@@ -32,7 +32,7 @@ from onboard_sync.connector import (
 from onboard_sync.connectors.hubspot import batch as batches
 from onboard_sync.connectors.hubspot import mapping, properties, tickets
 from onboard_sync.connectors.hubspot.base import HubSpotBase, chunks
-from onboard_sync.connectors.hubspot.settings import HubSpotSettings
+from onboard_sync.connectors.hubspot.settings import HubSpotSettings, starter_table
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
 
 
@@ -63,6 +63,10 @@ class HubSpotConnector(HubSpotBase):
     """Batch reads by id in flight at once (the SDK's urllib3 pool is thread-safe), for the same reason."""
     association_batch: ClassVar[int] = 1000
     """Ids per v4 association batch read (HubSpot's limit since 2025-02-10): one call per page of deals."""
+
+    @classmethod
+    def starter_config(cls, instance: str) -> str | None:
+        return starter_table(instance)
 
     @classmethod
     def webhook_secret_env(cls, settings: ConnectorSettings) -> str | None:

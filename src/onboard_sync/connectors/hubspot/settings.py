@@ -14,6 +14,18 @@ from pydantic import Field, field_validator
 from onboard_sync.connector import ConnectorSettings
 
 
+def starter_table(instance: str) -> str:
+    """``[connectors.INSTANCE]`` for ``onboard-sync init --connector hubspot``."""
+    return f"""[connectors.{instance}]
+type = "hubspot"
+token_env = "HUBSPOT_TOKEN"           # a private-app token, read from this environment variable
+# client_id = "..."                   # an OAuth app instead: client_secret_env, refresh_token_env
+pipeline = "default"                  # the deal pipeline to follow
+won_stages = ["closedwon"]            # deal stages that start an onboarding
+lost_stages = ["closedlost"]          # deal stages that cancel it
+"""
+
+
 class HubSpotSettings(ConnectorSettings):
     """How to reach one HubSpot portal and how to read its pipeline."""
 
@@ -48,6 +60,7 @@ class HubSpotSettings(ConnectorSettings):
     search_requests_per_second: float = Field(
         5.0,
         gt=0,
+        le=10_000,
         description="CRM search calls allowed in any rolling second; HubSpot limits search to 5 requests/s "
         "per account, separately from the 10-second burst limit.",
     )
@@ -64,7 +77,9 @@ class HubSpotSettings(ConnectorSettings):
         description="Ticket pipeline stages that mean solved/closed (HubSpot's default pipeline: 4, Closed).",
     )
     read_tickets: bool = Field(True, description="Read HubSpot tickets as a ticket source for health.")
-    timeout_seconds: float = Field(30.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds.")
+    timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="Connect and read timeout of each HTTP request, in seconds."
+    )
 
     @field_validator("base_url")
     @classmethod

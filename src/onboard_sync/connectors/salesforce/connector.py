@@ -37,7 +37,7 @@ from onboard_sync.connector import (
 )
 from onboard_sync.connectors.salesforce import cases, fields, mapping
 from onboard_sync.connectors.salesforce.base import Rec, SalesforceBase, id_chunks, record_results, status_of
-from onboard_sync.connectors.salesforce.settings import SalesforceSettings
+from onboard_sync.connectors.salesforce.settings import SalesforceSettings, starter_table
 from onboard_sync.errors import ApiError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
 
@@ -65,6 +65,10 @@ class SalesforceConnector(SalesforceBase):
     max_read_batch: ClassVar[int] = 200
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=20.0, burst=20)
     """Salesforce limits requests per 24 hours, not per second; this only smooths bursts."""
+
+    @classmethod
+    def starter_config(cls, instance: str) -> str | None:
+        return starter_table(instance)
 
     @classmethod
     def webhook_organization_id(cls, settings: ConnectorSettings) -> str | None:

@@ -10,9 +10,21 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from onboard_sync.connector import ConnectorSettings
+
+
+def starter_table(instance: str) -> str:
+    """``[connectors.INSTANCE]`` for ``onboard-sync init --connector salesforce`` (JWT bearer)."""
+    return f"""[connectors.{instance}]
+type = "salesforce"
+login_url = "https://login.salesforce.com"    # https://test.salesforce.com for a sandbox org
+auth = "jwt"                                  # jwt (recommended), client_credentials or password
+client_id = "REPLACE-with-the-consumer-key"   # of the connected app (docs/connectors/salesforce.md)
+username = "REPLACE-with-the-integration-user@example.com"
+private_key_env = "SALESFORCE_PRIVATE_KEY"    # the PEM key of the app's certificate, from this variable
+"""
 
 
 class SalesforceSettings(ConnectorSettings):
@@ -73,7 +85,7 @@ class SalesforceSettings(ConnectorSettings):
     ca_bundle: str | None = Field(None, description="PEM CA bundle to trust (a private CA, the sandbox).")
     verify: bool = Field(True, description="Verify TLS certificates (leave on).")
     query_batch_size: int = Field(2000, ge=200, le=2000, description="Records per query page (200-2000).")
-    timeout_seconds: float = Field(30.0, gt=0, description="Connect and read timeout of each request, seconds.")
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="Connect and read timeout of each request, seconds.")
     organization_id: str | None = Field(
         None,
         description="The org id (Setup > Company Information, 15 or 18 characters, 00D...). `onboard-sync serve` "
@@ -109,6 +121,13 @@ class SalesforceSettings(ConnectorSettings):
         if not re.fullmatch(r"00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?", value):
             raise ValueError("organization_id must be the org id: 15 or 18 letters and digits starting with 00D")
         return value
+
+    @model_validator(mode="after")
+    def _user_for_flow(self) -> SalesforceSettings:
+        # checked when config.toml loads (validate), not first at the login of a sync
+        if self.auth != "client_credentials" and not self.username:
+            raise ValueError(f"auth = {self.auth!r} needs 'username' (the integration user)")
+        return self
 
     def jwt_audience(self) -> str:
         """The JWT ``aud`` claim for this login URL."""

@@ -33,7 +33,7 @@ from onboard_sync.connector import (
 from onboard_sync.connectors.zendesk import mapping
 from onboard_sync.connectors.zendesk.client import ZendeskHTTP
 from onboard_sync.connectors.zendesk.errors import classify
-from onboard_sync.connectors.zendesk.settings import ZendeskSettings
+from onboard_sync.connectors.zendesk.settings import ZendeskSettings, starter_table
 from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import Account, ObjectKind, Ticket
 
@@ -89,6 +89,10 @@ class ZendeskConnector(Connector):
         if self._http is None:
             self._http = ZendeskHTTP(self.zs, self.secrets, self.instance)
         return self._http
+
+    @classmethod
+    def starter_config(cls, instance: str) -> str | None:
+        return starter_table(instance)
 
     @classmethod
     def webhook_secret_env(cls, settings: ConnectorSettings) -> str | None:

@@ -13,6 +13,18 @@ from onboard_sync.connector import ConnectorSettings
 from onboard_sync.linking import LinkSettings
 
 
+def starter_table(instance: str) -> str:
+    """``[connectors.INSTANCE]`` for ``onboard-sync init --connector zendesk``."""
+    return f"""[connectors.{instance}]
+type = "zendesk"
+subdomain = "your-subdomain"          # REPLACE: acme for acme.zendesk.com
+oauth_token_env = "ZENDESK_OAUTH_TOKEN"   # an OAuth access token (API tokens end 2027-04-30)
+
+[connectors.{instance}.link]          # how Zendesk organizations find their CRM companies
+by = ["external_id", "domain"]        # external_id holds the CRM company id; else a matching domain
+"""
+
+
 class ZendeskSettings(ConnectorSettings):
     """``[connectors.zendesk]``. See docs/connectors/zendesk.md."""
 
@@ -28,7 +40,7 @@ class ZendeskSettings(ConnectorSettings):
     email: str | None = Field(None, description="Agent e-mail for API-token auth (legacy; ends 2027-04-30).")
     token_env: str = Field("ZENDESK_API_TOKEN", description="Variable holding an API token (legacy).")
     link: LinkSettings = Field(default_factory=LinkSettings, description="How organizations link to CRM accounts.")
-    backfill_days: int = Field(365, ge=1, description="How far back the first ticket export starts.")
+    backfill_days: int = Field(365, ge=1, le=3650, description="How far back the first ticket export starts.")
     per_page: int = Field(1000, ge=1, le=1000, description="Records per incremental export page.")
     write_back: dict[str, str] = Field(
         default_factory=dict,
@@ -37,7 +49,7 @@ class ZendeskSettings(ConnectorSettings):
     webhook_secret_env: str = Field(
         "ZENDESK_WEBHOOK_SECRET", description="Variable holding the webhook signing secret (onboard-sync serve)."
     )
-    timeout_seconds: float = Field(30.0, gt=0, description="Connect and read timeout per request, in seconds.")
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="Connect and read timeout per request, in seconds.")
 
     @field_validator("base_url")
     @classmethod
