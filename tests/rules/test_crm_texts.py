@@ -7,7 +7,8 @@ urgent tickets, a stakeholder change); and late (every task done ten days after 
 task title and body and every field value it produces must be free of internal references (the
 seed SOPs' "S4" or "seed 002", their numbered pitfalls), unfilled ``{placeholders}``, ``None``
 and Python reprs; the run must also reach every task and alert of the playbook, so no text is
-left unchecked.
+left unchecked. Last, the demo's story runs through the real engine and connector against the
+HubSpot and Salesforce sandboxes, and the same checks read what the sandbox CRM then holds.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from onboard_sync.cli.demo import run_story
+from onboard_sync.cli.demo_crm import people_for
 from onboard_sync.onboarding.machine import evaluate
 from onboard_sync.onboarding.state import CustomerFacts, Evaluation, OnboardingState, TaskFact
-from onboard_sync.records import Account, Deal, TaskStatus, Ticket
+from onboard_sync.records import Account, Deal, ObjectKind, TaskStatus, Ticket
 from onboard_sync.rules import Playbook, example_playbooks, load_playbook
+from onboard_sync.runtime import load_runtime
 from onboard_sync.store import Store
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.evaluate import settle
@@ -265,3 +270,45 @@ def test_the_check_catches_what_it_looks_for() -> None:
         ("body", "x", "Give Customer Success:\n- the profile\n- the contract\nThen book the kickoff."),
     ]
     assert not list(problems(fine))
+
+
+@pytest.mark.parametrize("crm", ["hubspot", "salesforce"])
+def test_the_texts_that_land_in_the_crm_sandbox_read_well(crm: str, tmp_path: Path) -> None:
+    """The demo's story through the real engine and connector: what the sandbox CRM then holds."""
+    people = people_for(crm, seed=3, deals=80)
+    with people.sandbox as sandbox:
+        rt = load_runtime(people.configure(tmp_path))
+        run_story(people, rt, seed=3)
+        mapping = rt.mappings[crm]
+        written = {kind: {f.property for f in mapping.for_kind(kind).write.values()} for kind in ObjectKind}
+        texts = crm_texts(crm, sandbox.backend, written)
+    assert len([t for t in texts if t[0] == "title"]) > 100
+    assert len([t for t in texts if t[0] == "field"]) > 100
+    found = sorted(set(problems(texts)))
+    assert not found, f"{len(found)} problem(s), first ones:\n" + "\n".join(found[:15])
+
+
+def crm_texts(crm: str, backend: Any, written: dict[ObjectKind, set[str]]) -> list[tuple[str, str, str]]:
+    """Every task subject and body onboard-sync created, and every field value it wrote, as stored by the CRM."""
+    out: list[tuple[str, str, str]] = []
+    if crm == "hubspot":
+        for task in backend.tasks.values():
+            if task.properties.get("onboard_sync_key"):
+                out.append(("title", f"task {task.id}", task.properties.get("hs_task_subject", "")))
+                out.append(("body", f"task {task.id}", task.properties.get("hs_task_body", "")))
+        records = {ObjectKind.DEAL: backend.deals, ObjectKind.ACCOUNT: backend.companies}
+        for kind, objects in records.items():
+            for record in objects.values():
+                for name in written[kind] & record.properties.keys():
+                    out.append(("field", f"{kind} {record.id}.{name}", record.properties[name]))
+        return out
+    for task_id, task in backend.tasks.items():
+        out.append(("title", f"Task {task_id}", task.get("Subject") or ""))
+        out.append(("body", f"Task {task_id}", task.get("Description") or ""))
+    records = {ObjectKind.DEAL: backend.opportunities, ObjectKind.ACCOUNT: backend.accounts}
+    for kind, objects in records.items():
+        for record_id, record in objects.items():
+            for name in written[kind]:
+                if record.get(name) is not None:
+                    out.append(("field", f"{kind} {record_id}.{name}", str(record.get(name))))
+    return out
