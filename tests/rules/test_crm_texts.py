@@ -243,6 +243,15 @@ def test_the_runs_reach_every_task_and_alert_of_the_playbook(name: str, store_di
         assert any(what == "field" for what, _, _ in run.texts)  # the CRM fields were checked too
 
 
+@pytest.mark.parametrize("name", sorted(PLAYBOOKS))
+def test_no_text_puts_a_possessive_on_a_name(name: str) -> None:
+    """ "{account.name}'s" reads "Northwind Systems's", or "Acme - Growth plan's" once it falls back to the deal."""
+    playbook = load_playbook(PLAYBOOKS[name])
+    texts = [t for p in playbook.phases for task in p.tasks for t in (task.title, task.body)]
+    texts += [t for alert in playbook.alerts for t in (alert.title, alert.body)]
+    assert not [t.source for t in texts if re.search(r"\}'s\b", t.source)]
+
+
 def test_a_company_without_a_name_reads_as_the_deal_in_every_title() -> None:
     playbook = load_playbook(PLAYBOOKS["default"])
     deal, account = deal_and_account("on-track", account_name="")
