@@ -31,11 +31,14 @@ def printed_commands(stdout: str) -> tuple[Path, list[list[str]]]:
 
 
 def test_demo_keeps_its_folder_and_the_printed_commands_work_there(tmp_path: Path) -> None:
-    result = run_cli("demo", "--deals", DEALS, cwd=tmp_path, timeout=180)
+    temp = tmp_path / "temp"  # where the demo makes its folder (TMPDIR), so the test leaves nothing behind
+    temp.mkdir()
+    result = run_cli("demo", "--deals", DEALS, cwd=tmp_path, env=clean_env({"TMPDIR": str(temp)}), timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     folder, commands = printed_commands(result.stdout)
     assert folder.is_dir(), f"the demo points at {folder}, which does not exist"
+    assert folder.parent == temp
     assert {"config.toml", ".env", "onboard-sync.db", "rules", "mappings"} <= {p.name for p in folder.iterdir()}
     assert commands == [["status"], ["report", "--out", "report.html"]]
     started = int(re.search(r"sync 1: (\d+) onboardings started", result.stdout).group(1))  # type: ignore[union-attr]
