@@ -145,7 +145,7 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
         writes = third.totals()["created"] + third.totals()["updated"]
         _say(f"sync 3 (nothing changed in {crm}): {writes} writes, {third.api_calls()['total']} API calls")
         views = onboarding_views(store, rt.playbook, utcnow())
-    title = f"Onboardings (playbook {rt.playbook.name}): the first {min(SHOWN, len(views))} of {len(views)}"
+    title = f"{min(SHOWN, len(views))} of {len(views)} onboardings, playbook {rt.playbook.name}"
     console.print(status_table(views[:SHOWN], title=title))
 
 
