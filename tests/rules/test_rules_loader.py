@@ -176,6 +176,20 @@ def test_good_file_loads(tmp_path: Path) -> None:
             "placeholder",
         ),
         (
+            'title = "Plan"',
+            'title = "Plan week {episode}"',
+            "week {episode}",
+            "phases[0].tasks[1].title",
+            "repeated task",
+        ),
+        (
+            'metric = "overdue_required_tasks"\n  max = 0',
+            "ok_when = 'metrics.nps > 7.0'",
+            'reason = "{value} overdue"',
+            "health.components[0].reason",
+            "needs a 'metric'",
+        ),
+        (
             'metric = "overdue_required_tasks"',
             'metric = "vibes"',
             "vibes",
@@ -263,7 +277,7 @@ def test_condition_knows_names_and_metrics_it_reads(tmp_path: Path) -> None:
     text = GOOD.replace(
         'metric = "overdue_required_tasks"\n  max = 0',
         "ok_when = 'has(metrics.nps) && metrics.nps > 7.0 && [1, 2].exists(x, x > 0)'",
-    )
+    ).replace('reason = "{value} overdue"', 'reason = "NPS not above 7"')
     pb = load_playbook(write(tmp_path, text))
     component = pb.health.components[0]
     assert component.metrics == {"nps"}

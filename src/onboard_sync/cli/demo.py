@@ -1,18 +1,23 @@
 """``onboard-sync demo``: the whole product on a local CRM sandbox, no account needed.
 
 It starts the simulator (``--crm hubspot|salesforce``; the differences live in :mod:`.demo_crm`)
-with a realistic book of deals, writes a config folder, creates
-the CRM properties, syncs (onboardings start, handoff tasks appear), then acts like the
-people in the CRM — completes tasks, sets one phase by hand — syncs again so phases
-advance, and shows the status table.
+with a realistic book of deals, writes a config folder (config.toml, the default rules, the
+sandbox's secrets in .env, the store), creates the CRM properties, syncs (onboardings start,
+handoff tasks appear), then acts like the people in the CRM — completes tasks, sets one phase
+by hand — syncs again so phases advance, and shows the status table. The folder is kept and the
+demo ends with the exact commands to look at it (``status``, ``report``); with ``--serve`` the
+sandbox stays up until Ctrl-C so that ``plan`` and ``sync`` can run against it too.
 """
 
 from __future__ import annotations
 
-import os
 import random
+import shlex
 import tempfile
+import textwrap
+import threading
 from collections import Counter
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,117 +25,204 @@ import typer
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import console
-from onboard_sync.cli.status import show_status
-from onboard_sync.mappings.loader import default_mapping_text
+from onboard_sync.cli.demo_crm import TOKEN_ENV, write_demo_config
 from onboard_sync.records import TaskStatus
-from onboard_sync.runtime import load_runtime
+from onboard_sync.runtime import Runtime, load_runtime
 from onboard_sync.schema import property_specs
 
 if TYPE_CHECKING:  # the engine and the store load only when the demo runs
+    from onboard_sync.cli.demo_crm import People
+    from onboard_sync.rules import Playbook
     from onboard_sync.store import Store
 
-TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
+__all__ = ["TOKEN_ENV", "demo", "demo_folder", "run_story", "write_demo_config"]
 
-
-def write_demo_config(directory: Path, base_url: str) -> Path:
-    """A config folder that points the hubspot connector at the sandbox."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "mappings").mkdir(exist_ok=True)
-    (directory / "mappings" / "hubspot.toml").write_text(default_mapping_text("hubspot") or "", encoding="utf-8")
-    config = directory / "config.toml"
-    config.write_text(
-        f"""[onboard_sync]
-store = "sqlite:///onboard-sync.db"
-mappings = "mappings"
-
-[owners]
-sales = "deal_owner"
-csm = ["erin.cs@example.test", "farid.cs@example.test", "grace.cs@example.test"]
-implementation = ["farid.cs@example.test", "hugo.cs@example.test"]
-tam = ["grace.cs@example.test"]
-support = ["hugo.cs@example.test"]
-account_manager = "account_owner"
-
-[connectors.hubspot]
-type = "hubspot"
-base_url = "{base_url}"
-token_env = "{TOKEN_ENV}"
-""",
-        encoding="utf-8",
-    )
-    return config
+MARKER = ".onboard-sync-demo"
+DEALS, SEED = 400, 7
+SHOWN = 10  # onboardings in the demo's status table; `onboard-sync status` shows them all
 
 
 @app.command()
 def demo(
-    deals: Annotated[int, typer.Option(help="Deals in the sandbox book.")] = 400,
-    seed: Annotated[int, typer.Option(help="Seed of the sandbox data.")] = 7,
-    keep: Annotated[Path | None, typer.Option(help="Keep the demo's config and store in this folder.")] = None,
+    deals: Annotated[int, typer.Option(help="Deals in the sandbox book.")] = DEALS,
+    seed: Annotated[int, typer.Option(help="Seed of the sandbox data.")] = SEED,
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            "--keep",
+            help="Folder for the demo's config, rules and store (default: a new one in the temp folder). It is kept.",
+        ),
+    ] = None,
     crm: Annotated[str, typer.Option(help="Which CRM sandbox: hubspot or salesforce.")] = "hubspot",
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Keep the sandbox running after the demo, until Ctrl-C (for plan, sync).")
+    ] = False,
 ) -> None:
     """Run onboard-sync end to end on a local CRM sandbox (no account, no config needed)."""
     from onboard_sync.cli.demo_crm import people_for
     from onboard_sync.errors import ConfigError
-    from onboard_sync.status import onboarding_views
-    from onboard_sync.store import Store, TaskState
-    from onboard_sync.sync.engine import Engine, utcnow
 
     if crm not in ("hubspot", "salesforce"):
         raise ConfigError(f"unknown CRM {crm!r} (use hubspot or salesforce)", where="--crm")
+    where = demo_folder(folder)
     people = people_for(crm, seed, deals)
-    with people.sandbox as sandbox, tempfile.TemporaryDirectory() as tmp:
-        folder = keep or Path(tmp)
-        config_path = people.configure(folder)
-        rt = load_runtime(config_path)
+    with people.sandbox as sandbox:
+        rt = load_runtime(people.configure(where))
         console.rule("[bold]onboard-sync demo[/bold]")
-        console.print(f"{crm} sandbox at {sandbox.base_url} with {deals} deals; config in {folder}")
-
-        connector = rt.connector(crm)
-        specs = connector.required_properties() + property_specs(rt.mappings[crm], rt.playbook)
-        actions = connector.ensure_properties(specs, apply=True)
-        connector.close()
-        console.print(f"setup: {sum(a.changed for a in actions)} CRM fields created")
-
-        with Store.open(rt.config.store_url) as store:
-            first = Engine(rt, store).run()
-            totals = first.totals()
-            views = onboarding_views(store, rt.playbook, utcnow())
-            segments = Counter(v.segment for v in views)
-            console.print(
-                f"sync 1: {len(views)} onboardings started ({', '.join(f'{n} {s}' for s, n in segments.items())}); "
-                f"{totals['created']} tasks created, {totals['updated']} records updated, "
-                f"{first.api_calls()['total']} API calls"
-            )
-            for task in [t for t in store.owned_tasks_for(crm).values() if t.state is TaskState.CREATED][:3]:
-                console.print(f"  task {task.remote_id}: {people.describe_task(task.remote_id or '')}")
-
-            completed = _act_like_people(people, store, random.Random(seed))
-            console.print(f"in {crm}: people completed {completed} tasks and set one phase by hand")
-
-            second = Engine(rt, store).run()
-            transitions = store.transitions()
-            moved = [t for t in transitions if t.old_phase is not None and t.new_phase != t.old_phase]
-            console.print(
-                f"sync 2: {len(moved)} phase change(s); {second.totals()['created']} new tasks for the new phases; "
-                f"{second.api_calls()['total']} API calls"
-            )
-            third = Engine(rt, store).run()
-            console.print(
-                f"sync 3 (nothing changed in {crm}): {third.totals()['created'] + third.totals()['updated']} writes, "
-                f"{third.api_calls()['total']} API calls"
-            )
-            show_status(onboarding_views(store, rt.playbook, utcnow()), rt.playbook, limit=25)
-        os.environ.pop(TOKEN_ENV, None)
+        console.print(f"{crm} sandbox at {sandbox.base_url} with {deals} deals", highlight=False)
+        _say(f"config, rules and store: {where}")
+        run_story(people, rt, seed)
+        rerun = _command("demo", "--serve", *_options(crm, deals, seed), "--dir", str(where))
+        _next_steps(where, crm, sandbox.base_url if serve else None, rerun)
+        if serve:
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                console.print(f"\n{crm} sandbox stopped; the folder stays: {where}", highlight=False)
 
 
-def _act_like_people(people: object, store: Store, rng: random.Random) -> int:
+def demo_folder(chosen: Path | None) -> Path:
+    """The folder the demo writes to: a new temp folder, or ``--dir`` if it is new, empty or an earlier demo's.
+
+    A rerun starts from a fresh store (the new sandbox does not hold the earlier run's tasks) and
+    keeps the folder's rules, which may hold the user's edits.
+    """
+    from onboard_sync.errors import ConfigError
+
+    if chosen is None:
+        return Path(tempfile.mkdtemp(prefix="onboard-sync-demo-"))
+    chosen = chosen.expanduser().resolve()
+    if chosen.exists() and not chosen.is_dir():
+        raise ConfigError("is a file; --dir needs a folder", where=str(chosen))
+    if chosen.is_dir() and any(chosen.iterdir()) and not (chosen / MARKER).exists():
+        raise ConfigError("holds files the demo did not write; give --dir a new or empty folder", where=str(chosen))
+    chosen.mkdir(parents=True, exist_ok=True)
+    for stale in chosen.glob("onboard-sync.db*"):
+        stale.unlink()
+    (chosen / MARKER).write_text("Written by `onboard-sync demo`; a rerun with --dir here starts afresh.\n")
+    return chosen
+
+
+def run_story(people: People, rt: Runtime, seed: int) -> None:
+    """Setup, three syncs with people acting in the CRM in between, and the status table (the
+    sandbox of ``people`` running, ``rt`` configured for it)."""
+    from onboard_sync.cli.status import status_table
+    from onboard_sync.status import onboarding_views
+    from onboard_sync.store import Store
+    from onboard_sync.sync.engine import Engine, utcnow
+
+    crm = people.name
+    connector = rt.connector(crm)
+    specs = connector.required_properties() + property_specs(rt.mappings[crm], rt.playbook)
+    actions = connector.ensure_properties(specs, apply=True)
+    connector.close()
+    _say(f"setup: {sum(a.changed for a in actions)} CRM fields created")
+
+    with Store.open(rt.config.store_url) as store:
+        first = Engine(rt, store).run()
+        totals = first.totals()
+        views = onboarding_views(store, rt.playbook, utcnow())
+        segments = Counter(v.segment for v in views)
+        mix = ", ".join(f"{segments[s.key]} {s.label}" for s in rt.playbook.segments if segments[s.key])
+        _say(f"sync 1: {len(views)} onboardings started ({mix})")
+        _say(
+            f"        {totals['created']} tasks created, {totals['updated']} records updated, "
+            f"{first.api_calls()['total']} API calls"
+        )
+        _show_example(people, store, rt.playbook)
+
+        completed = _act_like_people(people, store, random.Random(seed))
+        _say(f"in {crm}: people completed {completed} tasks and set one phase by hand")
+
+        second = Engine(rt, store).run()
+        moved = [t for t in store.transitions() if t.old_phase is not None and t.new_phase != t.old_phase]
+        _say(
+            f"sync 2: {len(moved)} phase changes; {second.totals()['created']} new tasks for the new phases; "
+            f"{second.api_calls()['total']} API calls"
+        )
+        third = Engine(rt, store).run()
+        writes = third.totals()["created"] + third.totals()["updated"]
+        _say(f"sync 3 (nothing changed in {crm}): {writes} writes, {third.api_calls()['total']} API calls")
+        views = onboarding_views(store, rt.playbook, utcnow())
+    title = f"{min(SHOWN, len(views))} of {len(views)} onboardings, playbook {rt.playbook.name}"
+    console.print(status_table(views[:SHOWN], title=title))
+
+
+def _show_example(people: People, store: Store, playbook: Playbook) -> None:
+    """The first tasks of one onboarding, in playbook order, as a person sees them in the CRM (the first
+    with its body)."""
+    from onboard_sync.store import TaskState
+
+    created = [t for t in store.owned_tasks_for(people.name).values() if t.state is TaskState.CREATED and t.remote_id]
+    if not created:
+        return
+    first = created[0].onboarding_id
+    order = {t.key: n for n, t in enumerate(t for phase in playbook.phases for t in phase.tasks)}
+    mine = sorted(
+        (t for t in created if t.onboarding_id == first), key=lambda t: (order.get(t.template_key, len(order)), t.key)
+    )
+    tasks = [people.task(t.remote_id or "") for t in mine[:3]]
+    _say(f"in {people.name} now, for example these tasks")
+    _say(f"on {tasks[0].links}:")
+    for n, task in enumerate(tasks):
+        _say(f'  "{task.subject}"')
+        _say(f"    for {task.owner}, due {_when(task.due)}")
+        if n == 0 and task.body:
+            width = max(40, console.width - 7)
+            for line in task.body.splitlines():
+                for part in textwrap.wrap(line, width, subsequent_indent="  " if line[:1] in "-0123456789" else ""):
+                    _say(f"    | {part}")
+
+
+def _when(due: datetime | date | None) -> str:
+    if isinstance(due, datetime):
+        return f"{due:%Y-%m-%d %H:%M} UTC"
+    return due.isoformat() if due else "no due date"
+
+
+def _next_steps(folder: Path, crm: str, serving: str | None, rerun: str) -> None:
+    """Exact commands to look at what the demo made, and how to reach the sandbox."""
+    console.print()
+    _say(f"The demo's folder is kept: {folder}")
+    if serving:
+        _say(f"The {crm} sandbox stays up at {serving} until you press Ctrl-C.")
+        _say("In another terminal:")
+        commands = [["status"], ["plan"], ["sync"], ["report", "--out", "report.html"]]
+    else:
+        _say("Look at what it made (from the store; no CRM needed):")
+        commands = [["status"], ["report", "--out", "report.html"]]
+    _say(f"  cd {shlex.quote(str(folder))}", wrap=False)
+    for command in commands:
+        _say(f"  {_command(*command)}", wrap=False)
+    if not serving:
+        _say(f"The {crm} sandbox stopped with the demo. To run plan and sync against it,")
+        _say("run the demo again with --serve (the sandbox then stays up until Ctrl-C):")
+        _say(f"  {rerun}", wrap=False)
+
+
+def _options(crm: str, deals: int, seed: int) -> list[str]:
+    """The demo's options that differ from the defaults, to repeat the same demo."""
+    out = ["--crm", crm] if crm != "hubspot" else []
+    out += ["--deals", str(deals)] if deals != DEALS else []
+    return out + (["--seed", str(seed)] if seed != SEED else [])
+
+
+def _command(*words: str) -> str:
+    return "onboard-sync " + " ".join(shlex.quote(w) for w in words)
+
+
+def _say(text: str, *, wrap: bool = True) -> None:
+    """Plain text (no markup, no highlighting); ``wrap=False`` keeps a command on one line to copy."""
+    console.print(text, markup=False, highlight=False, soft_wrap=not wrap)
+
+
+def _act_like_people(people: People, store: Store, rng: random.Random) -> int:
     """Complete every open task of about two thirds of the onboardings; set one phase by hand."""
     from onboard_sync.store import TaskState
 
-    crm = people.name  # type: ignore[attr-defined]
-    owned = store.owned_tasks_for(crm)
     by_onboarding: dict[str, list[str]] = {}
-    for task in owned.values():
+    for task in store.owned_tasks_for(people.name).values():
         if task.state is TaskState.CREATED and task.status is TaskStatus.OPEN and task.remote_id:
             by_onboarding.setdefault(task.onboarding_id, []).append(task.remote_id)
     completed = 0
@@ -138,8 +230,8 @@ def _act_like_people(people: object, store: Store, rng: random.Random) -> int:
     rng.shuffle(chosen)
     for onboarding_id in chosen[: (2 * len(chosen)) // 3]:
         for remote_id in by_onboarding[onboarding_id]:
-            people.complete_task(remote_id)  # type: ignore[attr-defined]
+            people.complete_task(remote_id)
             completed += 1
     if chosen:
-        people.set_phase(chosen[-1].split(":", 1)[1], "training")  # type: ignore[attr-defined]
+        people.set_phase(chosen[-1].split(":", 1)[1], "training")
     return completed

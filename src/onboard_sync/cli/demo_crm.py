@@ -2,16 +2,23 @@
 
 ``onboard-sync demo --crm hubspot|salesforce`` (:mod:`.demo`) drives the same story on either sandbox;
 everything that differs between the two lives here: the sandbox, the ``[connectors.X]`` table and
-secrets, how a sample task is shown, how a person completes a task or sets a phase by hand.
+secrets, how a task looks in the CRM, how a person completes a task or sets a phase by hand.
+The config writers are also used by the test fixtures (``onboard_sync.testing``).
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from onboard_sync.mappings.loader import default_mapping_text
+from onboard_sync.rules import default_playbook_path
+
+TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
+SECRETS_FILE = ".env"
 
 OWNERS_TABLE = """[owners]
 sales = "deal_owner"
@@ -23,28 +30,79 @@ account_manager = "account_owner"
 """
 
 
-def write_config(directory: Path, crm: str, connector_table: str) -> Path:
-    """A config folder with the default mapping of ``crm`` and one connector table."""
+def write_config(
+    directory: Path, crm: str, connector_table: str, *, secrets: Mapping[str, str] | None = None, rules: bool = False
+) -> Path:
+    """A config folder with the default mapping of ``crm`` and one connector table.
+
+    ``secrets`` go to a ``.env`` file next to config.toml (readable by its owner only), so that
+    commands run in the folder later find them; ``rules`` copies the default playbook to
+    ``rules/`` (unless the folder has one already, which may hold the user's edits).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "mappings").mkdir(exist_ok=True)
     (directory / "mappings" / f"{crm}.toml").write_text(default_mapping_text(crm) or "", encoding="utf-8")
+    core = ['store = "sqlite:///onboard-sync.db"', 'mappings = "mappings"']
+    if rules:
+        core.append('rules = "rules"')
+        if not (directory / "rules").exists():
+            _copy_default_rules(directory / "rules")
+    if secrets:
+        core.append(f'secrets_file = "{SECRETS_FILE}"')
+        env = directory / SECRETS_FILE
+        env.write_text("".join(f"{name}={_dotenv(value)}\n" for name, value in secrets.items()), encoding="utf-8")
+        env.chmod(0o600)
     config = directory / "config.toml"
     config.write_text(
-        f'[onboard_sync]\nstore = "sqlite:///onboard-sync.db"\nmappings = "mappings"\n\n{OWNERS_TABLE}\n'
-        f"[connectors.{crm}]\n{connector_table}",
+        "[onboard_sync]\n" + "\n".join(core) + f"\n\n{OWNERS_TABLE}\n[connectors.{crm}]\n{connector_table}",
         encoding="utf-8",
     )
     return config
 
 
-def write_salesforce_config(directory: Path, sandbox: Any) -> Path:
+def _dotenv(value: str) -> str:
+    """A double-quoted dotenv value (a PEM key spans lines)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _copy_default_rules(target: Path) -> None:
+    source = default_playbook_path()
+    target.mkdir(parents=True)
+    for path in sorted(source.glob("*.toml")) if source.is_dir() else [source]:
+        (target / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def hubspot_table(base_url: str) -> str:
+    return f'type = "hubspot"\nbase_url = "{base_url}"\ntoken_env = "{TOKEN_ENV}"\n'
+
+
+def write_demo_config(directory: Path, base_url: str) -> Path:
+    """A config folder that points the hubspot connector at the sandbox (its token in $TOKEN_ENV)."""
+    return write_config(directory, "hubspot", hubspot_table(base_url))
+
+
+def write_salesforce_config(directory: Path, sandbox: Any, *, secrets: bool = False, rules: bool = False) -> Path:
     """A config folder whose ``salesforce`` connector logs in to ``sandbox`` (client credentials)."""
     table = "".join(f"{k} = {_toml(v)}\n" for k, v in sandbox.connector_settings().items())
-    return write_config(directory, "salesforce", table)
+    return write_config(
+        directory, "salesforce", table, secrets=sandbox.connector_secrets() if secrets else None, rules=rules
+    )
 
 
 def _toml(value: object) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class CrmTask:
+    """A task as a person sees it in the CRM."""
+
+    subject: str
+    body: str
+    owner: str
+    due: datetime | date | None
+    links: str
 
 
 class People(Protocol):
@@ -55,7 +113,7 @@ class People(Protocol):
 
     def configure(self, folder: Path) -> Path: ...
 
-    def describe_task(self, remote_id: str) -> str: ...
+    def task(self, remote_id: str) -> CrmTask: ...
 
     def complete_task(self, remote_id: str) -> None: ...
 
@@ -71,19 +129,22 @@ class HubSpotPeople:
         self.sandbox = HubSpotSandbox(seed=seed, deals=deals)
 
     def configure(self, folder: Path) -> Path:
-        from onboard_sync.cli.demo import TOKEN_ENV, write_demo_config
+        table = hubspot_table(self.sandbox.base_url)
+        return write_config(folder, "hubspot", table, secrets={TOKEN_ENV: self.sandbox.token}, rules=True)
 
-        os.environ[TOKEN_ENV] = self.sandbox.token
-        return write_demo_config(folder, self.sandbox.base_url)
-
-    def describe_task(self, remote_id: str) -> str:
+    def task(self, remote_id: str) -> CrmTask:
         backend = self.sandbox.backend
         props = backend.tasks[remote_id].properties
         owner = backend.owners.get(props.get("hubspot_owner_id") or "")
-        return (
-            f"{props.get('hs_task_subject')!r} owner {owner.email if owner else '-'} due {props.get('hs_timestamp')} "
-            f"→ deal {backend.associations('tasks', remote_id, 'deals')}, "
-            f"company {backend.associations('tasks', remote_id, 'companies')}"
+        deals = ", ".join(backend.associations("tasks", remote_id, "deals"))
+        companies = ", ".join(backend.associations("tasks", remote_id, "companies"))
+        due = props.get("hs_timestamp")
+        return CrmTask(
+            subject=props.get("hs_task_subject", ""),
+            body=props.get("hs_task_body", ""),
+            owner=owner.email if owner else "no owner",
+            due=datetime.fromisoformat(due.replace("Z", "+00:00")) if due else None,
+            links=f"deal {deals or '-'}, company {companies or '-'}",
         )
 
     def complete_task(self, remote_id: str) -> None:
@@ -102,17 +163,19 @@ class SalesforcePeople:
         self.sandbox = SalesforceSandbox(seed=seed, deals=deals)
 
     def configure(self, folder: Path) -> Path:
-        for name, value in self.sandbox.connector_secrets().items():
-            os.environ[name] = value
-        return write_salesforce_config(folder, self.sandbox)
+        return write_salesforce_config(folder, self.sandbox, secrets=True, rules=True)
 
-    def describe_task(self, remote_id: str) -> str:
+    def task(self, remote_id: str) -> CrmTask:
         backend = self.sandbox.backend
         task = backend.tasks[remote_id]
         owner = backend.users.get(task.get("OwnerId") or "") or {}
-        return (
-            f"{task.get('Subject')!r} owner {owner.get('Email', '-')} due {task.get('ActivityDate')} "
-            f"→ WhatId {task.get('WhatId')}, Account {task.get('AccountId')}, WhoId {task.get('WhoId')}"
+        due = task.get("ActivityDate")
+        return CrmTask(
+            subject=task.get("Subject") or "",
+            body=task.get("Description") or "",
+            owner=owner.get("Email") or "no owner",
+            due=due if isinstance(due, date) else (date.fromisoformat(due) if due else None),
+            links=f"opportunity {task.get('WhatId') or '-'}, account {task.get('AccountId') or '-'}",
         )
 
     def complete_task(self, remote_id: str) -> None:
@@ -126,3 +189,14 @@ def people_for(crm: str, seed: int, deals: int) -> People:
     if crm == "salesforce":
         return SalesforcePeople(seed, deals)
     return HubSpotPeople(seed, deals)
+
+
+__all__ = [
+    "TOKEN_ENV",
+    "CrmTask",
+    "People",
+    "people_for",
+    "write_config",
+    "write_demo_config",
+    "write_salesforce_config",
+]

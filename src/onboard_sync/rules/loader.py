@@ -287,11 +287,15 @@ def _read_task(t: RuleTable, phase: str, pending: list[Callable[[Playbook], None
         raise t.src.error((*t.path, "anchor"), "'anchor' must be 'start' or 'phase'")
     segments = t.keys("segments")
     segments_where = t.src.where((*t.path, "segments"))
+    title, body = t.template("title"), t.template("body", "")
+    for name, text in (("title", title), ("body", body)):
+        if "episode" in text.names and every is None:
+            raise t.src.error((*t.path, name), "{episode} is only filled in a repeated task (repeat_every_days)")
     template = TaskTemplate(
         key=key,
         phase=phase,
-        title=t.template("title"),
-        body=t.template("body", ""),
+        title=title,
+        body=body,
         owner=owner,
         priority=priority,
         required=t.flag("required", True),
@@ -367,10 +371,13 @@ def _read_component(t: RuleTable) -> HealthComponent:
     cap = t.opt_text("cap")
     if cap is not None and cap not in ("at-risk", "critical"):
         raise t.src.error((*t.path, "cap"), "'cap' must be 'at-risk' or 'critical'")
+    reason = t.template("reason", allowed=frozenset({"value"}))
+    if "value" in reason.names and metric is None:
+        raise t.src.error((*t.path, "reason"), "{value} needs a 'metric' (an 'ok_when' component has no value)")
     component = HealthComponent(
         key=key,
         weight=weight,
-        reason=t.template("reason", allowed=frozenset({"value"})),
+        reason=reason,
         metric=metric,
         ok_when=ok_when,
         applies_when=t.condition("applies_when", RULE_NAMES),

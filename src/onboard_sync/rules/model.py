@@ -76,6 +76,20 @@ PLACEHOLDERS = frozenset(
     {"account.name", "account.domain", "deal.name", "deal.stage", "segment", "segment_label", "episode"}
 )
 
+#: What a placeholder says when its value is missing or blank (a company without a name, say):
+#: the first of the other placeholders listed that has a value, else the words given. A CRM
+#: text never shows ``{account.name}``, ``None`` or a gap where a name should be.
+FALLBACKS: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "account.name": (("deal.name",), "the customer"),
+    "account.domain": ((), "the customer's domain"),
+    "deal.name": (("account.name",), "the deal"),
+    "deal.stage": ((), "its current stage"),
+    "segment_label": (("segment",), "this segment"),
+    "segment": (("segment_label",), "this segment"),
+}
+
+_MISSING_VALUES = frozenset({"", "none", "null"})
+
 
 @dataclass(frozen=True, slots=True)
 class TextTemplate:
@@ -104,11 +118,27 @@ class TextTemplate:
             parts.append((literal, name))
         return cls(source=source, parts=tuple(parts))
 
-    def render(self, values: Mapping[str, str]) -> str:
-        """The text with every placeholder replaced by ``values[name]`` (empty if missing)."""
+    @property
+    def names(self) -> frozenset[str]:
+        """The placeholders the text uses."""
+        return frozenset(name for _, name in self.parts if name is not None)
+
+    def render(self, values: Mapping[str, str | None]) -> str:
+        """The text with every placeholder replaced by its value, or by its :data:`FALLBACKS`
+        when the value is missing, blank or ``None`` (empty for a placeholder without one)."""
         if len(self.parts) == 1 and self.parts[0][1] is None:
             return self.source
-        return "".join(literal + (values.get(name, "") if name else "") for literal, name in self.parts)
+        return "".join(literal + (_value(values, name) if name else "") for literal, name in self.parts)
+
+
+def _value(values: Mapping[str, str | None], name: str) -> str:
+    """``values[name]`` when it says something, else the first fallback that does."""
+    alternatives, words = FALLBACKS.get(name, ((), ""))
+    for candidate in (name, *alternatives):
+        value = values.get(candidate)
+        if value is not None and str(value).strip().casefold() not in _MISSING_VALUES:
+            return str(value).strip()
+    return words
 
 
 @dataclass(frozen=True, slots=True)
