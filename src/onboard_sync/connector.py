@@ -49,7 +49,16 @@ class ApiCaller(Protocol):
 
     def __call__(self, endpoint: str, fn: Callable[[], R], *, write: bool = False, limit: str | None = None) -> R:
         """Call ``fn`` (one API request) as ``endpoint``. With ``limit`` the request counts against
-        that named limit of ``extra_rate_limits()`` instead of ``rate_limit()`` (HubSpot search)."""
+        that named limit of ``extra_rate_limits()`` instead of ``rate_limit()`` (HubSpot search), or
+        as well as it when the named limit says ``counts_toward_main`` (Zendesk exports)."""
+        ...
+
+    def wait(self, seconds: float) -> None:
+        """Sleep on the gate's clock (polling a vendor's job; simulated in tests)."""
+        ...
+
+    def monotonic(self) -> float:
+        """The gate's clock, in seconds (for deadlines that ``wait`` moves)."""
         ...
 
 
@@ -81,6 +90,10 @@ class RateLimit:
     per_second: float
     burst: int
     window: float | None = None
+    counts_toward_main: bool = False
+    """For a named limit (``extra_rate_limits``): its calls also take a turn of the instance's main
+    limit (Zendesk's incremental exports count toward the account's limit too). False: they count
+    against the named limit only (HubSpot's search is exempt from the ten-secondly bucket)."""
 
     @classmethod
     def at(cls, per_second: float, *, window: float | None = None) -> RateLimit:
@@ -280,6 +293,15 @@ class Connector(ABC):
     def classify_error(self, exc: BaseException) -> ApiError | None:
         """Translate an exception raised inside ``call`` into an ``ApiError`` (with status,
         retryability and ``retry_after``), or ``None`` if it is not an API error at all."""
+
+    def renew_credentials(self, error: BaseException) -> bool:
+        """Renew expired credentials after the vendor answered 401 (``error``: what the request raised).
+
+        The gate calls it once per call, outside any rate-limit turn, and sends the request again if it
+        returns True; False (the default: static tokens) makes the 401 an ``AuthError``. A renewal's own
+        requests go through ``self.call`` like any other (counted and paced); a 401 inside a renewal is
+        final. Calls may run in several threads: renew under a lock, once per expired credential."""
+        return False
 
     @abstractmethod
     def check_auth(self) -> str:

@@ -54,13 +54,7 @@ class Runtime:
         gate = ApiGate(plan_mode=plan_mode, sleep=sleep) if sleep else ApiGate(plan_mode=plan_mode)
         connector = ctype.cls(name, settings, self.config.secrets, gate)
         connector.shared = self.shared.setdefault(name, {})
-        gate.bind(
-            connector.classify_error,
-            connector.rate_limit(),
-            instance=name,
-            limiters=limiters,
-            extra=connector.extra_rate_limits(),
-        )
+        gate.bind_connector(connector, limiters=limiters)
         return connector
 
     @cached_property

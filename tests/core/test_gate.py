@@ -193,3 +193,116 @@ def test_retry_backoff_is_counted_as_throttled_time() -> None:
     summary = gate.summary()
     assert summary["retries"] == 1
     assert summary["throttled_seconds"] == pytest.approx(2.5, abs=0.01)
+
+
+# --- credentials renewed once on a 401 (Connector.renew_credentials) ---------------------------------------
+class Session:
+    """A vendor session that expires: requests with an old generation answer 401."""
+
+    def __init__(self) -> None:
+        self.generation = 1
+        self.valid = 1
+        self.renewals = 0
+
+    def request(self) -> str:
+        if self.generation != self.valid:
+            raise Boom(401)
+        return "ok"
+
+    def renew(self, error: BaseException) -> bool:
+        assert isinstance(error, Boom), "the gate hands over what the request raised"
+        assert error.status == 401
+        self.renewals += 1
+        self.generation = self.valid
+        return True
+
+
+def test_a_401_renews_the_credentials_once_and_sends_the_request_again() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+    session = Session()
+    gate.bind(classify, RateLimit(per_second=10, burst=10), instance="crm", renew=session.renew)
+    session.valid = 2  # the session expired
+    assert gate("owners.list", session.request) == "ok"
+    assert session.renewals == 1
+    assert gate.calls["owners.list"] == 2, "both attempts are counted"
+    assert gate.summary()["renewals"] == 1
+    assert gate.summary()["retries"] == 0, "a renewal is not a retry: no backoff was slept"
+    assert t.sleeps == []
+
+
+def test_without_renewal_or_when_renewal_fails_a_401_is_final() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+    gate.bind(classify, RateLimit(per_second=10, burst=10), instance="crm", renew=lambda error: False)
+    with pytest.raises(AuthError, match=r"HTTP 401 on owners\.list"):
+        gate("owners.list", lambda: (_ for _ in ()).throw(Boom(401)))
+    assert gate.calls["owners.list"] == 1
+
+
+def test_a_request_refused_again_after_renewal_is_an_auth_error() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+    renewals: list[BaseException] = []
+    gate.bind(classify, RateLimit(per_second=10, burst=10), instance="crm", renew=lambda e: not renewals.append(e))
+
+    def refused() -> None:
+        raise Boom(401)
+
+    with pytest.raises(AuthError) as info:
+        gate("owners.list", refused)
+    assert len(renewals) == 1, "renewed once, never in a loop"
+    assert gate.calls["owners.list"] == 2
+    assert info.value.where == "connectors.crm"
+
+
+def test_a_renewal_goes_through_the_gate_and_a_401_inside_it_is_final() -> None:
+    """The token request is counted and paced like any call; its own 401 never renews again."""
+    t = FakeTime()
+    gate = make_gate(t)
+    attempts: list[str] = []
+
+    def renew(error: BaseException) -> bool:
+        gate("oauth.token", lambda: attempts.append("token") or (_ for _ in ()).throw(Boom(401)))
+        return True
+
+    gate.bind(classify, RateLimit(per_second=10, burst=10), instance="crm", renew=renew)
+    with pytest.raises(AuthError, match=r"oauth\.token"):
+        gate("owners.list", lambda: (_ for _ in ()).throw(Boom(401)))
+    assert attempts == ["token"]
+    assert gate.calls == {"owners.list": 1, "oauth.token": 1}
+
+
+# --- a named limit that counts toward the main one (Zendesk's exports) ---------------------------------
+def test_a_named_limit_counting_toward_the_main_one_takes_a_turn_of_both() -> None:
+    t = FakeTime()
+    gate = ApiGate(sleep=t.sleep, clock=t.clock)
+    gate.bind(
+        classify,
+        RateLimit(per_second=1, burst=1),
+        instance="zendesk",
+        extra={
+            "export": RateLimit(per_second=10 / 60, burst=10, window=60.0, counts_toward_main=True),
+            "search": RateLimit(per_second=100, burst=100),
+        },
+    )
+    gate("tickets.export", lambda: None, limit="export")
+    gate("organizations.read", lambda: None)  # the export used the main token: this one waits 1 s
+    assert t.now == pytest.approx(1.0, abs=0.01)
+    gate("deals.search", lambda: None, limit="search")  # an ordinary named limit leaves the main one alone
+    gate("deals.search", lambda: None, limit="search")
+    assert t.now == pytest.approx(1.0, abs=0.01)
+    for _ in range(9):
+        gate("tickets.export", lambda: None, limit="export")
+    assert t.now == pytest.approx(10.0, abs=0.05), "nine more exports, each waiting for the main bucket"
+    gate("tickets.export", lambda: None, limit="export")  # the eleventh in the minute waits for the window
+    assert t.now == pytest.approx(60.0, abs=0.05)
+
+
+def test_the_gates_clock_is_the_one_connectors_poll_with() -> None:
+    t = FakeTime()
+    gate = make_gate(t)
+    start = gate.monotonic()
+    gate.wait(2.5)
+    assert gate.monotonic() - start == 2.5
+    assert t.sleeps == [2.5]

@@ -3,9 +3,10 @@
 It does what must be done the same way for every connector: a per-portal token bucket (or a
 rolling window, :mod:`onboard_sync.sync.window`, when the vendor counts that way),
 retries with exponential backoff that honour the server's ``Retry-After`` (tenacity),
-call accounting by endpoint (the ``api_calls`` figures of ``sync --json``) and, in
-``plan`` mode, a hard refusal of anything flagged as a write. Connectors receive an
-``ApiGate`` as their ``call`` function.
+call accounting by endpoint (the ``api_calls`` figures of ``sync --json``), one renewal of
+expired credentials on a 401 (the connector's ``renew_credentials``) and, in ``plan`` mode, a
+hard refusal of anything flagged as a write. Connectors receive an ``ApiGate`` as their ``call``
+function; ``wait`` and ``monotonic`` give them the gate's clock for polling.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from onboard_sync.connector import RateLimit
+from onboard_sync.connector import Connector, RateLimit
 from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.window import RollingWindow
@@ -28,6 +29,14 @@ R = TypeVar("R")
 
 class WriteRefused(RuntimeError):
     """A write was attempted in plan mode: a bug, since plan must never write."""
+
+
+class _Unauthorized(Exception):
+    """A 401 inside an attempt: the caller renews the credentials once, or raises ``refused``."""
+
+    def __init__(self, refused: AuthError, cause: BaseException) -> None:
+        super().__init__(str(refused))
+        self.refused, self.cause = refused, cause
 
 
 class TokenBucket:
@@ -111,6 +120,9 @@ class ApiGate:
         self.retries: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.throttled_seconds = 0.0
+        self.renewals = 0
+        self.renew: Callable[[BaseException], bool] = lambda error: False
+        self._renewing = threading.local()
         self._count_lock = threading.Lock()
 
     def bind(
@@ -121,8 +133,10 @@ class ApiGate:
         instance: str = "",
         limiters: dict[str, TokenBucket | RollingWindow] | None = None,
         extra: Mapping[str, RateLimit] | None = None,
+        renew: Callable[[BaseException], bool] | None = None,
     ) -> None:
-        """Attach the connector's error classifier and rate limit (the gate exists before it).
+        """Attach the connector's error classifier, rate limits and credential renewal (the gate
+        exists before the connector; ``bind_connector`` passes them all).
 
         With ``limiters`` (one dict per run), gates of the same instance share one limiter: the
         ticket pull, the deal pull and the write-back of one portal count against one budget,
@@ -131,6 +145,29 @@ class ApiGate:
         self.instance = instance
         self.bucket = self._limiter(instance, limit, limiters)
         self.named = {name: self._limiter(f"{instance}:{name}", lim, limiters) for name, lim in (extra or {}).items()}
+        if renew is not None:
+            self.renew = renew
+
+    def bind_connector(
+        self, connector: Connector, *, limiters: dict[str, TokenBucket | RollingWindow] | None = None
+    ) -> None:
+        """``bind`` with everything ``connector`` declares: classifier, limits, renewal, instance."""
+        self.bind(
+            connector.classify_error,
+            connector.rate_limit(),
+            instance=connector.instance,
+            limiters=limiters,
+            extra=connector.extra_rate_limits(),
+            renew=connector.renew_credentials,
+        )
+
+    def wait(self, seconds: float) -> None:
+        """Sleep on the gate's clock (a simulated one in tests): for connectors polling a job."""
+        self._sleep(max(0.0, seconds))
+
+    def monotonic(self) -> float:
+        """The gate's clock."""
+        return self._clock()
 
     def _limiter(
         self, key: str, limit: RateLimit, limiters: dict[str, TokenBucket | RollingWindow] | None
@@ -151,6 +188,13 @@ class ApiGate:
         except KeyError:
             raise ValueError(f"{self.instance}: no rate limit named {limit!r} (extra_rate_limits)") from None
 
+    def _turns(self, limit: str | None) -> list[TokenBucket | RollingWindow]:
+        """The limiters a call takes a turn of: its own, and the main one when a named limit counts toward it."""
+        bucket = self._bucket(limit)
+        if bucket is not self.bucket and bucket.limit.counts_toward_main:
+            return [bucket, self.bucket]
+        return [bucket]
+
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
@@ -164,8 +208,10 @@ class ApiGate:
         return backoff
 
     def _attempt(self, endpoint: str, fn: Callable[[], R], limit: str | None = None) -> R:
-        bucket = self._bucket(limit)
-        waited = bucket.acquire()
+        turns = self._turns(limit)
+        waited = 0.0
+        for bucket in turns:
+            waited += bucket.acquire()
         with self._count_lock:  # connectors may call from several threads (pipelined writes)
             self.calls[endpoint] += 1
             self.throttled_seconds += waited
@@ -178,7 +224,7 @@ class ApiGate:
             with self._count_lock:
                 self.errors[endpoint] += 1
             if exc.status == 401:  # a connector's own ApiError(401) means what a classified 401 means
-                raise self._refused(endpoint) from exc
+                raise _Unauthorized(self._refused(endpoint), exc) from exc
             raise
         except Exception as exc:
             error = self.classify(exc)
@@ -188,14 +234,15 @@ class ApiGate:
                 self.errors[endpoint] += 1
             error.endpoint = error.endpoint or endpoint
             if error.status == 401:
-                raise self._refused(endpoint) from exc
+                raise _Unauthorized(self._refused(endpoint), exc) from exc
             raise error from exc
         finally:
-            bucket.release()
+            for bucket in turns:
+                bucket.release()
 
     def _refused(self, endpoint: str) -> AuthError:
-        """A 401: the credentials are wrong (connectors that renew sessions catch it and find the
-        status on its ``__cause__``)."""
+        """A 401 the connector could not renew its way out of: the credentials are wrong (the
+        vendor's error is its ``__cause__``)."""
         return AuthError(
             f"the CRM refused the credentials (HTTP 401 on {endpoint}): the token is invalid, "
             "expired or revoked; set a valid one in the environment",
@@ -223,7 +270,29 @@ class ApiGate:
             before_sleep=before_sleep,
             reraise=True,
         )
-        return retrying(self._attempt, endpoint, fn, limit)
+        try:
+            return retrying(self._attempt, endpoint, fn, limit)
+        except _Unauthorized as first:
+            if not self._renewed(first.cause):
+                raise first.refused from first.cause
+        try:
+            return retrying(self._attempt, endpoint, fn, limit)
+        except _Unauthorized as again:  # refused with fresh credentials too: final
+            raise again.refused from again.cause
+
+    def _renewed(self, cause: BaseException) -> bool:
+        """Ask the connector to renew its credentials after a 401 (never from inside a renewal)."""
+        if getattr(self._renewing, "active", False):
+            return False
+        self._renewing.active = True
+        try:
+            renewed = bool(self.renew(cause))
+        finally:
+            self._renewing.active = False
+        if renewed:
+            with self._count_lock:
+                self.renewals += 1
+        return renewed
 
     def summary(self) -> dict[str, object]:
         """The ``api_calls`` part of a run report."""
@@ -232,5 +301,6 @@ class ApiGate:
             "by_endpoint": dict(sorted(self.calls.items())),
             "retries": sum(self.retries.values()),
             "errors": sum(self.errors.values()),
+            "renewals": self.renewals,
             "throttled_seconds": round(self.throttled_seconds, 3),
         }

@@ -62,7 +62,7 @@ class ContractHarness:
 
         gate = ApiGate(sleep=sleep, clock=lambda: now[0])
         conn = self.make_connector(gate)
-        gate.bind(conn.classify_error, conn.rate_limit(), instance=conn.instance, extra=conn.extra_rate_limits())
+        gate.bind_connector(conn)
         self.made.append(conn)
         return conn
 

@@ -434,7 +434,7 @@ def test_core_gate_retries_a_429_and_a_500(sandbox: Any, connect: Any) -> None:
     slept: list[float] = []
     gate = ApiGate(sleep=slept.append)
     conn = connect(sandbox, caller=gate)
-    gate.bind(conn.classify_error, conn.rate_limit(), instance="hubspot")
+    gate.bind_connector(conn)
     sandbox.faults.fail_next(1, status=429, path_contains="owners", retry_after=2)
     sandbox.faults.fail_next(1, status=500, path_contains="owners")
     assert conn.read_owners()
@@ -446,23 +446,29 @@ def test_core_gate_retries_a_429_and_a_500(sandbox: Any, connect: Any) -> None:
 
 
 def test_oauth_refreshes_when_the_access_token_expires(sandbox: Any, connect: Any) -> None:
+    from onboard_sync.sync.gate import ApiGate
+
+    gate = ApiGate(sleep=lambda _: None)
     refresh_token = sandbox.oauth_client("client-1", "secret-1")
     secrets = {"HUBSPOT_CLIENT_SECRET": "secret-1", "HUBSPOT_REFRESH_TOKEN": refresh_token}
-    conn = connect(sandbox, secrets=secrets, client_id="client-1")
+    conn = connect(sandbox, caller=gate, secrets=secrets, client_id="client-1")
+    gate.bind_connector(conn)
     assert "OAuth" in conn.check_auth()
-    assert conn.call.calls == {"oauth.token": 1, "owners.list": 1}
+    assert gate.calls == {"oauth.token": 1, "owners.list": 1}
     # the portal's clock passes the token's expiry; ours does not know: 401, one refresh, retry
     sandbox.clock.advance(hours=2)
     assert conn.read_owners()
-    assert conn.call.calls["oauth.token"] == 2
+    assert gate.calls["oauth.token"] == 2
+    assert gate.renewals == 1
     # our clock passes the expiry: refresh before the call, no 401
     now = [conn.tokens.clock()]
     conn.tokens.clock = lambda: now[0]
     now[0] += 7200
     sandbox.clock.advance(hours=2)
-    conn.call.reset()
+    before = dict(gate.calls)
     assert conn.read_owners()
-    assert conn.call.calls == {"oauth.token": 1, "owners.list": 1}
+    assert {k: n - before.get(k, 0) for k, n in gate.calls.items()} == {"oauth.token": 1, "owners.list": 1}
+    assert gate.renewals == 1, "no 401 this time"
     assert refresh_token not in repr(conn.classify_error(RuntimeError("x")))
 
 
@@ -488,9 +494,9 @@ def test_oauth_refresh_on_401_through_the_core_gate(sandbox: Any, connect: Any) 
     refresh_token = sandbox.oauth_client("client-3", "secret-3")
     secrets = {"HUBSPOT_CLIENT_SECRET": "secret-3", "HUBSPOT_REFRESH_TOKEN": refresh_token}
     conn = connect(sandbox, caller=gate, secrets=secrets, client_id="client-3")
-    gate.bind(conn.classify_error, conn.rate_limit(), instance="hubspot")
+    gate.bind_connector(conn)
     assert conn.read_owners()
-    sandbox.clock.advance(hours=2)  # the gate turns the 401 into an AuthError; the connector refreshes once
+    sandbox.clock.advance(hours=2)  # a 401: the gate asks the connector to renew (refresh) once, then resends
     assert conn.read_owners()
     assert gate.calls["oauth.token"] == 2
     assert gate.calls["owners.list"] == 3

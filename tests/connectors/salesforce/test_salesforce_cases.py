@@ -156,7 +156,7 @@ def _connector(sb: SalesforceSandbox, **overrides: Any) -> SalesforceConnector:
     settings = SalesforceSettings(**sb.connector_settings(**overrides))
     gate = ApiGate(sleep=lambda seconds: None)
     connector = SalesforceConnector("salesforce", settings, sb.connector_secrets(), gate)
-    gate.bind(connector.classify_error, connector.rate_limit(), instance=connector.instance)
+    gate.bind_connector(connector)
     return connector
 
 

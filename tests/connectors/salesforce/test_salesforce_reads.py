@@ -38,7 +38,7 @@ def _connector(sb: SalesforceSandbox) -> SalesforceConnector:
     settings = SalesforceSettings(**sb.connector_settings())
     gate = ApiGate(sleep=lambda seconds: None)
     connector = SalesforceConnector("salesforce", settings, sb.connector_secrets(), gate)
-    gate.bind(connector.classify_error, connector.rate_limit(), instance=connector.instance)
+    gate.bind_connector(connector)
     return connector
 
 

@@ -27,7 +27,7 @@ def make(secrets: dict[str, str], **settings: Any) -> tuple[ZendeskConnector, li
     gate = ApiGate(sleep=slept.append)
     conf = ZendeskSettings.model_validate({"type": "zendesk", "subdomain": "acme", **settings})
     connector = ZendeskConnector("zendesk", conf, secrets, gate)
-    gate.bind(connector.classify_error, connector.rate_limit(), instance="zendesk")
+    gate.bind_connector(connector)
     return connector, slept
 
 

@@ -1,8 +1,8 @@
 """Plumbing shared by the HubSpot connector's methods: SDK access, auth, search, batches.
 
-:class:`HubSpotBase` wraps every SDK call in the core's ``call`` (with a fresh OAuth token and,
-with OAuth, one refresh and retry on 401), paces search calls, pages search results with
-:mod:`.search` and maps batch answers with :mod:`.batch`. :class:`.connector.HubSpotConnector`
+:class:`HubSpotBase` wraps every SDK call in the core's ``call`` (with a fresh OAuth token; with
+OAuth, the gate's one renewal on a 401 refreshes it: ``renew_credentials``), paces search calls,
+pages search results with :mod:`.search` and maps batch answers with :mod:`.batch`. :class:`.connector.HubSpotConnector`
 builds the contract methods on it.
 """
 
@@ -28,6 +28,7 @@ from onboard_sync.connectors.hubspot.search import MODIFIED, SearchCursor, next_
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings
 from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import ObjectKind
+from onboard_sync.toolkit.status import status_of
 
 R = TypeVar("R")
 
@@ -36,16 +37,6 @@ def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     """``items`` in slices of at most ``size``."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def status_of(exc: BaseException) -> int | None:
-    """The HTTP status behind ``exc``: its own, or that of the SDK error it was raised from
-    (the core's gate turns a 401 into an ``AuthError`` without a status)."""
-    for candidate in (exc, exc.__cause__):
-        status = getattr(candidate, "status", None)
-        if isinstance(status, int):
-            return status
-    return None
 
 
 class HubSpotBase(Connector):
@@ -71,19 +62,19 @@ class HubSpotBase(Connector):
 
     # --- plumbing ------------------------------------------------------------------------
     def _call(self, endpoint: str, fn: Callable[[], R], *, write: bool = False, search: bool = False) -> R:
-        """``self.call`` with a valid token; with OAuth, one refresh and retry on 401."""
+        """``self.call`` with a valid token (on a 401 the gate calls ``renew_credentials``)."""
         token, new = self.tokens.current()
         if new:
             self._sdk.set_token(token)
         # search is exempt from the ten-secondly bucket and has its own limit ("search")
-        limit = "search" if search else None
-        try:
-            return self.call(endpoint, fn, write=write, limit=limit)
-        except Exception as exc:
-            if not (self.tokens.is_oauth and status_of(exc) == 401):
-                raise
+        return self.call(endpoint, fn, write=write, limit="search" if search else None)
+
+    def renew_credentials(self, error: BaseException) -> bool:
+        """With OAuth, refresh the access token (a gated ``oauth.token`` call); a private-app token can't be."""
+        if not self.tokens.is_oauth:
+            return False
         self._sdk.set_token(self.tokens.refresh())
-        return self.call(endpoint, fn, write=write, limit=limit)
+        return True
 
     def extra_rate_limits(self) -> dict[str, RateLimit]:
         """Search: ``search_requests_per_second`` (5 per account) in any rolling second, outside the

@@ -18,6 +18,7 @@ from typing import Any
 import urllib3.exceptions
 
 from onboard_sync.errors import ApiError, RateLimitExhausted
+from onboard_sync.toolkit.redact import redact
 
 RETRYABLE_STATUSES = frozenset({423, 429, 477, 500, 502, 503, 504, 521, 523, 524})
 """Statuses HubSpot documents as "pause and retry" (plus every other 5xx, see ``_retryable``)."""
@@ -144,7 +145,7 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
         return exc
     if isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError | socket.timeout):
         reason = getattr(exc, "reason", None) or exc
-        return ApiError(_redact(f"cannot reach HubSpot: {type(reason).__name__}: {reason}", secrets), retryable=True)
+        return ApiError(redact(f"cannot reach HubSpot: {type(reason).__name__}: {reason}", secrets), retryable=True)
     status = getattr(exc, "status", None)
     if not isinstance(status, int) or not hasattr(exc, "body"):
         return None
@@ -152,8 +153,8 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
     vendor = parse_body(getattr(exc, "body", None))
     if status == 0:  # the SDK could not parse a response: a protocol problem, not transient
         text = f"unreadable HubSpot response: {getattr(exc, 'reason', '')}"
-        return ApiError(_redact(text, secrets), status=0, retryable=False)
-    message = _redact(describe(status, vendor, getattr(exc, "reason", None)), secrets)
+        return ApiError(redact(text, secrets), status=0, retryable=False)
+    message = redact(describe(status, vendor, getattr(exc, "reason", None)), secrets)
     if status == 429 and vendor.policy == "DAILY":
         return RateLimitExhausted(message, status=429, retryable=False)
     return ApiError(
@@ -162,10 +163,3 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
         retryable=_retryable(status),
         retry_after=_retry_after(status, headers, vendor),
     )
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "***")
-    return text

@@ -10,10 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dateutil.parser import isoparse
-
 from onboard_sync.connector import TaskWrite
 from onboard_sync.records import Account, Contact, Deal, Owner, Task, TaskStatus
+from onboard_sync.toolkit.times import format_time, parse_time
 
 DEAL_PROPERTIES = (
     "dealname",
@@ -42,25 +41,6 @@ TASK_TO_DEAL, TASK_TO_COMPANY, TASK_TO_CONTACT = 216, 192, 204
 """Association type ids used inline when creating tasks."""
 
 TASK_STATUS = {TaskStatus.OPEN: "NOT_STARTED", TaskStatus.COMPLETED: "COMPLETED"}
-
-
-def parse_time(value: object) -> datetime | None:
-    """A HubSpot date value (ISO-8601, date only, or ms epoch) as an aware UTC datetime."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    text = str(value).strip()
-    if text.lstrip("-").isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-    parsed = isoparse(text)
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def format_time(value: datetime) -> str:
-    """A datetime as the ISO-8601 UTC string HubSpot accepts for date-time properties."""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _props(obj: Any) -> dict[str, str | None]:

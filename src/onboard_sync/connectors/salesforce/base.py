@@ -3,8 +3,9 @@
 :class:`SalesforceBase` holds one ``requests`` session (``trust_env = False``: requests ignores
 ``session.verify`` when REQUESTS_CA_BUNDLE is set) and a simple-salesforce client built from the token
 of :func:`.auth.login`, shared by the instance's connectors (``Connector.shared``). Every API call
-goes through the core's ``call``; a 401 ``INVALID_SESSION_ID``
-triggers one new login and one retry. ``Sforce-Limit-Info`` is kept after every call (``api_usage``).
+goes through the core's ``call``; on a 401 ``INVALID_SESSION_ID`` the gate's renewal
+(``renew_credentials``) logs in once more and the call is sent again. ``Sforce-Limit-Info`` is kept
+after every call (``api_usage``).
 :class:`.connector.SalesforceConnector` builds the contract methods on it.
 """
 
@@ -23,6 +24,7 @@ from onboard_sync.connectors.salesforce import auth
 from onboard_sync.connectors.salesforce.errors import RETRYABLE_CODES, classify, error_code
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import ApiError
+from onboard_sync.toolkit.status import status_of as status_of  # re-exported: .connector imports it from here
 
 R = TypeVar("R")
 Rec = dict[str, Any]
@@ -46,14 +48,6 @@ def id_chunks(head: str, ids: Sequence[str], size: int, budget: int = QUERY_BUDG
         used += cost
     if chunk:
         yield chunk
-
-
-def status_of(exc: BaseException) -> int | None:
-    for candidate in (exc, exc.__cause__):
-        status = getattr(candidate, "status", None)
-        if isinstance(status, int):
-            return status
-    return None
 
 
 def record_results(keys: Sequence[str], answer: Any) -> list[WriteResult]:
@@ -132,7 +126,7 @@ class SalesforceBase(Connector):
         return self._sf or self._login()
 
     def _call(self, endpoint: str, fn: Callable[[Salesforce], R], *, write: bool = False) -> R:
-        """``self.call`` with a live session: on 401 INVALID_SESSION_ID, log in again and retry once."""
+        """``self.call`` with a live session (on a 401 the gate calls ``renew_credentials``)."""
         self._client()
 
         def run() -> R:
@@ -144,13 +138,14 @@ class SalesforceBase(Connector):
                 if usage is not None:
                     self.usage = (int(usage.used), int(usage.total))
 
-        try:
-            return self.call(endpoint, run, write=write)
-        except Exception as exc:
-            if not (status_of(exc) == 401 and error_code(exc) in ("INVALID_SESSION_ID", "")):
-                raise
-        self._login(stale=self._sf.session_id if self._sf else None)
         return self.call(endpoint, run, write=write)
+
+    def renew_credentials(self, error: BaseException) -> bool:
+        """A 401 ``INVALID_SESSION_ID``: log in again (once per expired session, shared by the instance)."""
+        if error_code(error) not in ("INVALID_SESSION_ID", ""):
+            return False
+        self._login(stale=self._sf.session_id if self._sf else None)
+        return True
 
     def classify_error(self, exc: BaseException) -> ApiError | None:
         """See :func:`onboard_sync.connectors.salesforce.errors.classify`."""

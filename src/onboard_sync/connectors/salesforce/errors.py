@@ -15,6 +15,7 @@ import requests
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 
 from onboard_sync.errors import ApiError, RateLimitExhausted
+from onboard_sync.toolkit.redact import redact
 
 RETRYABLE_CODES = frozenset(
     {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG", "QUERY_TIMEOUT", "UNKNOWN_EXCEPTION"}
@@ -46,14 +47,14 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, requests.exceptions.SSLError):
-        return ApiError(_redact(f"TLS failure talking to Salesforce (check ca_bundle/verify): {exc}", secrets))
+        return ApiError(redact(f"TLS failure talking to Salesforce (check ca_bundle/verify): {exc}", secrets))
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
-        return ApiError(_redact(f"cannot reach Salesforce: {type(exc).__name__}: {exc}", secrets), retryable=True)
+        return ApiError(redact(f"cannot reach Salesforce: {type(exc).__name__}: {exc}", secrets), retryable=True)
     if isinstance(exc, SalesforceAuthenticationFailed) or not isinstance(exc, SalesforceError):
         return None
     status = int(getattr(exc, "status", 0) or 0)
     code, message = first_error(exc.content)
-    text = _redact(f"{code}: {message}".strip(": ") or f"Salesforce error {status}", secrets)
+    text = redact(f"{code}: {message}".strip(": ") or f"Salesforce error {status}", secrets)
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
         if "concurrent" in message.lower():
             return ApiError(
@@ -69,10 +70,3 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
         text += " (run `onboard-sync setup`, grant field-level security, or fix the mapping)"
     retryable = status >= 500 or code in RETRYABLE_CODES
     return ApiError(text, status=status, retryable=retryable)
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "***")
-    return text

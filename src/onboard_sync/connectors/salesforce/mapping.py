@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from onboard_sync.connector import TaskWrite
 from onboard_sync.records import Account, Contact, Deal, Owner, Task, TaskStatus
+from onboard_sync.toolkit.times import parse_time, to_utc
 
 DEAL_FIELDS = (
     "Id",
@@ -50,24 +51,9 @@ PRIORITY = {"HIGH": "High", "MEDIUM": "Normal", "NORMAL": "Normal", "LOW": "Low"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def parse_time(value: object) -> datetime | None:
-    """A Salesforce date or datetime value as an aware UTC datetime (dates at midnight UTC)."""
-    if value in (None, ""):
-        return None
-    text = str(value)
-    if len(text) == 10:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
-    text = text.replace("Z", "+00:00")
-    if text[-5] in "+-" and ":" not in text[-5:]:
-        text = text[:-2] + ":" + text[-2:]
-    parsed = datetime.fromisoformat(text)
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def soql_time(value: datetime) -> str:
     """A datetime literal for SOQL (unquoted, UTC)."""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def as_text(value: Any) -> str | None:
