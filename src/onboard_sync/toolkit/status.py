@@ -51,10 +51,11 @@ def retry_after_seconds(value: str | None, *, now: Callable[[], datetime] = lamb
 
 class HttpError(Exception):
     """A vendor answer with status >= 400, as :class:`RestClient` raised it (classify it with
-    :func:`classify_http`). ``credential`` is the generation of the credentials it was sent with."""
+    :func:`classify_http`). ``credential`` is the generation of the credentials it was sent with
+    (``None``: sent without any, as a token request is)."""
 
     def __init__(
-        self, status: int, body: str, path: str, *, retry_after: float | None = None, credential: int = 0
+        self, status: int, body: str, path: str, *, retry_after: float | None = None, credential: int | None = None
     ) -> None:
         self.status, self.body, self.path = status, body, path
         self.retry_after, self.credential = retry_after, credential

@@ -1,0 +1,97 @@
+"""By-id reads and writes with one ``WriteResult`` per record, as the core's contract asks.
+
+* :func:`read_by_ids`: ids deduplicated and sliced to the vendor's batch size, one read per slice,
+  the records back in the order asked with missing ids left out (the core takes those as deleted);
+* :func:`results_in_order`: a batch endpoint's per-record answers (aligned with the inputs) as
+  ``WriteResult`` s, a record without an answer failed;
+* :func:`results_by_id`: the same for answers keyed by record id (Zendesk's job results);
+* :func:`write_each`: per-record writes for APIs without a batch endpoint: a record the vendor
+  refuses fails alone, an outage stops the batch with the rest marked unsent (retried next run).
+
+Connectors built on :mod:`onboard_sync.toolkit` call them from ``read_*``, ``create_tasks``,
+``update_tasks`` and ``write_fields``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from onboard_sync.connector import WriteResult
+from onboard_sync.errors import ApiError, RateLimitExhausted
+
+T = TypeVar("T")
+W = TypeVar("W")
+
+
+def read_by_ids(
+    ids: Sequence[str], size: int, read: Callable[[list[str]], Iterable[T]], id_of: Callable[[T], str]
+) -> list[T]:
+    """Records of ``ids`` read ``size`` at a time by ``read(slice)``, in the order asked, missing ones left out."""
+    unique = list(dict.fromkeys(i for i in ids if i))
+    found: dict[str, T] = {}
+    for start in range(0, len(unique), max(1, size)):
+        for record in read(unique[start : start + size]):
+            found.setdefault(id_of(record), record)
+    return [found[i] for i in unique if i in found]
+
+
+def results_in_order(
+    keys: Sequence[str],
+    answers: Sequence[Mapping[str, Any]],
+    *,
+    remote_id: Callable[[Mapping[str, Any]], str | None] = lambda a: None if a.get("id") is None else str(a["id"]),
+    error: Callable[[Mapping[str, Any]], str | None] = lambda a: None if "id" in a else str(a.get("error") or a),
+) -> list[WriteResult]:
+    """One result per key from per-record ``answers`` in input order: ``error(answer)`` None means success."""
+    out = []
+    for index, key in enumerate(keys):
+        answer = answers[index] if index < len(answers) else None
+        if not isinstance(answer, Mapping):
+            out.append(WriteResult(key, ok=False, error="the vendor returned no result for this record"))
+            continue
+        problem = error(answer)
+        out.append(WriteResult(key, ok=problem is None, remote_id=remote_id(answer), error=problem))
+    return out
+
+
+def results_by_id(
+    writes: Sequence[tuple[str, str]],
+    answers: Iterable[Mapping[str, Any]],
+    ok: Callable[[Mapping[str, Any]], bool],
+    error: Callable[[Mapping[str, Any]], str],
+) -> list[WriteResult]:
+    """One result per ``(key, remote id)`` in order from answers that name their record by ``id``."""
+    by_id = {str(a.get("id")): a for a in answers}
+    out = []
+    for key, remote_id in writes:
+        answer = by_id.get(remote_id)
+        if answer is None:
+            out.append(WriteResult(key, ok=False, remote_id=remote_id, error="the vendor returned no result"))
+        else:
+            good = ok(answer)
+            out.append(WriteResult(key, ok=good, remote_id=remote_id, error=None if good else error(answer)))
+    return out
+
+
+def write_each(batch: Sequence[W], key: Callable[[W], str], send: Callable[[W], str | None]) -> list[WriteResult]:
+    """``send`` each record (one gated call each; it returns the remote id). A record the vendor refuses
+    (a non-retryable ``ApiError``) fails alone; one that still fails after the gate's retries stops the
+    batch, and the records not sent fail with the same reason (the next run sends them again). A
+    used-up quota, refused credentials and bugs propagate."""
+    out: list[WriteResult] = []
+    for index, item in enumerate(batch):
+        try:
+            out.append(WriteResult(key(item), ok=True, remote_id=send(item)))
+        except RateLimitExhausted:
+            raise
+        except ApiError as exc:
+            out.append(WriteResult(key(item), ok=False, error=str(exc), retryable=exc.retryable))
+            if exc.retryable:
+                reason = f"not sent: an earlier record failed ({exc})"
+                out += [WriteResult(key(rest), ok=False, error=reason, retryable=True) for rest in batch[index + 1 :]]
+                break
+    return out
+
+
+__all__ = ["read_by_ids", "results_by_id", "results_in_order", "write_each"]
