@@ -28,8 +28,6 @@ class RestConnector(Connector):
 
     retryable_statuses: ClassVar[frozenset[int]] = RETRYABLE_STATUSES
     """Statuses worth another attempt (every 5xx is): add what your vendor documents as transient."""
-    timeout_seconds: ClassVar[float] = 30.0
-    """Connect and read timeout of each request."""
 
     _rest: RestClient | None = None
 
@@ -41,12 +39,16 @@ class RestConnector(Connector):
     def authenticator(self) -> Auth:
         """This instance's auth scheme (secrets named by the settings, read from ``self.secrets``)."""
 
+    def request_timeout(self) -> float:
+        """Connect and read timeout of each request, in seconds."""
+        return 30.0
+
     @property
     def rest(self) -> RestClient:
         """The HTTP client, built on first use (``__init__`` stays free of I/O)."""
         if self._rest is None:
             self._rest = RestClient(
-                self.base_url(), call=self.call, auth=self.authenticator(), timeout=self.timeout_seconds
+                self.base_url(), call=self.call, auth=self.authenticator(), timeout=self.request_timeout()
             )
         return self._rest
 

@@ -12,19 +12,25 @@ import pytest
 import respx
 
 from onboard_sync.connector import FieldWrite
-from onboard_sync.connectors.zendesk.connector import ExportBudget, ZendeskConnector
-from onboard_sync.connectors.zendesk.errors import describe
+from onboard_sync.connectors.zendesk.connector import ZendeskConnector
 from onboard_sync.connectors.zendesk.settings import ZendeskSettings
 from onboard_sync.errors import AuthError
 from onboard_sync.records import ObjectKind
 from onboard_sync.sync.gate import ApiGate
+from onboard_sync.toolkit import HttpError
 
 BASE = "https://acme.zendesk.com"
 
 
 def make(secrets: dict[str, str], **settings: Any) -> tuple[ZendeskConnector, list[float]]:
     slept: list[float] = []
-    gate = ApiGate(sleep=slept.append)
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    gate = ApiGate(sleep=sleep, clock=lambda: now[0])
     conf = ZendeskSettings.model_validate({"type": "zendesk", "subdomain": "acme", **settings})
     connector = ZendeskConnector("zendesk", conf, secrets, gate)
     gate.bind_connector(connector)
@@ -195,18 +201,35 @@ def test_organization_fields_are_written_with_update_many_and_a_job() -> None:
     assert sent["organizations"][0] == {"id": 5, "organization_fields": {"onboarding_phase": "kickoff"}}
 
 
-def test_error_bodies_and_secrets() -> None:
-    assert describe('{"error":"RecordNotFound","description":"Not found"}') == "RecordNotFound: Not found"
-    assert describe('{"errors":[{"code":"X","title":"page[after] is not valid"}]}') == "page[after] is not valid"
-    assert describe("plain text") == "plain text"
+def test_error_bodies_are_zendesks_words_without_secrets() -> None:
+    connector, _ = make({"ZENDESK_OAUTH_TOKEN": "oauth-secret-1"})
+    cases = {
+        '{"error":"RecordNotFound","description":"Not found"}': "RecordNotFound: Not found",
+        '{"errors":[{"code":"X","title":"page[after] is not valid"}]}': "page[after] is not valid",
+        "plain text": "plain text",
+        '{"error":"invalid token oauth-secret-1"}': "invalid token ***",
+    }
+    assert connector.rest.auth.secret_values() == ("oauth-secret-1",)
+    for body, text in cases.items():
+        error = connector.classify_error(HttpError(422, body, "/api/v2/x.json"))
+        assert error is not None
+        assert str(error) == text
+    assert connector.classify_error(HttpError(409, "{}", "/x")).retryable  # type: ignore[union-attr]
 
 
-def test_export_budget_waits_for_the_eleventh_request_in_a_minute() -> None:
-    slept: list[float] = []
-    budget = ExportBudget(limit=10, sleep=slept.append)
+@respx.mock
+def test_exports_wait_for_their_own_limit_which_counts_toward_the_account_limit() -> None:
+    body = {"tickets": [], "after_cursor": None, "end_of_stream": True}
+    route = respx.get(f"{BASE}/api/v2/incremental/tickets/cursor.json").mock(
+        return_value=httpx.Response(200, json=body)
+    )
+    respx.get(f"{BASE}/api/v2/users/me.json").mock(return_value=httpx.Response(200, json={"user": {"id": 1}}))
+    connector, slept = make({"ZENDESK_OAUTH_TOKEN": "tok"})
     for _ in range(10):
-        budget.wait()
-    assert slept == []
-    budget.wait()
-    assert len(slept) == 1
-    assert 59 < slept[0] <= 60
+        connector.read_tickets(since=None, page_token=None)
+    assert slept == [], "ten exports fit the minute and the account's burst"
+    connector.check_auth()
+    assert sum(slept) == pytest.approx(1 / 3, abs=0.01), "the exports used the account's bucket: the next call waits"
+    connector.read_tickets(since=None, page_token=None)
+    assert sum(slept) == pytest.approx(60.0, abs=0.5), "the eleventh export in a minute waits for the window"
+    assert route.call_count == 11

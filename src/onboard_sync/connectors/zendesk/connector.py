@@ -3,24 +3,21 @@
 Capabilities: ``TICKET_SOURCE`` (incremental cursor export of tickets with sideloaded ticket
 metrics; time-based export of organizations for linking; cursor export of users) and
 ``FIELD_SINK`` (onboarding phase/health into organization fields with ``update_many``, when
-the mapping's ``[account.write]`` maps them). Every request goes through the core's gate (``self.call``): token
-bucket, retries honouring ``Retry-After`` on 429, accounting. The incremental exports have
-their own limit of 10 requests a minute, which :class:`ExportBudget` keeps to before a
-request goes out (a 429 is still ridden out by the gate).
+the mapping's ``[account.write]`` maps them). Built on the connector toolkit
+(:class:`onboard_sync.toolkit.RestConnector`): every request, the OAuth token request included,
+goes through the core's gate; the incremental exports' own limit (10 a minute, which Zendesk also
+counts in the account's limit) is the named limit ``export``; an ``update_many`` job is polled on
+the gate's clock, at most a minute.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from onboard_sync.connector import (
-    ApiCaller,
     Capability,
-    Connector,
     ConnectorSettings,
     FieldWrite,
     Page,
@@ -31,40 +28,31 @@ from onboard_sync.connector import (
     WriteResult,
 )
 from onboard_sync.connectors.zendesk import mapping
-from onboard_sync.connectors.zendesk.client import ZendeskHTTP
-from onboard_sync.connectors.zendesk.errors import classify
 from onboard_sync.connectors.zendesk.settings import ZendeskSettings, starter_table
-from onboard_sync.errors import ApiError, AuthError
+from onboard_sync.errors import AuthError
 from onboard_sync.records import Account, ObjectKind, Ticket
+from onboard_sync.toolkit import (
+    Auth,
+    BasicAuth,
+    BearerTokenAuth,
+    CursorPaginator,
+    OAuth2Auth,
+    RestConnector,
+    poll,
+    results_by_id,
+)
 
 EXPORTS_PER_MINUTE = 10
 _FIELD_TYPES = {"decimal": "number", "integer": "number", "date": "date", "checkbox": "bool"}
 MIN_AGE = timedelta(seconds=61)  # start_time must be at least a minute old
+CURSOR_EXPORT = CursorPaginator("after_cursor", "cursor", end_path="end_of_stream", replaces_first=("start_time",))
+TIME_EXPORT = CursorPaginator("end_time", "start_time", end_path="end_of_stream")
+"""The next page starts at ``end_time`` (inclusive; the core deduplicates)."""
+METRICS = CursorPaginator("meta.after_cursor", "page[after]", more_path="meta.has_more")
 
 
-class ExportBudget:
-    """At most ``limit`` export requests in any 60 s: waits for a slot instead of earning a 429."""
-
-    def __init__(self, limit: int = EXPORTS_PER_MINUTE, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.limit = limit
-        self.sleep = sleep
-        self.sent: list[float] = []
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self.sent = [t for t in self.sent if now - t < 60.0]
-            if len(self.sent) >= self.limit:
-                delay = 60.0 - (now - self.sent[0])
-                if delay > 0:
-                    self.sleep(delay)
-                self.sent.pop(0)
-            self.sent.append(time.monotonic())
-
-
-class ZendeskConnector(Connector):
-    """Zendesk Support on httpx. See docs/connectors/zendesk.md."""
+class ZendeskConnector(RestConnector):
+    """Zendesk Support over HTTP. See docs/connectors/zendesk.md."""
 
     type_name: ClassVar[str] = "zendesk"
     version: ClassVar[str] = "1.0"
@@ -76,19 +64,13 @@ class ZendeskConnector(Connector):
     max_read_batch: ClassVar[int] = 100
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=3.0, burst=10)
     """Team plan: 200 requests a minute; raise ``requests_per_second`` on bigger plans (700/min enterprise)."""
-
-    def __init__(self, instance: str, settings: ConnectorSettings, secrets: Any, call: ApiCaller) -> None:
-        super().__init__(instance, settings, secrets, call)
-        assert isinstance(settings, ZendeskSettings)
-        self.zs: ZendeskSettings = settings
-        self._http: ZendeskHTTP | None = None
-        self.exports = ExportBudget()
+    retryable_statuses: ClassVar[frozenset[int]] = frozenset({409, 429})
+    """409: a conflicting operation is in progress (and every 5xx)."""
 
     @property
-    def http(self) -> ZendeskHTTP:
-        if self._http is None:
-            self._http = ZendeskHTTP(self.zs, self.secrets, self.instance)
-        return self._http
+    def zs(self) -> ZendeskSettings:
+        assert isinstance(self.settings, ZendeskSettings)
+        return self.settings
 
     @classmethod
     def starter_config(cls, instance: str) -> str | None:
@@ -99,75 +81,91 @@ class ZendeskConnector(Connector):
         """The webhook's signing secret (Admin Center → Webhooks → Reveal secret)."""
         return settings.webhook_secret_env if isinstance(settings, ZendeskSettings) else None
 
-    # --- the core's questions ------------------------------------------------------------------
-    def classify_error(self, exc: BaseException) -> ApiError | None:
-        return classify(exc, self._http.secret_values() if self._http else ())
+    # --- toolkit declarations ---------------------------------------------------------------------
+    def base_url(self) -> str:
+        return self.zs.api_root
+
+    def request_timeout(self) -> float:
+        return self.zs.timeout_seconds
+
+    def authenticator(self) -> Auth:
+        """An OAuth access token; else an OAuth client (refresh or client-credentials grant at
+        ``/oauth/tokens``); else the legacy API token (``email/token``)."""
+        s, where = self.zs, f"connectors.{self.instance}"
+        if self.secrets.get(s.oauth_token_env):
+            return BearerTokenAuth(self.secrets, s.oauth_token_env, where)
+        if s.client_id:
+            return OAuth2Auth(
+                "/oauth/tokens", s.client_id, s.client_secret_env, self.secrets, where, s.refresh_token_env, s.scope
+            )
+        if s.email and self.secrets.get(s.token_env):
+            return BasicAuth(f"{s.email}/token", self.secrets, s.token_env, where)
+        raise AuthError(
+            f"no Zendesk credentials: set {s.oauth_token_env} (OAuth access token), or client_id with "
+            f"{s.client_secret_env}, or email with {s.token_env} (API tokens stop working on 2027-04-30)",
+            where=where,
+        )
+
+    def extra_rate_limits(self) -> dict[str, RateLimit]:
+        """Incremental exports: 10 in any minute, counted in the account's limit as well."""
+        per_minute = RateLimit(EXPORTS_PER_MINUTE / 60, EXPORTS_PER_MINUTE, window=60.0, counts_toward_main=True)
+        return {"export": per_minute}
 
     def check_auth(self) -> str:
-        me = self.call("users.me", lambda: self.http.request("GET", "/api/v2/users/me.json"))
+        me = self.rest.request("users.me", "GET", "/api/v2/users/me.json")
         user = me.get("user") or {}
         if not user.get("id") or user.get("role") == "anonymous":
             raise AuthError("Zendesk did not accept the credentials", where=f"connectors.{self.instance}")
-        return f"Zendesk {self.zs.api_root} as {user.get('email') or user.get('name')} ({self.http.mode})"
-
-    def _get(self, endpoint: str, path: str, params: dict[str, Any], *, export: bool = False) -> Any:
-        def run() -> Any:
-            if export:
-                self.exports.wait()
-            return self.http.request("GET", path, params=params)
-
-        return self.call(endpoint, run)
+        scheme = {BearerTokenAuth: "oauth", OAuth2Auth: "oauth-client", BasicAuth: "api-token"}[type(self.rest.auth)]
+        return f"Zendesk {self.zs.api_root} as {user.get('email') or user.get('name')} ({scheme})"
 
     def _start_time(self, since: datetime | None) -> int:
         latest = datetime.now(UTC) - MIN_AGE
         start = since if since is not None else latest - timedelta(days=self.zs.backfill_days)
         return int(min(start, latest).timestamp())
 
-    # --- tickets ---------------------------------------------------------------------------------
+    # --- tickets, organizations, users -----------------------------------------------------------
     def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:
         """Cursor export: ``start_time`` on the first page, then ``cursor``, until ``end_of_stream``."""
-        params: dict[str, Any] = {"per_page": self.zs.per_page, "include": "metric_sets"}
-        if page_token:
-            params["cursor"] = page_token
-        else:
-            params["start_time"] = self._start_time(since)
-        body = self._get("tickets.export", "/api/v2/incremental/tickets/cursor.json", params, export=True)
-        metrics = {m.get("ticket_id"): m for m in body.get("metric_sets") or ()}
-        tickets = [mapping.to_ticket(self.instance, t, metrics.get(t.get("id"))) for t in body.get("tickets") or ()]
-        done = body.get("end_of_stream", True) or not body.get("after_cursor")
-        return Page(tickets, None if done else body["after_cursor"])
+        params = {"per_page": self.zs.per_page, "include": "metric_sets", "start_time": self._start_time(since)}
+        path = "/api/v2/incremental/tickets/cursor.json"
+        page = self.rest.page(
+            "tickets.export", path, CURSOR_EXPORT, page_token, records="tickets", params=params, limit="export"
+        )
+        metrics = {m.get("ticket_id"): m for m in page.body.get("metric_sets") or ()}
+        return Page(
+            [mapping.to_ticket(self.instance, t, metrics.get(t.get("id"))) for t in page.records], page.next_token
+        )
 
     def read_ticket_metrics(self, page_token: str | None = None) -> Page[dict[str, Any]]:
         """Ticket metrics (reply and resolution times, ``solved_at``) with cursor pagination."""
-        params: dict[str, Any] = {"page[size]": 100}
-        if page_token:
-            params["page[after]"] = page_token
-        body = self._get("ticket_metrics.list", "/api/v2/ticket_metrics.json", params)
-        meta = body.get("meta") or {}
-        return Page(list(body.get("ticket_metrics") or ()), meta.get("after_cursor") if meta.get("has_more") else None)
+        path, params = "/api/v2/ticket_metrics.json", {"page[size]": 100}
+        page = self.rest.page("ticket_metrics.list", path, METRICS, page_token, records="ticket_metrics", params=params)
+        return Page(page.records, page.next_token)
 
-    # --- organizations and users -----------------------------------------------------------------
     def read_ticket_accounts(self, *, since: datetime | None, page_token: str | None) -> Page[Account]:
-        """Time-based organization export: the next page starts at ``end_time`` (inclusive; the core
-        deduplicates); stops at ``end_of_stream``."""
-        start = int(page_token) if page_token else self._start_time(since)
-        params = {"start_time": start, "per_page": self.zs.per_page}
-        body = self._get("organizations.export", "/api/v2/incremental/organizations.json", params, export=True)
-        orgs = [mapping.to_account(self.instance, o) for o in body.get("organizations") or ()]
-        end = body.get("end_time")
-        done = body.get("end_of_stream", True) or end is None or int(end) <= start
-        return Page(orgs, None if done else str(end))
+        """Time-based organization export, until ``end_of_stream``."""
+        params = {"start_time": self._start_time(since), "per_page": self.zs.per_page}
+        path = "/api/v2/incremental/organizations.json"
+        page = self.rest.page(
+            "organizations.export",
+            path,
+            TIME_EXPORT,
+            page_token,
+            records="organizations",
+            params=params,
+            limit="export",
+        )
+        return Page([mapping.to_account(self.instance, o) for o in page.records], page.next_token)
 
     def read_users(self, *, since: datetime | None, page_token: str | None) -> Page[dict[str, Any]]:
         """Cursor export of users (``organization_id``, ``email``, ``role``) as Zendesk sends them."""
-        params: dict[str, Any] = {"per_page": self.zs.per_page}
-        if page_token:
-            params["cursor"] = page_token
-        else:
-            params["start_time"] = self._start_time(since)
-        body = self._get("users.export", "/api/v2/incremental/users/cursor.json", params, export=True)
-        done = body.get("end_of_stream", True) or not body.get("after_cursor")
-        return Page(list(body.get("users") or ()), None if done else body["after_cursor"])
+        params = {"per_page": self.zs.per_page, "start_time": self._start_time(since)}
+        path = "/api/v2/incremental/users/cursor.json"
+        page = self.rest.page(
+            "users.export", path, CURSOR_EXPORT, page_token, records="users", params=params, limit="export"
+        )
+        return Page(page.records, page.next_token)
 
     # --- organization fields (FIELD_SINK) --------------------------------------------------------
     def write_fields(self, kind: ObjectKind, batch: Sequence[FieldWrite]) -> list[WriteResult]:
@@ -177,25 +175,28 @@ class ZendeskConnector(Connector):
         if not batch:
             return []
         body = {"organizations": [{"id": int(w.remote_id), "organization_fields": dict(w.values)} for w in batch]}
-        job = self.call(
-            "organizations.update_many",
-            lambda: self.http.request("PUT", "/api/v2/organizations/update_many.json", json=body),
-            write=True,
-        )["job_status"]
-        results = self._wait_job(job)
-        by_id = {str(r.get("id")): r for r in results}
-        out = []
-        for w in batch:
-            r = by_id.get(w.remote_id)
-            ok = bool(r and r.get("success", r.get("status") == "Updated"))
-            out.append(WriteResult(w.key, ok, w.remote_id, None if ok else str((r or {}).get("error") or "no result")))
-        return out
+        path = "/api/v2/organizations/update_many.json"
+        job = self.rest.request("organizations.update_many", "PUT", path, json=body, write=True)["job_status"]
+        status = f"/api/v2/job_statuses/{job['id']}.json"
+        job = poll(
+            self.call,
+            lambda: self.rest.request("job_statuses.show", "GET", status)["job_status"],
+            lambda j: j.get("status") in ("completed", "failed"),
+            first=job,
+            what=f"Zendesk job {job.get('id')}",
+        )
+        return results_by_id(
+            [(w.key, w.remote_id) for w in batch],
+            job.get("results") or (),
+            ok=lambda r: bool(r.get("success", r.get("status") == "Updated")),
+            error=lambda r: self.redact(str(r.get("error") or "no result")),
+        )
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
         """Organization fields by key (``validate --remote``); Zendesk has no other writable kind here."""
         if kind is not ObjectKind.ACCOUNT:
             return {}
-        body = self._get("organization_fields.list", "/api/v2/organization_fields.json", {})
+        body = self.rest.request("organization_fields.list", "GET", "/api/v2/organization_fields.json")
         return {
             str(f["key"]): PropertySchema(
                 name=str(f["key"]),
@@ -220,29 +221,12 @@ class ZendeskConnector(Connector):
             text = f"organization field {spec.name} ({kind})"
             if apply:
                 body = {"organization_field": {"key": spec.name, "type": kind, "title": spec.label}}
-                self.call(
-                    "organization_fields.create",
-                    lambda b=body: self.http.request("POST", "/api/v2/organization_fields.json", json=b),
-                    write=True,
-                )
+                path = "/api/v2/organization_fields.json"
+                self.rest.request("organization_fields.create", "POST", path, json=body, write=True)
                 actions.append(SetupAction(f"created {text}", done=True, changed=True))
             else:
                 actions.append(SetupAction(f"would create {text}", done=False))
         return actions
 
-    def _wait_job(self, job: dict[str, Any], attempts: int = 20) -> list[dict[str, Any]]:
-        for attempt in range(attempts):
-            if job.get("status") in ("completed", "failed"):
-                return list(job.get("results") or ())
-            if attempt:
-                time.sleep(min(2.0, 0.1 * attempt))
-            path = f"/api/v2/job_statuses/{job['id']}.json"
-            job = self.call("job_statuses.show", lambda p=path: self.http.request("GET", p))["job_status"]
-        raise ApiError(f"Zendesk job {job.get('id')} did not finish", status=0, retryable=True)
 
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-
-
-__all__ = ["ExportBudget", "ZendeskConnector"]
+__all__ = ["ZendeskConnector"]

@@ -13,16 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from onboard_sync.records import Account, Ticket
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+from onboard_sync.toolkit.times import parse_time
 
 
 def _text(value: object) -> str | None:
@@ -39,7 +30,7 @@ def to_ticket(source: str, raw: Mapping[str, Any], metric: Mapping[str, Any] | N
     created = parse_time(raw.get("created_at")) or datetime.now(UTC)
     updated = parse_time(raw.get("updated_at")) or created
     if raw.get("generated_timestamp"):
-        updated = max(updated, datetime.fromtimestamp(int(raw["generated_timestamp"]), UTC))
+        updated = max(updated, parse_time(int(raw["generated_timestamp"]), epoch="s") or updated)
     props: dict[str, str | None] = {
         "type": _text(raw.get("type")),
         "requester_id": _text(raw.get("requester_id")),
@@ -74,7 +65,7 @@ def to_account(source: str, raw: Mapping[str, Any]) -> Account:
         props[str(key)] = _text(value)
     updated = parse_time(raw.get("updated_at")) or datetime.now(UTC)
     if raw.get("generated_timestamp"):
-        updated = max(updated, datetime.fromtimestamp(int(raw["generated_timestamp"]), UTC))
+        updated = max(updated, parse_time(int(raw["generated_timestamp"]), epoch="s") or updated)
     return Account(
         source=source,
         id=str(raw["id"]),
@@ -85,4 +76,4 @@ def to_account(source: str, raw: Mapping[str, Any]) -> Account:
     )
 
 
-__all__ = ["parse_time", "to_account", "to_ticket"]
+__all__ = ["to_account", "to_ticket"]
