@@ -338,10 +338,14 @@ class Connector(ABC):
         """Tasks onboard-sync owns (those carrying a key) modified at or after ``since``."""
         raise NotImplementedError
 
-    def find_tasks(self, keys: Sequence[str]) -> list[Task]:
+    def find_tasks(self, keys: Sequence[str], deal_ids: Mapping[str, str]) -> list[Task]:
         """Tasks carrying any of ``keys`` (at most ``max_read_batch``). Used to resolve writes whose
         outcome is unknown before anything is created again; must not lag behind creates. A key it
-        does not find is taken as a task a person deleted (``sync.deletions``), so raise on failure."""
+        does not find is taken as a task a person deleted (``sync.deletions``), so raise on failure.
+
+        ``deal_ids`` names the deal each key's task belongs to (key → deal id, from the core's store):
+        a CRM whose tasks have a searchable key field ignores it; one without looks the keys up among
+        those deals' tasks (``onboard_sync.toolkit.taskkeys``). Never parse a deal id out of a key."""
         raise NotImplementedError
 
     def create_tasks(self, batch: Sequence[TaskWrite]) -> list[WriteResult]:

@@ -72,3 +72,11 @@ def test_alert_episodes_of_some_onboardings(store: Store) -> None:
         *store.alert_episodes("hs"),
         *store.alert_episodes("sf"),
     ]
+
+
+def test_deals_of_tasks_come_from_the_onboardings_not_from_the_keys(store: Store) -> None:
+    """``find_tasks`` gets each key's deal as data: the onboarding's ``deal_id``, whatever the key looks like."""
+    store.save_onboardings([onboarding("hs:1", deal_id="D-100"), onboarding("hs:2", deal_id="D:200")])
+    store.record_task_intents([intent("x:a:0", oid="hs:1"), intent("y:b:0", oid="hs:2"), intent("z:c:0", oid="hs:9")])
+    assert store.deals_of_tasks(["x:a:0", "y:b:0", "z:c:0", "unknown"]) == {"x:a:0": "D-100", "y:b:0": "D:200"}
+    assert store.deals_of_tasks([]) == {}

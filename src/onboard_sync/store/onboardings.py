@@ -51,6 +51,16 @@ class OnboardingsMixin(StoreBase):
             ).scalar_one_or_none()
         return None if data is None else codec.loads(OnboardingState, data)
 
+    def deals_of_tasks(self, keys: Collection[str]) -> dict[str, str]:
+        """The deal id of each owned task's onboarding, by task key (keys not owned are absent): what
+        ``find_tasks`` is given so that CRMs without a searchable task field can look a key up by deal."""
+        base = sa.select(t.owned_tasks.c.key, t.onboardings.c.deal_id).join(
+            t.onboardings, t.onboardings.c.id == t.owned_tasks.c.onboarding_id
+        )
+        with self._read() as conn:
+            rows = self._select_in(conn, base, t.owned_tasks.c.key, keys)
+        return {r.key: r.deal_id for r in rows}
+
     def get_onboardings(self, ids: Collection[str]) -> dict[str, OnboardingState]:
         """Several onboardings by id (missing ones are absent from the result)."""
         with self._read() as conn:

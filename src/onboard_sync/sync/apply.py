@@ -70,9 +70,10 @@ class Applier:
         if not pending:
             return
         size = self.connector.max_read_batch
+        deals = self.store.deals_of_tasks(pending)
         for start in range(0, len(pending), size):
             keys = pending[start : start + size]
-            found = {t.key: t.id for t in self.connector.find_tasks(keys) if t.key}
+            found = {t.key: t.id for t in self.connector.find_tasks(keys, deal_ids=deals) if t.key}
             crash_point("before-recover-record")
             missing = {
                 k: "outcome unknown after an interrupted run; not in the CRM, will create"

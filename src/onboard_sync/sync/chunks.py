@@ -198,7 +198,8 @@ def pull_subset(
     owned = store.owned_tasks_of([f"{connector.instance}:{deal_id}" for deal_id in ids])
     keys = sorted(k for k, t in owned.items() if t.state is TaskState.CREATED)
     updates: list[Task] = []
-    for _, found in read_batches(connector, keys, connector.find_tasks):
+    find = partial(connector.find_tasks, deal_ids=store.deals_of_tasks(keys))
+    for _, found in read_batches(connector, keys, find):
         mine = store.owned_task_keys(connector.instance, [t.key for t in found if t.key])
         updates.extend(t for t in found if t.key and t.key in mine)
     staged.add_task_updates(updates)

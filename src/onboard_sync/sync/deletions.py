@@ -23,7 +23,7 @@ sees it and its status is the CRM's again. ``plan`` only counts what a sync woul
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -72,10 +72,10 @@ def missing_deals(connector: Connector, deal_ids: Sequence[str], options: ReadOp
     return set(deal_ids) - found
 
 
-def missing_tasks(connector: Connector, keys: Sequence[str]) -> set[str]:
-    """Which of the task ``keys`` the CRM does not find."""
+def missing_tasks(connector: Connector, keys: Sequence[str], deal_ids: Mapping[str, str]) -> set[str]:
+    """Which of the task ``keys`` (of the deals ``deal_ids`` names) the CRM does not find."""
     found: set[str] = set()
-    for _, tasks in read_batches(connector, keys, connector.find_tasks):
+    for _, tasks in read_batches(connector, keys, partial(connector.find_tasks, deal_ids=deal_ids)):
         found.update(task.key for task in tasks if task.key)
     return set(keys) - found
 
@@ -146,7 +146,7 @@ def handle_deleted(
     if not checked:
         return
     keys = store.open_task_keys(name)
-    deleted = missing_tasks(run.connector, keys) if keys else set()
+    deleted = missing_tasks(run.connector, keys, store.deals_of_tasks(keys)) if keys else set()
     if record:
         run.report.tasks_deleted += store.close_open_tasks(name, deleted, TaskStatus.DELETED, now)
         store.set_cursor(name, CHECK_STREAM, now)

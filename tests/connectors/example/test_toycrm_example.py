@@ -155,7 +155,7 @@ def test_update_tasks_and_write_fields_report_each_record(crm: ToyCrm) -> None:
         TaskPatch("toycrm:9:gone:1", "999", {"subject": "gone"}),
     ]
     assert [(r.key, r.ok) for r in conn.update_tasks(patches)] == [(write.key, True), ("toycrm:9:gone:1", False)]
-    (task,) = conn.find_tasks([write.key])
+    (task,) = conn.find_tasks([write.key], {write.key: "3"})
     assert (task.status, task.due_at, task.deal_id) == (TaskStatus.COMPLETED, due + timedelta(days=1), "3")
     conn.ensure_properties([PropertySpec(ObjectKind.DEAL, "onboarding_phase", "Phase", "string")], apply=True)
     fields = [

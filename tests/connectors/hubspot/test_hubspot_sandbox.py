@@ -259,7 +259,7 @@ def test_find_tasks_sees_creates_that_search_does_not_yet(make_sandbox: Any, con
     setup_tasks(conn)
     deal = a_deal(sb)
     results = conn.create_tasks([task_write("onb-3:a", deal, sb), task_write("onb-3:b", deal, sb)])
-    found = conn.find_tasks(["onb-3:a", "onb-3:b", "onb-3:missing"])
+    found = conn.find_tasks(["onb-3:a", "onb-3:b", "onb-3:missing"], {})
     assert {(t.key, t.id) for t in found} == {(r.key, r.remote_id) for r in results}
     assert all(t.status is TaskStatus.OPEN and t.subject.startswith("Kickoff") for t in found)
     assert found[0].due_at == datetime(2030, 1, 2, 9, 30, tzinfo=UTC)

@@ -148,7 +148,7 @@ def test_find_tasks_with_many_long_keys_stays_under_the_uri_limit(sandbox: Sales
     connector.ensure_properties(connector.required_properties(), apply=True)
     keys = [f"salesforce:0065g00000{i:08d}AAA:executive-sponsor-kickoff-and-success-plan:1" for i in range(200)]
     sandbox.requests.clear()
-    assert connector.find_tasks(keys) == []
+    assert connector.find_tasks(keys, {}) == []
     queries = [r.status for r in sandbox.requests if r.template == "{P}/query"]
     assert len(queries) > 1, "200 keys of 70 characters take more than one query"
     assert set(queries) == {200}

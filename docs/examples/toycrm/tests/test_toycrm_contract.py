@@ -20,6 +20,7 @@ class TestToyCrmContract(ConnectorContract):
         yield ContractHarness(
             make_connector=lambda gate: ToyCrmConnector("toycrm", settings, secrets, gate),
             touch_deal=lambda deal_id: crm.touch("deals", deal_id),
+            lose_deal=lambda deal_id: crm.touch("deals", deal_id, stage="lost"),
             now=crm.now,
             expire_session=crm.expire_sessions,
             arm_partial_failure=lambda: crm.fail_next_create(every=2),

@@ -11,7 +11,7 @@ Record conversion lives in :mod:`.mapping`, search paging in :mod:`.search`, bat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
@@ -194,8 +194,8 @@ class HubSpotConnector(HubSpotBase):
         results, next_token = self._search("tasks", filters, since, page_token, self._task_properties)
         return Page([mapping.to_task(self.instance, o, key) for o in results], next_token)
 
-    def find_tasks(self, keys: Sequence[str]) -> list[Task]:
-        """Tasks by key: a batch read by the unique key property (no search lag)."""
+    def find_tasks(self, keys: Sequence[str], deal_ids: Mapping[str, str]) -> list[Task]:
+        """Tasks by key: a batch read by the unique key property (no search lag; ``deal_ids`` not needed)."""
         key = self.settings.task_key_property
         found = self._batch_read("tasks", keys, self._task_properties, id_property=key)
         return [mapping.to_task(self.instance, o, key) for o in found]
@@ -230,7 +230,7 @@ class HubSpotConnector(HubSpotBase):
                 raise
             # Refused as a whole over a duplicate key: nothing was created. Keep the tasks that
             # exist (an earlier run created them) and create the rest once more.
-            existing = {t.key: t for t in self.find_tasks(keys)}
+            existing = {t.key: t for t in self.find_tasks(keys, {})}
             rest = [w for w in batch if w.key not in existing]
             again = self._create_tasks(rest, retry_conflicts=False) if rest and retry_conflicts else []
             by_key = {r.key: r for r in again}
@@ -251,7 +251,7 @@ class HubSpotConnector(HubSpotBase):
                 del failed[key]
         unresolved = [k for k, f in failed.items() if f.conflict]
         if unresolved:
-            done.update({t.key: t.id for t in self.find_tasks(unresolved) if t.key in failed})
+            done.update({t.key: t.id for t in self.find_tasks(unresolved, {}) if t.key in failed})
             for key in unresolved:
                 if key in done:
                     del failed[key]

@@ -15,7 +15,7 @@ Cases are a ticket source (``read_tickets``, :mod:`.cases`), read the same incre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
@@ -175,8 +175,8 @@ class SalesforceConnector(SalesforceBase):
         records, token = self._query_page("tasks.query", soql, page_token)
         return Page([mapping.to_task(self.instance, r, key) for r in records], token)
 
-    def find_tasks(self, keys: Sequence[str]) -> list[Task]:
-        """Tasks by key (SOQL reads what was just written: no lag)."""
+    def find_tasks(self, keys: Sequence[str], deal_ids: Mapping[str, str]) -> list[Task]:
+        """Tasks by key (SOQL reads what was just written: no lag; ``deal_ids`` not needed)."""
         key = self.settings.task_key_field
         found = self._by_ids("tasks.query", "Task", (*mapping.TASK_FIELDS, key), keys, key)
         return [mapping.to_task(self.instance, r, key) for r in found]

@@ -183,7 +183,7 @@ class ToyCrmConnector(Connector):
         )
         return Page([self._task(t) for t in answer["results"]], next_token=answer["next"])
 
-    def find_tasks(self, keys: Sequence[str]) -> list[Task]:
+    def find_tasks(self, keys: Sequence[str], deal_ids: Mapping[str, str]) -> list[Task]:
         """Tasks by key, read from the records themselves: a task is found the moment it was created."""
         found = self._request("tasks.by_key", lambda c, s: c.get_by(s, "tasks", self.toy.task_key_property, keys))
         return [self._task(t) for t in found]
