@@ -6,7 +6,8 @@
   ``WriteResult`` s, a record without an answer failed;
 * :func:`results_by_id`: the same for answers keyed by record id (Zendesk's job results);
 * :func:`write_each`: per-record writes for APIs without a batch endpoint: a record the vendor
-  refuses fails alone, an outage stops the batch with the rest marked unsent (retried next run).
+  refuses fails alone, an outage stops the batch with the rest marked unsent (retried next run);
+* :func:`task_text`, :func:`patch_text`: a ``TaskWrite`` / a ``TaskPatch``'s changes as JSON text.
 
 Connectors built on :mod:`onboard_sync.toolkit` call them from ``read_*``, ``create_tasks``,
 ``update_tasks`` and ``write_fields``.
@@ -14,10 +15,12 @@ Connectors built on :mod:`onboard_sync.toolkit` call them from ``read_*``, ``cre
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
-from onboard_sync.connector import WriteResult
+from onboard_sync.connector import TaskWrite, WriteResult
 from onboard_sync.errors import ApiError, RateLimitExhausted
 
 T = TypeVar("T")
@@ -74,6 +77,35 @@ def results_by_id(
     return out
 
 
+def task_text(write: TaskWrite) -> dict[str, str | None]:
+    """A ``TaskWrite``'s own fields as JSON text under their own names (``subject``, ``body``,
+    ``due_at``, ``status``, ``priority``, ``owner_id``): rename what your vendor calls otherwise."""
+    return patch_text(
+        {
+            "subject": write.subject,
+            "body": write.body,
+            "due_at": write.due_at,
+            "status": write.status,
+            "priority": write.priority,
+            "owner_id": write.owner_id,
+        }
+    )
+
+
+def patch_text(changes: Mapping[str, object]) -> dict[str, str | None]:
+    """A ``TaskPatch``'s changes as the text a JSON API stores: ISO-8601 for times, an enum's value,
+    ``None`` to clear."""
+    out: dict[str, str | None] = {}
+    for name, value in changes.items():
+        if isinstance(value, datetime):
+            out[name] = value.isoformat()
+        elif isinstance(value, enum.Enum):
+            out[name] = str(value.value)
+        else:
+            out[name] = None if value is None else str(value)
+    return out
+
+
 def write_each(batch: Sequence[W], key: Callable[[W], str], send: Callable[[W], str | None]) -> list[WriteResult]:
     """``send`` each record (one gated call each; it returns the remote id). A record the vendor refuses
     (a non-retryable ``ApiError``) fails alone; one that still fails after the gate's retries stops the
@@ -94,4 +126,4 @@ def write_each(batch: Sequence[W], key: Callable[[W], str], send: Callable[[W], 
     return out
 
 
-__all__ = ["read_by_ids", "results_by_id", "results_in_order", "write_each"]
+__all__ = ["patch_text", "read_by_ids", "results_by_id", "results_in_order", "task_text", "write_each"]

@@ -1,8 +1,9 @@
 """``RestConnector``: the base class of connectors for JSON-over-HTTP APIs, built on the toolkit.
 
-A subclass declares where the API is (``base_url``) and how it authenticates (``authenticator``:
-one of :mod:`onboard_sync.toolkit.auth`), and writes its reads and writes with ``self.rest``
-(:class:`onboard_sync.toolkit.rest.RestClient`, every call through the gate). The base class supplies
+A subclass declares where the API is (``base_url``: by default its settings' ``base_url`` field) and
+how it authenticates (``authenticator``: one of :mod:`onboard_sync.toolkit.auth`), and writes its
+reads and writes with ``self.rest`` (:class:`onboard_sync.toolkit.rest.RestClient`, every call
+through the gate). The base class supplies
 what the core asks of every connector and is the same for every REST API: ``classify_error``
 (:func:`onboard_sync.toolkit.status.classify_http` with the vendor's retryable statuses, its error
 text and every secret redacted), ``renew_credentials`` (the gate's one renewal on a 401: OAuth renews,
@@ -24,16 +25,20 @@ from onboard_sync.toolkit.status import RETRYABLE_STATUSES, HttpError, classify_
 
 
 class RestConnector(Connector):
-    """A connector whose vendor speaks JSON over HTTP. Override ``base_url`` and ``authenticator``."""
+    """A connector whose vendor speaks JSON over HTTP. Implement ``authenticator`` (and ``base_url``
+    unless the settings have a ``base_url`` field)."""
 
     retryable_statuses: ClassVar[frozenset[int]] = RETRYABLE_STATUSES
     """Statuses worth another attempt (every 5xx is): add what your vendor documents as transient."""
 
     _rest: RestClient | None = None
 
-    @abstractmethod
     def base_url(self) -> str:
-        """The API's root URL for this instance (from its settings)."""
+        """The API's root URL for this instance: by default the settings' ``base_url`` field."""
+        url = getattr(self.settings, "base_url", None)
+        if not url:
+            raise NotImplementedError(f"{type(self).__name__}: give the settings a base_url, or override base_url()")
+        return str(url)
 
     @abstractmethod
     def authenticator(self) -> Auth:

@@ -23,8 +23,9 @@ from pathlib import Path
 import pluggy
 import pytest
 from onboard_toycrm import plugin
-from onboard_toycrm.api import ToyCrm, ToyCrmError
-from onboard_toycrm.connector import ToyCrmConnector, ToyCrmSettings
+from onboard_toycrm.connector import ToyCrmConnector
+from onboard_toycrm.settings import ToyCrmSettings
+from onboard_toycrm.sim import ToyCrm, ToyCrmError
 from test_toycrm_contract import TestToyCrmContract  # noqa: F401 - the example's own test, collected here
 
 from onboard_sync import hookspecs
@@ -41,17 +42,18 @@ from onboard_sync.sync.gate import ApiGate, WriteRefused
 ROOT = Path(__file__).resolve().parents[3]
 GUIDE = ROOT / "docs" / "writing-a-connector.md"
 EXAMPLE = ROOT / "docs" / "examples" / "toycrm"
-KEY = "toy-key-5f3a9c"
+SECRET = "toy-secret-5f3a9c"
 
 
 # --- registration ---------------------------------------------------------------------------------------
 def test_the_entry_point_registers_the_connector_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    points = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]["entry-points"]["onboard_sync"]
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
+    points = project["entry-points"]["onboard_sync"]
     assert points == {"toycrm": "onboard_toycrm.plugin"}
     # what installing the plugin writes: a distribution whose metadata lists that entry point
-    dist = tmp_path / "onboard_sync_toycrm-0.1.0.dist-info"
+    dist = tmp_path / f"onboard_sync_toycrm-{project['version']}.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: onboard-sync-toycrm\nVersion: 0.1.0\n")
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: onboard-sync-toycrm\nVersion: {project['version']}\n")
     (dist / "entry_points.txt").write_text("[onboard_sync]\n" + "".join(f"{k} = {v}\n" for k, v in points.items()))
     monkeypatch.syspath_prepend(str(tmp_path))
     pm = pluggy.PluginManager(hookspecs.PROJECT)  # what get_plugin_manager() builds
@@ -59,19 +61,20 @@ def test_the_entry_point_registers_the_connector_type(tmp_path: Path, monkeypatc
     pm.load_setuptools_entrypoints(hookspecs.PROJECT)
     toy = connector_types(pm)["toycrm"]
     assert toy.cls is ToyCrmConnector
-    assert toy.version == "0.1.0"
+    assert toy.version == project["version"], "the class says the version its package is released as"
     assert toy.capabilities == {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK}
 
 
 # --- the gate around the connector ----------------------------------------------------------------------
 @pytest.fixture
 def crm() -> Iterator[ToyCrm]:
-    crm = ToyCrm("gate", api_key=KEY).seed(deals=6)
-    yield crm
-    crm.close()
+    with ToyCrm("gate", client_secret=SECRET).seed(deals=6) as crm:
+        yield crm
 
 
-def gated(*, plan_mode: bool = False, key: str | None = KEY) -> tuple[ToyCrmConnector, ApiGate, list[float]]:
+def gated(
+    crm: ToyCrm, *, plan_mode: bool = False, secret: str | None = SECRET
+) -> tuple[ToyCrmConnector, ApiGate, list[float]]:
     """A connector wired as the runtime wires it, with a gate whose sleeps move a fake clock."""
     slept: list[float] = []
 
@@ -79,14 +82,16 @@ def gated(*, plan_mode: bool = False, key: str | None = KEY) -> tuple[ToyCrmConn
         slept.append(seconds)
 
     gate = ApiGate(plan_mode=plan_mode, sleep=sleep, clock=lambda: sum(slept))
-    secrets = {"TOYCRM_API_KEY": key} if key else {}
-    conn = ToyCrmConnector("toycrm", ToyCrmSettings(type="toycrm", workspace="gate"), secrets, gate)
-    gate.bind(conn.classify_error, conn.rate_limit(), instance="toycrm", extra=conn.extra_rate_limits())
+    secrets = {"TOYCRM_CLIENT_SECRET": secret} if secret else {}
+    settings = ToyCrmSettings(type="toycrm", base_url=crm.url, client_id=crm.client_id)
+    conn = ToyCrmConnector("toycrm", settings, secrets, gate)
+    gate.bind_connector(conn)
     return conn, gate, slept
 
 
 def test_a_429_is_retried_after_the_time_the_server_asked(crm: ToyCrm) -> None:
-    conn, gate, slept = gated()
+    conn, gate, slept = gated(crm)
+    conn.check_auth()  # the access token first, so the fault below meets the call under test
     crm.fail_next(ToyCrmError(429, "slow down", code="rate_limited", retry_after=7))
     assert conn.read_owners()
     assert slept == [7.0]
@@ -95,7 +100,8 @@ def test_a_429_is_retried_after_the_time_the_server_asked(crm: ToyCrm) -> None:
 
 
 def test_a_used_up_quota_stops_at_once(crm: ToyCrm) -> None:
-    conn, gate, _ = gated()
+    conn, gate, _ = gated(crm)
+    conn.check_auth()
     crm.fail_next(ToyCrmError(403, "daily quota used", code="quota_exhausted"))
     with pytest.raises(RateLimitExhausted):
         conn.read_owners()
@@ -103,48 +109,51 @@ def test_a_used_up_quota_stops_at_once(crm: ToyCrm) -> None:
 
 
 def test_server_errors_are_retried_and_client_errors_are_not(crm: ToyCrm) -> None:
-    conn, gate, _ = gated()
+    conn, gate, _ = gated(crm)
+    conn.check_auth()
     crm.fail_next(ToyCrmError(503, "busy"), ToyCrmError(500, "oops"))
     assert conn.read_owners()
     assert gate.calls["owners.list"] == 3
-    crm.fail_next(ToyCrmError(400, f"bad request from key {KEY}"))
+    crm.fail_next(ToyCrmError(400, f"bad request from client secret {SECRET}"))
     with pytest.raises(ApiError) as caught:
         conn.read_owners()
     assert gate.calls["owners.list"] == 4
     assert (caught.value.status, caught.value.endpoint) == (400, "owners.list")
-    assert KEY not in str(caught.value)
+    assert SECRET not in str(caught.value)
     assert "***" in str(caught.value)
 
 
-def test_a_refused_or_missing_key_is_an_auth_error_without_the_key(crm: ToyCrm) -> None:
-    with pytest.raises(AuthError) as refused:
-        gated(key="wrong-key-123")[0].check_auth()
-    assert "wrong-key-123" not in str(refused.value)
-    with pytest.raises(AuthError, match="TOYCRM_API_KEY"):
-        gated(key=None)[0].check_auth()
-    assert gated()[0].check_auth() == "ToyCRM workspace gate as integration@toycrm.test"
+def test_a_refused_or_missing_secret_is_an_auth_error_without_the_secret(crm: ToyCrm) -> None:
+    with pytest.raises(AuthError, match="client_credentials grant was refused") as refused:
+        gated(crm, secret="wrong-secret-123")[0].check_auth()
+    assert "wrong-secret-123" not in str(refused.value)
+    with pytest.raises(AuthError, match="TOYCRM_CLIENT_SECRET"):
+        gated(crm, secret=None)[0].check_auth()
+    assert gated(crm)[0].check_auth() == "ToyCRM workspace gate as integration@toycrm.test"
 
 
-def test_an_expired_session_costs_no_error(crm: ToyCrm) -> None:
-    conn, gate, _ = gated()
+def test_an_expired_token_is_renewed_once_through_the_gate(crm: ToyCrm) -> None:
+    conn, gate, _ = gated(crm)
     assert conn.read_owners()
-    crm.expire_sessions()
+    crm.expire_tokens()
     assert conn.read_owners()
-    assert gate.summary()["errors"] == 0
+    assert gate.calls["oauth.token"] == 2, "the renewal's token request is counted like any call"
+    assert (gate.renewals, gate.calls["owners.list"]) == (1, 3), "read, refused with the old token, read again"
 
 
 def test_plan_mode_refuses_writes_before_they_are_sent(crm: ToyCrm) -> None:
-    conn, gate, _ = gated(plan_mode=True)
+    conn, gate, _ = gated(crm, plan_mode=True)
     due = datetime.now(UTC) + timedelta(days=1)
     with pytest.raises(WriteRefused):
         conn.create_tasks([TaskWrite(key="toycrm:3:kickoff:1", subject="Kickoff", body="", due_at=due, owner_id=None)])
     assert crm.records("tasks") == []
-    assert gate.total_calls == 0
+    assert gate.calls == {"oauth.token": 1}, "only the access token was asked for: the create was never sent"
+    assert "POST /v1/tasks/batch/create" not in crm.requests
 
 
 def test_update_tasks_and_write_fields_report_each_record(crm: ToyCrm) -> None:
     """Beyond the contract suite: one result per input, in order; a missing record fails alone."""
-    conn, _, _ = gated()
+    conn, _, _ = gated(crm)
     conn.ensure_properties(conn.required_properties(), apply=True)
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     write = TaskWrite(key="toycrm:1:kickoff:1", subject="Kickoff", body="", due_at=due, owner_id="o1", deal_id="3")
@@ -174,11 +183,12 @@ def test_update_tasks_and_write_fields_report_each_record(crm: ToyCrm) -> None:
 @pytest.fixture
 def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ToyCrm]:
     """The example's config.toml and mapping in ``tmp_path``, the plugin registered, its workspace seeded."""
-    shutil.copy(EXAMPLE / "config.toml", tmp_path / "config.toml")
+    crm = ToyCrm("acme", client_secret=SECRET).seed(deals=9).start()
+    config = (EXAMPLE / "config.toml").read_text().replace("https://acme.toycrm.test", crm.url)
+    (tmp_path / "config.toml").write_text(config)
     shutil.copytree(EXAMPLE / "mappings", tmp_path / "mappings")
-    monkeypatch.setenv("TOYCRM_API_KEY", KEY)
+    monkeypatch.setenv("TOYCRM_CLIENT_SECRET", SECRET)
     monkeypatch.delenv("ONBOARD_SYNC_STORE", raising=False)
-    crm = ToyCrm("acme", api_key=KEY).seed(deals=9)
     pm = get_plugin_manager()
     pm.register(plugin, name="onboard_toycrm-test")  # what its entry point does once the plugin is installed
     try:
