@@ -136,3 +136,40 @@ def test_create_unless_found_names_the_existing_task_and_creates_the_rest() -> N
     results = create_unless_found(writes, find, create)
     assert [(r.key, r.remote_id) for r in results] == [("a", "new-a"), ("b", "old-b"), ("c", "new-c")]
     assert created == [["a", "c"]]
+
+
+def test_ensure_properties_describes_each_kind_once_and_creates_only_what_is_missing() -> None:
+    from onboard_sync.connector import PropertySchema, PropertySpec
+    from onboard_sync.records import ObjectKind
+    from onboard_sync.toolkit import ensure_properties
+
+    described: list[ObjectKind] = []
+    created: list[str] = []
+    schema = {ObjectKind.DEAL: {"phase": PropertySchema("phase", "Phase", "string")}, ObjectKind.TASK: {}}
+
+    def describe(kind: ObjectKind) -> dict[str, PropertySchema]:
+        described.append(kind)
+        return schema[kind]
+
+    specs = [
+        PropertySpec(ObjectKind.DEAL, "phase", "Phase", "string"),
+        PropertySpec(ObjectKind.DEAL, "health", "Health", "number"),
+        PropertySpec(ObjectKind.TASK, "key", "Key", "string", unique=True),
+    ]
+    looked = ensure_properties(specs, describe, lambda s: created.append(s.name), apply=False)
+    assert [(a.description, a.done, a.changed) for a in looked] == [
+        ("deal property phase exists", True, False),
+        ("would create deal property health", False, False),
+        ("would create task property key", False, False),
+    ]
+    assert created == [], "apply=False only looks"
+    assert described == [ObjectKind.DEAL, ObjectKind.TASK]
+    made = ensure_properties(specs, describe, lambda s: created.append(s.name) or f"{s.name} (number)", apply=True)
+    assert [a.description for a in made] == [
+        "deal property phase exists",
+        "created health (number)",
+        "created key (number)",
+    ]
+    assert created == ["health", "key"]
+    named = ensure_properties(specs[:1], describe, lambda s: None, apply=True, what=lambda s: f"field {s.name}")
+    assert named[0].description == "field phase exists"

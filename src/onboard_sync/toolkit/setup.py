@@ -20,21 +20,23 @@ def ensure_properties(
     create: Callable[[PropertySpec], str | None],
     *,
     apply: bool,
+    what: Callable[[PropertySpec], str] = lambda spec: f"{spec.kind} property {spec.name}",
 ) -> list[SetupAction]:
     """One action per spec: exists (done), would create (``apply`` False: not done), or created by
-    ``create(spec)`` (a gated write; it may return what it made, e.g. ``"organization field x (text)"``)."""
+    ``create(spec)`` (a gated write; it may return what it made, e.g. ``"organization field x (text)"``).
+    ``what`` names a property in those lines as the vendor's admins know it."""
     have: dict[ObjectKind, Mapping[str, PropertySchema]] = {}
     actions = []
     for spec in specs:
         if spec.kind not in have:
             have[spec.kind] = describe(spec.kind)
-        what = f"{spec.kind.value} property {spec.name}"
+        name = what(spec)
         if spec.name in have[spec.kind]:
-            actions.append(SetupAction(f"{what} exists", done=True))
+            actions.append(SetupAction(f"{name} exists", done=True))
         elif not apply:
-            actions.append(SetupAction(f"would create {what}", done=False))
+            actions.append(SetupAction(f"would create {name}", done=False))
         else:
-            actions.append(SetupAction(f"created {create(spec) or what}", done=True, changed=True))
+            actions.append(SetupAction(f"created {create(spec) or name}", done=True, changed=True))
     return actions
 
 

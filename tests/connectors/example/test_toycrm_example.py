@@ -36,8 +36,10 @@ from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.runtime import load_runtime
 from onboard_sync.schema import check_remote, property_specs
 from onboard_sync.store import Store
+from onboard_sync.sync import apply as apply_module
 from onboard_sync.sync.engine import Engine
 from onboard_sync.sync.gate import ApiGate, WriteRefused
+from onboard_sync.toolkit import marked_key
 
 ROOT = Path(__file__).resolve().parents[3]
 GUIDE = ROOT / "docs" / "writing-a-connector.md"
@@ -227,6 +229,51 @@ def test_setup_validate_and_two_syncs_through_the_engine(acme: ToyCrm, tmp_path:
         assert second.error is None
         assert (second.writes_created, second.writes_updated, second.writes_failed) == (0, 0, 0)
         assert len(acme.records("tasks")) == len(tasks)
+
+
+class Crash(BaseException):
+    """Raised where the process would have been killed (``sync.crash``'s SIGKILL, in-process)."""
+
+
+def test_activity_tasks_are_found_through_their_deals_after_a_crash(
+    acme: ToyCrm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Task keys for a CRM whose tasks have no searchable field: the engine hands ``find_tasks`` each
+    key's deal from its store, so writes of unknown outcome are found there, never created twice."""
+    config = (tmp_path / "config.toml").read_text().replace('type = "toycrm"', 'type = "toycrm-activities"')
+    (tmp_path / "config.toml").write_text(config)
+    rt = load_runtime(tmp_path / "config.toml")
+    conn = rt.connector("toycrm")
+    try:
+        conn.ensure_properties(property_specs(rt.mappings["toycrm"], rt.playbook), apply=True)
+    finally:
+        conn.close()
+
+    def crash(name: str) -> None:
+        if name == "after-task-create":  # the CRM has the activities; the store has PENDING keys
+            raise Crash(name)
+
+    with Store.open(rt.config.store_url) as store:
+        with monkeypatch.context() as mp:
+            mp.setattr(apply_module, "crash_point", crash)
+            with pytest.raises(Crash):
+                Engine(rt, store).run()
+        activities = acme.records("activities")
+        assert activities, "the first batch reached the CRM"
+        assert acme.records("tasks") == [], "tasks go to activities"
+        pending = store.pending_tasks("toycrm")
+        assert {t.key for t in pending} == {marked_key(a["note"]) for a in activities}
+        acme.requests.clear()
+        second = Engine(rt, store).run().instances["toycrm"]
+        assert second.error is None
+        assert second.recovered == len(activities), "each found through its deal and recorded as created"
+        assert store.pending_tasks("toycrm") == []
+        keys = [marked_key(a["note"]) for a in acme.records("activities")]
+        assert len(keys) == len(set(keys)), "nothing created twice"
+        assert len(keys) == len(activities) + second.writes_created
+        deals = {a["deal_id"] for a in activities}
+        looked_up = {r.split("/")[3] for r in acme.requests if r.startswith("GET /v1/deals/")}
+        assert deals <= looked_up, "the pending keys' deals were read"
 
 
 # --- the guide quotes the example as it is --------------------------------------------------------------

@@ -38,6 +38,7 @@ from onboard_sync.toolkit import (
     CursorPaginator,
     OAuth2Auth,
     RestConnector,
+    ensure_properties,
     poll,
     results_by_id,
 )
@@ -209,24 +210,19 @@ class ZendeskConnector(RestConnector):
     def ensure_properties(self, specs: Sequence[PropertySpec], *, apply: bool) -> list[SetupAction]:
         """Create the missing organization fields (text, or decimal for numbers) for ``[account.write]``."""
         wanted = [s for s in specs if s.kind is ObjectKind.ACCOUNT]
-        if not wanted:
-            return []
-        existing = self.describe(ObjectKind.ACCOUNT)
-        actions = []
-        for spec in wanted:
-            if spec.name in existing:
-                actions.append(SetupAction(f"organization field {spec.name} exists", done=True))
-                continue
-            kind = "decimal" if spec.type == "number" else "text"
-            text = f"organization field {spec.name} ({kind})"
-            if apply:
-                body = {"organization_field": {"key": spec.name, "type": kind, "title": spec.label}}
-                path = "/api/v2/organization_fields.json"
-                self.rest.request("organization_fields.create", "POST", path, json=body, write=True)
-                actions.append(SetupAction(f"created {text}", done=True, changed=True))
-            else:
-                actions.append(SetupAction(f"would create {text}", done=False))
-        return actions
+        return ensure_properties(wanted, self.describe, self._create_field, apply=apply, what=_field) if wanted else []
+
+    def _create_field(self, spec: PropertySpec) -> str:
+        kind = "decimal" if spec.type == "number" else "text"
+        body = {"organization_field": {"key": spec.name, "type": kind, "title": spec.label}}
+        self.rest.request(
+            "organization_fields.create", "POST", "/api/v2/organization_fields.json", json=body, write=True
+        )
+        return f"{_field(spec)} ({kind})"
+
+
+def _field(spec: PropertySpec) -> str:
+    return f"organization field {spec.name}"
 
 
 __all__ = ["ZendeskConnector"]

@@ -17,6 +17,13 @@ The API (every ``/v1`` call needs ``Authorization: Bearer <access token>``):
 * ``POST /v1/{type}/batch/create`` / ``batch/update`` ``{"inputs"}``: one answer per input,
   ``{"id"}`` or ``{"error"}`` (``existing_id`` when a unique value is taken)
 * ``GET`` / ``POST /v1/{type}/properties``
+
+Activities are ToyCRM's other kind of task, shaped like Pipedrive's: no custom fields, nothing to
+search by but the deal, created and changed one at a time:
+
+* ``GET /v1/deals/{id}/activities?start=&limit=`` and ``GET /v1/activities/recent?since=&after=&limit=``
+  (``{"data", "more", "next"}``, oldest change first)
+* ``POST /v1/activities`` (one activity: ``{"id"}``), ``POST /v1/activities/{id}`` (a change)
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-OBJECT_TYPES = ("deals", "accounts", "contacts", "tasks")
+OBJECT_TYPES = ("deals", "accounts", "contacts", "tasks", "activities")
 BUILT_IN: dict[str, tuple[str, ...]] = {
     "deals": ("name", "stage", "amount", "close_date", "owner_id"),
     "accounts": ("name", "domain", "owner_id"),
@@ -66,6 +73,7 @@ class ToyCrm:
         self._owners: list[dict[str, Any]] = []
         self._faults: list[ToyCrmError] = []
         self._fail_every = 0
+        self._activity_faults: list[bool] = []
         self.requests: list[str] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -109,6 +117,8 @@ class ToyCrm:
         if path == "/v1/owners":
             start, limit = int(query.get("offset", 0)), int(query.get("limit", 100))
             return {"results": copy.deepcopy(self._owners[start : start + limit]), "total": len(self._owners)}
+        if path.startswith("/v1/activities") or path.endswith("/activities"):
+            return self._activities(method, path, query, body)
         route = re.fullmatch(r"/v1/(deals|accounts|contacts|tasks)/(search|properties|batch/\w+)", path)
         if route is None:
             raise ToyCrmError(404, f"no route {method} {path}", code="not_found")
@@ -124,6 +134,38 @@ class ToyCrm:
         if action == "batch/update":
             return {"results": self._update(kind, body["inputs"])}
         raise ToyCrmError(404, f"no route {method} {path}", code="not_found")
+
+    def _activities(self, method: str, path: str, query: Mapping[str, str], body: Any) -> dict[str, Any]:
+        start, limit = int(query.get("start") or query.get("after") or 0), int(query.get("limit", 100))
+        with self._lock:
+            records = self._records["activities"]
+            of_deal = re.fullmatch(r"/v1/deals/(\w+)/activities", path)
+            if of_deal or path == "/v1/activities/recent":
+                since = datetime.fromisoformat(query["since"]) if query.get("since") else None
+                found = sorted(
+                    (
+                        r
+                        for r in records.values()
+                        if (not of_deal or r["deal_id"] == of_deal.group(1)) and (not since or r["updated_at"] >= since)
+                    ),
+                    key=lambda r: (r["updated_at"], int(r["id"])),
+                )
+                page, more = found[start : start + limit], start + limit < len(found)
+                return {"data": _wire(page), "more": more, "next": str(start + limit) if more else None}
+            if method == "POST" and path == "/v1/activities":
+                if self._activity_faults and self._activity_faults.pop(0):
+                    raise ToyCrmError(400, "validation failed (injected)", code="invalid")
+                record = {**body, "id": str(next(self._ids)), "updated_at": self.now()}
+                records[record["id"]] = record
+                return {"id": record["id"]}
+            change = re.fullmatch(r"/v1/activities/(\w+)", path)
+            if method == "POST" and change and change.group(1) in records:
+                record = records[change.group(1)]
+                record.update(body, updated_at=self.now())
+                if body.get("done"):
+                    record["completed_at"] = self.now().isoformat()
+                return {"id": record["id"]}
+        raise ToyCrmError(404, f"no activity route {method} {path}", code="not_found")
 
     def _grant(self, body: Mapping[str, Any]) -> dict[str, Any]:
         if body.get("grant_type") != "client_credentials":
@@ -263,6 +305,10 @@ class ToyCrm:
     def fail_next_create(self, every: int = 2) -> None:
         """The next batch create fails every ``every``-th record of its batch (and only those)."""
         self._fail_every = every
+
+    def fail_activity_creates(self, *fails: bool) -> None:
+        """The next activity creates fail or not, one flag each (``False, True``: the second fails)."""
+        self._activity_faults.extend(fails)
 
     def fail_next(self, *errors: ToyCrmError) -> None:
         """The next requests fail with these errors, one each (a 429, a 500, a used-up quota …)."""
