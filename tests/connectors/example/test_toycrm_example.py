@@ -319,3 +319,23 @@ def test_the_guide_links_to_files_that_exist() -> None:
     assert targets
     missing = [t for t in targets if not (GUIDE.parent / t).exists()]
     assert missing == []
+
+
+def test_every_python_snippet_of_the_guide_states_its_imports() -> None:
+    """A snippet either imports what it uses or comes just after an ``*Imports: …*`` paragraph naming them."""
+    text = GUIDE.read_text(encoding="utf-8")
+    silent = []
+    for block in re.finditer(r"```python\n(?P<code>.*?)\n```", text, re.DOTALL):
+        paragraphs = text[: block.start()].rstrip().split("\n\n")
+        stated = paragraphs[-1].startswith("*Imports:") or (
+            paragraphs[-1].startswith("<!-- from:") and paragraphs[-2].startswith("*Imports:")
+        )
+        if not stated and not re.search(r"^(from \S+ )?import ", block["code"], re.MULTILINE):
+            silent.append(block["code"].splitlines()[0])
+    assert silent == []
+
+
+def test_the_example_connector_module_is_at_most_150_lines() -> None:
+    """The toolkit's promise (issue 15): a complete REST connector module in 150 lines or fewer."""
+    lines = (EXAMPLE / "src" / "onboard_toycrm" / "connector.py").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 150
