@@ -43,11 +43,11 @@ from onboard_sync.connector import (
 )
 from onboard_sync.records import Deal, ObjectKind, TaskStatus
 from onboard_sync.sync.gate import ApiGate, WriteRefused
-from onboard_sync.testing.reading import read_all
+from onboard_sync.testing.support import BuildsConnectors, read_all
 
 
 @dataclass
-class ContractHarness:
+class ContractHarness(BuildsConnectors):
     """A connector factory and the controls of the simulator behind it."""
 
     make_connector: Callable[[ApiGate], Connector]
@@ -71,25 +71,6 @@ class ContractHarness:
     """More pages than this in one read fails the test (a connector that never stops paging)."""
     options: ReadOptions = field(default_factory=ReadOptions)
     made: list[Connector] = field(default_factory=list)
-
-    def connector(self, *, plan_mode: bool = False) -> Connector:
-        """A connector on a fresh gate (``plan_mode``: one that refuses writes, as ``plan``'s does)."""
-        # retries and rate limits wait on a simulated clock: no real sleeping, and no spinning on a
-        # Retry-After either (a fake sleep with a real clock would busy-wait until it passed)
-        now = [0.0]
-
-        def sleep(seconds: float) -> None:
-            now[0] += seconds
-
-        gate = ApiGate(plan_mode=plan_mode, sleep=sleep, clock=lambda: now[0])
-        conn = self.make_connector(gate)
-        gate.bind_connector(conn)
-        self.made.append(conn)
-        return conn
-
-    def close(self) -> None:
-        for conn in self.made:
-            conn.close()
 
 
 class ConnectorContract:

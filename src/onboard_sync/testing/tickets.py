@@ -21,11 +21,11 @@ import pytest
 from onboard_sync.connector import Connector
 from onboard_sync.records import Account, Ticket
 from onboard_sync.sync.gate import ApiGate
-from onboard_sync.testing.reading import read_all
+from onboard_sync.testing.support import BuildsConnectors, read_all
 
 
 @dataclass
-class TicketHarness:
+class TicketHarness(BuildsConnectors):
     """A ticket-source connector factory and the controls of the simulator behind it."""
 
     make_connector: Callable[[ApiGate], Connector]
@@ -43,22 +43,6 @@ class TicketHarness:
     min_pages: int = 2
     max_pages: int = 200
     made: list[Connector] = field(default_factory=list)
-
-    def connector(self) -> Connector:
-        now = [0.0]
-
-        def sleep(seconds: float) -> None:
-            now[0] += seconds
-
-        gate = ApiGate(sleep=sleep, clock=lambda: now[0])
-        conn = self.make_connector(gate)
-        gate.bind_connector(conn)
-        self.made.append(conn)
-        return conn
-
-    def close(self) -> None:
-        for conn in self.made:
-            conn.close()
 
 
 class TicketSourceContract:

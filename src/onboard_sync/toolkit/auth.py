@@ -17,7 +17,7 @@ import base64
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
@@ -60,17 +60,29 @@ class Auth:
 
 
 @dataclass
-class ApiKeyAuth(Auth):
-    """A static API key in a header (``X-Api-Key``) or, with ``query``, a query parameter."""
+class StaticSecretAuth(Auth):
+    """A scheme with one secret that never changes, read from the variable ``env`` at each request:
+    missing, it is an ``AuthError`` naming the variable; refused, a 401 is final (nothing to renew)."""
 
     secrets: Mapping[str, str]
     env: str
     where: str
-    header: str = "X-Api-Key"
-    query: str | None = None
+    what: ClassVar[str] = "the API key"
+    """What the secret is, for the error when its variable is not set."""
 
     def prepare(self, client: RestClient) -> None:
-        secret(self.secrets, self.env, self.where, "the API key")
+        secret(self.secrets, self.env, self.where, self.what)
+
+    def secret_values(self) -> tuple[str, ...]:
+        return tuple(v for v in (self.secrets.get(self.env),) if v)
+
+
+@dataclass
+class ApiKeyAuth(StaticSecretAuth):
+    """A static API key in a header (``X-Api-Key``) or, with ``query``, a query parameter."""
+
+    header: str = "X-Api-Key"
+    query: str | None = None
 
     def apply(self, request: httpx.Request) -> None:
         key = self.secrets[self.env]
@@ -79,46 +91,29 @@ class ApiKeyAuth(Auth):
         else:
             request.headers[self.header] = key
 
-    def secret_values(self) -> tuple[str, ...]:
-        return tuple(v for v in (self.secrets.get(self.env),) if v)
-
 
 @dataclass
-class BearerTokenAuth(Auth):
+class BearerTokenAuth(StaticSecretAuth):
     """A static bearer token (a private-app token, an OAuth access token issued elsewhere)."""
 
-    secrets: Mapping[str, str]
-    env: str
-    where: str
-
-    def prepare(self, client: RestClient) -> None:
-        secret(self.secrets, self.env, self.where, "the access token")
+    what: ClassVar[str] = "the access token"
 
     def apply(self, request: httpx.Request) -> None:
         request.headers["Authorization"] = f"Bearer {self.secrets[self.env]}"
 
-    def secret_values(self) -> tuple[str, ...]:
-        return tuple(v for v in (self.secrets.get(self.env),) if v)
 
-
-@dataclass
-class BasicAuth(Auth):
+class BasicAuth(StaticSecretAuth):
     """HTTP Basic with a user name and a secret password or token (Zendesk: ``email/token`` + API token)."""
 
-    username: str
-    secrets: Mapping[str, str]
-    env: str
-    where: str
+    what: ClassVar[str] = "the password or API token"
 
-    def prepare(self, client: RestClient) -> None:
-        secret(self.secrets, self.env, self.where, "the password or API token")
+    def __init__(self, username: str, secrets: Mapping[str, str], env: str, where: str) -> None:
+        super().__init__(secrets, env, where)
+        self.username = username
 
     def apply(self, request: httpx.Request) -> None:
         pair = f"{self.username}:{self.secrets[self.env]}".encode()
         request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-
-    def secret_values(self) -> tuple[str, ...]:
-        return tuple(v for v in (self.secrets.get(self.env),) if v)
 
 
 @dataclass
@@ -203,4 +198,4 @@ class OAuth2Auth(Auth):
         return tuple(v for v in held if v)
 
 
-__all__ = ["ApiKeyAuth", "Auth", "BasicAuth", "BearerTokenAuth", "OAuth2Auth", "secret"]
+__all__ = ["ApiKeyAuth", "Auth", "BasicAuth", "BearerTokenAuth", "OAuth2Auth", "StaticSecretAuth", "secret"]

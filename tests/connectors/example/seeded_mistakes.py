@@ -94,49 +94,22 @@ def harness_for(cls: type[ToyCrmConnector]) -> Iterator[ContractHarness]:
         )
 
 
-class TestUnbroken(ConnectorContract):
-    @pytest.fixture
-    def harness(self) -> Iterator[ContractHarness]:
-        yield from harness_for(ToyCrmConnector)
+def contract_for(cls: type[ToyCrmConnector]) -> type[ConnectorContract]:
+    """The contract suite against ``cls``."""
+
+    class Contract(ConnectorContract):
+        @pytest.fixture
+        def harness(self) -> Iterator[ContractHarness]:
+            yield from harness_for(cls)
+
+    return Contract
 
 
-class TestPagesOverlap(ConnectorContract):
-    @pytest.fixture
-    def harness(self) -> Iterator[ContractHarness]:
-        yield from harness_for(PagesOverlap)
-
-
-class TestCursorIgnored(ConnectorContract):
-    @pytest.fixture
-    def harness(self) -> Iterator[ContractHarness]:
-        yield from harness_for(CursorIgnored)
-
-
-class TestNeverLastPage(ConnectorContract):
-    @pytest.fixture
-    def harness(self) -> Iterator[ContractHarness]:
-        yield from harness_for(NeverLastPage)
-
-
-class TestSinceIgnored(ConnectorContract):
-    @pytest.fixture
-    def harness(self) -> Iterator[ContractHarness]:
-        yield from harness_for(SinceIgnored)
-
-
-class TestOnlyWonIncrementally(ConnectorContract):
-    @pytest.fixture
-    def harness(self) -> Iterator[ContractHarness]:
-        yield from harness_for(OnlyWonIncrementally)
-
-
-class TestCreatesNotFlagged(ConnectorContract):
-    @pytest.fixture
-    def harness(self) -> Iterator[ContractHarness]:
-        yield from harness_for(CreatesNotFlagged)
-
-
-class TestExistingKeysNotFound(ConnectorContract):
-    @pytest.fixture
-    def harness(self) -> Iterator[ContractHarness]:
-        yield from harness_for(ExistingKeysNotFound)
+TestUnbroken = contract_for(ToyCrmConnector)
+TestPagesOverlap = contract_for(PagesOverlap)
+TestCursorIgnored = contract_for(CursorIgnored)
+TestNeverLastPage = contract_for(NeverLastPage)
+TestSinceIgnored = contract_for(SinceIgnored)
+TestOnlyWonIncrementally = contract_for(OnlyWonIncrementally)
+TestCreatesNotFlagged = contract_for(CreatesNotFlagged)
+TestExistingKeysNotFound = contract_for(ExistingKeysNotFound)
