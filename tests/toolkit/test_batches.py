@@ -164,11 +164,16 @@ def test_ensure_properties_describes_each_kind_once_and_creates_only_what_is_mis
     ]
     assert created == [], "apply=False only looks"
     assert described == [ObjectKind.DEAL, ObjectKind.TASK]
-    made = ensure_properties(specs, describe, lambda s: created.append(s.name) or f"{s.name} (number)", apply=True)
-    assert [a.description for a in made] == [
-        "deal property phase exists",
-        "created health (number)",
-        "created key (number)",
+    made = ensure_properties(
+        specs,
+        describe,
+        lambda s: created.append(s.name) or (f"{s.name} (number)" if s.type == "number" else None),
+        apply=True,
+    )
+    assert [(a.description, a.changed) for a in made] == [
+        ("deal property phase exists", False),
+        ("health (number)", True),
+        ("task property key", True),
     ]
     assert created == ["health", "key"]
     named = ensure_properties(specs[:1], describe, lambda s: None, apply=True, what=lambda s: f"field {s.name}")

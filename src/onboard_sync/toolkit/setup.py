@@ -23,7 +23,8 @@ def ensure_properties(
     what: Callable[[PropertySpec], str] = lambda spec: f"{spec.kind} property {spec.name}",
 ) -> list[SetupAction]:
     """One action per spec: exists (done), would create (``apply`` False: not done), or created by
-    ``create(spec)`` (a gated write; it may return what it made, e.g. ``"organization field x (text)"``).
+    ``create(spec)`` (a gated write; it may return what it made, e.g. ``"organization field x (text)"``;
+    the action is then ``changed``).
     ``what`` names a property in those lines as the vendor's admins know it."""
     have: dict[ObjectKind, Mapping[str, PropertySchema]] = {}
     actions = []
@@ -36,7 +37,8 @@ def ensure_properties(
         elif not apply:
             actions.append(SetupAction(f"would create {name}", done=False))
         else:
-            actions.append(SetupAction(f"created {create(spec) or name}", done=True, changed=True))
+            # changed=True says it was created (``setup`` prints "created" before the description)
+            actions.append(SetupAction(create(spec) or name, done=True, changed=True))
     return actions
 
 
