@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from onboard_sync.mappings.loader import default_mapping_text
 from onboard_sync.rules import default_playbook_path
+from onboard_sync.toolkit.times import parse_time
 
 TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
 SECRETS_FILE = ".env"
@@ -143,7 +144,7 @@ class HubSpotPeople:
             subject=props.get("hs_task_subject", ""),
             body=props.get("hs_task_body", ""),
             owner=owner.email if owner else "no owner",
-            due=datetime.fromisoformat(due.replace("Z", "+00:00")) if due else None,
+            due=parse_time(due),
             links=f"deal {deals or '-'}, company {companies or '-'}",
         )
 

@@ -33,6 +33,7 @@ from onboard_sync.simulate.scenarios import METRIC_PROPERTIES, SCENARIOS, Scenar
 from onboard_sync.simulate.timeline import DayRecord, Timeline
 from onboard_sync.store import Store, TaskState
 from onboard_sync.sync.engine import Engine
+from onboard_sync.toolkit.times import parse_time
 
 TOKEN_ENV = "ONBOARD_SYNC_SIMULATE_HUBSPOT_TOKEN"
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -239,8 +240,8 @@ class _Day:
             props = task.properties
             if not props.get("onboard_sync_key") or props.get("hs_task_status") == "COMPLETED":
                 continue
-            due = datetime.fromisoformat(props["hs_timestamp"].replace("Z", "+00:00")).date()
-            if due + timedelta(days=self.scene.late_days) <= today:
+            due = parse_time(props["hs_timestamp"])
+            if due is not None and due.date() + timedelta(days=self.scene.late_days) <= today:
                 backend.complete_task(task.id)
         values = self.scene.metrics_on(day)
         changed = {METRIC_PROPERTIES[k]: f"{v:g}" for k, v in values.items() if self.metrics.get(k) != v}
