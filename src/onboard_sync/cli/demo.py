@@ -130,6 +130,11 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
             f"        {totals['created']} tasks created, {totals['updated']} records updated, "
             f"{first.api_calls()['total']} API calls"
         )
+        adopted = sum(i.adopted for i in first.instances.values())
+        if adopted:
+            skipped = sum(i.tasks_skipped for i in first.instances.values())
+            _say(f"        {adopted} were won days ago: each joined at the phase its plan is in;")
+            _say(f"        {skipped} tasks of phases already over were skipped, none created overdue")
         _show_example(people, store, rt.playbook)
 
         completed = _act_like_people(people, store, random.Random(seed))
