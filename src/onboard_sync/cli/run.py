@@ -16,7 +16,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import (
@@ -31,6 +30,7 @@ from onboard_sync.cli.common import (
 )
 
 if TYPE_CHECKING:  # the engine and the store load only when plan or sync runs
+    from onboard_sync.runtime import Runtime
     from onboard_sync.sync.report import RunReport
 
 FullOption = Annotated[bool, typer.Option("--full", help="Ignore cursors: re-read every won deal.")]
@@ -63,31 +63,17 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int | None]
         yield update
 
 
-def _print_plan(report: RunReport) -> None:
+def _print_plan(report: RunReport, rt: Runtime, limit: int) -> None:
+    from onboard_sync.cli.plan_view import field_labels, print_plan_instance
+
+    labels = field_labels(rt)
     for name, inst in report.instances.items():
-        rows = inst.plan.as_rows() if inst.plan else []
-        table = Table(title=f"{name}: {len(rows)} planned write(s)", show_lines=False)
-        for column in ("action", "object", "onboarding", "what"):
-            table.add_column(column)
-        for row in rows[:200]:
-            if row["action"] == "close":
-                what = f"{row['subject']}: completed (its alert cleared)"
-            elif row["object"] == "task":
-                what = f"{row['subject']} (owner {row['owner_id'] or '-'}, due {row['due']})"
-            else:
-                what = ", ".join(f"{k}: {v['from']!r} → {v['to']!r}" for k, v in row["changes"].items())
-            table.add_row(row["action"], row["object"], row["onboarding"], what)
-        if len(rows) > 200:
-            table.caption = f"… and {len(rows) - 200} more (use --json for all)"
-        console.print(table)
-        calls = inst.api_calls.get("total", 0)
-        write_calls = sum(inst.api_cost_of_writes.values())
-        console.print(
-            f"API cost: {calls} read call(s) made for this plan; applying it takes {write_calls} write call(s) "
-            f"({', '.join(f'{k} ×{v}' for k, v in inst.api_cost_of_writes.items()) or 'none'})."
-        )
-        if inst.unresolved:
-            console.print(f"{inst.unresolved} earlier write(s) with unknown outcome will be looked up first.")
+        print_plan_instance(console, name, inst, labels, limit=limit)
+        if inst.recovered or inst.unresolved:
+            console.print(
+                f"{inst.recovered + inst.unresolved} earlier write(s) of unknown outcome: {inst.recovered} found in "
+                f"the CRM (sync records them), {inst.unresolved} not found (created again above)."
+            )
         if inst.won_before_cutoff:
             console.print(_cutoff_note(inst.won_before_cutoff))
         if inst.deals_deleted:
@@ -125,8 +111,13 @@ def _print_sync(report: RunReport) -> None:
     console.print(f"{status}: {totals['created']} created, {totals['updated']} updated, {totals['failed']} failed")
 
 
+LimitOption = Annotated[int, typer.Option(help="Onboardings to show in the table (--json lists every write).")]
+
+
 @app.command()
-def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
+def plan(
+    config: ConfigOption = None, json: JsonOption = False, full: FullOption = False, limit: LimitOption = 25
+) -> None:
     """Show every create and update a sync would make, with its API cost. Writes nothing anywhere."""
     from onboard_sync.sync.engine import Engine
 
@@ -136,7 +127,7 @@ def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption
     if json:
         print_json(report.as_dict())
     else:
-        _print_plan(report)
+        _print_plan(report, rt, limit)
     if not report.ok:
         sys.exit(1)
 

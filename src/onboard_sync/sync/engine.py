@@ -44,7 +44,7 @@ from typing import TypeVar
 from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition
-from onboard_sync.plugins import get_plugin_manager
+from onboard_sync.plugins import connector_type, get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
@@ -59,6 +59,7 @@ from onboard_sync.sync.gate import TokenBucket
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
+from onboard_sync.sync.staged_tickets import StagedTickets
 from onboard_sync.sync.window import RollingWindow
 
 T = TypeVar("T")
@@ -103,6 +104,8 @@ class Engine:
         """Set once the first deal-source instance of the run has read its deal and task pages."""
         self.limiters: dict[str, TokenBucket | RollingWindow] = {}
         """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
+        self.staged_tickets = StagedTickets(store, in_memory=plan_only)
+        """The helpdesk records the run pulled (in memory over the store in plan)."""
 
     # --- the run ---------------------------------------------------------------------
     def run(
@@ -127,6 +130,7 @@ class Engine:
         # also a ticket source, its tickets are pulled last, once its pages are read: both pulls
         # would share its rate limiters, and the deal pages are on the critical path.
         self._pages_read.clear()
+        self.staged_tickets = StagedTickets(self.store, in_memory=self.plan_only)
         ticket_pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-tickets")
         try:
             tickets = ticket_pool.submit(
@@ -274,11 +278,12 @@ class Engine:
                 self._apply(run, plan, lane, final=False)
             self._apply(run, WritePlan(), lane, final=True)
         self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
-        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch)
         report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
-        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields)
+        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields, run.planned, run_id)
+        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, self._write_batch_sizes())
         if self.plan_only:
             report.plan = run.planned
+            report.owners = {o.id: o.name or o.email or o.id for o in owners.values()}
             return
         report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
 
@@ -369,6 +374,13 @@ class Engine:
         for page in prefetched_pages(read, what=f"connectors.{name}: the {stage} pull"):
             self.progress(f"pull {stage}", len(page.records), None)
             yield page
+
+    def _write_batch_sizes(self) -> dict[str, int]:
+        """Each connector instance's write batch size (for the API cost of a helpdesk's writes)."""
+        return {
+            name: connector_type(settings.type).cls.max_write_batch
+            for name, settings in self.runtime.config.connectors.items()
+        }
 
     def _owners(self, name: str, connector: Connector) -> dict[str, Owner]:
         owners = self.store.owners(name)
