@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable, Iterator
+import textwrap
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -136,17 +138,28 @@ def plan(
 def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
     """Pull changes, advance onboardings and write tasks and fields to the CRM (run it from cron)."""
     from onboard_sync.sync.engine import Engine
+    from onboard_sync.sync.writes import run_changes
 
     rt = runtime(config)
-    with (
-        open_store(rt) as store,
-        store.run_lock("sync"),
-        progress_reporter(is_terminal() and not json) as progress,
-    ):
-        report = Engine(rt, store, progress=progress, full=full).run()
-    if json:
-        print_json(report.as_dict())
-    else:
+    with open_store(rt) as store:
+        with store.run_lock("sync"), progress_reporter(is_terminal() and not json) as progress:
+            report = Engine(rt, store, progress=progress, full=full).run()
+        if json:  # the writes it made, from the audit: the same rows as plan --json's "changes"
+            rows = run_changes(store, report.run_id, list(report.instances)) if report.run_id is not None else ()
+            _print_json_with_rows(report.as_dict(), "changes", rows)
+    if not json:
         _print_sync(report)
     if not report.ok:
         sys.exit(1)
+
+
+def _print_json_with_rows(data: dict[str, Any], key: str, rows: Iterable[dict[str, Any]]) -> None:
+    """``print_json`` of ``data`` with ``key`` set to the list of ``rows``, written as they come."""
+    marker = "__onboard_sync_rows__"
+    head, tail = json.dumps({**data, key: marker}, indent=2, default=str).split(f'"{marker}"')
+    sys.stdout.write(head + "[")
+    separator = "\n"
+    for row in rows:
+        sys.stdout.write(separator + textwrap.indent(json.dumps(row, indent=2, default=str), "    "))
+        separator = ",\n"
+    sys.stdout.write(("\n  ]" if separator != "\n" else "]") + tail + "\n")

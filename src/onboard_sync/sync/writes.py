@@ -1,7 +1,8 @@
 """One write as a JSON row: the shared form of ``plan --json`` and ``sync --json`` ``changes``.
 
 ``plan`` turns its ``WritePlan`` into rows (``plan_rows``); ``sync`` turns the audit entries of
-its run into rows (``audit_row``, called by the CLI after the run, page by page). A write that
+its run into rows (``run_changes``, called by the CLI after the run, page by page, so a large
+run's rows are never all in memory). A write that
 plan predicts and sync makes gives the same row in both, so a person can diff the two lists
 (sorted by ``action`` and ``key``) and a test can compare them key by key:
 
@@ -19,14 +20,14 @@ helpdesk organization's ``{onboarding}:{helpdesk}:{organization id}``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from onboard_sync.records import ObjectKind, TaskStatus
 
 if TYPE_CHECKING:
-    from onboard_sync.store import AuditEntry
+    from onboard_sync.store import AuditEntry, Store
     from onboard_sync.sync.plan import WritePlan
 
 Row = dict[str, Any]
@@ -158,3 +159,15 @@ def audit_row(entry: AuditEntry, *, crm_instances: set[str], owners: Mapping[str
         changes,
         crm_record=entry.source in crm_instances,
     )
+
+
+def run_changes(store: Store, run_id: int, crm_instances: Collection[str]) -> Iterator[Row]:
+    """The rows of every write run ``run_id`` made (failed attempts left out: they are listed in
+    the run's ``failures``), oldest first, read from the audit page by page."""
+    owners: dict[str, str] = {}
+    for instance in crm_instances:
+        owners.update((o.id, o.name or o.email or o.id) for o in store.owners(instance).values())
+    crm = set(crm_instances)
+    for entry in store.run_audit(run_id):
+        if entry.outcome == "ok" and (row := audit_row(entry, crm_instances=crm, owners=owners)) is not None:
+            yield row
