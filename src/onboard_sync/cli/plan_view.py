@@ -70,7 +70,7 @@ def summary(name: str, plan: WritePlan) -> str:
     for (instance, kind), count in sorted(records.items(), key=lambda item: (item[0][0], _rank(order, item[0][1]))):
         noun = f"{instance} organization" if instance else _OBJECT_NAMES.get(kind, kind)
         parts.append(f"{_count(count, noun)} to update")
-    return f"{name}: {_count(total, 'write')} planned: " + ", ".join(parts) + "."
+    return f"{name}: {_count(total, 'planned write')}: " + ", ".join(parts) + "."
 
 
 def plan_table(

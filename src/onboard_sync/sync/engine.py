@@ -185,15 +185,17 @@ class Engine:
         task_cursor = None if self.full else self.store.get_cursor(name, "tasks")
         applier = Applier(self.store, connector, name, run_id, self.clock, report, dry_run=self.plan_only)
 
+        staged = Staged(self.store, name, in_memory=self.plan_only)
         pending = self.store.pending_tasks(name)
         if not self.plan_only:
             applier.resolve_pending(pending)
-        else:
-            report.unresolved = len(pending)
+        else:  # looked up the same way, laid over the ledger instead of recorded
+            found, missing = applier.look_up_pending(pending)
+            staged.settle_pending(found, missing)
+            report.recovered, report.unresolved = len(found), len(missing)
         del pending
 
         owners = self._owners(name, connector)
-        staged = Staged(self.store, name, in_memory=self.plan_only)
 
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals,
         #    staged page by page (the store's record cache in sync, memory in plan)
@@ -272,6 +274,8 @@ class Engine:
         size = self.runtime.config.core.chunk_size
         with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
+                if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
+                    chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
                 self._run_chunk(run, chunk, lane)
             for ids in chunks(run.account_fields.account_ids(), size):
                 plan = run.account_fields.plan(staged.accounts(ids))

@@ -15,10 +15,10 @@ import threading
 from collections.abc import Collection, Mapping, Sequence
 from typing import TypeVar
 
-from onboard_sync.records import Account, Ticket
+from onboard_sync.records import Account, Deal, Ticket
 from onboard_sync.store import Store
 
-R = TypeVar("R", Account, Ticket)
+R = TypeVar("R", Account, Deal, Ticket)
 
 
 def newest(stored: R | None, pulled: R) -> R:
