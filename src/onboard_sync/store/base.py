@@ -72,7 +72,9 @@ class StoreBase:
         self._read_only = read_only
         self._clock = clock or (lambda: datetime.now(UTC))
         self._tx = threading.local()
-        self._shared = threading.RLock() if opened.memory else contextlib.nullcontext()
+        self._shared: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if opened.memory else contextlib.nullcontext()
+        )
         """An in-memory SQLite store has one connection for every thread: they take turns."""
 
     @property
