@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -28,6 +29,7 @@ def _task(onboarding: str, template: str, title: str, owner: str | None) -> Plan
 
 def _plan() -> WritePlan:
     reasons = "at risk (health 40): act this week; 1 milestone(s) late by more than a week; 2 task(s) overdue"
+    before = {"onboarding_phase": None, "onboarding_health_score": "40", "onboarding_health_reasons": "healthy"}
     deal = FieldWrite(
         "hubspot:1:deal",
         ObjectKind.DEAL,
@@ -43,7 +45,7 @@ def _plan() -> WritePlan:
         ],
         closes=[PlannedClose("hubspot:2", "hubspot:2:alert.blockers:1", "T-9", "Blocker open more than 3 days")],
         fields=[
-            PlannedFields("hubspot:1", deal, {"onboarding_phase": None, "onboarding_health_score": "40"}),
+            PlannedFields("hubspot:1", deal, before),
             PlannedFields("hubspot:1", org, {"onboarding_phase": ""}, instance="zendesk"),
         ],
         labels={"hubspot:1": "Maple Networks - Business suite", "hubspot:2": "Atlas Logistics"},
@@ -65,15 +67,19 @@ def test_writes_grouped_by_deal_with_owner_names_and_readable_values_at_80_colum
     assert "for Ana Souza, due 2026-11-25" in text
     assert "for 61000002, due 2026-11-25" in text, "an owner not in the list is shown by id"
     assert "for nobody (no owner for the role)" in text
-    assert "Phase: (empty) → handoff" in text
-    assert "Health score: 40 → 75" in text
+    assert re.search(r"Phase +\(empty\) → handoff", text)
+    assert re.search(r"Health score +40 → 75", text)
     assert "status: open → completed (its alert cleared)" in text
     assert "None" not in text
     assert "'" not in text
-    # one line per field: each label starts its own line in the "what" column
-    starts = {label: [line.find(f"{label}:") for line in lines if f"{label}:" in line] for label in LABELS.values()}
-    assert len({column for found in starts.values() for column in found}) == 1, starts
-    org = next(n for n, line in enumerate(lines) if "onboarding_phase: (empty) → handoff" in line)
+    # one line per field: each label starts its own line, values in a column of their own
+    assert len({line.find(label) for line in lines for label in LABELS.values() if label in line}) == 1
+    assert lines[1 + next(n for n, line in enumerate(lines) if "Phase" in line)].find("40 → 75") == next(
+        line.find("(empty) → handoff") for line in lines if "Phase" in line
+    ), "values in a column of their own"
+    reasons = next(n for n, line in enumerate(lines) if "Health reasons" in line)
+    assert "→ at risk (health 40)" in lines[reasons + 1], "both values long: the new one on its own line"
+    org = next(n for n, line in enumerate(lines) if "onboarding_phase" in line)
     assert [lines[org].split()[0], lines[org + 1].split(), lines[org + 2].split()] == ["update", ["zendesk"], ["org"]]
     assert lines.index(next(line for line in lines if "Atlas Logistics" in line)) > lines.index(
         next(line for line in lines if "Health reasons" in line)
@@ -93,3 +99,5 @@ def test_summary_counts_each_kind_and_empty_values_read_empty() -> None:
     )
     assert summary("hubspot", WritePlan()) == "hubspot: nothing to write: the CRM already matches the playbook."
     assert [shown(v) for v in (None, "", "0", "75")] == ["(empty)", "(empty)", "0", "75"]
+    assert shown("2026-12-03T00:00:00.000Z") == "2026-12-03", "a date echoed as midnight UTC reads as the date"
+    assert shown("2026-12-03T10:00:00Z") == "2026-12-03T10:00:00Z"

@@ -2,21 +2,22 @@
 
 Called by ``cli.run.plan``. Per deal-source instance: one sentence counting the writes by kind,
 then a table grouped by onboarding (the deal's name): each task to create with its owner's name
-and due day, each task to close, and each record update with one line per field, ``label: old
-→ new``: an empty value reads ``(empty)``, and labels are the canonical fields' (``Health
-score``). It stays readable at 80 columns: text wraps inside its column, a long list of fields
-takes one line each, and ``limit`` bounds the onboardings shown (the rest are counted; ``--json``
-lists them all).
+and due day, each task to close, and each record update with one line per field, ``label  old →
+new`` (the new value on its own line when both are long): an empty value reads ``(empty)``, and
+labels are the canonical fields' (``Health score``). It stays readable at 80 columns: text wraps
+inside its column, a long list of fields takes one line each, and ``limit`` bounds the
+onboardings shown (the rest are counted; ``--json`` lists them all).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -33,6 +34,9 @@ FieldLabels = Mapping[tuple[str, str, str], str]
 
 EMPTY = "(empty)"
 ARROW = "→"
+LONG = 40
+"""Old and new values longer than this together are shown on two lines."""
+MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}T00:00(:00(\.0+)?)?(Z|\+00:00)")
 _OBJECT_NAMES = {ObjectKind.DEAL.value: "deal", ObjectKind.ACCOUNT.value: "account"}
 
 
@@ -50,8 +54,12 @@ def field_labels(rt: Runtime) -> dict[tuple[str, str, str], str]:
 
 
 def shown(value: object) -> str:
-    """A value as a person reads it: no quotes, no ``None``."""
-    return EMPTY if value is None or value == "" else str(value)
+    """A value as a person reads it: no quotes, no ``None``, a date the CRM echoes as midnight UTC
+    (``2026-12-03T00:00:00.000Z``) as the date."""
+    if value is None or value == "":
+        return EMPTY
+    text = str(value)
+    return text[:10] if MIDNIGHT.fullmatch(text) else text
 
 
 def summary(name: str, plan: WritePlan) -> str:
@@ -117,8 +125,8 @@ def print_plan_instance(console: Console, name: str, inst: InstanceReport, label
 
 def _grouped(
     name: str, plan: WritePlan, owners: Mapping[str, str], labels: FieldLabels
-) -> dict[str, list[tuple[str, Text]]]:
-    groups: dict[str, list[tuple[str, Text]]] = {}
+) -> dict[str, list[tuple[str, RenderableType]]]:
+    groups: dict[str, list[tuple[str, RenderableType]]] = {}
     for task in plan.tasks:
         write = task.write
         owner = owners.get(write.owner_id, write.owner_id) if write.owner_id else "nobody (no owner for the role)"
@@ -133,12 +141,21 @@ def _grouped(
         instance = planned.instance or name
         kind = planned.write.kind.value
         noun = f"{instance} org" if planned.instance else _OBJECT_NAMES.get(kind, kind)
-        lines = [
-            f"{labels.get((instance, kind, prop), prop)}: {shown(planned.before.get(prop))} {ARROW} {shown(value)}"
-            for prop, value in planned.write.values.items()  # in the mapping's order
-        ]
-        groups.setdefault(planned.onboarding_id, []).append((f"update {noun}", Text("\n".join(lines))))
+        fields = Table.grid(padding=(0, 1))
+        fields.add_column(max_width=16)
+        fields.add_column()
+        for prop, value in planned.write.values.items():  # in the mapping's order
+            fields.add_row(labels.get((instance, kind, prop), prop), _change(planned.before.get(prop), value))
+        groups.setdefault(planned.onboarding_id, []).append((f"update {noun}", fields))
     return groups
+
+
+def _change(old: object, new: object) -> str:
+    """``old → new``; when both are long texts, the new value on a line of its own."""
+    before, after = shown(old), shown(new)
+    if before != EMPTY and len(before) + len(after) > LONG:
+        return f"{before}\n{ARROW} {after}"
+    return f"{before} {ARROW} {after}"
 
 
 def _rank(order: list[str], kind: str) -> int:
