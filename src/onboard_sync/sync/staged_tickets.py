@@ -12,7 +12,7 @@ the same for deals, accounts and task statuses.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TypeVar
 
 from onboard_sync.records import Account, Deal, Ticket
@@ -37,24 +37,20 @@ class StagedTickets:
         self._lock = threading.Lock()  # the ticket pull runs on its own thread
 
     def put_tickets(self, tickets: Sequence[Ticket]) -> None:
-        if not self.in_memory:
-            with self.store.transaction():
-                self.store.put_tickets(tickets)
-            return
-        with self._lock:
-            for ticket in tickets:
-                held = self._tickets.setdefault(ticket.source, {})
-                held[ticket.id] = newest(held.get(ticket.id), ticket)
+        self._put(tickets, self._tickets, self.store.put_tickets)
 
     def put_accounts(self, accounts: Sequence[Account]) -> None:
+        self._put(accounts, self._accounts, self.store.put_accounts)
+
+    def _put(self, records: Sequence[R], held: dict[str, dict[str, R]], store: Callable[[Sequence[R]], None]) -> None:
         if not self.in_memory:
             with self.store.transaction():
-                self.store.put_accounts(accounts)
+                store(records)
             return
         with self._lock:
-            for account in accounts:
-                held = self._accounts.setdefault(account.source, {})
-                held[account.id] = newest(held.get(account.id), account)
+            for record in records:
+                mine = held.setdefault(record.source, {})
+                mine[record.id] = newest(mine.get(record.id), record)
 
     def all_accounts(self, source: str) -> dict[str, Account]:
         """Every cached organization (or CRM account) of ``source``, pulled ones laid over."""
