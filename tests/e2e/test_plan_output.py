@@ -66,3 +66,18 @@ def test_plan_json_and_the_next_sync_json_list_the_same_writes(project: Any) -> 
 
     again = json.loads(run_cli(project, "sync", "--json").stdout)
     assert again["changes"] == [], "a sync with nothing to do lists no change"
+
+
+def test_plan_says_when_it_could_not_read_the_helpdesk(project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plan_sync_support import ZENDESK_TOKEN_ENV, zendesk_tables
+
+    from onboard_sync.sandbox.zendesk import ZendeskSandbox, companies_from_hubspot
+
+    with ZendeskSandbox(seed=1, companies=companies_from_hubspot(project.sandbox)) as zendesk:
+        monkeypatch.setenv(ZENDESK_TOKEN_ENV, zendesk.api_token)
+        with project.config_path.open("a", encoding="utf-8") as fh:
+            fh.write(zendesk_tables(zendesk, "hubspot"))
+        zendesk.faults.fail_next(100, 503)
+        result = run_cli(project, "plan", env={"COLUMNS": "80"})
+    assert result.returncode == 1, "a plan made without the helpdesk's changes is not ok"
+    assert re.search(r"^error reading zendesk: \S", result.stdout, flags=re.M), result.stdout

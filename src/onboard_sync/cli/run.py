@@ -84,6 +84,9 @@ def _print_plan(report: RunReport, rt: Runtime, limit: int) -> None:
             console.print(f"{inst.tasks_deleted} task(s) deleted in the CRM would no longer be expected.")
         if inst.error:
             console.print(f"[red]error[/red]: {inst.error}")
+    for name, pulled in report.ticket_sources.items():
+        if pulled.get("error"):  # the plan was made without this helpdesk's changes
+            console.print(f"[red]error[/red] reading {name}: {pulled['error']}")
 
 
 def _cutoff_note(count: int) -> str:
