@@ -1,8 +1,8 @@
 """The reconcile engine: one run of ``sync`` (apply) or ``plan`` (dry run) over every deal source.
 
-First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled into the store with its
-own cursors (``sync.signals``; ``sync`` only). Then, for each connector instance that is a deal
-source, a run:
+First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled with its own cursors
+(``sync.signals``; into the store, or in ``plan`` into memory). Then, for each connector instance
+that is a deal source, a run:
 
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
    record) by looking their keys up in the CRM, before anything could create them again;
@@ -28,8 +28,9 @@ source, a run:
 read by id instead of the cursor pull, their owned tasks are refreshed by key, only they are
 evaluated and written, and no cursor moves.
 
-In plan mode the store is opened read-only and the connectors' gates refuse writes:
-the run reads, evaluates and reports, and changes nothing anywhere.
+In plan mode the store is opened read-only and the connectors' gates refuse writes: the run
+reads what sync reads, holds in memory what sync would record before evaluating (``Staged``,
+``StagedTickets``), evaluates and reports the same writes, and changes nothing anywhere.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from typing import TypeVar
 from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition
-from onboard_sync.plugins import connector_type, get_plugin_manager
+from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
@@ -284,7 +285,7 @@ class Engine:
         self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
         report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
         report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields, run.planned, run_id)
-        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, self._write_batch_sizes())
+        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, writeback.batch_sizes(self.runtime))
         if self.plan_only:
             report.plan = run.planned
             report.owners = {o.id: o.name or o.email or o.id for o in owners.values()}
@@ -378,13 +379,6 @@ class Engine:
         for page in prefetched_pages(read, what=f"connectors.{name}: the {stage} pull"):
             self.progress(f"pull {stage}", len(page.records), None)
             yield page
-
-    def _write_batch_sizes(self) -> dict[str, int]:
-        """Each connector instance's write batch size (for the API cost of a helpdesk's writes)."""
-        return {
-            name: connector_type(settings.type).cls.max_write_batch
-            for name, settings in self.runtime.config.connectors.items()
-        }
 
     def _owners(self, name: str, connector: Connector) -> dict[str, Owner]:
         owners = self.store.owners(name)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from onboard_sync.connector import Capability, Connector, FieldWrite
 from onboard_sync.errors import ApiError, OnboardSyncError
+from onboard_sync.plugins import connector_type
 from onboard_sync.records import Account, ObjectKind
 from onboard_sync.store import AuditEntry
 from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan, _differs
@@ -26,6 +27,7 @@ from onboard_sync.sync.signals import TicketIndex
 from onboard_sync.sync.writes import helpdesk_write_key
 
 if TYPE_CHECKING:
+    from onboard_sync.runtime import Runtime
     from onboard_sync.sync.engine import Engine
 
 
@@ -69,6 +71,13 @@ def write_back(
             sender.close()
         out[source] = sender.counts
     return out
+
+
+def batch_sizes(runtime: Runtime) -> dict[str, int]:
+    """Each connector instance's write batch size (for the API cost of a helpdesk's writes)."""
+    return {
+        name: connector_type(settings.type).cls.max_write_batch for name, settings in runtime.config.connectors.items()
+    }
 
 
 class _Sender:
