@@ -102,7 +102,7 @@ def test_plan_writes_nothing_anywhere(project: Any) -> None:
     plan = json.loads(result.stdout)
     assert plan["mode"] == "plan"
     assert plan["planned_writes"] > 0, "completed tasks should make plan propose the next phase"
-    rows = plan["connectors"]["hubspot"]["planned"]
+    rows = plan["changes"]
     assert any(r["object"] == "task" and r["onboarding"] == target for r in rows)
 
     assert store_fingerprint(project.path) == before, "the store file (and folder) is byte-for-byte unchanged"

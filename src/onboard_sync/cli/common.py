@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -23,9 +24,12 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 
 
 def _console(stderr: bool) -> Console:
-    """Rich consoles; off a terminal (cron, pipes) use a wide fixed width so tables stay readable."""
+    """Rich consoles; off a terminal (cron, pipes) use a wide fixed width so tables stay readable,
+    unless ``COLUMNS`` says how wide (``COLUMNS=80 onboard-sync plan | less``)."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr) if stream.isatty() else Console(stderr=stderr, width=160)
+    if stream.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=160)
 
 
 console = _console(stderr=False)

@@ -66,13 +66,7 @@ class Applier:
     # --- crash recovery --------------------------------------------------------------
     def resolve_pending(self, tasks: Iterable[OwnedTask]) -> None:
         """Settle writes whose outcome is unknown before anything else can create them again."""
-        pending = [t.key for t in tasks if t.state is TaskState.PENDING]
-        if not pending:
-            return
-        size = self.connector.max_read_batch
-        for start in range(0, len(pending), size):
-            keys = pending[start : start + size]
-            found = {t.key: t.id for t in self.connector.find_tasks(keys) if t.key}
+        for keys, found in self._look_up(tasks):
             crash_point("before-recover-record")
             missing = {
                 k: "outcome unknown after an interrupted run; not in the CRM, will create"
@@ -92,6 +86,23 @@ class Applier:
                 )
             crash_point("after-recover-record")
             self.report.recovered += len(found)
+
+    def look_up_pending(self, tasks: Iterable[OwnedTask]) -> tuple[dict[str, str], list[str]]:
+        """Plan: what ``resolve_pending`` would find (key → remote id) and not find, recording nothing."""
+        found: dict[str, str] = {}
+        missing: list[str] = []
+        for keys, batch in self._look_up(tasks):
+            found.update(batch)
+            missing += [k for k in keys if k not in batch]
+        return found, missing
+
+    def _look_up(self, tasks: Iterable[OwnedTask]) -> Iterator[tuple[Sequence[str], dict[str, str]]]:
+        """Per read batch of the ``PENDING`` keys: the keys, and those the CRM holds (→ remote id)."""
+        pending = [t.key for t in tasks if t.state is TaskState.PENDING]
+        size = self.connector.max_read_batch
+        for start in range(0, len(pending), size):
+            keys = pending[start : start + size]
+            yield keys, {t.key: t.id for t in self.connector.find_tasks(keys) if t.key}
 
     # --- applying --------------------------------------------------------------------
     def apply(self, plan: WritePlan, mapping: MappingSet, *, final: bool = True) -> list[PlannedFields]:

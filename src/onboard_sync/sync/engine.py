@@ -1,8 +1,8 @@
 """The reconcile engine: one run of ``sync`` (apply) or ``plan`` (dry run) over every deal source.
 
-First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled into the store with its
-own cursors (``sync.signals``; ``sync`` only). Then, for each connector instance that is a deal
-source, a run:
+First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled with its own cursors
+(``sync.signals``; into the store, or in ``plan`` into memory). Then, for each connector instance
+that is a deal source, a run:
 
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
    record) by looking their keys up in the CRM, before anything could create them again;
@@ -28,8 +28,9 @@ source, a run:
 read by id instead of the cursor pull, their owned tasks are refreshed by key, only they are
 evaluated and written, and no cursor moves.
 
-In plan mode the store is opened read-only and the connectors' gates refuse writes:
-the run reads, evaluates and reports, and changes nothing anywhere.
+In plan mode the store is opened read-only and the connectors' gates refuse writes: the run
+reads what sync reads, holds in memory what sync would record before evaluating (``Staged``,
+``StagedTickets``), evaluates and reports the same writes, and changes nothing anywhere.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from onboard_sync.sync.gate import TokenBucket
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
+from onboard_sync.sync.staged_tickets import StagedTickets
 from onboard_sync.sync.window import RollingWindow
 
 T = TypeVar("T")
@@ -103,6 +105,8 @@ class Engine:
         """Set once the first deal-source instance of the run has read its deal and task pages."""
         self.limiters: dict[str, TokenBucket | RollingWindow] = {}
         """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
+        self.staged_tickets = StagedTickets(store, in_memory=plan_only)
+        """The helpdesk records the run pulled (in memory over the store in plan)."""
 
     # --- the run ---------------------------------------------------------------------
     def run(
@@ -127,6 +131,7 @@ class Engine:
         # also a ticket source, its tickets are pulled last, once its pages are read: both pulls
         # would share its rate limiters, and the deal pages are on the critical path.
         self._pages_read.clear()
+        self.staged_tickets = StagedTickets(self.store, in_memory=self.plan_only)
         ticket_pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-tickets")
         try:
             tickets = ticket_pool.submit(
@@ -181,15 +186,17 @@ class Engine:
         task_cursor = None if self.full else self.store.get_cursor(name, "tasks")
         applier = Applier(self.store, connector, name, run_id, self.clock, report, dry_run=self.plan_only)
 
+        staged = Staged(self.store, name, in_memory=self.plan_only, due_on=self.runtime.calendar.at)
         pending = self.store.pending_tasks(name)
         if not self.plan_only:
             applier.resolve_pending(pending)
-        else:
-            report.unresolved = len(pending)
+        else:  # looked up the same way, laid over the ledger instead of recorded
+            found, missing = applier.look_up_pending(pending)
+            staged.settle_pending(found, missing)
+            report.recovered, report.unresolved = len(found), len(missing)
         del pending
 
         owners = self._owners(name, connector)
-        staged = Staged(self.store, name, in_memory=self.plan_only, due_on=self.runtime.calendar.at)
 
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals,
         #    staged page by page (the store's record cache in sync, memory in plan)
@@ -268,17 +275,20 @@ class Engine:
         size = self.runtime.config.core.chunk_size
         with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
+                if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
+                    chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
                 self._run_chunk(run, chunk, lane)
             for ids in chunks(run.account_fields.account_ids(), size):
                 plan = run.account_fields.plan(staged.accounts(ids))
                 self._apply(run, plan, lane, final=False)
             self._apply(run, WritePlan(), lane, final=True)
         self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
-        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch)
         report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
-        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields)
+        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields, run.planned, run_id)
+        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, writeback.batch_sizes(self.runtime))
         if self.plan_only:
             report.plan = run.planned
+            report.owners = {o.id: o.name or o.email or o.id for o in owners.values()}
             return
         report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
 
