@@ -26,6 +26,9 @@ class FieldMap:
     property: str
     transform: str | None = None
     where: str = ""
+    allow_overwrite: bool = False
+    """A write line may name a property onboard-sync does not own (``dealname``, a Salesforce standard
+    field) only with ``allow_overwrite = true``: every sync overwrites what people put there."""
 
 
 @dataclass(frozen=True)
