@@ -123,7 +123,9 @@ class Engine:
         # mappings and owners are checked against the CRM before anything is written or recorded
         self._checked_owners = {}
         build = partial(self.runtime.connector, plan_mode=self.plan_only, sleep=self.sleep, limiters=self.limiters)
-        connectors = preflight.open_checked(self.runtime, names, build, self._owners_checked, subset=bool(deal_ids))
+        connectors, unchecked = preflight.open_checked(
+            self.runtime, names, build, self._owners_checked, subset=bool(deal_ids)
+        )
         started = self.clock()
         report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
@@ -148,7 +150,9 @@ class Engine:
                 report.instances[name] = instance_report
                 connector = connectors.pop(name)
                 try:
-                    self._run_instance(name, connector, instance_report, run_id)
+                    instance_report.error = unchecked.get(name)
+                    if instance_report.error is None:
+                        self._run_instance(name, connector, instance_report, run_id)
                 except RateLimitExhausted as exc:
                     instance_report.error = (
                         f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
