@@ -65,9 +65,10 @@ class UnknownPropertiesError(ApiError):
     ``PROPERTY_DOESNT_EXIST``, Salesforce 400 ``INVALID_FIELD``): deleted after the run checked its
     schema. ``properties`` names them; the core sends the batch again without them."""
 
-    def __init__(self, message: str, properties: tuple[str, ...], *, status: int = 400, endpoint: str = "") -> None:
+    def __init__(self, properties: tuple[str, ...], *, crm: str = "the CRM", endpoint: str = "") -> None:
         self.properties = properties
-        super().__init__(message, status=status, endpoint=endpoint)
+        names = ", ".join(repr(name) for name in properties)
+        super().__init__(f"property {names} does not exist in {crm}", status=400, endpoint=endpoint)
 
 
 class PagingError(OnboardSyncError):

@@ -115,11 +115,11 @@ def _write_problem(
         what = describe_value(fmap.canonical, playbook)
         return f"CRM property {name} has type {found.type!r}, which cannot hold {fmap.canonical} ({what})"
     if not fmap.allow_overwrite and not is_onboard_syncs(found, fmap.canonical):
-        origin = "built into the CRM" if found.built_in else "a property onboard-sync setup did not create"
+        origin = "built into the CRM" if found.built_in else "not created by `onboard-sync setup`"
         return (
-            f"CRM property {name} ({found.label}) is not onboard-sync's ({origin}): every sync would overwrite it "
-            f"with {fmap.canonical}; map a property `onboard-sync setup` creates, or if that is intended write "
-            f"{fmap.canonical} = {{ property = {_toml(fmap.property)}, allow_overwrite = true }}"
+            f"CRM property {name} ({found.label}) is not onboard-sync's ({origin}): syncs would overwrite it with "
+            f"{fmap.canonical}; map a property setup creates, or write {fmap.canonical} = "
+            f"{{ property = {_toml(fmap.property)}, allow_overwrite = true }} if that is intended"
         )
     return None
 

@@ -64,6 +64,8 @@ class Applier:
         self._tasks: list[PlannedTask] = []
         self._fields: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)
         self._closes: list[PlannedClose] = []
+        self._gone: dict[ObjectKind, set[str]] = defaultdict(set)
+        """Properties the CRM said it does not have during this run (deleted after the run-start check)."""
 
     # --- crash recovery --------------------------------------------------------------
     def resolve_pending(self, tasks: Iterable[OwnedTask]) -> None:
@@ -224,7 +226,9 @@ class Applier:
             batches = [items[start : start + size] for start in range(0, len(items), size)]
             calls = self._pipelined(
                 batches,
-                lambda batch, kind=kind: fieldwrites.write_fields(self.connector, kind, [p.write for p in batch]),
+                lambda batch, kind=kind: fieldwrites.write_fields(
+                    self.connector, kind, [p.write for p in batch], self._gone[kind]
+                ),
                 "field-write",
             )
             for batch, outcomes in calls:

@@ -36,11 +36,17 @@ class FieldOutcome:
         return f"CRM property {names} does not exist any more (deleted during the run?): not written; {rest}"
 
 
-def write_fields(connector: Connector, kind: ObjectKind, batch: Sequence[FieldWrite]) -> list[FieldOutcome]:
+def write_fields(
+    connector: Connector, kind: ObjectKind, batch: Sequence[FieldWrite], gone: set[str] | None = None
+) -> list[FieldOutcome]:
     """``connector.write_fields(kind, batch)``, sending again without the properties the CRM says it does
-    not have; one outcome per write, in order. A record left with nothing to write is not sent."""
+    not have; one outcome per write, in order. A record left with nothing to write is not sent. ``gone``
+    (shared by the batches of one run and kind) remembers the missing properties, so later batches are
+    sent without them at once."""
+    gone = set() if gone is None else gone
     current = {w.key: w for w in batch}
     dropped: dict[str, list[str]] = {w.key: [] for w in batch}
+    _drop(batch, set(gone), current, dropped)
     done: dict[str, WriteResult] = {}
     rounds = 1 + len({name for w in batch for name in w.values})  # each round drops at least one property
     for _ in range(rounds):
@@ -52,10 +58,12 @@ def write_fields(connector: Connector, kind: ObjectKind, batch: Sequence[FieldWr
         except UnknownPropertiesError as exc:
             if not _drop(todo, exc.properties, current, dropped):
                 raise
+            gone.update(exc.properties)
             continue
         again = False
         for write, result in zip(todo, results, strict=True):
             if not result.ok and _drop([write], result.unknown_properties, current, dropped):
+                gone.update(result.unknown_properties)
                 again = True
             else:
                 done[write.key] = result

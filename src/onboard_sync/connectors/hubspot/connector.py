@@ -31,9 +31,9 @@ from onboard_sync.connector import (
 )
 from onboard_sync.connectors.hubspot import batch as batches
 from onboard_sync.connectors.hubspot import mapping, properties, tickets
-from onboard_sync.connectors.hubspot.base import HubSpotBase, chunks
+from onboard_sync.connectors.hubspot.base import HubSpotBase, chunks, status_of
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings
-from onboard_sync.errors import ApiError, UnknownPropertiesError
+from onboard_sync.errors import UnknownPropertiesError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
 
 
@@ -288,12 +288,12 @@ class HubSpotConnector(HubSpotBase):
         endpoint = f"{object_type}.batch_update"
         try:
             return self._batch_update(object_type, endpoint, inputs, [w.key for w in batch], {})
-        except ApiError as exc:
-            missing = batches.unknown_properties(exc) if exc.status == 400 else ()
+        except Exception as exc:
+            missing = batches.unknown_properties(exc) if status_of(exc) == 400 else ()
             if not missing:
                 raise
             # HubSpot refuses the whole batch when a property does not exist (deleted mid-run)
-            raise UnknownPropertiesError(str(exc), missing, endpoint=endpoint) from exc
+            raise UnknownPropertiesError(missing, crm="HubSpot", endpoint=endpoint) from exc
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
         """HubSpot's properties of ``kind`` by name; those in the connector's property group are setup's."""

@@ -248,13 +248,13 @@ class SalesforceConnector(SalesforceBase):
         label = {ObjectKind.DEAL: "opportunities", ObjectKind.ACCOUNT: "accounts", ObjectKind.CONTACT: "contacts"}[kind]
         try:
             answer = self._collection(f"{label}.update", "PATCH", "composite/sobjects", records)
-        except ApiError as exc:
-            missing = unknown_fields(exc) if exc.status == 400 else ()
+        except Exception as exc:
+            missing = unknown_fields(exc) if status_of(exc) == 400 else ()
             if not missing:
                 raise
             # a field deleted since the run began: Salesforce refuses the whole request
             self.describe_cache.pop(sobject, None)
-            raise UnknownPropertiesError(str(exc), missing, endpoint=f"{label}.update") from exc
+            raise UnknownPropertiesError(missing, crm="Salesforce", endpoint=f"{label}.update") from exc
         return record_results([w.key for w in batch], answer)
 
     @classmethod
