@@ -13,10 +13,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from onboard_sync.connector import Connector, FieldWrite, WriteResult
+from onboard_sync.connector import FieldWrite, WriteResult
 from onboard_sync.errors import UnknownPropertiesError
 from onboard_sync.records import ObjectKind
+
+
+class FieldSink(Protocol):
+    """What this module needs of a connector."""
+
+    def write_fields(self, kind: ObjectKind, batch: Sequence[FieldWrite]) -> list[WriteResult]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +44,7 @@ class FieldOutcome:
 
 
 def write_fields(
-    connector: Connector, kind: ObjectKind, batch: Sequence[FieldWrite], gone: set[str] | None = None
+    connector: FieldSink, kind: ObjectKind, batch: Sequence[FieldWrite], gone: set[str] | None = None
 ) -> list[FieldOutcome]:
     """``connector.write_fields(kind, batch)``, sending again without the properties the CRM says it does
     not have; one outcome per write, in order. A record left with nothing to write is not sent. ``gone``
