@@ -11,10 +11,13 @@ from onboard_sync.rules import Playbook
 
 
 def property_specs(mapping: MappingSet, playbook: Playbook) -> list[PropertySpec]:
-    """One spec per mapped write field, typed from the canonical field table."""
+    """One spec per mapped write field, typed from the canonical field table. A line with
+    ``allow_overwrite = true`` names a property that is not onboard-sync's: ``setup`` leaves it alone."""
     specs: list[PropertySpec] = []
     for kind, obj in mapping.objects.items():
         for canonical, fmap in obj.write.items():
+            if fmap.allow_overwrite:
+                continue
             ftype = CANONICAL_FIELDS[canonical]
             specs.append(
                 PropertySpec(

@@ -17,6 +17,7 @@ from onboard_sync.mappings import MappingSet, load_mapping
 from onboard_sync.plugins import transforms
 from onboard_sync.records import ObjectKind, Owner
 from onboard_sync.rules import Playbook, default_playbook_path, load_playbook
+from onboard_sync.schema import property_specs
 from onboard_sync.sync import fieldwrites
 
 
@@ -64,6 +65,7 @@ PHASES = load_playbook(default_playbook_path()).phase_keys()
         ('health_status = "x"', prop("x", "bool", created_by_setup=True), "has type 'bool'"),
         ('phase = "x"', prop("x", "string", read_only=True, created_by_setup=True), "is read-only"),
         ('phase = "nowhere"', prop("x"), "'nowhere' does not exist on hubspot deal records; run `onboard-sync setup`"),
+        ('phase = { property = "no", allow_overwrite = true }', prop("x"), "deal records; check the name"),
     ],
 )
 def test_each_mapped_property_must_exist_hold_the_values_and_be_onboard_syncs(
@@ -87,9 +89,11 @@ def test_a_read_property_must_exist_and_kinds_not_described_are_not_checked(tmp_
     ]
 
 
-def test_allow_overwrite_loads_from_one_line_and_only_on_write_lines(tmp_path: Path) -> None:
-    mapped = mapping(tmp_path, '[deal.write]\nnext_step = { property = "nextstep", allow_overwrite = true }\n')
+def test_allow_overwrite_loads_from_one_line_and_only_on_write_lines(tmp_path: Path, playbook: Playbook) -> None:
+    text = '[deal.write]\nphase = "onboarding_phase"\nnext_step = { property = "nextstep", allow_overwrite = true }\n'
+    mapped = mapping(tmp_path, text)
     assert mapped.for_kind(ObjectKind.DEAL).write["next_step"].allow_overwrite
+    assert [s.name for s in property_specs(mapped, playbook)] == ["onboarding_phase"], "setup leaves it alone"
     for text, message in [
         ('[deal.write]\nphase = { property = "p", allow_overwrite = "yes" }\n', "expected true or false, got 'yes'"),
         ('[deal.read]\nnps = { property = "p", allow_overwrite = true }\n', "only applies to [*.write] lines"),

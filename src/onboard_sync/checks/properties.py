@@ -104,7 +104,9 @@ def _write_problem(
 ) -> str | None:
     name = repr(fmap.property)
     if found is None:
-        return f"CRM property {name} does not exist on {where}; run `onboard-sync setup` to create it"
+        # setup creates the properties mapped, except those of allow_overwrite lines (not onboard-sync's)
+        fix = "check the name" if fmap.allow_overwrite else "run `onboard-sync setup` to create it"
+        return f"CRM property {name} does not exist on {where}; {fix}"
     if found.read_only:
         return f"CRM property {name} is read-only on {where}; map {fmap.canonical} to a property onboard-sync can write"
     if found.type == "enumeration":
