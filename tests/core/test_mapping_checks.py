@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from onboard_sync.checks import check_owner_roles, check_owners_exist, check_properties, expand_aliases
+from onboard_sync.checks import (
+    check_owner_roles,
+    check_owners_exist,
+    check_properties,
+    expand_aliases,
+    owner_properties,
+)
 from onboard_sync.config import AppConfig, CoreSettings
 from onboard_sync.connector import FieldWrite, PropertySchema, WriteResult
 from onboard_sync.errors import ApiError, ConfigError, UnknownPropertiesError
@@ -246,3 +252,13 @@ def test_other_failures_are_not_retried() -> None:
 
     outcomes = fieldwrites.write_fields(Refusing(), ObjectKind.DEAL, writes())
     assert [(o.result.ok, o.result.error, o.dropped) for o in outcomes] == [(False, "INVALID_OPTION", ())] * 3
+
+
+def test_property_roles_are_read_with_deals_and_accounts(tmp_path: Path) -> None:
+    owners = {"csm": "property:csm_owner", "tam": "property:csm_owner", "sales": "deal_owner", "x": ["1"]}
+    assert owner_properties(owners) == ("csm_owner",)
+    mapped = mapping(tmp_path, '[deal.write]\nphase = "onboarding_phase"\n')
+    options = mapped.read_options(owner_properties(owners))
+    assert options.for_kind(ObjectKind.DEAL) == ("onboarding_phase", "csm_owner")
+    assert options.for_kind(ObjectKind.ACCOUNT) == ("csm_owner",)
+    assert mapped.read_options().for_kind(ObjectKind.ACCOUNT) == ()

@@ -7,7 +7,7 @@
   start of every ``sync`` and ``plan`` (``sync.preflight``).
 """
 
-from onboard_sync.checks.owners import check_owner_roles, check_owners_exist, expand_aliases
+from onboard_sync.checks.owners import check_owner_roles, check_owners_exist, expand_aliases, owner_properties
 from onboard_sync.checks.properties import check_properties
 from onboard_sync.checks.runtime import check_instance, offline_problems, refuse, remote_problems
 
@@ -18,6 +18,7 @@ __all__ = [
     "check_properties",
     "expand_aliases",
     "offline_problems",
+    "owner_properties",
     "refuse",
     "remote_problems",
 ]

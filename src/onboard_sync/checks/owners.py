@@ -108,6 +108,12 @@ def expand_aliases(owners: Mapping[str, OwnerValue], roles: Collection[str]) -> 
     return out
 
 
+def owner_properties(owners: Mapping[str, OwnerValue]) -> tuple[str, ...]:
+    """The deal or account properties that ``property:NAME`` roles read owner ids from."""
+    named = [v for v in owners.values() if isinstance(v, str) and v.startswith(PROPERTY_PREFIX)]
+    return tuple(dict.fromkeys(n for v in named if (n := v.removeprefix(PROPERTY_PREFIX)).strip()))
+
+
 def check_owners_exist(refs: Sequence[OwnerRef], owners: Mapping[str, Owner], crm: str) -> list[ConfigError]:
     """The owners named by e-mail or id that are not active owners of ``crm`` (the connector instance)."""
     emails = {o.email.lower() for o in owners.values() if o.email and o.active}

@@ -11,10 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-from onboard_sync.checks.owners import OwnerRef, check_owner_roles, check_owners_exist
+from onboard_sync.checks.owners import (
+    PROPERTY_PREFIX,
+    OwnerRef,
+    check_owner_roles,
+    check_owners_exist,
+    owner_properties,
+)
 from onboard_sync.checks.properties import check_properties
 from onboard_sync.connector import Capability, Connector, PropertySchema
-from onboard_sync.errors import UserError
+from onboard_sync.errors import ConfigError, UserError
 from onboard_sync.plugins import connector_type
 from onboard_sync.records import ObjectKind, Owner
 from onboard_sync.runtime import Runtime
@@ -42,22 +48,44 @@ def check_instance(
     refs: Sequence[OwnerRef] = (),
     owners: Callable[[], Mapping[str, Owner]] | None = None,
 ) -> list[UserError]:
-    """Every mapped property of instance ``name`` against ``connector.describe()``, and the owners named
-    in ``[owners]`` against ``owners()`` (called only when ``refs`` is not empty). A connector that does
-    not implement ``describe`` cannot be checked: logged, not refused."""
+    """Every mapped property of instance ``name`` against ``connector.describe()``; for a deal source
+    (``owners`` given: the instance creates tasks) also the owners named in ``[owners]`` against
+    ``owners()`` (called only when ``refs`` is not empty) and the properties of ``property:NAME`` roles.
+    A connector that does not implement ``describe`` cannot be checked: logged, not refused."""
     mapping = rt.mappings[name]
+    from_properties = owner_properties(rt.config.owners) if owners is not None else ()
+    kinds = [k for k, obj in mapping.objects.items() if obj.write or obj.read]
+    kinds += [ObjectKind.DEAL, ObjectKind.ACCOUNT] if from_properties else []
     schemas: dict[ObjectKind, dict[str, PropertySchema]] = {}
     try:
-        for kind, obj in mapping.objects.items():
-            if obj.write or obj.read:
-                schemas[kind] = connector.describe(kind)
+        for kind in dict.fromkeys(kinds):
+            schemas[kind] = connector.describe(kind)
     except NotImplementedError:
         log.warning("%s: connector type %s cannot describe its properties: not checked", name, connector.type_name)
         schemas = {}
     problems: list[UserError] = list(check_properties(mapping, schemas, rt.playbook, crm=name))
+    if schemas and from_properties:
+        problems += _owner_property_problems(rt, name, schemas)
     if refs and owners is not None:
         problems += check_owners_exist(refs, owners(), name)
     return problems
+
+
+def _owner_property_problems(
+    rt: Runtime, name: str, schemas: Mapping[ObjectKind, Mapping[str, PropertySchema]]
+) -> list[UserError]:
+    """``property:NAME`` roles whose property is on neither the deals nor the accounts of ``name``."""
+    known = set(schemas.get(ObjectKind.DEAL, {})) | set(schemas.get(ObjectKind.ACCOUNT, {}))
+    return [
+        ConfigError(
+            f"CRM property {value.removeprefix(PROPERTY_PREFIX)!r} is on neither {name} deal nor account records",
+            where=rt.config.where("owners", role),
+        )
+        for role, value in rt.config.owners.items()
+        if isinstance(value, str)
+        and value.startswith(PROPERTY_PREFIX)
+        and value.removeprefix(PROPERTY_PREFIX) not in known
+    ]
 
 
 def remote_problems(rt: Runtime, say: Callable[[str], object]) -> list[UserError]:

@@ -1,5 +1,7 @@
 """The reconcile engine: one run of ``sync`` (apply) or ``plan`` (dry run) over every deal source.
 
+Before anything is written or recorded, ``sync.preflight`` checks ``[owners]`` and every deal
+source's mapping against the CRM; a problem stops the run (exit 2, naming the file and line).
 First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled into the store with its
 own cursors (``sync.signals``; ``sync`` only). Then, for each connector instance that is a deal
 source, a run:
@@ -41,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from onboard_sync.checks import expand_aliases
+from onboard_sync.checks import expand_aliases, owner_properties
 from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition
@@ -184,7 +186,7 @@ class Engine:
 
     def _run_instance(self, name: str, connector: Connector, report: InstanceReport, run_id: int | None) -> None:
         mapping = self.runtime.mappings[name]
-        options = mapping.read_options()
+        options = mapping.read_options(owner_properties(self.runtime.config.owners))  # property:NAME owners
         run_started = self.clock()
         lookback = timedelta(minutes=self.runtime.config.core.lookback_minutes)
         deal_cursor = None if self.full else self.store.get_cursor(name, "deals")
