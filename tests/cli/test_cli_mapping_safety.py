@@ -63,13 +63,6 @@ def crm(request: pytest.FixtureRequest) -> Crm:
     return Crm(project, project.path / "mappings" / f"{project.instance}.toml", env, secrets)
 
 
-def line_of(path: Path, text: str) -> int:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if text in line:
-            return number
-    raise AssertionError(f"{text!r} not in {path}")
-
-
 def edit(path: Path, pattern: str, replacement: str) -> int:
     """Replace the first line matching ``pattern`` (a regex) with ``replacement``; its line number."""
     lines = path.read_text(encoding="utf-8").splitlines()
