@@ -60,6 +60,17 @@ class ApiError(OnboardSyncError):
         super().__init__(f"{endpoint}: HTTP {status}: {message}" if endpoint else message)
 
 
+class UnknownPropertiesError(ApiError):
+    """A batch field write the CRM refused as a whole because it has no such properties (HubSpot 400
+    ``PROPERTY_DOESNT_EXIST``, Salesforce 400 ``INVALID_FIELD``): deleted after the run checked its
+    schema. ``properties`` names them; the core sends the batch again without them."""
+
+    def __init__(self, properties: tuple[str, ...], *, crm: str = "the CRM", endpoint: str = "") -> None:
+        self.properties = properties
+        names = ", ".join(repr(name) for name in properties)
+        super().__init__(f"property {names} does not exist in {crm}", status=400, endpoint=endpoint)
+
+
 class PagingError(OnboardSyncError):
     """A connector's paged read handed back a page token it had already returned: its paging
     loops (a connector bug). The pull stops with this error and the cursor does not move."""

@@ -1,5 +1,7 @@
 """The reconcile engine: one run of ``sync`` (apply) or ``plan`` (dry run) over every deal source.
 
+Before anything is written or recorded, ``sync.preflight`` checks ``[owners]`` and every deal
+source's mapping against the CRM; a problem stops the run (exit 2, naming the file and line).
 First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled with its own cursors
 (``sync.signals``; into the store, or in ``plan`` into memory). Then, for each connector instance
 that is a deal source, a run:
@@ -42,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from onboard_sync.checks import expand_aliases, owner_properties
 from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition, TransitionCause
@@ -50,7 +53,7 @@ from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.store.base import chunks
-from onboard_sync.sync import deletions, signals, writeback
+from onboard_sync.sync import deletions, preflight, signals, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, deals_to_stage, pull_subset, refresh_caches
@@ -107,6 +110,7 @@ class Engine:
         """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
         self.staged_tickets = StagedTickets(store, in_memory=plan_only)
         """The helpdesk records the run pulled (in memory over the store in plan)."""
+        self._checked_owners: dict[str, dict[str, Owner]] = {}  # read by the run-start check, used by the run
 
     # --- the run ---------------------------------------------------------------------
     def run(
@@ -122,6 +126,12 @@ class Engine:
         self._subset = deal_ids
         if deal_ids is not None:
             names = [name for name in names if deal_ids.get(name)]
+        # mappings and owners are checked against the CRM before anything is written or recorded
+        self._checked_owners = {}
+        build = partial(self.runtime.connector, plan_mode=self.plan_only, sleep=self.sleep, limiters=self.limiters)
+        connectors, unchecked = preflight.open_checked(
+            self.runtime, names, build, self._owners_checked, subset=bool(deal_ids)
+        )
         started = self.clock()
         report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
@@ -145,11 +155,11 @@ class Engine:
             for name in names:
                 instance_report = InstanceReport(name=name)
                 report.instances[name] = instance_report
-                connector = self.runtime.connector(
-                    name, plan_mode=self.plan_only, sleep=self.sleep, limiters=self.limiters
-                )
+                connector = connectors.pop(name)
                 try:
-                    self._run_instance(name, connector, instance_report, run_id)
+                    instance_report.error = unchecked.get(name)
+                    if instance_report.error is None:
+                        self._run_instance(name, connector, instance_report, run_id)
                 except RateLimitExhausted as exc:
                     instance_report.error = (
                         f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
@@ -170,6 +180,8 @@ class Engine:
         finally:
             self._pages_read.set()  # never leave the ticket pull waiting (e.g. a connector failed to build)
             ticket_pool.shutdown(wait=True)
+            for unused in connectors.values():  # instances after one that stopped the run
+                unused.close()
             report.finished_at = self.clock()
             if run_id is not None:
                 self.store.finish_run(run_id, report.finished_at, report.ok, report.as_dict())
@@ -179,7 +191,7 @@ class Engine:
 
     def _run_instance(self, name: str, connector: Connector, report: InstanceReport, run_id: int | None) -> None:
         mapping = self.runtime.mappings[name]
-        options = mapping.read_options()
+        options = mapping.read_options(owner_properties(self.runtime.config.owners))  # property:NAME owners
         run_started = self.clock()
         lookback = timedelta(minutes=self.runtime.config.core.lookback_minutes)
         deal_cursor = None if self.full else self.store.get_cursor(name, "deals")
@@ -196,7 +208,7 @@ class Engine:
             report.recovered, report.unresolved = len(found), len(missing)
         del pending
 
-        owners = self._owners(name, connector)
+        owners = self._checked_owners.pop(name, None) or self._owners(name, connector)
 
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals,
         #    staged page by page (the store's record cache in sync, memory in plan)
@@ -385,6 +397,11 @@ class Engine:
             self.progress(f"pull {stage}", len(page.records), None)
             yield page
 
+    def _owners_checked(self, name: str, connector: Connector) -> dict[str, Owner]:
+        """The owners the run-start check compares ``[owners]`` with, kept for the run (read once)."""
+        owners = self._checked_owners[name] = self._owners(name, connector)
+        return owners
+
     def _owners(self, name: str, connector: Connector) -> dict[str, Owner]:
         owners = self.store.owners(name)
         refreshed = self.store.get_cursor(name, "owners")
@@ -398,7 +415,7 @@ class Engine:
         return fresh
 
     def _owner_resolver(self, owners: dict[str, Owner]) -> Callable[[str, Deal, Account | None], str | None]:
-        settings = self.runtime.config.owners
+        settings = expand_aliases(self.runtime.config.owners, self.runtime.playbook.roles)
 
         def resolve(role: str, deal: Deal, account: Account | None) -> str | None:
             return self.pm.hook.resolve_owner(role=role, deal=deal, account=account, owners=owners, settings=settings)

@@ -192,11 +192,11 @@ def test_setup_validate_and_two_syncs_through_the_engine(acme: ToyCrm, tmp_path:
     rt = load_runtime(tmp_path / "config.toml")
     conn = rt.connector("toycrm")
     try:
-        assert check_remote(conn, rt.mappings["toycrm"]), "validate --remote: nothing is set up yet"
+        assert check_remote(conn, rt.mappings["toycrm"], rt.playbook), "validate --remote: nothing is set up yet"
         specs = conn.required_properties() + property_specs(rt.mappings["toycrm"], rt.playbook)  # as `setup`
         assert all(a.changed for a in conn.ensure_properties(specs, apply=True))
         assert not any(a.changed for a in conn.ensure_properties(specs, apply=True)), "setup is idempotent"
-        assert check_remote(conn, rt.mappings["toycrm"]) == []
+        assert check_remote(conn, rt.mappings["toycrm"], rt.playbook) == []
     finally:
         conn.close()
 

@@ -20,7 +20,7 @@ from simple_salesforce import Salesforce, format_soql
 
 from onboard_sync.connector import ApiCaller, Connector, ConnectorSettings, WriteResult
 from onboard_sync.connectors.salesforce import auth
-from onboard_sync.connectors.salesforce.errors import RETRYABLE_CODES, classify, error_code
+from onboard_sync.connectors.salesforce.errors import NO_SUCH_COLUMN, RETRYABLE_CODES, classify, error_code
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import ApiError
 
@@ -73,7 +73,21 @@ def record_results(keys: Sequence[str], answer: Any) -> list[WriteResult]:
             fields = sorted({f for e in errors for f in e.get("fields") or ()})
             if fields:
                 text += f" (fields: {', '.join(fields)})"
-            out.append(WriteResult(key, ok=False, error=text, retryable=any(c in RETRYABLE_CODES for c in codes)))
+            unknown = [
+                name
+                for e in errors
+                if e.get("statusCode") == "INVALID_FIELD"
+                for name in NO_SUCH_COLUMN.findall(str(e.get("message") or "")) or e.get("fields") or ()
+            ]
+            out.append(
+                WriteResult(
+                    key,
+                    ok=False,
+                    error=text,
+                    retryable=any(c in RETRYABLE_CODES for c in codes),
+                    unknown_properties=tuple(dict.fromkeys(unknown)),
+                )
+            )
     return out
 
 

@@ -8,6 +8,7 @@ the concurrency flavour of that code is retryable. Connection errors and timeout
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,6 +40,20 @@ def error_code(exc: BaseException) -> str:
         if isinstance(candidate, SalesforceError) and not isinstance(candidate, SalesforceAuthenticationFailed):
             return first_error(candidate.content)[0]
     return ""
+
+
+NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)' on (?:sobject|entity)")
+
+
+def unknown_fields(exc: BaseException) -> tuple[str, ...]:
+    """The fields a request refused as a whole names as not existing (400 ``INVALID_FIELD``,
+    ``No such column 'X' on sobject of type Y``); empty if that is not why it was refused."""
+    for candidate in (exc, exc.__cause__):
+        if isinstance(candidate, SalesforceError) and not isinstance(candidate, SalesforceAuthenticationFailed):
+            code, message = first_error(candidate.content)
+            if code == "INVALID_FIELD":
+                return tuple(dict.fromkeys(NO_SUCH_COLUMN.findall(message)))
+    return ()
 
 
 def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None:
