@@ -58,9 +58,12 @@ def test_plan_json_and_the_next_sync_json_list_the_same_writes(project: Any) -> 
     def keyed(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
         return {(row["action"], row["key"]): row for row in rows}
 
-    assert plan["planned_writes"] == len(plan["changes"]) > 0
+    assert plan["planned_writes"] + plan["planned_skips"] == len(plan["changes"])
+    assert plan["planned_writes"] > 0
     assert keyed(plan["changes"]) == keyed(sync["changes"])
-    assert len(sync["changes"]) == sync["writes"]["created"] + sync["writes"]["updated"]
+    writes = [row for row in sync["changes"] if row["action"] != "skip"]  # skips are recorded, not written
+    assert len(writes) == sync["writes"]["created"] + sync["writes"]["updated"]
+    assert len(sync["changes"]) - len(writes) == sync["connectors"]["hubspot"]["tasks_skipped"]
     creates = [row for row in sync["changes"] if row["action"] == "create"]
     assert all(row["owner"] and row["owner"] != row["owner_id"] for row in creates), "owners by name"
 

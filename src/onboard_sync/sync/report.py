@@ -133,7 +133,8 @@ class RunReport:
         if self.mode == "plan":
             changes = self.planned_changes()
             planned = {
-                "planned_writes": len(changes),
+                "planned_writes": sum(1 for row in changes if row["action"] != "skip"),  # CRM writes
+                "planned_skips": sum(1 for row in changes if row["action"] == "skip"),
                 "planned_write_calls": sum(sum(i.api_cost_of_writes.values()) for i in self.instances.values()),
                 "changes": changes,
             }
