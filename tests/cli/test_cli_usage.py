@@ -54,7 +54,8 @@ def test_an_unknown_option_is_a_usage_error(args: list[str], usage: str, option:
     result = run_cli(*args)
 
     assert_usage_error(result, usage)
-    assert f"No such option: {option}" in result.stderr, result.stderr
+    assert "No such option" in result.stderr, result.stderr  # click 8.5 and typer's bundled click word it apart
+    assert option in result.stderr, result.stderr
 
 
 def test_a_bad_option_value_is_a_usage_error() -> None:
