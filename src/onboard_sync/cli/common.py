@@ -36,10 +36,12 @@ def runtime(config: Path | None) -> Runtime:
     return load_runtime(config)
 
 
-def open_store(rt: Runtime, *, read_only: bool = False) -> Store:
+def open_store(rt: Runtime, *, read_only: bool = False, must_exist: bool = False) -> Store:
+    """The config's store; ``must_exist`` for commands that only show it (``status``): a store
+    that ``sync`` has not created yet is an error, not an empty table."""
     from onboard_sync.store import Store
 
-    return Store.open(rt.config.store_url, read_only=read_only)
+    return Store.open(rt.config.store_url, read_only=read_only, must_exist=must_exist)
 
 
 def print_json(data: Any) -> None:

@@ -52,7 +52,7 @@ def report_command(
             if fmap is not None:
                 health_property = fmap.property
                 break
-    with Store.open(url, read_only=True) as opened:
+    with Store.open(url, read_only=True, must_exist=True) as opened:
         runs = opened.runs(limit=1)
         # "as of" the last sync: a simulation's store lives on its simulated clock
         as_of = (runs[0].finished_at or runs[0].started_at) if runs else datetime.now(UTC)

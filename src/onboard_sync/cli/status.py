@@ -63,7 +63,7 @@ def status(
     from onboard_sync.status import onboarding_views
 
     rt = runtime(config)
-    with open_store(rt, read_only=True) as store:
+    with open_store(rt, read_only=True, must_exist=True) as store:
         views = onboarding_views(store, rt.playbook, datetime.now(UTC))
         runs = store.runs(limit=1)
         if json:
