@@ -119,7 +119,9 @@ def demo(
                 f"sync 3 (nothing changed in {crm}): {third.totals()['created'] + third.totals()['updated']} writes, "
                 f"{third.api_calls()['total']} API calls"
             )
-            show_status(onboarding_views(store, rt.playbook, utcnow()), rt.playbook, limit=25)
+            show_status(
+                onboarding_views(store, rt.playbook, utcnow(), owner_settings=rt.config.owners), rt.playbook, limit=25
+            )
         os.environ.pop(TOKEN_ENV, None)
 
 
