@@ -282,7 +282,8 @@ class SalesforceConnector(SalesforceBase):
                     text = f"{obj} field {spec.name} {problem}" if problem else f"{obj} field {spec.name} exists{note}"
                     actions.append(SetupAction(text, done=not problem))
                 elif not apply:
-                    actions.append(SetupAction(f"would create {obj} field {spec.name} ({spec.type})", done=False))
+                    text = f"would create {obj} field {spec.name} ({spec.type})"
+                    actions.append(SetupAction(text, done=False, pending=True))
                 elif refused:
                     actions.append(SetupAction(fields.admin_instruction(spec), done=False))
                 else:

@@ -223,7 +223,7 @@ class ZendeskConnector(Connector):
                 )
                 actions.append(SetupAction(f"created {text}", done=True, changed=True))
             else:
-                actions.append(SetupAction(f"would create {text}", done=False))
+                actions.append(SetupAction(f"would create {text}", done=False, pending=True))
         return actions
 
     def _wait_job(self, job: dict[str, Any], attempts: int = 20) -> list[dict[str, Any]]:
