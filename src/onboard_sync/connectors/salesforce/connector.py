@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
-from simple_salesforce import format_soql
-
 from onboard_sync.connector import (
     Capability,
     ConnectorSettings,
@@ -196,6 +194,8 @@ class SalesforceConnector(SalesforceBase):
         def create(sf: Any) -> Any:
             # No External ID: nothing stops a second Task with the same key, so every attempt (a
             # replayed run, the gate's retry after a timeout) looks its keys up before creating.
+            from simple_salesforce import format_soql
+
             head = f"SELECT Id, {key_field} FROM Task WHERE {key_field}"
             for chunk in id_chunks(head, keys, len(keys)):  # long keys: more than one query, short URIs
                 soql = format_soql(f"{head} IN {{}}", chunk)

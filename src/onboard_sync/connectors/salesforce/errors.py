@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import requests
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
-
 from onboard_sync.errors import ApiError, RateLimitExhausted
 
 RETRYABLE_CODES = frozenset(
@@ -35,6 +32,8 @@ def first_error(content: Any) -> tuple[str, str]:
 
 def error_code(exc: BaseException) -> str:
     """The errorCode behind ``exc`` or the error it was raised from ("" if none)."""
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError  # loaded by then
+
     for candidate in (exc, exc.__cause__):
         if isinstance(candidate, SalesforceError) and not isinstance(candidate, SalesforceAuthenticationFailed):
             return first_error(candidate.content)[0]
@@ -45,6 +44,9 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
     """What ``exc`` (raised inside ``call``) means: an ``ApiError``, or None if not an API error."""
     if isinstance(exc, ApiError):
         return exc
+    import requests  # loaded by then, with simple-salesforce: the connector called them
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+
     if isinstance(exc, requests.exceptions.SSLError):
         return ApiError(_redact(f"TLS failure talking to Salesforce (check ca_bundle/verify): {exc}", secrets))
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
