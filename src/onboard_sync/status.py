@@ -42,6 +42,7 @@ class OnboardingView:
     account: str
     owner_id: str | None
     owner: str | None
+    owner_email: str | None
     segment: str
     segment_label: str
     phase: str
@@ -116,9 +117,10 @@ def build_view(
     next_task = open_tasks[0] if open_tasks else None
     oldest_due = overdue[0].due_at if overdue else None
     if isinstance(owner, Owner):
-        owner_id, owner_name = owner.id, owner.name or owner.email or owner.id
+        owner_id, owner_name, owner_email = owner.id, owner.name or owner.email or owner.id, owner.email
     else:
         owner_id = owner_name = owner
+        owner_email = None
     return OnboardingView(
         id=state.id,
         source=state.source,
@@ -127,6 +129,7 @@ def build_view(
         account=account_name,
         owner_id=owner_id,
         owner=owner_name,
+        owner_email=owner_email,
         segment=state.segment,
         segment_label=_segment_label(playbook, state.segment),
         phase=state.phase,
@@ -250,7 +253,7 @@ def _playbook_key(option: str, value: str | None, known: dict[str, str]) -> str 
 
 
 def _owner_matches(wanted: str, view: OnboardingView) -> bool:
-    """``--owner`` matches a part of the owner's name (or of the e-mail shown for an owner the CRM
-    did not name), or the owner id exactly, ignoring case."""
+    """``--owner`` matches a part of the owner's name or e-mail, or the owner id exactly, ignoring case."""
     wanted = wanted.strip().casefold()
-    return wanted in (view.owner or "").casefold() or wanted == (view.owner_id or "").casefold()
+    named = any(wanted in (value or "").casefold() for value in (view.owner, view.owner_email))
+    return named or wanted == (view.owner_id or "").casefold()

@@ -122,6 +122,9 @@ def test_owner_segment_and_phase_filters_in_json(demo_config: Path) -> None:
     assert {v["owner"] for v in mine} == {owner}
     assert len(mine) == sum(1 for v in every if v["owner"] == owner)
 
+    by_email = status_json(demo_config, "--owner", every[0]["owner_email"].upper())["onboardings"]
+    assert [v["id"] for v in by_email] == [v["id"] for v in mine], "an e-mail works as well as a name"
+
     smb = status_json(demo_config, "--segment", "SMB")["onboardings"]  # a label works as well as the key
     assert smb
     assert {v["segment"] for v in smb} == {"smb"}
