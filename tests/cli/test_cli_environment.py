@@ -5,14 +5,12 @@ store that `sync` has not created yet (`status` and `report` never show an empty
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_run import Result, assert_no_secret, clean_env, run_cli, user_error
+from cli_run import Result, assert_no_secret, clean_env, run_cli, run_code, user_error
 
 from onboard_sync.cli.demo import TOKEN_ENV
 from onboard_sync.cli.setup import init
@@ -64,14 +62,7 @@ def test_serve_on_a_busy_port_names_host_and_port(sandbox_project: Any, busy_por
 def run_without_psycopg(*args: str | Path, cwd: Path) -> Result:
     """The real CLI in a process where ``import psycopg`` fails, as without the postgres extra."""
     code = "import sys; sys.modules['psycopg'] = None; from onboard_sync.cli import main; main(sys.argv[1:])"
-    return subprocess.run(
-        [sys.executable, "-c", code, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        cwd=cwd,
-        timeout=60,
-    )
+    return run_code(code, *args, cwd=cwd)
 
 
 @pytest.mark.parametrize("command", ["status", "sync", "report"])

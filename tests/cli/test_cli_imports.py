@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cli_run import clean_env
+from cli_run import run_code
 
 from onboard_sync.cli.setup import init
 from onboard_sync.runtime import load_runtime
@@ -32,15 +30,7 @@ print(json.dumps(sorted(name for name in {names} if name in sys.modules)), file=
 
 def libraries_loaded(*args: str | Path, cwd: Path) -> list[str]:
     """Which of ``CONNECTOR_LIBRARIES`` a CLI process running ``onboard-sync ARGS`` imported."""
-    code = REPORT_IMPORTS.format(names=CONNECTOR_LIBRARIES)
-    result = subprocess.run(
-        [sys.executable, "-c", code, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        cwd=cwd,
-        timeout=120,
-    )
+    result = run_code(REPORT_IMPORTS.format(names=CONNECTOR_LIBRARIES), *args, cwd=cwd, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stderr.splitlines()[-1])
 
@@ -71,9 +61,7 @@ def test_a_built_connector_does_load_its_sdk(project: Path) -> None:
         f"load_runtime(Path(sys.argv[1])).connector('hubspot'); print(sorted(n for n in {CONNECTOR_LIBRARIES} "
         "if n in sys.modules))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(project)], capture_output=True, text=True, env=clean_env(), timeout=120
-    )
+    result = run_code(code, project, timeout=120)
 
     assert result.returncode == 0, result.stderr
     assert "'hubspot'" in result.stdout
