@@ -201,11 +201,15 @@ class PropertySpec:
 
 @dataclass(frozen=True, slots=True)
 class SetupAction:
-    """One thing ``setup`` did or would do (``done=False``: an admin must do it by hand)."""
+    """One thing ``setup`` did or would do, described as a sentence without its subject ("created
+    deals property x", "would create …", "deals property x exists"). ``changed``: setup just made
+    it; ``pending``: ``setup --dry-run`` found it missing and ``setup`` would make it; neither and
+    not ``done``: an admin must do it by hand."""
 
     description: str
     done: bool
     changed: bool = False
+    pending: bool = False
 
 
 @dataclass

@@ -32,6 +32,11 @@ class AuthError(UserError):
     """Credentials are missing, expired, revoked or lack a scope."""
 
 
+class Unreachable(UserError):
+    """Every attempt of an API call failed to connect (refused, unknown host, no route, connect
+    timeout): the connector's URL is wrong or the network is down. Names the host."""
+
+
 class SchemaError(UserError):
     """A mapped CRM property does not exist or has the wrong type."""
 

@@ -1,11 +1,12 @@
-"""The API gate: token bucket, retries honouring Retry-After, accounting, plan-mode refusal."""
+"""The API gate: token bucket, retries honouring Retry-After, accounting, plan-mode refusal, unreachable hosts."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from onboard_sync.connector import RateLimit
-from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
+from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted, Unreachable
 from onboard_sync.sync.gate import ApiGate, TokenBucket, WriteRefused
 
 
@@ -193,3 +194,41 @@ def test_retry_backoff_is_counted_as_throttled_time() -> None:
     summary = gate.summary()
     assert summary["retries"] == 1
     assert summary["throttled_seconds"] == pytest.approx(2.5, abs=0.01)
+
+
+def httpx_gate(t: FakeTime) -> ApiGate:
+    """A gate whose connector classifies every httpx failure as a retryable transport error."""
+    gate = ApiGate(
+        lambda exc: ApiError(f"transport: {exc}", retryable=True) if isinstance(exc, httpx.HTTPError) else None,
+        RateLimit(per_second=100, burst=100),
+        sleep=t.sleep,
+        clock=t.clock,
+    )
+    gate.instance = "crm"
+    return gate
+
+
+def test_the_gate_retries_then_says_unreachable_in_one_line(refusing_port: int) -> None:
+    t = FakeTime()
+    gate = httpx_gate(t)
+
+    with pytest.raises(Unreachable) as caught:
+        gate("deals.search", lambda: httpx.get(f"http://127.0.0.1:{refusing_port}/", timeout=2))
+
+    assert gate.calls["deals.search"] == gate.max_attempts, "the bounded retries ran first"
+    assert str(caught.value) == (
+        f"connectors.crm: cannot reach 127.0.0.1:{refusing_port} (connection refused) after 6 attempts in 16 s; "
+        "check the connector's URL setting and the network"
+    )
+
+
+def test_the_gate_leaves_a_slow_crm_an_ordinary_retryable_error(silent_port: int) -> None:
+    t = FakeTime()
+    gate = httpx_gate(t)
+    gate.max_attempts = 2
+
+    with pytest.raises(ApiError) as caught:
+        gate("deals.search", lambda: httpx.get(f"http://127.0.0.1:{silent_port}/", timeout=httpx.Timeout(0.2)))
+
+    assert not isinstance(caught.value, Unreachable)
+    assert gate.calls["deals.search"] == 2

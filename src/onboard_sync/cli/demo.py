@@ -149,7 +149,7 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
         third = Engine(rt, store).run()
         writes = third.totals()["created"] + third.totals()["updated"]
         _say(f"sync 3 (nothing changed in {crm}): {writes} writes, {third.api_calls()['total']} API calls")
-        views = onboarding_views(store, rt.playbook, utcnow())
+        views = onboarding_views(store, rt.playbook, utcnow(), owner_settings=rt.config.owners)
     title = f"{min(SHOWN, len(views))} of {len(views)} onboardings, playbook {rt.playbook.name}"
     console.print(status_table(views[:SHOWN], title=title))
 

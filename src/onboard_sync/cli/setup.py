@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from onboard_sync.checks import config_problems, offline_problems, refuse, remote_problems, serve_readiness
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
-from onboard_sync.connector import Capability
+from onboard_sync.connector import Capability, SetupAction
 from onboard_sync.errors import UserError
 from onboard_sync.plugins import connector_types
 from onboard_sync.runtime import Runtime, load_runtime
@@ -139,8 +140,24 @@ def setup(
             actions = connector.ensure_properties(specs, apply=not dry_run)
         finally:
             connector.close()
-        changed = sum(1 for a in actions if a.changed)
         for action in actions:
-            mark = "[green]created[/green]" if action.changed else ("ok" if action.done else "[yellow]todo[/yellow]")
-            console.print(f"{name}: {mark} {action.description}")
-        console.print(f"{name}: {changed} change(s), {len(actions) - changed} already in place")
+            by_hand = not (action.done or action.pending)
+            prefix = "[yellow]to do by hand:[/yellow] " if by_hand else ""
+            console.print(f"{name}: {prefix}{escape(action.description)}")
+        console.print(f"{name}: {setup_summary(actions, dry_run=dry_run)}")
+
+
+def setup_summary(actions: list[SetupAction], *, dry_run: bool) -> str:
+    """One sentence counting what setup created (or, in a dry run, would create), what was already
+    in place and what is left to an admin."""
+    created = sum(1 for a in actions if a.changed)
+    pending = sum(1 for a in actions if a.pending and not a.done)
+    in_place = sum(1 for a in actions if a.done and not a.changed)
+    by_hand = sum(1 for a in actions if not (a.done or a.pending))
+    parts = [f"{pending} to create" if dry_run else f"{created} created", f"{in_place} already in place"]
+    if by_hand:
+        parts.append(f"{by_hand} to do by hand (listed above)")
+    sentence = ", ".join(parts)
+    if dry_run and pending:
+        return f"{sentence}; run `onboard-sync setup` to create {'it' if pending == 1 else 'them'}."
+    return f"{sentence}."

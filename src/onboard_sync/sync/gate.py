@@ -4,7 +4,8 @@ It does what must be done the same way for every connector: a per-portal token b
 rolling window, :mod:`onboard_sync.sync.window`, when the vendor counts that way),
 retries with exponential backoff that honour the server's ``Retry-After`` (tenacity),
 call accounting by endpoint (the ``api_calls`` figures of ``sync --json``) and, in
-``plan`` mode, a hard refusal of anything flagged as a write. Connectors receive an
+``plan`` mode, a hard refusal of anything flagged as a write, and an ``Unreachable`` error
+naming the host when every attempt of a call failed to connect. Connectors receive an
 ``ApiGate`` as their ``call`` function.
 """
 
@@ -19,8 +20,9 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from onboard_sync.connector import RateLimit
-from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
+from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted, Unreachable
 from onboard_sync.sync.crash import crash_point
+from onboard_sync.sync.unreachable import ConnectFailure, connect_failure
 from onboard_sync.sync.window import RollingWindow
 
 R = TypeVar("R")
@@ -223,7 +225,25 @@ class ApiGate:
             before_sleep=before_sleep,
             reraise=True,
         )
-        return retrying(self._attempt, endpoint, fn, limit)
+        started = self._clock()
+        try:
+            return retrying(self._attempt, endpoint, fn, limit)
+        except ApiError as exc:
+            failure = connect_failure(exc) if retryable(exc) else None
+            if failure is None:
+                raise
+            attempts = retrying.statistics.get("attempt_number", self.max_attempts)
+            raise self._unreachable(failure, attempts, self._clock() - started) from exc
+
+    def _unreachable(self, failure: ConnectFailure, attempts: int, seconds: float) -> Unreachable:
+        """Every attempt failed to connect: one line naming the host (a wrong URL or a network
+        outage, not something the next cron run fixes by itself)."""
+        host = failure.host or "the API host"
+        return Unreachable(
+            f"cannot reach {host} ({failure.reason}) after {attempts} attempt{'s' if attempts > 1 else ''} "
+            f"in {seconds:.0f} s; check the connector's URL setting and the network",
+            where=f"connectors.{self.instance}" if self.instance else None,
+        )
 
     def summary(self) -> dict[str, object]:
         """The ``api_calls`` part of a run report."""

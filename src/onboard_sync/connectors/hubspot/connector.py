@@ -335,7 +335,7 @@ class HubSpotConnector(HubSpotBase):
     def _ensure_group(self, object_type: str, apply: bool) -> SetupAction:
         name = self.settings.property_group
         if not apply:
-            return SetupAction(f"would create {object_type} property group {name}", done=False)
+            return SetupAction(f"would create {object_type} property group {name}", done=False, pending=True)
         api = self._sdk.groups
         body = {"name": name, "label": "Onboarding", "displayOrder": -1}
         created = self._create_if_absent(
@@ -347,7 +347,8 @@ class HubSpotConnector(HubSpotBase):
 
     def _create_property(self, object_type: str, spec: PropertySpec, apply: bool) -> SetupAction:
         if not apply:
-            return SetupAction(f"would create {object_type} property {spec.name} ({spec.type})", done=False)
+            text = f"would create {object_type} property {spec.name} ({spec.type})"
+            return SetupAction(text, done=False, pending=True)
         api = self._sdk.properties
         body = properties.create_body(spec, self.settings.property_group)
         created = self._create_if_absent(

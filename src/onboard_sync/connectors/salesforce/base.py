@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote_plus
-
-import requests
-from simple_salesforce import Salesforce, format_soql
 
 from onboard_sync.connector import ApiCaller, Connector, ConnectorSettings, WriteResult
 from onboard_sync.connectors.salesforce import auth
 from onboard_sync.connectors.salesforce.errors import NO_SUCH_COLUMN, RETRYABLE_CODES, classify, error_code
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import ApiError
+
+if TYPE_CHECKING:  # requests and simple-salesforce load when a connector is built, not with the plugin
+    from simple_salesforce import Salesforce
 
 R = TypeVar("R")
 Rec = dict[str, Any]
@@ -34,6 +34,8 @@ Salesforce answers 414 when a URI passes 16,384 bytes (431 when URI and headers 
 
 def id_chunks(head: str, ids: Sequence[str], size: int, budget: int = QUERY_BUDGET) -> Iterator[list[str]]:
     """``ids`` in runs of at most ``size`` whose ``head IN ('…', …)`` query stays within ``budget`` encoded bytes."""
+    from simple_salesforce import format_soql
+
     base = len(quote_plus(head)) + len(quote_plus(" IN ()"))
     chunk: list[str] = []
     used = base
@@ -101,6 +103,8 @@ class SalesforceBase(Connector):
         self.settings: SalesforceSettings = cast(SalesforceSettings, settings)
         self.where = f"connectors.{instance}"
         s = self.settings
+        import requests
+
         self.session = requests.Session()
         self.session.trust_env = False
         self.session.verify = s.ca_bundle if (s.ca_bundle and s.verify) else s.verify
@@ -134,6 +138,8 @@ class SalesforceBase(Connector):
                 self.logins += 1
                 self.shared["session"] = current
         token, instance = current
+        from simple_salesforce import Salesforce
+
         self._sf = Salesforce(
             instance_url=f"https://{instance}",
             session_id=token,
@@ -207,6 +213,8 @@ class SalesforceBase(Connector):
         self, endpoint: str, sobject: str, fields: Sequence[str], ids: Sequence[str], id_field: str = "Id"
     ) -> list[Rec]:
         """Records whose ``id_field`` is in ``ids``: ``max_read_batch`` ids a query (fewer when the URI would grow)."""
+        from simple_salesforce import format_soql
+
         out: list[Rec] = []
         unique = list(dict.fromkeys(i for i in ids if i))
         head = f"SELECT {', '.join(dict.fromkeys(fields))} FROM {sobject} WHERE {id_field}"

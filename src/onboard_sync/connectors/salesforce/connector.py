@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
-from simple_salesforce import format_soql
-
 from onboard_sync.connector import (
     Capability,
     ConnectorSettings,
@@ -204,6 +202,8 @@ class SalesforceConnector(SalesforceBase):
         def create(sf: Any) -> Any:
             # No External ID: nothing stops a second Task with the same key, so every attempt (a
             # replayed run, the gate's retry after a timeout) looks its keys up before creating.
+            from simple_salesforce import format_soql
+
             head = f"SELECT Id, {key_field} FROM Task WHERE {key_field}"
             for chunk in id_chunks(head, keys, len(keys)):  # long keys: more than one query, short URIs
                 soql = format_soql(f"{head} IN {{}}", chunk)
@@ -303,7 +303,8 @@ class SalesforceConnector(SalesforceBase):
                     text = f"{obj} field {spec.name} {problem}" if problem else f"{obj} field {spec.name} exists{note}"
                     actions.append(SetupAction(text, done=not problem))
                 elif not apply:
-                    actions.append(SetupAction(f"would create {obj} field {spec.name} ({spec.type})", done=False))
+                    text = f"would create {obj} field {spec.name} ({spec.type})"
+                    actions.append(SetupAction(text, done=False, pending=True))
                 elif refused:
                     actions.append(SetupAction(fields.admin_instruction(spec), done=False))
                 else:

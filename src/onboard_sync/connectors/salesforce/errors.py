@@ -12,9 +12,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import requests
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
-
 from onboard_sync.errors import ApiError, RateLimitExhausted
 
 RETRYABLE_CODES = frozenset(
@@ -36,6 +33,8 @@ def first_error(content: Any) -> tuple[str, str]:
 
 def error_code(exc: BaseException) -> str:
     """The errorCode behind ``exc`` or the error it was raised from ("" if none)."""
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError  # loaded by then
+
     for candidate in (exc, exc.__cause__):
         if isinstance(candidate, SalesforceError) and not isinstance(candidate, SalesforceAuthenticationFailed):
             return first_error(candidate.content)[0]
@@ -48,6 +47,8 @@ NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)' on (?:sobject|entity)")
 def unknown_fields(exc: BaseException) -> tuple[str, ...]:
     """The fields a request refused as a whole names as not existing (400 ``INVALID_FIELD``,
     ``No such column 'X' on sobject of type Y``); empty if that is not why it was refused."""
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError  # loaded by then
+
     for candidate in (exc, exc.__cause__):
         if isinstance(candidate, SalesforceError) and not isinstance(candidate, SalesforceAuthenticationFailed):
             code, message = first_error(candidate.content)
@@ -60,6 +61,9 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
     """What ``exc`` (raised inside ``call``) means: an ``ApiError``, or None if not an API error."""
     if isinstance(exc, ApiError):
         return exc
+    import requests  # loaded by then, with simple-salesforce: the connector called them
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+
     if isinstance(exc, requests.exceptions.SSLError):
         return ApiError(_redact(f"TLS failure talking to Salesforce (check ca_bundle/verify): {exc}", secrets))
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from onboard_sync.connector import (
     ApiCaller,
@@ -31,11 +31,13 @@ from onboard_sync.connector import (
     WriteResult,
 )
 from onboard_sync.connectors.zendesk import mapping
-from onboard_sync.connectors.zendesk.client import ZendeskHTTP
 from onboard_sync.connectors.zendesk.errors import classify
 from onboard_sync.connectors.zendesk.settings import ZendeskSettings, starter_table
 from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import Account, ObjectKind, Ticket
+
+if TYPE_CHECKING:
+    from onboard_sync.connectors.zendesk.client import ZendeskHTTP
 
 EXPORTS_PER_MINUTE = 10
 _FIELD_TYPES = {"decimal": "number", "integer": "number", "date": "date", "checkbox": "bool"}
@@ -87,6 +89,8 @@ class ZendeskConnector(Connector):
     @property
     def http(self) -> ZendeskHTTP:
         if self._http is None:
+            from onboard_sync.connectors.zendesk.client import ZendeskHTTP  # httpx loads with the first call
+
             self._http = ZendeskHTTP(self.zs, self.secrets, self.instance)
         return self._http
 
@@ -227,7 +231,7 @@ class ZendeskConnector(Connector):
                 )
                 actions.append(SetupAction(f"created {text}", done=True, changed=True))
             else:
-                actions.append(SetupAction(f"would create {text}", done=False))
+                actions.append(SetupAction(f"would create {text}", done=False, pending=True))
         return actions
 
     def _wait_job(self, job: dict[str, Any], attempts: int = 20) -> list[dict[str, Any]]:

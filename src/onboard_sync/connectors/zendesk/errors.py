@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-import httpx
-
-from onboard_sync.connectors.zendesk.client import ZendeskHTTPError
 from onboard_sync.errors import ApiError
 
 RETRYABLE = frozenset({409, 429, 500, 502, 503, 504})
@@ -37,6 +34,10 @@ def describe(body: str) -> str:
 
 
 def classify(exc: BaseException, secrets: Iterable[str]) -> ApiError | None:
+    import httpx  # loaded by then: the connector's client raised ``exc``
+
+    from onboard_sync.connectors.zendesk.client import ZendeskHTTPError
+
     if isinstance(exc, ZendeskHTTPError):
         message = describe(exc.body)
         for secret in secrets:

@@ -250,7 +250,7 @@ class ToyCrmConnector(Connector):
             if spec.name in have[spec.kind]:
                 actions.append(SetupAction(f"{what} exists", done=True))
             elif not apply:
-                actions.append(SetupAction(f"would create {what}", done=False))
+                actions.append(SetupAction(f"would create {what}", done=False, pending=True))
             else:
                 body = {
                     "name": spec.name,
