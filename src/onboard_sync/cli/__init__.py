@@ -43,20 +43,11 @@ def distribution_version() -> str:
         return "unknown (not installed)"
 
 
-def _show_version(value: bool) -> None:
+def show_version(value: bool) -> None:
+    """``--version`` (an eager option of the app's callback, ``cli.logging_options``)."""
     if value:
         typer.echo(f"{PROG_NAME} {distribution_version()}")
         raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
-    ] = False,
-) -> None:
-    """Turn customer-onboarding playbooks into live CRM and helpdesk automation."""
 
 
 def _register_commands() -> None:
