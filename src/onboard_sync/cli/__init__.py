@@ -12,7 +12,6 @@ fails to load is named in one ``warning:`` line and the rest of the CLI works wi
 from __future__ import annotations
 
 import sys
-from typing import Annotated
 
 import typer
 
