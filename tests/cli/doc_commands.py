@@ -97,11 +97,49 @@ def _command_args(segment: str) -> tuple[str, ...] | None:
         return None
     if not tokens or Path(tokens[0]).name in INSTALLERS:
         return None
-    for index, token in enumerate(tokens):
+    index = _program_index(tokens)
+    return None if index is None else tuple(_usage_words(tokens[index + 1 :]))
+
+
+WRAPPER_VALUES = {  # wrapper -> (its options that take a value, positional arguments before the command)
+    "sudo": (frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"}), 0),
+    "flock": (frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}), 1),
+    "timeout": (frozenset({"-s", "--signal", "-k", "--kill-after"}), 1),
+    "nice": (frozenset({"-n", "--adjustment"}), 0),
+    "env": (frozenset({"-u", "--unset", "-C", "--chdir"}), 0),
+    "exec": (frozenset({"-a"}), 0),
+    "nohup": (frozenset(), 0),
+    "time": (frozenset(), 0),
+    "command": (frozenset(), 0),
+}
+CRON_FIELD = re.compile(r"^(?:@\w+|[\d*/,\-]+)$")
+
+
+def _program_index(tokens: list[str]) -> int | None:
+    """Where ``onboard-sync`` stands in command position: first, or after a cron schedule, environment
+    assignments, ``ExecStart=`` or wrappers (``sudo -u USER``, ``flock -n LOCK``, ``timeout 5m`` …).
+    ``onboard-sync`` as an argument of another program (a user name, a path) is not a command."""
+    index = 0
+    while index < len(tokens) and CRON_FIELD.match(tokens[index]) and index < 5:
+        index += 1  # a crontab line's schedule
+    while index < len(tokens):
+        token = tokens[index]
         name, equals, value = token.partition("=")
-        program = value if equals and name.isidentifier() else token  # ExecStart=/opt/…/onboard-sync
-        if Path(program).name == PROGRAM:
-            return tuple(_usage_words(tokens[index + 1 :]))
+        if equals and name.isidentifier():  # VAR=value, or ExecStart=/opt/…/onboard-sync
+            if Path(value).name == PROGRAM:
+                return index
+            index += 1
+            continue
+        program = Path(token).name
+        if program == PROGRAM:
+            return index
+        if program not in WRAPPER_VALUES:
+            return None
+        valued, positional = WRAPPER_VALUES[program]
+        index += 1
+        while index < len(tokens) and tokens[index].startswith("-"):
+            index += 2 if tokens[index] in valued else 1
+        index += positional
     return None
 
 

@@ -50,8 +50,9 @@ def show_version(value: bool) -> None:
 
 
 def _register_commands() -> None:
-    from onboard_sync.cli import (  # noqa: F401 - commands register on import
+    from onboard_sync.cli import (  # noqa: F401 - commands (and the global options) register on import
         demo,
+        logging_options,
         report,
         run,
         sandbox,

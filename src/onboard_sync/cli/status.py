@@ -133,8 +133,8 @@ def show_status(
     if len(views) > limit:
         notes.append(f"… {len(views) - limit} more (use --limit or --json)")
     catch_up = catch_up_note(views)
-    if catch_up:
-        notes.append(catch_up)
+    if catch_up:  # before the "… more" line, which stays last
+        notes.insert(len(notes) - (len(views) > limit), catch_up)
     for note in notes:
         out.print(note, markup=False)
 
