@@ -10,12 +10,14 @@ search endpoints, computed from the data, not from what the engine did)::
               + max(1, ceil(keyed tasks / 200)) tasks.search (at least one, to see none exist yet)
               + ceil(tasks created / 100)       tasks.batch_create
               + ceil(deal updates / 100) + ceil(company updates / 100)   *.batch_update
+              + 2                               properties.list of deals and companies: the check of the
+                                                mapping at the start of every run (the default mapping)
 
     incremental = max(1, ceil(deals modified since cursor − look-back / 200))
                 + 2 × ceil(those deals / 1000) (0 when none)
                 + ceil(companies of the won or tracked ones / 100)
                 + max(1, ceil(keyed tasks modified since / 200))
-                + the same write batches as above
+                + the same write batches and the 2 properties.list of the check as above
 
 **Rate-limit bound of wall time** (the calls sent as fast as the Starter limits allow):
 ``max(non-search calls ÷ 10 per s, search calls ÷ 5 per s)`` — 100 requests per rolling 10 s, and
@@ -32,7 +34,9 @@ Collections call)::
               + ceil(active Users / 2000)            User query (the owners)
               + max(1, ceil(keyed tasks / 2000))     Task query (at least one, to see none exist yet)
               + max(1, ceil(Cases / 2000))           Case query (the ticket source; every Case on the first run)
-              + one describe per object written      Task (upsert by key?), Opportunity, Account (field types)
+              + 2                                    Opportunity and Account describes: the check of the
+                                                     mapping at the start of every run (also the field types)
+              + 1 describe of Task when tasks are written (upsert by key?)
               + ceil(tasks created / 200) + ceil(Opportunity updates / 200) + ceil(Account updates / 200)
 
     opportunity pages(W, R, N0) = min(max(1, ceil((W + R) / 2000)),                 (a)
@@ -41,7 +45,7 @@ Collections call)::
     incremental = 1 + opportunity pages(Opportunities with SystemModstamp ≥ cursor − look-back,
                                         their contact roles, those without a role)
                 + max(1, ceil(keyed Tasks modified since / 2000)) + max(1, ceil(Cases modified since / 2000))
-                + the describes and write batches above (none when nothing is written)
+                + the 2 describes of the check, and the Task describe and write batches above when written
 
 Every Opportunity and every contact role must be read, and two query shapes read them in the fewest
 pages: (a) Opportunities as rows, their roles as subquery children (W + R records in one query: what
@@ -65,6 +69,9 @@ from typing import Any
 
 BURST_PER_S = 100 / 10.0
 SEARCH_PER_S = 5.0
+CHECKED_KINDS = 2
+"""Object kinds the default mapping names (deals and companies, Opportunity and Account): each run reads
+their properties once to check the mapping before it writes (``sync.preflight``)."""
 
 
 def backfill_lower_bound(facts: dict[str, Any], writes: dict[str, int]) -> dict[str, int]:
@@ -76,6 +83,7 @@ def backfill_lower_bound(facts: dict[str, Any], writes: dict[str, int]) -> dict[
             "companies.batch_read": ceil(facts["won_companies"] / 100),
             "owners.list": ceil(facts["owners"] / 100),
             "tasks.search": max(1, ceil(facts.get("tasks_with_key_before", 0) / 200)),
+            "properties.list": CHECKED_KINDS,
             **write_batches(writes),
         }
     )
@@ -89,6 +97,7 @@ def incremental_lower_bound(modified: dict[str, int], writes: dict[str, int]) ->
             "associations.batch_read": 2 * ceil(deals / 1000),
             "companies.batch_read": ceil(modified["companies"] / 100),
             "tasks.search": max(1, ceil(modified["tasks"] / 200)),
+            "properties.list": CHECKED_KINDS,
             **write_batches(writes),
         }
     )
@@ -153,12 +162,14 @@ def salesforce_incremental_lower_bound(modified: dict[str, int], writes: dict[st
 
 
 def salesforce_writes(writes: dict[str, int]) -> dict[str, int]:
-    """Describes of the objects written, and Collections calls of 200 (``writes`` as in :func:`write_batches`)."""
+    """The describes of the run-start check (Opportunity and Account, which also give the field types
+    written) and of Task when tasks are written, and Collections calls of 200 (``writes`` as in
+    :func:`write_batches`)."""
     tasks, deals, companies = writes.get("tasks", 0), writes.get("deals", 0), writes.get("companies", 0)
     return {
         "task.describe": int(tasks > 0),
-        "opportunity.describe": int(deals > 0),
-        "account.describe": int(companies > 0),
+        "opportunity.describe": 1,
+        "account.describe": 1,
         "tasks.upsert": ceil(tasks / SF_WRITE_BATCH),
         "opportunities.update": ceil(deals / SF_WRITE_BATCH),
         "accounts.update": ceil(companies / SF_WRITE_BATCH),

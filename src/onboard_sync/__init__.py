@@ -20,7 +20,15 @@ from onboard_sync.connector import (
     TaskWrite,
     WriteResult,
 )
-from onboard_sync.errors import ApiError, AuthError, ConfigError, RateLimitExhausted, SchemaError, UserError
+from onboard_sync.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    RateLimitExhausted,
+    SchemaError,
+    UnknownPropertiesError,
+    UserError,
+)
 from onboard_sync.hookspecs import hookimpl
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Signal, Task, TaskStatus, Ticket
 
@@ -54,6 +62,7 @@ __all__ = [
     "TaskStatus",
     "TaskWrite",
     "Ticket",
+    "UnknownPropertiesError",
     "UserError",
     "WriteResult",
     "__version__",

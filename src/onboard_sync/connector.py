@@ -171,18 +171,31 @@ class WriteResult:
     remote_id: str | None = None
     error: str | None = None
     retryable: bool = False
+    unknown_properties: tuple[str, ...] = ()
+    """A field write refused because the CRM has no such properties (deleted since the run checked
+    its schema): their names. The core sends the record again without them (``sync.fieldwrites``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class PropertySchema:
-    """A CRM property as the CRM describes it (for ``validate --remote``)."""
+    """A CRM property as the CRM describes it (``describe``: ``validate --remote`` and the check at
+    the start of every ``sync`` and ``plan``, ``onboard_sync.checks``)."""
 
     name: str
     label: str
     type: str
+    """``string``, ``number``, ``date``, ``datetime``, ``enumeration`` or ``bool`` (what ``setup`` creates);
+    any other type is taken as one no onboarding field fits."""
     options: tuple[str, ...] = ()
     unique: bool = False
     read_only: bool = False
+    built_in: bool = False
+    """The CRM itself defines it (HubSpot ``hubspotDefined``, a Salesforce standard field): never
+    onboard-sync's, so a mapping line writes it only with ``allow_overwrite = true``."""
+    created_by_setup: bool = False
+    """``onboard-sync setup`` created it (HubSpot: in the connector's property group; Salesforce: the
+    help text setup gives it). A property that is not built in and carries the label setup gives the
+    mapped field counts as onboard-sync's too (created by an older setup, or by hand as setup asks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +214,15 @@ class PropertySpec:
 
 @dataclass(frozen=True, slots=True)
 class SetupAction:
-    """One thing ``setup`` did or would do (``done=False``: an admin must do it by hand)."""
+    """One thing ``setup`` did or would do, described as a sentence without its subject ("created
+    deals property x", "would create …", "deals property x exists"). ``changed``: setup just made
+    it; ``pending``: ``setup --dry-run`` found it missing and ``setup`` would make it; neither and
+    not ``done``: an admin must do it by hand."""
 
     description: str
     done: bool
     changed: bool = False
+    pending: bool = False
 
 
 @dataclass
@@ -362,8 +379,17 @@ class Connector(ABC):
         raise NotImplementedError
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
-        """The CRM's properties for ``kind`` by name (for validate --remote)."""
+        """The CRM's properties for ``kind`` by name, fresh (not cached). ``validate --remote`` and every
+        ``sync``/``plan`` check the mapped properties with it before anything is written: fill in
+        ``built_in`` and ``created_by_setup`` so that properties onboard-sync does not own are refused."""
         raise NotImplementedError
+
+    @classmethod
+    def looks_like_owner_id(cls, value: str) -> bool:
+        """Whether ``value`` has the shape of this CRM's owner (user) ids, so that ``validate`` can refuse
+        a mistyped ``[owners]`` keyword offline (``deal_ownr``) and leave ids to the remote check.
+        Default: one word containing a digit."""
+        return bool(value) and not any(c.isspace() for c in value) and any(c.isdigit() for c in value)
 
     def required_properties(self) -> list[PropertySpec]:
         """Properties the connector itself needs (e.g. the task key property); ``setup`` creates them."""

@@ -32,6 +32,11 @@ class AuthError(UserError):
     """Credentials are missing, expired, revoked or lack a scope."""
 
 
+class Unreachable(UserError):
+    """Every attempt of an API call failed to connect (refused, unknown host, no route, connect
+    timeout): the connector's URL is wrong or the network is down. Names the host."""
+
+
 class SchemaError(UserError):
     """A mapped CRM property does not exist or has the wrong type."""
 
@@ -58,6 +63,17 @@ class ApiError(OnboardSyncError):
         self.retryable = retryable
         self.retry_after = retry_after
         super().__init__(f"{endpoint}: HTTP {status}: {message}" if endpoint else message)
+
+
+class UnknownPropertiesError(ApiError):
+    """A batch field write the CRM refused as a whole because it has no such properties (HubSpot 400
+    ``PROPERTY_DOESNT_EXIST``, Salesforce 400 ``INVALID_FIELD``): deleted after the run checked its
+    schema. ``properties`` names them; the core sends the batch again without them."""
+
+    def __init__(self, properties: tuple[str, ...], *, crm: str = "the CRM", endpoint: str = "") -> None:
+        self.properties = properties
+        names = ", ".join(repr(name) for name in properties)
+        super().__init__(f"property {names} does not exist in {crm}", status=400, endpoint=endpoint)
 
 
 class PagingError(OnboardSyncError):

@@ -2,14 +2,17 @@
 
 ``get_plugin_manager()`` builds one pluggy manager with the hookspecs, the core defaults
 and every module registered under the ``onboard_sync`` entry-point group (built-in
-connectors included: the core never imports a connector by name). ``connector_types()``
-collects what ``register_connectors`` returns.
+connectors included: the core never imports a connector by name). A plugin that fails to
+import or register is left out and recorded: ``plugin_load_failures()`` names each one (the
+CLI prints them as warnings), and the other plugins work. ``connector_types()`` collects
+what ``register_connectors`` returns.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -20,14 +23,52 @@ from onboard_sync.connector import Connector, ConnectorType
 from onboard_sync.errors import ConfigError
 
 
+@dataclass(frozen=True, slots=True)
+class PluginLoadFailure:
+    """An entry point of the ``onboard_sync`` group that could not be imported or registered."""
+
+    name: str
+    distribution: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.name!r} (from {self.distribution}) failed to load: {self.reason}"
+
+
+_failures: list[PluginLoadFailure] = []
+
+
 @cache
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager (entry points are loaded once)."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(defaults, name="onboard_sync.defaults")
-    pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+    _failures.extend(load_entry_point_plugins(pm, hookspecs.PROJECT))
     return pm
+
+
+def load_entry_point_plugins(pm: pluggy.PluginManager, group: str) -> list[PluginLoadFailure]:
+    """Register every plugin of entry-point ``group`` (as pluggy's ``load_setuptools_entrypoints``
+    does), leaving out and returning those whose import or registration raises."""
+    failures: list[PluginLoadFailure] = []
+    for dist in importlib.metadata.distributions():
+        for entry_point in dist.entry_points:
+            if entry_point.group != group or pm.get_plugin(entry_point.name) or pm.is_blocked(entry_point.name):
+                continue
+            try:
+                pm.register(entry_point.load(), name=entry_point.name)
+            except Exception as exc:  # any import-time error of third-party code: name it, go on
+                where = f"{dist.metadata['Name']} {dist.version}"
+                reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+                failures.append(PluginLoadFailure(entry_point.name, where, reason))
+    return failures
+
+
+def plugin_load_failures() -> list[PluginLoadFailure]:
+    """The plugins that failed to load into the process-wide manager (none, normally)."""
+    get_plugin_manager()
+    return list(_failures)
 
 
 @cache  # installed distributions do not change while the process runs (and the lookup takes ~0.2 s)
@@ -69,10 +110,9 @@ def connector_type(name: str, *, where: str | None = None) -> ConnectorType:
     types = connector_types()
     if name not in types:
         installed = ", ".join(sorted(types)) or "none"
-        raise ConfigError(
-            f"unknown connector type {name!r} (installed: {installed}); install the plugin that provides it",
-            where=where,
-        )
+        broken = [str(f) for f in plugin_load_failures() if f.name == name]
+        hint = broken[0] if broken else "install the plugin that provides it"
+        raise ConfigError(f"unknown connector type {name!r} (installed: {installed}); {hint}", where=where)
     return types[name]
 
 

@@ -1,6 +1,7 @@
 """Run the real CLI as a user would: ``python -m onboard_sync.cli`` in a subprocess.
 
-``run_cli(*args, env=..., cwd=...)`` returns the finished process; ``user_error(result)`` checks the
+``run_cli(*args, env=..., cwd=...)`` returns the finished process (``run_code`` the same for a
+``python -c`` snippet, e.g. ``main`` after a setup step); ``user_error(result)`` checks the
 CLI's promise for problems the user can fix (exactly one line ``error: WHERE: WHAT`` on stderr,
 exit code 2, no traceback) and returns that line.
 """
@@ -30,8 +31,19 @@ def clean_env(extra: Mapping[str, str] | None = None, *, drop: tuple[str, ...] =
 def run_cli(
     *args: str | Path, env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
 ) -> Result:
+    return _run(["-m", "onboard_sync.cli", *map(str, args)], env, cwd, timeout)
+
+
+def run_code(
+    code: str, *args: str | Path, env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+) -> Result:
+    """``python -c CODE ARGS`` in a fresh process, e.g. the CLI's ``main`` with something set up first."""
+    return _run(["-c", code, *map(str, args)], env, cwd, timeout)
+
+
+def _run(argv: list[str], env: Mapping[str, str] | None, cwd: Path | None, timeout: float) -> Result:
     return subprocess.run(
-        [sys.executable, "-m", "onboard_sync.cli", *map(str, args)],
+        [sys.executable, *argv],
         capture_output=True,
         text=True,
         env=dict(env) if env is not None else clean_env(),

@@ -152,7 +152,7 @@ def test_validate_remote_before_setup_names_mapping_line_and_suggests_setup(
     assert "onboard-sync setup" in error, error
     problems = [p for p in result.stdout.splitlines() if p.startswith("problem: ")]
     assert len(problems) > 1, result.stdout
-    assert f"and {len(problems) - 1} more problems, listed on stdout" in error, error
+    assert f"and {len(problems) - 1} more problems: listed on stdout" in error, error
     assert hubspot_sandbox.requests.writes() == [], "validate must not change the CRM"
     assert_no_secret(result, hubspot_sandbox.token)
 

@@ -78,12 +78,14 @@ def test_setup_creates_properties_once_then_validate_remote_passes(sandbox_proje
     assert {"onboarding_phase", "onboarding_health_status"} <= set(schema["companies"])
     assert schema["tasks"]["onboard_sync_key"].get("hasUniqueValue"), "the idempotency key must be unique"
     assert schema["deals"]["onboarding_phase"]["type"] == "enumeration"
-    assert f"hubspot: {len(created)} change(s), 0 already in place" in first.stdout, first.stdout
+    assert f"hubspot: {len(created)} created, 0 already in place." in first.stdout, first.stdout
+    assert "created created" not in first.stdout
 
     second = run_cli("setup", "--config", sandbox_project.config_path, env=env)
     assert second.returncode == 0, second.stderr
     assert property_writes(hubspot_sandbox) == created, "the second setup must create nothing"
-    assert "hubspot: 0 change(s)" in second.stdout, second.stdout
+    assert "hubspot: 0 created, " in second.stdout, second.stdout
+    assert "hubspot: deals property onboarding_phase exists" in second.stdout, second.stdout
 
     remote = run_cli("validate", "--remote", "--config", sandbox_project.config_path, env=env)
     assert remote.returncode == 0, remote.stdout + remote.stderr
@@ -106,3 +108,43 @@ def test_debug_logged_sync_never_prints_the_token(sandbox_project: Any, hubspot_
     assert " DEBUG " in result.stderr, "DEBUG logging was not on: the check below would prove nothing"
     assert hubspot_sandbox.backend.tasks, "the sync authenticated and created tasks"
     assert_no_secret(result, token)
+
+
+def test_setup_dry_run_counts_what_it_would_create_and_setup_creates_exactly_that(
+    sandbox_project: Any, hubspot_sandbox: Any
+) -> None:
+    env = clean_env({TOKEN_ENV: hubspot_sandbox.token})
+
+    dry = run_cli("setup", "--dry-run", "--config", sandbox_project.config_path, env=env)
+
+    assert dry.returncode == 0, dry.stderr
+    assert property_writes(hubspot_sandbox) == [], "a dry run creates nothing"
+    would = [line for line in dry.stdout.splitlines() if line.startswith("hubspot: would create ")]
+    assert would
+    assert dry.stdout.splitlines()[-1] == (
+        f"hubspot: {len(would)} to create, 0 already in place; run `onboard-sync setup` to create them."
+    )
+
+    applied = run_cli("setup", "--config", sandbox_project.config_path, env=env)
+    created = [line for line in applied.stdout.splitlines() if line.startswith("hubspot: created ")]
+    assert [line.removeprefix("hubspot: created ") for line in created] == [
+        line.removeprefix("hubspot: would create ").rsplit(" (", 1)[0] for line in would
+    ], "setup creates what its dry run listed, in that order"
+    assert len(property_writes(hubspot_sandbox)) == len(would)
+
+
+def test_setup_tells_apart_what_an_admin_must_fix(sandbox_project: Any, hubspot_sandbox: Any) -> None:
+    from onboard_sync.sandbox.hubspot.schema import property_definition
+
+    made_by_hand = property_definition("deals", "onboarding_day", "Day", "string", None, "2026-11-01T00:00:00Z", 0)
+    hubspot_sandbox.backend.add_property("deals", {**made_by_hand, "hubspotDefined": False})
+    env = clean_env({TOKEN_ENV: hubspot_sandbox.token})
+
+    dry = run_cli("setup", "--dry-run", "--config", sandbox_project.config_path, env=env)
+
+    assert dry.returncode == 0, dry.stderr
+    assert "hubspot: to do by hand: deals property onboarding_day has type string, onboard-sync needs number" in (
+        dry.stdout
+    ), dry.stdout
+    would = sum(1 for line in dry.stdout.splitlines() if line.startswith("hubspot: would create "))
+    assert f"hubspot: {would} to create, 0 already in place, 1 to do by hand (listed above); run " in dry.stdout

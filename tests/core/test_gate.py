@@ -1,11 +1,12 @@
-"""The API gate: token bucket, retries honouring Retry-After, accounting, plan-mode refusal."""
+"""The API gate: token bucket, retries honouring Retry-After, accounting, plan-mode refusal, unreachable hosts."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from onboard_sync.connector import RateLimit
-from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
+from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted, Unreachable
 from onboard_sync.sync.gate import ApiGate, TokenBucket, WriteRefused
 
 
@@ -306,3 +307,61 @@ def test_the_gates_clock_is_the_one_connectors_poll_with() -> None:
     gate.wait(2.5)
     assert gate.monotonic() - start == 2.5
     assert t.sleeps == [2.5]
+
+
+# --- every attempt failed to connect: Unreachable names the host ------------------------------------------
+def httpx_gate(t: FakeTime) -> ApiGate:
+    """A gate whose connector classifies every httpx failure as a retryable transport error."""
+    gate = ApiGate(
+        lambda exc: ApiError(f"transport: {exc}", retryable=True) if isinstance(exc, httpx.HTTPError) else None,
+        RateLimit(per_second=100, burst=100),
+        sleep=t.sleep,
+        clock=t.clock,
+    )
+    gate.instance = "crm"
+    return gate
+
+
+def test_the_gate_retries_then_says_unreachable_in_one_line(refusing_port: int) -> None:
+    t = FakeTime()
+    gate = httpx_gate(t)
+
+    with pytest.raises(Unreachable) as caught:
+        gate("deals.search", lambda: httpx.get(f"http://127.0.0.1:{refusing_port}/", timeout=2))
+
+    assert gate.calls["deals.search"] == gate.max_attempts, "the bounded retries ran first"
+    assert str(caught.value) == (
+        f"connectors.crm: cannot reach 127.0.0.1:{refusing_port} (connection refused) after 6 attempts in 16 s; "
+        "check the connector's URL setting and the network"
+    )
+
+
+def test_the_gate_leaves_a_slow_crm_an_ordinary_retryable_error(silent_port: int) -> None:
+    t = FakeTime()
+    gate = httpx_gate(t)
+    gate.max_attempts = 2
+
+    with pytest.raises(ApiError) as caught:
+        gate("deals.search", lambda: httpx.get(f"http://127.0.0.1:{silent_port}/", timeout=httpx.Timeout(0.2)))
+
+    assert not isinstance(caught.value, Unreachable)
+    assert gate.calls["deals.search"] == 2
+
+
+def test_a_host_unreachable_after_a_renewal_is_named_too(refusing_port: int) -> None:
+    """The renewal's second round of attempts is watched for connect failures like the first."""
+    t = FakeTime()
+    gate = httpx_gate(t)
+    gate.max_attempts = 2
+    gate.renew = lambda error: True
+    expired = [ApiError("session expired", status=401)]
+
+    def request() -> httpx.Response:
+        if expired:
+            raise expired.pop()
+        return httpx.get(f"http://127.0.0.1:{refusing_port}/", timeout=2)
+
+    with pytest.raises(Unreachable, match=rf"cannot reach 127\.0\.0\.1:{refusing_port} \(connection refused\) after 2"):
+        gate("owners.list", request)
+    assert gate.renewals == 1
+    assert gate.calls["owners.list"] == 3, "the refused attempt, then two that could not connect"

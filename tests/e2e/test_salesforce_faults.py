@@ -77,9 +77,10 @@ def test_a_session_that_expires_mid_sync_is_renewed_and_the_sync_completes(sf_pr
 
 def test_the_daily_limit_stops_the_run_cleanly_and_the_next_run_resumes_from_its_cursor(sf_project: Any) -> None:
     sandbox = sf_project.sandbox
-    # the Case query, the reads (Opportunities with their roles and Accounts, Users, Tasks), the Task
-    # describe and the task upsert pass; the field writes hit the limit
-    sandbox.use_up_daily_limit(leave=6)
+    # the run-start check (Opportunity and Account describes), the Case query, the reads (Opportunities
+    # with their roles and Accounts, Users, Tasks), the Task describe and the task upsert pass; the field
+    # writes hit the limit
+    sandbox.use_up_daily_limit(leave=8)
     result = run_cli(sf_project, "sync")
     output = result.stdout + result.stderr
     assert result.returncode != 0

@@ -99,7 +99,7 @@ def test_plan_writes_nothing_anywhere(sf_project: Any) -> None:
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["planned_writes"] > 0
-    rows = plan["connectors"]["salesforce"]["planned"]
+    rows = plan["changes"]
     assert any(r["object"] == "task" and r["onboarding"] == target for r in rows)
     assert store_fingerprint(sf_project.path) == before
     assert sf_project.sandbox.requests.writes() == []

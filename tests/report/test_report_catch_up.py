@@ -3,6 +3,7 @@ they joined, and the page says how many tasks were skipped, from a store with kn
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -71,3 +72,36 @@ def test_adopted_onboardings_count_past_the_phases_before_and_their_skipped_task
         "phases that had ended were skipped, not created"
     )
     assert "skipped" not in "".join(data.tasks), "skipped tasks are not tasks in the CRM"
+
+
+def test_what_happened_before_adoption_is_not_measured(tmp_path: Path) -> None:
+    """An onboarding adopted past go-live has no known go-live moment, and the stay in the phase it
+    was adopted in began before onboard-sync saw it: neither counts in first value or phase durations."""
+    live = dataclasses.replace(
+        _state("e", "adoption", NOW - timedelta(days=40), adopted=True), go_live_at=NOW
+    )  # adoption sets go-live when it joins past it
+    moved_on = dataclasses.replace(
+        _state("f", "training", NOW - timedelta(days=15), adopted=True),
+        history=(
+            PhaseVisit("configuration", NOW - timedelta(days=6), TransitionCause.ADOPTED, NOW - timedelta(days=2)),
+            PhaseVisit("training", NOW - timedelta(days=2), TransitionCause.TASKS_COMPLETED),
+        ),
+    )
+    watched = dataclasses.replace(
+        _state("g", "training", NOW - timedelta(days=21), adopted=False),
+        go_live_at=None,
+        history=(
+            PhaseVisit(
+                "configuration", NOW - timedelta(days=10), TransitionCause.TASKS_COMPLETED, NOW - timedelta(days=3)
+            ),
+            PhaseVisit("training", NOW - timedelta(days=3), TransitionCause.TASKS_COMPLETED),
+        ),
+    )
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with Store.open(url) as store, store.transaction():
+        store.save_onboardings([live, moved_on, watched])
+    with Store.open(url, read_only=True) as store:
+        data = collect(store, load_playbook(default_playbook_path()), NOW)
+    assert data.first_value == [], "no go-live was seen happen"
+    configuration = next(d for d in data.durations["Mid-market"] if d.phase == "configuration")
+    assert (configuration.actual, configuration.samples) == (7.0, 1), "only g's whole stay is measured"

@@ -94,6 +94,23 @@ def test_invalid_record_207_with_trace_ids_else_whole_batch_400(client: HubSpot,
     assert len(sb.backend.tasks) == 1  # nothing written
 
 
+def test_batch_update_naming_a_missing_property_is_refused_whole_even_with_trace_ids(
+    http: httpx.Client, sb: HubSpotSandbox
+) -> None:
+    first, second = list(sb.backend.companies)[:2]
+    inputs = [
+        {"id": first, "properties": {"no_such": "x", "name": "Kept?"}, "objectWriteTraceId": "a"},
+        {"id": second, "properties": {"also_missing": "y"}, "objectWriteTraceId": "b"},
+    ]
+    response = http.post("/crm/v3/objects/companies/batch/update", json={"inputs": inputs})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["category"] == "VALIDATION_ERROR"
+    assert [e["context"]["propertyName"] for e in body["errors"]] == [["no_such"], ["also_missing"]]
+    assert all(e["code"] == "PROPERTY_DOESNT_EXIST" for e in body["errors"])
+    assert sb.backend.companies[first].properties.get("name") != "Kept?", "nothing written"
+
+
 def test_batch_cap_of_100_inputs(http: httpx.Client, sb: HubSpotSandbox) -> None:
     inputs = [{"properties": {"name": f"Co {i}"}} for i in range(101)]
     response = http.post("/crm/v3/objects/companies/batch/create", json={"inputs": inputs})

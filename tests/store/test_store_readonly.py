@@ -176,3 +176,20 @@ def test_unreachable_postgres_is_a_user_error_without_the_password() -> None:
         Store.open(url)
     assert "s3cret-pw" not in str(info.value)
     assert info.value.where == "postgresql+psycopg://onb:***@127.0.0.1:1/onb?connect_timeout=2"
+
+
+def test_a_missing_store_read_from_two_threads_at_once_takes_turns(tmp_path: Path) -> None:
+    """plan before the first sync reads an empty in-memory store from the ticket pull's thread
+    and the deal pull's at once; they share its one connection, so they must take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Store.open(f"sqlite:///{tmp_path / 'never.db'}", read_only=True) as store:
+
+        def read(_: int) -> None:
+            for _ in range(300):
+                assert store.get_cursor("hs", "tickets") is None
+                assert store.owned_tasks_of(["hs:1", "hs:2"]) == {}
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(read, range(4)))
+    assert not (tmp_path / "never.db").exists()

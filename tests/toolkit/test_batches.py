@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from onboard_sync.connector import TaskWrite, WriteResult
-from onboard_sync.errors import ApiError, RateLimitExhausted
-from onboard_sync.records import Task, TaskStatus
+from onboard_sync.connector import FieldWrite, TaskWrite, WriteResult
+from onboard_sync.errors import ApiError, RateLimitExhausted, UnknownPropertiesError
+from onboard_sync.records import ObjectKind, Task, TaskStatus
+from onboard_sync.sync import fieldwrites
 from onboard_sync.sync.gate import ApiGate
 from onboard_sync.toolkit import (
     create_unless_found,
@@ -72,6 +73,37 @@ def test_write_each_fails_a_refused_record_alone_and_stops_on_an_outage() -> Non
 
     with pytest.raises(RateLimitExhausted):
         write_each(["a"], lambda i: i, quota)
+
+
+def test_properties_a_refused_write_names_as_unknown_reach_the_core_which_writes_the_rest() -> None:
+    """Mapping safety: a property deleted mid-run is carried in ``unknown_properties`` by every helper,
+    and ``sync.fieldwrites`` sends the record again without it."""
+    refused = {"error": "unknown property 'gone'", "unknown": ["gone"]}
+    (in_order,) = results_in_order(["a"], [refused], unknown=lambda a: a["unknown"])
+    assert (in_order.ok, in_order.unknown_properties) == (False, ("gone",))
+    (fine,) = results_in_order(["a"], [{"id": 1, "unknown": ["ignored"]}], unknown=lambda a: a["unknown"])
+    assert fine.unknown_properties == (), "a record written has nothing unknown"
+    job = [{"id": 5, "success": False, "error": "unknown field", "unknown": ["gone"]}]
+    (by_id,) = results_by_id([("k5", "5")], job, lambda a: a["success"], lambda a: a["error"], lambda a: a["unknown"])
+    assert by_id.unknown_properties == ("gone",)
+
+    sent: list[dict[str, str | None]] = []
+
+    class PerRecordSink:
+        def write_fields(self, kind: ObjectKind, batch: list[FieldWrite]) -> list[WriteResult]:
+            def send(write: FieldWrite) -> str:
+                sent.append(dict(write.values))
+                if "gone" in write.values:
+                    raise UnknownPropertiesError(("gone",), crm="ToyCRM", endpoint="deals.update")
+                return write.remote_id
+
+            return write_each(batch, lambda w: w.key, send)
+
+    (outcome,) = fieldwrites.write_fields(
+        PerRecordSink(), ObjectKind.DEAL, [FieldWrite("k1", ObjectKind.DEAL, "d1", {"phase": "Kickoff", "gone": "x"})]
+    )
+    assert sent == [{"phase": "Kickoff", "gone": "x"}, {"phase": "Kickoff"}]
+    assert (outcome.result.ok, dict(outcome.written), outcome.dropped) == (True, {"phase": "Kickoff"}, ("gone",))
 
 
 def test_poll_waits_on_the_gates_clock_and_gives_up_at_its_timeout() -> None:
@@ -157,10 +189,10 @@ def test_ensure_properties_describes_each_kind_once_and_creates_only_what_is_mis
         PropertySpec(ObjectKind.TASK, "key", "Key", "string", unique=True),
     ]
     looked = ensure_properties(specs, describe, lambda s: created.append(s.name), apply=False)
-    assert [(a.description, a.done, a.changed) for a in looked] == [
-        ("deal property phase exists", True, False),
-        ("would create deal property health", False, False),
-        ("would create task property key", False, False),
+    assert [(a.description, a.done, a.changed, a.pending) for a in looked] == [
+        ("deal property phase exists", True, False, False),
+        ("would create deal property health", False, False, True),
+        ("would create task property key", False, False, True),
     ]
     assert created == [], "apply=False only looks"
     assert described == [ObjectKind.DEAL, ObjectKind.TASK]
@@ -172,8 +204,8 @@ def test_ensure_properties_describes_each_kind_once_and_creates_only_what_is_mis
     )
     assert [(a.description, a.changed) for a in made] == [
         ("deal property phase exists", False),
-        ("health (number)", True),
-        ("task property key", True),
+        ("created health (number)", True),
+        ("created task property key", True),
     ]
     assert created == ["health", "key"]
     named = ensure_properties(specs[:1], describe, lambda s: None, apply=True, what=lambda s: f"field {s.name}")

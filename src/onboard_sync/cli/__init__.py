@@ -1,8 +1,12 @@
 """The ``onboard-sync`` command line (Typer): one module per group of commands.
 
-``main()`` is the console-script entry point. Every ``UserError`` (bad config, missing
-property, refused token, lock held) becomes one line ``error: WHERE: WHAT`` on stderr and
-exit code 2, with no traceback; a run that finished with failed writes exits 1.
+``main()`` is the console-script entry point. Typer runs in its standalone mode, so usage
+mistakes (no command, an unknown command or option) are answered by the click that Typer
+itself uses, whichever that is (Typer 0.29 bundles its own): the usage line, the error,
+exit code 2, no traceback. Every ``UserError`` (bad config, missing property, refused
+token, lock held, busy port, missing store) becomes one line ``error: WHERE: WHAT`` on
+stderr and exit code 2; a run that finished with failed writes exits 1. A plugin that
+fails to load is named in one ``warning:`` line and the rest of the CLI works without it.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ import typer
 
 from onboard_sync.errors import UserError
 
+PROG_NAME = "onboard-sync"
+"""Fixed, so that ``python -m onboard_sync.cli`` prints the same usage and uses the same
+completion variable (``_ONBOARD_SYNC_COMPLETE``) as the installed console script."""
+
 app = typer.Typer(
-    name="onboard-sync",
+    name=PROG_NAME,
     help="Turn customer-onboarding playbooks into live CRM and helpdesk automation.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -25,9 +32,27 @@ sandbox_app = typer.Typer(help="Run a local CRM simulator (no account needed).",
 app.add_typer(sandbox_app, name="sandbox")
 
 
+def distribution_version() -> str:
+    """The installed onboard-sync distribution's version (what ``pip show onboard-sync`` says)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(PROG_NAME)
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def show_version(value: bool) -> None:
+    """``--version`` (an eager option of the app's callback, ``cli.logging_options``)."""
+    if value:
+        typer.echo(f"{PROG_NAME} {distribution_version()}")
+        raise typer.Exit()
+
+
 def _register_commands() -> None:
-    from onboard_sync.cli import (  # noqa: F401 - commands register on import
+    from onboard_sync.cli import (  # noqa: F401 - commands (and the global options) register on import
         demo,
+        logging_options,
         report,
         run,
         sandbox,
@@ -36,9 +61,17 @@ def _register_commands() -> None:
         simulate,
         status,
     )
-    from onboard_sync.plugins import get_plugin_manager
+    from onboard_sync.plugins import get_plugin_manager, plugin_load_failures
 
-    get_plugin_manager().hook.register_commands(cli=app)
+    for failure in plugin_load_failures():
+        typer.echo(f"warning: {failure}; continuing without it", err=True)
+    # one plugin whose commands fail to register must not take the others (or the CLI) down
+    for impl in get_plugin_manager().hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=app)
+        except Exception as exc:
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+            typer.echo(f"warning: plugin {impl.plugin_name!r} failed to add its commands: {reason}", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,21 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     setup_cli_logging()
     try:
         _register_commands()
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name=PROG_NAME)  # standalone: usage errors print usage and exit 2
     except UserError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

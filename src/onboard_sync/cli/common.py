@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,10 +23,16 @@ ConfigOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 
+OFF_TERMINAL_COLUMNS = 160
+
+
 def _console(stderr: bool) -> Console:
-    """Rich consoles; off a terminal (cron, pipes) use a wide fixed width so tables stay readable."""
+    """Rich consoles as wide as the terminal or ``COLUMNS``; off a terminal (cron, pipes) and
+    without ``COLUMNS``, a wide fixed width so tables stay readable in logs."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr) if stream.isatty() else Console(stderr=stderr, width=160)
+    if stream.isatty() or os.environ.get("COLUMNS", "").isdigit():
+        return Console(stderr=stderr)  # rich reads COLUMNS itself
+    return Console(stderr=stderr, width=OFF_TERMINAL_COLUMNS)
 
 
 console = _console(stderr=False)
@@ -36,10 +43,12 @@ def runtime(config: Path | None) -> Runtime:
     return load_runtime(config)
 
 
-def open_store(rt: Runtime, *, read_only: bool = False) -> Store:
+def open_store(rt: Runtime, *, read_only: bool = False, must_exist: bool = False) -> Store:
+    """The config's store; ``must_exist`` for commands that only show it (``status``): a store
+    that ``sync`` has not created yet is an error, not an empty table."""
     from onboard_sync.store import Store
 
-    return Store.open(rt.config.store_url, read_only=read_only)
+    return Store.open(rt.config.store_url, read_only=read_only, must_exist=must_exist)
 
 
 def print_json(data: Any) -> None:
@@ -51,6 +60,4 @@ def is_terminal() -> bool:
 
 
 def _ci() -> bool:
-    import os
-
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

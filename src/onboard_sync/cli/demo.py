@@ -17,7 +17,7 @@ import tempfile
 import textwrap
 import threading
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,6 +40,7 @@ __all__ = ["TOKEN_ENV", "demo", "demo_folder", "run_story", "write_demo_config"]
 MARKER = ".onboard-sync-demo"
 DEALS, SEED = 400, 7
 SHOWN = 10  # onboardings in the demo's status table; `onboard-sync status` shows them all
+WEEK = 7  # days the demo moves its clock between the first sync and the people's week of work
 
 
 @app.command()
@@ -130,23 +131,31 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
             f"        {totals['created']} tasks created, {totals['updated']} records updated, "
             f"{first.api_calls()['total']} API calls"
         )
+        adopted = sum(i.adopted for i in first.instances.values())
+        if adopted:
+            skipped = sum(i.tasks_skipped for i in first.instances.values())
+            _say(f"        {adopted} were won days ago: each joined at the phase its plan is in;")
+            _say(f"        {skipped} tasks of phases already over were skipped, none created overdue")
         _show_example(people, store, rt.playbook)
 
         completed = _act_like_people(people, store, random.Random(seed))
-        _say(f"in {crm}: people completed {completed} tasks and set one phase by hand")
+        week_later = utcnow() + timedelta(days=WEEK)  # the demo's clock moves; the CRM's stays
+        _say(f"a week later in {crm}: people completed {completed} tasks and set one phase by hand;")
+        _say("        the other customers' tasks were left open (the demo moves its clock 7 days)")
 
-        second = Engine(rt, store).run()
+        second = Engine(rt, store, clock=lambda: week_later).run()
         moved = [t for t in store.transitions() if t.old_phase is not None and t.new_phase != t.old_phase]
+        at_risk = sum(1 for v in onboarding_views(store, rt.playbook, week_later) if v.health_status != "healthy")
         _say(
             f"sync 2: {len(moved)} phase changes; {second.totals()['created']} new tasks for the new phases; "
-            f"{second.api_calls()['total']} API calls"
+            f"{at_risk} customers with overdue work are no longer healthy; {second.api_calls()['total']} API calls"
         )
-        third = Engine(rt, store).run()
+        third = Engine(rt, store, clock=lambda: week_later).run()
         writes = third.totals()["created"] + third.totals()["updated"]
         _say(f"sync 3 (nothing changed in {crm}): {writes} writes, {third.api_calls()['total']} API calls")
-        views = onboarding_views(store, rt.playbook, utcnow())
+        views = onboarding_views(store, rt.playbook, week_later, owner_settings=rt.config.owners)
     title = f"{min(SHOWN, len(views))} of {len(views)} onboardings, playbook {rt.playbook.name}"
-    console.print(status_table(views[:SHOWN], title=title))
+    console.print(status_table(views[:SHOWN], width=console.width, title=title))
 
 
 def _show_example(people: People, store: Store, playbook: Playbook) -> None:

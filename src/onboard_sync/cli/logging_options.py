@@ -1,4 +1,4 @@
-"""The global ``--log-format`` and ``--log-level`` options of ``onboard-sync`` (before the command).
+"""The global options of ``onboard-sync`` (before the command): ``--version``, ``--log-format``, ``--log-level``.
 
 ``main()`` calls :func:`setup_cli_logging` first, from the environment (``ONBOARD_SYNC_LOG_FORMAT``,
 ``ONBOARD_SYNC_LOG_LEVEL``); the options, when given, set it up again. They live in the app's one
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from onboard_sync.cli import app
+from onboard_sync.cli import app, show_version
 from onboard_sync.logs import FORMATS, setup_logging
 
 
@@ -27,6 +27,10 @@ if app.registered_callback is not None:  # pragma: no cover - a merge that adds 
 
 @app.callback()
 def global_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
     log_format: Annotated[
         str | None,
         typer.Option(

@@ -46,7 +46,7 @@ def report_command(
         playbook = load_playbook_override(rules) or rt.playbook
         url = store or rt.config.store_url
     _require_store_file(url)
-    with Store.open(url, read_only=True) as opened:
+    with Store.open(url, read_only=True, must_exist=True) as opened:
         runs = opened.runs(limit=1)
         # "as of" the last sync: a simulation's store lives on its simulated clock
         as_of = (runs[0].finished_at or runs[0].started_at) if runs else datetime.now(UTC)

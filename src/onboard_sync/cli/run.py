@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable, Iterator
+import textwrap
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -16,7 +18,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import (
@@ -31,6 +32,7 @@ from onboard_sync.cli.common import (
 )
 
 if TYPE_CHECKING:  # the engine and the store load only when plan or sync runs
+    from onboard_sync.runtime import Runtime
     from onboard_sync.sync.report import RunReport
 
 FullOption = Annotated[bool, typer.Option("--full", help="Ignore cursors: re-read every won deal.")]
@@ -89,31 +91,17 @@ def logged_run(command: str) -> Iterator[Callable[[RunReport], RunReport]]:
     log_run(command, done[0], 0 if done[0].ok else 1)
 
 
-def _print_plan(report: RunReport) -> None:
+def _print_plan(report: RunReport, rt: Runtime, limit: int) -> None:
+    from onboard_sync.cli.plan_view import field_labels, print_plan_instance
+
+    labels = field_labels(rt)
     for name, inst in report.instances.items():
-        rows = [r for r in (inst.plan.as_rows() if inst.plan else []) if r["action"] != "skip"]
-        table = Table(title=f"{name}: {len(rows)} planned write(s)", show_lines=False)
-        for column in ("action", "object", "onboarding", "what"):
-            table.add_column(column)
-        for row in rows[:200]:
-            if row["action"] == "close":
-                what = f"{row['subject']}: completed (its alert cleared)"
-            elif row["object"] == "task":
-                what = f"{row['subject']} (owner {row['owner_id'] or '-'}, due {row['due']})"
-            else:
-                what = ", ".join(f"{k}: {v['from']!r} → {v['to']!r}" for k, v in row["changes"].items())
-            table.add_row(row["action"], row["object"], row["onboarding"], what)
-        if len(rows) > 200:
-            table.caption = f"… and {len(rows) - 200} more (use --json for all)"
-        console.print(table)
-        calls = inst.api_calls.get("total", 0)
-        write_calls = sum(inst.api_cost_of_writes.values())
-        console.print(
-            f"API cost: {calls} read call(s) made for this plan; applying it takes {write_calls} write call(s) "
-            f"({', '.join(f'{k} ×{v}' for k, v in inst.api_cost_of_writes.items()) or 'none'})."
-        )
-        if inst.unresolved:
-            console.print(f"{inst.unresolved} earlier write(s) with unknown outcome will be looked up first.")
+        print_plan_instance(console, name, inst, labels, limit=limit)
+        if inst.recovered or inst.unresolved:
+            console.print(
+                f"{inst.recovered + inst.unresolved} earlier write(s) of unknown outcome: {inst.recovered} found in "
+                f"the CRM (sync records them), {inst.unresolved} not found (created again above)."
+            )
         if inst.won_before_cutoff:
             console.print(_cutoff_note(inst.won_before_cutoff))
         if inst.adopted:
@@ -124,6 +112,9 @@ def _print_plan(report: RunReport) -> None:
             console.print(f"{inst.tasks_deleted} task(s) deleted in the CRM would no longer be expected.")
         if inst.error:
             console.print(f"[red]error[/red]: {inst.error}")
+    for name, pulled in report.ticket_sources.items():
+        if pulled.get("error"):  # the plan was made without this helpdesk's changes
+            console.print(f"[red]error[/red] reading {name}: {pulled['error']}")
 
 
 def _cutoff_note(count: int) -> str:
@@ -164,8 +155,13 @@ def _print_sync(report: RunReport) -> None:
     console.print(f"{status}: {totals['created']} created, {totals['updated']} updated, {totals['failed']} failed")
 
 
+LimitOption = Annotated[int, typer.Option(help="Onboardings to show in the table (--json lists every write).")]
+
+
 @app.command()
-def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
+def plan(
+    config: ConfigOption = None, json: JsonOption = False, full: FullOption = False, limit: LimitOption = 25
+) -> None:
     """Show every create and update a sync would make, with its API cost. Writes nothing anywhere."""
     from onboard_sync.sync.engine import Engine
 
@@ -176,7 +172,7 @@ def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption
     if json:
         print_json(report.as_dict())
     else:
-        _print_plan(report)
+        _print_plan(report, rt, limit)
     if not report.ok:
         sys.exit(1)
 
@@ -185,18 +181,29 @@ def plan(config: ConfigOption = None, json: JsonOption = False, full: FullOption
 def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
     """Pull changes, advance onboardings and write tasks and fields to the CRM (run it from cron)."""
     from onboard_sync.sync.engine import Engine
+    from onboard_sync.sync.writes import run_changes
 
     with logged_run("sync") as finished:
         rt = runtime(config)
-        with (
-            open_store(rt) as store,
-            store.run_lock("sync"),
-            progress_reporter(is_terminal() and not json) as progress,
-        ):
-            report = finished(Engine(rt, store, progress=progress, full=full).run())
-    if json:
-        print_json(report.as_dict())
-    else:
+        with open_store(rt) as store:
+            with store.run_lock("sync"), progress_reporter(is_terminal() and not json) as progress:
+                report = finished(Engine(rt, store, progress=progress, full=full).run())
+            if json:  # the writes it made, from the audit: the same rows as plan --json's "changes"
+                rows = run_changes(store, report.run_id, list(report.instances)) if report.run_id is not None else ()
+                _print_json_with_rows(report.as_dict(), "changes", rows)
+    if not json:
         _print_sync(report)
     if not report.ok:
         sys.exit(1)
+
+
+def _print_json_with_rows(data: dict[str, Any], key: str, rows: Iterable[dict[str, Any]]) -> None:
+    """``print_json`` of ``data`` with ``key`` set to the list of ``rows``, written as they come."""
+    marker = "__onboard_sync_rows__"
+    head, tail = json.dumps({**data, key: marker}, indent=2, default=str).split(f'"{marker}"')
+    sys.stdout.write(head + "[")
+    separator = "\n"
+    for row in rows:
+        sys.stdout.write(separator + textwrap.indent(json.dumps(row, indent=2, default=str), "    "))
+        separator = ",\n"
+    sys.stdout.write(("\n  ]" if separator != "\n" else "]") + tail + "\n")

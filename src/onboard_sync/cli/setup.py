@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from onboard_sync.checks import config_problems, raise_first, serve_readiness
+from onboard_sync.checks import config_problems, offline_problems, refuse, remote_problems, serve_readiness
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
-from onboard_sync.connector import Capability
-from onboard_sync.errors import SchemaError
+from onboard_sync.connector import Capability, SetupAction
+from onboard_sync.errors import UserError
 from onboard_sync.plugins import connector_types
 from onboard_sync.runtime import Runtime, load_runtime
-from onboard_sync.schema import check_remote, property_specs
+from onboard_sync.schema import property_specs
 from onboard_sync.starter import starter_set, write_starter
 
 
@@ -85,31 +86,22 @@ def validate(
     config: ConfigOption = None,
     remote: Annotated[bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")] = False,
 ) -> None:
-    """Check config.toml, rules and mappings offline (and, with --remote, against the CRM schema)."""
+    """Check config.toml, rules, mappings and owners offline (and, with --remote, against the CRM)."""
     rt = validate_offline(config)
     if not remote:
         return
-    problems = []
-    for name in rt.config.connectors:
-        connector = rt.connector(name)
-        try:
-            who = connector.check_auth()
-            console.print(f"ok: {name}: authenticated ({who})")
-            problems.extend(check_remote(connector, rt.mappings[name]))
-        finally:
-            connector.close()
-    if problems:
-        # The full list goes to stdout; stderr gets the one-line error every command promises.
-        for problem in problems:
-            typer.echo(f"problem: {problem}")
-        first, more = problems[0], len(problems) - 1
-        if more:
-            raise SchemaError(
-                f"{first.message} (and {more} more problem{'s' if more > 1 else ''}, listed on stdout)",
-                where=first.where,
-            )
-        raise first
-    console.print("ok: every mapped property exists in the CRM")
+    _refuse_listing(remote_problems(rt, say=console.print))
+    console.print(
+        "ok: every mapped property exists in the CRM, can hold what onboard-sync writes and is onboard-sync's "
+        "to write; every owner named in [owners] is an active CRM owner"
+    )
+
+
+def _refuse_listing(problems: list[UserError]) -> None:
+    """The full list goes to stdout; stderr gets the one-line error every command promises."""
+    for problem in problems:
+        typer.echo(f"problem: {problem}")
+    refuse(problems, listed="listed on stdout")
 
 
 def validate_offline(config: Path | None) -> Runtime:
@@ -118,10 +110,10 @@ def validate_offline(config: Path | None) -> Runtime:
     from onboard_sync.store.engine import redact  # SQLAlchemy loads only for the commands that need it
 
     rt = load_runtime(config, check=False)
-    problems = config_problems(rt.config, rt.playbook)
+    problems: list[UserError] = [*config_problems(rt.config, rt.playbook), *offline_problems(rt)[0]]
     for problem in problems if len(problems) > 1 else ():  # stderr gets the one line every command promises
         typer.echo(f"problem: {problem}")
-    raise_first(problems, listed=True)
+    refuse(problems, listed="listed on stdout")
     console.print(
         f"ok: {rt.config.path}: {len(rt.config.connectors)} connector(s), playbook {rt.playbook.name!r} "
         f"({len(rt.playbook.phases)} phases, {len(rt.playbook.segments)} segments), "
@@ -148,8 +140,24 @@ def setup(
             actions = connector.ensure_properties(specs, apply=not dry_run)
         finally:
             connector.close()
-        changed = sum(1 for a in actions if a.changed)
         for action in actions:
-            mark = "[green]created[/green]" if action.changed else ("ok" if action.done else "[yellow]todo[/yellow]")
-            console.print(f"{name}: {mark} {action.description}")
-        console.print(f"{name}: {changed} change(s), {len(actions) - changed} already in place")
+            by_hand = not (action.done or action.pending)
+            prefix = "[yellow]to do by hand:[/yellow] " if by_hand else ""
+            console.print(f"{name}: {prefix}{escape(action.description)}")
+        console.print(f"{name}: {setup_summary(actions, dry_run=dry_run)}")
+
+
+def setup_summary(actions: list[SetupAction], *, dry_run: bool) -> str:
+    """One sentence counting what setup created (or, in a dry run, would create), what was already
+    in place and what is left to an admin."""
+    created = sum(1 for a in actions if a.changed)
+    pending = sum(1 for a in actions if a.pending and not a.done)
+    in_place = sum(1 for a in actions if a.done and not a.changed)
+    by_hand = sum(1 for a in actions if not (a.done or a.pending))
+    parts = [f"{pending} to create" if dry_run else f"{created} created", f"{in_place} already in place"]
+    if by_hand:
+        parts.append(f"{by_hand} to do by hand (listed above)")
+    sentence = ", ".join(parts)
+    if dry_run and pending:
+        return f"{sentence}; run `onboard-sync setup` to create {'it' if pending == 1 else 'them'}."
+    return f"{sentence}."

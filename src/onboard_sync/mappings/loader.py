@@ -5,6 +5,7 @@ File format::
     [deal.write]                      # canonical field = "crm_property"
     phase = "onboarding_phase"
     health_score = { property = "onboarding_health_score" }
+    next_step = { property = "next_step", allow_overwrite = true }   # a property setup did not create
 
     [account.read]                    # canonical name = property (+ transform)
     nps = { property = "nps_score", transform = "float" }
@@ -54,25 +55,31 @@ def mapping_path(mappings_dir: Path, instance: str, connector_type: str) -> Path
 
 def _field_map(doc: TomlDocument, path: tuple[str, ...], canonical: str, value: Any, transforms: set[str]) -> FieldMap:
     where = doc.where(path)
+    writes = path[1] == "write"
+    allowed = ("property", "transform", "allow_overwrite") if writes else ("property", "transform")
+    allow_overwrite: object = False
     if isinstance(value, str):
         prop, transform = value, None
     elif isinstance(value, dict):
-        unknown = set(value) - {"property", "transform"}
+        unknown = sorted(set(value) - set(allowed))
         if unknown:
-            raise doc.error(
-                (*path, sorted(unknown)[0]),
-                f"unknown key {sorted(unknown)[0]!r} (allowed: property, transform)",
-            )
+            hint = " (allow_overwrite only applies to [*.write] lines)" if unknown[0] == "allow_overwrite" else ""
+            raise doc.error((*path, unknown[0]), f"unknown key {unknown[0]!r} (allowed: {', '.join(allowed)}){hint}")
         prop, transform = value.get("property"), value.get("transform")
+        allow_overwrite = value.get("allow_overwrite", False)
         if not isinstance(prop, str):
             raise doc.error(path, "missing 'property' (the CRM property name)")
+        if not isinstance(allow_overwrite, bool):
+            raise doc.error((*path, "allow_overwrite"), f"expected true or false, got {allow_overwrite!r}")
     else:
         raise doc.error(path, "expected a CRM property name or { property = ..., transform = ... }")
     if not prop.strip():
         raise doc.error(path, "empty CRM property name")
     if transform is not None and transform not in transforms:
         raise doc.error(path, f"unknown transform {transform!r} (known: {', '.join(sorted(transforms))})")
-    return FieldMap(canonical=canonical, property=prop, transform=transform, where=where)
+    return FieldMap(
+        canonical=canonical, property=prop, transform=transform, where=where, allow_overwrite=allow_overwrite
+    )
 
 
 def parse_mapping(doc: TomlDocument, instance: str, transforms: dict[str, Any]) -> MappingSet:

@@ -8,7 +8,7 @@ CRM properties to read into canonical names the playbook's health rules use (``n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -26,6 +26,9 @@ class FieldMap:
     property: str
     transform: str | None = None
     where: str = ""
+    allow_overwrite: bool = False
+    """A write line may name a property onboard-sync does not own (``dealname``, a Salesforce standard
+    field) only with ``allow_overwrite = true``: every sync overwrites what people put there."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,16 @@ class MappingSet:
     def for_kind(self, kind: ObjectKind) -> ObjectMapping:
         return self.objects.get(kind, ObjectMapping())
 
-    def read_options(self) -> ReadOptions:
-        """Every CRM property the engine must read: mapped reads plus written fields (to compare)."""
+    def read_options(self, owner_properties: Sequence[str] = ()) -> ReadOptions:
+        """Every CRM property the engine must read: mapped reads plus written fields (to compare), and the
+        deal and account properties ``[owners]`` takes owner ids from (``property:NAME``)."""
+        kinds = list(self.objects) + ([ObjectKind.DEAL, ObjectKind.ACCOUNT] if owner_properties else [])
         props: dict[ObjectKind, tuple[str, ...]] = {}
-        for kind, mapping in self.objects.items():
+        for kind in dict.fromkeys(kinds):
+            mapping = self.for_kind(kind)
             names = [m.property for m in mapping.write.values()] + [m.property for m in mapping.read.values()]
+            if kind in (ObjectKind.DEAL, ObjectKind.ACCOUNT):
+                names += owner_properties
             props[kind] = tuple(dict.fromkeys(names))
         return ReadOptions(properties=props)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from statistics import mean
 
-from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus
+from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus, TransitionCause
 from onboard_sync.records import Account, Deal
 from onboard_sync.report.model import AtRisk, FirstValue, PhaseDuration, ReportData
 from onboard_sync.rules import Playbook, Segment
@@ -73,7 +73,8 @@ def first_value(data: ReportData, states: list[OnboardingState], playbook: Playb
     plan: dict[str, int | None] = {s.key: planned_first_value(playbook, s) for s in playbook.segments}
     for state in states:
         moment = state.first_value_at if by_task else state.go_live_at
-        if moment is not None:
+        if moment is not None and (state.adopted_at is None or moment > state.adopted_at):
+            # an onboarding adopted past go-live did not go live at adoption: its moment is unknown
             days = (moment.date() - state.started_at.date()).days
             data.first_value.append(FirstValue(days=days, planned=plan.get(state.segment)))
     present = {s.segment for s in states}
@@ -94,7 +95,8 @@ def durations(data: ReportData, states: list[OnboardingState], playbook: Playboo
         stays: dict[str, list[float]] = defaultdict(list)
         for state in members:
             for visit in state.history:
-                if visit.left_at is not None:
+                # a stay in the phase an onboarding was adopted in began before onboard-sync saw it
+                if visit.left_at is not None and visit.cause is not TransitionCause.ADOPTED:
                     stays[visit.phase].append((visit.left_at - visit.entered_at) / DAY)
         rows: list[PhaseDuration] = []
         previous_end = 0.0

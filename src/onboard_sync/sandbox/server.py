@@ -16,6 +16,8 @@ from typing import Any, Self
 
 import uvicorn
 
+from onboard_sync.listening import listening_socket
+
 
 class ServerThread:
     """uvicorn serving ``app`` on ``host:port`` in a daemon thread."""
@@ -60,14 +62,8 @@ class ServerThread:
         """Bind, start serving and block until the server accepts connections."""
         if self.running:
             return
-        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP;
-        # without it every response waits ~40 ms for the client's delayed ACK (Nagle).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.host, self.requested_port))
-        sock.listen(128)
-        sock.setblocking(False)
+        hint = "choose another with --port (0 picks a free one)"
+        sock = listening_socket(self.host, self.requested_port, backlog=128, hint=hint)
         self._socket = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(

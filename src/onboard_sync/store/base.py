@@ -9,6 +9,7 @@ the syntax through SQLAlchemy's dialect ``insert``).
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -71,6 +72,10 @@ class StoreBase:
         self._read_only = read_only
         self._clock = clock or (lambda: datetime.now(UTC))
         self._tx = threading.local()
+        self._shared: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if opened.memory else contextlib.nullcontext()
+        )
+        """An in-memory SQLite store has one connection for every thread: they take turns."""
 
     @property
     def read_only(self) -> bool:
@@ -105,7 +110,7 @@ class StoreBase:
             yield
             return
         engine = self._engine if self._read_only else self._write_engine
-        with engine.begin() as conn:
+        with self._shared, engine.begin() as conn:
             self._tx.conn = conn
             try:
                 yield
@@ -118,7 +123,7 @@ class StoreBase:
         if conn is not None:
             yield conn
             return
-        with self._engine.connect() as fresh:
+        with self._shared, self._engine.connect() as fresh:
             yield fresh
 
     @contextmanager
@@ -129,7 +134,7 @@ class StoreBase:
             if conn is not None:
                 yield conn
                 return
-            with self._write_engine.begin() as fresh:
+            with self._shared, self._write_engine.begin() as fresh:
                 yield fresh
         except sa.exc.StatementError as exc:
             if isinstance(exc.orig, ValueError | TypeError):  # e.g. a naive datetime: say so plainly

@@ -5,8 +5,11 @@ read-only open must create no ``-wal``/``-shm`` side files), with ``foreign_keys
 a ``busy_timeout``; the driver's own transaction handling is switched off so the store
 emits ``BEGIN`` itself (``BEGIN IMMEDIATE`` for writes, so two writers queue on the busy
 timeout instead of failing on a lock upgrade). A read-only SQLite open uses the URI
-``file:...?mode=ro``; a read-only open of a missing file gives an empty in-memory database.
-PostgreSQL read-only sessions are ``READ ONLY`` on the server side as well.
+``file:...?mode=ro``; a read-only open of a missing file gives an empty in-memory database
+(``plan`` before the first sync) unless ``must_exist`` (``status``, ``report``: a mistyped path
+must not show an empty store) makes it a UserError naming the path. PostgreSQL read-only
+sessions are ``READ ONLY`` on the server side as well; a missing driver (the ``postgres``
+extra) is a UserError saying what to install.
 """
 
 from __future__ import annotations
@@ -60,16 +63,37 @@ def redact(url: str | URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def open_engine(url: str, *, read_only: bool, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Opened:
-    """Create (but do not yet connect) the engine for ``url``."""
+def open_engine(
+    url: str, *, read_only: bool, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, must_exist: bool = False
+) -> Opened:
+    """Create (but do not yet connect) the engine for ``url``; with ``must_exist`` a SQLite store
+    that is not there yet (or lives only in memory) is a UserError instead of an empty store."""
     parsed = parse_url(url)
     display = redact(parsed)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite(parsed, display, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+        opened = _sqlite(parsed, display, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+        if must_exist and opened.memory:
+            opened.engine.dispose()
+            raise _missing_store(parsed)
+        return opened
     if backend == "postgresql":
         return _postgres(parsed, display, read_only=read_only)
     raise UserError(f"unsupported store backend {backend!r}: use sqlite or postgresql", where=display)
+
+
+def _missing_store(parsed: URL) -> UserError:
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        return UserError(
+            "an in-memory store is empty in every new process: give the file store that `sync` writes",
+            where=redact(parsed),
+        )
+    return UserError(
+        "no store at this path yet: run `onboard-sync sync` first, which creates it "
+        "(or fix [onboard_sync] store if the path is mistyped)",
+        where=str(Path(database).expanduser().resolve()),
+    )
 
 
 def _sqlite(parsed: URL, display: str, *, read_only: bool, busy_timeout_ms: int) -> Opened:
@@ -133,7 +157,14 @@ def _postgres(parsed: URL, display: str, *, read_only: bool) -> Opened:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = 10
-    engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    try:
+        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    except ImportError as exc:  # the driver is an optional extra
+        raise UserError(
+            f"the PostgreSQL driver {exc.name or parsed.get_driver_name()!r} is not installed: "
+            'pip install "onboard-sync[postgres]" (and use postgresql+psycopg://)',
+            where=display,
+        ) from exc
     if read_only:
 
         @event.listens_for(engine, "connect")

@@ -8,7 +8,7 @@ dropped (reliability §1.2, idempotent consumer). Mixed into ``Store``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,23 +79,20 @@ class JournalMixin(StoreBase):
             query = query.where(c.run_id == run_id)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [
-            AuditEntry(
-                run_id=r.run_id,
-                at=r.at,
-                source=r.source,
-                action=r.action,
-                object_kind=_kind(r.object_kind),
-                remote_id=r.remote_id,
-                key=r.key,
-                before=r.before,
-                after=r.after,
-                outcome=r.outcome,
-                detail=r.detail,
-                id=r.id,
-            )
-            for r in rows
-        ]
+        return _audit_entries(rows)
+
+    def run_audit(self, run_id: int, *, page: int = 1000) -> Iterator[AuditEntry]:
+        """Every audit entry of run ``run_id``, oldest first, read ``page`` rows at a time."""
+        c = t.audit.c
+        after = 0
+        while True:
+            query = sa.select(t.audit).where(c.run_id == run_id, c.id > after).order_by(c.id).limit(page)
+            with self._read() as conn:
+                rows = conn.execute(query).all()
+            yield from _audit_entries(rows)
+            if len(rows) < page:
+                return
+            after = rows[-1].id
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -189,3 +186,23 @@ class JournalMixin(StoreBase):
         with self._write() as conn:
             for batch in chunks(list(ids), IN_CHUNK):
                 conn.execute(sa.update(t.webhook_inbox).where(c.id.in_(batch)).values(processed_at=when))
+
+
+def _audit_entries(rows: Sequence[Any]) -> list[AuditEntry]:
+    return [
+        AuditEntry(
+            run_id=r.run_id,
+            at=r.at,
+            source=r.source,
+            action=r.action,
+            object_kind=_kind(r.object_kind),
+            remote_id=r.remote_id,
+            key=r.key,
+            before=r.before,
+            after=r.after,
+            outcome=r.outcome,
+            detail=r.detail,
+            id=r.id,
+        )
+        for r in rows
+    ]

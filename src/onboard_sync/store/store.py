@@ -59,6 +59,7 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, SignalsMixin
         read_only: bool = False,
         clock: Callable[[], datetime] | None = None,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        must_exist: bool = False,
     ) -> Store:
         """Open the store at ``url`` (``sqlite:///path/state.db`` or ``postgresql+psycopg://...``).
 
@@ -66,10 +67,12 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, SignalsMixin
         schema to head; a store already at head is not written to. ``read_only``: no
         migration and no file created; a missing SQLite file gives an empty in-memory
         store; a schema behind head raises UserError asking to run ``onboard-sync sync``
-        or ``migrate``. ``clock`` supplies "now" for ``updated_at`` stamps (simulator).
+        or ``migrate``. ``must_exist`` (``status``, ``report``): a SQLite file that is not
+        there is a UserError naming its path instead of an empty store. ``clock`` supplies
+        "now" for ``updated_at`` stamps (simulator).
         Unreachable or corrupt stores raise UserError naming the URL (password hidden).
         """
-        opened = open_engine(url, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+        opened = open_engine(url, read_only=read_only, busy_timeout_ms=busy_timeout_ms, must_exist=must_exist)
         password = sa.engine.make_url(url).password
         store = cls(opened, read_only=read_only, clock=clock)
         try:

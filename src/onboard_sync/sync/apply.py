@@ -20,6 +20,7 @@ for one plan of everything; the last call (``final=True``) flushes what is left.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -29,6 +30,7 @@ from onboard_sync.connector import Connector, TaskPatch, WriteResult
 from onboard_sync.mappings import MappingSet
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
+from onboard_sync.sync import fieldwrites
 from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.overlap import pipelined
 from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedSkip, PlannedTask, WritePlan
@@ -62,18 +64,13 @@ class Applier:
         self._tasks: list[PlannedTask] = []
         self._fields: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)
         self._closes: list[PlannedClose] = []
+        self._gone: dict[ObjectKind, set[str]] = defaultdict(set)
+        """Properties the CRM said it does not have during this run (deleted after the run-start check)."""
 
     # --- crash recovery --------------------------------------------------------------
     def resolve_pending(self, tasks: Iterable[OwnedTask]) -> None:
         """Settle writes whose outcome is unknown before anything else can create them again."""
-        pending = [t.key for t in tasks if t.state is TaskState.PENDING]
-        if not pending:
-            return
-        size = self.connector.max_read_batch
-        deals = self.store.deals_of_tasks(pending)
-        for start in range(0, len(pending), size):
-            keys = pending[start : start + size]
-            found = {t.key: t.id for t in self.connector.find_tasks(keys, deal_ids=deals) if t.key}
+        for keys, found in self._look_up(tasks):
             crash_point("before-recover-record")
             missing = {
                 k: "outcome unknown after an interrupted run; not in the CRM, will create"
@@ -93,6 +90,26 @@ class Applier:
                 )
             crash_point("after-recover-record")
             self.report.recovered += len(found)
+
+    def look_up_pending(self, tasks: Iterable[OwnedTask]) -> tuple[dict[str, str], list[str]]:
+        """Plan: what ``resolve_pending`` would find (key → remote id) and not find, recording nothing."""
+        found: dict[str, str] = {}
+        missing: list[str] = []
+        for keys, batch in self._look_up(tasks):
+            found.update(batch)
+            missing += [k for k in keys if k not in batch]
+        return found, missing
+
+    def _look_up(self, tasks: Iterable[OwnedTask]) -> Iterator[tuple[Sequence[str], dict[str, str]]]:
+        """Per read batch of the ``PENDING`` keys: the keys, and those the CRM holds (→ remote id)."""
+        pending = [t.key for t in tasks if t.state is TaskState.PENDING]
+        if not pending:
+            return
+        size = self.connector.max_read_batch
+        deals = self.store.deals_of_tasks(pending)  # CRMs without a searchable task field look keys up by deal
+        for start in range(0, len(pending), size):
+            keys = pending[start : start + size]
+            yield keys, {t.key: t.id for t in self.connector.find_tasks(keys, deal_ids=deals) if t.key}
 
     # --- applying --------------------------------------------------------------------
     def apply(self, plan: WritePlan, mapping: MappingSet, *, final: bool = True) -> list[PlannedFields]:
@@ -254,20 +271,28 @@ class Applier:
             self._count(results, created=False)
 
     def _write_fields(self, kind: ObjectKind, items: Sequence[PlannedFields]) -> list[PlannedFields]:
+        """Write, record and audit field batches; a property the CRM no longer has is left out of its
+        records (``sync.fieldwrites``), which are written and recorded without it."""
         size = self.connector.max_write_batch
         written: list[PlannedFields] = []
         if items:
             batches = [items[start : start + size] for start in range(0, len(items), size)]
             calls = self._pipelined(
                 batches,
-                lambda batch, kind=kind: self.connector.write_fields(kind, [p.write for p in batch]),
+                lambda batch, kind=kind: fieldwrites.write_fields(
+                    self.connector, kind, [p.write for p in batch], self._gone[kind]
+                ),
                 "field-write",
             )
-            for batch, results in calls:
-                ok = {r.key for r in results if r.ok}
+            for batch, outcomes in calls:
+                done = [
+                    dataclasses.replace(p, write=dataclasses.replace(p.write, values=o.written))
+                    for p, o in zip(batch, outcomes, strict=True)
+                    if o.result.ok
+                ]
                 with self.store.transaction():
                     self.store.record_written_fields_many(
-                        (p.onboarding_id, kind, p.write.remote_id, p.write.values) for p in batch if p.write.key in ok
+                        (p.onboarding_id, kind, p.write.remote_id, p.write.values) for p in done
                     )
                     self.store.record_audit(
                         [
@@ -277,17 +302,21 @@ class Applier:
                                 p.write.remote_id,
                                 p.write.key,
                                 dict(p.before),
-                                dict(p.write.values),
-                                "ok" if p.write.key in ok else "failed",
-                                next((r.error or "" for r in results if r.key == p.write.key and not r.ok), ""),
+                                dict(o.written if o.result.ok else p.write.values),
+                                "ok" if o.result.ok else "failed",
+                                (o.dropped_error() if o.result.ok else o.result.error) or "",
                             )
-                            for p in batch
+                            for p, o in zip(batch, outcomes, strict=True)
                         ]
                     )
                 crash_point("after-field-record")
-                self.written_keys |= ok
-                written.extend(p for p in batch if p.write.key in ok)
-                self._count(results, created=False)
+                self.written_keys |= {p.write.key for p in done}
+                written.extend(done)
+                self._count([o.result for o in outcomes], created=False)
+                for o in outcomes:
+                    if o.result.ok and o.dropped:  # written, but not whole: the dropped fields failed
+                        self.report.writes_failed += 1
+                        self.report.failures.append({"key": o.result.key, "error": o.dropped_error()})
         return written
 
     # --- helpers ---------------------------------------------------------------------

@@ -9,8 +9,10 @@ deals the pull changed, in pull order. Each chunk's states, owned tasks, written
 records — and the tickets of its accounts and the alert episodes of its onboardings — are loaded
 from the store by id when the chunk is evaluated, and let go after it.
 
-In plan mode the store is read-only: ``Staged`` keeps the pulled records (and the pulled task
-statuses) in memory and lays them over the store's cache, so plan sees what sync would.
+In plan mode the store is read-only: ``Staged`` keeps the pulled records in memory and lays
+them over the store's cache, and lays over the task ledger what sync would record before it
+evaluates (the pulled task statuses, the writes of unknown outcome it looked up, the tasks a
+person deleted), and skips the onboardings sync would cancel, so plan sees what sync would.
 What stays per run is the ordered set of changed deal ids and the sets of their account ids
 still to read and already read (strings, not records): accounts a deal page carried (``Page.accounts``) are
 staged with the page and not read by id again.
@@ -20,14 +22,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
+from typing import Any
 
 from onboard_sync.connector import Connector, ReadOptions
 from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, Transition
-from onboard_sync.records import Account, Deal, ObjectKind, Task
+from onboard_sync.records import Account, Deal, ObjectKind, Task, TaskStatus
 from onboard_sync.store import OwnedTask, Store, TaskState
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
@@ -35,6 +38,7 @@ from onboard_sync.sync.overlap import read_batches
 from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan
 from onboard_sync.sync.report import InstanceReport
 from onboard_sync.sync.signals import SignalSource, TicketIndex
+from onboard_sync.sync.staged_tickets import newest
 
 
 class Staged:
@@ -54,7 +58,12 @@ class Staged:
         self._accounts_read: set[str] = set()
         self._deals: dict[str, Deal] = {}
         self._accounts: dict[str, Account] = {}
-        self._tasks: dict[str, Task] = {}
+        self._ledger: dict[str, dict[str, Any]] = {}
+        """Plan only: per owned task key, the columns sync would have recorded before evaluating."""
+        self._deleted: dict[str, datetime] = {}
+        """Plan only: owned tasks a person deleted in the CRM, and when that was noticed."""
+        self.cancelled: set[str] = set()
+        """Plan only: deals whose onboarding sync would cancel (deleted in the CRM): not evaluated."""
 
     def tracked_among(self, deal_ids: Collection[str]) -> set[str]:
         """Which of ``deal_ids`` have an onboarding (any status)."""
@@ -84,28 +93,51 @@ class Staged:
                 self.store.put_accounts(list(accounts))
 
     def add_task_updates(self, updates: Sequence[Task]) -> None:
-        """Fresh CRM statuses of owned tasks: recorded (sync) or laid over the ledger (plan)."""
+        """Fresh CRM statuses of owned tasks (matched by key): recorded (sync) or laid over the
+        ledger (plan) as ``Store.update_task_status`` records them."""
         if not updates:
             return
         if self.due_on is not None:
             updates = [
                 dataclasses.replace(t, due_at=self.due_on(t.due_date)) if t.due_date is not None else t for t in updates
             ]
-        if self.in_memory:
-            self._tasks.update((t.key, t) for t in updates if t.key)
-        else:
+        if not self.in_memory:
             self.store.update_task_status(self.source, updates)
+            return
+        for task in updates:
+            if task.key:
+                self._ledger.setdefault(task.key, {}).update(
+                    status=TaskStatus(task.status),
+                    completed_at=task.completed_at,
+                    due_at=task.due_at,
+                    owner_id=task.owner_id,
+                    state=TaskState.CREATED,
+                    remote_id=task.id,
+                )
+
+    def settle_pending(self, found: Mapping[str, str], missing: Collection[str]) -> None:
+        """Plan: writes of unknown outcome, looked up in the CRM, as sync records them (found:
+        created with that remote id; missing: failed, so created again)."""
+        for key, remote_id in found.items():
+            self._ledger.setdefault(key, {}).update(state=TaskState.CREATED, remote_id=remote_id, error=None)
+        for key in missing:
+            self._ledger.setdefault(key, {}).update(state=TaskState.FAILED)
+
+    def mark_deleted(self, keys: Collection[str], at: datetime) -> None:
+        """Plan: owned tasks a person deleted, as sync records them (``DELETED`` if still open)."""
+        self._deleted.update((key, at) for key in keys)
 
     def deals(self, ids: Sequence[str]) -> dict[str, Deal]:
-        """Records of ``ids`` in that order (missing ones absent)."""
-        found = self.store.get_deals(self.source, [i for i in ids if i not in self._deals])
-        found.update((i, self._deals[i]) for i in ids if i in self._deals)
+        """Records of ``ids`` in that order (missing ones absent); a pulled one replaces the cached
+        one unless that is newer (the store's rule)."""
+        found = self.store.get_deals(self.source, ids)
+        found.update((i, newest(found.get(i), self._deals[i])) for i in ids if i in self._deals)
         return {i: found[i] for i in ids if i in found}
 
     def accounts(self, ids: Iterable[str]) -> dict[str, Account]:
         wanted = sorted(set(ids))
-        found = self.store.get_accounts(self.source, [i for i in wanted if i not in self._accounts])
-        found.update((i, self._accounts[i]) for i in wanted if i in self._accounts)
+        found = self.store.get_accounts(self.source, wanted)
+        found.update((i, newest(found.get(i), self._accounts[i])) for i in wanted if i in self._accounts)
         return found
 
     def pulled_accounts(self) -> dict[str, Account]:
@@ -114,15 +146,13 @@ class Staged:
 
     def owned(self, onboarding_ids: Collection[str]) -> dict[str, OwnedTask]:
         owned = self.store.owned_tasks_of(onboarding_ids)
-        for key, task in self._tasks.items():
-            if key in owned:
-                owned[key] = dataclasses.replace(
-                    owned[key],
-                    status=task.status,
-                    completed_at=task.completed_at,
-                    due_at=task.due_at,
-                    owner_id=task.owner_id,
-                )  # what ``Store.update_task_status`` records in sync
+        if self._ledger or self._deleted:
+            for key, task in owned.items():
+                if key in self._ledger:
+                    task = dataclasses.replace(task, **self._ledger[key])
+                if key in self._deleted and task.status is TaskStatus.OPEN:
+                    task = dataclasses.replace(task, status=TaskStatus.DELETED, completed_at=self._deleted[key])
+                owned[key] = task
         return owned
 
 

@@ -17,7 +17,8 @@ machine's "won again" rule reopens the onboarding at its phase.
 The same daily check looks up the open owned tasks of open onboardings by key (``find_tasks``,
 one call per ``max_read_batch`` keys). A task a person deleted becomes ``DELETED``: it no longer
 blocks its phase and is never created again (a person wins); if it is restored, the task pull
-sees it and its status is the CRM's again. ``plan`` only counts what a sync would record.
+sees it and its status is the CRM's again. ``plan`` records nothing: it counts what a sync would
+record and lays it over what it evaluates (``chunks.Staged``), so it plans what sync would write.
 """
 
 from __future__ import annotations
@@ -90,12 +91,10 @@ def cancel_gone(
     record: bool,
 ) -> list[tuple[OnboardingState, Transition]]:
     """Cancel the open onboardings of ``deal_ids`` (deals the CRM no longer has); with ``record``
-    False (plan) only count them. Returns the new states with their transitions (for hooks)."""
+    False (plan) do not record them. Returns the new states with their transitions."""
     states = store.get_onboardings([f"{source}:{deal_id}" for deal_id in sorted(deal_ids)])
     gone = [state for state in states.values() if state.status in OPEN_STATUSES]
     report.deals_deleted += len(gone)
-    if not record or not gone:
-        return []
     changed = [
         (
             dataclasses.replace(state, status=OnboardingStatus.CANCELLED, cancelled_at=now),
@@ -112,6 +111,8 @@ def cancel_gone(
         )
         for state in gone
     ]
+    if not record or not changed:
+        return changed
     with store.transaction():
         store.save_onboardings([state for state, _ in changed])
         store.record_transitions([transition for _, transition in changed])
@@ -141,7 +142,9 @@ def handle_deleted(
         gone = missing_deals(run.connector, unseen, options) if unseen else set()
     changed = cancel_gone(store, name, gone, now, run.report, record=record)
     run.report.transitions += len(changed)
-    if run.hooked:
+    if not record:
+        run.staged.cancelled.update(state.deal_id for state, _ in changed)
+    elif run.hooked:
         run.transitioned.extend((state, [transition]) for state, transition in changed)
     if not checked:
         return
@@ -152,3 +155,4 @@ def handle_deleted(
         store.set_cursor(name, CHECK_STREAM, now)
     else:
         run.report.tasks_deleted += len(deleted)
+        run.staged.mark_deleted(deleted, now)

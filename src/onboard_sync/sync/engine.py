@@ -1,8 +1,10 @@
 """The reconcile engine: one run of ``sync`` (apply) or ``plan`` (dry run) over every deal source.
 
-First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled into the store with its
-own cursors (``sync.signals``; ``sync`` only). Then, for each connector instance that is a deal
-source, a run:
+Before anything is written or recorded, ``sync.preflight`` checks ``[owners]`` and every deal
+source's mapping against the CRM; a problem stops the run (exit 2, naming the file and line).
+First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled with its own cursors
+(``sync.signals``; into the store, or in ``plan`` into memory). Then, for each connector instance
+that is a deal source, a run:
 
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
    record) by looking their keys up in the CRM, before anything could create them again;
@@ -28,8 +30,9 @@ source, a run:
 read by id instead of the cursor pull, their owned tasks are refreshed by key, only they are
 evaluated and written, and no cursor moves.
 
-In plan mode the store is opened read-only and the connectors' gates refuse writes:
-the run reads, evaluates and reports, and changes nothing anywhere.
+In plan mode the store is opened read-only and the connectors' gates refuse writes: the run
+reads what sync reads, holds in memory what sync would record before evaluating (``Staged``,
+``StagedTickets``), evaluates and reports the same writes, and changes nothing anywhere.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from onboard_sync.checks import expand_aliases, owner_properties
 from onboard_sync.connector import Connector, Page
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition, TransitionCause
@@ -49,7 +53,7 @@ from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.store.base import chunks
-from onboard_sync.sync import deletions, signals, writeback
+from onboard_sync.sync import deletions, preflight, signals, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, deals_to_stage, pull_subset, refresh_caches
@@ -59,6 +63,7 @@ from onboard_sync.sync.gate import TokenBucket
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
+from onboard_sync.sync.staged_tickets import StagedTickets
 from onboard_sync.sync.window import RollingWindow
 
 T = TypeVar("T")
@@ -103,6 +108,9 @@ class Engine:
         """Set once the first deal-source instance of the run has read its deal and task pages."""
         self.limiters: dict[str, TokenBucket | RollingWindow] = {}
         """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
+        self.staged_tickets = StagedTickets(store, in_memory=plan_only)
+        """The helpdesk records the run pulled (in memory over the store in plan)."""
+        self._checked_owners: dict[str, dict[str, Owner]] = {}  # read by the run-start check, used by the run
 
     # --- the run ---------------------------------------------------------------------
     def run(
@@ -118,6 +126,12 @@ class Engine:
         self._subset = deal_ids
         if deal_ids is not None:
             names = [name for name in names if deal_ids.get(name)]
+        # mappings and owners are checked against the CRM before anything is written or recorded
+        self._checked_owners = {}
+        build = partial(self.runtime.connector, plan_mode=self.plan_only, sleep=self.sleep, limiters=self.limiters)
+        connectors, unchecked = preflight.open_checked(
+            self.runtime, names, build, self._owners_checked, subset=bool(deal_ids)
+        )
         started = self.clock()
         report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
         run_id = None if self.plan_only else self.store.start_run(report.mode, started)
@@ -127,6 +141,7 @@ class Engine:
         # also a ticket source, its tickets are pulled last, once its pages are read: both pulls
         # would share its rate limiters, and the deal pages are on the critical path.
         self._pages_read.clear()
+        self.staged_tickets = StagedTickets(self.store, in_memory=self.plan_only)
         ticket_pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-tickets")
         try:
             tickets = ticket_pool.submit(
@@ -140,11 +155,11 @@ class Engine:
             for name in names:
                 instance_report = InstanceReport(name=name)
                 report.instances[name] = instance_report
-                connector = self.runtime.connector(
-                    name, plan_mode=self.plan_only, sleep=self.sleep, limiters=self.limiters
-                )
+                connector = connectors.pop(name)
                 try:
-                    self._run_instance(name, connector, instance_report, run_id)
+                    instance_report.error = unchecked.get(name)
+                    if instance_report.error is None:
+                        self._run_instance(name, connector, instance_report, run_id)
                 except RateLimitExhausted as exc:
                     instance_report.error = (
                         f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
@@ -165,6 +180,8 @@ class Engine:
         finally:
             self._pages_read.set()  # never leave the ticket pull waiting (e.g. a connector failed to build)
             ticket_pool.shutdown(wait=True)
+            for unused in connectors.values():  # instances after one that stopped the run
+                unused.close()
             report.finished_at = self.clock()
             if run_id is not None:
                 self.store.finish_run(run_id, report.finished_at, report.ok, report.as_dict())
@@ -174,22 +191,24 @@ class Engine:
 
     def _run_instance(self, name: str, connector: Connector, report: InstanceReport, run_id: int | None) -> None:
         mapping = self.runtime.mappings[name]
-        options = mapping.read_options()
+        options = mapping.read_options(owner_properties(self.runtime.config.owners))  # property:NAME owners
         run_started = self.clock()
         lookback = timedelta(minutes=self.runtime.config.core.lookback_minutes)
         deal_cursor = None if self.full else self.store.get_cursor(name, "deals")
         task_cursor = None if self.full else self.store.get_cursor(name, "tasks")
         applier = Applier(self.store, connector, name, run_id, self.clock, report, dry_run=self.plan_only)
 
+        staged = Staged(self.store, name, in_memory=self.plan_only, due_on=self.runtime.calendar.at)
         pending = self.store.pending_tasks(name)
         if not self.plan_only:
             applier.resolve_pending(pending)
-        else:
-            report.unresolved = len(pending)
+        else:  # looked up the same way, laid over the ledger instead of recorded
+            found, missing = applier.look_up_pending(pending)
+            staged.settle_pending(found, missing)
+            report.recovered, report.unresolved = len(found), len(missing)
         del pending
 
-        owners = self._owners(name, connector)
-        staged = Staged(self.store, name, in_memory=self.plan_only, due_on=self.runtime.calendar.at)
+        owners = self._checked_owners.pop(name, None) or self._owners(name, connector)
 
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals,
         #    staged page by page (the store's record cache in sync, memory in plan)
@@ -268,17 +287,20 @@ class Engine:
         size = self.runtime.config.core.chunk_size
         with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
+                if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
+                    chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
                 self._run_chunk(run, chunk, lane)
             for ids in chunks(run.account_fields.account_ids(), size):
                 plan = run.account_fields.plan(staged.accounts(ids))
                 self._apply(run, plan, lane, final=False)
             self._apply(run, WritePlan(), lane, final=True)
         self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
-        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch)
         report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
-        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields)
+        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields, run.planned, run_id)
+        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, writeback.batch_sizes(self.runtime))
         if self.plan_only:
             report.plan = run.planned
+            report.owners = {o.id: o.name or o.email or o.id for o in owners.values()}
             return
         report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
 
@@ -375,6 +397,11 @@ class Engine:
             self.progress(f"pull {stage}", len(page.records), None)
             yield page
 
+    def _owners_checked(self, name: str, connector: Connector) -> dict[str, Owner]:
+        """The owners the run-start check compares ``[owners]`` with, kept for the run (read once)."""
+        owners = self._checked_owners[name] = self._owners(name, connector)
+        return owners
+
     def _owners(self, name: str, connector: Connector) -> dict[str, Owner]:
         owners = self.store.owners(name)
         refreshed = self.store.get_cursor(name, "owners")
@@ -388,7 +415,7 @@ class Engine:
         return fresh
 
     def _owner_resolver(self, owners: dict[str, Owner]) -> Callable[[str, Deal, Account | None], str | None]:
-        settings = self.runtime.config.owners
+        settings = expand_aliases(self.runtime.config.owners, self.runtime.playbook.roles)
 
         def resolve(role: str, deal: Deal, account: Account | None) -> str | None:
             return self.pm.hook.resolve_owner(role=role, deal=deal, account=account, owners=owners, settings=settings)

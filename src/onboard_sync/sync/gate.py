@@ -4,8 +4,9 @@ It does what must be done the same way for every connector: a per-portal token b
 rolling window, :mod:`onboard_sync.sync.window`, when the vendor counts that way),
 retries with exponential backoff that honour the server's ``Retry-After`` (tenacity),
 call accounting by endpoint (the ``api_calls`` figures of ``sync --json``), one renewal of
-expired credentials on a 401 (the connector's ``renew_credentials``) and, in ``plan`` mode, a
-hard refusal of anything flagged as a write. Connectors receive an ``ApiGate`` as their ``call``
+expired credentials on a 401 (the connector's ``renew_credentials``), an ``Unreachable`` error
+naming the host when every attempt of a call failed to connect and, in ``plan`` mode, a hard
+refusal of anything flagged as a write. Connectors receive an ``ApiGate`` as their ``call``
 function; ``wait`` and ``monotonic`` give them the gate's clock for polling.
 """
 
@@ -20,8 +21,9 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from onboard_sync.connector import Connector, RateLimit
-from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
+from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted, Unreachable
 from onboard_sync.sync.crash import crash_point
+from onboard_sync.sync.unreachable import ConnectFailure, connect_failure
 from onboard_sync.sync.window import RollingWindow
 
 R = TypeVar("R")
@@ -29,6 +31,11 @@ R = TypeVar("R")
 
 class WriteRefused(RuntimeError):
     """A write was attempted in plan mode: a bug, since plan must never write."""
+
+
+def _retryable(exc: BaseException) -> bool:
+    """An error worth another attempt (an exhausted rate limit is not: waiting is its answer)."""
+    return isinstance(exc, ApiError) and exc.retryable and not isinstance(exc, RateLimitExhausted)
 
 
 class _Unauthorized(Exception):
@@ -254,9 +261,6 @@ class ApiGate:
         if write and self.plan_mode:
             raise WriteRefused(f"plan mode refused a write to {endpoint}")
 
-        def retryable(exc: BaseException) -> bool:
-            return isinstance(exc, ApiError) and exc.retryable and not isinstance(exc, RateLimitExhausted)
-
         def before_sleep(state: RetryCallState) -> None:
             with self._count_lock:
                 self.retries[endpoint] += 1
@@ -265,20 +269,42 @@ class ApiGate:
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=lambda state: self._wait(state, limit),
-            retry=retry_if_exception(retryable),
+            retry=retry_if_exception(_retryable),
             sleep=self._sleep,
             before_sleep=before_sleep,
             reraise=True,
         )
         try:
-            return retrying(self._attempt, endpoint, fn, limit)
+            return self._retried(retrying, endpoint, fn, limit)
         except _Unauthorized as first:
             if not self._renewed(first.cause):
                 raise first.refused from first.cause
         try:
-            return retrying(self._attempt, endpoint, fn, limit)
+            return self._retried(retrying, endpoint, fn, limit)
         except _Unauthorized as again:  # refused with fresh credentials too: final
             raise again.refused from again.cause
+
+    def _retried(self, retrying: Retrying, endpoint: str, fn: Callable[[], R], limit: str | None) -> R:
+        """One round of attempts; ``Unreachable`` when every attempt failed to connect."""
+        started = self._clock()
+        try:
+            return retrying(self._attempt, endpoint, fn, limit)
+        except ApiError as exc:
+            failure = connect_failure(exc) if _retryable(exc) else None
+            if failure is None:
+                raise
+            attempts = retrying.statistics.get("attempt_number", self.max_attempts)
+            raise self._unreachable(failure, attempts, self._clock() - started) from exc
+
+    def _unreachable(self, failure: ConnectFailure, attempts: int, seconds: float) -> Unreachable:
+        """Every attempt failed to connect: one line naming the host (a wrong URL or a network
+        outage, not something the next cron run fixes by itself)."""
+        host = failure.host or "the API host"
+        return Unreachable(
+            f"cannot reach {host} ({failure.reason}) after {attempts} attempt{'s' if attempts > 1 else ''} "
+            f"in {seconds:.0f} s; check the connector's URL setting and the network",
+            where=f"connectors.{self.instance}" if self.instance else None,
+        )
 
     def _renewed(self, cause: BaseException) -> bool:
         """Ask the connector to renew its credentials after a 401 (never from inside a renewal)."""

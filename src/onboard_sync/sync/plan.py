@@ -44,11 +44,15 @@ class PlannedTask:
 
 @dataclass(frozen=True, slots=True)
 class PlannedFields:
-    """Field values to set on one record, with the values the CRM holds now (for audit/plan)."""
+    """Field values to set on one record, with the values the CRM holds now (for audit/plan).
+
+    ``instance`` is empty for a record of the run's own CRM, else the helpdesk instance whose
+    organization it is (``sync.writeback``)."""
 
     onboarding_id: str
     write: FieldWrite
     before: Mapping[str, str | None]
+    instance: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,8 @@ class WritePlan:
     skips: list[PlannedSkip] = field(default_factory=list)
     """Recorded in the store only; not CRM writes (not in ``api_cost``, not in ``__bool__``)."""
     counted: dict[str, int] = field(default_factory=dict)  # writes counted, not kept (a chunked sync)
+    labels: dict[str, str] = field(default_factory=dict)
+    """Onboarding id → its deal's name, for people reading the plan."""
 
     def __bool__(self) -> bool:
         return bool(self.tasks or self.fields or self.closes)
@@ -90,6 +96,7 @@ class WritePlan:
         self.fields.extend(other.fields)
         self.closes.extend(other.closes)
         self.skips.extend(other.skips)
+        self.labels.update(other.labels)
 
     def count(self, other: WritePlan) -> None:
         """Count another (chunk's) plan's writes without keeping them."""
@@ -102,71 +109,28 @@ class WritePlan:
         sizes["tasks.batch_update"] = sizes.get("tasks.batch_update", 0) + len(self.closes)
         for planned in self.fields:
             name = f"{planned.write.kind.value}s.batch_update"
+            if planned.instance:
+                name = f"{planned.instance}:{name}"
             sizes[name] = sizes.get(name, 0) + 1
         return sizes
 
-    def api_cost(self, batch_size: int) -> dict[str, int]:
-        """Calls needed to apply this plan (and the counted writes) with batches of ``batch_size``."""
-        cost = {name: math.ceil(count / batch_size) for name, count in self._sizes().items()}
-        return {k: v for k, v in cost.items() if v}
+    def api_cost(self, batch_size: int, helpdesk_batch_sizes: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Calls needed to apply this plan (and the counted writes) with batches of ``batch_size``;
+        a helpdesk's writes (``instance:…``) with that helpdesk's batch size."""
+        sizes = helpdesk_batch_sizes or {}
+        cost: dict[str, int] = {}
+        for name, count in self._sizes().items():
+            instance, _, _endpoint = name.rpartition(":")
+            calls = math.ceil(count / sizes.get(instance, batch_size))
+            if calls:
+                cost[name] = calls
+        return cost
 
-    def as_rows(self) -> list[dict[str, Any]]:
-        """Flat rows for the plan table and ``plan --json``."""
-        rows: list[dict[str, Any]] = []
-        for t in self.tasks:
-            rows.append(
-                {
-                    "action": "create",
-                    "object": "task",
-                    "onboarding": t.onboarding_id,
-                    "key": t.write.key,
-                    "subject": t.write.subject,
-                    "owner_id": t.write.owner_id,
-                    "due": (t.write.due_date or t.write.due_at.date()).isoformat(),
-                    "deal_id": t.write.deal_id,
-                    "account_id": t.write.account_id,
-                    **({"note": t.spec.note} if t.spec.note else {}),
-                }
-            )
-        for skip in self.skips:
-            spec = skip.skipped.spec
-            rows.append(
-                {
-                    "action": "skip",
-                    "object": "task",
-                    "onboarding": skip.onboarding_id,
-                    "key": spec.key,
-                    "subject": spec.title,
-                    "reason": skip.skipped.reason,
-                }
-            )
-        for c in self.closes:
-            rows.append(
-                {
-                    "action": "close",
-                    "object": "task",
-                    "onboarding": c.onboarding_id,
-                    "key": c.key,
-                    "remote_id": c.remote_id,
-                    "subject": c.subject,
-                    "changes": {"status": {"from": TaskStatus.OPEN.value, "to": TaskStatus.COMPLETED.value}},
-                }
-            )
-        for f in self.fields:
-            changes = {
-                name: {"from": f.before.get(name), "to": value} for name, value in sorted(f.write.values.items())
-            }
-            rows.append(
-                {
-                    "action": "update",
-                    "object": f.write.kind.value,
-                    "onboarding": f.onboarding_id,
-                    "key": f.write.key,
-                    "remote_id": f.write.remote_id,
-                    "changes": changes,
-                }
-            )
-        return rows
+    def as_rows(self, instance: str, owners: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """The ``changes`` rows of ``plan --json`` (``sync.writes``), for deal-source ``instance``."""
+        from onboard_sync.sync.writes import plan_rows
+
+        return plan_rows(self, instance, owners or {})
 
 
 def _primary_per_account(evaluations: Sequence[tuple[Evaluation, Deal]]) -> dict[str, str]:
@@ -216,6 +180,11 @@ class AccountFields:
         """The canonical account fields the run wants for ``account_id`` (None: not evaluated)."""
         entry = self._best.get(account_id)
         return entry[2] if entry is not None else None
+
+    def onboarding_of(self, account_id: str) -> str | None:
+        """The onboarding whose values ``account_id`` carries (None: not evaluated)."""
+        entry = self._best.get(account_id)
+        return entry[1] if entry is not None else None
 
     def plan(self, accounts: Mapping[str, Account]) -> WritePlan:
         """The account field writes for ``accounts`` (those of ``account_ids`` being planned now)."""
@@ -273,6 +242,7 @@ def plan_writes(
         state = ev.state
         if state is None:
             continue
+        plan.labels[state.id] = deal.name
         account = accounts.get(state.account_id) if state.account_id else None
         plan.skips.extend(PlannedSkip(state.id, s) for s in ev.skipped if s.spec.key not in owned)
         for spec in ev.tasks:

@@ -2,7 +2,8 @@
 
 ``RunReport.as_dict()`` is the ``sync --json`` / ``plan --json`` object and what the store
 keeps in run history; it always has ``writes.created``, ``writes.updated``,
-``writes.failed``, ``api_calls.total`` and ``api_calls.by_endpoint``.
+``writes.failed``, ``api_calls.total`` and ``api_calls.by_endpoint``; a plan's also has
+``changes``, every write as a ``sync.writes`` row (``sync --json`` adds its own from the audit).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class InstanceReport:
     api_calls: dict[str, Any] = field(default_factory=dict)
     api_cost_of_writes: dict[str, int] = field(default_factory=dict)
     plan: WritePlan | None = None
+    owners: dict[str, str] = field(default_factory=dict)
+    """Plan only: owner id → name, for the people reading the plan."""
     error: str | None = None
     signals: dict[str, Any] = field(default_factory=dict)
     """Helpdesk signals: tickets matched, account links, unlinked organizations, alert episodes."""
@@ -75,7 +78,6 @@ class InstanceReport:
         if self.failures:
             out["failures"] = self.failures[:50]
         if include_plan and self.plan is not None:
-            out["planned"] = self.plan.as_rows()
             out["planned_write_calls"] = self.api_cost_of_writes
         return out
 
@@ -118,14 +120,23 @@ class RunReport:
             "retries": sum(summary.get("retries", 0) for _, summary in calls),
         }
 
+    def planned_changes(self) -> list[dict[str, Any]]:
+        """Plan only: every planned write as a ``sync.writes`` row, instance by instance."""
+        return [
+            row for name, i in self.instances.items() if i.plan is not None for row in i.plan.as_rows(name, i.owners)
+        ]
+
     def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` object; in plan with the ``changes`` it would make (``sync --json`` adds the
+        ones it made, from the audit, in the same form)."""
         planned = {}
         if self.mode == "plan":
+            changes = self.planned_changes()
             planned = {
-                "planned_writes": sum(
-                    len(i.plan.tasks) + len(i.plan.fields) for i in self.instances.values() if i.plan
-                ),
+                "planned_writes": sum(1 for row in changes if row["action"] != "skip"),  # CRM writes
+                "planned_skips": sum(1 for row in changes if row["action"] == "skip"),
                 "planned_write_calls": sum(sum(i.api_cost_of_writes.values()) for i in self.instances.values()),
+                "changes": changes,
             }
         return {
             "ok": self.ok,

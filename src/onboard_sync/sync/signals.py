@@ -2,12 +2,13 @@
 
 Called by :class:`onboard_sync.sync.engine.Engine`:
 
-* :func:`pull_ticket_sources` runs first in a ``sync``, once per connector instance with the
+* :func:`pull_ticket_sources` runs first in a run, once per connector instance with the
   ``TICKET_SOURCE`` capability (Zendesk, HubSpot tickets, Salesforce Cases): it reads
   tickets (and, for a helpdesk with its own organizations, those organizations) changed since
-  that instance's own cursors, stores them, and advances the cursors. It does not depend on a
-  deal source. ``plan`` does not pull (it writes nothing, the store included) and evaluates
-  with the tickets the last ``sync`` stored.
+  that instance's own cursors and stages them (``sync.staged_tickets``): ``sync`` stores them
+  and advances the cursors; ``plan`` reads the same and holds them in memory over the store (it
+  writes nothing, the store included), so it evaluates with the tickets sync will see. It does
+  not depend on a deal source.
 * :class:`TicketIndex` is built per deal-source instance, after the pull: it links each helpdesk
   organization to a CRM account (``onboard_sync.linking``), records the links and the
   organizations that did not link, and keeps only the link ids (CRM account → organizations).
@@ -30,6 +31,7 @@ from onboard_sync.onboarding.health import component_rows
 from onboard_sync.onboarding.state import Evaluation
 from onboard_sync.records import Account, Deal, Signal, Ticket
 from onboard_sync.store import AccountLink, HealthRecord, Store
+from onboard_sync.sync.staged_tickets import newest
 
 if TYPE_CHECKING:
     from onboard_sync.sync.engine import Engine
@@ -44,13 +46,11 @@ def pull_ticket_sources(
     min_age: timedelta = timedelta(0),
     busy: tuple[str, Callable[[], object]] | None = None,
 ) -> None:
-    """Pull every ticket-source instance into the store (sync only); record counts in ``summary``.
+    """Pull every ticket-source instance into ``engine.staged_tickets``; record counts in ``summary``.
 
     ``min_age`` skips an instance pulled less than that long ago (webhook-driven partial runs come
     in bursts, and Zendesk allows 10 export calls a minute). ``busy`` is ``(instance, wait)``: an
     instance whose deal pull is running meanwhile; it is pulled last, after ``wait()`` returns."""
-    if engine.plan_only:
-        return
     names = list(engine.runtime.instances_with(Capability.TICKET_SOURCE))
     if busy is not None and busy[0] in names:
         names.remove(busy[0])
@@ -63,7 +63,9 @@ def pull_ticket_sources(
             continue
         entry: dict[str, Any] = {"tickets_pulled": 0, "organizations_pulled": 0}
         summary[name] = entry
-        connector = engine.runtime.connector(name, plan_mode=False, sleep=engine.sleep, limiters=engine.limiters)
+        connector = engine.runtime.connector(
+            name, plan_mode=engine.plan_only, sleep=engine.sleep, limiters=engine.limiters
+        )
         try:
             _pull(engine, name, connector, entry)
         except RateLimitExhausted as exc:
@@ -78,7 +80,7 @@ def pull_ticket_sources(
 
 
 def _pull(engine: Engine, name: str, connector: Connector, entry: dict[str, Any]) -> None:
-    store = engine.store
+    store, staged = engine.store, engine.staged_tickets
     started = engine.clock()
     lookback = timedelta(minutes=engine.runtime.config.core.lookback_minutes)
     for stream, read in (
@@ -91,16 +93,16 @@ def _pull(engine: Engine, name: str, connector: Connector, entry: dict[str, Any]
         try:
             for page in engine._pages(name, stream, lambda token, r=read, s=since: r(since=s, page_token=token)):
                 pulled += len(page.records)
-                with store.transaction():
-                    if stream == "tickets":
-                        store.put_tickets(page.records)
-                    else:
-                        store.put_accounts(page.records)
+                if stream == "tickets":
+                    staged.put_tickets(page.records)
+                else:
+                    staged.put_accounts(page.records)
         except NotImplementedError:
             continue  # e.g. a CRM's own tickets have no separate organizations
         entry["tickets_pulled" if stream == "tickets" else "organizations_pulled"] = pulled
-        with store.transaction():
-            store.set_cursor(name, stream, started)
+        if not engine.plan_only:
+            with store.transaction():
+                store.set_cursor(name, stream, started)
 
 
 def link_settings(engine: Engine, ticket_source: str) -> LinkSettings:
@@ -115,6 +117,7 @@ class TicketIndex:
     def __init__(self, engine: Engine, crm: str, pulled_accounts: Mapping[str, Account]) -> None:
         self.crm = crm
         self.store = engine.store
+        self.records = engine.staged_tickets
         self.own_tickets = False
         """Whether the CRM is itself a ticket source (its tickets carry its account ids)."""
         self.by_account: dict[str, list[Ticket]] = {}
@@ -142,9 +145,9 @@ class TicketIndex:
         self, engine: Engine, source: str, settings: LinkSettings, pulled_accounts: Mapping[str, Account]
     ) -> None:
         store = self.store
-        results = link_accounts(
-            store.all_accounts(source).values(), {**store.all_accounts(self.crm), **pulled_accounts}, settings
-        )
+        crm_accounts = self.records.all_accounts(self.crm)
+        crm_accounts.update((i, newest(crm_accounts.get(i), a)) for i, a in pulled_accounts.items())
+        results = link_accounts(self.records.all_accounts(source).values(), crm_accounts, settings)
         if not engine.plan_only:
             with store.transaction():
                 store.put_account_links(
@@ -172,11 +175,11 @@ class TicketIndex:
         self.by_account = {}
         wanted = sorted(set(account_ids))
         if self.own_tickets:
-            self._add(self.store.tickets_for_accounts(self.crm, wanted), {a: a for a in wanted})
+            self._add(self.records.tickets_for_accounts(self.crm, wanted), {a: a for a in wanted})
         for source, orgs_of in self.orgs_of.items():
             to_crm = {org: crm_id for crm_id in wanted for org in orgs_of.get(crm_id, ())}
             if to_crm:
-                self._add(self.store.tickets_for_accounts(source, sorted(to_crm)), to_crm)
+                self._add(self.records.tickets_for_accounts(source, sorted(to_crm)), to_crm)
         for crm_id, group in self.by_account.items():
             if crm_id not in self.counted:
                 self.counted.add(crm_id)

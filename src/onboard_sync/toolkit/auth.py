@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
-
 from onboard_sync.errors import AuthError
 from onboard_sync.toolkit.status import status_of
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx loads when a connector builds its client, not with the plugin
+    import httpx
+
     from onboard_sync.toolkit.rest import RestClient
 
 EXPIRY_MARGIN = 60.0

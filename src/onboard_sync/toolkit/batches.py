@@ -3,10 +3,12 @@
 * :func:`read_by_ids`: ids deduplicated and sliced to the vendor's batch size, one read per slice,
   the records back in the order asked with missing ids left out (the core takes those as deleted);
 * :func:`results_in_order`: a batch endpoint's per-record answers (aligned with the inputs) as
-  ``WriteResult`` s, a record without an answer failed;
+  ``WriteResult`` s, a record without an answer failed, the properties a refused record names as
+  unknown carried in ``unknown_properties`` (the core sends it again without them);
 * :func:`results_by_id`: the same for answers keyed by record id (Zendesk's job results);
 * :func:`write_each`: per-record writes for APIs without a batch endpoint: a record the vendor
-  refuses fails alone, an outage stops the batch with the rest marked unsent (retried next run);
+  refuses fails alone (with the properties of an ``UnknownPropertiesError``), an outage stops the
+  batch with the rest marked unsent (retried next run);
 * :func:`task_text`, :func:`patch_text`: a ``TaskWrite`` / a ``TaskPatch``'s changes as JSON text.
 
 Connectors built on :mod:`onboard_sync.toolkit` call them from ``read_*``, ``create_tasks``,
@@ -21,7 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from onboard_sync.connector import TaskWrite, WriteResult
-from onboard_sync.errors import ApiError, RateLimitExhausted
+from onboard_sync.errors import ApiError, RateLimitExhausted, UnknownPropertiesError
 
 T = TypeVar("T")
 W = TypeVar("W")
@@ -45,8 +47,10 @@ def results_in_order(
     *,
     remote_id: Callable[[Mapping[str, Any]], str | None] = lambda a: None if a.get("id") is None else str(a["id"]),
     error: Callable[[Mapping[str, Any]], str | None] = lambda a: None if "id" in a else str(a.get("error") or a),
+    unknown: Callable[[Mapping[str, Any]], Iterable[str]] = lambda a: (),
 ) -> list[WriteResult]:
-    """One result per key from per-record ``answers`` in input order: ``error(answer)`` None means success."""
+    """One result per key from per-record ``answers`` in input order: ``error(answer)`` None means success;
+    ``unknown(answer)``: the properties a refused field write names as not existing (deleted mid-run)."""
     out = []
     for index, key in enumerate(keys):
         answer = answers[index] if index < len(answers) else None
@@ -54,7 +58,8 @@ def results_in_order(
             out.append(WriteResult(key, ok=False, error="the vendor returned no result for this record"))
             continue
         problem = error(answer)
-        out.append(WriteResult(key, ok=problem is None, remote_id=remote_id(answer), error=problem))
+        missing = () if problem is None else tuple(unknown(answer))
+        out.append(WriteResult(key, problem is None, remote_id(answer), problem, unknown_properties=missing))
     return out
 
 
@@ -63,8 +68,10 @@ def results_by_id(
     answers: Iterable[Mapping[str, Any]],
     ok: Callable[[Mapping[str, Any]], bool],
     error: Callable[[Mapping[str, Any]], str],
+    unknown: Callable[[Mapping[str, Any]], Iterable[str]] = lambda a: (),
 ) -> list[WriteResult]:
-    """One result per ``(key, remote id)`` in order from answers that name their record by ``id``."""
+    """One result per ``(key, remote id)`` in order from answers that name their record by ``id``
+    (``unknown`` as for :func:`results_in_order`)."""
     by_id = {str(a.get("id")): a for a in answers}
     out = []
     for key, remote_id in writes:
@@ -73,7 +80,8 @@ def results_by_id(
             out.append(WriteResult(key, ok=False, remote_id=remote_id, error="the vendor returned no result"))
         else:
             good = ok(answer)
-            out.append(WriteResult(key, ok=good, remote_id=remote_id, error=None if good else error(answer)))
+            problem, missing = (None, ()) if good else (error(answer), tuple(unknown(answer)))
+            out.append(WriteResult(key, good, remote_id, problem, unknown_properties=missing))
     return out
 
 
@@ -108,7 +116,8 @@ def patch_text(changes: Mapping[str, object]) -> dict[str, str | None]:
 
 def write_each(batch: Sequence[W], key: Callable[[W], str], send: Callable[[W], str | None]) -> list[WriteResult]:
     """``send`` each record (one gated call each; it returns the remote id). A record the vendor refuses
-    (a non-retryable ``ApiError``) fails alone; one that still fails after the gate's retries stops the
+    (a non-retryable ``ApiError``) fails alone, naming the properties of an ``UnknownPropertiesError``
+    in ``unknown_properties``; one that still fails after the gate's retries stops the
     batch, and the records not sent fail with the same reason (the next run sends them again). A
     used-up quota, refused credentials and bugs propagate."""
     out: list[WriteResult] = []
@@ -118,7 +127,10 @@ def write_each(batch: Sequence[W], key: Callable[[W], str], send: Callable[[W], 
         except RateLimitExhausted:
             raise
         except ApiError as exc:
-            out.append(WriteResult(key(item), ok=False, error=str(exc), retryable=exc.retryable))
+            missing = exc.properties if isinstance(exc, UnknownPropertiesError) else ()
+            out.append(
+                WriteResult(key(item), False, error=str(exc), retryable=exc.retryable, unknown_properties=missing)
+            )
             if exc.retryable:
                 reason = f"not sent: an earlier record failed ({exc})"
                 out += [WriteResult(key(rest), ok=False, error=reason, retryable=True) for rest in batch[index + 1 :]]

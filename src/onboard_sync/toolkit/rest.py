@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from onboard_sync.connector import ApiCaller
 from onboard_sync.errors import PagingError
 from onboard_sync.toolkit.auth import Auth
 from onboard_sync.toolkit.paging import PageAnswer, PageRequest, Paginator, dig
 from onboard_sync.toolkit.status import HttpError, retry_after_seconds
+
+if TYPE_CHECKING:  # httpx loads when a connector builds its client, not with the plugin (a snappy CLI)
+    import httpx
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class RestClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         self.call = call
         self.auth = auth
         self.http = httpx.Client(

@@ -22,9 +22,9 @@ def ensure_properties(
     apply: bool,
     what: Callable[[PropertySpec], str] = lambda spec: f"{spec.kind} property {spec.name}",
 ) -> list[SetupAction]:
-    """One action per spec: exists (done), would create (``apply`` False: not done), or created by
+    """One action per spec: exists (done), would create (``apply`` False: ``pending``), or created by
     ``create(spec)`` (a gated write; it may return what it made, e.g. ``"organization field x (text)"``;
-    the action is then ``changed``).
+    the action, "created …", is then ``changed``).
     ``what`` names a property in those lines as the vendor's admins know it."""
     have: dict[ObjectKind, Mapping[str, PropertySchema]] = {}
     actions = []
@@ -35,10 +35,10 @@ def ensure_properties(
         if spec.name in have[spec.kind]:
             actions.append(SetupAction(f"{name} exists", done=True))
         elif not apply:
-            actions.append(SetupAction(f"would create {name}", done=False))
+            actions.append(SetupAction(f"would create {name}", done=False, pending=True))
         else:
-            # changed=True says it was created (``setup`` prints "created" before the description)
-            actions.append(SetupAction(create(spec) or name, done=True, changed=True))
+            # a sentence without its subject: ``setup`` prints it as it is ("toycrm: created deal property x")
+            actions.append(SetupAction(f"created {create(spec) or name}", done=True, changed=True))
     return actions
 
 

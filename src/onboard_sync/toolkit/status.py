@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import httpx
-
 from onboard_sync.errors import ApiError, RateLimitExhausted
 from onboard_sync.toolkit.redact import redact
 
@@ -93,6 +91,8 @@ def classify_http(
     ``retryable``: statuses worth another attempt (every 5xx is); ``describe``: the vendor's message
     from a body; ``exhausted``: whether an answer means a long-lived quota is used up
     (``RateLimitExhausted``, never retried)."""
+    import httpx  # loaded by then: the connector's client raised ``exc``
+
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, HttpError):

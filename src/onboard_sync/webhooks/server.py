@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from onboard_sync.checks import raise_first, webhook_problems
 from onboard_sync.errors import ConfigError
+from onboard_sync.listening import listening_socket
 from onboard_sync.plugins import connector_type
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
@@ -142,14 +143,9 @@ def _worker_lifespan(worker: Worker | WorkerProcess) -> Any:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (port 0: any free one) with TCP_NODELAY on accepted connections."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(512)
-    sock.setblocking(False)
-    return sock
+    """A listening socket (port 0: any free one) with TCP_NODELAY on accepted connections; a busy
+    port is a UserError naming ``host:port``."""
+    return listening_socket(host, port, backlog=512, hint="choose another with --port or [serve] port in config.toml")
 
 
 def serve(runtime: Runtime, *, host: str | None = None, port: int | None = None) -> None:

@@ -37,6 +37,7 @@ from onboard_sync.runtime import load_runtime
 from onboard_sync.schema import check_remote, property_specs
 from onboard_sync.store import Store
 from onboard_sync.sync import apply as apply_module
+from onboard_sync.sync import fieldwrites
 from onboard_sync.sync.engine import Engine
 from onboard_sync.sync.gate import ApiGate, WriteRefused
 from onboard_sync.toolkit import marked_key
@@ -177,6 +178,14 @@ def test_update_tasks_and_write_fields_report_each_record(crm: ToyCrm) -> None:
     results = conn.write_fields(ObjectKind.DEAL, fields)
     assert [r.ok for r in results] == [True, False, False]
     assert all(r.error for r in results[1:])
+    assert [r.unknown_properties for r in results] == [(), (), ("no_such_property",)]
+    # a property deleted mid-run: the core sends the record again without it, and the rest lands
+    both = FieldWrite("toycrm:6:fields", ObjectKind.DEAL, "6", {"onboarding_phase": "handoff", "no_such_property": "x"})
+    (outcome,) = fieldwrites.write_fields(conn, ObjectKind.DEAL, [both])
+    assert (outcome.result.ok, outcome.dropped) == (True, ("no_such_property",))
+    assert conn.read_deals_by_id(["6"], ReadOptions({ObjectKind.DEAL: ("onboarding_phase",)}))[0].properties == {
+        "onboarding_phase": "handoff"
+    }
     options = ReadOptions({ObjectKind.DEAL: ("onboarding_phase",)})
     assert conn.read_deals_by_id(["3", "999"], options)[0].properties == {"onboarding_phase": "kickoff"}
 
@@ -204,11 +213,14 @@ def test_setup_validate_and_two_syncs_through_the_engine(acme: ToyCrm, tmp_path:
     rt = load_runtime(tmp_path / "config.toml")
     conn = rt.connector("toycrm")
     try:
-        assert check_remote(conn, rt.mappings["toycrm"]), "validate --remote: nothing is set up yet"
+        assert check_remote(conn, rt.mappings["toycrm"], rt.playbook), "validate --remote: nothing is set up yet"
         specs = conn.required_properties() + property_specs(rt.mappings["toycrm"], rt.playbook)  # as `setup`
         assert all(a.changed for a in conn.ensure_properties(specs, apply=True))
         assert not any(a.changed for a in conn.ensure_properties(specs, apply=True)), "setup is idempotent"
-        assert check_remote(conn, rt.mappings["toycrm"]) == []
+        assert check_remote(conn, rt.mappings["toycrm"], rt.playbook) == []
+        deal_properties = conn.describe(ObjectKind.DEAL)
+        assert deal_properties["stage"].built_in, "ToyCRM's own properties are never onboard-sync's"
+        assert not deal_properties["onboarding_phase"].built_in
     finally:
         conn.close()
 

@@ -11,8 +11,9 @@ import pytest
 
 from onboard_sync.connector import FieldWrite, PropertySpec, ReadOptions, TaskPatch, TaskWrite
 from onboard_sync.connectors.hubspot import HubSpotConnector, batch, search
-from onboard_sync.errors import ApiError, AuthError
+from onboard_sync.errors import ApiError, AuthError, UnknownPropertiesError
 from onboard_sync.records import ObjectKind, TaskStatus
+from onboard_sync.sync import fieldwrites
 
 KEY = "onboard_sync_key"
 
@@ -391,19 +392,25 @@ def test_write_fields_on_deals_and_companies(sandbox: Any, connector: HubSpotCon
     assert connector.call.calls["companies.batch_update"] == 1  # type: ignore[attr-defined]
 
 
-def test_unknown_property_fails_that_record_and_names_it(sandbox: Any, connector: HubSpotConnector) -> None:
+def test_a_missing_property_refuses_the_batch_and_is_written_around(sandbox: Any, connector: HubSpotConnector) -> None:
     deal, other = [d for d in live(sandbox, "deals")][:2]
-    results = connector.write_fields(
-        ObjectKind.DEAL,
-        [
-            FieldWrite("f", ObjectKind.DEAL, deal.id, {"no_such_prop": "x"}),
-            FieldWrite("g", ObjectKind.DEAL, other.id, {"dealname": "Renamed"}),
-        ],
-    )
-    assert [(r.key, r.ok) for r in results] == [("f", False), ("g", True)]
-    assert "'no_such_prop' does not exist" in (results[0].error or "")
-    assert not results[0].retryable
+    batch = [
+        FieldWrite("f", ObjectKind.DEAL, deal.id, {"no_such_prop": "x", "dealname": "Kept"}),
+        FieldWrite("g", ObjectKind.DEAL, other.id, {"dealname": "Renamed"}),
+    ]
+    with pytest.raises(UnknownPropertiesError) as refused:
+        connector.write_fields(ObjectKind.DEAL, batch)
+    assert refused.value.properties == ("no_such_prop",)
+    assert "'no_such_prop' does not exist" in str(refused.value)
+    assert sandbox.backend.deals[other.id].properties["dealname"] != "Renamed", "HubSpot refuses the whole batch"
+
+    outcomes = fieldwrites.write_fields(connector, ObjectKind.DEAL, batch)
+
+    dropped = [(o.result.key, o.result.ok, o.dropped) for o in outcomes]
+    assert dropped == [("f", True, ("no_such_prop",)), ("g", True, ())]
+    assert sandbox.backend.deals[deal.id].properties["dealname"] == "Kept"
     assert sandbox.backend.deals[other.id].properties["dealname"] == "Renamed"
+    assert "'no_such_prop' does not exist any more" in outcomes[0].dropped_error()
 
 
 # --- rate limits, retries and OAuth ------------------------------------------------------------------

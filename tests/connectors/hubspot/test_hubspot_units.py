@@ -260,6 +260,66 @@ def test_batch_split_maps_207_errors_by_trace_id() -> None:
     assert "bad" in (results[1].error or "")
 
 
+def test_a_missing_property_is_named_per_record_and_for_a_whole_batch() -> None:
+    missing = SimpleNamespace(
+        category="VALIDATION_ERROR",
+        message="Property values were not valid",
+        context={"objectWriteTraceId": ["a"]},
+        errors=[{"code": "PROPERTY_DOESNT_EXIST", "context": {"propertyName": ["onboarding_day"]}}],
+        status="error",
+    )
+    done, failed = batch.split(SimpleNamespace(results=[], errors=[missing]), lambda o: o.object_write_trace_id)
+    (result,) = batch.results_in_order(["a"], done, failed)
+    assert result.unknown_properties == ("onboarding_day",)
+    assert "'onboarding_day' does not exist" in (result.error or "")
+
+    listed = 'Property values were not valid: [{"isValid":false,"name":"a","error":"PROPERTY_DOESNT_EXIST"},'
+    listed += '{"isValid":false,"name":"b","error":"INVALID_OPTION"}]'
+    whole = api_exception(DealsApiException, 400, {"message": listed, "category": "VALIDATION_ERROR"})
+    assert batch.unknown_properties(whole) == ("a",)
+    detailed = api_exception(
+        DealsApiException,
+        400,
+        {"message": "invalid", "errors": [{"code": "PROPERTY_DOESNT_EXIST", "context": {"propertyName": ["c"]}}]},
+    )
+    assert batch.unknown_properties(ApiError("x", status=400)) == ()
+    wrapped = ApiError("deals.batch_update: HTTP 400", status=400)
+    wrapped.__cause__ = detailed
+    assert batch.unknown_properties(wrapped) == ("c",)
+    other = api_exception(DealsApiException, 400, {"message": "INVALID_OPTION", "category": "VALIDATION_ERROR"})
+    assert batch.unknown_properties(other) == ()
+
+
+def test_built_in_properties_and_those_in_the_onboarding_group_are_told_apart() -> None:
+    def hubspot_property(name: str, group: str, *, defined: bool) -> SimpleNamespace:
+        return SimpleNamespace(
+            name=name,
+            label=name,
+            type="string",
+            options=[],
+            has_unique_value=False,
+            modification_metadata=None,
+            calculated=False,
+            hubspot_defined=defined,
+            group_name=group,
+        )
+
+    dealname = properties.to_schema(hubspot_property("dealname", "dealinformation", defined=True), "onboarding")
+    ours = properties.to_schema(hubspot_property("onboarding_phase", "onboarding", defined=False), "onboarding")
+    theirs = properties.to_schema(hubspot_property("plan_tier", "dealinformation", defined=False), "onboarding")
+    assert (dealname.built_in, dealname.created_by_setup) == (True, False)
+    assert (ours.built_in, ours.created_by_setup) == (False, True)
+    assert (theirs.built_in, theirs.created_by_setup) == (False, False)
+
+
+def test_owner_ids_are_numbers() -> None:
+    from onboard_sync.connectors.hubspot import HubSpotConnector
+
+    assert HubSpotConnector.looks_like_owner_id("12345")
+    assert not HubSpotConnector.looks_like_owner_id("deal_ownr")
+    assert not HubSpotConnector.looks_like_owner_id("005000000000000AAA")
+
+
 def test_property_specs_and_create_body() -> None:
     (spec,) = properties.required_properties("my_key")
     assert (spec.kind, spec.name, spec.unique, spec.type) == (ObjectKind.TASK, "my_key", True, "string")

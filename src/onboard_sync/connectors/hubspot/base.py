@@ -22,7 +22,6 @@ from onboard_sync.connector import (
 from onboard_sync.connectors.hubspot import batch as batches
 from onboard_sync.connectors.hubspot import mapping, properties
 from onboard_sync.connectors.hubspot.auth import TokenSource
-from onboard_sync.connectors.hubspot.client import SdkClient
 from onboard_sync.connectors.hubspot.errors import classify
 from onboard_sync.connectors.hubspot.search import MODIFIED, SearchCursor, next_cursor, search_body
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings
@@ -50,6 +49,8 @@ class HubSpotBase(Connector):
         self.settings: HubSpotSettings = cast(HubSpotSettings, settings)
         self.where = f"connectors.{instance}"
         s = self.settings
+        from onboard_sync.connectors.hubspot.client import SdkClient  # the SDK loads with a connector, not a plugin
+
         self._sdk = SdkClient(s.base_url)
         self._timeout = (s.timeout_seconds, s.timeout_seconds)
         self.tokens = TokenSource(

@@ -30,6 +30,8 @@ class Failure:
     conflict: bool
     existing_id: str | None = None
     """On a conflict, the id of the record already holding the unique value, when HubSpot names it."""
+    missing: tuple[str, ...] = ()
+    """The properties HubSpot says do not exist (``PROPERTY_DOESNT_EXIST``)."""
 
 
 def _detail(detail: Any, name: str) -> Any:
@@ -61,7 +63,34 @@ def failure_of(error: Any) -> Failure:
         retryable=retryable and not conflict,
         conflict=conflict,
         existing_id=existing.group(1) if existing else None,
+        missing=tuple(dict.fromkeys(str(m) for m in missing)),
     )
+
+
+def unknown_properties(exc: BaseException) -> tuple[str, ...]:
+    """The properties a batch call refused as a whole names as not existing (a 400 ``VALIDATION_ERROR``
+    whose ``errors`` say ``PROPERTY_DOESNT_EXIST``, or whose message lists them); empty if none."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    vendor = parse_body(getattr(cause, "body", None))
+    names = [
+        str(name)
+        for detail in vendor.details
+        if _detail(detail, "code") == "PROPERTY_DOESNT_EXIST"
+        for name in (_detail(detail, "context") or {}).get("propertyName") or ()
+    ]
+    names += _listed_missing(vendor.message)
+    return tuple(dict.fromkeys(names))
+
+
+def _listed_missing(message: str) -> list[str]:
+    """The missing properties in the JSON list of a "Property values were not valid: [...]" message."""
+    start = message.find("[")
+    try:
+        listed = json.loads(message[start:]) if start >= 0 else []
+    except ValueError:
+        return []
+    items = [item for item in listed if isinstance(item, dict)]  # a JSON text starting with "[" is a list
+    return [str(i["name"]) for i in items if i.get("error") == "PROPERTY_DOESNT_EXIST" and i.get("name")]
 
 
 def error_keys(error: Any, key_of_id: Mapping[str, str]) -> list[str]:
@@ -97,7 +126,9 @@ def results_in_order(keys: Iterable[str], done: Mapping[str, str], failed: Mappi
             out.append(WriteResult(key=key, ok=True, remote_id=done[key]))
         elif key in failed:
             f = failed[key]
-            out.append(WriteResult(key=key, ok=False, error=f.message, retryable=f.retryable))
+            out.append(
+                WriteResult(key=key, ok=False, error=f.message, retryable=f.retryable, unknown_properties=f.missing)
+            )
         else:
             out.append(
                 WriteResult(key=key, ok=False, error="HubSpot returned no result for this input (outcome unknown)")

@@ -31,8 +31,9 @@ from onboard_sync.connector import (
 )
 from onboard_sync.connectors.hubspot import batch as batches
 from onboard_sync.connectors.hubspot import mapping, properties, tickets
-from onboard_sync.connectors.hubspot.base import HubSpotBase, chunks
+from onboard_sync.connectors.hubspot.base import HubSpotBase, chunks, status_of
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings, starter_table
+from onboard_sync.errors import UnknownPropertiesError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
 
 
@@ -288,11 +289,25 @@ class HubSpotConnector(HubSpotBase):
             }
             for w in batch
         ]
-        return self._batch_update(object_type, f"{object_type}.batch_update", inputs, [w.key for w in batch], {})
+        endpoint = f"{object_type}.batch_update"
+        try:
+            return self._batch_update(object_type, endpoint, inputs, [w.key for w in batch], {})
+        except Exception as exc:
+            missing = batches.unknown_properties(exc) if status_of(exc) == 400 else ()
+            if not missing:
+                raise
+            # HubSpot refuses the whole batch when a property does not exist (deleted mid-run)
+            raise UnknownPropertiesError(missing, crm="HubSpot", endpoint=endpoint) from exc
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
-        """HubSpot's properties of ``kind`` by name."""
-        return {p.name: properties.to_schema(p) for p in self._list_properties(kind)}
+        """HubSpot's properties of ``kind`` by name; those in the connector's property group are setup's."""
+        group = self.settings.property_group
+        return {p.name: properties.to_schema(p, group) for p in self._list_properties(kind)}
+
+    @classmethod
+    def looks_like_owner_id(cls, value: str) -> bool:
+        """HubSpot owner ids are numbers."""
+        return value.isdigit()
 
     def required_properties(self) -> list[PropertySpec]:
         """The properties this connector needs (the task key), for ``onboard-sync setup``."""
@@ -320,7 +335,7 @@ class HubSpotConnector(HubSpotBase):
     def _ensure_group(self, object_type: str, apply: bool) -> SetupAction:
         name = self.settings.property_group
         if not apply:
-            return SetupAction(f"would create {object_type} property group {name}", done=False)
+            return SetupAction(f"would create {object_type} property group {name}", done=False, pending=True)
         api = self._sdk.groups
         body = {"name": name, "label": "Onboarding", "displayOrder": -1}
         created = self._create_if_absent(
@@ -332,7 +347,8 @@ class HubSpotConnector(HubSpotBase):
 
     def _create_property(self, object_type: str, spec: PropertySpec, apply: bool) -> SetupAction:
         if not apply:
-            return SetupAction(f"would create {object_type} property {spec.name} ({spec.type})", done=False)
+            text = f"would create {object_type} property {spec.name} ({spec.type})"
+            return SetupAction(text, done=False, pending=True)
         api = self._sdk.properties
         body = properties.create_body(spec, self.settings.property_group)
         created = self._create_if_absent(

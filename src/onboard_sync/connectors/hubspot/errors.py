@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3.exceptions
-
 from onboard_sync.errors import ApiError, RateLimitExhausted
 from onboard_sync.toolkit.redact import redact
 
@@ -143,6 +141,8 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None
     """What ``exc`` (raised inside ``call``) means: an ``ApiError``, or ``None`` if not an API error."""
     if isinstance(exc, ApiError):
         return exc
+    import urllib3.exceptions  # loaded by then: the SDK raised ``exc``
+
     if isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError | socket.timeout):
         reason = getattr(exc, "reason", None) or exc
         return ApiError(redact(f"cannot reach HubSpot: {type(reason).__name__}: {reason}", secrets), retryable=True)

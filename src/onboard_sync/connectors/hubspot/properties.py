@@ -78,10 +78,12 @@ def create_body(spec: PropertySpec, group: str) -> dict[str, Any]:
     return body
 
 
-def to_schema(prop: Any) -> PropertySchema:
-    """A HubSpot ``Property`` as a ``PropertySchema``."""
+def to_schema(prop: Any, group: str | None = None) -> PropertySchema:
+    """A HubSpot ``Property`` as a ``PropertySchema``; with ``group`` (the connector's property group,
+    where ``setup`` creates every property) a custom property in it counts as created by setup."""
     metadata = getattr(prop, "modification_metadata", None)
     read_only = bool(getattr(metadata, "read_only_value", False) or getattr(prop, "calculated", False))
+    built_in = bool(getattr(prop, "hubspot_defined", False))
     return PropertySchema(
         name=prop.name,
         label=prop.label or prop.name,
@@ -89,6 +91,8 @@ def to_schema(prop: Any) -> PropertySchema:
         options=tuple(o.value for o in prop.options or () if not getattr(o, "hidden", False)),
         unique=bool(prop.has_unique_value),
         read_only=read_only,
+        built_in=built_in,
+        created_by_setup=not built_in and group is not None and getattr(prop, "group_name", None) == group,
     )
 
 

@@ -13,14 +13,13 @@ import base64
 import time
 from collections.abc import Mapping
 from pathlib import Path
-
-import jwt
-import requests
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed
-from simple_salesforce.login import token_login
+from typing import TYPE_CHECKING
 
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import AuthError
+
+if TYPE_CHECKING:  # requests, PyJWT and simple-salesforce load with the first login, not with the plugin
+    import requests
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -58,6 +57,8 @@ def token_request(
             raise AuthError(f"cannot read private_key_file: {exc.strerror}", where=where) from None
     else:
         key = _secret(secrets, s.private_key_env, where, "PEM private key of the connected app's certificate")
+    import jwt
+
     claims = {"iss": s.client_id, "sub": s.username, "aud": s.jwt_audience(), "exp": int(time.time()) + 180}
     try:
         assertion = jwt.encode(claims, key, algorithm="RS256")
@@ -72,6 +73,9 @@ def login(
     settings: SalesforceSettings, secrets: Mapping[str, str], session: requests.Session, where: str
 ) -> tuple[str, str]:
     """Run the OAuth flow; ``(access_token, instance host[:port])``."""
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+    from simple_salesforce.login import token_login
+
     form, headers = token_request(settings, secrets, where)
     url = f"{settings.login_url}/services/oauth2/token"
     try:

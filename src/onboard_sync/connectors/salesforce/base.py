@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote_plus
-
-import requests
-from simple_salesforce import Salesforce, format_soql
 
 from onboard_sync.connector import ApiCaller, Connector, ConnectorSettings, WriteResult
 from onboard_sync.connectors.salesforce import auth
-from onboard_sync.connectors.salesforce.errors import RETRYABLE_CODES, classify, error_code
+from onboard_sync.connectors.salesforce.errors import NO_SUCH_COLUMN, RETRYABLE_CODES, classify, error_code
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import ApiError
 from onboard_sync.toolkit.status import status_of as status_of  # re-exported: .connector imports it from here
+
+if TYPE_CHECKING:  # requests and simple-salesforce load when a connector is built, not with the plugin
+    from simple_salesforce import Salesforce
 
 R = TypeVar("R")
 Rec = dict[str, Any]
@@ -36,6 +36,8 @@ Salesforce answers 414 when a URI passes 16,384 bytes (431 when URI and headers 
 
 def id_chunks(head: str, ids: Sequence[str], size: int, budget: int = QUERY_BUDGET) -> Iterator[list[str]]:
     """``ids`` in runs of at most ``size`` whose ``head IN ('…', …)`` query stays within ``budget`` encoded bytes."""
+    from simple_salesforce import format_soql
+
     base = len(quote_plus(head)) + len(quote_plus(" IN ()"))
     chunk: list[str] = []
     used = base
@@ -67,7 +69,21 @@ def record_results(keys: Sequence[str], answer: Any) -> list[WriteResult]:
             fields = sorted({f for e in errors for f in e.get("fields") or ()})
             if fields:
                 text += f" (fields: {', '.join(fields)})"
-            out.append(WriteResult(key, ok=False, error=text, retryable=any(c in RETRYABLE_CODES for c in codes)))
+            unknown = [
+                name
+                for e in errors
+                if e.get("statusCode") == "INVALID_FIELD"
+                for name in NO_SUCH_COLUMN.findall(str(e.get("message") or "")) or e.get("fields") or ()
+            ]
+            out.append(
+                WriteResult(
+                    key,
+                    ok=False,
+                    error=text,
+                    retryable=any(c in RETRYABLE_CODES for c in codes),
+                    unknown_properties=tuple(dict.fromkeys(unknown)),
+                )
+            )
     return out
 
 
@@ -81,6 +97,8 @@ class SalesforceBase(Connector):
         self.settings: SalesforceSettings = cast(SalesforceSettings, settings)
         self.where = f"connectors.{instance}"
         s = self.settings
+        import requests
+
         self.session = requests.Session()
         self.session.trust_env = False
         self.session.verify = s.ca_bundle if (s.ca_bundle and s.verify) else s.verify
@@ -114,6 +132,8 @@ class SalesforceBase(Connector):
                 self.logins += 1
                 self.shared["session"] = current
         token, instance = current
+        from simple_salesforce import Salesforce
+
         self._sf = Salesforce(
             instance_url=f"https://{instance}",
             session_id=token,
@@ -188,6 +208,8 @@ class SalesforceBase(Connector):
         self, endpoint: str, sobject: str, fields: Sequence[str], ids: Sequence[str], id_field: str = "Id"
     ) -> list[Rec]:
         """Records whose ``id_field`` is in ``ids``: ``max_read_batch`` ids a query (fewer when the URI would grow)."""
+        from simple_salesforce import format_soql
+
         out: list[Rec] = []
         unique = list(dict.fromkeys(i for i in ids if i))
         head = f"SELECT {', '.join(dict.fromkeys(fields))} FROM {sobject} WHERE {id_field}"

@@ -15,11 +15,10 @@ Cases are a ticket source (``read_tickets``, :mod:`.cases`), read the same incre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, cast
-
-from simple_salesforce import format_soql
 
 from onboard_sync.connector import (
     Capability,
@@ -37,9 +36,12 @@ from onboard_sync.connector import (
 )
 from onboard_sync.connectors.salesforce import cases, fields, mapping
 from onboard_sync.connectors.salesforce.base import Rec, SalesforceBase, id_chunks, record_results, status_of
+from onboard_sync.connectors.salesforce.errors import unknown_fields
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings, starter_table
-from onboard_sync.errors import ApiError
+from onboard_sync.errors import ApiError, UnknownPropertiesError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, Ticket
+
+USER_ID = re.compile(r"^005[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?$")
 
 
 class SalesforceConnector(SalesforceBase):
@@ -200,6 +202,8 @@ class SalesforceConnector(SalesforceBase):
         def create(sf: Any) -> Any:
             # No External ID: nothing stops a second Task with the same key, so every attempt (a
             # replayed run, the gate's retry after a timeout) looks its keys up before creating.
+            from simple_salesforce import format_soql
+
             head = f"SELECT Id, {key_field} FROM Task WHERE {key_field}"
             for chunk in id_chunks(head, keys, len(keys)):  # long keys: more than one query, short URIs
                 soql = format_soql(f"{head} IN {{}}", chunk)
@@ -246,8 +250,21 @@ class SalesforceConnector(SalesforceBase):
             for w in batch
         ]
         label = {ObjectKind.DEAL: "opportunities", ObjectKind.ACCOUNT: "accounts", ObjectKind.CONTACT: "contacts"}[kind]
-        answer = self._collection(f"{label}.update", "PATCH", "composite/sobjects", records)
+        try:
+            answer = self._collection(f"{label}.update", "PATCH", "composite/sobjects", records)
+        except Exception as exc:
+            missing = unknown_fields(exc) if status_of(exc) == 400 else ()
+            if not missing:
+                raise
+            # a field deleted since the run began: Salesforce refuses the whole request
+            self.describe_cache.pop(sobject, None)
+            raise UnknownPropertiesError(missing, crm="Salesforce", endpoint=f"{label}.update") from exc
         return record_results([w.key for w in batch], answer)
+
+    @classmethod
+    def looks_like_owner_id(cls, value: str) -> bool:
+        """A User id: 15 or 18 characters starting with 005."""
+        return bool(USER_ID.match(value))
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
         """The object's fields from describe()."""
@@ -286,7 +303,8 @@ class SalesforceConnector(SalesforceBase):
                     text = f"{obj} field {spec.name} {problem}" if problem else f"{obj} field {spec.name} exists{note}"
                     actions.append(SetupAction(text, done=not problem))
                 elif not apply:
-                    actions.append(SetupAction(f"would create {obj} field {spec.name} ({spec.type})", done=False))
+                    text = f"would create {obj} field {spec.name} ({spec.type})"
+                    actions.append(SetupAction(text, done=False, pending=True))
                 elif refused:
                     actions.append(SetupAction(fields.admin_instruction(spec), done=False))
                 else:

@@ -8,11 +8,9 @@ the concurrency flavour of that code is retryable. Connection errors and timeout
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
-
-import requests
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 
 from onboard_sync.errors import ApiError, RateLimitExhausted
 from onboard_sync.toolkit.redact import redact
@@ -36,16 +34,37 @@ def first_error(content: Any) -> tuple[str, str]:
 
 def error_code(exc: BaseException) -> str:
     """The errorCode behind ``exc`` or the error it was raised from ("" if none)."""
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError  # loaded by then
+
     for candidate in (exc, exc.__cause__):
         if isinstance(candidate, SalesforceError) and not isinstance(candidate, SalesforceAuthenticationFailed):
             return first_error(candidate.content)[0]
     return ""
 
 
+NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)' on (?:sobject|entity)")
+
+
+def unknown_fields(exc: BaseException) -> tuple[str, ...]:
+    """The fields a request refused as a whole names as not existing (400 ``INVALID_FIELD``,
+    ``No such column 'X' on sobject of type Y``); empty if that is not why it was refused."""
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError  # loaded by then
+
+    for candidate in (exc, exc.__cause__):
+        if isinstance(candidate, SalesforceError) and not isinstance(candidate, SalesforceAuthenticationFailed):
+            code, message = first_error(candidate.content)
+            if code == "INVALID_FIELD":
+                return tuple(dict.fromkeys(NO_SUCH_COLUMN.findall(message)))
+    return ()
+
+
 def classify(exc: BaseException, secrets: Iterable[str] = ()) -> ApiError | None:
     """What ``exc`` (raised inside ``call``) means: an ``ApiError``, or None if not an API error."""
     if isinstance(exc, ApiError):
         return exc
+    import requests  # loaded by then, with simple-salesforce: the connector called them
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+
     if isinstance(exc, requests.exceptions.SSLError):
         return ApiError(redact(f"TLS failure talking to Salesforce (check ca_bundle/verify): {exc}", secrets))
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):

@@ -59,7 +59,13 @@ def metadata_object(kind: ObjectKind) -> str:
     return "Activity" if kind is ObjectKind.TASK else SOBJECTS[kind]
 
 
+HELP_TEXT = "Written by onboard-sync: a change made here is overwritten by its next sync."
+"""The help text ``setup`` gives the fields it creates; describe() returns it (``inlineHelpText``), which
+is how a field is known to be onboard-sync's."""
+
+
 def to_schema(field: dict[str, Any]) -> PropertySchema:
+    custom = bool(field.get("custom"))
     return PropertySchema(
         name=str(field["name"]),
         label=str(field.get("label") or field["name"]),
@@ -67,12 +73,18 @@ def to_schema(field: dict[str, Any]) -> PropertySchema:
         options=tuple(str(p["value"]) for p in field.get("picklistValues") or () if p.get("active", True)),
         unique=bool(field.get("unique") or field.get("externalId")),
         read_only=not field.get("updateable", False),
+        built_in=not custom,
+        created_by_setup=custom and "onboard-sync" in str(field.get("inlineHelpText") or ""),
     )
 
 
 def tooling_body(spec: PropertySpec) -> dict[str, Any]:
     """The Tooling API ``CustomField`` body for ``spec``."""
-    meta: dict[str, Any] = {"label": spec.label[:40], "description": spec.description[:1000]}
+    meta: dict[str, Any] = {
+        "label": spec.label[:40],
+        "description": spec.description[:1000],
+        "inlineHelpText": HELP_TEXT,
+    }
     if spec.type == "number":
         meta.update(type="Number", precision=18, scale=2)
     elif spec.type == "date":

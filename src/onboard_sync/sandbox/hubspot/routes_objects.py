@@ -12,7 +12,7 @@ from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from onboard_sync.sandbox.hubspot import schema as sch
-from onboard_sync.sandbox.hubspot.errors import HubSpotError, validation_error
+from onboard_sync.sandbox.hubspot.errors import HubSpotError, property_errors, validation_error
 from onboard_sync.sandbox.hubspot.models import PreparedWrite
 from onboard_sync.sandbox.hubspot.search import MAX_BODY, run_search
 from onboard_sync.sandbox.hubspot.wire import (
@@ -193,7 +193,7 @@ def batch_update(sb: HubSpotSandbox, call: Call) -> Reply:
         rid = str(item["id"])
         return sb.backend.prepare_update(kind, rid, item.get("properties") or {}, item.get("idProperty")), False
 
-    return _batch(sb, call, kind, prepare, 200, unique_ids=True)
+    return _batch(sb, call, kind, prepare, 200, unique_ids=True, unknown_refuses_all=True)
 
 
 def batch_upsert(sb: HubSpotSandbox, call: Call) -> Reply:
@@ -233,10 +233,13 @@ def _batch(
     *,
     unique_ids: bool = False,
     upsert: bool = False,
+    unknown_refuses_all: bool = False,
 ) -> Reply:
     """Validate every input, then write. A bad input fails the whole batch (400) unless every input
     carries an ``objectWriteTraceId`` (then: 207 with per-record errors); not-found ids in updates and
-    the sandbox's ``partial_batch`` fault always give 207."""
+    the sandbox's ``partial_batch`` fault always give 207. With ``unknown_refuses_all`` (batch update, as
+    HubSpot does) a property that does not exist fails the whole batch, trace ids or not, naming every
+    missing property."""
     backend = sb.backend
     inputs = [as_object(i) for i in inputs_of(call.body_object())]
     started = sb.clock.now()
@@ -274,6 +277,9 @@ def _batch(
                     failures.append(exc)
                 continue
             planned.append((prep, is_new))
+        missing = _unknown_properties(failures) if unknown_refuses_all else []
+        if missing:
+            raise property_errors(missing)
         if failures and not traced:
             first = failures[0]
             raise HubSpotError(first.status, first.category, first.message, errors=first.errors, context=first.context)
@@ -287,6 +293,17 @@ def _batch(
                 out["new"] = is_new
             results.append(out)
     return Reply(207 if errors else ok_status, batch_body(results, errors, started, sb.clock.now()))
+
+
+def _unknown_properties(failures: list[HubSpotError]) -> list[tuple[str, str, str]]:
+    """``(name, "PROPERTY_DOESNT_EXIST", message)`` for each distinct missing property the failures name."""
+    found: dict[str, str] = {}
+    for failure in failures:
+        for detail in failure.errors or ():
+            if detail.get("code") == "PROPERTY_DOESNT_EXIST":
+                for name in detail.get("context", {}).get("propertyName", ()):
+                    found.setdefault(name, str(detail.get("message", "")))
+    return [(name, "PROPERTY_DOESNT_EXIST", message) for name, message in found.items()]
 
 
 def _claim_unique(backend: Any, kind: str, prep: PreparedWrite, claimed: dict[tuple[str, str], int], n: int) -> None:

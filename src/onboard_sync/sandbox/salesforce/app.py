@@ -153,6 +153,7 @@ def _collection(sb: SalesforceSandbox, call: Call) -> tuple[int, Any]:
     fail_every = sb.faults.take_partial(call.path_template) if call.method in ("POST", "PATCH") else None
     backend = sb.backend
     with backend.lock:
+        backend.refuse_unknown_columns(records, call.params.get("sobject", ""))
         snapshot = copy.deepcopy(backend.records) if all_or_none else None
         results: list[dict[str, Any]] = []
         for index, raw in enumerate(records):

@@ -128,6 +128,19 @@ class SalesforceBackend(QueryMixin):
         return sf_id(KEY_PREFIX[sobject], next(self._counter))
 
     # --- writes ---------------------------------------------------------------------------------
+    def refuse_unknown_columns(self, records: list[Any], default_sobject: str = "") -> None:
+        """An sObject Collections request naming a field its object lacks is refused as a whole
+        (400 ``INVALID_FIELD``): Salesforce reads every record into its sObject type before it saves any."""
+        for raw in records:
+            if not isinstance(raw, dict):
+                continue
+            sobject = self.schema.sobject(str((raw.get("attributes") or {}).get("type") or default_sobject))
+            if sobject is None:
+                continue  # an unknown type fails its own record
+            for name in raw:
+                if name not in ("attributes", "id", "Id") and self.schema.field(sobject, name) is None:
+                    raise SfError(400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject}")
+
     def _fields(self, sobject: str, values: dict[str, Any], *, creating: bool) -> Record:
         clean: Record = {}
         for name, value in values.items():

@@ -71,6 +71,7 @@ class FieldDef:
     the ``relationshipName`` of the parent's describe ``childRelationships``, the FROM of a subquery)."""
     picklist: tuple[str, ...] = ()
     length: int = 0
+    help_text: str = ""
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -82,6 +83,7 @@ class FieldDef:
             "updateable": self.updateable,
             "nillable": self.nillable and not self.required,
             "custom": self.custom,
+            "inlineHelpText": self.help_text or None,
             "externalId": self.external_id,
             "idLookup": self.external_id or self.name == "Id",
             "unique": self.unique,
@@ -294,4 +296,5 @@ def tooling_field(sobject: str, metadata: dict[str, Any]) -> tuple[str, FieldDef
         unique=bool(metadata.get("unique")),
         picklist=tuple(str(v.get("fullName")) for v in values),
         length=int(metadata.get("length") or 0),
+        help_text=str(metadata.get("inlineHelpText") or ""),
     )

@@ -122,7 +122,8 @@ class ToyCrmConnector(RestConnector):
     # --- fields and setup (FIELD_SINK) -----------------------------------------------------------------
     def write_fields(self, kind: ObjectKind, batch: Sequence[FieldWrite]) -> list[WriteResult]:
         inputs = [{"id": w.remote_id, "properties": w.values} for w in batch]
-        return results_in_order([w.key for w in batch], self._write(f"{kind}s.update", f"{kind}s/batch/update", inputs))
+        answers = self._write(f"{kind}s.update", f"{kind}s/batch/update", inputs)
+        return results_in_order([w.key for w in batch], answers, unknown=lambda a: a.get("unknown_properties", ()))
 
     def describe(self, kind: ObjectKind) -> dict[str, PropertySchema]:
         found = self.rest.request(f"{kind}s.properties", "GET", f"/v1/{kind}s/properties")

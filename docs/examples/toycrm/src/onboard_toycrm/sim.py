@@ -15,7 +15,8 @@ The API (every ``/v1`` call needs ``Authorization: Bearer <access token>``):
   (``{"results", "next", "accounts"}``, oldest change first)
 * ``POST /v1/{type}/batch/read`` ``{"ids"}`` or ``{"property", "values"}``
 * ``POST /v1/{type}/batch/create`` / ``batch/update`` ``{"inputs"}``: one answer per input,
-  ``{"id"}`` or ``{"error"}`` (``existing_id`` when a unique value is taken)
+  ``{"id"}`` or ``{"error"}`` (``existing_id`` when a unique value is taken, ``unknown_properties``
+  naming the properties that do not exist)
 * ``GET`` / ``POST /v1/{type}/properties``
 
 Activities are ToyCRM's other kind of task, shaped like Pipedrive's: no custom fields, nothing to
@@ -67,7 +68,7 @@ class ToyCrm:
         self._tokens: set[str] = set()
         self._records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in OBJECT_TYPES}
         self._schema: dict[str, dict[str, dict[str, Any]]] = {
-            kind: {name: _prop(name, name.replace("_", " "), "string") for name in names}
+            kind: {name: _prop(name, name.replace("_", " "), "string", built_in=True) for name in names}
             for kind, names in BUILT_IN.items()
         }
         self._owners: list[dict[str, Any]] = []
@@ -252,9 +253,10 @@ class ToyCrm:
 
     def _invalid(self, kind: str, values: Mapping[str, Any], record_id: str | None = None) -> dict[str, Any] | None:
         schema = self._schema[kind]
+        unknown = [name for name in values if name not in schema]
+        if unknown:
+            return {"error": f"unknown property {', '.join(map(repr, unknown))}", "unknown_properties": unknown}
         for name, value in values.items():
-            if name not in schema:
-                return {"error": f"unknown property {name!r}"}
             if schema[name]["unique"] and value is not None:
                 for other in self._records[kind].values():
                     if other["id"] != record_id and other["properties"].get(name) == value:
@@ -350,8 +352,12 @@ def _handler(crm: ToyCrm) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _prop(name: str, label: str, type_: str, options: Iterable[str] = (), unique: bool = False) -> dict[str, Any]:
-    return {"name": name, "label": label, "type": type_, "options": list(options), "unique": unique}
+def _prop(
+    name: str, label: str, type_: str, options: Iterable[str] = (), unique: bool = False, built_in: bool = False
+) -> dict[str, Any]:
+    """A property as ``GET /v1/{type}/properties`` lists it (``built_in``: ToyCRM's own, not a custom one)."""
+    options = list(options)
+    return {"name": name, "label": label, "type": type_, "options": options, "unique": unique, "built_in": built_in}
 
 
 def _wire(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

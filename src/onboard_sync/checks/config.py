@@ -19,12 +19,12 @@ webhook signing secrets, see ``webhooks.server.resolve_routes``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from onboard_sync.connector import Capability
-from onboard_sync.errors import ConfigError
+from onboard_sync.errors import ConfigError, UserError
 from onboard_sync.keys import did_you_mean
 from onboard_sync.linking import LinkSettings
 from onboard_sync.plugins import connector_type
@@ -65,17 +65,11 @@ def serve_readiness(runtime: Runtime) -> str:
     return "serve: webhook routes " + ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in routes.items())
 
 
-def raise_first(problems: list[ConfigError], *, listed: bool = False) -> None:
+def raise_first(problems: Sequence[UserError], *, listed: bool = False) -> None:
     """Raise the first problem, counting the others: ``listed`` on stdout already, or for ``validate`` to list."""
-    if not problems:
-        return
-    first, more = problems[0], len(problems) - 1
-    if more:
-        where_listed = "listed on stdout" if listed else "`onboard-sync validate` lists them"
-        raise ConfigError(
-            f"{first.message} (and {more} more problem{'s' if more > 1 else ''}: {where_listed})", where=first.where
-        )
-    raise first
+    from onboard_sync.checks.runtime import refuse
+
+    refuse(problems, listed="listed on stdout" if listed else "`onboard-sync validate` lists them")
 
 
 def owner_problems(config: AppConfig, playbook: Playbook) -> Iterator[ConfigError]:

@@ -1,0 +1,145 @@
+"""The CLI speaks click, not Python: usage mistakes, ``--version``, shell completion and a plugin that
+fails to load, through the real CLI in a subprocess (with the typer/click that pip installed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from cli_run import Result, clean_env, run_cli
+
+from onboard_sync.cli.setup import init
+
+
+def assert_usage_error(result: Result, usage: str) -> None:
+    """Click's answer to a usage mistake: the usage line, exit 2, never a traceback."""
+    context = f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 2, context
+    assert "Traceback" not in result.stdout + result.stderr, context
+    assert f"Usage: {usage}" in result.stdout + result.stderr, context
+
+
+def test_no_command_prints_the_usage_and_commands() -> None:
+    result = run_cli()
+
+    assert_usage_error(result, "onboard-sync [OPTIONS] COMMAND [ARGS]...")
+    assert "sync" in result.stdout + result.stderr
+
+
+def test_a_mistyped_command_is_named_with_a_suggestion() -> None:
+    result = run_cli("sycn")
+
+    assert_usage_error(result, "onboard-sync [OPTIONS] COMMAND [ARGS]...")
+    assert "No such command 'sycn'" in result.stderr, result.stderr
+    assert "Did you mean 'sync'?" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "usage", "option"),
+    [
+        (["sync", "--limt"], "onboard-sync sync [OPTIONS]", "--limt"),
+        (["status", "--jsn"], "onboard-sync status [OPTIONS]", "--jsn"),
+        (["sandbox", "hubspot", "--prot", "1"], "onboard-sync sandbox hubspot [OPTIONS]", "--prot"),
+        (["--verbose"], "onboard-sync [OPTIONS] COMMAND [ARGS]...", "--verbose"),
+    ],
+    ids=["sync", "status", "sandbox-hubspot", "root"],
+)
+def test_an_unknown_option_is_a_usage_error(args: list[str], usage: str, option: str) -> None:
+    result = run_cli(*args)
+
+    assert_usage_error(result, usage)
+    assert "No such option" in result.stderr, result.stderr  # click 8.5 and typer's bundled click word it apart
+    assert option in result.stderr, result.stderr
+
+
+def test_a_bad_option_value_is_a_usage_error() -> None:
+    result = run_cli("status", "--limit", "many")
+
+    assert_usage_error(result, "onboard-sync status [OPTIONS]")
+    assert "Invalid value for '--limit'" in result.stderr, result.stderr
+
+
+def test_version_prints_the_distribution_version() -> None:
+    result = run_cli("--version")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"onboard-sync {version('onboard-sync')}\n"
+    assert result.stderr == ""
+
+
+def _script_env() -> dict[str, str]:
+    """The environment with this venv's ``onboard-sync`` console script first on PATH."""
+    scripts = Path(sys.executable).parent
+    assert (scripts / "onboard-sync").exists(), "the package is not installed in this venv (pip install -e .)"
+    return clean_env({"PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"})
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_bash_completion_script_completes_commands_and_options() -> None:
+    """The script ``--show-completion`` prints, sourced into bash, completes what a user types."""
+    script = (
+        'eval "$(onboard-sync --show-completion)"\n'
+        "complete_words() { COMP_WORDS=($1); COMP_CWORD=$2; _onboard_sync_completion onboard-sync; "
+        'echo "${COMPREPLY[*]}"; }\n'
+        'complete_words "onboard-sync sy" 1\n'
+        'complete_words "onboard-sync status --" 2\n'
+    )
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=_script_env(), timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    commands, options = result.stdout.splitlines()
+    assert commands.split() == ["sync"], result.stdout
+    assert {"--config", "--json", "--limit"} <= set(options.split()), result.stdout
+
+
+def write_broken_plugin(folder: Path) -> Path:
+    """A distribution on ``folder`` whose ``onboard_sync`` entry point fails to import."""
+    dist_info = folder / "broken_crm-1.2.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-crm\nVersion: 1.2\n", encoding="utf-8")
+    (dist_info / "entry_points.txt").write_text("[onboard_sync]\nbrokencrm = broken_crm_plugin\n", encoding="utf-8")
+    (folder / "broken_crm_plugin.py").write_text("import a_module_that_is_not_installed\n", encoding="utf-8")
+    return folder
+
+
+def test_a_plugin_that_fails_to_import_is_named_and_the_rest_works(tmp_path: Path) -> None:
+    env = clean_env({"PYTHONPATH": str(write_broken_plugin(tmp_path / "site"))})
+    warning = (
+        "warning: plugin 'brokencrm' (from broken-crm 1.2) failed to load: ModuleNotFoundError: "
+        "No module named 'a_module_that_is_not_installed'; continuing without it"
+    )
+
+    listed = run_cli("connectors", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stderr.splitlines() == [warning]
+    assert {"hubspot", "salesforce", "zendesk"} <= {c["type"] for c in json.loads(listed.stdout)}
+
+    init(directory=tmp_path / "project", force=False)
+    valid = run_cli("validate", "--config", tmp_path / "project" / "config.toml", env=env)
+    assert valid.returncode == 0, valid.stderr
+    assert valid.stderr.splitlines() == [warning]
+
+    usage = run_cli("sycn", env=env)
+    assert_usage_error(usage, "onboard-sync [OPTIONS] COMMAND [ARGS]...")
+
+
+def test_a_config_naming_the_broken_plugins_type_says_why_it_is_missing(tmp_path: Path) -> None:
+    env = clean_env({"PYTHONPATH": str(write_broken_plugin(tmp_path / "site"))})
+    init(directory=tmp_path, force=False)
+    config = tmp_path / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('type = "hubspot"', 'type = "brokencrm"'))
+
+    result = run_cli("validate", "--config", config, env=env)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("error: "), result.stderr
+    assert "unknown connector type 'brokencrm'" in error, error
+    assert "plugin 'brokencrm' (from broken-crm 1.2) failed to load: ModuleNotFoundError" in error, error
