@@ -53,6 +53,13 @@ class Cluster:
         argv = [sys.executable, "-m", "onboard_sync.cli", *args, "--config", str(self.config)]
         return host.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.config.parent)
 
+    def log_path(self, host: Host) -> Path:
+        return self.config.parent / f"{host.name}.log"
+
+    def host_log(self, host: Host) -> str:
+        path = self.log_path(host)
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def setup_crm(self) -> None:
         rt = load_runtime(self.config)
         for name in rt.config.connectors:

@@ -21,7 +21,7 @@ is gone. Subnets are chosen among 10.213.0.0/16 under a file lock so that concur
 Why our own rather than a library: it is a dozen ``ip`` commands (iproute2, on every Linux and in
 CI), the ones an operator would type to reproduce a failure by hand; pyroute2 would add a dependency
 for no behaviour we need, and processes must enter the namespace anyway (``ip netns exec``).
-Requires root and ``ip``; :func:`unavailable` says why not, for a clear skip.
+Requires root, ``ip`` and ``unshare``; :func:`unavailable` says why not, for a clear skip.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ def unavailable() -> str | None:
     """Why network namespaces cannot be created here (for ``pytest.skip``), or ``None`` when they can."""
     if shutil.which("ip") is None:
         return "network namespaces need the `ip` command (iproute2), not found on PATH"
+    if shutil.which("unshare") is None:
+        return "hosts need the `unshare` command (util-linux) for their own host names, not found on PATH"
     if os.geteuid() != 0:
         return "network namespaces need root (creating them needs CAP_SYS_ADMIN and CAP_NET_ADMIN)"
     probe = f"{PREFIX}{os.getpid():06x}fp"
@@ -94,8 +96,11 @@ class Host:
         return f"host{self.index}"
 
     def command(self, argv: Sequence[str]) -> list[str]:
-        """``argv`` as run inside this host's namespace."""
-        return ["ip", "netns", "exec", self.netns, *argv]
+        """``argv`` as run on this host: inside its network namespace, with its own host name (``hostN``,
+        in a UTS namespace of its own, so that ``socket.gethostname()`` tells the hosts apart). Every
+        step execs the next, so the process started is ``argv`` itself (its pid is the worker's)."""
+        named = ["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', self.name]
+        return ["ip", "netns", "exec", self.netns, *named, *argv]
 
     def popen(self, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
         """Start ``argv`` on this host in its own process group; killed when the network closes."""
