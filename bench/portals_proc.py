@@ -9,12 +9,11 @@ on every portal and returns ``{instance: result}``; ``procs.cpu_seconds()`` is t
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench.sandbox_proc import _COMMANDS
+from bench.sandbox_proc import _COMMANDS, SandboxProcess
 
 
 @dataclass(frozen=True)
@@ -56,41 +55,21 @@ def _serve(spec: PortalsSpec, conn: Connection) -> None:
         portals.stop()
 
 
-class PortalsProcess:
+class PortalsProcess(SandboxProcess):
     """The portals' child process; use as a context manager."""
 
+    serve = staticmethod(_serve)
+
     def __init__(self, spec: PortalsSpec) -> None:
-        self.spec = spec
-        ctx = mp.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(spec, child), name="bench-portals", daemon=True)
+        super().__init__(spec)
         self.base_urls: dict[str, str] = {}
-        self.secrets: dict[str, str] = {}
 
-    def __enter__(self) -> PortalsProcess:
-        self._proc.start()
-        if not self._conn.poll(600):
-            raise RuntimeError("the portals process did not start within 600 s")
-        hello = self._conn.recv()
+    def greeted(self, hello: dict[str, Any]) -> None:
         self.base_urls, self.secrets = hello["base_urls"], hello["secrets"]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self._conn.send(("stop", ()))
-            self._conn.poll(10)
-        finally:
-            self._proc.join(10)
-            if self._proc.is_alive():
-                self._proc.kill()
 
     def each(self, command: str, *args: Any) -> dict[str, Any]:
         """Run the :mod:`bench.sandbox_proc` command ``command`` on every portal: ``{instance: result}``."""
-        self._conn.send(("each", (command, *args)))
-        status, value = self._conn.recv()
-        if status != "ok":
-            raise RuntimeError(f"portals command {command} failed: {value}")
-        return dict(value)
+        return dict(self("each", command, *args))
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the child has used so far."""
