@@ -9,6 +9,8 @@ in the portals' request logs, the PostgreSQL they share) on the path that needs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cluster_support import Cluster, check_exactly_once, check_no_overlap, finish, summary
 
 
@@ -27,9 +29,10 @@ def trigger_every_host(cluster: Cluster) -> int:
     return len(ran)
 
 
-def test_cron_syncs_on_three_hosts_take_turns_on_every_portal(cluster: Cluster) -> None:
+def test_cron_syncs_on_three_hosts_take_turns_on_every_portal(make_cluster: Callable[..., Cluster]) -> None:
+    cluster = make_cluster(portals=4)
     syncs = trigger_every_host(cluster)
-    for _, sb in list(cluster.portals.items())[:4]:  # people at work between the triggers
+    for _, sb in list(cluster.portals.items())[:2]:  # people at work between the triggers
         task = next(t for t in sb.backend.tasks.values() if t.properties.get("onboard_sync_key"))
         sb.backend.complete_task(task.id)
     syncs += trigger_every_host(cluster)
