@@ -143,7 +143,7 @@ def store_problems(config: AppConfig) -> Iterator[ConfigError]:
     """A store URL that cannot open: bad URL, unsupported backend, driver not installed, no such folder."""
     import sqlalchemy as sa
 
-    from onboard_sync.store.engine import redact
+    from onboard_sync.store.database import redact
 
     where = config.store_where or config.where("onboard_sync", "store")
     shown = redact(config.store_url)

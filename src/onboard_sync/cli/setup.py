@@ -107,7 +107,7 @@ def _refuse_listing(problems: list[UserError]) -> None:
 def validate_offline(config: Path | None) -> Runtime:
     """Load every file, then list every problem of what config.toml refers to (``checks``) on stdout and
     stop on the first; print what loaded and how ``serve`` would start. The runtime, for ``--remote``."""
-    from onboard_sync.store.engine import redact  # SQLAlchemy loads only for the commands that need it
+    from onboard_sync.store.database import redact  # SQLAlchemy loads only for the commands that need it
 
     rt = load_runtime(config, check=False)
     problems: list[UserError] = [*config_problems(rt.config, rt.playbook), *offline_problems(rt)[0]]

@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from onboard_sync.errors import UserError
-from onboard_sync.store.engine import WRITE_OPTION
+from onboard_sync.store.database import WRITE_OPTION
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x0B0A_5D_0001  # pg_advisory_xact_lock key serialising concurrent migrators
