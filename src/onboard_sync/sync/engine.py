@@ -3,7 +3,7 @@
 Before anything is written or recorded, ``sync.preflight`` checks ``[owners]`` and every deal
 source's mapping against the CRM; a problem stops the run (exit 2, naming the file and line).
 First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled with its own cursors
-(``sync.signals``; into the store, or in ``plan`` into memory). Then, for each connector instance
+(``sync.tickets``; into the store, or in ``plan`` into memory). Then, for each connector instance
 that is a deal source, a run:
 
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
@@ -12,7 +12,7 @@ that is a deal source, a run:
    deals, the tasks onboard-sync owns, the accounts of changed deals (those a deal page did not
    carry, ``Page.accounts``, read by id), owners when stale,
    staging each page in the store's record cache (``sync.chunks.Staged``) instead of holding it;
-   then links helpdesk organizations to CRM accounts (``sync.signals.TicketIndex``; link ids kept);
+   then links helpdesk organizations to CRM accounts (``sync.tickets.TicketIndex``; link ids kept);
 3. in chunks of ``[onboard_sync] chunk_size`` deals (``sync.chunks.deal_chunks``: the untouched
    open onboardings streamed from the store, then the changed deals), loads the chunk's states,
    owned tasks, written fields, records, its accounts' tickets and its alert episodes by id,
@@ -53,7 +53,7 @@ from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.store.base import chunks
-from onboard_sync.sync import deletions, preflight, signals, writeback
+from onboard_sync.sync import deletions, health, preflight, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, deals_to_stage, pull_subset, refresh_caches
@@ -64,6 +64,7 @@ from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 from onboard_sync.sync.staged_tickets import StagedTickets
+from onboard_sync.sync.tickets import TicketIndex, pull_ticket_sources
 from onboard_sync.sync.window import RollingWindow
 
 T = TypeVar("T")
@@ -145,7 +146,7 @@ class Engine:
         ticket_pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-tickets")
         try:
             tickets = ticket_pool.submit(
-                signals.pull_ticket_sources,
+                pull_ticket_sources,
                 self,
                 report.ticket_sources,
                 min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0),
@@ -263,7 +264,7 @@ class Engine:
             applier,
             report,
             self._owner_resolver(owners),
-            tickets=signals.TicketIndex(self, name, staged.pulled_accounts()),
+            tickets=TicketIndex(self, name, staged.pulled_accounts()),
             alerts=AlertTracker(
                 self.store,
                 name,
@@ -271,7 +272,7 @@ class Engine:
                 self.clock(),
                 hooked=bool(hooks.alert_raised.get_hookimpls() or hooks.alert_cleared.get_hookimpls()),
             ),
-            signal_sources=signals.signal_sources(self.pm),
+            signal_sources=health.signal_sources(self.pm),
         )
         run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
         deletions.handle_deleted(
@@ -370,7 +371,7 @@ class Engine:
             crash_point("before-state-record")
             self._record_states(evaluations, tracked, transitions)
             run.alerts.record(self.store)
-            signals.record_health(self.store, evaluations, now)
+            health.record_health(self.store, evaluations, now)
             crash_point("after-state-record")
             if run.hooked:
                 run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)
