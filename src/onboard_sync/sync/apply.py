@@ -50,8 +50,6 @@ class Applier:
         run_id: int | None,
         clock: Callable[[], datetime],
         report: InstanceReport,
-        *,
-        dry_run: bool = False,
     ) -> None:
         self.store = store
         self.connector = connector
@@ -59,7 +57,6 @@ class Applier:
         self.run_id = run_id
         self.clock = clock
         self.report = report
-        self.dry_run = dry_run
         self.written_keys: set[str] = set()
         self._tasks: list[PlannedTask] = []
         self._fields: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)

@@ -89,7 +89,7 @@ class Engine:
         runtime: Runtime,
         store: Store,
         *,
-        plan_only: bool = False,
+        plan_mode: bool = False,
         clock: Callable[[], datetime] = utcnow,
         progress: Progress | None = None,
         full: bool = False,
@@ -97,7 +97,7 @@ class Engine:
     ) -> None:
         self.runtime = runtime
         self.store = store
-        self.plan_only = plan_only
+        self.plan_mode = plan_mode
         self.clock = clock
         self.progress = progress or (lambda stage, advance, total: None)
         self.full = full
@@ -109,7 +109,7 @@ class Engine:
         """Set once the first deal-source instance of the run has read its deal and task pages."""
         self.limiters: dict[str, TokenBucket | RollingWindow] = {}
         """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
-        self.staged_tickets = StagedTickets(store, in_memory=plan_only)
+        self.staged_tickets = StagedTickets(store, in_memory=plan_mode)
         """The helpdesk records the run pulled (in memory over the store in plan)."""
         self._checked_owners: dict[str, dict[str, Owner]] = {}  # read by the run-start check, used by the run
 
@@ -129,20 +129,20 @@ class Engine:
             names = [name for name in names if deal_ids.get(name)]
         # mappings and owners are checked against the CRM before anything is written or recorded
         self._checked_owners = {}
-        build = partial(self.runtime.connector, plan_mode=self.plan_only, sleep=self.sleep, limiters=self.limiters)
+        build = partial(self.runtime.connector, plan_mode=self.plan_mode, sleep=self.sleep, limiters=self.limiters)
         connectors, unchecked = preflight.open_checked(
             self.runtime, names, build, self._owners_checked, subset=bool(deal_ids)
         )
         started = self.clock()
-        report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
-        run_id = None if self.plan_only else self.store.start_run(report.mode, started)
+        report = RunReport(mode="plan" if self.plan_mode else "sync", started_at=started)
+        run_id = None if self.plan_mode else self.store.start_run(report.mode, started)
         report.run_id = run_id
         # the helpdesk pull runs beside the first instance's deal pull; each instance waits for it
         # before it evaluates (its ticket index reads what it stored). If the first deal source is
         # also a ticket source, its tickets are pulled last, once its pages are read: both pulls
         # would share its rate limiters, and the deal pages are on the critical path.
         self._pages_read.clear()
-        self.staged_tickets = StagedTickets(self.store, in_memory=self.plan_only)
+        self.staged_tickets = StagedTickets(self.store, in_memory=self.plan_mode)
         ticket_pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-tickets")
         try:
             tickets = ticket_pool.submit(
@@ -186,7 +186,7 @@ class Engine:
             report.finished_at = self.clock()
             if run_id is not None:
                 self.store.finish_run(run_id, report.finished_at, report.ok, report.as_dict())
-        if not self.plan_only:
+        if not self.plan_mode:
             self.pm.hook.sync_finished(report=report.as_dict())
         return report
 
@@ -197,11 +197,11 @@ class Engine:
         lookback = timedelta(minutes=self.runtime.config.core.lookback_minutes)
         deal_cursor = None if self.full else self.store.get_cursor(name, "deals")
         task_cursor = None if self.full else self.store.get_cursor(name, "tasks")
-        applier = Applier(self.store, connector, name, run_id, self.clock, report, dry_run=self.plan_only)
+        applier = Applier(self.store, connector, name, run_id, self.clock, report)
 
-        staged = Staged(self.store, name, in_memory=self.plan_only, due_on=self.runtime.calendar.at)
+        staged = Staged(self.store, name, in_memory=self.plan_mode, due_on=self.runtime.calendar.at)
         pending = self.store.pending_tasks(name)
-        if not self.plan_only:
+        if not self.plan_mode:
             applier.resolve_pending(pending)
         else:  # looked up the same way, laid over the ledger instead of recorded
             found, missing = applier.look_up_pending(pending)
@@ -283,10 +283,10 @@ class Engine:
             gone,
             now=self.clock(),
             every=self.runtime.config.core.deleted_check_every(),
-            record=not self.plan_only,
+            record=not self.plan_mode,
         )
         size = self.runtime.config.core.chunk_size
-        with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
+        with ApplyLane(enabled=not self.plan_mode) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
                 if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
                     chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
@@ -299,7 +299,7 @@ class Engine:
         report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
         report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields, run.planned, run_id)
         report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, writeback.batch_sizes(self.runtime))
-        if self.plan_only:
+        if self.plan_mode:
             report.plan = run.planned
             report.owners = {o.id: o.name or o.email or o.id for o in owners.values()}
             return
@@ -367,7 +367,7 @@ class Engine:
         report.adopted += sum(1 for t in transitions if t.cause is TransitionCause.ADOPTED)
         report.tasks_skipped += len(plan.skips)
         lane.wait()
-        if not self.plan_only:
+        if not self.plan_mode:
             crash_point("before-state-record")
             self._record_states(evaluations, tracked, transitions)
             run.alerts.record(self.store)
@@ -381,7 +381,7 @@ class Engine:
     def _apply(self, run: ChunkedRun, plan: WritePlan, lane: ApplyLane, *, final: bool) -> None:
         """Count the plan; in sync hand it to the lane, which applies it (partial batches carried to
         the next chunk) and refreshes the caches."""
-        if self.plan_only:
+        if self.plan_mode:
             run.planned.extend(plan)
             return
         run.planned.count(plan)
@@ -409,7 +409,7 @@ class Engine:
         if owners and refreshed and self.clock() - refreshed < OWNERS_MAX_AGE:
             return owners
         fresh = {o.id: o for o in connector.read_owners()}
-        if not self.plan_only:
+        if not self.plan_mode:
             with self.store.transaction():
                 self.store.put_owners(name, list(fresh.values()))
                 self.store.set_cursor(name, "owners", self.clock())

@@ -58,7 +58,7 @@ def pull_ticket_sources(
         entry: dict[str, Any] = {"tickets_pulled": 0, "organizations_pulled": 0}
         summary[name] = entry
         connector = engine.runtime.connector(
-            name, plan_mode=engine.plan_only, sleep=engine.sleep, limiters=engine.limiters
+            name, plan_mode=engine.plan_mode, sleep=engine.sleep, limiters=engine.limiters
         )
         try:
             _pull(engine, name, connector, entry)
@@ -94,7 +94,7 @@ def _pull(engine: Engine, name: str, connector: Connector, entry: dict[str, Any]
         except NotImplementedError:
             continue  # e.g. a CRM's own tickets have no separate organizations
         entry["tickets_pulled" if stream == "tickets" else "organizations_pulled"] = pulled
-        if not engine.plan_only:
+        if not engine.plan_mode:
             with store.transaction():
                 store.set_cursor(name, stream, started)
 
@@ -142,7 +142,7 @@ class TicketIndex:
         crm_accounts = self.records.all_accounts(self.crm)
         crm_accounts.update((i, newest(crm_accounts.get(i), a)) for i, a in pulled_accounts.items())
         results = link_accounts(self.records.all_accounts(source).values(), crm_accounts, settings)
-        if not engine.plan_only:
+        if not engine.plan_mode:
             with store.transaction():
                 store.put_account_links(
                     source,

@@ -94,7 +94,7 @@ class _Sender:
 
     def add(self, write: PlannedFields, org: Account) -> None:
         self.counts["planned"] += 1
-        if self.engine.plan_only:
+        if self.engine.plan_mode:
             self.planned.fields.append(write)
         else:
             self.writes.append((write, org))
