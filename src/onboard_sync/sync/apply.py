@@ -27,11 +27,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from onboard_sync.connector import Connector, TaskPatch, WriteResult
+from onboard_sync.crash import crash_point
 from onboard_sync.mappings import MappingSet
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync import fieldwrites
-from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.overlap import pipelined
 from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedSkip, PlannedTask, WritePlan
 from onboard_sync.sync.report import InstanceReport

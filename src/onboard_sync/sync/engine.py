@@ -44,8 +44,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from onboard_sync.calls.gate import TokenBucket
+from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.checks import expand_aliases, owner_properties
 from onboard_sync.connector import Connector, Page
+from onboard_sync.crash import crash_point
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition, TransitionCause
 from onboard_sync.plugins import get_plugin_manager
@@ -57,15 +60,12 @@ from onboard_sync.sync import deletions, health, preflight, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, deals_to_stage, pull_subset, refresh_caches
-from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
-from onboard_sync.sync.gate import TokenBucket
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 from onboard_sync.sync.staged_tickets import StagedTickets
 from onboard_sync.sync.tickets import TicketIndex, pull_ticket_sources
-from onboard_sync.sync.window import RollingWindow
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int | None], None]
@@ -107,7 +107,7 @@ class Engine:
         self._tickets_pulled: Callable[[], object] = lambda: None
         self._pages_read = threading.Event()
         """Set once the first deal-source instance of the run has read its deal and task pages."""
-        self.limiters: dict[str, TokenBucket | RollingWindow] = {}
+        self.limiters: dict[str, TokenBucket | RollingWindowLimiter] = {}
         """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
         self.staged_tickets = StagedTickets(store, in_memory=plan_mode)
         """The helpdesk records the run pulled (in memory over the store in plan)."""
