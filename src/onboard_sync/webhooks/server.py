@@ -28,12 +28,12 @@ from onboard_sync.errors import ConfigError
 from onboard_sync.listening import listening_socket
 from onboard_sync.plugins import connector_type
 from onboard_sync.runtime import Runtime
+from onboard_sync.serve_config import WebhookRoute
 from onboard_sync.store import Store
 from onboard_sync.webhooks.app import ReceiverSettings, RouteConfig, build_app
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import StoreQueue
 from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
-from onboard_sync.webhooks.settings import WebhookRoute
 from onboard_sync.webhooks.worker import Worker
 from onboard_sync.webhooks.worker_process import WorkerProcess
 
