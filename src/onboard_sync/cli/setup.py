@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from onboard_sync.checks import config_problems, offline_problems, refuse, remote_problems, serve_readiness
+from onboard_sync.checks import config_problems, offline_problems, refuse, remote_problems
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
 from onboard_sync.connector import Capability, SetupAction
@@ -108,6 +108,7 @@ def validate_offline(config: Path | None) -> Runtime:
     """Load every file, then list every problem of what config.toml refers to (``checks``) on stdout and
     stop on the first; print what loaded and how ``serve`` would start. The runtime, for ``--remote``."""
     from onboard_sync.store.database import redact  # SQLAlchemy loads only for the commands that need it
+    from onboard_sync.webhooks.server import serve_readiness  # and the receiver only for validate
 
     rt = load_runtime(config, check=False)
     problems: list[UserError] = [*config_problems(rt.config, rt.playbook), *offline_problems(rt)[0]]

@@ -91,6 +91,18 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
     return routes
 
 
+def serve_readiness(runtime: Runtime) -> str:
+    """One line for ``validate``: the webhook routes ``serve`` would open, or why it would not start
+    (a signing secret missing from this environment is a note, not an error: cron needs none)."""
+    try:
+        routes = resolve_routes(runtime)
+    except ConfigError as exc:
+        return f"note: `onboard-sync serve` would not start here: {exc}"
+    if not routes:
+        return "serve: no webhook routes (no connector instance receives webhooks)"
+    return "serve: webhook routes " + ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in routes.items())
+
+
 def build_service(
     runtime: Runtime,
     store: Store,
