@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from onboard_sync.connectors.hubspot.connector import HubSpotConnector
+from onboard_sync.connectors.hubspot.webhooks import HubSpotScheme
 from onboard_sync.hookspecs import hookimpl
+from onboard_sync.webhooks.schemes import Scheme
 
 
 def create_sandbox(**kwargs: Any) -> Any:
@@ -27,6 +29,12 @@ def register_connectors(register: Callable[[type[HubSpotConnector]], None]) -> N
 
 
 @hookimpl
-def register_simulators(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_simulators(register: Callable[..., None]) -> None:
     """Register the HubSpot sandbox simulator."""
-    register("hubspot", create_sandbox)
+    register("hubspot", create_sandbox, default_port=8765)
+
+
+@hookimpl
+def register_webhook_schemes(register: Callable[[Scheme], None]) -> None:
+    """Register HubSpot's webhook scheme (``hubspot``)."""
+    register(HubSpotScheme())

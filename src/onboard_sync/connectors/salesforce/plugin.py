@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from onboard_sync.connectors.salesforce.connector import SalesforceConnector
+from onboard_sync.connectors.salesforce.webhooks import SalesforceFlowScheme, SalesforceOutboundScheme
 from onboard_sync.hookspecs import hookimpl
+from onboard_sync.webhooks.schemes import Scheme
 
 
 def create_sandbox(**kwargs: Any) -> Any:
@@ -27,6 +29,13 @@ def register_connectors(register: Callable[[type[SalesforceConnector]], None]) -
 
 
 @hookimpl
-def register_simulators(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_simulators(register: Callable[..., None]) -> None:
     """Register the Salesforce sandbox simulator."""
-    register("salesforce", create_sandbox)
+    register("salesforce", create_sandbox, default_port=8766)
+
+
+@hookimpl
+def register_webhook_schemes(register: Callable[[Scheme], None]) -> None:
+    """Register Salesforce's webhook schemes (``salesforce-outbound``, ``salesforce-flow``)."""
+    register(SalesforceOutboundScheme())
+    register(SalesforceFlowScheme())
