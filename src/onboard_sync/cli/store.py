@@ -1,4 +1,4 @@
-"""``onboard-sync store migrate --to URL``: move the state store to another database.
+"""``onboard-sync store migrate --to URL`` (move the store to another database) and ``store upgrade``.
 
 The step from one machine to many (docs/deploying.md, "Beyond one machine"): the config's
 store (usually a SQLite file) is copied, every table and every task key, into an empty
@@ -6,6 +6,10 @@ PostgreSQL database or schema (``store.transfer``). A progress bar on a terminal
 rows per table (source and target, read back) at the end; exit 0 when every count and the
 task-key digest match, 1 when the read-back differs, 2 for a problem to fix (a non-empty
 target, a sync running, an unreachable server), in one line.
+
+``store upgrade`` brings the store's schema to this version's (what ``sync`` and ``serve`` do when
+they open it), for the read-only commands that refuse an older schema and for a database
+prepared before the first worker starts.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from onboard_sync.cli.common import ConfigOption, JsonOption, console, is_termin
 if TYPE_CHECKING:
     from onboard_sync.store.transfer import CopyResult
 
-store_app = typer.Typer(help="Manage the state store (move it to PostgreSQL).", no_args_is_help=True)
+store_app = typer.Typer(
+    help="Manage the state store: upgrade its schema, move it to PostgreSQL.", no_args_is_help=True
+)
 app.add_typer(store_app, name="store")
 
 TARGET_ENV = "ONBOARD_SYNC_MIGRATE_TO"
@@ -87,3 +93,17 @@ def show_copy(result: CopyResult) -> None:
         + ": keep using the source and migrate into a new, empty database.",
         highlight=False,
     )
+
+
+@store_app.command("upgrade")
+def upgrade(config: ConfigOption = None) -> None:
+    """Migrate the config's store to this version's schema (sync and serve do it themselves)."""
+    from onboard_sync.store import Store, redact_url
+
+    rt = runtime(config)
+    before, after = Store.migrate(rt.config.store_url)
+    shown = redact_url(rt.config.store_url)
+    if before == after:
+        console.print(f"{shown}: already at schema revision {after}", highlight=False)
+    else:
+        console.print(f"{shown}: schema revision {before or 'none'} -> {after}", highlight=False)

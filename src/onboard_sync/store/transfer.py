@@ -1,7 +1,7 @@
 """Copy a whole store into another, empty one (``onboard-sync store migrate --to URL``).
 
 The way from one machine (a SQLite file) to many (PostgreSQL shared by workers), without
-losing a task key: every table of ``schema.metadata`` (onboardings, transitions, the task
+losing a task key: every table of ``schema.metadata`` but the worker heartbeats (onboardings, transitions, the task
 ledger with its keys, intents and notes, written fields, cursors, facts, owners, runs,
 audit, the webhook inbox, tickets, links, health history, alert episodes) is read in one
 snapshot of the source and written in one transaction into the target, so a failed copy
@@ -37,6 +37,14 @@ Progress = Callable[[str, int, int | None], None]
 """``progress(table, rows_just_copied, total_rows_or_None)``, as ``cli.run.progress_reporter`` takes it."""
 
 RUN_LOCK = "sync"
+NOT_COPIED = frozenset({"workers"})
+"""Tables that describe processes, not data: the heartbeats of workers that ran against the source
+(each worker on the target writes its own row when it starts)."""
+
+
+def copied_tables() -> list[sa.Table]:
+    """The store's tables in foreign-key order, without ``NOT_COPIED``."""
+    return [table for table in metadata.sorted_tables if table.name not in NOT_COPIED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +143,7 @@ def copy_store(source_url: str, target_url: str, *, progress: Progress | None = 
         target=target.display,
         tables=tuple(
             TableCount(table.name, source_counts[table.name], target_counts[table.name])
-            for table in metadata.sorted_tables
+            for table in copied_tables()
         ),
         source_task_digest=source_digest,
         target_task_digest=target_digest,
@@ -171,7 +179,7 @@ def _refuse_non_empty(target: Opened) -> None:
         present = set(sa.inspect(conn).get_table_names())
         holding = [
             table.name
-            for table in metadata.sorted_tables
+            for table in copied_tables()
             if table.name in present and conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
         ]
     if holding:
@@ -188,7 +196,7 @@ def _copy_rows(source: Opened, target: Opened, progress: Progress | None) -> tup
     digest = TaskDigest()
     writer = target.engine.execution_options(**{WRITE_OPTION: True})
     with source.engine.connect() as src, src.begin(), writer.begin() as dst:
-        for table in metadata.sorted_tables:
+        for table in copied_tables():
             total = src.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             counts[table.name] = total
             if progress is not None:
@@ -218,7 +226,7 @@ def _copy_rows(source: Opened, target: Opened, progress: Progress | None) -> tup
 
 def _advance_sequences(conn: sa.Connection) -> None:
     """Move each serial column's sequence past the ids just copied, so new rows do not collide."""
-    for table in metadata.sorted_tables:
+    for table in copied_tables():
         column = table.autoincrement_column
         if column is None:
             continue
@@ -236,7 +244,7 @@ def count_rows(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
             table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for table in metadata.sorted_tables
+            for table in copied_tables()
         }
 
 
