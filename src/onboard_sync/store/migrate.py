@@ -74,7 +74,7 @@ def check_current(engine: sa.Engine, where: str) -> str | None:
         raise _too_new(revision, where)
     raise UserError(
         f"the store's schema is at revision {revision or 'none'} but this onboard-sync needs "
-        f"{head_revision()}: run `onboard-sync sync` or `onboard-sync migrate` first",
+        f"{head_revision()}: run `onboard-sync sync` or `onboard-sync store upgrade` first",
         where=where,
     )
 
