@@ -14,10 +14,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from onboard_sync.mappings.loader import default_mapping_text
-from onboard_sync.rules import default_playbook_path
-from onboard_sync.toolkit.times import parse_time
-
 TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
 SECRETS_FILE = ".env"
 
@@ -40,6 +36,8 @@ def write_config(
     commands run in the folder later find them; ``rules`` copies the default playbook to
     ``rules/`` (unless the folder has one already, which may hold the user's edits).
     """
+    from onboard_sync.mappings.loader import default_mapping_text
+
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "mappings").mkdir(exist_ok=True)
     (directory / "mappings" / f"{crm}.toml").write_text(default_mapping_text(crm) or "", encoding="utf-8")
@@ -68,6 +66,8 @@ def _dotenv(value: str) -> str:
 
 
 def _copy_default_rules(target: Path) -> None:
+    from onboard_sync.rules import default_playbook_path
+
     source = default_playbook_path()
     target.mkdir(parents=True)
     for path in sorted(source.glob("*.toml")) if source.is_dir() else [source]:
@@ -134,6 +134,8 @@ class HubSpotPeople:
         return write_config(folder, "hubspot", table, secrets={TOKEN_ENV: self.sandbox.token}, rules=True)
 
     def task(self, remote_id: str) -> CrmTask:
+        from onboard_sync.toolkit.times import parse_time
+
         backend = self.sandbox.backend
         props = backend.tasks[remote_id].properties
         owner = backend.owners.get(props.get("hubspot_owner_id") or "")

@@ -7,10 +7,12 @@ only when a simulator is actually built, so loading plugins stays cheap.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from onboard_sync.connectors.salesforce.connector import SalesforceConnector
 from onboard_sync.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # the connector (and its SDK) loads when a connector type is looked up
+    from onboard_sync.connectors.salesforce.connector import SalesforceConnector
 
 
 def create_sandbox(**kwargs: Any) -> Any:
@@ -23,6 +25,8 @@ def create_sandbox(**kwargs: Any) -> Any:
 @hookimpl
 def register_connectors(register: Callable[[type[SalesforceConnector]], None]) -> None:
     """Register the Salesforce connector type (``type = "salesforce"``)."""
+    from onboard_sync.connectors.salesforce.connector import SalesforceConnector
+
     register(SalesforceConnector)
 
 

@@ -6,10 +6,12 @@ Registers :class:`ZendeskConnector` and the Zendesk sandbox simulator (imported 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from onboard_sync.connectors.zendesk.connector import ZendeskConnector
 from onboard_sync.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # the connector (and its SDK) loads when a connector type is looked up
+    from onboard_sync.connectors.zendesk.connector import ZendeskConnector
 
 
 def create_sandbox(**kwargs: Any) -> Any:
@@ -22,6 +24,8 @@ def create_sandbox(**kwargs: Any) -> Any:
 @hookimpl
 def register_connectors(register: Callable[[type[ZendeskConnector]], None]) -> None:
     """Register the Zendesk connector type (``type = "zendesk"``)."""
+    from onboard_sync.connectors.zendesk.connector import ZendeskConnector
+
     register(ZendeskConnector)
 
 
