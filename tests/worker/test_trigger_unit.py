@@ -5,6 +5,7 @@ reconcile pulls no other instance's tickets; both coalesce by their cursor."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "webhooks"))  # the helpdesk 
 from zd_webhook_support import helpdesk_project
 
 
-def test_helpdesk_and_deal_source_triggers(tmp_path: Path, monkeypatch) -> None:
+def test_helpdesk_and_deal_source_triggers(tmp_path: Path, monkeypatch, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="onboard_sync.durable")
     with helpdesk_project(tmp_path, monkeypatch) as project:
         rt = project.runtime()
         event = {"kind": "ticket", "object_id": "1", "type": "zen:event-type:ticket.status_changed", "event": {}}
@@ -44,3 +46,8 @@ def test_helpdesk_and_deal_source_triggers(tmp_path: Path, monkeypatch) -> None:
                 "outcome": "nothing-new"
             }
             assert run_trigger(rt, store, "nowhere", "schedule", asked)["outcome"] == "error"
+    lines = [r.getMessage() for r in caplog.records if r.name == "onboard_sync.durable"]
+    assert lines[0].startswith("zendesk: webhook reconcile ok in ")
+    assert lines[1].startswith("hubspot: helpdesk reconcile ok in ")
+    assert "created" in lines[1]
+    assert lines[2].startswith("hubspot: helpdesk reconcile nothing-new in ")
