@@ -60,11 +60,8 @@ def _register_commands() -> None:
         setup,
         simulate,
         status,
-<<<<<<< HEAD
-        worker,
-=======
         store,
->>>>>>> main
+        worker,
     )
     from onboard_sync.plugins import get_plugin_manager, plugin_load_failures, simulators
 

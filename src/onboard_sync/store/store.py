@@ -6,11 +6,7 @@ leaves the database byte-for-byte unchanged and creates no file. The operations 
 grouped in mixins by topic: onboardings/transitions/cursors (``onboardings.py``), cached
 facts (``facts.py``), the task ledger and written fields (``tasks.py``), audit/runs/inbox
 (``journal.py``), tickets/links/health history/alert episodes
-<<<<<<< HEAD
-(``signals.py``), worker heartbeats (``workers.py``). Called by the sync engine, the CLI and the webhook worker.
-=======
-(``health.py``). Called by the sync engine, the CLI and the webhook worker.
->>>>>>> main
+(``health.py``), worker heartbeats (``workers.py``). Called by the sync engine, the CLI and the webhook worker.
 """
 
 from __future__ import annotations
@@ -44,11 +40,7 @@ def _open_error(exc: BaseException, display: str, password: str | None) -> UserE
     return UserError(f"cannot open the state store: {text}", where=display)
 
 
-<<<<<<< HEAD
-class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, SignalsMixin, WorkersMixin, StoreBase):
-=======
-class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin, StoreBase):
->>>>>>> main
+class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin, WorkersMixin, StoreBase):
     """What onboard-sync remembers between runs. Open with ``Store.open(url)``.
 
     Outside ``transaction()`` every mutating call commits by itself. One ``Store`` may be

@@ -94,11 +94,8 @@ class Engine:
         progress: Progress | None = None,
         full: bool = False,
         sleep: Callable[[float], None] | None = None,
-<<<<<<< HEAD
-        ticket_sources: Collection[str] | None = None,
-=======
         limiters: dict[str, TokenBucket | RollingWindowLimiter] | None = None,
->>>>>>> main
+        ticket_sources: Collection[str] | None = None,
     ) -> None:
         self.runtime = runtime
         self.store = store

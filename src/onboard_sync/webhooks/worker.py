@@ -250,14 +250,10 @@ class Worker:
         ok = True
         if any(deal_ids.values()):
             count = sum(len(ids) for ids in deal_ids.values())
-<<<<<<< HEAD
-            ok = self._reconcile("webhook", lambda engine: self._run(engine, deal_ids=deal_ids), deals=count)
-=======
             started = time.monotonic()
-            ok = self._reconcile("webhook", lambda engine: engine.run(deal_ids=deal_ids), deals=count)
+            ok = self._reconcile("webhook", lambda engine: self._run(engine, deal_ids=deal_ids), deals=count)
             calls = int(self._last_report.api_calls()["total"]) if self._last_report else 0
             self.pacer.record(started, calls, [s for s, ids in deal_ids.items() if ids])
->>>>>>> main
         if ok and incremental:
             ok = self._reconcile("incremental", self._run)
         ids = [item.id for item in batch]
