@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.handoff_load import COMMANDS as HANDOFF_COMMANDS
+
 
 @dataclass(frozen=True)
 class SandboxSpec:
@@ -180,6 +182,7 @@ _COMMANDS: dict[str, Any] = {
     "modified_since": _modified_since,
     "change": _change,
     "deal_ids": _deal_ids,
+    **HANDOFF_COMMANDS,
 }
 
 

@@ -3,7 +3,8 @@
 :func:`run_worker` opens the store (migrating it), binds the runtime for the workflows, launches
 DBOS (executor id = worker id, fixed application version), registers the partitioned queue
 (partition concurrency 1: one reconcile per instance across the cluster; ``concurrency``
-reconciles of different instances side by side in this worker), applies the config's schedules,
+reconciles of different instances side by side per worker: DBOS keeps this per-worker limit in
+the queue's row, so the worker started last sets it for every worker), applies the config's schedules,
 starts the heartbeat (and the recovery of stale workers), and runs until ``stop`` is set
 (SIGTERM/SIGINT in the CLI). Stopping lets running reconciles finish for up to ``grace``
 seconds; the worker removes its heartbeat row only if none of its workflows is left pending, so
@@ -82,7 +83,7 @@ def run_worker(
     options = options or WorkerOptions()
     host = socket.gethostname()
     worker_id = worker_id or new_worker_id(host)
-    system = system_database(runtime.config.store_url)
+    system = system_database(runtime.config.store_url, runtime.config.store_where or None)
     with Store.open(runtime.config.store_url) as store:
         check_one_machine(store, system, host, options.stale_after_seconds)
         workflows.bind(workflows.Bound(runtime, store, reconciled or (lambda *args: None)))
@@ -119,7 +120,7 @@ def run_worker(
                 apply_configured(runtime)
             except Exception as exc:
                 if system.distributed and "connect" in str(exc).lower():
-                    raise unreachable(system.url, exc) from None
+                    raise unreachable(system.url, exc, runtime.config.store_where or None) from None
                 raise
             heartbeat.start()
             heartbeat.recover_stale()
@@ -149,5 +150,11 @@ def _leave(store: Store, system: SystemDatabase, worker_id: str) -> None:
     except Exception:  # the database is gone: the row goes stale and another worker recovers
         log.warning("could not check pending workflows of %s; leaving its heartbeat row to go stale", worker_id)
         return
-    if not pending:
+    if pending:
+        log.warning(
+            "%d reconcile(s) of %s did not finish within the grace period; another worker resumes them",
+            len(pending),
+            worker_id,
+        )
+    else:
         store.remove_workers([worker_id])

@@ -17,7 +17,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -28,20 +28,23 @@ from onboard_sync.errors import ConfigError
 from onboard_sync.listening import listening_socket
 from onboard_sync.plugins import connector_type
 from onboard_sync.runtime import Runtime
+from onboard_sync.serve_config import WebhookRoute
 from onboard_sync.store import Store
 from onboard_sync.webhooks.app import ReceiverSettings, RouteConfig, build_app
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import StoreQueue
 from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
-from onboard_sync.webhooks.settings import WebhookRoute
 from onboard_sync.webhooks.worker import Worker
 from onboard_sync.webhooks.worker_process import WorkerProcess
+
+if TYPE_CHECKING:
+    from onboard_sync.durable.receiver import EngineHandoff
 
 
 @dataclass
 class Service:
     app: Starlette
-    worker: Worker | WorkerProcess
+    worker: Worker | WorkerProcess | EngineHandoff
     metrics: ServeMetrics
     queue: StoreQueue
     routes: dict[str, RouteConfig]
@@ -69,7 +72,7 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
             )
         where = config.where("serve", "webhooks", name) if name in serve.webhooks else config.where("connectors", name)
         secret, organization_id = "", None
-        if scheme_name != "salesforce-outbound":
+        if scheme.needs_secret:
             env = override.secret_env or cls.webhook_secret_env(settings)
             secret = config.secrets.get(env, "") if env else ""
             if not secret:
@@ -78,17 +81,29 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
                     f"(or set [serve.webhooks.{name}] enabled = false)",
                     where=where,
                 )
-        else:
+        if scheme.needs_organization_id:
             organization_id = override.organization_id or cls.webhook_organization_id(settings)
             if not organization_id:
                 raise ConfigError(
-                    f"salesforce-outbound needs the org id messages must carry: set [connectors.{name}] "
+                    f"{scheme_name} needs the org id messages must carry: set [connectors.{name}] "
                     f"organization_id (or [serve.webhooks.{name}] organization_id; or enabled = false there)",
                     where=where,
                 )
         options = SchemeOptions(secret, override.max_age_seconds, organization_id)
         routes[name] = RouteConfig(name, scheme, options)
     return routes
+
+
+def serve_readiness(runtime: Runtime) -> str:
+    """One line for ``validate``: the webhook routes ``serve`` would open, or why it would not start
+    (a signing secret missing from this environment is a note, not an error: cron needs none)."""
+    try:
+        routes = resolve_routes(runtime)
+    except ConfigError as exc:
+        return f"note: `onboard-sync serve` would not start here: {exc}"
+    if not routes:
+        return "serve: no webhook routes (no connector instance receives webhooks)"
+    return "serve: webhook routes " + ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in routes.items())
 
 
 def build_service(
@@ -98,18 +113,29 @@ def build_service(
     coalesce_seconds: float | None = None,
     managed: bool = False,
     worker_mode: str | None = None,
+    receiver_only: bool | None = None,
 ) -> Service:
     """The app, its queue, metrics and worker (a process when ``[serve] worker = "process"``, or
     ``worker_mode`` says so, and config.toml has a path to give it; else a thread). With
-    ``managed`` the app's lifespan starts and stops the worker; otherwise the caller does (tests)."""
+    ``managed`` the app's lifespan starts and stops the worker; otherwise the caller does (tests).
+    ``receiver_only`` (or ``[serve] receiver_only``): no worker; each delivery is persisted and a
+    reconcile enqueued for ``onboard-sync worker`` processes (:mod:`onboard_sync.durable.receiver`)."""
     serve = runtime.config.serve
     routes = resolve_routes(runtime)
     metrics = ServeMetrics()
-    queue = StoreQueue(store)
-    worker: Worker | WorkerProcess
-    if (worker_mode or serve.worker) == "process" and runtime.config.path is not None:
+    queue: StoreQueue
+    worker: Worker | WorkerProcess | EngineHandoff
+    if serve.receiver_only if receiver_only is None else receiver_only:
+        from onboard_sync.durable.receiver import EngineHandoff, EngineQueue
+        from onboard_sync.durable.system_db import system_database
+
+        queue = EngineQueue(store, system_database(runtime.config.store_url, runtime.config.store_where or None))
+        worker = EngineHandoff(queue)
+    elif (worker_mode or serve.worker) == "process" and runtime.config.path is not None:
+        queue = StoreQueue(store)
         worker = WorkerProcess(runtime.config.path, metrics, coalesce_seconds=coalesce_seconds)
     else:
+        queue = StoreQueue(store)
         worker = Worker(
             runtime,
             store,
@@ -130,7 +156,7 @@ def build_service(
     return Service(app, worker, metrics, queue, routes)
 
 
-def _worker_lifespan(worker: Worker | WorkerProcess) -> Any:
+def _worker_lifespan(worker: Worker | WorkerProcess | EngineHandoff) -> Any:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         worker.start()
@@ -148,13 +174,15 @@ def bind(host: str, port: int) -> socket.socket:
     return listening_socket(host, port, backlog=512, hint="choose another with --port or [serve] port in config.toml")
 
 
-def serve(runtime: Runtime, *, host: str | None = None, port: int | None = None) -> None:
+def serve(
+    runtime: Runtime, *, host: str | None = None, port: int | None = None, receiver_only: bool | None = None
+) -> None:
     """Run until SIGINT/SIGTERM. Prints ``listening on http://HOST:PORT`` once accepting."""
     settings = runtime.config.serve
     host = host or settings.host
     port = settings.port if port is None else port
     with Store.open(runtime.config.store_url) as store:
-        service = build_service(runtime, store, managed=True)
+        service = build_service(runtime, store, managed=True, receiver_only=receiver_only)
         sock = bind(host, port)
         actual = sock.getsockname()[1]
         config = uvicorn.Config(

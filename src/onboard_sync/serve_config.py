@@ -19,8 +19,8 @@ class WebhookRoute(BaseModel):
 
     scheme: str | None = Field(
         None,
-        description="Verification scheme (hubspot, zendesk, salesforce-outbound, salesforce-flow); "
-        "default: the one the connector declares.",
+        description="Verification scheme (built-in: hubspot, zendesk, salesforce-outbound, salesforce-flow; "
+        "plugins add more); default: the one the connector declares.",
     )
     secret_env: str | None = Field(
         None, description="Environment variable holding the signing secret; default: the connector's."
@@ -59,6 +59,11 @@ class ServeSettings(BaseModel):
         "process",
         description="Where the reconcile worker runs: its own process (the receiver's acks never wait "
         "behind evaluation) or a thread of the serve process.",
+    )
+    receiver_only: bool = Field(
+        False,
+        description="Only verify, persist and enqueue: reconciles run in `onboard-sync worker` processes "
+        "(the durable engine); any number of receivers may share the store.",
     )
     coalesce_seconds: float = Field(
         0.1, ge=0, le=60, description="Wait after the first event so a burst becomes one reconcile."
