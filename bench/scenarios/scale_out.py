@@ -20,9 +20,12 @@ reconciles run at a time, so the run needs at least ``max(longest portal, sum ov
 **speed-up** row: time of 1 host ÷ time of 4 hosts, measured in this run; target ≥ 3.2 (4 hosts in
 ≤ 1/3.2 of the time).
 
-**Capacity row**: one worker with C = 8, after the backfill, on incremental runs with 1 % of each
-portal's deals changed (and 1 % of onboardings progressed). Its CPU per run is the worker
-process's CPU time during the round ÷ M (from /proc, startup excluded); a 15-minute schedule
+**Capacity row**: one worker with C = 8 on 8 portals of 1,000 deals (``--quick``: 4 of 300), after
+their backfill (limits off, not measured), on incremental runs with 1 % of each portal's deals
+changed (and 1 % of onboardings progressed), limits on. The first incremental round after the
+backfill re-reads every deal the backfill wrote within the look-back (a schedule sees that once):
+it runs first as a warm-up and is not counted. Its CPU per run is the worker process's CPU time
+during the measured rounds ÷ the runs (from /proc, startup excluded); a 15-minute schedule
 leaves 900 CPU seconds per worker (one core: the GIL), so it keeps ``floor(900 ÷ CPU per run)``
 portals current, as long as its concurrency covers ``portals × wall per run ÷ 900`` (wall per
 run: the round's time ÷ its waves of 8), which the row states. Target ≥ 1,000. PostgreSQL's and
@@ -67,11 +70,14 @@ class Scale:
     hosts: tuple[int, ...] = (1, 2, 4)
     latency: float = 0.04
     capacity_rounds: int = 2
+    capacity_portals: int = 8
+    capacity_deals: int = 1_000
+    """The capacity round's portals: bigger, so that 1 % changed is ten deals, not one."""
 
     @classmethod
     def of(cls, ctx: Any) -> Scale:
         if getattr(ctx, "quick", False):
-            return cls(portals=4, deals=100, concurrency=1, capacity_rounds=1)
+            return cls(portals=4, deals=100, concurrency=1, capacity_rounds=1, capacity_portals=4, capacity_deals=300)
         return cls(portals=16, deals=100, concurrency=2)
 
     @property
@@ -121,7 +127,10 @@ def scale_out(ctx: Any) -> list[dict[str, Any]]:
             for n in scale.hosts:
                 rows.append(run.backfill(n))
             rows.append(_speedup(rows, scale))
-            rows.append(run.capacity())
+        ctx.log(f"capacity: {scale.capacity_portals} portals × {scale.capacity_deals:,} deals")
+        spec = PortalsSpec(scale.capacity_portals, scale.capacity_deals, net.gateway, scale.latency, scale.rate_limit)
+        with PortalsProcess(spec) as portals:
+            rows.append(Run(ctx, scale, net, pg, portals, Path(tmp)).capacity())
     return rows
 
 
@@ -133,9 +142,10 @@ class Run:
         self.project: Path | None = None
 
     # -- a project per round ----------------------------------------------------------------------
-    def fresh_project(self, name: str) -> Path:
+    def fresh_project(self, name: str, *, limited: bool = True) -> Path:
         """The portals back at their seeded data with the CRM set up (limits off meanwhile), a new
-        database migrated, and a config whose connectors pace themselves to the portals' limit."""
+        database migrated, and a config whose connectors pace themselves to the portals' limit
+        (``limited=False``: limits stay off and the connectors are not paced; :meth:`limit` later)."""
         from onboard_sync.store import Store
         from onboard_sync.testing.portals import write_portals_config
 
@@ -147,13 +157,23 @@ class Run:
         setup = run_cli(project, {}, "setup")
         if setup.returncode != 0:
             raise RuntimeError(f"onboard-sync setup failed: {setup.stderr}")
-        pace = f"requests_per_second = {self.scale.limit / self.scale.window:g}\n"
-        write_portals_config(project, url, self.portals.base_urls, self.portals.secrets, connector=pace)
         Store.open(url).close()  # migrate once, before the workers start together
-        self.portals.each("enforce_limits", True)
-        self.portals.each("clear")
         self.project = project
+        if limited:
+            self.limit()
+        self.portals.each("clear")
         return project
+
+    def limit(self) -> None:
+        """Portals enforce their limit from now on, and the project's connectors pace themselves to it
+        (workers started after this read it)."""
+        from onboard_sync.testing.portals import write_portals_config
+
+        assert self.project is not None
+        pace = f"requests_per_second = {self.scale.limit / self.scale.window:g}\n"
+        url = self.store_url()
+        write_portals_config(self.project, url, self.portals.base_urls, self.portals.secrets, connector=pace)
+        self.portals.each("enforce_limits", True)
 
     def start_workers(self, count: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
         from onboard_sync.store import Store
@@ -272,11 +292,27 @@ class Run:
 
     def capacity(self) -> dict[str, Any]:
         scale = self.scale
-        slots = min(scale.portals, CAPACITY_CONCURRENCY)
-        waves = math.ceil(scale.portals / slots)
-        workers = self.start_workers(1, slots)  # the last backfill's project: portals already onboarded
+        count = scale.capacity_portals
+        slots = min(count, CAPACITY_CONCURRENCY)
+        waves = math.ceil(count / slots)
+        self.fresh_project("capacity", limited=False)
+        workers = self.start_workers(1, slots)
+        try:  # the backfill, unlimited: only the incremental runs after it are measured
+            _, outcomes_before = self.trigger_and_wait()
+        finally:
+            _stop(workers)
+        if _status(outcomes_before) != "ok":
+            return {"scenario": "scale-out capacity, 1 worker", "status": f"backfill: {_status(outcomes_before)}"}
+        self.limit()
+        workers = self.start_workers(1, slots)
+        try:  # warm-up: the first incremental run after a backfill re-reads every deal it wrote
+            self.portals.each("change", 0.01, 0.01, 999)
+            _, outcomes_warm = self.trigger_and_wait()
+        except BaseException:
+            _stop(workers)
+            raise
         rounds = []
-        outcomes: Counter[str] = Counter()
+        outcomes: Counter[str] = Counter(outcomes_warm)
         try:
             for r in range(scale.capacity_rounds):
                 changed = self.portals.each("change", 0.01, 0.01, 1000 + r)
@@ -292,7 +328,7 @@ class Run:
                 self.ctx.log(f"incremental round {r + 1}: {seconds:.1f} s, {calls} calls, {_fmt_cpu(used, seconds)}")
         finally:
             _stop(workers)
-        runs = scale.portals * len(rounds)
+        runs = count * len(rounds)
         cpu_per_run = sum(r["cpu"]["workers"] for r in rounds) / runs
         wall_per_run = sum(r["seconds"] for r in rounds) / len(rounds) / waves
         capacity = math.floor(SCHEDULE_S / cpu_per_run) if cpu_per_run > 0 else 0
@@ -309,7 +345,8 @@ class Run:
             "concurrency_needed": needed,
             "rounds": rounds,
             "note": (
-                f"{runs} incremental runs (1 % of deals changed), {slots} at a time; worker CPU "
+                f"{runs} incremental runs of {scale.capacity_deals:,}-deal portals (1 % changed), {slots} at a time; "
+                f"worker CPU "
                 f"{cpu_per_run * 1000:.0f} ms per run → {SCHEDULE_S} s ÷ that = {capacity:,} portals per 15 min on "
                 f"one core, with --concurrency ≥ {needed} ({wall_per_run:.1f} s per run); PostgreSQL "
                 f"{sum(r['cpu']['postgres'] for r in rounds):.1f} s and portals "
