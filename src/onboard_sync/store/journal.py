@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from onboard_sync.store import schema as t
 from onboard_sync.store.base import IN_CHUNK, ROW_CHUNK, StoreBase, chunks
 from onboard_sync.store.rows import AuditEntry, InboxEvent, RunRecord
-from onboard_sync.store.tasks import _kind
+from onboard_sync.store.tasks import stored_kind
 
 
 def _run(r: Any) -> RunRecord:
@@ -195,7 +195,7 @@ def _audit_entries(rows: Sequence[Any]) -> list[AuditEntry]:
             at=r.at,
             source=r.source,
             action=r.action,
-            object_kind=_kind(r.object_kind),
+            object_kind=stored_kind(r.object_kind),
             remote_id=r.remote_id,
             key=r.key,
             before=r.before,

@@ -226,7 +226,7 @@ class Engine:
                 gone = pull_subset(self.store, connector, subset, staged, options, mapping, report, too_early)
             else:
                 since = deal_cursor - lookback if deal_cursor else None
-                for page in self._pages(
+                for page in self.read_pages(
                     name, "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
                 ):
                     kept = deals_to_stage(staged, page.records, too_early, report)
@@ -240,7 +240,7 @@ class Engine:
 
             task_since = task_cursor - lookback if task_cursor else None
             if subset is None and (task_since is None or self.store.has_owned_tasks(name)):
-                for page in self._pages(
+                for page in self.read_pages(
                     name, "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
                 ):
                     mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
@@ -392,7 +392,7 @@ class Engine:
         lane.submit(apply)
 
     # --- pieces ----------------------------------------------------------------------
-    def _pages(self, name: str, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
+    def read_pages(self, name: str, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
         """Every page of a paged read, the next one already requested while the caller stages this one."""
         for page in prefetched_pages(read, what=f"connectors.{name}: the {stage} pull"):
             self.progress(f"pull {stage}", len(page.records), None)

@@ -205,7 +205,7 @@ def _plan_fields(
     current: Mapping[str, str | None],
     desired: Mapping[str, str | None],
 ) -> None:
-    changes = {name: value for name, value in desired.items() if _differs(current.get(name), value)}
+    changes = {name: value for name, value in desired.items() if differs(current.get(name), value)}
     if changes:
         plan.fields.append(
             PlannedFields(
@@ -286,7 +286,7 @@ def plan_closes(closing: Sequence[tuple[str, str]], owned: Mapping[str, OwnedTas
     return planned
 
 
-def _differs(current: str | None, desired: str | None) -> bool:
+def differs(current: str | None, desired: str | None) -> bool:
     """CRMs echo empty values as "" or null, and numbers as "3" or "3.0": compare loosely."""
     if (current in (None, "")) and (desired in (None, "")):
         return False

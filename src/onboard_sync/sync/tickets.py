@@ -85,7 +85,7 @@ def _pull(engine: Engine, name: str, connector: Connector, entry: dict[str, Any]
         since = cursor - lookback if cursor else None
         pulled = 0
         try:
-            for page in engine._pages(name, stream, lambda token, r=read, s=since: r(since=s, page_token=token)):
+            for page in engine.read_pages(name, stream, lambda token, r=read, s=since: r(since=s, page_token=token)):
                 pulled += len(page.records)
                 if stream == "tickets":
                     staged.put_tickets(page.records)
