@@ -27,7 +27,7 @@ from onboard_sync.connector import (
     SetupAction,
     WriteResult,
 )
-from onboard_sync.connectors.zendesk import mapping
+from onboard_sync.connectors.zendesk import convert
 from onboard_sync.connectors.zendesk.settings import ZendeskSettings, starter_table
 from onboard_sync.errors import AuthError
 from onboard_sync.records import Account, ObjectKind, Ticket
@@ -135,7 +135,7 @@ class ZendeskConnector(RestConnector):
         )
         metrics = {m.get("ticket_id"): m for m in page.body.get("metric_sets") or ()}
         return Page(
-            [mapping.to_ticket(self.instance, t, metrics.get(t.get("id"))) for t in page.records], page.next_token
+            [convert.to_ticket(self.instance, t, metrics.get(t.get("id"))) for t in page.records], page.next_token
         )
 
     def read_ticket_metrics(self, page_token: str | None = None) -> Page[dict[str, Any]]:
@@ -157,7 +157,7 @@ class ZendeskConnector(RestConnector):
             params=params,
             limit="export",
         )
-        return Page([mapping.to_account(self.instance, o) for o in page.records], page.next_token)
+        return Page([convert.to_account(self.instance, o) for o in page.records], page.next_token)
 
     def read_users(self, *, since: datetime | None, page_token: str | None) -> Page[dict[str, Any]]:
         """Cursor export of users (``organization_id``, ``email``, ``role``) as Zendesk sends them."""
