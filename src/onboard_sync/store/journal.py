@@ -119,12 +119,6 @@ class JournalMixin(StoreBase):
         with self._read() as conn:
             return [_run(r) for r in conn.execute(query)]
 
-    def get_run(self, run_id: int) -> RunRecord | None:
-        """One run, or None."""
-        with self._read() as conn:
-            row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one_or_none()
-        return None if row is None else _run(row)
-
     # -- webhook inbox ------------------------------------------------------------------
 
     def inbox_add(self, source: str, event_id: str, payload: bytes | str, received_at: datetime) -> bool:

@@ -76,11 +76,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def onboarding_id_of_task_key(key: str) -> str:
-    """Task keys are ``{onboarding id}:{template}:{episode}``; onboarding ids contain one colon."""
-    return key.rsplit(":", 2)[0]
-
-
 class Engine:
     """Runs ``sync`` or ``plan`` for every deal-source connector instance of a runtime."""
 
