@@ -103,7 +103,7 @@ def test_every_top_level_module_has_a_layer() -> None:
     """A new module must be placed (pyproject.toml [tool.importlinter]), or the layers say nothing of it."""
     config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"]
     (layers,) = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
-    placed = {name.strip() for row in layers for name in row.replace(":", "|").split("|")}
+    placed = {name.strip(" ()") for row in layers for name in row.replace(":", "|").split("|")}
     modules = {p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__")}
     packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
     assert sorted((modules | packages) - placed) == []

@@ -128,10 +128,10 @@ def store_problems(config: AppConfig) -> Iterator[ConfigError]:
     """A store URL that cannot open: bad URL, unsupported backend, driver not installed, no such folder."""
     import sqlalchemy as sa
 
-    from onboard_sync.store.database import redact
+    from onboard_sync.store.database import redact_url
 
     where = config.store_where or config.where("onboard_sync", "store")
-    shown = redact(config.store_url)
+    shown = redact_url(config.store_url)
     try:
         url = sa.engine.make_url(config.store_url)
     except Exception:  # sqlalchemy.exc.ArgumentError and friends; the message would echo the URL

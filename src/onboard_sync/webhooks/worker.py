@@ -51,7 +51,7 @@ SETTLE_SECONDS = 61.0
 """Zendesk's incremental exports leave out changes of the last minute (and start at least a minute ago)."""
 
 
-class Signal(Protocol):
+class Flag(Protocol):
     """A ``threading.Event`` or a ``multiprocessing`` one (the worker process shares them with serve)."""
 
     def set(self) -> None: ...
@@ -101,8 +101,8 @@ class Worker:
         poll_seconds: float = 2.0,
         settle_seconds: float = SETTLE_SECONDS,
         engine_factory: Callable[[], Engine] | None = None,
-        wake: Signal | None = None,
-        stop: Signal | None = None,
+        wake: Flag | None = None,
+        stop: Flag | None = None,
     ) -> None:
         self.runtime = runtime
         self.store = store
@@ -117,8 +117,8 @@ class Worker:
         self.settle = settle_seconds
         self._follow_up: float | None = None
         """Monotonic time of the pending follow-up run after helpdesk events (None: none pending)."""
-        self._wake: Signal = wake or threading.Event()
-        self._stop: Signal = stop or threading.Event()
+        self._wake: Flag = wake or threading.Event()
+        self._stop: Flag = stop or threading.Event()
         self._thread: threading.Thread | None = None
         self._backoff = 0.0
         self.last_full: datetime | None = None
