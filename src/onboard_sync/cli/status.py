@@ -21,9 +21,9 @@ from rich.text import Text
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_store, print_json, runtime
-from onboard_sync.rules import Playbook
 
 if TYPE_CHECKING:  # status views need the store: loaded when `status` or `demo` runs
+    from onboard_sync.rules import Playbook
     from onboard_sync.status import OnboardingView, StatusFilter
 
 HEALTH_STYLE = {"healthy": "green", "at-risk": "yellow", "critical": "red"}

@@ -67,7 +67,7 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin,
         schema to head; a store already at head is not written to. ``read_only``: no
         migration and no file created; a missing SQLite file gives an empty in-memory
         store; a schema behind head raises UserError asking to run ``onboard-sync sync``
-        or ``migrate``. ``must_exist`` (``status``, ``report``): a SQLite file that is not
+        or ``store upgrade``. ``must_exist`` (``status``, ``report``): a SQLite file that is not
         there is a UserError naming its path instead of an empty store. ``clock`` supplies
         "now" for ``updated_at`` stamps (simulator).
         Unreachable or corrupt stores raise UserError naming the URL (password hidden).
@@ -90,7 +90,7 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin,
 
     @staticmethod
     def migrate(url: str) -> tuple[str | None, str]:
-        """Migrate the store at ``url`` to head (``onboard-sync migrate``); return (before, after)."""
+        """Migrate the store at ``url`` to head (``onboard-sync store upgrade``); return (before, after)."""
         opened = open_engine(url, read_only=False)
         password = sa.engine.make_url(url).password
         try:

@@ -89,6 +89,7 @@ class Engine:
         progress: Progress | None = None,
         full: bool = False,
         sleep: Callable[[float], None] | None = None,
+        limiters: dict[str, TokenBucket | RollingWindowLimiter] | None = None,
     ) -> None:
         self.runtime = runtime
         self.store = store
@@ -102,8 +103,9 @@ class Engine:
         self._tickets_pulled: Callable[[], object] = lambda: None
         self._pages_read = threading.Event()
         """Set once the first deal-source instance of the run has read its deal and task pages."""
-        self.limiters: dict[str, TokenBucket | RollingWindowLimiter] = {}
-        """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
+        self.limiters: dict[str, TokenBucket | RollingWindowLimiter] = {} if limiters is None else limiters
+        """One rate limiter per connector instance for the run (see ``ApiGate.bind``); ``serve``'s worker
+        passes the same dict to every run, so back-to-back reconciles share the CRM's rate budget."""
         self.staged_tickets = StagedTickets(store, in_memory=plan_mode)
         """The helpdesk records the run pulled (in memory over the store in plan)."""
         self._checked_owners: dict[str, dict[str, Owner]] = {}  # read by the run-start check, used by the run
@@ -184,6 +186,19 @@ class Engine:
         if not self.plan_mode:
             self.pm.hook.sync_finished(report=report.as_dict())
         return report
+
+    def prepare(self) -> None:
+        """Build every deal source's connector and pass the run-start check now, writing nothing:
+        ``serve``'s worker calls it when it starts, so the first webhook reconcile does not pay for the
+        connector's imports and the check (which webhook reconciles then reuse, ``preflight``)."""
+        from onboard_sync.connector import Capability
+
+        names = list(self.runtime.instances_with(Capability.DEAL_SOURCE))
+        build = partial(self.runtime.connector, plan_mode=self.plan_mode, sleep=self.sleep, limiters=self.limiters)
+        connectors, _ = preflight.open_checked(self.runtime, names, build, self._owners_checked, subset=True)
+        self._checked_owners = {}
+        for connector in connectors.values():
+            connector.close()
 
     def _run_instance(self, name: str, connector: Connector, report: InstanceReport, run_id: int | None) -> None:
         mapping = self.runtime.mappings[name]

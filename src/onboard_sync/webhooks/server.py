@@ -69,7 +69,7 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
             )
         where = config.where("serve", "webhooks", name) if name in serve.webhooks else config.where("connectors", name)
         secret, organization_id = "", None
-        if scheme_name != "salesforce-outbound":
+        if scheme.needs_secret:
             env = override.secret_env or cls.webhook_secret_env(settings)
             secret = config.secrets.get(env, "") if env else ""
             if not secret:
@@ -78,11 +78,11 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
                     f"(or set [serve.webhooks.{name}] enabled = false)",
                     where=where,
                 )
-        else:
+        if scheme.needs_organization_id:
             organization_id = override.organization_id or cls.webhook_organization_id(settings)
             if not organization_id:
                 raise ConfigError(
-                    f"salesforce-outbound needs the org id messages must carry: set [connectors.{name}] "
+                    f"{scheme_name} needs the org id messages must carry: set [connectors.{name}] "
                     f"organization_id (or [serve.webhooks.{name}] organization_id; or enabled = false there)",
                     where=where,
                 )
