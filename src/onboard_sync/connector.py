@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from onboard_sync.errors import ApiError
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Task, TaskStatus, Ticket
@@ -77,6 +77,18 @@ class ConnectorSettings(BaseModel):
     type: str
     requests_per_second: float | None = Field(None, gt=0, le=10_000)
     """Override of the connector's default rate (requests per second) for this instance."""
+    schedule: str | None = None
+    """A cron expression (five fields, UTC, e.g. ``"*/15 * * * *"``): when ``onboard-sync worker``
+    reconciles this instance (a schedule stored in the database, run once per tick across workers)."""
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from onboard_sync.durable.cron import check_cron
+
+        return check_cron(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from onboard_sync.errors import UserError
+from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
+from onboard_sync.onboarding.fields import onboarding_day
 from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus
 from onboard_sync.records import Account, Deal, Owner, TaskStatus
 from onboard_sync.rules import Playbook
@@ -115,8 +117,10 @@ def build_view(
     playbook: Playbook,
     now: datetime,
     owner: Owner | str | None = None,
+    calendar: Calendar = UTC_CALENDAR,
 ) -> OnboardingView:
-    """The view of one onboarding; ``owner`` is its CSM as a stored CRM owner, or a bare id."""
+    """The view of one onboarding; ``owner`` is its CSM as a stored CRM owner, or a bare id. Its day
+    is the one the CRM's ``day`` field shows (local days in ``calendar``, 0 on the start date)."""
     created = [t for t in tasks if t.state is TaskState.CREATED or t.state is TaskState.PENDING]
     skipped = sorted((t for t in tasks if t.state is TaskState.SKIPPED), key=lambda t: t.key)
     open_tasks = sorted((t for t in created if t.status is TaskStatus.OPEN), key=lambda t: (t.due_at or now, t.key))
@@ -142,7 +146,7 @@ def build_view(
         phase=state.phase,
         phase_label=_phase_label(playbook, state.phase),
         status=state.status.value,
-        day=max(0, (now - state.started_at).days) + 1,
+        day=onboarding_day(state, now, calendar),
         planned_days=_segment_days(playbook, state.segment) + state.plan_shift_days,
         health_score=state.health_score,
         health_status=state.health_status,
@@ -179,6 +183,7 @@ def onboarding_views(
     now: datetime,
     source: str | None = None,
     owner_settings: Mapping[str, Any] | None = None,
+    calendar: Calendar = UTC_CALENDAR,
 ) -> list[OnboardingView]:
     """Every onboarding in the store, worst first; with ``owner_settings`` (config.toml's
     ``[owners]``) each names its CSM."""
@@ -209,6 +214,7 @@ def onboarding_views(
                     playbook,
                     now,
                     owner=owners.get(owner_id, owner_id) if owner_id else None,
+                    calendar=calendar,
                 )
             )
     views.sort(key=worst_first)

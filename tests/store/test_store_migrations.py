@@ -29,6 +29,7 @@ TABLES = {
     "tickets",
     "transitions",
     "webhook_inbox",
+    "workers",
     "written_fields",
 }
 

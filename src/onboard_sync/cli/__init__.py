@@ -61,6 +61,7 @@ def _register_commands() -> None:
         simulate,
         status,
         store,
+        worker,
     )
     from onboard_sync.plugins import get_plugin_manager, plugin_load_failures
 

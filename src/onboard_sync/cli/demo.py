@@ -123,7 +123,7 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
     with Store.open(rt.config.store_url) as store:
         first = Engine(rt, store).run()
         totals = first.totals()
-        views = onboarding_views(store, rt.playbook, utcnow())
+        views = onboarding_views(store, rt.playbook, utcnow(), calendar=rt.calendar)
         segments = Counter(v.segment for v in views)
         mix = ", ".join(f"{segments[s.key]} {s.label}" for s in rt.playbook.segments if segments[s.key])
         _say(f"sync 1: {len(views)} onboardings started ({mix})")
@@ -145,7 +145,11 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
 
         second = Engine(rt, store, clock=lambda: week_later).run()
         moved = [t for t in store.transitions() if t.old_phase is not None and t.new_phase != t.old_phase]
-        at_risk = sum(1 for v in onboarding_views(store, rt.playbook, week_later) if v.health_status != "healthy")
+        at_risk = sum(
+            1
+            for v in onboarding_views(store, rt.playbook, week_later, calendar=rt.calendar)
+            if v.health_status != "healthy"
+        )
         _say(
             f"sync 2: {len(moved)} phase changes; {second.totals()['created']} new tasks for the new phases; "
             f"{at_risk} customers with overdue work are no longer healthy; {second.api_calls()['total']} API calls"
@@ -153,7 +157,7 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
         third = Engine(rt, store, clock=lambda: week_later).run()
         writes = third.totals()["created"] + third.totals()["updated"]
         _say(f"sync 3 (nothing changed in {crm}): {writes} writes, {third.api_calls()['total']} API calls")
-        views = onboarding_views(store, rt.playbook, week_later, owner_settings=rt.config.owners)
+        views = onboarding_views(store, rt.playbook, week_later, owner_settings=rt.config.owners, calendar=rt.calendar)
     title = f"{min(SHOWN, len(views))} of {len(views)} onboardings, playbook {rt.playbook.name}"
     console.print(status_table(views[:SHOWN], width=console.width, title=title))
 

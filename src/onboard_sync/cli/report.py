@@ -31,9 +31,11 @@ def report_command(
     config: ConfigOption = None,
 ) -> None:
     """Write an HTML report (funnel, time to first value, phase durations, health, at-risk, success metrics)."""
+    from onboard_sync.onboarding.calendar import UTC_CALENDAR
     from onboard_sync.report import collect, render_html  # the store loads only for this command
     from onboard_sync.store import Store
 
+    calendar = UTC_CALENDAR  # without a config, days count in UTC
     if rules is not None and store is not None:
         from onboard_sync.rules import load_playbook
 
@@ -45,12 +47,13 @@ def report_command(
         rt = load_runtime(config)
         playbook = load_playbook_override(rules) or rt.playbook
         url = store or rt.config.store_url
+        calendar = rt.calendar
     _require_store_file(url)
     with Store.open(url, read_only=True, must_exist=True) as opened:
         runs = opened.runs(limit=1)
         # "as of" the last sync: a simulation's store lives on its simulated clock
         as_of = (runs[0].finished_at or runs[0].started_at) if runs else datetime.now(UTC)
-        data = collect(opened, playbook, as_of)
+        data = collect(opened, playbook, as_of, calendar)
     try:
         out.write_text(render_html(data), encoding="utf-8")
     except OSError as exc:

@@ -180,14 +180,14 @@ def plan(
 @app.command()
 def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
     """Pull changes, advance onboardings and write tasks and fields to the CRM (run it from cron)."""
-    from onboard_sync.sync.engine import Engine
+    from onboard_sync.reconcile import reconcile
     from onboard_sync.sync.writes import run_changes
 
     with logged_run("sync") as finished:
         rt = runtime(config)
         with open_store(rt) as store:
-            with store.run_lock("sync"), progress_reporter(is_terminal() and not json) as progress:
-                report = finished(Engine(rt, store, progress=progress, full=full).run())
+            with progress_reporter(is_terminal() and not json) as progress:
+                report = finished(reconcile(rt, store, progress=progress, full=full))
             if json:  # the writes it made, from the audit: the same rows as plan --json's "changes"
                 rows = run_changes(store, report.run_id, list(report.instances)) if report.run_id is not None else ()
                 _print_json_with_rows(report.as_dict(), "changes", rows)

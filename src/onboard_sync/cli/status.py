@@ -175,7 +175,9 @@ def status(
     rt = runtime(config)
     keep: StatusFilter = StatusFilter(at_risk, owner, segment, phase).checked(rt.playbook)
     with open_store(rt, read_only=True, must_exist=True) as store:
-        every = onboarding_views(store, rt.playbook, datetime.now(UTC), owner_settings=rt.config.owners)
+        every = onboarding_views(
+            store, rt.playbook, datetime.now(UTC), owner_settings=rt.config.owners, calendar=rt.calendar
+        )
         views = [v for v in every if keep(v)]
         runs = store.runs(limit=1)
         if json:

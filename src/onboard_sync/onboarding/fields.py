@@ -20,6 +20,18 @@ from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.rules.model import Playbook, Segment
 
 
+def onboarding_day(state: OnboardingState, now: datetime, calendar: Calendar = UTC_CALENDAR) -> int:
+    """The onboarding's day as people read "day N of M": whole local days since its start (0 on the
+    start date, as the playbook counts), stopped at completion or cancellation. The CRM's ``day``
+    field, ``status`` and the report all show this number."""
+    return calendar.elapsed_days(state.started_at, state.completed_at or state.cancelled_at or now)
+
+
+def planned_days(state: OnboardingState, segment: Segment) -> int:
+    """The onboarding's planned length in days, including the plan shift (the M of "day N of M")."""
+    return segment.duration_days + state.plan_shift_days
+
+
 def onboarding_fields(
     state: OnboardingState,
     segment: Segment,
@@ -38,8 +50,8 @@ def onboarding_fields(
         "phase_label": playbook.phase(state.phase).label,
         "status": str(state.status),
         "segment": segment.key,
-        "day": str(calendar.elapsed_days(state.started_at, end)),
-        "planned_days": str(segment.duration_days + state.plan_shift_days),
+        "day": str(onboarding_day(state, now, calendar)),
+        "planned_days": str(planned_days(state, segment)),
         "start_date": calendar.local_date(state.started_at).isoformat(),
         "next_step": step,
         "next_step_due": due,

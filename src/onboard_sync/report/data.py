@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
 from onboard_sync.onboarding.state import OnboardingState
 from onboard_sync.records import Ticket
 from onboard_sync.report import metrics, progress
@@ -66,8 +67,9 @@ def _tickets(store: Store, states: list[OnboardingState]) -> dict[str, list[Tick
     return out
 
 
-def collect(store: Store, playbook: Playbook, now: datetime) -> ReportData:
-    """Read the store and compute the report (docs/report.md defines every figure)."""
+def collect(store: Store, playbook: Playbook, now: datetime, calendar: Calendar = UTC_CALENDAR) -> ReportData:
+    """Read the store and compute the report (docs/report.md defines every figure); ``calendar`` (the
+    config's time zone) counts each at-risk onboarding's day as the CRM's ``day`` field does."""
     view = StoreView.read(store, playbook)
     states = view.states
     data = ReportData(
@@ -81,7 +83,7 @@ def collect(store: Store, playbook: Playbook, now: datetime) -> ReportData:
     progress.first_value(data, states, playbook)
     progress.durations(data, states, playbook)
     data.health_series = progress.health_series(store, states, now)
-    data.at_risk = progress.at_risk(store, states, playbook, now)
+    data.at_risk = progress.at_risk(store, states, playbook, now, calendar)
     metrics.task_figures(data, view.tasks, now)
     data.adopted = sum(1 for s in states if s.adopted_at is not None)
     data.skipped_tasks = view.skipped

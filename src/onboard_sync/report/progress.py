@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from statistics import mean
 
+from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
+from onboard_sync.onboarding.fields import onboarding_day
 from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus, TransitionCause
 from onboard_sync.records import Account, Deal
 from onboard_sync.report.model import AtRisk, FirstValue, PhaseDuration, ReportData
@@ -150,7 +152,13 @@ def with_deal_and_account(
             yield state, deals.get(state.deal_id), accounts.get(state.account_id) if state.account_id else None
 
 
-def at_risk(store: Store, states: list[OnboardingState], playbook: Playbook, now: datetime) -> list[AtRisk]:
+def at_risk(
+    store: Store,
+    states: list[OnboardingState],
+    playbook: Playbook,
+    now: datetime,
+    calendar: Calendar = UTC_CALENDAR,
+) -> list[AtRisk]:
     """Open onboardings that are at risk or extended, or whose health is not healthy; worst first."""
     risky = [
         s
@@ -172,8 +180,8 @@ def at_risk(store: Store, states: list[OnboardingState], playbook: Playbook, now
                 health_score=state.health_score,
                 health_status=state.health_status,
                 reasons=state.health_reasons,
-                day=(now.date() - state.started_at.date()).days,
-                planned_days=plan_length(playbook, segment) if segment else 0,
+                day=onboarding_day(state, now, calendar),
+                planned_days=plan_length(playbook, segment) + state.plan_shift_days if segment else 0,
             )
         )
     return sorted(rows, key=lambda r: (r.health_score if r.health_score is not None else 101, r.deal))

@@ -169,10 +169,12 @@ class JournalMixin(StoreBase):
                     conn.execute(stmt, batch)
         return len(fresh)
 
-    def inbox_pending(self, limit: int = 100) -> list[InboxEvent]:
-        """Unprocessed events, oldest first."""
+    def inbox_pending(self, limit: int = 100, *, source: str | None = None) -> list[InboxEvent]:
+        """Unprocessed events (of ``source`` only, if given), oldest first."""
         c = t.webhook_inbox.c
         query = sa.select(t.webhook_inbox).where(c.processed_at.is_(None)).order_by(c.id).limit(limit)
+        if source is not None:
+            query = query.where(c.source == source)
         with self._read() as conn:
             return [_inbox(r) for r in conn.execute(query)]
 

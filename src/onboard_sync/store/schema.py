@@ -201,6 +201,17 @@ webhook_inbox = sa.Table(
     sa.Index("ix_webhook_inbox_pending", "processed_at", "id"),
 )
 
+# --- the durable engine's worker heartbeats (revision 0004) ---
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("last_beat", UTCDateTime(), nullable=False),
+)
+
 # --- helpdesk signals, account links, health history, alert episodes (revision 0002) ---
 tickets = sa.Table(
     "tickets",

@@ -93,6 +93,7 @@ class Engine:
         progress: Progress | None = None,
         full: bool = False,
         sleep: Callable[[float], None] | None = None,
+        ticket_sources: Collection[str] | None = None,
     ) -> None:
         self.runtime = runtime
         self.store = store
@@ -101,6 +102,8 @@ class Engine:
         self.progress = progress or (lambda stage, advance, total: None)
         self.full = full
         self.sleep = sleep
+        self.ticket_sources = None if ticket_sources is None else frozenset(ticket_sources)
+        """The ticket-source instances a run pulls (None: every one; the durable engine names one)."""
         self.pm = get_plugin_manager()
         self._subset: Mapping[str, Collection[str]] | None = None
         self._tickets_pulled: Callable[[], object] = lambda: None
@@ -119,10 +122,11 @@ class Engine:
         *,
         deal_ids: Mapping[str, Collection[str]] | None = None,
     ) -> RunReport:
-        """Run every deal source (or ``instances``); with ``deal_ids`` only those deals per instance."""
+        """Run every deal source (or ``instances``, possibly none: then only the ticket pull); with
+        ``deal_ids`` only those deals per instance."""
         from onboard_sync.connector import Capability
 
-        names = list(instances or self.runtime.instances_with(Capability.DEAL_SOURCE))
+        names = list(self.runtime.instances_with(Capability.DEAL_SOURCE) if instances is None else instances)
         self._subset = deal_ids
         if deal_ids is not None:
             names = [name for name in names if deal_ids.get(name)]

@@ -52,6 +52,8 @@ def pull_ticket_sources(
     in bursts, and Zendesk allows 10 export calls a minute). ``busy`` is ``(instance, wait)``: an
     instance whose deal pull is running meanwhile; it is pulled last, after ``wait()`` returns."""
     names = list(engine.runtime.instances_with(Capability.TICKET_SOURCE))
+    if engine.ticket_sources is not None:
+        names = [name for name in names if name in engine.ticket_sources]
     if busy is not None and busy[0] in names:
         names.remove(busy[0])
         names.append(busy[0])

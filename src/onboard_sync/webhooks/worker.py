@@ -16,7 +16,8 @@ receiver. What it reports (events processed, reconciles, health) goes through a
   leave out the most recent minute, so the ticket a delivery names is often not exported yet when
   the first run pulls; the follow-up picks it up within about a minute instead of at the next
   full reconcile;
-* holds the store's ``sync`` run lock for the reconcile, so it never overlaps a cron ``sync``
+* runs each reconcile through the shared unit (:func:`onboard_sync.reconcile.reconcile`),
+  which holds the store's ``sync`` run lock for it, so it never overlaps a cron ``sync``
   (if cron holds it, the events wait and are retried with backoff);
 * marks the events processed only after the reconcile finished; if it failed (API down) they
   are released and retried, and the periodic full reconcile is the backstop (level-triggered:
@@ -36,6 +37,7 @@ from typing import Protocol
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
 from onboard_sync.logs import log_reconcile
+from onboard_sync.reconcile import reconcile
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.sync.engine import Engine
@@ -218,9 +220,9 @@ class Worker:
         ok = True
         if deal_ids:
             count = sum(len(ids) for ids in deal_ids.values())
-            ok = self._reconcile("webhook", lambda engine: engine.run(deal_ids=deal_ids), deals=count)
+            ok = self._reconcile("webhook", lambda engine: self._run(engine, deal_ids=deal_ids), deals=count)
         if ok and incremental:
-            ok = self._reconcile("incremental", lambda engine: engine.run())
+            ok = self._reconcile("incremental", self._run)
         ids = [item.id for item in batch]
         if not ok:
             self.queue.release(ids)
@@ -237,13 +239,13 @@ class Worker:
 
     def follow_up(self) -> bool:
         """The incremental run after helpdesk events, once their changes are old enough to be exported."""
-        ok = self._reconcile("follow-up", lambda engine: engine.run())
+        ok = self._reconcile("follow-up", self._run)
         self._follow_up = None if ok else time.monotonic() + self.settle  # e.g. cron held the lock: it pulled
         return ok
 
     def full_reconcile(self) -> bool:
         """The scheduled run over every deal source (incremental from the cursors, like cron's ``sync``)."""
-        ok = self._reconcile("full", lambda engine: engine.run())
+        ok = self._reconcile("full", self._run)
         if ok:
             self.last_full = datetime.now(UTC)
         return ok
@@ -259,11 +261,14 @@ class Worker:
             log_reconcile(kind, outcome, time.monotonic() - started, report[0] if report else None, deals)
             self._report_status()
 
+    def _run(self, engine: Engine, deal_ids: dict[str, set[str]] | None = None) -> RunReport:
+        """One reconcile (the shared unit, :func:`onboard_sync.reconcile.reconcile`) under the ``sync`` lock."""
+        return reconcile(self.runtime, self.store, deal_ids=deal_ids, engine=engine)
+
     def _reconcile_once(self, kind: str, run: Callable[[Engine], RunReport]) -> str:
         """Run one reconcile under the run lock; its outcome: ok, write-failures, lock-held or error."""
         try:
-            with self.store.run_lock("sync"):
-                report = run(self.engine_factory())
+            report = run(self.engine_factory())
         except LockHeld:
             log.info("%s reconcile postponed: another sync holds the run lock", kind)
             self.report.reconciled(kind, "lock-held")

@@ -1,0 +1,105 @@
+"""``onboard-sync worker`` (the durable engine's worker) and ``onboard-sync schedules`` (its schedules).
+
+``worker`` serves the reconcile queue of the store's system database until SIGTERM or Ctrl-C
+(:mod:`onboard_sync.durable.worker`); run any number of them, on any number of machines sharing
+a PostgreSQL store. ``schedules`` lists the DB-stored schedules (next and last run) and pauses or
+resumes one, without a worker running.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from onboard_sync.cli import app
+from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
+
+if TYPE_CHECKING:
+    from dbos import DBOSClient
+
+    from onboard_sync.durable.system_db import SystemDatabase
+
+
+@app.command()
+def worker(
+    config: ConfigOption = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="Instances this worker reconciles side by side.")
+    ] = 8,
+    stale_after: Annotated[
+        float,
+        typer.Option(min=5, help="Seconds without a heartbeat after which a worker's work is taken over."),
+    ] = 30.0,
+    grace: Annotated[int, typer.Option(min=0, help="Seconds a stopping worker lets its reconciles finish.")] = 30,
+) -> None:
+    """Reconcile from the durable queue (one instance at a time per cluster); stops on SIGTERM."""
+    from onboard_sync.durable.worker import WorkerOptions, run_worker
+
+    rt = runtime(config)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    options = WorkerOptions(
+        concurrency=concurrency,
+        stale_after_seconds=stale_after,
+        heartbeat_seconds=min(5.0, stale_after / 4),
+        grace_seconds=grace,
+    )
+    run_worker(rt, stop, options=options, started=lambda wid: console.print(f"worker {wid} started"))
+    console.print("worker stopped")
+
+
+@app.command()
+def schedules(
+    config: ConfigOption = None,
+    json: JsonOption = False,
+    pause: Annotated[str | None, typer.Option(metavar="INSTANCE", help="Pause this instance's schedule.")] = None,
+    resume: Annotated[str | None, typer.Option(metavar="INSTANCE", help="Resume this instance's schedule.")] = None,
+) -> None:
+    """List the reconcile schedules workers run (next and last run); pause or resume one."""
+    from onboard_sync.durable.schedules import configured, list_views, set_paused
+    from onboard_sync.durable.system_db import system_database
+
+    rt = runtime(config)
+    system = system_database(rt.config.store_url)
+    client = _client(system)
+    try:
+        for instance, paused in ((pause, True), (resume, False)):
+            if instance is not None:
+                set_paused(client, instance, paused)
+                console.print(f"{instance}: schedule {'paused' if paused else 'resumed'}")
+        views = list_views(client)
+    finally:
+        client.destroy()
+    if json:
+        print_json({"schedules": [v.as_dict() for v in views], "configured": configured(rt)})
+        return
+    if not views:
+        console.print("no schedules in the database yet: set [connectors.NAME] schedule and start a worker")
+        return
+    console.print(f"{'INSTANCE':<18} {'SCHEDULE':<16} {'STATUS':<7} {'LAST RUN':<17} NEXT RUN")
+    for v in views:
+        last = f"{v.last_run:%Y-%m-%d %H:%M}" if v.last_run else "-"
+        following = f"{v.next_run:%Y-%m-%d %H:%M}" if v.next_run else "-"
+        console.print(f"{v.instance[:18]:<18} {v.schedule[:16]:<16} {v.status[:7]:<7} {last:<17} {following}")
+
+
+def _client(system: SystemDatabase) -> DBOSClient:
+    """A DBOS client, or a one-line error naming the database (no password) if it cannot connect."""
+    from onboard_sync.durable.system_db import unreachable
+    from onboard_sync.durable.triggers import engine_client
+    from onboard_sync.errors import UserError
+
+    try:
+        return engine_client(system)
+    except Exception as exc:
+        if system.distributed:
+            raise unreachable(system.url, exc) from None
+        raise UserError(f"cannot open the engine's database: {exc}", where=system.display) from None

@@ -1,0 +1,61 @@
+"""The reconcile unit: the one function every runner of onboard-sync calls (DESIGN §12).
+
+``reconcile(runtime, store, ...)`` holds a run lock of the store, runs the sync engine
+(:class:`onboard_sync.sync.engine.Engine`) over connector instances and returns its
+``RunReport``. It knows nothing of who called it or of any queue:
+
+* ``onboard-sync sync`` (cron) reconciles every deal source under the ``"sync"`` lock;
+* the embedded webhook worker of ``serve`` (``webhooks/worker.py``) reconciles named deals or
+  every deal source under the same ``"sync"`` lock, so it never overlaps a cron ``sync``;
+* the durable engine (``onboard-sync worker``, :mod:`onboard_sync.engine`) reconciles one
+  instance at a time under :func:`instance_lock` ``(name)``: its queue already lets one worker
+  at a time reconcile an instance; the lock (a Postgres advisory lock, a file lock on SQLite)
+  is the second guard.
+
+Arguments: ``instances`` (None: every deal source; a list, possibly empty, names them),
+``deal_ids`` (``{instance: ids}``: only those deals, read by id, no cursor moves),
+``ticket_sources`` (None: every ticket source is pulled; a collection names the ones to pull),
+``full`` (ignore cursors), ``progress`` (the CLI's progress bar), ``lock`` (the run lock's
+name, ``None`` for a caller that already holds one) and ``engine`` (a prepared engine: tests
+and the webhook worker's factory). Raises ``LockHeld`` at once if another holder has the lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import nullcontext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from onboard_sync.runtime import Runtime
+    from onboard_sync.store import Store
+    from onboard_sync.sync.engine import Engine
+    from onboard_sync.sync.report import RunReport
+
+SYNC_LOCK = "sync"
+"""The run lock of ``sync`` and of the embedded webhook worker (all instances at once)."""
+
+
+def instance_lock(instance: str) -> str:
+    """The run lock of one connector instance, held by the durable engine's reconciles."""
+    return f"reconcile:{instance}"
+
+
+def reconcile(
+    runtime: Runtime,
+    store: Store,
+    *,
+    instances: Sequence[str] | None = None,
+    deal_ids: Mapping[str, Collection[str]] | None = None,
+    ticket_sources: Collection[str] | None = None,
+    full: bool = False,
+    progress: Callable[[str, int, int | None], None] | None = None,
+    lock: str | None = SYNC_LOCK,
+    engine: Engine | None = None,
+) -> RunReport:
+    """Reconcile connector instances under the run lock ``lock``; return the run's report."""
+    from onboard_sync.sync.engine import Engine
+
+    runner = engine or Engine(runtime, store, progress=progress, full=full, ticket_sources=ticket_sources)
+    with store.run_lock(lock) if lock is not None else nullcontext():
+        return runner.run(instances, deal_ids=deal_ids)

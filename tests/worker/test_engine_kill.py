@@ -1,0 +1,73 @@
+"""A worker SIGKILLed mid-reconcile on PostgreSQL: another worker takes its work over, and the
+write-ahead task intents keep CRM writes exactly-once (one task per key, nothing lost, and a further
+round writes nothing). Workers run as real ``onboard-sync worker`` processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import wait_result
+
+from onboard_sync.durable.system_db import system_database
+from onboard_sync.durable.triggers import engine_client, request_reconcile
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "faults"))  # the fault suite's invariants
+from invariants import check_all
+
+pytestmark = pytest.mark.postgres
+
+
+def start_worker(project: Any, log: Path, *extra_env: tuple[str, str]) -> subprocess.Popen[bytes]:
+    """An ``onboard-sync worker`` process, once its heartbeat row shows it serving the queue."""
+    env = {**os.environ, **dict(extra_env)}
+    command = [sys.executable, "-m", "onboard_sync.cli", "worker", "--config", str(project.config_path)]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [*command, "--stale-after", "5", "--grace", "10", "--concurrency", "2"], env=env, stdout=out, stderr=out
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        with project.store() as store:
+            if any(w.pid == proc.pid for w in store.workers()):
+                return proc
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(f"worker did not start: {log.read_text()[-2000:]}")
+
+
+def test_a_killed_worker_is_taken_over_and_writes_stay_exactly_once(sandbox_project, pg_store_url) -> None:
+    sandbox_project.setup_crm()
+    client = engine_client(system_database(pg_store_url))
+    log = sandbox_project.path / "workers.log"
+    doomed = start_worker(sandbox_project, log, ("ONBOARD_SYNC_CRASH_AT", "after-task-create"))
+    workflow_id = request_reconcile(client, "hubspot", "schedule")
+    assert doomed.wait(60) == -signal.SIGKILL, log.read_text()[
+        -2000:
+    ]  # the CRM has a batch of tasks, the store does not
+    with sandbox_project.store() as store:
+        assert len(store.workers()) == 1  # its heartbeat row, going stale
+    survivor = start_worker(sandbox_project, log)
+    try:
+        started = time.monotonic()
+        result = wait_result(client, workflow_id, timeout=90)
+        assert result["outcome"] == "ok"
+        assert time.monotonic() - started < 60
+        check_all(sandbox_project)  # one task per key, none lost, none left pending, all audited
+        again = wait_result(client, request_reconcile(client, "hubspot", "schedule"))
+        assert again["outcome"] == "ok"
+        assert again["created"] == again["updated"] == 0
+        with sandbox_project.store() as store:
+            assert [w.pid for w in store.workers()] == [survivor.pid]  # the dead one was recovered and removed
+    finally:
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(60) == 0  # graceful: it finished and left
+    with sandbox_project.store() as store:
+        assert store.workers() == []
+    client.destroy()
