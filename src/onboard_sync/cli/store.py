@@ -27,9 +27,7 @@ from onboard_sync.cli.common import ConfigOption, JsonOption, console, is_termin
 if TYPE_CHECKING:
     from onboard_sync.store.transfer import CopyResult
 
-store_app = typer.Typer(
-    help="Manage the state store: upgrade its schema, move it to PostgreSQL.", no_args_is_help=True
-)
+store_app = typer.Typer(help="Manage the state store: upgrade its schema, move it to PostgreSQL.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
 TARGET_ENV = "ONBOARD_SYNC_MIGRATE_TO"
