@@ -142,8 +142,7 @@ def copy_store(source_url: str, target_url: str, *, progress: Progress | None = 
         source=source.display,
         target=target.display,
         tables=tuple(
-            TableCount(table.name, source_counts[table.name], target_counts[table.name])
-            for table in copied_tables()
+            TableCount(table.name, source_counts[table.name], target_counts[table.name]) for table in copied_tables()
         ),
         source_task_digest=source_digest,
         target_task_digest=target_digest,
