@@ -1,6 +1,7 @@
 """The worker's ``/healthz`` says 503 when the worker would be taken for dead (its heartbeat older
 than ``stale_after``, no heartbeat row, or the store unreachable), and ``/metrics`` still answers
-when the store does not; ``reconciled`` counts outcomes, ``lock-held`` as neither success nor failure."""
+when the store does not; ``reconciled`` counts every outcome and dates successes and failures
+(``lock-held`` and ``nothing-new`` are neither)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def test_reconciles_are_counted_by_outcome_and_dated_by_success_or_failure() -> 
     metrics.reconciled("hubspot", "webhook", "nothing-new", 0.01)
     metrics.reconciled("sf", "schedule", "error", 2.0)
     metrics.reconciled("zd", "schedule", "lock-held", 0.1)
+    metrics.reconciled("zd", "webhook", "nothing-new", 0.01)
     metrics.set_queue_depth({"hubspot": 2})
 
     text = metrics.render().decode()
@@ -77,7 +79,7 @@ def test_reconciles_are_counted_by_outcome_and_dated_by_success_or_failure() -> 
     assert 'onboard_sync_worker_reconcile_seconds_count{instance="hubspot"} 2.0' in text
     assert 'onboard_sync_worker_last_success_timestamp_seconds{instance="hubspot"}' in text
     assert 'onboard_sync_worker_last_failure_timestamp_seconds{instance="sf"}' in text
-    for when in ("last_success", "last_failure"):  # lock-held: it tries again; neither yet
+    for when in ("last_success", "last_failure"):  # lock-held: tries again; nothing-new: no CRM call
         assert (
             metrics.registry.get_sample_value(f"onboard_sync_worker_{when}_timestamp_seconds", {"instance": "zd"})
             is None

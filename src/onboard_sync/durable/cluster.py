@@ -8,9 +8,10 @@ Read without running a worker, from two places:
   workflows waiting (``ENQUEUED``; ``DELAYED`` ones wait for a set time, e.g. a helpdesk
   follow-up), running (``PENDING``: which worker, since when, for which trigger), and finished,
   newest first, until every instance has its last success and last failure or ``history``
-  workflows were read. A finished reconcile's outcome is its workflow's output (``ok``,
-  ``nothing-new``, ``write-failures``, ``error``, ``lock-held``: see ``durable.unit``); a
-  workflow DBOS itself ended in error counts as a failure with that error.
+  workflows were read. A finished reconcile's outcome is its workflow's output (see
+  ``durable.unit``): ``ok`` is a success; ``write-failures``, ``error`` and a final ``lock-held``
+  are failures; ``nothing-new`` (an earlier run covered the trigger, the CRM was not called) is
+  neither. A workflow DBOS itself ended in error counts as a failure with that error.
 
 Instances are those of the config plus any seen in the queue (an instance removed from the config
 while work for it waited).
@@ -32,14 +33,15 @@ if TYPE_CHECKING:
 
     from onboard_sync.store import Store
 
-SUCCESS_OUTCOMES = frozenset({"ok", "nothing-new"})
-RETRYING_OUTCOMES = frozenset({"lock-held"})
+SUCCESS_OUTCOMES = frozenset({"ok"})
+SKIPPED_OUTCOMES = frozenset({"nothing-new"})
+"""An earlier reconcile already covered the trigger: no call to the CRM, so no evidence either way."""
 FINISHED_STATUSES = ["SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED"]
 HISTORY_PAGE = 500
 
 
 def is_success(outcome: str) -> bool:
-    """Whether a reconcile outcome counts as a success (``nothing-new``: nothing was due)."""
+    """Whether a reconcile outcome is a success: it ran and reached the CRM without a failure."""
     return outcome in SUCCESS_OUTCOMES
 
 
@@ -280,10 +282,10 @@ def _read_history(client: DBOSClient, views: dict[str, InstanceView], history: i
                 continue
             target = views.setdefault(name, InstanceView(name))
             finished = _finished(status)
-            if finished.outcome in RETRYING_OUTCOMES and status.status == "SUCCESS":
-                slot = "last_failure"  # every attempt found the lock held: nothing was reconciled
-            else:
-                slot = "last_success" if is_success(finished.outcome) else "last_failure"
+            if finished.outcome in SKIPPED_OUTCOMES:
+                continue
+            # a final lock-held counts as a failure: every attempt found the lock held, nothing ran
+            slot = "last_success" if is_success(finished.outcome) else "last_failure"
             if getattr(target, slot) is None:
                 setattr(target, slot, finished)
         read += len(page)

@@ -25,13 +25,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from onboard_sync.durable.cluster import is_success
+from onboard_sync.durable.cluster import SKIPPED_OUTCOMES, is_success
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
 
 log = logging.getLogger("onboard_sync.durable")
 
+NEUTRAL_OUTCOMES = SKIPPED_OUTCOMES | {"lock-held"}
+"""Neither a success nor a failure of this attempt: covered by an earlier run, or the instance's run
+lock was held (the workflow tries again)."""
 RECONCILE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 
 
@@ -82,9 +85,10 @@ class WorkerMetrics:
         """The worker's per-reconcile callback (``run_worker(reconciled=...)``)."""
         self.reconciles.labels(instance, trigger, outcome).inc()
         self.reconcile_seconds.labels(instance).observe(seconds)
-        if outcome != "lock-held":  # it will try again; neither a success nor a failure yet
-            gauge = self.last_success if is_success(outcome) else self.last_failure
-            gauge.labels(instance).set(datetime.now(UTC).timestamp())
+        if outcome in NEUTRAL_OUTCOMES:
+            return
+        gauge = self.last_success if is_success(outcome) else self.last_failure
+        gauge.labels(instance).set(datetime.now(UTC).timestamp())
 
     def set_queue_depth(self, depth: Mapping[str, int]) -> None:
         self.queue_depth.clear()
