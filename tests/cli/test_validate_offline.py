@@ -67,6 +67,20 @@ CASES = {
         "requests_per_second",
         "(connectors.hubspot.requests_per_second): 'requests_per_second' must be a finite number, not inf",
     ),
+    "schedule-not-cron": (
+        "config.toml",
+        'token_env = "HUBSPOT_TOKEN"',
+        'token_env = "HUBSPOT_TOKEN"\nschedule = "every 15 minutes"',
+        "schedule = ",
+        "(connectors.hubspot.schedule): schedule 'every 15 minutes' is not a five-field cron expression",
+    ),
+    "schedule-out-of-range": (
+        "config.toml",
+        'token_env = "HUBSPOT_TOKEN"',
+        'token_env = "HUBSPOT_TOKEN"\nschedule = "*/15 25 * * *"',
+        "schedule = ",
+        "(connectors.hubspot.schedule): schedule '*/15 25 * * *' is not a valid cron expression",
+    ),
     "non-finite-due-hours": (
         "rules/playbook.toml",
         "due_day = 2\n",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_result
+from engine_support import wait_result
 
 from onboard_sync.durable.system_db import system_database
 from onboard_sync.durable.triggers import engine_client, request_reconcile

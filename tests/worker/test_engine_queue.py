@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import running_worker, wait_result
+from engine_support import running_worker, wait_result
 
 from onboard_sync.durable.schedules import list_views, set_paused
 from onboard_sync.durable.system_db import system_database

@@ -17,8 +17,14 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="Port (default: serve.port in config.toml; 0: any free port).")
     ] = None,
+    receiver_only: Annotated[
+        bool,
+        typer.Option(
+            "--receiver-only", help="Only verify, persist and enqueue; `onboard-sync worker` processes reconcile."
+        ),
+    ] = False,
 ) -> None:
     """Receive signed CRM/helpdesk webhooks, reconcile the customers they name, and run a periodic full sync."""
     from onboard_sync.webhooks.server import serve as run_server
 
-    run_server(runtime(config), host=host, port=port)
+    run_server(runtime(config), host=host, port=port, receiver_only=True if receiver_only else None)

@@ -96,7 +96,7 @@ def schedules(
     from onboard_sync.durable.system_db import system_database
 
     rt = runtime(config)
-    system = system_database(rt.config.store_url)
+    system = system_database(rt.config.store_url, rt.config.store_where or None)
     client = _client(system)
     try:
         for instance, paused in ((pause, True), (resume, False)):
@@ -110,7 +110,7 @@ def schedules(
         print_json({"schedules": [v.as_dict() for v in views], "configured": configured(rt)})
         return
     if not views:
-        console.print("no schedules in the database yet: set [connectors.NAME] schedule and start a worker")
+        console.print("no schedules in the database yet: set \\[connectors.NAME] schedule and start a worker")
         return
     console.print(f"{'INSTANCE':<18} {'SCHEDULE':<16} {'STATUS':<7} {'LAST RUN':<17} NEXT RUN")
     for v in views:
@@ -126,7 +126,7 @@ def _client(system: SystemDatabase) -> DBOSClient:
     from onboard_sync.errors import UserError
 
     try:
-        return engine_client(system)
+        return engine_client(system, migrate=True)
     except Exception as exc:
         if system.distributed:
             raise unreachable(system.url, exc) from None

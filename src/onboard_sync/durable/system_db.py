@@ -40,19 +40,21 @@ class SystemDatabase:
         return self.backend == "postgresql"
 
 
-def unreachable(url: str, exc: BaseException) -> UserError:
-    """A one-line error for a PostgreSQL server that cannot be reached: host:port, no password."""
+def unreachable(url: str, exc: BaseException, where: str | None = None) -> UserError:
+    """A one-line error for a PostgreSQL server that cannot be reached: host:port, no password.
+    ``where`` says where the URL was set (``config.toml:LINE (onboard_sync.store)``)."""
     parsed = sa.engine.make_url(url)
-    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    server = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     orig = getattr(exc, "orig", None) or exc
     text = " ".join(str(orig).split())
     if parsed.password:
         text = text.replace(str(parsed.password), "***")
-    return UserError(f"PostgreSQL at {where} unreachable: {text[:200]}", where=f"database {parsed.database}")
+    return UserError(f"PostgreSQL at {server} (database {parsed.database}) unreachable: {text[:200]}", where=where)
 
 
-def system_database(store_url: str) -> SystemDatabase:
-    """The system database of the store at ``store_url`` (connects once to a PostgreSQL store)."""
+def system_database(store_url: str, where: str | None = None) -> SystemDatabase:
+    """The system database of the store at ``store_url`` (connects once to a PostgreSQL store);
+    ``where`` (where the URL was set) prefixes its errors."""
     parsed = sa.engine.make_url(store_url)
     display = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite":
@@ -74,7 +76,7 @@ def system_database(store_url: str) -> SystemDatabase:
         with engine.connect() as conn:
             schema = str(conn.execute(sa.text("SELECT current_schema()")).scalar_one() or "public")
     except sa.exc.OperationalError as exc:
-        raise unreachable(url, exc) from None
+        raise unreachable(url, exc, where) from None
     finally:
         engine.dispose()
     return SystemDatabase(url, "dbos" if schema == "public" else f"{schema}_dbos", display, "postgresql")

@@ -60,10 +60,15 @@ def trigger_args(instance: str, trigger: str, requested_at: datetime | None = No
     return instance, trigger, (requested_at or datetime.now(UTC)).astimezone(UTC).isoformat()
 
 
-def engine_client(system: SystemDatabase) -> DBOSClient:
-    """A DBOS client on ``system`` (enqueue, list and manage workflows and schedules)."""
-    from dbos import DBOSClient
+def engine_client(system: SystemDatabase, *, migrate: bool = False) -> DBOSClient:
+    """A DBOS client on ``system`` (enqueue, list and manage workflows and schedules).
 
+    A client never creates DBOS's tables; ``migrate`` creates or updates them first (idempotent),
+    for a receiver or command that may run before any worker ever started."""
+    from dbos import DBOS, DBOSClient
+
+    if migrate:
+        DBOS.migrate(system.url, schema=system.schema)
     return DBOSClient(
         system_database_url=system.url,
         dbos_system_schema=system.schema,

@@ -82,7 +82,7 @@ def run_worker(
     options = options or WorkerOptions()
     host = socket.gethostname()
     worker_id = worker_id or new_worker_id(host)
-    system = system_database(runtime.config.store_url)
+    system = system_database(runtime.config.store_url, runtime.config.store_where or None)
     with Store.open(runtime.config.store_url) as store:
         check_one_machine(store, system, host, options.stale_after_seconds)
         workflows.bind(workflows.Bound(runtime, store, reconciled or (lambda *args: None)))
@@ -119,7 +119,7 @@ def run_worker(
                 apply_configured(runtime)
             except Exception as exc:
                 if system.distributed and "connect" in str(exc).lower():
-                    raise unreachable(system.url, exc) from None
+                    raise unreachable(system.url, exc, runtime.config.store_where or None) from None
                 raise
             heartbeat.start()
             heartbeat.recover_stale()

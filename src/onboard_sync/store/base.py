@@ -118,6 +118,13 @@ class StoreBase:
                 self._tx.conn = None
 
     @contextmanager
+    def transaction_connection(self) -> Iterator[sa.Connection]:
+        """``transaction()``, yielding its connection: for another writer on the same database to
+        join the transaction (the durable engine's enqueue beside an inbox insert)."""
+        with self.transaction():
+            yield self._tx.conn
+
+    @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
         conn = getattr(self._tx, "conn", None)
         if conn is not None:

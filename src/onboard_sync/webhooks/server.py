@@ -17,7 +17,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -37,11 +37,14 @@ from onboard_sync.webhooks.settings import WebhookRoute
 from onboard_sync.webhooks.worker import Worker
 from onboard_sync.webhooks.worker_process import WorkerProcess
 
+if TYPE_CHECKING:
+    from onboard_sync.durable.receiver import EngineHandoff
+
 
 @dataclass
 class Service:
     app: Starlette
-    worker: Worker | WorkerProcess
+    worker: Worker | WorkerProcess | EngineHandoff
     metrics: ServeMetrics
     queue: StoreQueue
     routes: dict[str, RouteConfig]
@@ -98,18 +101,29 @@ def build_service(
     coalesce_seconds: float | None = None,
     managed: bool = False,
     worker_mode: str | None = None,
+    receiver_only: bool | None = None,
 ) -> Service:
     """The app, its queue, metrics and worker (a process when ``[serve] worker = "process"``, or
     ``worker_mode`` says so, and config.toml has a path to give it; else a thread). With
-    ``managed`` the app's lifespan starts and stops the worker; otherwise the caller does (tests)."""
+    ``managed`` the app's lifespan starts and stops the worker; otherwise the caller does (tests).
+    ``receiver_only`` (or ``[serve] receiver_only``): no worker; each delivery is persisted and a
+    reconcile enqueued for ``onboard-sync worker`` processes (:mod:`onboard_sync.durable.receiver`)."""
     serve = runtime.config.serve
     routes = resolve_routes(runtime)
     metrics = ServeMetrics()
-    queue = StoreQueue(store)
-    worker: Worker | WorkerProcess
-    if (worker_mode or serve.worker) == "process" and runtime.config.path is not None:
+    queue: StoreQueue
+    worker: Worker | WorkerProcess | EngineHandoff
+    if serve.receiver_only if receiver_only is None else receiver_only:
+        from onboard_sync.durable.receiver import EngineHandoff, EngineQueue
+        from onboard_sync.durable.system_db import system_database
+
+        queue = EngineQueue(store, system_database(runtime.config.store_url, runtime.config.store_where or None))
+        worker = EngineHandoff(queue)
+    elif (worker_mode or serve.worker) == "process" and runtime.config.path is not None:
+        queue = StoreQueue(store)
         worker = WorkerProcess(runtime.config.path, metrics, coalesce_seconds=coalesce_seconds)
     else:
+        queue = StoreQueue(store)
         worker = Worker(
             runtime,
             store,
@@ -130,7 +144,7 @@ def build_service(
     return Service(app, worker, metrics, queue, routes)
 
 
-def _worker_lifespan(worker: Worker | WorkerProcess) -> Any:
+def _worker_lifespan(worker: Worker | WorkerProcess | EngineHandoff) -> Any:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         worker.start()
@@ -148,13 +162,15 @@ def bind(host: str, port: int) -> socket.socket:
     return listening_socket(host, port, backlog=512, hint="choose another with --port or [serve] port in config.toml")
 
 
-def serve(runtime: Runtime, *, host: str | None = None, port: int | None = None) -> None:
+def serve(
+    runtime: Runtime, *, host: str | None = None, port: int | None = None, receiver_only: bool | None = None
+) -> None:
     """Run until SIGINT/SIGTERM. Prints ``listening on http://HOST:PORT`` once accepting."""
     settings = runtime.config.serve
     host = host or settings.host
     port = settings.port if port is None else port
     with Store.open(runtime.config.store_url) as store:
-        service = build_service(runtime, store, managed=True)
+        service = build_service(runtime, store, managed=True, receiver_only=receiver_only)
         sock = bind(host, port)
         actual = sock.getsockname()[1]
         config = uvicorn.Config(

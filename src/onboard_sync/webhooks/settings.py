@@ -60,6 +60,11 @@ class ServeSettings(BaseModel):
         description="Where the reconcile worker runs: its own process (the receiver's acks never wait "
         "behind evaluation) or a thread of the serve process.",
     )
+    receiver_only: bool = Field(
+        False,
+        description="Only verify, persist and enqueue: reconciles run in `onboard-sync worker` processes "
+        "(the durable engine); any number of receivers may share the store.",
+    )
     coalesce_seconds: float = Field(
         0.1, ge=0, le=60, description="Wait after the first event so a burst becomes one reconcile."
     )
