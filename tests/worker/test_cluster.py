@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import running_worker, wait_result
+from engine_support import running_worker, wait_result
 
 from onboard_sync.durable.system_db import system_database
 from onboard_sync.durable.triggers import engine_client, request_reconcile

@@ -46,7 +46,7 @@ def cluster(
 
     rt = runtime(config)
     with open_store(rt, read_only=True, must_exist=True) as store:
-        client = engine_client(system_database(rt.config.store_url))
+        client = engine_client(system_database(rt.config.store_url, rt.config.store_where), migrate=False)
         try:
             view = read_cluster(store, client, rt.config.connectors, stale_after=stale_after, history=history)
         finally:

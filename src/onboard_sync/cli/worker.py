@@ -119,14 +119,15 @@ def schedules(
         console.print(f"{v.instance[:18]:<18} {v.schedule[:16]:<16} {v.status[:7]:<7} {last:<17} {following}")
 
 
-def _client(system: SystemDatabase) -> DBOSClient:
-    """A DBOS client, or a one-line error naming the database (no password) if it cannot connect."""
+def _client(system: SystemDatabase, *, migrate: bool = True) -> DBOSClient:
+    """A DBOS client, or a one-line error naming the database (no password) if it cannot connect;
+    ``migrate=False`` (``cluster``, which only reads) leaves a database with no engine tables as it is."""
     from onboard_sync.durable.system_db import unreachable
     from onboard_sync.durable.triggers import engine_client
     from onboard_sync.errors import UserError
 
     try:
-        return engine_client(system, migrate=True)
+        return engine_client(system, migrate=migrate)
     except Exception as exc:
         if system.distributed:
             raise unreachable(system.url, exc) from None
