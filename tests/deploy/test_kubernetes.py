@@ -194,7 +194,7 @@ def config_map_files() -> dict[str, Path]:
 def mounted_folder(workload: Doc, into: Path) -> Path:
     """Lay the ConfigMap's files out as the pod sees them under /etc/onboard-sync."""
     files = config_map_files()
-    [volume] = [v for v in pod_spec(workload)["volumes"] if v["name"] == "config"]
+    volume = config_volume(workload)
     assert volume["configMap"]["name"] == "onboard-sync-config"
     items = volume["configMap"]["items"]
     assert sorted(i["key"] for i in items) == sorted(files), "every file of the ConfigMap is mounted"
@@ -205,9 +205,19 @@ def mounted_folder(workload: Doc, into: Path) -> Path:
     return into
 
 
-@pytest.mark.parametrize("name", sorted(WORKLOADS))
-def test_the_mounted_config_passes_validate_with_the_secrets_variables(name: str, tmp_path: Path) -> None:
-    folder = mounted_folder(WORKLOADS[name], tmp_path / "etc")
+def config_volume(workload: Doc) -> Doc:
+    [volume] = [v for v in pod_spec(workload)["volumes"] if v["name"] == "config"]
+    return volume
+
+
+def test_every_workload_mounts_the_same_config_folder() -> None:
+    volumes = [config_volume(w) for w in WORKLOADS.values()]
+
+    assert all(v == volumes[0] for v in volumes), "one config for workers, receivers and the cron job"
+
+
+def test_the_mounted_config_passes_validate_with_the_secrets_variables(tmp_path: Path) -> None:
+    folder = mounted_folder(WORKLOADS["onboard-sync-worker"], tmp_path / "etc")
     [secret] = documents(KUBE / "base" / "secret.example.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONBOARD_SYNC_", "HUBSPOT_"))}
     env.update(secret["stringData"])
