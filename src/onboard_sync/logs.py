@@ -175,18 +175,29 @@ def log_run(command: str, report: RunReport | None, exit_code: int, error: str |
 
 
 def log_reconcile(
-    kind: str, outcome: str, duration_s: float, report: RunReport | None = None, deals: int | None = None
+    kind: str,
+    outcome: str,
+    duration_s: float,
+    report: RunReport | None = None,
+    deals: int | None = None,
+    *,
+    instance: str | None = None,
 ) -> None:
     """The INFO line of one webhook-driven reconcile of serve's worker (``kind``: webhook, incremental,
-    follow-up, full; ``outcome``: ok, write-failures, lock-held, error)."""
-    fields: dict[str, Any] = {"event": "webhook.reconcile", "kind": kind, "outcome": outcome}
+    follow-up, full; ``outcome``: ok, write-failures, lock-held, error), or with ``instance`` of one
+    queued reconcile of the durable engine (``kind``: its trigger; ``outcome`` also nothing-new)."""
+    fields: dict[str, Any] = {"event": "engine.reconcile" if instance else "webhook.reconcile", "kind": kind}
+    if instance:
+        fields["instance"] = instance
+    fields["outcome"] = outcome
     if deals is not None:
         fields["deals"] = deals
     if report is not None:
         fields.update(run_fields(report))
     fields["duration_s"] = round(duration_s, 3)
     what = f"{kind} reconcile {outcome} in {duration_s:.1f} s" + (f" ({deals} deal(s))" if deals is not None else "")
+    if instance:
+        what = f"{instance}: {what}"
     detail = _summary(fields)
-    logging.getLogger("onboard_sync.webhooks.worker").info(
-        "%s%s", what, f": {detail}" if detail else "", extra={"fields": fields}
-    )
+    logger = "onboard_sync.durable" if instance else "onboard_sync.webhooks.worker"
+    logging.getLogger(logger).info("%s%s", what, f": {detail}" if detail else "", extra={"fields": fields})

@@ -3,6 +3,7 @@ and the engine also runs on one machine on a SQLite store."""
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +48,10 @@ def test_an_in_memory_store_cannot_carry_the_engine() -> None:
         system_database("sqlite:///:memory:")
 
 
-def test_a_worker_on_a_sqlite_store_reconciles(sandbox_project) -> None:
+def test_a_worker_on_a_sqlite_store_reconciles_and_schedules_shows_its_schedule(sandbox_project) -> None:
     sandbox_project.setup_crm()
+    config = sandbox_project.config_path
+    config.write_text(config.read_text().replace('type = "hubspot"', 'type = "hubspot"\nschedule = "0 6 * * 1"', 1))
     system = system_database(sandbox_project.runtime().config.store_url)
     with running_worker(sandbox_project.runtime()):
         client = engine_client(system)
@@ -56,3 +59,15 @@ def test_a_worker_on_a_sqlite_store_reconciles(sandbox_project) -> None:
         client.destroy()
     assert result["outcome"] == "ok"
     assert result["created"] > 0
+    env = clean_env()
+    paused = run_cli("schedules", "--config", config, "--pause", "hubspot", env=env)
+    assert paused.returncode == 0, paused.stderr
+    assert "hubspot: schedule paused" in paused.stdout
+    assert "hubspot            0 6 * * 1        PAUSED  -" in paused.stdout  # never fired, no next run
+    listed = json.loads(run_cli("schedules", "--config", config, "--json", env=env).stdout)
+    assert listed["schedules"] == [
+        {"instance": "hubspot", "schedule": "0 6 * * 1", "status": "PAUSED", "last_run": None, "next_run": None}
+    ]
+    assert listed["configured"] == {"hubspot": "0 6 * * 1"}
+    error = user_error(run_cli("schedules", "--config", config, "--resume", "zendesk", env=env))
+    assert "instance 'zendesk': no schedule in the database" in error

@@ -1,6 +1,9 @@
 """A worker SIGKILLed mid-reconcile on PostgreSQL: another worker takes its work over, and the
 write-ahead task intents keep CRM writes exactly-once (one task per key, nothing lost, and a further
-round writes nothing). Workers run as real ``onboard-sync worker`` processes."""
+round writes nothing). Workers run as real ``onboard-sync worker`` processes.
+
+The fault suite's crash points on the engine path: CI kills the worker at one (a CRM batch created,
+not yet recorded); ``ONBOARD_SYNC_SOAK=1`` runs every one listed in ``SOAK_POINTS``."""
 
 from __future__ import annotations
 
@@ -22,15 +25,27 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "faults"))  # the fault suite
 from invariants import check_all
 
 pytestmark = pytest.mark.postgres
+SOAK_POINTS = [
+    "after-intents",
+    "after-task-create",
+    "after-task-record",
+    "after-state-record",
+    "after-field-write",
+    "before-cursor",
+]
+POINTS = SOAK_POINTS if os.environ.get("ONBOARD_SYNC_SOAK") == "1" else ["after-task-create"]
 
 
-def start_worker(project: Any, log: Path, *extra_env: tuple[str, str]) -> subprocess.Popen[bytes]:
+def start_worker(project: Any, log: Path, *extra_env: tuple[str, str], grace: int = 10) -> subprocess.Popen[bytes]:
     """An ``onboard-sync worker`` process, once its heartbeat row shows it serving the queue."""
     env = {**os.environ, **dict(extra_env)}
     command = [sys.executable, "-m", "onboard_sync.cli", "worker", "--config", str(project.config_path)]
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [*command, "--stale-after", "5", "--grace", "10", "--concurrency", "2"], env=env, stdout=out, stderr=out
+            [*command, "--stale-after", "5", "--grace", str(grace), "--concurrency", "2"],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -42,11 +57,12 @@ def start_worker(project: Any, log: Path, *extra_env: tuple[str, str]) -> subpro
     raise AssertionError(f"worker did not start: {log.read_text()[-2000:]}")
 
 
-def test_a_killed_worker_is_taken_over_and_writes_stay_exactly_once(sandbox_project, pg_store_url) -> None:
+@pytest.mark.parametrize("point", POINTS)
+def test_a_killed_worker_is_taken_over_and_writes_stay_exactly_once(sandbox_project, pg_store_url, point) -> None:
     sandbox_project.setup_crm()
     client = engine_client(system_database(pg_store_url))
     log = sandbox_project.path / "workers.log"
-    doomed = start_worker(sandbox_project, log, ("ONBOARD_SYNC_CRASH_AT", "after-task-create"))
+    doomed = start_worker(sandbox_project, log, ("ONBOARD_SYNC_CRASH_AT", point))
     workflow_id = request_reconcile(client, "hubspot", "schedule")
     assert doomed.wait(60) == -signal.SIGKILL, log.read_text()[
         -2000:
@@ -68,6 +84,25 @@ def test_a_killed_worker_is_taken_over_and_writes_stay_exactly_once(sandbox_proj
     finally:
         survivor.send_signal(signal.SIGTERM)
         assert survivor.wait(60) == 0  # graceful: it finished and left
+    with sandbox_project.store() as store:
+        assert store.workers() == []
+    client.destroy()
+
+
+def test_sigterm_lets_the_running_reconcile_finish(sandbox_project, pg_store_url) -> None:
+    sandbox_project.setup_crm()
+    client = engine_client(system_database(pg_store_url))
+    worker = start_worker(sandbox_project, sandbox_project.path / "worker.log", grace=120)
+    sandbox_project.sandbox.latency = 0.15  # a reconcile of a few seconds
+    workflow_id = request_reconcile(client, "hubspot", "schedule")
+    deadline = time.monotonic() + 30
+    while client.retrieve_workflow(workflow_id).get_status().status != "PENDING":
+        assert time.monotonic() < deadline, "the reconcile never started"
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(150) == 0
+    assert client.retrieve_workflow(workflow_id).get_status().status == "SUCCESS"
+    assert client.retrieve_workflow(workflow_id).get_result()["outcome"] == "ok"
     with sandbox_project.store() as store:
         assert store.workers() == []
     client.destroy()

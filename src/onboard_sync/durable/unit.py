@@ -24,11 +24,13 @@ error, ...}`` with counts, the run ids, whether helpdesk events were handled
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
+from onboard_sync.logs import log_reconcile
 from onboard_sync.reconcile import instance_lock, reconcile
 
 if TYPE_CHECKING:
@@ -41,7 +43,20 @@ CLAIM_BATCH = 1000
 
 
 def run_trigger(runtime: Runtime, store: Store, instance: str, trigger: str, requested_at: datetime) -> dict[str, Any]:
-    """Reconcile ``instance`` for one trigger (see the module docstring); return its outcome."""
+    """Reconcile ``instance`` for one trigger (see the module docstring); return its outcome, and log
+    its one INFO line (``logs.log_reconcile``, event ``engine.reconcile``)."""
+    started = time.monotonic()
+    reports: list[RunReport] = []
+    result = _run_trigger(runtime, store, instance, trigger, requested_at, reports)
+    report = reports[0] if len(reports) == 1 else None
+    seconds = time.monotonic() - started
+    log_reconcile(trigger, result["outcome"], seconds, report, result.get("deals"), instance=instance)
+    return result
+
+
+def _run_trigger(
+    runtime: Runtime, store: Store, instance: str, trigger: str, requested_at: datetime, reports: list[RunReport]
+) -> dict[str, Any]:
     from onboard_sync.webhooks.events import InboundEvent
 
     deal_sources = set(runtime.instances_with(Capability.DEAL_SOURCE))
@@ -69,7 +84,6 @@ def run_trigger(runtime: Runtime, store: Store, instance: str, trigger: str, req
         else:
             incremental = True
     lock = instance_lock(instance)
-    reports: list[RunReport] = []
     try:
         if helpdesk:
             reports.append(reconcile(runtime, store, instances=[], ticket_sources=own_tickets, lock=lock))

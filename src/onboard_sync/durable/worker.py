@@ -149,5 +149,11 @@ def _leave(store: Store, system: SystemDatabase, worker_id: str) -> None:
     except Exception:  # the database is gone: the row goes stale and another worker recovers
         log.warning("could not check pending workflows of %s; leaving its heartbeat row to go stale", worker_id)
         return
-    if not pending:
+    if pending:
+        log.warning(
+            "%d reconcile(s) of %s did not finish within the grace period; another worker resumes them",
+            len(pending),
+            worker_id,
+        )
+    else:
         store.remove_workers([worker_id])

@@ -6,7 +6,7 @@ leaves the database byte-for-byte unchanged and creates no file. The operations 
 grouped in mixins by topic: onboardings/transitions/cursors (``onboardings.py``), cached
 facts (``facts.py``), the task ledger and written fields (``tasks.py``), audit/runs/inbox
 (``journal.py``), tickets/links/health history/alert episodes
-(``signals.py``), worker heartbeats (``workers.py``). Called by the sync engine, the CLI and the webhook worker.
+(``health.py``), worker heartbeats (``workers.py``). Called by the sync engine, the CLI and the webhook worker.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from onboard_sync.errors import UserError
 from onboard_sync.store import locks
 from onboard_sync.store import migrate as _migrate
 from onboard_sync.store.base import StoreBase
-from onboard_sync.store.engine import DEFAULT_BUSY_TIMEOUT_MS, Opened, open_engine, redact
+from onboard_sync.store.database import DEFAULT_BUSY_TIMEOUT_MS, Opened, open_engine, redact
 from onboard_sync.store.facts import FactsMixin
+from onboard_sync.store.health import HealthMixin
 from onboard_sync.store.journal import JournalMixin
 from onboard_sync.store.onboardings import OnboardingsMixin
-from onboard_sync.store.signals import SignalsMixin
 from onboard_sync.store.tasks import TasksMixin
 from onboard_sync.store.workers import WorkersMixin
 
@@ -40,7 +40,7 @@ def _open_error(exc: BaseException, display: str, password: str | None) -> UserE
     return UserError(f"cannot open the state store: {text}", where=display)
 
 
-class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, SignalsMixin, WorkersMixin, StoreBase):
+class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin, WorkersMixin, StoreBase):
     """What onboard-sync remembers between runs. Open with ``Store.open(url)``.
 
     Outside ``transaction()`` every mutating call commits by itself. One ``Store`` may be

@@ -30,7 +30,7 @@ from onboard_sync.errors import UserError
 from onboard_sync.store import locks
 from onboard_sync.store import migrate as _migrate
 from onboard_sync.store.base import ROW_CHUNK
-from onboard_sync.store.engine import WRITE_OPTION, Opened, open_engine
+from onboard_sync.store.database import WRITE_OPTION, Opened, open_engine
 from onboard_sync.store.schema import metadata, owned_tasks
 
 Progress = Callable[[str, int, int | None], None]
