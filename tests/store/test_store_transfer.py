@@ -93,6 +93,11 @@ def test_every_table_and_column_is_copied_unchanged(tmp_path: Path, pg_schema_ur
     assert seen == dict.fromkeys((t.name for t in transfer.copied_tables()), ROWS_PER_TABLE)
     assert result.rows == ROWS_PER_TABLE * len(transfer.copied_tables())
     assert _every_row(target) == _every_row(source)
+    engine = sa.create_engine(target)
+    with engine.connect() as conn:  # heartbeats of processes that used the source stay behind
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM workers")).scalar_one() == 0
+    engine.dispose()
+    assert "workers" not in {t.table for t in result.tables}
 
 
 def test_new_rows_on_the_target_get_ids_after_the_copied_ones(tmp_path: Path, pg_schema_url: Callable[[], str]) -> None:
@@ -228,3 +233,16 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         timeout=120,
         check=False,
     )
+
+
+def test_a_postgres_store_copies_back_into_sqlite(tmp_path: Path, pg_schema_url: Callable[[], str]) -> None:
+    source = f"sqlite:///{tmp_path / 'state.db'}"
+    _fill(source)
+    middle = pg_schema_url()
+    transfer.copy_store(source, middle)
+    back = f"sqlite:///{tmp_path / 'back.db'}"
+
+    result = transfer.copy_store(middle, back)
+
+    assert result.ok, result.as_dict()
+    assert _every_row(back) == _every_row(source)

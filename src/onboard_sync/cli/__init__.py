@@ -51,6 +51,7 @@ def show_version(value: bool) -> None:
 
 def _register_commands() -> None:
     from onboard_sync.cli import (  # noqa: F401 - commands (and the global options) register on import
+        cluster,
         demo,
         logging_options,
         report,

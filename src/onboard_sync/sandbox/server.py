@@ -32,8 +32,11 @@ class ServerThread:
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
         max_request_head: int | None = None,
+        port_hint: str = "choose another with --port (0 picks a free one)",
     ) -> None:
         self.app = app
+        self.port_hint = port_hint
+        """How the error for a busy port ends: which option picks another."""
         self.max_request_head = max_request_head
         """Bytes of request line and headers the server reads before refusing (h11's default: 16 KiB)."""
         self.ssl_certfile = ssl_certfile
@@ -62,8 +65,7 @@ class ServerThread:
         """Bind, start serving and block until the server accepts connections."""
         if self.running:
             return
-        hint = "choose another with --port (0 picks a free one)"
-        sock = listening_socket(self.host, self.requested_port, backlog=128, hint=hint)
+        sock = listening_socket(self.host, self.requested_port, backlog=128, hint=self.port_hint)
         self._socket = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
