@@ -1,7 +1,7 @@
 """Many HubSpot sandbox portals in one child process, driven over a pipe: the scale-out bench's CRMs.
 
 Like :mod:`bench.sandbox_proc` (whose per-sandbox commands it reuses: ``summary``, ``clear``,
-``reset``, ``facts``, ``change`` ...), but the child serves ``count`` portals
+``reset``, ``facts``, ``change`` ...; and ``enforce_limits``), but the child serves ``count`` portals
 (:class:`onboard_sync.testing.portals.Portals`) on one address, so that worker hosts in network
 namespaces reach them and their CPU is not the bench's. ``procs("each", "summary")`` runs a command
 on every portal and returns ``{instance: result}``; ``procs.cpu_seconds()`` is the child's CPU time.
@@ -14,6 +14,15 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from bench.sandbox_proc import _COMMANDS, SandboxProcess
+
+
+def _enforce_limits(sb: Any, enforce: bool) -> None:
+    """Switch the portal's rate limit on or off (off while the bench sets the CRM up)."""
+    sb.limits.burst.enforce = enforce
+    sb.limits.reset()
+
+
+COMMANDS: dict[str, Any] = {**_COMMANDS, "enforce_limits": _enforce_limits}
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ def _serve(spec: PortalsSpec, conn: Connection) -> None:
                 return
             try:
                 name, *rest = args
-                result = {n: _COMMANDS[name](sb, *rest) for n, sb in portals.items()}
+                result = {n: COMMANDS[name](sb, *rest) for n, sb in portals.items()}
                 conn.send(("ok", result))
             except Exception as exc:  # report it to the parent, keep serving
                 conn.send(("error", f"{type(exc).__name__}: {exc}"))

@@ -3,19 +3,21 @@
 Hosts are network namespaces on this machine (:mod:`onboard_sync.testing.hosts`), each running one
 ``onboard-sync worker --concurrency C``; they share a throwaway PostgreSQL (store and engine) and M
 HubSpot sandbox portals served by one child process (:mod:`bench.portals_proc`), all on the hosts'
-gateway address. Default scale: M = 16 portals of 200 deals, 40 ms latency, each limited to 10
-requests per rolling 10 s (HubSpot's Starter limit scaled down 10×, so that a portal of a few hundred
-deals is bound by its limit, as a real portal of thousands is), C = 2 reconciles per worker side by
-side. ``--quick``: 8 portals of 100 deals, 20 requests per 10 s, C = 1.
+gateway address. Default scale: M = 16 portals of 100 deals, 40 ms latency, each limited to 7
+requests per rolling 10 s (HubSpot's window, its 100 requests scaled down so that a portal of a
+hundred deals, a dozen calls, is bound by its limit as a real portal of thousands is; each
+connector instance paces itself to it with ``requests_per_second = 0.7``), C = 2 reconciles per
+worker side by side: 8 reconciles in turn per slot on 1 host, 2 on 4. ``--quick``: M = 4, C = 1.
 
 **Backfill rows** (one per worker count, same data each time: portals reset, a new database): the
 wall time from enqueuing one reconcile per portal until the last one ended; the API calls against
 the lower bound summed over the portals (:func:`bench.bounds.backfill_lower_bound`); the
-rate-limit bound of the time: each portal needs ``calls ÷ (limit per second)`` seconds (search
-calls are not rate limited here), and ``n × C`` reconciles run at a time, so the run needs at least
-``max(longest portal, sum over portals ÷ (n × C))``; 429s; CPU seconds of the workers, PostgreSQL
-and the portals' process during the run. **speed-up** row: time of 1 host ÷ time of 4 hosts,
-measured in this run; target ≥ 3.2 (4 hosts in ≤ 1/3.2 of the time).
+rate-limit bound of the time: a portal needing k limited calls (search has its own limit, not
+enforced here) needs at least ``(ceil(k ÷ 7) − 1) × 10 s`` plus one latency, and ``n × C``
+reconciles run at a time, so the run needs at least ``max(longest portal, sum over portals ÷
+(n × C))``; 429s; CPU seconds of the workers, PostgreSQL and the portals' process during the run.
+**speed-up** row: time of 1 host ÷ time of 4 hosts, measured in this run; target ≥ 3.2 (4 hosts in
+≤ 1/3.2 of the time).
 
 **Capacity row**: one worker with C = M, after the backfill, on incremental runs with 1 % of each
 portal's deals changed (and 1 % of onboardings progressed), every portal side by side. Its CPU per
@@ -53,8 +55,10 @@ SCHEDULE_S = 900
 class Scale:
     portals: int
     deals: int
-    rate_limit: tuple[int, float]
     concurrency: int
+    limit: int = 7
+    """Requests per rolling ``window`` seconds, per portal (the sandbox enforces it, the connector paces to it)."""
+    window: float = 10.0
     hosts: tuple[int, ...] = (1, 2, 4)
     latency: float = 0.04
     capacity_rounds: int = 2
@@ -62,12 +66,17 @@ class Scale:
     @classmethod
     def of(cls, ctx: Any) -> Scale:
         if getattr(ctx, "quick", False):
-            return cls(portals=8, deals=100, rate_limit=(20, 10.0), concurrency=1, capacity_rounds=1)
-        return cls(portals=16, deals=200, rate_limit=(10, 10.0), concurrency=2)
+            return cls(portals=4, deals=100, concurrency=1, capacity_rounds=1)
+        return cls(portals=16, deals=100, concurrency=2)
 
     @property
-    def per_second(self) -> float:
-        return self.rate_limit[0] / self.rate_limit[1]
+    def rate_limit(self) -> tuple[int, float]:
+        return self.limit, self.window
+
+    def portal_bound(self, calls: int) -> float:
+        """Least seconds for ``calls`` rate-limited calls to one portal: ``limit`` may go at once, then
+        each further ``limit`` waits a window; plus the last answer's latency."""
+        return (math.ceil(calls / self.limit) - 1) * self.window + self.latency if calls else 0.0
 
 
 def _unavailable() -> str | None:
@@ -100,8 +109,8 @@ def scale_out(ctx: Any) -> list[dict[str, Any]]:
         spec = PortalsSpec(scale.portals, scale.deals, net.gateway, scale.latency, scale.rate_limit)
         with PortalsProcess(spec) as portals:
             ctx.log(
-                f"scale-out: {scale.portals} portals × {scale.deals} deals, {scale.rate_limit[0]} requests per "
-                f"{scale.rate_limit[1]:g} s, latency {scale.latency * 1000:.0f} ms, {scale.concurrency} per worker"
+                f"scale-out: {scale.portals} portals × {scale.deals} deals, {scale.limit} requests per "
+                f"{scale.window:g} s, latency {scale.latency * 1000:.0f} ms, {scale.concurrency} per worker"
             )
             run = Run(ctx, scale, net, pg, portals, Path(tmp))
             for n in scale.hosts:
@@ -120,17 +129,23 @@ class Run:
 
     # -- a project per round ----------------------------------------------------------------------
     def fresh_project(self, name: str) -> Path:
+        """The portals back at their seeded data with the CRM set up (limits off meanwhile), a new
+        database migrated, and a config whose connectors pace themselves to the portals' limit."""
         from onboard_sync.store import Store
         from onboard_sync.testing.portals import write_portals_config
 
         self.portals.each("reset")
+        self.portals.each("enforce_limits", False)
         url = self.pg.create_database(name)
         project = self.folder / name
         write_portals_config(project, url, self.portals.base_urls, self.portals.secrets)
         setup = run_cli(project, {}, "setup")
         if setup.returncode != 0:
             raise RuntimeError(f"onboard-sync setup failed: {setup.stderr}")
+        pace = f"requests_per_second = {self.scale.limit / self.scale.window:g}\n"
+        write_portals_config(project, url, self.portals.base_urls, self.portals.secrets, connector=pace)
         Store.open(url).close()  # migrate once, before the workers start together
+        self.portals.each("enforce_limits", True)
         self.portals.each("clear")
         self.project = project
         return project
@@ -208,16 +223,17 @@ class Run:
         summary = self.portals.each("summary")
         writes = self._writes_by_portal()
         lower = {n: bounds.backfill_lower_bound({**f, "tasks_with_key_before": 0}, writes[n]) for n, f in facts.items()}
-        portal_s = [
-            sum(v for k, v in lb.items() if not k.endswith(".search")) / scale.per_second for lb in lower.values()
-        ]
+        portal_s = [scale.portal_bound(_limited_calls(lb)) for lb in lower.values()]
         slots = hosts * scale.concurrency
         rate_bound = max(max(portal_s), sum(portal_s) / slots)
         calls = sum(s["requests"] for s in summary.values())
         lower_total = sum(sum(lb.values()) for lb in lower.values())
-        status = Counter[str]()
+        status, by_route, lower_by_endpoint = Counter[str](), Counter[str](), Counter[str]()
         for s in summary.values():
             status.update(s["status"])
+            by_route.update(s["by_route"])
+        for lb in lower.values():
+            lower_by_endpoint.update(lb)
         self.ctx.log(f"{hosts} worker host(s): {seconds:.1f} s, {calls} calls, {_fmt_cpu(used, seconds)}")
         return {
             "scenario": f"scale-out backfill, {hosts} host{'s' if hosts > 1 else ''}",
@@ -232,6 +248,8 @@ class Run:
             "writes": {"created": sum(w["tasks"] for w in writes.values()), "updated": _updates(writes)},
             "http_429": int(status.get("429", 0)),
             "cpu_s": {k: round(v, 2) for k, v in used.items()},
+            "by_route": dict(by_route),
+            "lower_by_endpoint": dict(lower_by_endpoint),
             "cpu_share_of_machine": round(sum(used.values()) / (seconds * (os.cpu_count() or 1)), 3),
             "note": _fmt_cpu(used, seconds),
         }
@@ -251,9 +269,7 @@ class Run:
                 calls = sum(s["requests"] for s in summary.values())
                 edits = sum(c["deals_edited"] for c in changed.values())
                 rounds.append({"seconds": seconds, "cpu": used, "calls": calls, "deals_edited": edits})
-                self.ctx.log(
-                    f"incremental round {r + 1}: {seconds:.1f} s, {calls} calls, cpu {_fmt_cpu(used, seconds)}"
-                )
+                self.ctx.log(f"incremental round {r + 1}: {seconds:.1f} s, {calls} calls, {_fmt_cpu(used, seconds)}")
         finally:
             _stop(workers)
         runs = scale.portals * len(rounds)

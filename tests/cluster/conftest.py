@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from cluster_support import Cluster
 
+from onboard_sync.store import Store
 from onboard_sync.testing import hosts, pgserver
 from onboard_sync.testing.portals import Portals
 
@@ -49,6 +50,7 @@ def make_cluster(
     def make(portals: int = PORTALS, deals: int = 16) -> Cluster:
         started = Portals.start(portals, host=network.gateway, deals=deals)
         store_url = pg_server.create_database(f"cluster_{uuid.uuid4().hex[:10]}")
+        Store.open(store_url).close()  # migrated once, before hosts start together
         config = started.write_config(tmp_path / f"project{len(made)}", store_url)
         cluster = Cluster(network, pg_server, started, config, store_url)
         made.append(cluster)

@@ -85,10 +85,10 @@ class Portals:
     def secrets(self) -> dict[str, str]:
         return {token_env(name): sb.token for name, sb in self.sandboxes.items()}
 
-    def write_config(self, folder: Path, store_url: str, *, extra: str = "") -> Path:
+    def write_config(self, folder: Path, store_url: str, *, connector: str = "") -> Path:
         """A config folder (config.toml, mappings/hubspot.toml, .env) for every portal; returns config.toml."""
         urls = {name: sb.base_url for name, sb in self.items()}
-        return write_portals_config(folder, store_url, urls, self.secrets(), extra)
+        return write_portals_config(folder, store_url, urls, self.secrets(), connector=connector)
 
     def clear_logs(self) -> None:
         for sb in self.sandboxes.values():
@@ -96,9 +96,10 @@ class Portals:
 
 
 def write_portals_config(
-    folder: Path, store_url: str, base_urls: dict[str, str], secrets: dict[str, str], extra: str = ""
+    folder: Path, store_url: str, base_urls: dict[str, str], secrets: dict[str, str], *, connector: str = ""
 ) -> Path:
-    """config.toml with one ``[connectors.NAME]`` table per ``base_urls`` entry; tokens go to ``.env``."""
+    """config.toml with one ``[connectors.NAME]`` table per ``base_urls`` entry, each with the TOML lines
+    ``connector`` too (e.g. ``requests_per_second = 0.5``); tokens go to ``.env``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "mappings").mkdir(exist_ok=True)
     (folder / "mappings" / "hubspot.toml").write_text(default_mapping_text("hubspot") or "", encoding="utf-8")
@@ -106,12 +107,12 @@ def write_portals_config(
     env.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()), encoding="utf-8")
     env.chmod(0o600)
     tables = "".join(
-        f'\n[connectors.{name}]\ntype = "hubspot"\nbase_url = "{url}"\ntoken_env = "{token_env(name)}"\n'
+        f'\n[connectors.{name}]\ntype = "hubspot"\nbase_url = "{url}"\ntoken_env = "{token_env(name)}"\n{connector}'
         for name, url in base_urls.items()
     )
     core = f'[onboard_sync]\nstore = "{store_url}"\nmappings = "mappings"\nsecrets_file = ".env"\n'
     config = folder / "config.toml"
-    config.write_text(f"{core}{extra}\n{OWNERS_TABLE}{tables}", encoding="utf-8")
+    config.write_text(f"{core}\n{OWNERS_TABLE}{tables}", encoding="utf-8")
     return config
 
 
