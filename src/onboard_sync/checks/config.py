@@ -27,7 +27,7 @@ from onboard_sync.connector import Capability
 from onboard_sync.errors import ConfigError, UserError
 from onboard_sync.keys import did_you_mean
 from onboard_sync.linking import LinkSettings
-from onboard_sync.plugins import connector_type
+from onboard_sync.plugins import connector_type, webhook_schemes
 from onboard_sync.tomlfile import shown_path
 
 if TYPE_CHECKING:
@@ -85,9 +85,8 @@ def owner_problems(config: AppConfig, playbook: Playbook) -> Iterator[ConfigErro
 
 def webhook_problems(config: AppConfig) -> Iterator[ConfigError]:
     """``[serve.webhooks.NAME]`` tables for no connector instance, or with an unknown scheme."""
-    from onboard_sync.webhooks.schemes import get_scheme, scheme_names
-
     instances = list(config.connectors)
+    schemes = sorted(webhook_schemes())
     for name, route in config.serve.webhooks.items():
         if name not in config.connectors:
             yield ConfigError(
@@ -95,10 +94,10 @@ def webhook_problems(config: AppConfig) -> Iterator[ConfigError]:
                 f"(have: {', '.join(instances) or 'none'})",
                 where=config.where("serve", "webhooks", name),
             )
-        if route.scheme is not None and get_scheme(route.scheme) is None:
+        if route.scheme is not None and route.scheme not in schemes:
             yield ConfigError(
-                f"unknown webhook scheme {route.scheme!r}{did_you_mean(route.scheme, scheme_names())} "
-                f"(known: {', '.join(scheme_names())})",
+                f"unknown webhook scheme {route.scheme!r}{did_you_mean(route.scheme, schemes)} "
+                f"(known: {', '.join(schemes)})",
                 where=config.where("serve", "webhooks", name, "scheme"),
             )
 
