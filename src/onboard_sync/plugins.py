@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from onboard_sync import defaults, hookspecs
-from onboard_sync.connector import Connector, ConnectorType
 from onboard_sync.errors import ConfigError
 from onboard_sync.simulator import RegisteredSimulator, Simulator
 
 if TYPE_CHECKING:
     from onboard_sync.webhooks.schemes import Scheme
+
+if TYPE_CHECKING:  # the connector model (pydantic) loads when connector types are looked up
+    from onboard_sync.connector import Connector, ConnectorType
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class PluginLoadFailure:
 
 
 _failures: list[PluginLoadFailure] = []
+_plugin_distributions: dict[str, tuple[str, str]] = {}
+"""Top-level package of each loaded entry point's module → its distribution (name, version)."""
 
 
 @cache
@@ -60,6 +64,8 @@ def load_entry_point_plugins(pm: pluggy.PluginManager, group: str) -> list[Plugi
         for entry_point in dist.entry_points:
             if entry_point.group != group or pm.get_plugin(entry_point.name) or pm.is_blocked(entry_point.name):
                 continue
+            top = entry_point.value.split(":")[0].split(".")[0]
+            _plugin_distributions.setdefault(top, (dist.metadata["Name"], dist.version))
             try:
                 pm.register(entry_point.load(), name=entry_point.name)
             except Exception as exc:  # any import-time error of third-party code: name it, go on
@@ -77,7 +83,12 @@ def plugin_load_failures() -> list[PluginLoadFailure]:
 
 @cache  # installed distributions do not change while the process runs (and the lookup takes ~0.2 s)
 def _distribution_of(module_name: str) -> tuple[str, str]:
+    """The distribution of ``module_name``: the one whose entry point loaded its package, else the
+    (slow) scan of every installed distribution's files."""
     top = module_name.split(".")[0]
+    get_plugin_manager()
+    if top in _plugin_distributions:
+        return _plugin_distributions[top]
     for dist_name in importlib.metadata.packages_distributions().get(top, []):
         try:
             return dist_name, importlib.metadata.version(dist_name)
@@ -89,6 +100,8 @@ def _distribution_of(module_name: str) -> tuple[str, str]:
 def connector_types(pm: pluggy.PluginManager | None = None) -> dict[str, ConnectorType]:
     """Every registered connector type by its ``type_name`` (two classes claiming one name are a
     ConfigError: which one ran would depend on the order plugins were loaded in)."""
+    from onboard_sync.connector import ConnectorType
+
     pm = pm or get_plugin_manager()
     found: dict[str, ConnectorType] = {}
 

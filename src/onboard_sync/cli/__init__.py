@@ -60,6 +60,7 @@ def _register_commands() -> None:
         setup,
         simulate,
         status,
+        store,
     )
     from onboard_sync.plugins import get_plugin_manager, plugin_load_failures, simulators
 

@@ -18,7 +18,6 @@ import typer
 from onboard_sync.cli import sandbox_app
 from onboard_sync.cli.common import console
 from onboard_sync.simulator import RegisteredSimulator, Simulator
-from onboard_sync.tomlfile import toml_value
 
 SeedOption = Annotated[int, typer.Option(help="Seed of the generated data (same seed, same data).")]
 DealsOption = Annotated[int, typer.Option(help="How many deals (a helpdesk: customer organizations) to generate.")]
@@ -49,6 +48,8 @@ def _command(simulator: RegisteredSimulator) -> Callable[..., None]:
 def connection_lines(name: str, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
     """The ``[connectors.NAME]`` table of a connector on a simulator, and the secrets it names
     (only those its ``*_env`` keys name: a simulator may hold more than one way to log in)."""
+    from onboard_sync.tomlfile import toml_value  # pydantic loads only when a simulator starts (a fast --help)
+
     lines = [f"[connectors.{name}]", *(f"{key} = {toml_value(value)}" for key, value in settings.items())]
     named = [value for key, value in settings.items() if key.endswith("_env") and value in secrets]
     return lines + [f"export {env}={secrets[env]}" for env in named]

@@ -28,12 +28,17 @@ from onboard_sync.errors import ConfigError
 from onboard_sync.listening import listening_socket
 from onboard_sync.plugins import connector_type, webhook_schemes
 from onboard_sync.runtime import Runtime
+from onboard_sync.serve_config import WebhookRoute
 from onboard_sync.store import Store
 from onboard_sync.webhooks.app import ReceiverSettings, RouteConfig, build_app
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import StoreQueue
+<<<<<<< HEAD
 from onboard_sync.webhooks.schemes import SchemeOptions
 from onboard_sync.webhooks.settings import WebhookRoute
+=======
+from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
+>>>>>>> main
 from onboard_sync.webhooks.worker import Worker
 from onboard_sync.webhooks.worker_process import WorkerProcess
 
@@ -90,6 +95,18 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
         options = SchemeOptions(secret, override.max_age_seconds, organization_id)
         routes[name] = RouteConfig(name, scheme, options)
     return routes
+
+
+def serve_readiness(runtime: Runtime) -> str:
+    """One line for ``validate``: the webhook routes ``serve`` would open, or why it would not start
+    (a signing secret missing from this environment is a note, not an error: cron needs none)."""
+    try:
+        routes = resolve_routes(runtime)
+    except ConfigError as exc:
+        return f"note: `onboard-sync serve` would not start here: {exc}"
+    if not routes:
+        return "serve: no webhook routes (no connector instance receives webhooks)"
+    return "serve: webhook routes " + ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in routes.items())
 
 
 def build_service(

@@ -7,12 +7,13 @@ only when a simulator is actually built, so loading plugins stays cheap.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from onboard_sync.connectors.salesforce.connector import SalesforceConnector
-from onboard_sync.connectors.salesforce.webhooks import SalesforceFlowScheme, SalesforceOutboundScheme
 from onboard_sync.hookspecs import hookimpl
-from onboard_sync.webhooks.schemes import Scheme
+
+if TYPE_CHECKING:  # the connector (and its SDK) loads when a connector type is looked up
+    from onboard_sync.connectors.salesforce.connector import SalesforceConnector
+    from onboard_sync.webhooks.schemes import Scheme
 
 
 def create_sandbox(**kwargs: Any) -> Any:
@@ -25,6 +26,8 @@ def create_sandbox(**kwargs: Any) -> Any:
 @hookimpl
 def register_connectors(register: Callable[[type[SalesforceConnector]], None]) -> None:
     """Register the Salesforce connector type (``type = "salesforce"``)."""
+    from onboard_sync.connectors.salesforce.connector import SalesforceConnector
+
     register(SalesforceConnector)
 
 
@@ -37,5 +40,7 @@ def register_simulators(register: Callable[..., None]) -> None:
 @hookimpl
 def register_webhook_schemes(register: Callable[[Scheme], None]) -> None:
     """Register Salesforce's webhook schemes (``salesforce-outbound``, ``salesforce-flow``)."""
+    from onboard_sync.connectors.salesforce.webhooks import SalesforceFlowScheme, SalesforceOutboundScheme
+
     register(SalesforceOutboundScheme())
     register(SalesforceFlowScheme())

@@ -6,12 +6,13 @@ Registers :class:`ZendeskConnector` and the Zendesk sandbox simulator (imported 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from onboard_sync.connectors.zendesk.connector import ZendeskConnector
-from onboard_sync.connectors.zendesk.webhooks import ZendeskScheme
 from onboard_sync.hookspecs import hookimpl
-from onboard_sync.webhooks.schemes import Scheme
+
+if TYPE_CHECKING:  # the connector (and its SDK) loads when a connector type is looked up
+    from onboard_sync.connectors.zendesk.connector import ZendeskConnector
+    from onboard_sync.webhooks.schemes import Scheme
 
 
 def create_sandbox(**kwargs: Any) -> Any:
@@ -30,6 +31,8 @@ def create_sandbox(**kwargs: Any) -> Any:
 @hookimpl
 def register_connectors(register: Callable[[type[ZendeskConnector]], None]) -> None:
     """Register the Zendesk connector type (``type = "zendesk"``)."""
+    from onboard_sync.connectors.zendesk.connector import ZendeskConnector
+
     register(ZendeskConnector)
 
 
@@ -42,4 +45,6 @@ def register_simulators(register: Callable[..., None]) -> None:
 @hookimpl
 def register_webhook_schemes(register: Callable[[Scheme], None]) -> None:
     """Register Zendesk's webhook scheme (``zendesk``)."""
+    from onboard_sync.connectors.zendesk.webhooks import ZendeskScheme
+
     register(ZendeskScheme())
