@@ -33,12 +33,7 @@ from onboard_sync.store import Store
 from onboard_sync.webhooks.app import ReceiverSettings, RouteConfig, build_app
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import StoreQueue
-<<<<<<< HEAD
 from onboard_sync.webhooks.schemes import SchemeOptions
-from onboard_sync.webhooks.settings import WebhookRoute
-=======
-from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
->>>>>>> main
 from onboard_sync.webhooks.worker import Worker
 from onboard_sync.webhooks.worker_process import WorkerProcess
 
