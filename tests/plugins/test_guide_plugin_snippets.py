@@ -1,6 +1,7 @@
 """The plugin snippets of docs/writing-a-connector.md run as printed, with the imports they state:
-the ToyCRM webhook scheme verifies and parses a signed delivery, and the ToyCRM simulator adapter
-meets the ``Simulator`` protocol (``onboard-sync sandbox`` prints its table; its secret logs in)."""
+the ToyCRM webhook scheme verifies and parses a signed delivery, the ToyCRM simulator adapter
+meets the ``Simulator`` protocol (``onboard-sync sandbox`` prints its table; its secret logs in),
+``default_mapping()`` reads the package's file, and the starter table loads as ToyCRM settings."""
 
 from __future__ import annotations
 
@@ -21,22 +22,29 @@ GUIDE = ROOT / "docs" / "writing-a-connector.md"
 sys.path.insert(0, str(ROOT / "docs" / "examples" / "toycrm" / "src"))
 
 
-def snippet(class_name: str) -> str:
-    """The python block of the guide that defines ``class_name``."""
+def snippet(defines: str) -> str:
+    """The python block of the guide that defines ``defines`` (``class X`` or ``def x``)."""
     blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.DOTALL)
-    [found] = [b for b in blocks if f"class {class_name}" in b]
+    [found] = [b for b in blocks if defines in b]
     return found
 
 
 def run_snippet(class_name: str, namespace: dict[str, Any]) -> dict[str, Any]:
-    exec(compile(snippet(class_name), f"{GUIDE.name}:{class_name}", "exec"), namespace)
+    exec(compile(snippet(f"class {class_name}"), f"{GUIDE.name}:{class_name}", "exec"), namespace)
     return namespace
+
+
+def snippet_method(name: str, namespace: dict[str, Any]) -> Any:
+    """A method the guide prints indented, as in its class, on a class of its own."""
+    source = "class Probe:\n" + snippet(f"def {name}(")
+    exec(compile(source, f"{GUIDE.name}:{name}", "exec"), namespace)
+    return getattr(namespace["Probe"], name)
 
 
 def stated_imports(class_name: str) -> str:
     """The *Imports: ...* line the guide puts above the block."""
     text = GUIDE.read_text(encoding="utf-8")
-    before = text[: text.index(snippet(class_name))]
+    before = text[: text.index(snippet(f"class {class_name}"))]
     return before[before.rindex("*Imports:") :]
 
 
@@ -80,3 +88,24 @@ def test_the_simulator_snippet_serves_and_its_secret_logs_in() -> None:
     lines = connection_lines("toycrm", settings, secrets)
     assert lines[0] == "[connectors.toycrm]"
     assert lines[-1] == "export TOYCRM_CLIENT_SECRET=toy-secret-2"
+
+
+def test_the_default_mapping_snippet_reads_the_packages_file() -> None:
+    from importlib import resources
+
+    from onboard_sync.connectors.hubspot import HubSpotConnector
+
+    read = snippet_method("default_mapping", {"resources": resources, "__package__": "onboard_sync.connectors.hubspot"})
+    assert read() == HubSpotConnector.default_mapping()
+    assert "[deal.write]" in read()
+
+
+def test_the_starter_table_snippet_loads_as_toycrm_settings() -> None:
+    import tomllib
+
+    from onboard_toycrm.settings import ToyCrmSettings
+
+    table = tomllib.loads(snippet_method("starter_config", {})("crm"))["connectors"]["crm"]
+    settings = ToyCrmSettings(**table)
+    assert (settings.type, settings.client_secret_env) == ("toycrm", "TOYCRM_CLIENT_SECRET")
+    assert "REPLACE" in settings.base_url, "what only the admin knows is a placeholder init points at"
