@@ -125,14 +125,14 @@ def test_hook_register_webhook_schemes(everyhook: None) -> None:
 
 
 def test_hook_register_commands(everyhook: None) -> None:
-    from onboard_sync.cli import _register_commands, app
+    from onboard_sync.cli import _register_commands, app, sandbox_app
 
-    before = list(app.registered_commands)
     try:
         _register_commands()
         result = CliRunner().invoke(app, ["relay-ping"])
-    finally:
-        app.registered_commands[:] = before
+    finally:  # what the plugin added goes again (the built-in commands stay: their modules import once)
+        app.registered_commands[:] = [c for c in app.registered_commands if c.name != "relay-ping"]
+        sandbox_app.registered_commands[:] = [c for c in sandbox_app.registered_commands if c.name != "relaycrm"]
     assert result.exit_code == 0, result.output
     assert "pong from the relay plugin" in result.output
 

@@ -162,7 +162,7 @@ class ZendeskSandbox(ServedSandbox):
 
     @property
     def token(self) -> str:
-        """The API token (for the ``register_simulators`` contract; OAuth via ``oauth_client``)."""
+        """The API token, as ``api_token`` (OAuth via ``oauth_client``)."""
         return self.api_token
 
     def start(self) -> ZendeskSandbox:
