@@ -151,7 +151,7 @@ def test_plan_mode_refuses_writes_before_they_are_sent(crm: ToyCrm) -> None:
         conn.create_tasks([TaskWrite(key="toycrm:3:kickoff:1", subject="Kickoff", body="", due_at=due, owner_id=None)])
     assert crm.records("tasks") == []
     assert gate.calls == {"oauth.token": 1}, "only the access token was asked for: the create was never sent"
-    assert "POST /v1/tasks/batch/create" not in crm.requests
+    assert crm.requests.counts()["POST /v1/tasks/batch/create"] == 0
 
 
 def test_update_tasks_and_write_fields_report_each_record(crm: ToyCrm) -> None:
@@ -284,7 +284,7 @@ def test_activity_tasks_are_found_through_their_deals_after_a_crash(
         assert len(keys) == len(set(keys)), "nothing created twice"
         assert len(keys) == len(activities) + second.writes_created
         deals = {a["deal_id"] for a in activities}
-        looked_up = {r.split("/")[3] for r in acme.requests if r.startswith("GET /v1/deals/")}
+        looked_up = {r.path.split("/")[3] for r in acme.requests if r.key.startswith("GET /v1/deals/")}
         assert deals <= looked_up, "the pending keys' deals were read"
 
 

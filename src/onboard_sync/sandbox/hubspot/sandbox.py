@@ -19,7 +19,7 @@ from typing import Any
 from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog
 from onboard_sync.sandbox.faults import FaultInjector
-from onboard_sync.sandbox.hubspot.app import HubSpotApp
+from onboard_sync.sandbox.hubspot.app import hubspot_app
 from onboard_sync.sandbox.hubspot.auth import TokenStore
 from onboard_sync.sandbox.hubspot.backend import HubSpotBackend
 from onboard_sync.sandbox.hubspot.webhooks import WebhookDelivery
@@ -77,7 +77,7 @@ class HubSpotSandbox(ServedSandbox):
             daily=DailyCounter(daily_limit or NOMINAL_DAILY, self.clock, enforce=daily_limit is not None),
             search=RollingWindow.per_second(search_rate, self.clock) if search_rate else None,
         )
-        self.app = HubSpotApp(self)
+        self.app = hubspot_app(self)
         self.webhooks = WebhookDelivery(self.backend)
         """Signed webhook delivery to subscribers: ``sb.webhooks.subscribe(url, client_secret)``."""
         self._server = ServerThread(self.app, host, port, name="hubspot-sandbox")
