@@ -102,6 +102,27 @@ def test_a_429_is_retried_after_the_time_the_server_asked(crm: ToyCrm) -> None:
     assert gate.calls["owners.list"] == 2
 
 
+def test_the_simulators_own_rate_limit_makes_the_gate_wait_as_long_as_it_says() -> None:
+    slept: list[float] = []
+    with ToyCrm("limited", client_secret=SECRET, rate_limit=3).seed(deals=2) as crm:
+
+        def sleep(seconds: float) -> None:  # the gate's wait moves the simulator's clock
+            slept.append(seconds)
+            crm.clock.advance(seconds=seconds)
+
+        gate = ApiGate(sleep=sleep, clock=lambda: sum(slept))
+        settings = ToyCrmSettings(type="toycrm", base_url=crm.url, client_id=crm.client_id)
+        conn = ToyCrmConnector("toycrm", settings, {"TOYCRM_CLIENT_SECRET": SECRET}, gate)
+        gate.bind_connector(conn)
+        for _ in range(5):
+            assert conn.read_owners()
+        refused = [r for r in crm.requests if r.status == 429]
+    assert refused, "three calls per ten seconds: some were refused"
+    waits = [seconds for seconds in slept if seconds >= 1]  # the gate's own pacing sleeps are shorter
+    assert len(waits) == len(refused) == gate.summary()["retries"], slept
+    assert all(seconds <= 10 for seconds in waits), "Retry-After: until the oldest call leaves the window"
+
+
 def test_a_used_up_quota_stops_at_once(crm: ToyCrm) -> None:
     conn, gate, _ = gated(crm)
     conn.check_auth()
