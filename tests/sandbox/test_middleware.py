@@ -106,8 +106,8 @@ class TinyCrm:
         }
         return SimulatorApp(
             [
-                Latency(lambda: 0.0),
                 RequestLogging(self.requests, self.clock),
+                Latency(lambda: 0.0),
                 VendorErrors(render),
                 Routing(ROUTES, lambda request, known: Reply(405 if known else 404, {"error": "no route"})),
                 Faults(self.faults, injected),

@@ -6,8 +6,8 @@ Reply``: it may answer itself (a fault, a refused token, a used-up limit) or cal
 adjust the reply on the way out (rate-limit headers, the request log). The last step calls the
 matched route's handler through ``respond``. The stages here do what every vendor needs:
 
-* :class:`Latency`: sleep before answering (``asyncio.sleep``, so concurrent clients overlap);
 * :class:`RequestLogging`: record method, path, route template, status and time in a ``RequestLog``;
+* :class:`Latency`: sleep before answering (``asyncio.sleep``, so concurrent clients overlap);
 * :class:`Routing`: match the :class:`~onboard_sync.sandbox.routing.RouteTable` (404/405 otherwise);
 * :class:`Faults`: consume a failure armed on the :class:`~onboard_sync.sandbox.faults.FaultInjector`;
 * :class:`Authentication`: the vendor's token check, plus revocation through the fault injector;
@@ -254,6 +254,18 @@ def compact_json(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
+def handlers_given(context: object) -> Callable[[SimRequest], Reply]:
+    """A ``respond`` for handlers written ``handler(context, request)``: the simulator first, so a
+    handler reaches its backend and faults (``sim.backend``, ``sim.faults``)."""
+
+    def respond(request: SimRequest) -> Reply:
+        assert request.route is not None, "Routing must run before the handler"
+        reply: Reply = request.route.handler(context, request)
+        return reply
+
+    return respond
+
+
 class SimulatorApp:
     """The ASGI app: ``stages`` in order, then ``respond(request)`` (default: the route's handler).
 
@@ -331,5 +343,6 @@ __all__ = [
     "Stage",
     "VendorErrors",
     "call_handler",
+    "handlers_given",
     "log_crash",
 ]

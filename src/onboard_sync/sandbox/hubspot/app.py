@@ -1,6 +1,6 @@
 """The HubSpot sandbox's ASGI app: the shared middleware stack with HubSpot's hooks.
 
-Stack for every request: injected latency -> request log -> HubSpot error bodies -> route match
+Stack for every request: request log -> injected latency -> HubSpot error bodies -> route match
 (``routes.py``) -> armed faults -> Bearer-token auth (private-app token or OAuth access token) ->
 rate limits (ten-secondly per token, daily, search secondly) -> handler (``responses_*.py``), then
 the ``X-HubSpot-RateLimit-*`` headers on the way out. Built by ``HubSpotSandbox``.
@@ -163,8 +163,8 @@ def hubspot_app(sb: HubSpotSandbox) -> SimulatorApp:
         SEARCH: LimitPolicy(SEARCH, limits.search, lambda request: "portal") if limits.search else None,
     }
     stages = [
-        Latency(lambda: sb.latency),
         RequestLogging(sb.requests, sb.clock),
+        Latency(lambda: sb.latency),
         VendorErrors(render_error),
         Routing(ROUTES, no_route),
         Faults(sb.faults, injected),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import sys
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,18 +82,9 @@ class HubSpotSandbox(ServedSandbox):
         self._server = ServerThread(self.app, host, port, name="hubspot-sandbox")
 
     # -- lifecycle --------------------------------------------------------------------------------
-    def start(self) -> HubSpotSandbox:
-        """Serve on loopback; returns once the server accepts connections."""
-        self._server.start()
-        return self
-
     def stop(self) -> None:
         self.webhooks.close()
         self._server.stop()
-
-    @property
-    def port(self) -> int | None:
-        return self._server.port
 
     def reset(self) -> None:
         """Back to the seeded state: data, faults, request log, rate-limit counters, OAuth tokens."""
@@ -119,10 +109,6 @@ class HubSpotSandbox(ServedSandbox):
         if expires_in is not None:
             self.auth.expires_in = expires_in
         return self.auth.add_client(client_id, client_secret)
-
-    def request_counts(self) -> Counter[str]:
-        """Requests served, by ``"METHOD template"`` (e.g. ``"POST /crm/v3/objects/tasks/batch/create"``)."""
-        return self.requests.counts()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"

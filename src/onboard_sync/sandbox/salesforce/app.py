@@ -1,6 +1,6 @@
 """The Salesforce sandbox's ASGI app: the shared middleware stack with Salesforce's hooks.
 
-Stack for every request: injected latency -> request log -> URI and header size (414 past 16,384
+Stack for every request: request log -> injected latency -> URI and header size (414 past 16,384
 bytes of URI, 431 past 16,384 of URI and headers, as Salesforce) -> route match (``routes.py``) ->
 armed faults (rendered as Salesforce error arrays) -> Bearer session check (401
 ``INVALID_SESSION_ID``) -> daily API limit (403 ``REQUEST_LIMIT_EXCEEDED``) -> Salesforce error
@@ -111,8 +111,8 @@ def salesforce_app(sb: SalesforceSandbox) -> SimulatorApp:
         return Reply(status, body)
 
     stages = [
-        Latency(lambda: sb.latency),
         RequestLogging(sb.requests, sb.clock),
+        Latency(lambda: sb.latency),
         RequestHeadLimit(),
         Routing(ROUTES, no_route),
         Faults(sb.faults, injected),

@@ -17,7 +17,6 @@ import functools
 import shutil
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +116,6 @@ class SalesforceSandbox(ServedSandbox):
         )
 
     # -- lifecycle --------------------------------------------------------------------------------
-    def start(self) -> SalesforceSandbox:
-        """Serve HTTPS on loopback; returns once the server accepts connections."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
     def close(self) -> None:
         """Stop and delete the generated certificates."""
         self.stop()
@@ -205,9 +196,6 @@ class SalesforceSandbox(ServedSandbox):
             "SALESFORCE_PASSWORD": self.app_credentials.password,
             "SALESFORCE_PRIVATE_KEY": self.app_credentials.private_key_pem,
         }
-
-    def request_counts(self) -> Counter[str]:
-        return self.requests.counts()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"

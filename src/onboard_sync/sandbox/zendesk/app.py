@@ -1,6 +1,6 @@
 """The Zendesk sandbox's ASGI app: the shared middleware stack with Zendesk's hooks.
 
-Stack: injected latency -> request log -> route match (with or without ``.json``; an unknown path
+Stack: request log -> injected latency -> route match (with or without ``.json``; an unknown path
 or method is a 404) -> Zendesk error bodies -> armed faults -> auth (Basic ``email/token:API_TOKEN``
 or ``Bearer`` OAuth token) -> rate limits (account-wide per minute; incremental exports 10 per
 minute, 429 with ``Retry-After``) -> handler (``responses.py``) -> ``X-Rate-Limit`` headers.
@@ -27,6 +27,7 @@ from onboard_sync.sandbox.middleware import (
     SimRequest,
     SimulatorApp,
     VendorErrors,
+    handlers_given,
     log_crash,
 )
 from onboard_sync.sandbox.ratelimit import RollingWindow
@@ -102,21 +103,15 @@ def zendesk_app(sb: ZendeskSandbox) -> SimulatorApp:
         EXPORT: LimitPolicy(EXPORT, sb.limits.export),
     }
     stages = [
-        Latency(lambda: sb.latency),
         RequestLogging(sb.requests, sb.clock),
+        Latency(lambda: sb.latency),
         Routing(ROUTES, no_route),
         VendorErrors(render_error),
         Faults(sb.faults, injected),
         Authentication(check, refuse, sb.faults),
         RateLimits(policies, limited, limit_headers),
     ]
-
-    def respond(request: SimRequest) -> Reply:
-        assert request.route is not None
-        reply: Reply = request.route.handler(sb, request)
-        return reply
-
-    return SimulatorApp(stages, respond)
+    return SimulatorApp(stages, handlers_given(sb))
 
 
 __all__ = ["zendesk_app"]

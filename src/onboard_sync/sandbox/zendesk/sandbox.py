@@ -15,7 +15,6 @@ deliveries to a URL).
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,9 +101,6 @@ class ZendeskSandbox(ServedSandbox):
         if expires_in is not None:
             self.auth.expires_in = expires_in
         return self.auth.add_client(client_id, client_secret)
-
-    def request_counts(self) -> Counter[str]:
-        return self.requests.counts()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"

@@ -52,6 +52,7 @@ from onboard_sync.sandbox.middleware import (
     SimRequest,
     SimulatorApp,
     VendorErrors,
+    handlers_given,
 )
 from onboard_sync.sandbox.ratelimit import RollingWindow
 from onboard_sync.sandbox.server import ServedSandbox
@@ -84,27 +85,20 @@ class ToyCrm(ServedSandbox):
         self.api_limit = RollingWindow(rate_limit or 1000, 10.0, self.clock, enforce=rate_limit is not None)
         policies = {"api": LimitPolicy("api", self.api_limit, key=per_token)}
         stages = [
-            Latency(lambda: self.latency),
             RequestLogging(self.requests, self.clock),
+            Latency(lambda: self.latency),
             VendorErrors(render_error),
             Routing(ROUTES, lambda request, _: render_error(request, no_route(request))),
             Faults(self.faults, injected),
             Authentication(self.check_token, refuse, self.faults),
             RateLimits(policies, limited),
         ]
-        self.app = SimulatorApp(stages, lambda request: request.route.handler(self, request))  # type: ignore[union-attr]
+        self.app = SimulatorApp(stages, handlers_given(self))  # a handler is ``handler(crm, request)``
         self._server = ServerThread(self.app, name="toycrm-sim")
 
-    # --- serving ---------------------------------------------------------------------------------------
-    def start(self) -> ToyCrm:
-        """Serve the API on a free port of 127.0.0.1 (``url``) in a background thread."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    close = stop
+    # --- serving (start, stop, the context manager, base_url: from ServedSandbox) ----------------------------
+    def close(self) -> None:
+        self.stop()
 
     @property
     def url(self) -> str:
@@ -112,7 +106,9 @@ class ToyCrm(ServedSandbox):
 
     def check_token(self, request: SimRequest) -> Credential | AuthRefusal:
         token = request.bearer_token()
-        return Credential(token) if token in self.backend.tokens else AuthRefusal("invalid")
+        if token is None or token not in self.backend.tokens:
+            return AuthRefusal("invalid")
+        return Credential(token)
 
     # --- controls for tests: what people, time and outages do to the CRM -------------------------------
     def now(self) -> datetime:
