@@ -137,9 +137,11 @@ def test_a_matched_route_gets_its_params_and_credential_and_the_log_records_its_
     assert answer.status_code == 200
     assert answer.json() == {"id": "42", "as": "api"}
     assert answer.headers["X-Left"] == "1"
-    assert [(r.method, r.path, r.template, r.status) for r in tiny.requests] == [
-        ("GET", "/v1/deals/42", "/v1/deals/{id}", 200)
+    assert [(r.method, r.path, r.template, r.status, r.client) for r in tiny.requests] == [
+        ("GET", "/v1/deals/42", "/v1/deals/{id}", 200, "127.0.0.1")
     ]
+    assert tiny.requests[0].received is not None
+    assert tiny.requests[0].received <= tiny.requests[0].at
     assert tiny.requests.counts() == {"GET /v1/deals/{id}": 1}
 
 

@@ -6,7 +6,7 @@ Reply``: it may answer itself (a fault, a refused token, a used-up limit) or cal
 adjust the reply on the way out (rate-limit headers, the request log). The last step calls the
 matched route's handler through ``respond``. The stages here do what every vendor needs:
 
-* :class:`RequestLogging`: record method, path, route template, status and time in a ``RequestLog``;
+* :class:`RequestLogging`: record method, path, route template, status, times and caller in a ``RequestLog``;
 * :class:`Latency`: sleep before answering (``asyncio.sleep``, so concurrent clients overlap);
 * :class:`Routing`: match the :class:`~onboard_sync.sandbox.routing.RouteTable` (404/405 otherwise);
 * :class:`Faults`: consume a failure armed on the :class:`~onboard_sync.sandbox.faults.FaultInjector`;
@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from onboard_sync.sandbox.clock import Clock
-from onboard_sync.sandbox.common import RequestLog, RequestRecord
+from onboard_sync.sandbox.common import RequestLog, RequestRecord, client_host
 from onboard_sync.sandbox.faults import Failure, FaultInjector
 from onboard_sync.sandbox.ratelimit import DailyCounter, RollingWindow
 from onboard_sync.sandbox.routing import Route, RouteTable
@@ -125,15 +125,20 @@ class Latency:
 
 
 class RequestLogging:
-    """Record every answered request in ``requests`` with the clock's time (after the answer)."""
+    """Record every answered request in ``requests``: the clock's time when it came in (before the
+    stages below, injected latency included) and when its answer was ready, and the caller's address."""
 
     def __init__(self, requests: RequestLog, clock: Clock) -> None:
         self.requests, self.clock = requests, clock
 
     async def __call__(self, request: SimRequest, call_next: Next) -> Reply:
+        received = self.clock.now()
         reply = await call_next(request)
         template = request.template or request.path
-        self.requests.record(RequestRecord(request.method, request.path, template, reply.status, self.clock.now()))
+        at = self.clock.now()
+        self.requests.record(
+            RequestRecord(request.method, request.path, template, reply.status, at, request.client, received)
+        )
         return reply
 
 
@@ -290,7 +295,6 @@ class SimulatorApp:
         if scope["type"] != "http":
             return
         http = Request(scope, receive)
-        client = scope.get("client")
         request = SimRequest(
             method=http.method,
             path=http.url.path,
@@ -298,7 +302,7 @@ class SimulatorApp:
             headers=http.headers,
             body=await http.body(),
             base_url=str(http.base_url).rstrip("/"),
-            client=client[0] if client else None,
+            client=client_host(scope),
             template=http.url.path,
             scope=scope,
         )

@@ -82,9 +82,18 @@ class HubSpotSandbox(ServedSandbox):
         self._server = ServerThread(self.app, host, port, name="hubspot-sandbox")
 
     # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> HubSpotSandbox:
+        """Serve on loopback; returns once the server accepts connections."""
+        self._server.start()
+        return self
+
     def stop(self) -> None:
         self.webhooks.close()
         self._server.stop()
+
+    @property
+    def port(self) -> int | None:
+        return self._server.port
 
     def reset(self) -> None:
         """Back to the seeded state: data, faults, request log, rate-limit counters, OAuth tokens."""

@@ -116,6 +116,14 @@ class SalesforceSandbox(ServedSandbox):
         )
 
     # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> SalesforceSandbox:
+        """Serve HTTPS on loopback; returns once the server accepts connections."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
     def close(self) -> None:
         """Stop and delete the generated certificates."""
         self.stop()
