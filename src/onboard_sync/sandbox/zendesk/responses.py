@@ -31,6 +31,10 @@ class ZendeskHTTPError(Exception):
         self.status, self.body, self.headers = status, body, headers or {}
 
 
+def _not_found() -> ZendeskHTTPError:
+    return ZendeskHTTPError(404, {"error": "RecordNotFound", "description": "Not found"})
+
+
 def _bad(title: str, code: str = "InvalidParameter") -> ZendeskHTTPError:
     return ZendeskHTTPError(400, {"errors": [{"code": code, "title": title}]})
 
@@ -136,10 +140,9 @@ def listing(kind: str) -> Handler:
 
 
 def show_org(sb: ZendeskSandbox, req: SimRequest) -> Reply:
-    p = req.params
-    org = sb.backend.organizations.get(int(p["id"]))
+    org = sb.backend.organizations.get(int(req.params["id"]))
     if org is None:
-        raise ZendeskHTTPError(404, {"error": "RecordNotFound", "description": "Not found"})
+        raise _not_found()
     return Reply(200, {"organization": org})
 
 
@@ -151,10 +154,10 @@ def _json(req: SimRequest) -> Any:
 
 
 def update_org(sb: ZendeskSandbox, req: SimRequest) -> Reply:
-    p, body = req.params, _json(req)
-    rid = int(p["id"])
+    body = _json(req)
+    rid = int(req.params["id"])
     if rid not in sb.backend.organizations:
-        raise ZendeskHTTPError(404, {"error": "RecordNotFound", "description": "Not found"})
+        raise _not_found()
     return Reply(200, {"organization": sb.backend.update_organization(rid, dict(body.get("organization") or {}))})
 
 
@@ -194,18 +197,16 @@ def update_many_orgs(sb: ZendeskSandbox, req: SimRequest) -> Reply:
 
 
 def job_status(sb: ZendeskSandbox, req: SimRequest) -> Reply:
-    p = req.params
-    job = sb.backend.jobs.get(p["id"])
+    job = sb.backend.jobs.get(req.params["id"])
     if job is None:
-        raise ZendeskHTTPError(404, {"error": "RecordNotFound", "description": "Not found"})
+        raise _not_found()
     return Reply(200, {"job_status": job})
 
 
 def ticket_metric(sb: ZendeskSandbox, req: SimRequest) -> Reply:
-    p = req.params
-    metric = sb.backend.metrics.get(int(p["id"]))
+    metric = sb.backend.metrics.get(int(req.params["id"]))
     if metric is None:
-        raise ZendeskHTTPError(404, {"error": "RecordNotFound", "description": "Not found"})
+        raise _not_found()
     return Reply(200, {"ticket_metric": metric})
 
 
