@@ -13,13 +13,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pluggy
 import pytest
 from onboard_toycrm import plugin
@@ -66,6 +70,34 @@ def test_the_entry_point_registers_the_connector_type(tmp_path: Path, monkeypatc
     assert toy.cls is ToyCrmConnector
     assert toy.version == project["version"], "the class says the version its package is released as"
     assert toy.capabilities == {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK}
+
+
+def test_sandbox_toycrm_serves_the_example_simulator_through_the_real_cli(tmp_path: Path) -> None:
+    """The example registers its simulator (``register_simulators``): ``onboard-sync sandbox toycrm``
+    serves a seeded workspace and prints the table and the secret a connector needs."""
+    dist = tmp_path / "onboard_sync_toycrm-0.2.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: onboard-sync-toycrm\nVersion: 0.2.0\n")
+    (dist / "entry_points.txt").write_text("[onboard_sync]\ntoycrm = onboard_toycrm.plugin\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_SYNC_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(tmp_path), str(EXAMPLE / "src")]), PYTHONUNBUFFERED="1", NO_COLOR="1")
+    command = [sys.executable, "-m", "onboard_sync.cli", "sandbox", "toycrm", "--port", "0", "--deals", "4"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        printed = "".join(proc.stdout.readline() for _ in range(8))
+        url = re.search(r"toycrm sandbox on (http://127\.0\.0\.1:\d+)", printed)
+        secret = re.search(r"export TOYCRM_CLIENT_SECRET=(\S+)", printed)
+        assert url, printed
+        assert secret, printed
+        assert f'base_url = "{url.group(1)}"' in printed
+        grant = {"grant_type": "client_credentials", "client_id": "onboard-sync", "client_secret": secret.group(1)}
+        token = httpx.post(f"{url.group(1)}/oauth/token", json=grant).json()["access_token"]
+        deals = httpx.get(f"{url.group(1)}/v1/deals/search", headers={"Authorization": f"Bearer {token}"})
+        assert len(deals.json()["results"]) == 4
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 # --- the gate around the connector ----------------------------------------------------------------------

@@ -59,12 +59,16 @@ from onboard_sync.sandbox.server import ServedSandbox
 from onboard_toycrm.sim.backend import ToyCrmBackend, ToyCrmError, wire
 from onboard_toycrm.sim.routes import ROUTES
 
+SECRET_ENV = "TOYCRM_CLIENT_SECRET"
+"""The variable ``connector_settings`` names for the client secret (the connector's default)."""
+
 
 class ToyCrm(ServedSandbox):
     """One ToyCRM workspace: its records, its API (served by ``start``) and test controls.
 
     ``latency``: seconds before each answer; ``rate_limit``: requests per ten seconds per token
-    (429 ``rate_limited`` with ``Retry-After`` past it; unlimited when not given).
+    (429 ``rate_limited`` with ``Retry-After`` past it; unlimited when not given); ``port``: 0 picks
+    a free one.
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class ToyCrm(ServedSandbox):
         client_secret: str,
         latency: float = 0.0,
         rate_limit: int | None = None,
+        port: int = 0,
     ) -> None:
         self.name, self.client_id, self.latency = name, client_id, latency
         self.clock = SandboxClock()
@@ -94,7 +99,7 @@ class ToyCrm(ServedSandbox):
             RateLimits(policies, limited),
         ]
         self.app = SimulatorApp(stages, handlers_given(self))  # a handler is ``handler(crm, request)``
-        self._server = ServerThread(self.app, name="toycrm-sim")
+        self._server = ServerThread(self.app, port=port, name="toycrm-sim")
 
     # --- serving (start, stop, the context manager, base_url: from ServedSandbox) ----------------------------
     def close(self) -> None:
@@ -103,6 +108,13 @@ class ToyCrm(ServedSandbox):
     @property
     def url(self) -> str:
         return self.base_url
+
+    def connector_settings(self) -> dict[str, Any]:
+        """The ``[connectors.NAME]`` table of a connector on this simulator (``onboard-sync sandbox``)."""
+        return {"type": "toycrm", "base_url": self.url, "client_id": self.client_id, "client_secret_env": SECRET_ENV}
+
+    def connector_secrets(self) -> dict[str, str]:
+        return {SECRET_ENV: self.backend.client_secret}
 
     def check_token(self, request: SimRequest) -> Credential | AuthRefusal:
         token = request.bearer_token()
@@ -166,6 +178,11 @@ class ToyCrm(ServedSandbox):
             self.faults.fail_next(1, error.status, retry_after=error.retry_after, detail=error)
 
 
+def create_sandbox(*, seed: int = 0, deals: int = 12, latency: float = 0.0, port: int = 0) -> ToyCrm:
+    """The ``register_simulators`` factory: a seeded workspace (``onboard-sync sandbox toycrm``)."""
+    return ToyCrm("sandbox", client_secret=f"toycrm-sandbox-secret-{seed}", latency=latency, port=port).seed(deals)
+
+
 # --- ToyCRM's hooks for the shared middleware --------------------------------------------------------------
 def per_token(request: SimRequest) -> str:
     return request.credential.token if request.credential else ""
@@ -198,4 +215,4 @@ def limited(request: SimRequest, policy: LimitPolicy) -> Reply:
     return render_error(request, ToyCrmError(429, "slow down", code="rate_limited", retry_after=wait))
 
 
-__all__ = ["ToyCrm", "ToyCrmError"]
+__all__ = ["ToyCrm", "ToyCrmError", "create_sandbox"]

@@ -35,7 +35,7 @@ class ToyCrmBackend:
     """One workspace's data. ``now`` is the simulator's clock."""
 
     def __init__(self, client_id: str, client_secret: str, now: Callable[[], datetime]) -> None:
-        self.client_id, self._client_secret, self.now = client_id, client_secret, now
+        self.client_id, self.client_secret, self.now = client_id, client_secret, now
         self.lock = threading.Lock()
         self.ids = itertools.count(1)
         self.tokens: set[str] = set()
@@ -56,7 +56,7 @@ class ToyCrmBackend:
     def grant(self, body: Mapping[str, Any]) -> dict[str, Any]:
         if body.get("grant_type") != "client_credentials":
             raise ToyCrmError(400, "unsupported grant_type", code="unsupported_grant_type")
-        if (body.get("client_id"), body.get("client_secret")) != (self.client_id, self._client_secret):
+        if (body.get("client_id"), body.get("client_secret")) != (self.client_id, self.client_secret):
             raise ToyCrmError(401, "client authentication failed", code="invalid_client")
         with self.lock:
             token = f"access-{next(self.ids)}"
