@@ -23,6 +23,7 @@ ROUTES = RouteTable(
         Route("GET", "/api/v2/organizations", r.listing("organizations"), limits=API),
         Route("GET", "/api/v2/users", r.listing("users"), limits=API),
         Route("GET", "/api/v2/tickets", r.listing("tickets"), limits=API),
+        Route("GET", "/api/v2/tickets/show_many", r.show_many_tickets, limits=API),
         Route("GET", "/api/v2/ticket_metrics", r.listing("ticket_metrics"), limits=API),
         Route("GET", "/api/v2/tickets/{id}/metrics", r.ticket_metric, limits=API),
         Route("GET", "/api/v2/users/me", r.me, limits=API),
