@@ -12,11 +12,13 @@ import contextlib
 import socket
 import threading
 import time
+from collections import Counter
 from typing import Any, Self
 
 import uvicorn
 
 from onboard_sync.listening import listening_socket
+from onboard_sync.sandbox.common import RequestLog
 
 
 class ServerThread:
@@ -147,16 +149,20 @@ __all__ = ["ServerThread"]
 
 
 class ServedSandbox:
-    """What every simulator shares around its ``ServerThread`` (``self._server``): the context
-    manager, ``running`` and ``base_url``. Subclasses define ``start`` (returning self) and ``stop``."""
+    """What every simulator shares around its ``ServerThread`` (``self._server``) and its request log
+    (``self.requests``): ``start``/``stop``, the context manager, ``running``, ``base_url``, ``port``
+    and ``request_counts``. Subclasses extend ``stop`` when they hold more (webhook senders, files)."""
 
     _server: ServerThread
+    requests: RequestLog
 
     def start(self) -> Self:
-        raise NotImplementedError
+        """Serve on loopback; returns once the server accepts connections."""
+        self._server.start()
+        return self
 
     def stop(self) -> None:
-        raise NotImplementedError
+        self._server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -172,3 +178,11 @@ class ServedSandbox:
     def base_url(self) -> str:
         """``http(s)://127.0.0.1:PORT`` (no trailing slash): what clients and SDKs are pointed at."""
         return self._server.base_url
+
+    @property
+    def port(self) -> int | None:
+        return self._server.port
+
+    def request_counts(self) -> Counter[str]:
+        """Requests served, by ``"METHOD template"`` (e.g. ``"POST /crm/v3/objects/tasks/batch/create"``)."""
+        return self.requests.counts()
