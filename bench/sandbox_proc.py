@@ -88,6 +88,12 @@ def _summary(sb: Any) -> dict[str, Any]:
     }
 
 
+def _timeline(sb: Any) -> list[tuple[str, float, int]]:
+    """Every request since the last ``clear``: ``(METHOD template, POSIX time answered, status)``, to
+    see where a run's time went (gaps between calls, the last call against the run's end)."""
+    return [(r.key, r.at.timestamp(), r.status) for r in list(sb.requests)]
+
+
 def _clear(sb: Any) -> None:
     sb.requests.clear()
     sb.limits.reset()
@@ -180,6 +186,7 @@ _COMMANDS: dict[str, Any] = {
     "modified_since": _modified_since,
     "change": _change,
     "deal_ids": _deal_ids,
+    "timeline": _timeline,
 }
 
 
