@@ -90,6 +90,12 @@ def _summary(sb: Any) -> dict[str, Any]:
     }
 
 
+def _timeline(sb: Any) -> list[tuple[str, float, int]]:
+    """Every request since the last ``clear``: ``(METHOD template, POSIX time answered, status)``, to
+    see where a run's time went (gaps between calls, the last call against the run's end)."""
+    return [(r.key, r.at.timestamp(), r.status) for r in list(sb.requests)]
+
+
 def _clear(sb: Any) -> None:
     sb.requests.clear()
     sb.limits.reset()
@@ -183,6 +189,7 @@ _COMMANDS: dict[str, Any] = {
     "change": _change,
     "deal_ids": _deal_ids,
     **HANDOFF_COMMANDS,
+    "timeline": _timeline,
 }
 
 

@@ -298,7 +298,9 @@ class TasksMixin(StoreBase):
         with self._write() as conn:
             keys = [u.key for u in updates if u.key]
             by_key = {r.key: r for r in self._select_in(conn, base, c.key, keys)}
-            by_remote = {r.remote_id: r for r in self._select_in(conn, base, c.remote_id, [u.id for u in updates])}
+            # by remote id only the tasks whose key did not match (the engine passes owned keys only)
+            unmatched = [u.id for u in updates if not (u.key and u.key in by_key)]
+            by_remote = {r.remote_id: r for r in self._select_in(conn, base, c.remote_id, unmatched)}
             changes: dict[str, dict[str, Any]] = {}
             for u in updates:
                 row = by_key.get(u.key) if u.key else None
