@@ -86,7 +86,7 @@ class ConnectorSettings(BaseModel):
     def _valid_cron(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from onboard_sync.durable.cron import check_cron
+        from onboard_sync.cron import check_cron
 
         return check_cron(value)
 

@@ -53,13 +53,21 @@ def _bound_names(tree: ast.AST) -> set[str]:
 
 
 def _foreign_modules(tree: ast.AST, root: str) -> set[str]:
-    """Local names bound to modules from outside ``root`` (``import os``: ``os._exit`` is theirs to allow)."""
-    return {
+    """Local names bound to modules or names from outside ``root`` (``import os``: ``os._exit``, or
+    ``from dbos import DBOS``: ``DBOS._recover_pending_workflows``, is theirs to allow; the rule is
+    about our own modules' privates)."""
+    imported = {
         (alias.asname or alias.name).split(".")[0]
         for node in ast.walk(tree)
         if isinstance(node, ast.Import)
         for alias in node.names
         if alias.name.split(".")[0] != root
+    }
+    return imported | {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] != root
+        for alias in node.names
     }
 
 

@@ -50,7 +50,7 @@ def stated_imports(class_name: str) -> str:
 
 def test_the_webhook_scheme_snippet_verifies_and_parses() -> None:
     from onboard_sync import hookimpl
-    from onboard_sync.webhooks.events import InboundEvent, Rejected, WebhookRequest, malformed
+    from onboard_sync.inbound import InboundEvent, Rejected, WebhookRequest, malformed
     from onboard_sync.webhooks.schemes import Scheme, SchemeOptions, parse_json
 
     names = {"hashlib": hashlib, "hmac": hmac, "Callable": Callable, "hookimpl": hookimpl}

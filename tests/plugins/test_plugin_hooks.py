@@ -21,8 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from onboard_sync import hookspecs
+from onboard_sync.inbound import Rejected, WebhookRequest
 from onboard_sync.plugins import connector_types, get_plugin_manager, simulators, transforms
-from onboard_sync.webhooks.events import Rejected, WebhookRequest
 from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import httpx
 from webhook_support import Served, add_serve_config
 
 from onboard_sync.sandbox.salesforce.errors import sf_id
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.server_thread import ServerThread
 from onboard_sync.webhooks.signatures import callout_signature
 
 KEY_FIELD = "OnboardSync_Key__c"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from onboard_sync.durable.health import Probe, WorkerMetrics, health_app
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.server_thread import ServerThread
 
 
 @contextmanager

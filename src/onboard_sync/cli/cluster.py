@@ -40,7 +40,7 @@ def cluster(
     history: HistoryOption = 2000,
 ) -> None:
     """Show the workers alive, the queue, and each instance's running, last good and last failed reconcile."""
-    from onboard_sync.cli.worker import _client as engine_client
+    from onboard_sync.cli.worker import open_engine_client as engine_client
     from onboard_sync.durable.cluster import read_cluster
     from onboard_sync.durable.system_db import system_database
 

@@ -97,7 +97,7 @@ def schedules(
 
     rt = runtime(config)
     system = system_database(rt.config.store_url, rt.config.store_where or None)
-    client = _client(system)
+    client = open_engine_client(system)
     try:
         for instance, paused in ((pause, True), (resume, False)):
             if instance is not None:
@@ -119,7 +119,7 @@ def schedules(
         console.print(f"{v.instance[:18]:<18} {v.schedule[:16]:<16} {v.status[:7]:<7} {last:<17} {following}")
 
 
-def _client(system: SystemDatabase, *, migrate: bool = True) -> DBOSClient:
+def open_engine_client(system: SystemDatabase, *, migrate: bool = True) -> DBOSClient:
     """A DBOS client, or a one-line error naming the database (no password) if it cannot connect;
     ``migrate=False`` (``cluster``, which only reads) leaves a database with no engine tables as it is."""
     from onboard_sync.durable.system_db import unreachable

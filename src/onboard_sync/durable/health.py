@@ -152,7 +152,7 @@ def worker_endpoint(
     from onboard_sync.durable.cluster import queue_depth
     from onboard_sync.durable.system_db import system_database
     from onboard_sync.durable.triggers import engine_client
-    from onboard_sync.sandbox.server import ServerThread
+    from onboard_sync.server_thread import ServerThread
     from onboard_sync.store import Store
 
     system = system_database(store_url)

@@ -14,6 +14,6 @@ facade that serves it). Used by the test suite, the demo, benchmarks, the pytest
 from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog, RequestRecord
 from onboard_sync.sandbox.faults import FaultInjector
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.server_thread import ServerThread
 
 __all__ = ["Clock", "FaultInjector", "RequestLog", "RequestRecord", "SandboxClock", "ServerThread"]

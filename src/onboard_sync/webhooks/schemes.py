@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from onboard_sync.webhooks.events import InboundEvent, Rejected, WebhookRequest, malformed
+from onboard_sync.inbound import InboundEvent, Rejected, WebhookRequest, malformed
 from onboard_sync.webhooks.signatures import SignatureError
 
 MAX_EVENTS_PER_REQUEST = 1000

@@ -38,7 +38,7 @@ from onboard_sync.webhooks.worker import Worker
 from onboard_sync.webhooks.worker_process import WorkerProcess
 
 if TYPE_CHECKING:
-    from onboard_sync.durable.receiver import EngineHandoff
+    from onboard_sync.webhooks.engine_queue import EngineHandoff
 
 
 @dataclass
@@ -120,15 +120,15 @@ def build_service(
     ``worker_mode`` says so, and config.toml has a path to give it; else a thread). With
     ``managed`` the app's lifespan starts and stops the worker; otherwise the caller does (tests).
     ``receiver_only`` (or ``[serve] receiver_only``): no worker; each delivery is persisted and a
-    reconcile enqueued for ``onboard-sync worker`` processes (:mod:`onboard_sync.durable.receiver`)."""
+    reconcile enqueued for ``onboard-sync worker`` processes (:mod:`onboard_sync.webhooks.engine_queue`)."""
     serve = runtime.config.serve
     routes = resolve_routes(runtime)
     metrics = ServeMetrics()
     queue: StoreQueue
     worker: Worker | WorkerProcess | EngineHandoff
     if serve.receiver_only if receiver_only is None else receiver_only:
-        from onboard_sync.durable.receiver import EngineHandoff, EngineQueue
         from onboard_sync.durable.system_db import system_database
+        from onboard_sync.webhooks.engine_queue import EngineHandoff, EngineQueue
 
         queue = EngineQueue(store, system_database(runtime.config.store_url, runtime.config.store_where or None))
         worker = EngineHandoff(queue)

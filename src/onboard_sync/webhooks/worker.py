@@ -41,13 +41,13 @@ from typing import Protocol
 
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
+from onboard_sync.inbound import InboundEvent
 from onboard_sync.logs import log_reconcile
 from onboard_sync.reconcile import reconcile
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.sync.engine import Engine
 from onboard_sync.sync.report import RunReport
-from onboard_sync.webhooks.events import InboundEvent
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.pacing import Pacer, cannot_start_onboarding
 from onboard_sync.webhooks.queue import EventQueue, QueuedEvent

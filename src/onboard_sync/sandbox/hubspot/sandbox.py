@@ -23,7 +23,8 @@ from onboard_sync.sandbox.hubspot.auth import TokenStore
 from onboard_sync.sandbox.hubspot.backend import HubSpotBackend
 from onboard_sync.sandbox.hubspot.webhooks import WebhookDelivery
 from onboard_sync.sandbox.ratelimit import DailyCounter, RollingWindow
-from onboard_sync.sandbox.server import ServedSandbox, ServerThread
+from onboard_sync.sandbox.server import ServedSandbox
+from onboard_sync.server_thread import ServerThread
 
 TOKEN_ENV = "HUBSPOT_TOKEN"
 """The environment variable ``connector_settings`` names for the token (the connector's default)."""

@@ -29,7 +29,8 @@ from onboard_sync.sandbox.salesforce.auth import ConnectedApp, SessionStore, mak
 from onboard_sync.sandbox.salesforce.backend import SalesforceBackend
 from onboard_sync.sandbox.salesforce.errors import sf_id
 from onboard_sync.sandbox.salesforce.tls import Certificates, make_certificates
-from onboard_sync.sandbox.server import ServedSandbox, ServerThread
+from onboard_sync.sandbox.server import ServedSandbox
+from onboard_sync.server_thread import ServerThread
 
 SECRET_ENV = "ONBOARD_SYNC_DEMO_SALESFORCE_SECRET"
 """Environment variable the demo and the test projects put the connected app's secret in."""

@@ -23,12 +23,13 @@ from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog
 from onboard_sync.sandbox.faults import FaultInjector
 from onboard_sync.sandbox.ratelimit import RollingWindow
-from onboard_sync.sandbox.server import ServedSandbox, ServerThread
+from onboard_sync.sandbox.server import ServedSandbox
 from onboard_sync.sandbox.zendesk.app import zendesk_app
 from onboard_sync.sandbox.zendesk.auth import OAuth
 from onboard_sync.sandbox.zendesk.backend import ZendeskBackend
 from onboard_sync.sandbox.zendesk.seed import Company, populate
 from onboard_sync.sandbox.zendesk.webhooks import WebhookEmitter
+from onboard_sync.server_thread import ServerThread
 
 TOKEN_ENV = "ZENDESK_API_TOKEN"
 """The environment variable ``connector_settings`` names for the API token (the connector's default)."""
