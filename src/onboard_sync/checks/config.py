@@ -72,7 +72,6 @@ def webhook_problems(config: AppConfig) -> Iterator[ConfigError]:
     """``[serve.webhooks.NAME]`` tables for no connector instance, or with an unknown scheme (the
     schemes are what plugins register, so the receiver need not be imported to know them)."""
     instances = list(config.connectors)
-    schemes = sorted(webhook_schemes())
     for name, route in config.serve.webhooks.items():
         if name not in config.connectors:
             yield ConfigError(
@@ -80,10 +79,10 @@ def webhook_problems(config: AppConfig) -> Iterator[ConfigError]:
                 f"(have: {', '.join(instances) or 'none'})",
                 where=config.where("serve", "webhooks", name),
             )
-        if route.scheme is not None and route.scheme not in schemes:
+        if route.scheme is not None and route.scheme not in (known := sorted(webhook_schemes())):
             yield ConfigError(
-                f"unknown webhook scheme {route.scheme!r}{did_you_mean(route.scheme, schemes)} "
-                f"(known: {', '.join(schemes)})",
+                f"unknown webhook scheme {route.scheme!r}{did_you_mean(route.scheme, known)} "
+                f"(known: {', '.join(known)})",
                 where=config.where("serve", "webhooks", name, "scheme"),
             )
 
