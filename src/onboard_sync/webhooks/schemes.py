@@ -7,7 +7,7 @@ No scheme lives in the core: each connector package registers its own through th
 finds them through the plugin manager. A connector names its scheme with
 ``Connector.webhook_scheme``; config.toml's ``[serve.webhooks.NAME] scheme = ...`` overrides it.
 
-The shared pieces a scheme is built from live here and in ``webhooks.events`` (``InboundEvent``,
+The shared pieces a scheme is built from live here and in ``onboard_sync.inbound`` (``InboundEvent``,
 ``Rejected``, ``malformed``, ``content_key``) and ``webhooks.signatures`` (HMAC checks, the
 signed-callout format): ``parse_json`` for JSON bodies and ``signature_check`` around a check.
 """
