@@ -52,15 +52,16 @@ def _bound_names(tree: ast.AST) -> set[str]:
     return names
 
 
-def _foreign_modules(tree: ast.AST, root: str) -> set[str]:
-    """Local names bound to modules from outside ``root`` (``import os``: ``os._exit`` is theirs to allow)."""
-    return {
-        (alias.asname or alias.name).split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-        if alias.name.split(".")[0] != root
-    }
+def _foreign_names(tree: ast.AST, root: str) -> set[str]:
+    """Local names bound to other libraries' modules and objects (``import os``, ``from dbos import DBOS``):
+    ``os._exit`` is theirs to allow, not a private of ours."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] != root)
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] != root:
+            names.update(a.asname or a.name for a in node.names)
+    return names
 
 
 def private_uses(package: Path) -> Iterator[str]:
@@ -70,7 +71,7 @@ def private_uses(package: Path) -> Iterator[str]:
     root = package.name
     for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        own, foreign = _bound_names(tree), _foreign_modules(tree, root)
+        own, foreign = _bound_names(tree), _foreign_names(tree, root)
         where = path.relative_to(package.parent)
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] == root):
@@ -167,13 +168,14 @@ def test_private_uses_are_found_in_a_seeded_package(tmp_path: Path) -> None:
         {
             "seeded/engine.py": """
                 import os
+                from threading import Thread
 
                 class Engine:
                     def _pages(self):
-                        return [self._size()]
+                        return [self._size(), Thread._bootstrap]
 
                     def _size(self):
-                        os._exit(0)  # another library's private: not ours to judge
+                        os._exit(0)  # other libraries' privates: not ours to judge
             """,
             "seeded/signals.py": """
                 from seeded.engine import Engine, _helper
