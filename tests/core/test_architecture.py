@@ -23,7 +23,7 @@ import onboard_sync
 from onboard_sync.plugins import connector_types
 
 PACKAGE = Path(onboard_sync.__file__).parent
-PYPROJECT = PACKAGE.parents[1] / "pyproject.toml"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 #: Underscore names that are public API of the library that owns them.
 PUBLIC_UNDERSCORE_NAMES = {
