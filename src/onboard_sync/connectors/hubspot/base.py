@@ -27,7 +27,7 @@ from onboard_sync.connectors.hubspot.search import MODIFIED, SearchCursor, next_
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings
 from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import ObjectKind
-from onboard_sync.toolkit.status import status_of
+from onboard_sync.toolkit.http_errors import status_of
 
 R = TypeVar("R")
 

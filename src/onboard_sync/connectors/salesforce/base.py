@@ -21,7 +21,7 @@ from onboard_sync.connectors.salesforce import auth
 from onboard_sync.connectors.salesforce.errors import NO_SUCH_COLUMN, RETRYABLE_CODES, classify, error_code
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import ApiError
-from onboard_sync.toolkit.status import status_of as status_of  # re-exported: .connector imports it from here
+from onboard_sync.toolkit.http_errors import status_of as status_of  # re-exported: .connector imports it from here
 
 if TYPE_CHECKING:  # requests and simple-salesforce load when a connector is built, not with the plugin
     from simple_salesforce import Salesforce
