@@ -12,7 +12,7 @@ import pytest
 from engine_support import running_worker, wait_result
 
 from onboard_sync.durable.system_db import system_database
-from onboard_sync.durable.triggers import engine_client, request_reconcile
+from onboard_sync.durable.triggers import QUEUE, engine_client, request_reconcile
 from onboard_sync.durable.worker import check_one_machine
 from onboard_sync.errors import UserError
 from onboard_sync.store import Store
@@ -71,3 +71,21 @@ def test_a_worker_on_a_sqlite_store_reconciles_and_schedules_shows_its_schedule(
     assert listed["configured"] == {"hubspot": "0 6 * * 1"}
     error = user_error(run_cli("schedules", "--config", config, "--resume", "zendesk", env=env))
     assert "instance 'zendesk': no schedule in the database" in error
+
+
+def test_a_receiver_on_a_sqlite_store_persists_then_enqueues_every_delivery(tmp_path: Path) -> None:
+    from onboard_sync.durable.receiver import EngineQueue
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    with Store.open(url) as store:
+        queue = EngineQueue(store, system_database(url))
+        try:
+            received = datetime.now(UTC)
+            assert queue.enqueue("hubspot", [("e1", b"{}"), ("e2", b"{}")], received) == 2
+            assert queue.enqueue("hubspot", [("e1", b"{}")], received) == 0  # a redelivery: stored once...
+            queued = queue.client.list_queued_workflows(queue_name=QUEUE, load_input=True)
+        finally:
+            queue.close()
+        assert [e.event_id for e in store.inbox_pending()] == ["e1", "e2"]
+    # ...but enqueued again: an enqueue lost after an earlier commit is made good by the retry
+    assert [tuple(w.input["args"][:2]) for w in queued if w.input] == [("hubspot", "webhook")] * 2

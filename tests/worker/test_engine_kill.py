@@ -7,11 +7,13 @@ not yet recorded); ``ONBOARD_SYNC_SOAK=1`` runs every one listed in ``SOAK_POINT
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ import pytest
 from engine_support import wait_result
 
 from onboard_sync.durable.system_db import system_database
-from onboard_sync.durable.triggers import engine_client, request_reconcile
+from onboard_sync.durable.triggers import engine_client, enqueue_options, request_reconcile, trigger_args
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "faults"))  # the fault suite's invariants
 from invariants import check_all
@@ -105,4 +107,36 @@ def test_sigterm_lets_the_running_reconcile_finish(sandbox_project, pg_store_url
     assert client.retrieve_workflow(workflow_id).get_result()["outcome"] == "ok"
     with sandbox_project.store() as store:
         assert store.workers() == []
+    client.destroy()
+
+
+def test_two_workers_never_reconcile_one_instance_at_the_same_time(sandbox_project, pg_store_url) -> None:
+    sandbox_project.setup_crm()
+    client = engine_client(system_database(pg_store_url))
+    log = sandbox_project.path / "workers.log"
+    workers = [start_worker(sandbox_project, log), start_worker(sandbox_project, log)]
+    sandbox_project.sandbox.latency = 0.03
+    try:
+        later = datetime.now(UTC) + timedelta(hours=1)  # asked for "later": no run covers another
+        ids = [
+            client.enqueue(enqueue_options("hubspot"), *trigger_args("hubspot", "schedule", later)).get_workflow_id()
+            for _ in range(4)
+        ]
+        results = [wait_result(client, workflow_id, timeout=120) for workflow_id in ids]
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            assert worker.wait(60) == 0
+    assert [r["outcome"] for r in results] == ["ok"] * 4
+    # the queue serialized them: none had to wait for the instance's run lock (the second guard)
+    for workflow_id in ids:
+        steps = [s["function_name"] for s in client.list_workflow_steps(workflow_id)]
+        assert steps.count("onboard_sync.reconcile_step") == 1, steps
+    with sandbox_project.store() as store:
+        runs = sorted(store.runs(limit=10), key=lambda run: run.started_at)
+    assert len(runs) == 4
+    for earlier, next_run in itertools.pairwise(runs):
+        assert earlier.finished_at is not None
+        assert earlier.finished_at <= next_run.started_at, "two reconciles of one instance overlapped"
     client.destroy()

@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 def worker(
     config: ConfigOption = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, max=256, help="Instances this worker reconciles side by side.")
+        int,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Instances each worker reconciles side by side (a setting of the shared queue: the "
+            "worker started last sets it for all, so give every worker the same).",
+        ),
     ] = 8,
     stale_after: Annotated[
         float,

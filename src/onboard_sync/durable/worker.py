@@ -3,7 +3,8 @@
 :func:`run_worker` opens the store (migrating it), binds the runtime for the workflows, launches
 DBOS (executor id = worker id, fixed application version), registers the partitioned queue
 (partition concurrency 1: one reconcile per instance across the cluster; ``concurrency``
-reconciles of different instances side by side in this worker), applies the config's schedules,
+reconciles of different instances side by side per worker: DBOS keeps this per-worker limit in
+the queue's row, so the worker started last sets it for every worker), applies the config's schedules,
 starts the heartbeat (and the recovery of stale workers), and runs until ``stop`` is set
 (SIGTERM/SIGINT in the CLI). Stopping lets running reconciles finish for up to ``grace``
 seconds; the worker removes its heartbeat row only if none of its workflows is left pending, so
