@@ -203,6 +203,7 @@ def test_a_synced_project_moved_to_postgres_syncs_with_zero_writes(
     )
 
     assert moved.returncode == 0, moved.stderr
+    assert f"copying owned_tasks: {len(keys_before):,} row(s)" in moved.stderr.splitlines(), "progress off a terminal"
     report = json.loads(moved.stdout)
     assert report["ok"] is True
     assert report["task_keys_ok"] is True
