@@ -11,6 +11,7 @@ what the command reports, not an error of the command.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,6 +23,7 @@ from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_stor
 
 if TYPE_CHECKING:
     from onboard_sync.durable.cluster import ClusterView, Finished, InstanceView, Running
+    from onboard_sync.durable.system_db import SystemDatabase
 
 StaleOption = Annotated[
     float,
@@ -46,15 +48,28 @@ def cluster(
 
     rt = runtime(config)
     with open_store(rt, read_only=True, must_exist=True) as store:
-        client = engine_client(system_database(rt.config.store_url, rt.config.store_where), migrate=False)
+        system = system_database(rt.config.store_url, rt.config.store_where)
+        # only reads: never create the engine's SQLite file (its client would, by connecting)
+        client = engine_client(system, migrate=False) if _engine_exists(system) else None
         try:
             view = read_cluster(store, client, rt.config.connectors, stale_after=stale_after, history=history)
         finally:
-            client.destroy()
+            if client is not None:
+                client.destroy()
     if json:
         print_json(view.as_dict())
         return
     show_cluster(view)
+
+
+def _engine_exists(system: SystemDatabase) -> bool:
+    """PostgreSQL: always worth asking; SQLite: only when the engine's file is there."""
+    if system.distributed:
+        return True
+    import sqlalchemy as sa
+
+    database = sa.engine.make_url(system.url).database or ""
+    return database not in ("", ":memory:") and Path(database).exists()
 
 
 def ago(then: datetime | None, now: datetime) -> str:

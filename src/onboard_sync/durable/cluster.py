@@ -197,23 +197,40 @@ def queue_depth(client: DBOSClient) -> dict[str, int]:
     return depth
 
 
+NO_ENGINE_YET = "no worker has started on this store yet: the engine's tables are made by the first one"
+
+
 def read_cluster(
     store: Store,
-    client: DBOSClient,
+    client: DBOSClient | None,
     instances: Iterable[str],
     *,
     now: datetime | None = None,
     stale_after: float = 30.0,
     history: int = 2000,
 ) -> ClusterView:
-    """The cluster as the store's heartbeats and the engine's workflow tables show it now."""
+    """The cluster as the store's heartbeats and the engine's workflow tables show it now;
+    ``client`` None: the engine has no database yet (a SQLite store no worker ever ran on)."""
     now = now or datetime.now(UTC)
     views: dict[str, InstanceView] = {name: InstanceView(name) for name in instances}
+
+    def without_engine() -> ClusterView:
+        return ClusterView(
+            at=now,
+            stale_after_s=stale_after,
+            workers=worker_views(store, now, stale_after),
+            instances=tuple(sorted(views.values(), key=lambda v: v.instance)),
+            history_read=0,
+            history_complete=True,
+            notes=[NO_ENGINE_YET],
+        )
 
     def view(status: Any) -> InstanceView | None:
         name = _instance(status)
         return None if name is None else views.setdefault(name, InstanceView(name))
 
+    if client is None:
+        return without_engine()
     try:
         active = client.list_workflows(
             queue_name=QUEUE,
@@ -225,15 +242,7 @@ def read_cluster(
     except sa.exc.DBAPIError as exc:
         if not _no_engine_tables(exc):
             raise
-        return ClusterView(
-            at=now,
-            stale_after_s=stale_after,
-            workers=worker_views(store, now, stale_after),
-            instances=tuple(sorted(views.values(), key=lambda v: v.instance)),
-            history_read=0,
-            history_complete=True,
-            notes=["no worker has started on this store yet: the engine's tables are made by the first one"],
-        )
+        return without_engine()
     for status in active:
         target = view(status)
         if target is None:
