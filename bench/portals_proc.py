@@ -1,7 +1,7 @@
 """Many HubSpot sandbox portals in one child process, driven over a pipe: the scale-out bench's CRMs.
 
 Like :mod:`bench.sandbox_proc` (whose per-sandbox commands it reuses: ``summary``, ``clear``,
-``reset``, ``facts``, ``change`` ...; and ``enforce_limits``), but the child serves ``count`` portals
+``reset``, ``facts``, ``change`` ...; and ``enforce_limits``, ``tickets``), but the child serves ``count`` portals
 (:class:`onboard_sync.testing.portals.Portals`) on one address, so that worker hosts in network
 namespaces reach them and their CPU is not the bench's. ``procs("each", "summary")`` runs a command
 on every portal and returns ``{instance: result}``; ``procs.cpu_seconds()`` is the child's CPU time.
@@ -22,7 +22,12 @@ def _enforce_limits(sb: Any, enforce: bool) -> None:
     sb.limits.reset()
 
 
-COMMANDS: dict[str, Any] = {**_COMMANDS, "enforce_limits": _enforce_limits}
+def _tickets(sb: Any) -> int:
+    """Tickets in the portal: the reconcile of a HubSpot instance pulls them too (health)."""
+    return sum(1 for t in sb.backend.tickets.values() if not t.archived)
+
+
+COMMANDS: dict[str, Any] = {**_COMMANDS, "enforce_limits": _enforce_limits, "tickets": _tickets}
 
 
 @dataclass(frozen=True)

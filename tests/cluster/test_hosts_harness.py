@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
-from onboard_sync.testing import hosts
+from onboard_sync.testing import hosts, pgserver
 from onboard_sync.testing.pgserver import PostgresServer
 
 ASK_ADDRESS = """
@@ -48,3 +50,15 @@ def test_namespaces_left_by_a_dead_run_are_removed() -> None:
     hosts.ip("netns", "add", name)
     assert name in hosts.remove_stale()
     assert name not in hosts.ip("netns", "list")
+
+
+def test_a_server_folder_left_by_a_dead_run_is_removed(pg_server: PostgresServer) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = Path(tempfile.mkdtemp(prefix=pgserver.FOLDER_PREFIX))
+    (left / pgserver.OWNER_FILE).write_text(str(dead.pid), encoding="ascii")
+    removed = pg_server.remove_stale()
+    assert left in removed
+    assert not left.exists()
+    assert pg_server.folder is not None
+    assert pg_server.folder.exists(), "the live run's own server was left alone"

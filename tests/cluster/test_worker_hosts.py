@@ -6,19 +6,23 @@
   onboarding lost, no two hosts ever called one portal at overlapping times, and a further round
   makes zero writes.
 
-Portals answer slowly in the fault tests (latency), so that a reconcile is surely under way when
-the fault strikes; the worker takes over a silent worker's work after 5 s without a heartbeat.
+The fault tests run six portals that answer slowly (latency), so that a reconcile is surely under
+way when the fault strikes; the worker takes over a silent worker's work after 5 s without a heartbeat.
 """
 
 from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 
 from cluster_support import Block, Cluster, check_exactly_once, check_no_overlap
 from engine_support import outcome_of, start_workers, trigger, wait_outcomes
 
 from onboard_sync.testing.hosts import Host, wait_for
+
+FAULT_PORTALS = 6
+"""Portals in the fault tests (each fault hits one portal's reconcile; fewer portals keep CI's budget)."""
 
 
 def one_round(cluster: Cluster, timeout: float = 90) -> dict[str, int]:
@@ -87,7 +91,8 @@ def taken_over(blocks: list[Block], origin: Host) -> bool:
     return blocks[0].client == origin.address and blocks[-1].client != origin.address
 
 
-def test_a_worker_killed_mid_reconcile_has_its_work_finished_by_another(cluster: Cluster) -> None:
+def test_a_worker_killed_mid_reconcile_has_its_work_finished_by_another(make_cluster: Callable[..., Cluster]) -> None:
+    cluster = make_cluster(portals=FAULT_PORTALS)
     workers = start_workers(cluster, cluster.network.hosts[:2])
     slow_portals(cluster)
     cluster.portals.clear_logs()
@@ -102,7 +107,8 @@ def test_a_worker_killed_mid_reconcile_has_its_work_finished_by_another(cluster:
     assert cluster.crm_writes() == 0, "a further round wrote to the CRM"
 
 
-def test_a_host_cut_off_mid_reconcile_has_its_work_finished_by_another(cluster: Cluster) -> None:
+def test_a_host_cut_off_mid_reconcile_has_its_work_finished_by_another(make_cluster: Callable[..., Cluster]) -> None:
+    cluster = make_cluster(portals=FAULT_PORTALS)
     start_workers(cluster, cluster.network.hosts[:2])
     slow_portals(cluster)
     cluster.portals.clear_logs()
@@ -120,7 +126,8 @@ def test_a_host_cut_off_mid_reconcile_has_its_work_finished_by_another(cluster: 
     check_exactly_once(cluster)
 
 
-def test_a_postgres_restart_mid_run_loses_and_duplicates_nothing(cluster: Cluster) -> None:
+def test_a_postgres_restart_mid_run_loses_and_duplicates_nothing(make_cluster: Callable[..., Cluster]) -> None:
+    cluster = make_cluster(portals=FAULT_PORTALS)
     workers = start_workers(cluster, cluster.network.hosts[:2])
     slow_portals(cluster)
     cluster.portals.clear_logs()

@@ -204,7 +204,8 @@ class HostNetwork:
         return iter(self.hosts)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (signal 0)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -219,7 +220,7 @@ def remove_stale() -> list[str]:
     removed = []
     for name in ip("netns", "list", check=False).split():
         found = _NAME.match(name)
-        if found and not _alive(int(found.group(1), 16)):
+        if found and not process_alive(int(found.group(1), 16)):
             ip("netns", "del", name, check=False)
             removed.append(name)
     for line in ip("-o", "link", "show", check=False).splitlines():
@@ -228,7 +229,7 @@ def remove_stale() -> list[str]:
             continue
         name = parts[1].strip().split("@")[0]
         found = _NAME.match(name)
-        if found and not _alive(int(found.group(1), 16)):
+        if found and not process_alive(int(found.group(1), 16)):
             ip("link", "del", name, check=False)
             removed.append(name)
     return removed
@@ -256,4 +257,4 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.05) 
         time.sleep(interval)
 
 
-__all__ = ["Host", "HostNetwork", "NetworkError", "remove_stale", "unavailable", "wait_for"]
+__all__ = ["Host", "HostNetwork", "NetworkError", "process_alive", "remove_stale", "unavailable", "wait_for"]

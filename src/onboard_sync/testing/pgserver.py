@@ -12,7 +12,9 @@ It runs Debian's ``initdb``/``pg_ctl`` (``/usr/lib/postgresql/<version>/bin``, t
 ``postgres`` user when started by root (PostgreSQL refuses to run as root), trust authentication for
 the given network, durability off (``fsync``; a test server loses nothing to a process restart), and
 short TCP keepalives so that the server notices within seconds a client whose host dropped off the
-network and releases its session's advisory locks. Why our own rather than pytest-postgresql: that
+network and releases its session's advisory locks. A run killed before it stopped its server
+leaves it running: the next start stops it (its folder names the process that made it) and deletes
+its folder. Why our own rather than pytest-postgresql: that
 plugin runs the server as the current user and cannot run it as ``postgres`` under root, which is
 how CI runs; the lifecycle is four commands.
 """
@@ -31,6 +33,9 @@ from typing import Self
 
 import sqlalchemy as sa
 
+from onboard_sync.testing.hosts import process_alive
+
+FOLDER_PREFIX, OWNER_FILE = "onboard-sync-pg-", "owner.pid"
 SETTINGS = {
     "fsync": "off",
     "full_page_writes": "off",
@@ -97,7 +102,9 @@ class PostgresServer:
         return done.stdout
 
     def start(self) -> Self:
-        self.folder = Path(tempfile.mkdtemp(prefix="onboard-sync-pg-"))
+        self.remove_stale()
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+        (self.folder / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
         self._pg("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "-N")
@@ -146,6 +153,28 @@ class PostgresServer:
             self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = None
+
+    def remove_stale(self) -> list[Path]:
+        """Stop the servers of runs whose process is gone (killed before they cleaned up) and delete
+        their folders; return the folders removed."""
+        removed = []
+        for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+            try:
+                owner = int((folder / OWNER_FILE).read_text(encoding="ascii"))
+            except (OSError, ValueError):
+                continue
+            if process_alive(owner):
+                continue
+            if (folder / "data" / "postmaster.pid").exists():
+                subprocess.run(
+                    self._as_owner([str(self.bin / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"]),
+                    capture_output=True,
+                    timeout=60,
+                    check=False,
+                )
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        return removed
 
     def __enter__(self) -> Self:
         return self.start()
