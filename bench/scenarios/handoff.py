@@ -32,6 +32,7 @@ from bench import bounds
 from bench.sandbox_proc import SandboxProcess, SandboxSpec
 from bench.scenarios import Scenario
 from bench.scenarios.hubspot import _project, _store, _writes_by_kind
+from bench.scenarios.salesforce import _project as salesforce_project
 from bench.webhook_ack import SECRET_ENV, ServeProcess
 
 SECRET = "bench-handoff-secret"
@@ -61,15 +62,18 @@ def latency_summary(latencies: list[float | None], missing_as: float) -> dict[st
     }
 
 
-def _reconciles_since(folder: Path, since: datetime) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def _reconciles_since(folder: Path, since: datetime, crm: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The runs ``serve``'s worker recorded since ``since``, each with its lower bound; and their calls."""
     with _store(folder) as store:
         runs = [r for r in store.runs(limit=10_000) if r.started_at.replace(tzinfo=UTC) >= since]
     out, calls = [], {}
+    bound = bounds.webhook_reconcile_lower_bound
+    if crm == "salesforce":
+        bound = bounds.salesforce_webhook_reconcile_lower_bound
     for run in runs:
-        instance = run.report.get("connectors", {}).get("hubspot", {})
+        instance = run.report.get("connectors", {}).get(crm, {})
         evaluated = int(instance.get("onboardings_evaluated", 0))
-        lower = bounds.webhook_reconcile_lower_bound(evaluated, _writes_by_kind(folder, run.id))
+        lower = bound(evaluated, _writes_by_kind(folder, run.id))
         for endpoint, count in instance.get("api_calls", {}).get("by_endpoint", {}).items():
             key = endpoint.split(":", 1)[-1]
             calls[key] = calls.get(key, 0) + int(count)
@@ -86,12 +90,21 @@ def _reconciles_since(folder: Path, since: datetime) -> tuple[list[dict[str, Any
 
 
 def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
+    return [handoff_run(ctx, "hubspot")]
+
+
+def handoff_salesforce(ctx: Any) -> list[dict[str, Any]]:
+    return [handoff_run(ctx, "salesforce")]
+
+
+def handoff_run(ctx: Any, crm: str) -> dict[str, Any]:
+    """One load on ``crm``'s sandbox (``hubspot`` or ``salesforce``) through ``serve``: the table row."""
     seconds, won_per_s, other_per_s = ctx.handoff_seconds, 5.0, 100.0
-    spec = SandboxSpec(deals=DEALS, latency=ctx.latency)
-    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix="bench-handoff-") as tmp:
+    spec = SandboxSpec(deals=DEALS, latency=ctx.latency, crm=crm)
+    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix=f"bench-handoff-{crm}-") as tmp:
         folder = Path(tmp)
-        env = {**_project(folder, sb), SECRET_ENV: SECRET}
-        ctx.log(f"handoff: backfill of {DEALS:,} deals before serve starts")
+        env = salesforce_project(folder, sb) if crm == "salesforce" else {**_project(folder, sb), SECRET_ENV: SECRET}
+        ctx.log(f"handoff, {crm}: backfill of {DEALS:,} deals before serve starts")
         from bench.measure import run_cli
 
         backfill = run_cli(folder, env, "sync", "--json")
@@ -99,7 +112,7 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
             raise RuntimeError(f"backfill failed: {backfill.stderr}")
         with ServeProcess(folder, env) as serve:
             _wait_ready(serve.url)
-            sb("handoff_subscribe", f"{serve.url}/webhooks/hubspot", SECRET, SUBSCRIBED)
+            sb("handoff_subscribe", f"{serve.url}/webhooks/{crm}", SECRET, SUBSCRIBED)
             sb("clear")  # request log and rate-limit windows: the load starts on a fresh budget
             since = datetime.now(UTC)
             planned = sb("handoff_start", won_per_s, other_per_s, seconds, ctx.seed)
@@ -108,7 +121,7 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
             summary = sb("summary")
             sb("handoff_stop")
             sb("handoff_unsubscribe")
-        reconciles, calls_by_endpoint = _reconciles_since(folder, since)
+        reconciles, calls_by_endpoint = _reconciles_since(folder, since, crm)
     deals = result["deals"]
     won = len(deals)
     lower = sum(r["lower_bound"] for r in reconciles)
@@ -117,7 +130,7 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
     first_task = latency_summary([d["first_task_s"] for d in deals.values()], DRAIN_S + seconds)
     phase = latency_summary([d["phase_s"] for d in deals.values()], DRAIN_S + seconds)
     row = {
-        "scenario": "handoff, HubSpot",
+        "scenario": f"handoff, {'Salesforce' if crm == 'salesforce' else 'HubSpot'}",
         "status": "ok" if ok else f"serve exit {serve.returncode}, load finished {result['finished']}",
         "won_deals": won,
         "other_changes": result["other_changes"],
@@ -133,6 +146,7 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
         "by_endpoint": calls_by_endpoint,
         "per_reconcile": reconciles,
         "first_task_in_win_order_s": [d["first_task_s"] for d in deals.values()],
+        "deliveries": "Outbound Messages on stage changes" if crm == "salesforce" else "HubSpot webhooks",
         "peak_rss_mb": round(serve.peak_rss_mb, 1),
         "stderr": serve.stderr()[-800:] if not ok else "",
     }
@@ -142,7 +156,7 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
         "no_429": row["http_429"] == 0,
         "calls": row["calls_ratio"] is not None and row["calls_ratio"] <= CALLS_TARGET,
     }
-    return [row]
+    return row
 
 
 def _wait_ready(url: str, timeout: float = 120.0) -> None:
@@ -170,4 +184,5 @@ def _wait(sb: SandboxProcess, seconds: float) -> dict[str, Any]:
 
 SCENARIOS = [
     Scenario("handoff", handoff_hubspot, "stage change → first task and phase field under load, via serve"),
+    Scenario("handoff-salesforce", handoff_salesforce, "the same on Salesforce, via Outbound Messages"),
 ]
