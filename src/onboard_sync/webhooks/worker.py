@@ -230,6 +230,7 @@ class Worker:
     def _process(self, batch: list[QueuedEvent]) -> bool:
         deal_ids: dict[str, set[str]] = defaultdict(set)
         skippable: dict[str, set[str]] = defaultdict(set)  # deal events that matter only to tracked deals
+        ticket_ids: dict[str, set[str]] = defaultdict(set)  # helpdesk tickets named: read by id
         incremental = helpdesk = False
         for item in batch:
             helpdesk = helpdesk or item.source in self.helpdesks
@@ -243,6 +244,8 @@ class Worker:
                 (skippable if cannot_start_onboarding(event) else deal_ids)[item.source].add(event.object_id)
             else:
                 incremental = True
+                if event.kind == "ticket" and item.source in self.helpdesks:
+                    ticket_ids[item.source].add(event.object_id)
         for source, ids in skippable.items():
             deal_ids[source].update(self._tracked(source, ids - deal_ids[source]))
         ok = True
@@ -253,7 +256,7 @@ class Worker:
             calls = int(self._last_report.api_calls()["total"]) if self._last_report else 0
             self.pacer.record(started, calls, [s for s, ids in deal_ids.items() if ids])
         if ok and incremental:
-            ok = self._reconcile("incremental", lambda engine: engine.run())
+            ok = self._reconcile("incremental", lambda engine: engine.run(ticket_ids=ticket_ids or None))
         ids = [item.id for item in batch]
         if not ok:
             self.queue.release(ids)

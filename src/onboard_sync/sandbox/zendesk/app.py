@@ -134,6 +134,24 @@ def listing(kind: str) -> Handler:
     return handle
 
 
+def show_many_tickets(sb: ZendeskSandbox, req: Request, _: dict[str, str]) -> Any:
+    """``/tickets/show_many?ids=1,2,3`` (at most 100; unknown ids are left out), ``include=metric_sets``."""
+    raw = [part for part in req.query_params.get("ids", "").split(",") if part.strip()]
+    if not raw or len(raw) > MAX_PAGE:
+        raise _bad(f"ids must list 1 to {MAX_PAGE} ticket ids")
+    try:
+        ids = [int(part) for part in raw]
+    except ValueError:
+        raise _bad("ids must be integers") from None
+    backend = sb.backend
+    with backend.lock:
+        tickets = [dict(backend.tickets[i]) for i in dict.fromkeys(ids) if i in backend.tickets]
+        body: dict[str, Any] = {"tickets": tickets, "next_page": None, "previous_page": None, "count": len(tickets)}
+        if "metric_sets" in req.query_params.get("include", ""):
+            body["metric_sets"] = [dict(backend.metrics[t["id"]]) for t in tickets if t["id"] in backend.metrics]
+    return body
+
+
 def show_org(sb: ZendeskSandbox, req: Request, p: dict[str, str]) -> Any:
     org = sb.backend.organizations.get(int(p["id"]))
     if org is None:
@@ -260,6 +278,7 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("GET", "/api/v2/organizations", listing("organizations"), False),
     ("GET", "/api/v2/users", listing("users"), False),
     ("GET", "/api/v2/tickets", listing("tickets"), False),
+    ("GET", "/api/v2/tickets/show_many", show_many_tickets, False),
     ("GET", "/api/v2/ticket_metrics", listing("ticket_metrics"), False),
     ("GET", "/api/v2/tickets/{id}/metrics", ticket_metric, False),
     ("GET", "/api/v2/users/me", me, False),
