@@ -22,6 +22,7 @@ from typing import Any
 
 PHASE_PROPERTY = "onboarding_phase"
 KEY_PROPERTY = "onboard_sync_key"
+HEALTH_REASONS_PROPERTY = "onboarding_health_reasons"
 SF_PHASE_FIELD = "Onboarding_Phase__c"
 SF_KEY_FIELD = "OnboardSync_Key__c"
 SF_WON_STAGE = "Closed Won"
@@ -146,7 +147,7 @@ def _closed(stage: str | None) -> bool:
     return stage in ("closedwon", "closedlost")
 
 
-_LOADS: dict[int, HandoffLoad] = {}
+_LOADS: dict[int, HandoffLoad | TicketHealthLoad] = {}
 
 
 def subscribe(sb: Any, url: str, secret: str, properties: list[str]) -> int:
@@ -178,6 +179,14 @@ def result(sb: Any) -> dict[str, Any]:
     return _LOADS[id(sb)].result()
 
 
+def start_tickets(sb: Any, customers: list[tuple[str, int]], interval: float, url: str, secret: str) -> dict[str, int]:
+    """The ticket load on the Zendesk sandbox that runs beside ``sb`` (``sb.zendesk``), its webhooks to ``url``."""
+    sb.zendesk.webhooks.secret = secret
+    load = TicketHealthLoad(sb, sb.zendesk, [(d, int(o)) for d, o in customers], interval, url)
+    _LOADS[id(sb)] = load
+    return load.start()
+
+
 def stop(sb: Any) -> None:
     load = _LOADS.pop(id(sb), None)
     if load is not None:
@@ -188,6 +197,73 @@ COMMANDS: dict[str, Any] = {
     "handoff_subscribe": subscribe,
     "handoff_unsubscribe": unsubscribe,
     "handoff_start": start,
+    "handoff_start_tickets": start_tickets,
     "handoff_result": result,
     "handoff_stop": stop,
 }
+
+
+@dataclass
+class TicketHealthLoad:
+    """Support agents at work: every ``interval`` seconds one customer's organization gets three urgent
+    tickets (opened four days ago, still open) and Zendesk's webhook for each; the HubSpot backend's
+    listener stamps the first write of that customer's deal health reasons that follows."""
+
+    sb: Any
+    zendesk: Any
+    customers: list[tuple[str, int]]
+    """``(HubSpot deal id, Zendesk organization id)`` of healthy, linked onboardings."""
+    interval: float
+    url: str
+    opened_at: dict[str, float] = field(default_factory=dict)
+    health_at: dict[str, float] = field(default_factory=dict)
+    webhook_failures: int = 0
+    finished: bool = False
+
+    def start(self) -> dict[str, int]:
+        self.sb.backend.listeners.append(self._on_event)
+        threading.Thread(target=self._run, name="ticket-load", daemon=True).start()
+        return {"customers": len(self.customers)}
+
+    def _run(self) -> None:
+        from datetime import timedelta
+
+        zd = self.zendesk
+        started = time.monotonic()
+        for n, (deal_id, org) in enumerate(self.customers):
+            delay = started + n * self.interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            opened = zd.clock.now() - timedelta(days=4)
+            tickets = [
+                zd.backend.add_ticket(f"Outage {k}", organization_id=org, priority="urgent", created_at=opened)
+                for k in range(3)
+            ]
+            self.opened_at[deal_id] = time.monotonic()
+            for ticket in tickets:  # Zendesk's trigger fires for each ticket
+                if zd.webhooks.deliver(self.url, zd.webhooks.ticket_event(ticket, "ticket.created")) != 200:
+                    self.webhook_failures += 1
+        self.finished = True
+
+    def _on_event(self, event: Any) -> None:
+        if (
+            event.change_source == "API"
+            and event.object_type == "deals"
+            and event.property_name == HEALTH_REASONS_PROPERTY
+            and event.object_id in self.opened_at
+        ):
+            self.health_at.setdefault(event.object_id, time.monotonic())
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "finished": self.finished,
+            "webhook_failures": self.webhook_failures,
+            "deals": {
+                d: {"health_s": None if d not in self.health_at else round(self.health_at[d] - t, 4)}
+                for d, t in self.opened_at.items()
+            },
+        }
+
+    def stop(self) -> None:
+        if self._on_event in self.sb.backend.listeners:
+            self.sb.backend.listeners.remove(self._on_event)

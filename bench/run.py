@@ -68,7 +68,7 @@ def check_targets(rows: list[dict[str, Any]]) -> list[str]:
             if name.endswith("no change"):
                 row["targets"]["zero_writes"] = sum(row["writes"].values()) == 0 and row["crm_write_requests"] == 0
             misses += [f"{name}: {k}" for k, ok in row["targets"].items() if not ok]
-        if "first_task" in row:  # handoff: the scenario sets its targets
+        if "first_task" in row or "health_field" in row:  # handoff, ticket health: the scenario sets its targets
             misses += [f"{name}: {k}" for k, ok in row["targets"].items() if not ok]
         if "rss_growth_vs_smallest" in row:
             ok = row["rss_growth_vs_smallest"] <= RSS_TARGET
@@ -103,6 +103,10 @@ def table(rows: list[dict[str, Any]]) -> str:
                 f"{r['won_deals']} won; first task p50/p95/p99 {t['p50_s']}/{t['p95_s']}/{t['p99_s']} s, "
                 f"phase {p['p50_s']}/{p['p95_s']}/{p['p99_s']} s; {mark}"
             )
+        if "health_field" in r:
+            h = r["health_field"]
+            quantiles = f"{h['p50_s']}/{h['p95_s']}/{h['p99_s']}"
+            mark = f"{r['customers']} customers; health field p50/p95/p99 {quantiles} s; {mark}"
         if "vs_onboard_sync" in r:
             v = r["vs_onboard_sync"]
             mark = f"{v['calls']}× calls, {v['time']}× time of onboard-sync ({r['note']})"

@@ -182,7 +182,94 @@ def _wait(sb: SandboxProcess, seconds: float) -> dict[str, Any]:
         time.sleep(0.5)
 
 
+ZD_TOKEN_ENV, ZD_SECRET_ENV, ZD_SECRET = "ZENDESK_API_TOKEN", "ZENDESK_WEBHOOK_SECRET", "bench-zendesk-secret"
+HEALTH_TARGET_S = 15.0
+TICKET_INTERVAL_S = 2.0
+
+
+def _helpdesk_project(folder: Path, sb: SandboxProcess) -> dict[str, str]:
+    """The HubSpot demo project plus a ``[connectors.zendesk]`` linked to it; set up and backfilled."""
+    from bench.measure import run_cli
+    from onboard_sync.cli.demo import TOKEN_ENV, write_demo_config
+
+    write_demo_config(folder, sb.base_url)
+    config = folder / "config.toml"
+    # tickets count from their creation (they are opened four days back), as for a customer watched since
+    text = config.read_text(encoding="utf-8").replace("[onboard_sync]\n", '[onboard_sync]\ncatch_up = "replay"\n', 1)
+    zd = sb.zendesk
+    text += (
+        f'\n[connectors.zendesk]\ntype = "zendesk"\nbase_url = "{zd["base_url"]}"\nemail = "{zd["email"]}"\n'
+        f'token_env = "{ZD_TOKEN_ENV}"\n\n[connectors.zendesk.link]\ncrm = "hubspot"\nby = ["external_id", "domain"]\n'
+    )
+    config.write_text(text, encoding="utf-8")
+    env = {TOKEN_ENV: sb.token, ZD_TOKEN_ENV: zd["token"], ZD_SECRET_ENV: ZD_SECRET, SECRET_ENV: SECRET}
+    for step in (("setup",), ("sync", "--json")):
+        done = run_cli(folder, env, *step)
+        if done.returncode != 0:
+            raise RuntimeError(f"onboard-sync {step[0]} failed: {done.stderr}")
+    return env
+
+
+def _healthy_linked_customers(folder: Path) -> list[tuple[str, int]]:
+    """``(deal id, organization id)`` of each healthy onboarding whose company is linked to an organization."""
+    with _store(folder) as store:
+        links = {x.crm_account_id: int(x.remote_id) for x in store.account_links("zendesk") if x.crm_account_id}
+        return sorted(
+            (o.deal_id, links[o.account_id])
+            for o in store.onboardings(source="hubspot")
+            if o.health_status == "healthy" and o.account_id in links
+        )
+
+
+def ticket_health(ctx: Any) -> list[dict[str, Any]]:
+    """Ticket change → health field written, HubSpot + Zendesk through ``serve``."""
+    spec = SandboxSpec(deals=DEALS, latency=ctx.latency, helpdesk=True)
+    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix="bench-health-") as tmp:
+        folder = Path(tmp)
+        ctx.log(f"ticket health: HubSpot ({DEALS:,} deals) + Zendesk, backfill before serve starts")
+        env = _helpdesk_project(folder, sb)
+        wanted = max(1, round(ctx.handoff_seconds / TICKET_INTERVAL_S))
+        customers = _healthy_linked_customers(folder)[:wanted]
+        with ServeProcess(folder, env) as serve:
+            _wait_ready(serve.url)
+            sb("clear")
+            since = datetime.now(UTC)
+            url = f"{serve.url}/webhooks/zendesk"
+            sb("handoff_start_tickets", customers, TICKET_INTERVAL_S, url, ZD_SECRET)
+            ctx.log(f"ticket health: 3 urgent tickets on one customer every {TICKET_INTERVAL_S:g} s, {len(customers)}")
+            deadline = time.monotonic() + len(customers) * TICKET_INTERVAL_S + DRAIN_S
+            while True:
+                result = sb("handoff_result")
+                done = result["finished"] and all(d["health_s"] is not None for d in result["deals"].values())
+                if done or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            summary = sb("summary")
+            sb("handoff_stop")
+        reconciles, calls_by_endpoint = _reconciles_since(folder, since, "hubspot")
+    ok = serve.returncode in (0, -signal.SIGTERM) and result["finished"] and not result["webhook_failures"]
+    health = latency_summary([d["health_s"] for d in result["deals"].values()], DRAIN_S)
+    row = {
+        "scenario": "ticket → health, Zendesk",
+        "status": "ok" if ok else f"serve exit {serve.returncode}, {result['webhook_failures']} webhooks refused",
+        "customers": len(result["deals"]),
+        "health_field": health,
+        "hubspot_calls": summary["requests"],
+        "http_429": summary.get("status", {}).get("429", 0),
+        "reconciles": len(reconciles),
+        "by_endpoint": calls_by_endpoint,
+        "peak_rss_mb": round(serve.peak_rss_mb, 1),
+        "stderr": serve.stderr()[-800:] if not ok else "",
+    }
+    row["targets"] = {
+        "health_p99": health["p99_s"] < HEALTH_TARGET_S and not health["missing"],
+        "no_429": not row["http_429"],
+    }
+    return [row]
+
+
 SCENARIOS = [
     Scenario("handoff", handoff_hubspot, "stage change → first task and phase field under load, via serve"),
     Scenario("handoff-salesforce", handoff_salesforce, "the same on Salesforce, via Outbound Messages"),
+    Scenario("ticket-health", ticket_health, "Zendesk ticket change → HubSpot health field, via serve"),
 ]
