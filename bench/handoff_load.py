@@ -104,15 +104,15 @@ class HandoffLoad:
             at = stamps.get(deal_id)
             return None if at is None else round(at - won, 4)
 
+        # copies first (one C call each): the load thread and the listener add entries meanwhile
+        finished, won_at = self.finished, dict(self.won_at)
+        first_task_at, phase_at = dict(self.first_task_at), dict(self.phase_at)
         return {
-            "finished": self.finished,
+            "finished": finished,
             "other_changes": self.other_changes,
             "deals": {
-                deal_id: {
-                    "first_task_s": after(self.first_task_at, deal_id, won),
-                    "phase_s": after(self.phase_at, deal_id, won),
-                }
-                for deal_id, won in self.won_at.items()
+                deal_id: {"first_task_s": after(first_task_at, deal_id, won), "phase_s": after(phase_at, deal_id, won)}
+                for deal_id, won in won_at.items()
             },
         }
 
@@ -193,7 +193,18 @@ def stop(sb: Any) -> None:
         load.stop()
 
 
+def zendesk_requests(sb: Any) -> dict[str, int]:
+    """Requests the Zendesk sandbox beside ``sb`` served, by route."""
+    return dict(sb.zendesk.request_counts())
+
+
+def zendesk_clear(sb: Any) -> None:
+    sb.zendesk.requests.clear()
+
+
 COMMANDS: dict[str, Any] = {
+    "handoff_zendesk_requests": zendesk_requests,
+    "handoff_zendesk_clear": zendesk_clear,
     "handoff_subscribe": subscribe,
     "handoff_unsubscribe": unsubscribe,
     "handoff_start": start,
@@ -255,12 +266,13 @@ class TicketHealthLoad:
             self.health_at.setdefault(event.object_id, time.monotonic())
 
     def result(self) -> dict[str, Any]:
+        finished, opened_at, health_at = self.finished, dict(self.opened_at), dict(self.health_at)
         return {
-            "finished": self.finished,
+            "finished": finished,
             "webhook_failures": self.webhook_failures,
             "deals": {
-                d: {"health_s": None if d not in self.health_at else round(self.health_at[d] - t, 4)}
-                for d, t in self.opened_at.items()
+                d: {"health_s": None if d not in health_at else round(health_at[d] - t, 4)}
+                for d, t in opened_at.items()
             },
         }
 

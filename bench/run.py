@@ -2,14 +2,18 @@
 
 Full run (default): HubSpot sandbox with 10,000 deals (~2,000 won), 40 ms latency, Starter
 limits; the Salesforce sandbox with 10,000 Opportunities, 40 ms latency; naive scripts on 100
-onboardings; memory at 10,000 and 100,000 deals; webhook ingest of 200 batches of 100 events.
+onboardings; memory at 10,000 and 100,000 deals; webhook ingest of 200 batches of 100 events;
+handoff latency through ``serve`` on HubSpot and Salesforce (5 wins/s plus 100 amount edits/s)
+and Zendesk ticket → health latency, for ``--handoff-seconds`` (default 20; the issue's run: 60).
 ``--quick`` (CI): 2,000 deals, naive on 20, memory at 2,000 and 10,000, 50 webhook batches.
 Results go to ``bench/results/`` (git-ignored) as ``<UTC time>.json`` and ``latest.json``.
 Targets checked (exit code 1 if one is missed): API calls ≤ 1.10 × lower bound (HubSpot and
 Salesforce), engine time ≤ 1.15 × rate-limit bound (HubSpot; Salesforce has a daily quota, no
 per-second bound), zero writes when nothing changed, peak RSS at 10× the deals ≤ 1.5× (flat
 beyond the working set), webhook ingest at concurrency 1 ≥ 1,000 events/s with p99 ack < 100 ms,
-and every event sent in the inbox at the end (both concurrencies).
+and every event sent in the inbox at the end (both concurrencies); handoff p99 stage change → first
+task < 5 s and → phase field < 10 s, zero 429s, calls ≤ 1.2 × the lower bound of the reconciles
+run; ticket → health field p99 < 15 s.
 """
 
 from __future__ import annotations

@@ -118,6 +118,7 @@ def handoff_run(ctx: Any, crm: str) -> dict[str, Any]:
             planned = sb("handoff_start", won_per_s, other_per_s, seconds, ctx.seed)
             ctx.log(f"handoff: {won_per_s:g} won/s and {other_per_s:g} amount edits/s for {seconds:g} s: {planned}")
             result = _wait(sb, seconds)
+            elapsed = (datetime.now(UTC) - since).total_seconds()
             summary = sb("summary")
             sb("handoff_stop")
             sb("handoff_unsubscribe")
@@ -141,6 +142,7 @@ def handoff_run(ctx: Any, crm: str) -> dict[str, Any]:
         "lower_bound": lower,
         "calls_ratio": round(calls / lower, 3) if lower else None,
         "calls_per_won_deal": round(calls / won, 2) if won else None,
+        "calls_per_s": round(calls / elapsed, 2) if elapsed else None,
         "http_429": summary.get("status", {}).get("429", 0),
         "reconciles": len(reconciles),
         "by_endpoint": calls_by_endpoint,
@@ -233,6 +235,7 @@ def ticket_health(ctx: Any) -> list[dict[str, Any]]:
         with ServeProcess(folder, env) as serve:
             _wait_ready(serve.url)
             sb("clear")
+            sb("handoff_zendesk_clear")
             since = datetime.now(UTC)
             url = f"{serve.url}/webhooks/zendesk"
             sb("handoff_start_tickets", customers, TICKET_INTERVAL_S, url, ZD_SECRET)
@@ -245,6 +248,7 @@ def ticket_health(ctx: Any) -> list[dict[str, Any]]:
                     break
                 time.sleep(0.5)
             summary = sb("summary")
+            zendesk = sb("handoff_zendesk_requests")
             sb("handoff_stop")
         reconciles, calls_by_endpoint = _reconciles_since(folder, since, "hubspot")
     ok = serve.returncode in (0, -signal.SIGTERM) and result["finished"] and not result["webhook_failures"]
@@ -255,6 +259,7 @@ def ticket_health(ctx: Any) -> list[dict[str, Any]]:
         "customers": len(result["deals"]),
         "health_field": health,
         "hubspot_calls": summary["requests"],
+        "zendesk_requests": zendesk,
         "http_429": summary.get("status", {}).get("429", 0),
         "reconciles": len(reconciles),
         "by_endpoint": calls_by_endpoint,
