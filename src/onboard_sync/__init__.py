@@ -2,69 +2,15 @@
 
 The public API for plugin authors: the ``hookimpl`` marker, the ``Connector`` base class
 and its data types, the canonical records and the error types.
+
+Each name is imported on first use (``lazy_loader``; the names are listed once, in ``__init__.pyi``),
+so a process that needs only part of the package (``onboard-sync --help``, ``status``) does not pay
+for the rest.
 """
 
-from onboard_sync.connector import (
-    ApiCaller,
-    Capability,
-    Connector,
-    ConnectorSettings,
-    FieldWrite,
-    Page,
-    PropertySchema,
-    PropertySpec,
-    RateLimit,
-    ReadOptions,
-    SetupAction,
-    TaskPatch,
-    TaskWrite,
-    WriteResult,
-)
-from onboard_sync.errors import (
-    ApiError,
-    AuthError,
-    ConfigError,
-    RateLimitExhausted,
-    SchemaError,
-    UnknownPropertiesError,
-    UserError,
-)
-from onboard_sync.hookspecs import hookimpl
-from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, Signal, Task, TaskStatus, Ticket
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
 
 __version__ = "0.1.0"
-
-__all__ = [
-    "Account",
-    "ApiCaller",
-    "ApiError",
-    "AuthError",
-    "Capability",
-    "ConfigError",
-    "Connector",
-    "ConnectorSettings",
-    "Contact",
-    "Deal",
-    "FieldWrite",
-    "ObjectKind",
-    "Owner",
-    "Page",
-    "PropertySchema",
-    "PropertySpec",
-    "RateLimit",
-    "RateLimitExhausted",
-    "ReadOptions",
-    "SchemaError",
-    "SetupAction",
-    "Signal",
-    "Task",
-    "TaskPatch",
-    "TaskStatus",
-    "TaskWrite",
-    "Ticket",
-    "UnknownPropertiesError",
-    "UserError",
-    "WriteResult",
-    "__version__",
-    "hookimpl",
-]
+__all__ += ["__version__"]

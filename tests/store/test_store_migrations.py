@@ -86,3 +86,20 @@ def test_downgrade_to_base_and_back(store_url: str) -> None:
         engine.dispose()
     with Store.open(store_url) as store:
         assert store.schema_revision == head_revision()
+
+
+def test_head_and_current_revision_read_without_alembic_agree_with_alembic(store_url: str) -> None:
+    """``status`` recognises a store at head without importing alembic: the revision files' own lines
+    and the version table must give alembic's answers (a new revision file is found the same way)."""
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = _engine(store_url)
+    try:
+        with engine.connect() as conn:
+            assert current_revision(conn) is None is MigrationContext.configure(conn).get_current_revision()
+        Store.open(store_url).close()
+        with engine.connect() as conn:
+            assert current_revision(conn) == MigrationContext.configure(conn).get_current_revision() == head_revision()
+    finally:
+        engine.dispose()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from webhook_support import SECRET, Served, deal_task_keys, open_deal, wait_for
 
+from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.connector import RateLimit
-from onboard_sync.sync.window import RollingWindow
 from onboard_sync.webhooks.events import InboundEvent
 from onboard_sync.webhooks.pacing import Pacer, cannot_start_onboarding
 
@@ -22,7 +22,7 @@ class Clock:
 
 def test_a_reconcile_is_paid_for_at_half_the_rate_before_the_next_starts() -> None:
     clock = Clock()
-    limiters = {"hubspot": RollingWindow(RateLimit.at(10, window=10))}
+    limiters = {"hubspot": RollingWindowLimiter(RateLimit.at(10, window=10))}
     pacer = Pacer(limiters, clock=clock)
     assert pacer.wait_seconds() == 0.0, "a lone event is handled at once"
     pacer.record(started=100.0, calls=7, instances=["hubspot"])
@@ -34,7 +34,10 @@ def test_a_reconcile_is_paid_for_at_half_the_rate_before_the_next_starts() -> No
 
 def test_pacing_uses_the_slowest_instance_and_ignores_unknown_ones() -> None:
     clock = Clock()
-    limiters = {"fast": RollingWindow(RateLimit.at(10, window=10)), "slow": RollingWindow(RateLimit.at(2, window=10))}
+    limiters = {
+        "fast": RollingWindowLimiter(RateLimit.at(10, window=10)),
+        "slow": RollingWindowLimiter(RateLimit.at(2, window=10)),
+    }
     pacer = Pacer(limiters, clock=clock)
     pacer.record(started=100.0, calls=4, instances=["fast", "slow"])
     assert abs(pacer.wait_seconds() - 4.0) < 1e-9  # 4 calls at 1/s

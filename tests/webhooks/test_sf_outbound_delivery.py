@@ -11,8 +11,8 @@ from typing import Any
 from sf_webhook_support import open_opportunity, opportunity_task_keys, route_url, serving
 from webhook_support import wait_for
 
+from onboard_sync.connectors.salesforce import outbound_messages as sf
 from onboard_sync.sandbox.salesforce.schema import WON_STAGE
-from onboard_sync.webhooks import salesforce as sf
 
 
 def test_a_won_opportunity_reaches_serve_as_an_outbound_message(salesforce_project: Any) -> None:

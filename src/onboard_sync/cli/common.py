@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from onboard_sync.runtime import Runtime, load_runtime
-
-if TYPE_CHECKING:  # the store (SQLAlchemy, alembic) loads only for commands that open it
+if TYPE_CHECKING:  # config, rules and store load only in the commands that use them (a fast --help)
+    from onboard_sync.runtime import Runtime
     from onboard_sync.store import Store
 
 ConfigOption = Annotated[
@@ -40,6 +39,8 @@ err_console = _console(stderr=True)
 
 
 def runtime(config: Path | None) -> Runtime:
+    from onboard_sync.runtime import load_runtime
+
     return load_runtime(config)
 
 

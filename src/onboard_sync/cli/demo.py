@@ -26,13 +26,11 @@ import typer
 from onboard_sync.cli import app
 from onboard_sync.cli.common import console
 from onboard_sync.cli.demo_crm import TOKEN_ENV, write_demo_config
-from onboard_sync.records import TaskStatus
-from onboard_sync.runtime import Runtime, load_runtime
-from onboard_sync.schema import property_specs
 
-if TYPE_CHECKING:  # the engine and the store load only when the demo runs
+if TYPE_CHECKING:  # the config, engine and store load only when the demo runs
     from onboard_sync.cli.demo_crm import People
     from onboard_sync.rules import Playbook
+    from onboard_sync.runtime import Runtime
     from onboard_sync.store import Store
 
 __all__ = ["TOKEN_ENV", "demo", "demo_folder", "run_story", "write_demo_config"]
@@ -63,6 +61,7 @@ def demo(
     """Run onboard-sync end to end on a local CRM sandbox (no account, no config needed)."""
     from onboard_sync.cli.demo_crm import people_for
     from onboard_sync.errors import ConfigError
+    from onboard_sync.runtime import load_runtime
 
     if crm not in ("hubspot", "salesforce"):
         raise ConfigError(f"unknown CRM {crm!r} (use hubspot or salesforce)", where="--crm")
@@ -109,6 +108,7 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
     """Setup, three syncs with people acting in the CRM in between, and the status table (the
     sandbox of ``people`` running, ``rt`` configured for it)."""
     from onboard_sync.cli.status import status_table
+    from onboard_sync.schema import property_specs
     from onboard_sync.status import onboarding_views
     from onboard_sync.store import Store
     from onboard_sync.sync.engine import Engine, utcnow
@@ -232,6 +232,7 @@ def _say(text: str, *, wrap: bool = True) -> None:
 
 def _act_like_people(people: People, store: Store, rng: random.Random) -> int:
     """Complete every open task of about two thirds of the onboardings; set one phase by hand."""
+    from onboard_sync.records import TaskStatus
     from onboard_sync.store import TaskState
 
     by_onboarding: dict[str, list[str]] = {}

@@ -14,10 +14,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from onboard_sync.mappings.loader import default_mapping_text
-from onboard_sync.rules import default_playbook_path
-from onboard_sync.toolkit.times import parse_time
-
 TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
 SECRETS_FILE = ".env"
 
@@ -40,6 +36,8 @@ def write_config(
     commands run in the folder later find them; ``rules`` copies the default playbook to
     ``rules/`` (unless the folder has one already, which may hold the user's edits).
     """
+    from onboard_sync.mappings.loader import default_mapping_text
+
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "mappings").mkdir(exist_ok=True)
     (directory / "mappings" / f"{crm}.toml").write_text(default_mapping_text(crm) or "", encoding="utf-8")
@@ -68,6 +66,8 @@ def _dotenv(value: str) -> str:
 
 
 def _copy_default_rules(target: Path) -> None:
+    from onboard_sync.rules import default_playbook_path
+
     source = default_playbook_path()
     target.mkdir(parents=True)
     for path in sorted(source.glob("*.toml")) if source.is_dir() else [source]:
@@ -85,14 +85,12 @@ def write_demo_config(directory: Path, base_url: str) -> Path:
 
 def write_salesforce_config(directory: Path, sandbox: Any, *, secrets: bool = False, rules: bool = False) -> Path:
     """A config folder whose ``salesforce`` connector logs in to ``sandbox`` (client credentials)."""
-    table = "".join(f"{k} = {_toml(v)}\n" for k, v in sandbox.connector_settings().items())
+    from onboard_sync.tomlfile import toml_value
+
+    table = "".join(f"{k} = {toml_value(v)}\n" for k, v in sandbox.connector_settings().items())
     return write_config(
         directory, "salesforce", table, secrets=sandbox.connector_secrets() if secrets else None, rules=rules
     )
-
-
-def _toml(value: object) -> str:
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True)
@@ -134,6 +132,8 @@ class HubSpotPeople:
         return write_config(folder, "hubspot", table, secrets={TOKEN_ENV: self.sandbox.token}, rules=True)
 
     def task(self, remote_id: str) -> CrmTask:
+        from onboard_sync.toolkit.times import parse_time
+
         backend = self.sandbox.backend
         props = backend.tasks[remote_id].properties
         owner = backend.owners.get(props.get("hubspot_owner_id") or "")

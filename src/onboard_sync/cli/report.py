@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, console
 from onboard_sync.errors import UserError
-from onboard_sync.rules import Playbook
+
+if TYPE_CHECKING:  # rules load when the report is written (a fast --help)
+    from onboard_sync.rules import Playbook
 
 
 @app.command("report")

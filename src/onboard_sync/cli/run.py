@@ -10,14 +10,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import (
@@ -44,6 +36,8 @@ def progress_reporter(enabled: bool) -> Iterator[Callable[[str, int, int | None]
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -168,7 +162,7 @@ def plan(
     with logged_run("plan") as finished:
         rt = runtime(config)
         with open_store(rt, read_only=True) as store, progress_reporter(is_terminal() and not json) as progress:
-            report = finished(Engine(rt, store, plan_only=True, progress=progress, full=full).run())
+            report = finished(Engine(rt, store, plan_mode=True, progress=progress, full=full).run())
     if json:
         print_json(report.as_dict())
     else:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from onboard_sync.checks import config_problems, offline_problems, refuse, remote_problems, serve_readiness
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
-from onboard_sync.connector import Capability, SetupAction
 from onboard_sync.errors import UserError
-from onboard_sync.plugins import connector_types
-from onboard_sync.runtime import Runtime, load_runtime
-from onboard_sync.schema import property_specs
-from onboard_sync.starter import starter_set, write_starter
+
+if TYPE_CHECKING:  # config, checks and connectors load in the commands that use them (a fast --help)
+    from onboard_sync.connector import SetupAction
+    from onboard_sync.runtime import Runtime
 
 
 @app.command()
@@ -40,6 +37,8 @@ def init(
     ] = False,
 ) -> None:
     """Write a working starter set: config.toml, mappings/TYPE.toml and rules/playbook.toml."""
+    from onboard_sync.starter import starter_set, write_starter
+
     now = datetime.now().astimezone()
     starter = starter_set(directory, connector or [], today=now.astimezone(UTC).date(), examples=examples)
     write_starter(
@@ -59,6 +58,10 @@ def init(
 @app.command()
 def connectors(json: JsonOption = False) -> None:
     """List installed connector types with their versions and capabilities."""
+    from rich.table import Table
+
+    from onboard_sync.plugins import connector_types
+
     types = connector_types()
     if json:
         print_json(
@@ -87,6 +90,8 @@ def validate(
     remote: Annotated[bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")] = False,
 ) -> None:
     """Check config.toml, rules, mappings and owners offline (and, with --remote, against the CRM)."""
+    from onboard_sync.checks import remote_problems
+
     rt = validate_offline(config)
     if not remote:
         return
@@ -99,6 +104,8 @@ def validate(
 
 def _refuse_listing(problems: list[UserError]) -> None:
     """The full list goes to stdout; stderr gets the one-line error every command promises."""
+    from onboard_sync.checks import refuse
+
     for problem in problems:
         typer.echo(f"problem: {problem}")
     refuse(problems, listed="listed on stdout")
@@ -107,7 +114,10 @@ def _refuse_listing(problems: list[UserError]) -> None:
 def validate_offline(config: Path | None) -> Runtime:
     """Load every file, then list every problem of what config.toml refers to (``checks``) on stdout and
     stop on the first; print what loaded and how ``serve`` would start. The runtime, for ``--remote``."""
-    from onboard_sync.store.engine import redact  # SQLAlchemy loads only for the commands that need it
+    from onboard_sync.checks import config_problems, offline_problems, refuse
+    from onboard_sync.runtime import load_runtime
+    from onboard_sync.store.database import redact  # SQLAlchemy loads only for the commands that need it
+    from onboard_sync.webhooks.server import serve_readiness  # and the receiver only for validate
 
     rt = load_runtime(config, check=False)
     problems: list[UserError] = [*config_problems(rt.config, rt.playbook), *offline_problems(rt)[0]]
@@ -131,6 +141,9 @@ def setup(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what is missing.")] = False,
 ) -> None:
     """Create, idempotently, the CRM properties onboard-sync writes (property group "Onboarding")."""
+    from onboard_sync.connector import Capability
+    from onboard_sync.schema import property_specs
+
     rt = runtime(config)
     for name in rt.instances_with(Capability.FIELD_SINK):
         connector = rt.connector(name)

@@ -3,36 +3,11 @@
 The engine loads a playbook once (:func:`load_playbook`) and hands it to the pure state
 machine in :mod:`onboard_sync.onboarding.machine`. The shipped default, merged from the
 five seed SOPs, lives in ``rules/default/`` (:func:`default_playbook_path`).
+
+The names are imported on first use (``lazy_loader``; listed once, in ``__init__.pyi``): the CEL
+runtime behind conditions loads only when a playbook does.
 """
 
-from onboard_sync.rules.expressions import Condition
-from onboard_sync.rules.loader import default_playbook_path, example_playbooks, load_playbook
-from onboard_sync.rules.model import (
-    FIELD_NAMES,
-    METRICS,
-    OWNER_ROLES,
-    Decision,
-    HealthComponent,
-    HealthModel,
-    Phase,
-    Playbook,
-    Segment,
-    TaskTemplate,
-)
+import lazy_loader
 
-__all__ = [
-    "FIELD_NAMES",
-    "METRICS",
-    "OWNER_ROLES",
-    "Condition",
-    "Decision",
-    "HealthComponent",
-    "HealthModel",
-    "Phase",
-    "Playbook",
-    "Segment",
-    "TaskTemplate",
-    "default_playbook_path",
-    "example_playbooks",
-    "load_playbook",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -26,6 +26,7 @@ from celpy import celtypes
 
 from onboard_sync.errors import ConfigError
 from onboard_sync.records import Account, Deal
+from onboard_sync.rules.cel_parser import install_cached_parser
 from onboard_sync.rules.fastcel import Undecided, compile_fast
 
 #: Names a segment rule may use: a segment is chosen before anything else is known.
@@ -83,7 +84,9 @@ def _literal(text: str) -> Any:
 
 @functools.cache
 def _environment() -> celpy.Environment:
-    """The CEL environment, built on first use (it costs ~0.6 s, which every CLI start paid)."""
+    """The CEL environment, built on first use (it costs ~0.6 s, which every CLI start paid), on the
+    parser tables cached by :mod:`onboard_sync.rules.cel_parser`."""
+    install_cached_parser()
     return celpy.Environment()
 
 

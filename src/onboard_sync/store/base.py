@@ -10,6 +10,7 @@ the syntax through SQLAlchemy's dialect ``insert``).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,10 +20,9 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from onboard_sync.errors import UserError
-from onboard_sync.store.engine import WRITE_OPTION, Opened
+from onboard_sync.store.database import WRITE_OPTION, Opened
 
 T = TypeVar("T")
 
@@ -92,6 +92,12 @@ class StoreBase:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._opened.backend
 
+    @property
+    def _dialect(self) -> Any:
+        """SQLAlchemy's dialect module of the backend (its ``insert`` with ON CONFLICT, Postgres's
+        ``ARRAY``), imported when first used: the Postgres dialect costs a SQLite store's start."""
+        return importlib.import_module(f"sqlalchemy.dialects.{self._opened.backend}")
+
     def _now(self) -> datetime:
         return self._clock().astimezone(UTC)
 
@@ -151,8 +157,7 @@ class StoreBase:
     # -- batched statements -------------------------------------------------------------
 
     def _insert(self, table: sa.Table) -> Any:
-        dialect = postgresql if self._opened.backend == "postgresql" else sqlite
-        return dialect.insert(table)
+        return self._dialect.insert(table)
 
     def _upsert(
         self,
@@ -238,7 +243,7 @@ class StoreBase:
             return
         if self._opened.backend == "postgresql":
             # one statement per chunk, one array parameter per column: compiled once, cached
-            arrays = [sa.bindparam(f"a_{n}", type_=postgresql.ARRAY(tp)) for n, tp in columns]
+            arrays = [sa.bindparam(f"a_{n}", type_=self._dialect.ARRAY(tp)) for n, tp in columns]
             v = sa.func.unnest(*arrays).table_valued(*(sa.column(n, tp) for n, tp in columns))
             v = v.render_derived(name="v")
             stmt = build(v)
@@ -263,7 +268,7 @@ class StoreBase:
         if not unique:
             return []
         if self._opened.backend == "postgresql":  # one query, one array parameter
-            array = sa.bindparam("in_values", type_=postgresql.ARRAY(column.type))
+            array = sa.bindparam("in_values", type_=self._dialect.ARRAY(column.type))
             return list(conn.execute(base.where(column == sa.any_(array)), {"in_values": unique}).all())
         rows: list[sa.Row[Any]] = []
         for batch in chunks(unique, IN_CHUNK):

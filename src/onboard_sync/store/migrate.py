@@ -4,29 +4,39 @@
 read-only one. The revisions live in ``migrations/versions`` inside the package. For
 development, ``python -m onboard_sync.store.migrate revision -m "..." URL`` autogenerates a
 new revision by comparing a database at head with ``schema.metadata``.
+
+Alembic (and the Mako and Pygments it brings, ~0.1 s to import) loads only when a migration runs or
+a revision is unknown: a store already at head is recognised from the ``revision``/``down_revision``
+lines of the packaged revision files and one ``SELECT`` of ``alembic_version``, so that ``status``
+starts fast. ``tests/store/test_store_migrations.py`` checks both answers against alembic's own.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from onboard_sync.errors import UserError
-from onboard_sync.store.engine import WRITE_OPTION
+from onboard_sync.store.database import WRITE_OPTION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version"
+"""Alembic's default version table (one row: the revision the database is at)."""
 _PG_MIGRATION_LOCK = 0x0B0A_5D_0001  # pg_advisory_xact_lock key serialising concurrent migrators
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """An in-memory alembic Config pointing at the packaged migrations."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("path_separator", "os")
@@ -35,20 +45,40 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return cfg
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*(?:\"([^\"]*)\"|None)", re.M)
+
+
 @cache
 def head_revision() -> str:
-    """The newest revision shipped with this version of onboard-sync."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The newest revision shipped with this version of onboard-sync: the one no other revision
+    file names as its ``down_revision`` (a linear history, as alembic's ``get_current_head``)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for kind, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            if value:
+                (revisions if kind == "revision" else parents).add(value)
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the packaged migrations have {len(heads)} heads ({sorted(heads)}), not one")
+    return heads.pop()
 
 
 def current_revision(connection: sa.Connection) -> str | None:
-    """The revision the database is at (``None``: never migrated)."""
+    """The revision the database is at (``None``: never migrated): alembic's version table, read directly."""
+    if not sa.inspect(connection).has_table(VERSION_TABLE):
+        return None
+    rows = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    if len(rows) <= 1:
+        return rows[0] if rows else None
+    from alembic.runtime.migration import MigrationContext  # several heads: alembic says what that means
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def _known(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     try:
         return script.get_revision(revision) is not None
@@ -74,7 +104,7 @@ def check_current(engine: sa.Engine, where: str) -> str | None:
         raise _too_new(revision, where)
     raise UserError(
         f"the store's schema is at revision {revision or 'none'} but this onboard-sync needs "
-        f"{head_revision()}: run `onboard-sync sync` or `onboard-sync migrate` first",
+        f"{head_revision()}: run `onboard-sync sync` or `onboard-sync store upgrade` first",
         where=where,
     )
 
@@ -93,6 +123,8 @@ def upgrade_to_head(engine: sa.Engine, where: str) -> tuple[str | None, str]:
     with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        from alembic import command
+
         before = current_revision(conn)  # another process may have migrated meanwhile
         command.upgrade(alembic_config(conn), "head")
     return before, head_revision()
@@ -108,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - developer
     up = sub.add_parser("upgrade", help="migrate a database to head")
     up.add_argument("url")
     args = parser.parse_args(argv)
+    from alembic import command
+
     engine = sa.create_engine(args.url)
     if args.cmd == "upgrade":
         print(upgrade_to_head(engine, args.url))

@@ -1,0 +1,6 @@
+"""Type stub of the package's lazily imported names: ``lazy_loader.attach_stub`` reads this list, type
+checkers read it as the module."""
+
+from .connector import ZendeskConnector
+
+__all__ = ["ZendeskConnector"]
