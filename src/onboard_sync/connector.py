@@ -431,6 +431,12 @@ class Connector(ABC):
         the CRM company when the ticket source is the CRM itself); the core links it."""
         raise NotImplementedError
 
+    def read_tickets_by_id(self, ids: Sequence[str]) -> list[Ticket]:
+        """Tickets by id, at most ``max_read_batch`` (unknown ids left out): what ``serve`` reads when a
+        helpdesk's webhook names tickets, instead of waiting for its export to include them. Optional:
+        without it the worker waits for the next incremental pull."""
+        raise NotImplementedError
+
     def read_ticket_accounts(self, *, since: datetime | None, page_token: str | None) -> Page[Account]:
         """Accounts of a ticket source that is not the CRM (helpdesk organizations) modified at or after
         ``since``, for linking to CRM accounts. ``properties`` carries ``external_id``,

@@ -119,9 +119,13 @@ class Engine:
         instances: Sequence[str] | None = None,
         *,
         deal_ids: Mapping[str, Collection[str]] | None = None,
+        ticket_ids: Mapping[str, Collection[str]] | None = None,
     ) -> RunReport:
         """Run every deal source (or ``instances``, possibly none: then only the ticket pull); with
-        ``deal_ids`` only those deals per instance."""
+        ``deal_ids`` only those deals per instance.
+
+        ``ticket_ids`` (helpdesk instance → ticket ids a webhook named) are read by id before evaluation,
+        and the helpdesks' exports are then pulled only if their last pull is a minute old."""
         from onboard_sync.connector import Capability
 
         names = list(self.runtime.instances_with(Capability.DEAL_SOURCE) if instances is None else instances)
@@ -150,8 +154,9 @@ class Engine:
                 pull_ticket_sources,
                 self,
                 report.ticket_sources,
-                min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0),
+                min_age=timedelta(minutes=1) if deal_ids is not None or ticket_ids else timedelta(0),
                 busy=(names[0], self._pages_read.wait) if names else None,
+                named=ticket_ids,
             )
             self._tickets_pulled = tickets.result
             for name in names:

@@ -112,9 +112,17 @@ class SalesforceConnector(SalesforceBase):
         return Page(self._deals(records, extra), token, accounts=list(accounts.values()))
 
     def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:
-        extra = options.for_kind(ObjectKind.DEAL)
-        columns = (*convert.DEAL_FIELDS, *extra, convert.ROLES_SUBQUERY)
+        """Opportunities by id (``serve``'s reconciles), shaped as a page of ``read_deals``: their Accounts'
+        fields come along as ``Account.*`` columns and are kept for ``read_accounts``, which then needs
+        no query of its own for them."""
+        extra, account_extra = options.for_kind(ObjectKind.DEAL), options.for_kind(ObjectKind.ACCOUNT)
+        account = [f"Account.{name}" for name in (*convert.ACCOUNT_FIELDS, *account_extra)]
+        columns = tuple(dict.fromkeys((*convert.DEAL_FIELDS, *extra, convert.ROLES_SUBQUERY, *account)))
         found = self._by_ids("opportunities.query", "Opportunity", columns, ids)
+        for r in found:
+            if r.get("Account") and r["Account"].get("Id"):
+                key = (str(r["Account"]["Id"]), tuple(account_extra))
+                self._accounts_read[key] = convert.to_account(self.instance, r["Account"], account_extra)
         by_id = {r["Id"]: r for r in found}
         return self._deals([by_id[i] for i in dict.fromkeys(ids) if i in by_id], extra)
 
@@ -134,9 +142,12 @@ class SalesforceConnector(SalesforceBase):
 
     # --- accounts, contacts, owners --------------------------------------------------------------
     def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:
+        """Accounts by id; those ``read_deals_by_id`` just read as parent fields (same columns) cost nothing."""
         extra = options.for_kind(ObjectKind.ACCOUNT)
-        found = self._by_ids("accounts.query", "Account", (*convert.ACCOUNT_FIELDS, *extra), ids)
-        return [convert.to_account(self.instance, r, extra) for r in found]
+        known = [self._accounts_read[(i, tuple(extra))] for i in ids if (i, tuple(extra)) in self._accounts_read]
+        rest = [i for i in ids if (i, tuple(extra)) not in self._accounts_read]
+        found = self._by_ids("accounts.query", "Account", (*convert.ACCOUNT_FIELDS, *extra), rest) if rest else []
+        return known + [convert.to_account(self.instance, r, extra) for r in found]
 
     def read_contacts(self, ids: Sequence[str], options: ReadOptions) -> list[Contact]:
         extra = options.for_kind(ObjectKind.CONTACT)

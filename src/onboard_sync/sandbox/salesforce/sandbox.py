@@ -28,6 +28,7 @@ from onboard_sync.sandbox.salesforce.app import MAX_REQUEST_HEAD, salesforce_app
 from onboard_sync.sandbox.salesforce.auth import ConnectedApp, SessionStore, make_app
 from onboard_sync.sandbox.salesforce.backend import SalesforceBackend
 from onboard_sync.sandbox.salesforce.errors import sf_id
+from onboard_sync.sandbox.salesforce.outbound import OutboundMessages
 from onboard_sync.sandbox.salesforce.tls import Certificates, make_certificates
 from onboard_sync.sandbox.server import ServedSandbox
 from onboard_sync.server_thread import ServerThread
@@ -105,6 +106,8 @@ class SalesforceSandbox(ServedSandbox):
         self.requests = SalesforceRequestLog()
         self._folder = Path(tempfile.mkdtemp(prefix="sf-sandbox-"))
         self.certificates: Certificates = make_certificates(self._folder, host)
+        self.outbound = OutboundMessages(self)
+        """Outbound Messages to an endpoint, as Salesforce sends them: ``sb.outbound.subscribe(url)``."""
         self.app = salesforce_app(self)
         self._server = ServerThread(
             self.app,
@@ -123,6 +126,7 @@ class SalesforceSandbox(ServedSandbox):
         return self
 
     def stop(self) -> None:
+        self.outbound.close()
         self._server.stop()
 
     def close(self) -> None:
