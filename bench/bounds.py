@@ -55,6 +55,21 @@ role (N0 rows) — fewer records, but two queries. The Accounts come as parent f
 reading roles or Accounts by id (``… IN (…)``) only adds calls. Reads by id (the webhook worker's
 path) are not part of these runs.
 
+**Lower bound of a webhook reconcile** (the handoff benchmark): each reconcile the worker ran while
+deals were being won reads the deals it must evaluate (won or tracked among those the events named)
+by id, with their companies and contacts, and writes what it planned, in batches::
+
+    per reconcile = ceil(deals evaluated / 100)       deals.batch_read (0 when it evaluated none)
+                  + 2 × ceil(deals evaluated / 1000)  v4 association reads, companies + contacts
+                  + ceil(deals evaluated / 100)       companies.batch_read (each deal has at most one)
+                  + the write batches of its writes (``write_batches``)
+
+Deals the events named that are neither won nor tracked cost nothing in the bound (an event that
+cannot start or move an onboarding need not be read), nor does the mapping check, which a long-running
+worker repeats only every ten minutes. How many reconciles there are is the worker's choice between
+latency and calls; the benchmark's latency targets and its zero-429 target hold that choice to
+account, this bound only measures waste within each reconcile.
+
 **No rate-limit bound for Salesforce**: it limits API requests per rolling 24 hours (100,000 in
 the sandbox, by edition and licences in an org), not per second, so wall time has no rate
 floor. The connector calls one at a time, so ``latency × lower-bound calls`` is the network
@@ -98,6 +113,20 @@ def incremental_lower_bound(modified: dict[str, int], writes: dict[str, int]) ->
             "companies.batch_read": ceil(modified["companies"] / 100),
             "tasks.search": max(1, ceil(modified["tasks"] / 200)),
             "properties.list": CHECKED_KINDS,
+            **write_batches(writes),
+        }
+    )
+
+
+def webhook_reconcile_lower_bound(deals_evaluated: int, writes: dict[str, int]) -> dict[str, int]:
+    """The fewest HubSpot calls of one webhook reconcile that evaluated ``deals_evaluated`` deals."""
+    if not deals_evaluated:
+        return _drop_zero(write_batches(writes))
+    return _drop_zero(
+        {
+            "deals.batch_read": ceil(deals_evaluated / 100),
+            "associations.batch_read": 2 * ceil(deals_evaluated / 1000),
+            "companies.batch_read": ceil(deals_evaluated / 100),
             **write_batches(writes),
         }
     )

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.handoff_load import COMMANDS as HANDOFF_COMMANDS
+
 
 @dataclass(frozen=True)
 class SandboxSpec:
@@ -187,17 +189,22 @@ _COMMANDS: dict[str, Any] = {
     "change": _change,
     "deal_ids": _deal_ids,
     "timeline": _timeline,
+    **HANDOFF_COMMANDS,
 }
 
 
 class SandboxProcess:
     """The sandbox child process; use as a context manager."""
 
-    def __init__(self, spec: SandboxSpec) -> None:
+    serve: Any = staticmethod(_serve)
+    """What the child runs: ``serve(spec, conn)`` sends a greeting, then answers commands until "stop"."""
+
+    def __init__(self, spec: Any) -> None:
+        """``spec``: a :class:`SandboxSpec`, or whatever a subclass's ``serve`` takes."""
         self.spec = spec
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(spec, child), name="bench-sandbox", daemon=True)
+        self._proc = ctx.Process(target=self.serve, args=(spec, child), name="bench-sandbox", daemon=True)
         self.base_url = ""
         self.token = ""
         self.settings: dict[str, Any] = {}
@@ -208,10 +215,13 @@ class SandboxProcess:
         self._proc.start()
         if not self._conn.poll(600):
             raise RuntimeError("the sandbox process did not start within 600 s")
-        hello = self._conn.recv()
+        self.greeted(self._conn.recv())
+        return self
+
+    def greeted(self, hello: dict[str, Any]) -> None:
+        """Keep what the child's greeting says about reaching it."""
         self.base_url, self.token = hello["base_url"], hello["token"]
         self.settings, self.secrets = hello.get("settings", {}), hello.get("secrets", {})
-        return self
 
     def __exit__(self, *exc: object) -> None:
         try:

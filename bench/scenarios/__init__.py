@@ -3,8 +3,10 @@
 A scenario is a callable ``run(ctx) -> list[dict]`` of table rows (see :mod:`bench.run` for the
 row keys) with a ``name``: ``hubspot`` and ``salesforce-backfill`` (backfill, incremental and naive
 script on each CRM's sandbox), ``memory`` (peak RSS), ``webhook-ingest`` (``onboard-sync serve``
-acking signed HubSpot batches), ``cli`` (start-up of ``--help`` and ``status``).
-To add one, write a module here with ``SCENARIOS = [...]`` and add
+acking signed HubSpot batches), ``cli`` (start-up of ``--help`` and ``status``), ``handoff`` (stage
+change → first task and phase field under a webhook load), ``scale-out`` (1, 2 and 4 worker hosts in
+network namespaces, and one worker's capacity). To add one, write a module here with
+``SCENARIOS = [...]`` and add
 its name to ``MODULES``. Called by :func:`bench.run.main`.
 """
 
@@ -21,6 +23,8 @@ MODULES = (
     "bench.scenarios.webhooks",
     "bench.scenarios.salesforce",
     "bench.scenarios.cli",
+    "bench.scenarios.handoff",
+    "bench.scenarios.scale_out",
 )
 
 

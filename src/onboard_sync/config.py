@@ -22,7 +22,7 @@ Layout of config.toml::
     type = "hubspot"
     token_env = "HUBSPOT_TOKEN"
 
-    [serve]                   # `onboard-sync serve` (see webhooks.settings.ServeSettings)
+    [serve]                   # `onboard-sync serve` (see serve_config.ServeSettings)
     full_sync_every_minutes = 15
 
 Environment overrides (pydantic-settings): ``ONBOARD_SYNC_CONFIG`` (path of config.toml),
@@ -47,8 +47,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from onboard_sync.calendar_config import ScheduleSettings
 from onboard_sync.connector import ConnectorSettings
 from onboard_sync.errors import ConfigError
+from onboard_sync.serve_config import ServeSettings
 from onboard_sync.tomlfile import TomlDocument, pydantic_error, read_toml
-from onboard_sync.webhooks.settings import ServeSettings
 
 
 class EnvOverrides(BaseSettings):

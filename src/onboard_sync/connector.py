@@ -249,10 +249,10 @@ class Connector(ABC):
     max_read_batch: ClassVar[int] = 100
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=10.0, burst=10)
     webhook_scheme: ClassVar[str | None] = None
-    """How ``onboard-sync serve`` verifies and parses this connector's webhooks: the name of a core
-    scheme (``onboard_sync.webhooks.schemes``: ``hubspot``, ``zendesk``, ``salesforce-outbound``,
-    ``salesforce-flow``). ``None``: no webhook route unless config.toml's ``[serve.webhooks.NAME]``
-    names a scheme."""
+    """How ``onboard-sync serve`` verifies and parses this connector's webhooks: the name of a scheme
+    a plugin registers through ``register_webhook_schemes`` (built-in: ``hubspot``, ``zendesk``,
+    ``salesforce-outbound``, ``salesforce-flow``). ``None``: no webhook route unless config.toml's
+    ``[serve.webhooks.NAME]`` names a scheme."""
     write_concurrency: ClassVar[int] = 1
     """Batch write calls the engine may have in flight at once (each still passes the rate limit);
     more than 1 requires ``create_tasks``/``write_fields`` to be safe to call from several threads."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from onboard_sync.connector import Connector
     from onboard_sync.onboarding.state import OnboardingState, Transition
     from onboard_sync.records import Account, Deal, Owner
+    from onboard_sync.webhooks.schemes import Scheme
 
 PROJECT = "onboard_sync"
 
@@ -40,11 +41,22 @@ def register_transforms(register: Callable[[str, Callable[[Any], Any]], None]) -
 
 
 @hookspec
-def register_simulators(register: Callable[[str, Callable[..., Any]], None]) -> None:
-    """Register a sandbox simulator factory for a connector type: ``register("hubspot", factory)``.
+def register_simulators(register: Callable[..., None]) -> None:
+    """Register a sandbox simulator for a connector type: ``register("hubspot", factory, default_port=8765)``.
 
-    The factory takes keyword arguments (``seed``, ``deals``, ``latency``, ``port``) and returns an
-    object with ``start()``, ``stop()``, ``base_url`` and ``token``.
+    ``factory(seed=, deals=, latency=, port=)`` returns a ``simulator.Simulator`` (a context manager
+    that serves while its block runs, with ``base_url``, ``connector_settings()`` and
+    ``connector_secrets()``); ``onboard-sync sandbox NAME`` serves it on ``default_port`` (0: any free
+    port) unless ``--port`` says otherwise.
+    """
+
+
+@hookspec
+def register_webhook_schemes(register: Callable[[Scheme], None]) -> None:
+    """Register webhook verification schemes: ``register(MyScheme())`` for each one.
+
+    A scheme (a ``webhooks.schemes.Scheme``) verifies a delivery, parses it into events and says
+    what to answer; ``Connector.webhook_scheme`` (or ``[serve.webhooks.NAME] scheme``) names it.
     """
 
 

@@ -8,7 +8,7 @@ find the CRM account of each organization, tried in order:
 * ``"domain"``: one of the organization's domain names is the CRM account's domain;
 * ``"field:KEY"``: the organization field ``KEY`` holds the CRM account id.
 
-:func:`link_accounts` is pure; ``sync.signals`` calls it each run with the organizations and
+:func:`link_accounts` is pure; ``sync.tickets`` calls it each run with the organizations and
 the CRM accounts onboard-sync tracks, stores the outcome and reports every organization that
 did not link, with the reason (never silently dropped).
 """

@@ -5,7 +5,7 @@ and every module registered under the ``onboard_sync`` entry-point group (built-
 connectors included: the core never imports a connector by name). A plugin that fails to
 import or register is left out and recorded: ``plugin_load_failures()`` names each one (the
 CLI prints them as warnings), and the other plugins work. ``connector_types()`` collects
-what ``register_connectors`` returns.
+what ``register_connectors`` returns, ``webhook_schemes()`` what ``register_webhook_schemes`` does.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ import pluggy
 
 from onboard_sync import defaults, hookspecs
 from onboard_sync.errors import ConfigError
+from onboard_sync.simulator import RegisteredSimulator, Simulator
+
+if TYPE_CHECKING:
+    from onboard_sync.webhooks.schemes import Scheme
 
 if TYPE_CHECKING:  # the connector model (pydantic) loads when connector types are looked up
     from onboard_sync.connector import Connector, ConnectorType
@@ -137,9 +141,39 @@ def transforms(pm: pluggy.PluginManager | None = None) -> dict[str, Callable[[An
     return found
 
 
-def simulators(pm: pluggy.PluginManager | None = None) -> dict[str, Callable[..., Any]]:
-    """Every registered sandbox simulator factory by connector type."""
+def simulators(pm: pluggy.PluginManager | None = None) -> dict[str, RegisteredSimulator]:
+    """Every registered sandbox simulator by name (two plugins claiming one name are a ConfigError)."""
     pm = pm or get_plugin_manager()
-    found: dict[str, Callable[..., Any]] = {}
-    pm.hook.register_simulators(register=lambda name, fn: found.__setitem__(name, fn))
+    found: dict[str, RegisteredSimulator] = {}
+
+    def register(name: str, factory: Callable[..., Simulator], *, default_port: int = 0) -> None:
+        existing = found.get(name)
+        if existing is not None and existing.factory is not factory:
+            raise ConfigError(
+                f"two plugins register simulator {name!r}: {existing.factory.__module__} and "
+                f"{factory.__module__}; uninstall one of them"
+            )
+        found[name] = RegisteredSimulator(name, factory, default_port)
+
+    pm.hook.register_simulators(register=register)
+    return found
+
+
+def webhook_schemes(pm: pluggy.PluginManager | None = None) -> dict[str, Scheme]:
+    """Every registered webhook scheme by name (two plugins claiming one name are a ConfigError:
+    which one verified deliveries would depend on the order plugins were loaded in)."""
+    pm = pm or get_plugin_manager()
+    found: dict[str, Scheme] = {}
+
+    def register(scheme: Scheme) -> None:
+        existing = found.get(scheme.name)
+        if existing is not None and type(existing) is not type(scheme):
+            raise ConfigError(
+                f"two plugins register webhook scheme {scheme.name!r}: {type(existing).__module__}."
+                f"{type(existing).__qualname__} and {type(scheme).__module__}.{type(scheme).__qualname__}; "
+                "uninstall one of them"
+            )
+        found[scheme.name] = scheme
+
+    pm.hook.register_webhook_schemes(register=register)
     return found

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from onboard_sync.calendar_config import calendar_of, catch_up_of
+from onboard_sync.calls.gate import ApiGate, TokenBucket
+from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.checks import config_problems, raise_first
 from onboard_sync.config import AppConfig, load_config
 from onboard_sync.connector import Capability, Connector
@@ -25,8 +27,6 @@ from onboard_sync.onboarding.calendar import Calendar
 from onboard_sync.onboarding.catchup import CatchUp
 from onboard_sync.plugins import connector_type, transforms
 from onboard_sync.rules import Playbook, default_playbook_path, load_playbook
-from onboard_sync.sync.gate import ApiGate, TokenBucket
-from onboard_sync.sync.window import RollingWindow
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Runtime:
         *,
         plan_mode: bool = False,
         sleep: Callable[[float], None] | None = None,
-        limiters: dict[str, TokenBucket | RollingWindow] | None = None,
+        limiters: dict[str, TokenBucket | RollingWindowLimiter] | None = None,
     ) -> Connector:
         """A ready connector instance whose ``call`` is a fresh ``ApiGate`` (its rate limiter shared
         through ``limiters``, the engine's per-run dict, with other connectors of the same instance)."""

@@ -114,6 +114,15 @@ def _index_lines(text: str) -> dict[tuple[str | int, ...], int]:
     return lines
 
 
+def toml_value(value: object) -> str:
+    """``value`` written as TOML: ``true``/``false``, a number, else a basic string (escaped)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def shown_path(path: Path) -> str:
     """The path as a person would type it: relative to the working directory when inside it."""
     try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from onboard_sync.calls.gate import ApiGate, TokenBucket, WriteRefused
 from onboard_sync.connector import RateLimit
 from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted, Unreachable
-from onboard_sync.sync.gate import ApiGate, TokenBucket, WriteRefused
 
 
 class FakeTime:

@@ -10,8 +10,8 @@ import pytest
 import requests
 import urllib3
 
+from onboard_sync.calls.unreachable import connect_failure
 from onboard_sync.errors import ApiError
-from onboard_sync.sync.unreachable import connect_failure
 
 
 def raised(call: Callable[[], object]) -> BaseException:

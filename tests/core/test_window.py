@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
+from onboard_sync.calls.gate import ApiGate, TokenBucket, make_limiter
+from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.connector import RateLimit
-from onboard_sync.sync.gate import ApiGate, TokenBucket, make_limiter
-from onboard_sync.sync.window import RollingWindow
 
 LIMIT = RateLimit(per_second=10, burst=100, window=10.0)
 
@@ -26,7 +26,7 @@ class FakeTime:
 
 def test_a_full_window_goes_at_once_then_waits_for_the_oldest_to_age_out() -> None:
     t = FakeTime()
-    window = RollingWindow(LIMIT, clock=t.clock, sleep=t.sleep)
+    window = RollingWindowLimiter(LIMIT, clock=t.clock, sleep=t.sleep)
     starts = []
     for _ in range(250):
         window.acquire()
@@ -43,7 +43,7 @@ def test_a_full_window_goes_at_once_then_waits_for_the_oldest_to_age_out() -> No
 
 def test_idle_time_is_not_wasted_unlike_a_ten_token_bucket() -> None:
     t = FakeTime()
-    window = RollingWindow(LIMIT, clock=t.clock, sleep=t.sleep)
+    window = RollingWindowLimiter(LIMIT, clock=t.clock, sleep=t.sleep)
     t.now = 12.0  # the engine evaluated for 12 s without calling
     for _ in range(80):
         window.acquire()
@@ -57,7 +57,7 @@ def test_idle_time_is_not_wasted_unlike_a_ten_token_bucket() -> None:
 
 def test_calls_in_flight_count_until_they_end() -> None:
     t = FakeTime()
-    window = RollingWindow(RateLimit(per_second=1, burst=2, window=2.0), clock=t.clock, sleep=t.sleep)
+    window = RollingWindowLimiter(RateLimit(per_second=1, burst=2, window=2.0), clock=t.clock, sleep=t.sleep)
     window.acquire()
     window.acquire()
     assert window.used == 2
@@ -70,7 +70,7 @@ def test_calls_in_flight_count_until_they_end() -> None:
 
 def test_pause_after_a_429_blocks_for_retry_after() -> None:
     t = FakeTime()
-    window = RollingWindow(LIMIT, clock=t.clock, sleep=t.sleep)
+    window = RollingWindowLimiter(LIMIT, clock=t.clock, sleep=t.sleep)
     window.pause(3.0)
     window.acquire()
     assert t.now == pytest.approx(3.0)
@@ -78,19 +78,19 @@ def test_pause_after_a_429_blocks_for_retry_after() -> None:
 
 def test_the_gate_picks_the_limiter_from_the_rate_limit_shape() -> None:
     t = FakeTime()
-    assert isinstance(make_limiter(LIMIT, clock=t.clock, sleep=t.sleep), RollingWindow)
+    assert isinstance(make_limiter(LIMIT, clock=t.clock, sleep=t.sleep), RollingWindowLimiter)
     assert isinstance(make_limiter(RateLimit(10, 10), clock=t.clock, sleep=t.sleep), TokenBucket)
     gate = ApiGate(None, LIMIT, clock=t.clock, sleep=t.sleep)
     for _ in range(150):
         gate("x.read", lambda: 1)
     assert gate.calls["x.read"] == 150
-    assert isinstance(gate.bucket, RollingWindow)
+    assert isinstance(gate.bucket, RollingWindowLimiter)
     assert gate.bucket.used == 50 or t.now >= 10.0
 
 
 def test_a_window_needs_a_window() -> None:
     with pytest.raises(ValueError, match="window"):
-        RollingWindow(RateLimit(10, 10))
+        RollingWindowLimiter(RateLimit(10, 10))
 
 
 def test_rate_limit_at_a_rate_is_a_bucket_of_one_seconds_worth_or_a_window_of_its_length() -> None:
@@ -115,7 +115,7 @@ def test_requests_per_second_in_settings_keeps_the_connectors_limiter_shape() ->
     pro = hubspot(requests_per_second=19).rate_limit()
     assert pro == RateLimit(per_second=19, burst=190, window=10.0), "HubSpot Pro: 190 per rolling 10 s"
     t = FakeTime()
-    assert isinstance(make_limiter(pro, clock=t.clock, sleep=t.sleep), RollingWindow)
+    assert isinstance(make_limiter(pro, clock=t.clock, sleep=t.sleep), RollingWindowLimiter)
     assert hubspot().extra_rate_limits() == {"search": RateLimit(per_second=5, burst=5, window=1.0)}
     assert hubspot(search_requests_per_second=4).extra_rate_limits()["search"].burst == 4
 

@@ -117,7 +117,7 @@ class Book:
         db = self.path / "onboard-sync.db"
         before = _digest(db)
         with self.store(read_only=True) as store:
-            planned = Engine(rt, store, plan_only=True, clock=self.clock.now, sleep=lambda s: None).run()
+            planned = Engine(rt, store, plan_mode=True, clock=self.clock.now, sleep=lambda s: None).run()
         assert planned.ok, planned.as_dict()
         assert _digest(db) == before, "plan wrote nothing, the store included"
         with self.store() as store:

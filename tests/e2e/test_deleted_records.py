@@ -91,7 +91,7 @@ def test_plan_counts_deleted_deals_and_changes_nothing(project: Any) -> None:
     deleted = _won(project)[0]
     project.sandbox.backend.archive("deals", deleted)
 
-    report = _sync_at(project, start + DAY, plan_only=True)
+    report = _sync_at(project, start + DAY, plan_mode=True)
 
     assert report.instances["hubspot"].deals_deleted == 1
     assert _status(project, deleted) is not OnboardingStatus.CANCELLED
@@ -124,7 +124,7 @@ def test_a_task_deleted_in_the_crm_stops_blocking_its_phase_and_is_not_created_a
     deleted, *others = handoff
     backend.archive("tasks", mine[deleted].remote_id)
 
-    plan = _sync_at(project, start + DAY, plan_only=True)
+    plan = _sync_at(project, start + DAY, plan_mode=True)
     assert plan.instances["hubspot"].tasks_deleted == 1
     assert created_tasks(project)[deleted].status is TaskStatus.OPEN, "plan records nothing"
 

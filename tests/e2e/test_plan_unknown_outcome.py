@@ -58,7 +58,7 @@ def _crash_first_sync_at(book: Book, point: str, monkeypatch: pytest.MonkeyPatch
 
 def _plan_report(book: Book) -> dict[str, int]:
     with book.store(read_only=True) as store:
-        report = Engine(book.runtime(), store, plan_only=True, clock=book.clock.now, sleep=lambda s: None).run()
+        report = Engine(book.runtime(), store, plan_mode=True, clock=book.clock.now, sleep=lambda s: None).run()
     hubspot = report.instances["hubspot"]
     return {"found": hubspot.recovered, "not found": hubspot.unresolved}
 

@@ -126,7 +126,7 @@ def test_close_when_cleared_completes_the_alert_task_once_in_plan_and_sync(proje
 
     plugin.score = 90.0
     with project.store(read_only=True) as store:
-        planned = Engine(project.runtime(), store, plan_only=True).run()
+        planned = Engine(project.runtime(), store, plan_mode=True).run()
     rows = planned.instances["hubspot"].plan.as_rows("hubspot")
     closes = {row["key"] for row in rows if row["action"] == "close"}
     assert closes == set(tasks), "plan shows exactly the closes sync will make"

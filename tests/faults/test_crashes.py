@@ -1,6 +1,6 @@
 """SIGKILL of ``onboard-sync sync`` at named crash points, over random seeds, then recovery.
 
-Each seed picks a crash point (``onboard_sync.sync.crash.POINTS``: before/after every API call,
+Each seed picks a crash point (``onboard_sync.crash.POINTS``: before/after every API call,
 before/after every store commit) and its occurrence, optionally a first clean sync and some CRM
 activity so the killed run has writes to make, kills the CLI there (a real ``kill -9``), checks
 the cursor invariant on the state the crash left, recovers with a normal sync and checks every
@@ -19,7 +19,7 @@ import pytest
 from conftest import SOAK
 from invariants import check_all, check_cursor
 
-from onboard_sync.sync.crash import CRASH_ENV, POINTS
+from onboard_sync.crash import CRASH_ENV, POINTS
 
 SEEDS = range(60) if SOAK else range(3)
 CALL_POINTS = ("before-call", "after-call")

@@ -14,7 +14,7 @@ from store_samples import onboarding
 from onboard_sync.records import Deal, ObjectKind, TaskStatus, Ticket
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.store.base import StoreBase
-from onboard_sync.store.signals import HealthRecord
+from onboard_sync.store.health import HealthRecord
 
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 

@@ -118,7 +118,7 @@ def test_read_only_refuses_a_schema_behind_head(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE something (a INTEGER)")
     conn.close()
     before = snapshot(tmp_path)
-    with pytest.raises(UserError, match=r"onboard-sync sync` or `onboard-sync migrate") as info:
+    with pytest.raises(UserError, match=r"onboard-sync sync` or `onboard-sync store upgrade") as info:
         Store.open(f"sqlite:///{path}", read_only=True)
     assert str(path) in str(info.value)
     assert snapshot(tmp_path) == before
@@ -166,7 +166,7 @@ def test_postgres_read_only(pg_schema_url) -> None:
 
 @pytest.mark.postgres
 def test_postgres_read_only_needs_a_migrated_schema(pg_schema_url) -> None:
-    with pytest.raises(UserError, match=r"revision none .*`onboard-sync migrate`"):
+    with pytest.raises(UserError, match=r"revision none .*`onboard-sync store upgrade`"):
         Store.open(pg_schema_url(), read_only=True)
 
 

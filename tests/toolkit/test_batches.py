@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from onboard_sync.calls.gate import ApiGate
 from onboard_sync.connector import FieldWrite, TaskWrite, WriteResult
 from onboard_sync.errors import ApiError, RateLimitExhausted, UnknownPropertiesError
 from onboard_sync.records import ObjectKind, Task, TaskStatus
 from onboard_sync.sync import fieldwrites
-from onboard_sync.sync.gate import ApiGate
 from onboard_sync.toolkit import (
     create_unless_found,
     find_marked,

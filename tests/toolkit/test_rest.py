@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
+from onboard_sync.calls.gate import ApiGate, WriteRefused
 from onboard_sync.connector import Capability, ConnectorSettings
 from onboard_sync.errors import ApiError, AuthError, PagingError, RateLimitExhausted
-from onboard_sync.sync.gate import ApiGate, WriteRefused
 from onboard_sync.toolkit import (
     ApiKeyAuth,
     Auth,

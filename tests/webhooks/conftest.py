@@ -30,6 +30,7 @@ def served(webhook_project: Any, request: pytest.FixtureRequest) -> Iterator[Ser
     server = ServerThread(service.app, name="serve")
     server.start()
     service.worker.start()
+    _wait_until_running(server.base_url)
     try:
         yield Served(webhook_project, service, server, store)
     finally:
@@ -37,3 +38,17 @@ def served(webhook_project: Any, request: pytest.FixtureRequest) -> Iterator[Ser
         service.worker.stop()
         server.stop()
         store.close()
+
+
+def _wait_until_running(base_url: str, timeout: float = 60.0) -> None:
+    """As in production, events come to a worker that has started (a process takes seconds to spawn and
+    warm up on a busy machine; the latency tests measure reconciles, not that)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while httpx.get(f"{base_url}/healthz", timeout=5).json().get("worker") != "running":
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the worker did not start within {timeout:g} s")
+        time.sleep(0.05)

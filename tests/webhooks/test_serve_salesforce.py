@@ -26,9 +26,9 @@ from sf_webhook_support import (
 )
 from webhook_support import add_serve_config, wait_for
 
+from onboard_sync.connectors.salesforce import outbound_messages as sf
 from onboard_sync.errors import ConfigError
 from onboard_sync.sandbox.salesforce.schema import WON_STAGE
-from onboard_sync.webhooks import salesforce as sf
 from onboard_sync.webhooks.server import resolve_routes
 
 OTHER_ORG = "00D000000000002AAA"

@@ -10,7 +10,7 @@
   start of every ``sync`` and ``plan`` (``sync.preflight``).
 """
 
-from onboard_sync.checks.config import config_problems, raise_first, serve_readiness, webhook_problems
+from onboard_sync.checks.config import config_problems, raise_first, webhook_problems
 from onboard_sync.checks.owners import check_owner_roles, check_owners_exist, expand_aliases, owner_properties
 from onboard_sync.checks.properties import check_properties
 from onboard_sync.checks.runtime import check_instance, offline_problems, refuse, remote_problems
@@ -27,6 +27,5 @@ __all__ = [
     "raise_first",
     "refuse",
     "remote_problems",
-    "serve_readiness",
     "webhook_problems",
 ]

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
     from onboard_sync.config import AppConfig
     from onboard_sync.rules import Playbook
-    from onboard_sync.runtime import Runtime
 
 STORE_BACKENDS = ("sqlite", "postgresql")
 
@@ -49,20 +48,6 @@ def config_problems(config: AppConfig, playbook: Playbook) -> list[ConfigError]:
         *mapping_file_problems(config),
         *store_problems(config),
     ]
-
-
-def serve_readiness(runtime: Runtime) -> str:
-    """One line for ``validate``: the webhook routes ``serve`` would open, or why it would not start
-    (a signing secret missing from this environment is a note, not an error: cron needs none)."""
-    from onboard_sync.webhooks.server import resolve_routes
-
-    try:
-        routes = resolve_routes(runtime)
-    except ConfigError as exc:
-        return f"note: `onboard-sync serve` would not start here: {exc}"
-    if not routes:
-        return "serve: no webhook routes (no connector instance receives webhooks)"
-    return "serve: webhook routes " + ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in routes.items())
 
 
 def raise_first(problems: Sequence[UserError], *, listed: bool = False) -> None:
@@ -143,7 +128,7 @@ def store_problems(config: AppConfig) -> Iterator[ConfigError]:
     """A store URL that cannot open: bad URL, unsupported backend, driver not installed, no such folder."""
     import sqlalchemy as sa
 
-    from onboard_sync.store.engine import redact
+    from onboard_sync.store.database import redact
 
     where = config.store_where or config.where("onboard_sync", "store")
     shown = redact(config.store_url)

@@ -22,6 +22,7 @@ from onboard_sync.mappings import CANONICAL_FIELDS, FieldMap, MappingSet
 from onboard_sync.mappings.fields import HEALTH_STATUSES, STATUS_OPTIONS
 from onboard_sync.records import ObjectKind
 from onboard_sync.rules import Playbook
+from onboard_sync.tomlfile import toml_value
 
 PLAIN_TYPES_HOLDING: Mapping[str, frozenset[str]] = {
     "number": frozenset({"number", "string"}),
@@ -121,7 +122,7 @@ def _write_problem(
         return (
             f"CRM property {name} ({found.label}) is not onboard-sync's ({origin}): syncs would overwrite it with "
             f"{fmap.canonical}; map a property setup creates, or write {fmap.canonical} = "
-            f"{{ property = {_toml(fmap.property)}, allow_overwrite = true }} if that is intended"
+            f"{{ property = {toml_value(fmap.property)}, allow_overwrite = true }} if that is intended"
         )
     return None
 
@@ -146,8 +147,3 @@ def _enumeration_problem(
             f"that {fmap.canonical} takes; add them to the property in the CRM"
         )
     return None
-
-
-def _toml(text: str) -> str:
-    """``text`` as a TOML basic string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

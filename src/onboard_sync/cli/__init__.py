@@ -60,11 +60,13 @@ def _register_commands() -> None:
         setup,
         simulate,
         status,
+        store,
     )
-    from onboard_sync.plugins import get_plugin_manager, plugin_load_failures
+    from onboard_sync.plugins import get_plugin_manager, plugin_load_failures, simulators
 
     for failure in plugin_load_failures():
         typer.echo(f"warning: {failure}; continuing without it", err=True)
+    sandbox.add_simulator_commands(simulators())
     # one plugin whose commands fail to register must not take the others (or the CLI) down
     for impl in get_plugin_manager().hook.register_commands.get_hookimpls():
         try:

@@ -85,14 +85,12 @@ def write_demo_config(directory: Path, base_url: str) -> Path:
 
 def write_salesforce_config(directory: Path, sandbox: Any, *, secrets: bool = False, rules: bool = False) -> Path:
     """A config folder whose ``salesforce`` connector logs in to ``sandbox`` (client credentials)."""
-    table = "".join(f"{k} = {_toml(v)}\n" for k, v in sandbox.connector_settings().items())
+    from onboard_sync.tomlfile import toml_value
+
+    table = "".join(f"{k} = {toml_value(v)}\n" for k, v in sandbox.connector_settings().items())
     return write_config(
         directory, "salesforce", table, secrets=sandbox.connector_secrets() if secrets else None, rules=rules
     )
-
-
-def _toml(value: object) -> str:
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ def plan(
     with logged_run("plan") as finished:
         rt = runtime(config)
         with open_store(rt, read_only=True) as store, progress_reporter(is_terminal() and not json) as progress:
-            report = finished(Engine(rt, store, plan_only=True, progress=progress, full=full).run())
+            report = finished(Engine(rt, store, plan_mode=True, progress=progress, full=full).run())
     if json:
         print_json(report.as_dict())
     else:

@@ -1,73 +1,65 @@
-"""``onboard-sync sandbox NAME``: run a connector's local simulator standalone (for trying things out)."""
+"""``onboard-sync sandbox NAME``: run any registered simulator standalone (for trying things out).
+
+One command per simulator a plugin registers through ``register_simulators`` (the built-in
+HubSpot, Salesforce and Zendesk ones included), all built the same way by
+``add_simulator_commands`` once plugins are loaded: start it with ``--port``/``--seed``/
+``--deals``/``--latency``, print the ``[connectors.NAME]`` table and the secrets to export, and
+serve until Ctrl-C.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
 import typer
 
 from onboard_sync.cli import sandbox_app
 from onboard_sync.cli.common import console
-from onboard_sync.errors import ConfigError
-from onboard_sync.plugins import simulators
+from onboard_sync.simulator import RegisteredSimulator, Simulator
 
-PortOption = Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the generated data (same seed, same data).")]
-DealsOption = Annotated[int, typer.Option(help="How many deals to generate.")]
+DealsOption = Annotated[int, typer.Option(help="How many deals (a helpdesk: customer organizations) to generate.")]
 LatencyOption = Annotated[float, typer.Option(help="Added latency per request, in seconds.")]
 
 
-@sandbox_app.command("hubspot")
-def hubspot(
-    port: PortOption = 8765, seed: SeedOption = 0, deals: DealsOption = 200, latency: LatencyOption = 0.0
-) -> None:
-    """Serve the HubSpot simulator until Ctrl-C; prints its base URL and token."""
-    factories = simulators()
-    if "hubspot" not in factories:
-        raise ConfigError("no HubSpot simulator installed (the hubspot connector plugin provides it)")
-    from onboard_sync.sandbox.hubspot import serve_forever
-
-    sandbox = factories["hubspot"](seed=seed, deals=deals, latency=latency, port=port)
-    sandbox.start()
-    console.print(f"HubSpot sandbox on {sandbox.base_url}")
-    console.print(f"token: {sandbox.token}")
-    console.print("Point a connector at it with base_url = that URL and the token in its token_env. Ctrl-C stops.")
-    serve_forever(sandbox)
+def add_simulator_commands(registered: Mapping[str, RegisteredSimulator]) -> None:
+    """Add ``sandbox NAME`` for each registered simulator that has no command yet."""
+    existing = {info.name for info in sandbox_app.registered_commands}
+    for name, simulator in sorted(registered.items()):
+        if name not in existing:
+            sandbox_app.command(name)(_command(simulator))
 
 
-@sandbox_app.command("zendesk")
-def zendesk(port: PortOption = 8767, seed: SeedOption = 0, latency: LatencyOption = 0.0, orphans: int = 2) -> None:
-    """Serve the Zendesk simulator until Ctrl-C (organizations seeded without a CRM; prints the API token)."""
-    factories = simulators()
-    if "zendesk" not in factories:
-        raise ConfigError("no Zendesk simulator installed (the zendesk connector plugin provides it)")
-    from onboard_sync.sandbox.zendesk import serve_forever
+def _command(simulator: RegisteredSimulator) -> Callable[..., None]:
+    def run(
+        port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = simulator.default_port,
+        seed: SeedOption = 0,
+        deals: DealsOption = 200,
+        latency: LatencyOption = 0.0,
+    ) -> None:
+        serve_until_interrupted(simulator(seed=seed, deals=deals, latency=latency, port=port), simulator.name)
 
-    companies = [(str(9000 + n), f"Customer {n}", f"customer{n}.example") for n in range(1, 11)]
-    sandbox = factories["zendesk"](seed=seed, latency=latency, port=port, companies=companies, orphans=orphans)
-    sandbox.start()
-    console.print(f"Zendesk sandbox on {sandbox.base_url}")
-    console.print(f"email: {sandbox.email}  api token: {sandbox.api_token}")
-    console.print("Point a zendesk connector at it with base_url, email and the token in its token_env. Ctrl-C stops.")
-    serve_forever(sandbox)
+    run.__doc__ = f"Serve the {simulator.name} simulator until Ctrl-C; print how to connect to it."
+    return run
 
 
-@sandbox_app.command("salesforce")
-def salesforce(
-    port: PortOption = 8766, seed: SeedOption = 0, deals: DealsOption = 200, latency: LatencyOption = 0.0
-) -> None:
-    """Serve the Salesforce simulator (HTTPS, generated CA) until Ctrl-C; prints its URL, CA and app keys."""
-    factories = simulators()
-    if "salesforce" not in factories:
-        raise ConfigError("no Salesforce simulator installed (the salesforce connector plugin provides it)")
-    from onboard_sync.sandbox.salesforce import SECRET_ENV, serve_forever
+def connection_lines(name: str, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
+    """The ``[connectors.NAME]`` table of a connector on a simulator, and the secrets it names
+    (only those its ``*_env`` keys name: a simulator may hold more than one way to log in)."""
+    from onboard_sync.tomlfile import toml_value  # pydantic loads only when a simulator starts (a fast --help)
 
-    sandbox = factories["salesforce"](seed=seed, deals=deals, latency=latency, port=port)
-    sandbox.start()
-    console.print(f"Salesforce sandbox on {sandbox.base_url}")
-    console.print(f"CA bundle: {sandbox.ca_bundle}")
-    console.print("connector table:")
-    for key, value in sandbox.connector_settings().items():
-        console.print(f'  {key} = "{value}"', markup=False)
-    console.print(f"and {SECRET_ENV}={sandbox.app_credentials.consumer_secret} in the environment. Ctrl-C stops.")
-    serve_forever(sandbox)
+    lines = [f"[connectors.{name}]", *(f"{key} = {toml_value(value)}" for key, value in settings.items())]
+    named = [value for key, value in settings.items() if key.endswith("_env") and value in secrets]
+    return lines + [f"export {env}={secrets[env]}" for env in named]
+
+
+def serve_until_interrupted(simulator: Simulator, name: str) -> None:
+    """Start ``simulator``, print where it is and how to connect, block until Ctrl-C, then stop it."""
+    with simulator as running:
+        console.print(f"{name} sandbox on {running.base_url}", markup=False, highlight=False)
+        console.print("Add this to config.toml and export the secret (Ctrl-C stops):", markup=False)
+        for line in connection_lines(name, running.connector_settings(), running.connector_secrets()):
+            console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+        threading.Event().wait()

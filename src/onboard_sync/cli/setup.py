@@ -114,9 +114,10 @@ def _refuse_listing(problems: list[UserError]) -> None:
 def validate_offline(config: Path | None) -> Runtime:
     """Load every file, then list every problem of what config.toml refers to (``checks``) on stdout and
     stop on the first; print what loaded and how ``serve`` would start. The runtime, for ``--remote``."""
-    from onboard_sync.checks import config_problems, offline_problems, refuse, serve_readiness
+    from onboard_sync.checks import config_problems, offline_problems, refuse
     from onboard_sync.runtime import load_runtime
-    from onboard_sync.store.engine import redact  # SQLAlchemy loads only for the commands that need it
+    from onboard_sync.store.database import redact  # SQLAlchemy loads only for the commands that need it
+    from onboard_sync.webhooks.server import serve_readiness  # and the receiver only for validate
 
     rt = load_runtime(config, check=False)
     problems: list[UserError] = [*config_problems(rt.config, rt.playbook), *offline_problems(rt)[0]]

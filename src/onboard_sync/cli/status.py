@@ -181,10 +181,10 @@ def status(
         views = [v for v in every if keep(v)]
         runs = store.runs(limit=1)
         if json:
-            from onboard_sync.signals_status import health_explanations, signals_status
+            from onboard_sync.status_health import health_explanations, helpdesk_status
 
             health = health_explanations(store, [v.id for v in views])
-            signals = signals_status(store, rt.config.connectors)
+            signals = helpdesk_status(store, rt.config.connectors)
     if json:
         print_json(
             {

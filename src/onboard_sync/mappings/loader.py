@@ -17,7 +17,6 @@ plugin's ``register_transforms``).
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +32,8 @@ _READ_NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def default_mapping_text(connector_type: str) -> str | None:
-    """The default mapping for a connector type: shipped with onboard-sync (built-in types), else
-    the plugin's ``Connector.default_mapping()``, else None."""
-    resource = resources.files("onboard_sync.mappings") / "default" / f"{connector_type}.toml"
-    if resource.is_file():
-        return resource.read_text(encoding="utf-8")
+    """The default mapping of a connector type: its plugin's ``Connector.default_mapping()`` (the
+    built-in connectors ship theirs the same way), or None for a type that ships none or is unknown."""
     from onboard_sync.plugins import connector_types  # plugins import the mapping types: not at module level
 
     found = connector_types().get(connector_type)

@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class RequestRecord:
-    """One request a simulator answered. ``template`` has ids replaced by ``{placeholders}``."""
+    """One request a simulator answered. ``template`` has ids replaced by ``{placeholders}``.
+
+    ``at`` is when the answer was ready, ``received`` when the request came in (before any injected
+    latency), ``client`` the caller's IP address: together they show which host called a portal when
+    (the multi-host tests check that no two hosts call one portal at overlapping times).
+    """
 
     method: str
     path: str
     template: str
     status: int
     at: datetime
+    client: str | None = None
+    received: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -49,6 +58,12 @@ class RequestLog(list[RequestRecord]):
         read_only = ("/search", "/batch/read")
         with self._lock:
             return [r for r in self if r.method != "GET" and not any(r.template.endswith(s) for s in read_only)]
+
+
+def client_host(scope: Mapping[str, Any]) -> str | None:
+    """The caller's IP address from an ASGI ``scope`` (``None`` when the server did not say)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def iso_ms(dt: datetime) -> str:
@@ -97,4 +112,13 @@ def epoch_ms(dt: datetime) -> int:
     return (dt - _EPOCH) // timedelta(milliseconds=1)
 
 
-__all__ = ["RequestLog", "RequestRecord", "epoch_ms", "from_ms", "iso_from_ms", "iso_ms", "parse_instant"]
+__all__ = [
+    "RequestLog",
+    "RequestRecord",
+    "client_host",
+    "epoch_ms",
+    "from_ms",
+    "iso_from_ms",
+    "iso_ms",
+    "parse_instant",
+]

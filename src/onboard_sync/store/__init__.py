@@ -5,9 +5,9 @@
 """
 
 from onboard_sync.store.base import ReadOnlyStoreError
-from onboard_sync.store.engine import redact as redact_url
+from onboard_sync.store.database import redact as redact_url
+from onboard_sync.store.health import AccountLink, AlertEpisode, HealthRecord
 from onboard_sync.store.rows import AuditEntry, InboxEvent, OwnedTask, RunRecord, TaskState
-from onboard_sync.store.signals import AccountLink, AlertEpisode, HealthRecord
 from onboard_sync.store.store import Store
 
 __all__ = [

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from onboard_sync.errors import UserError
-from onboard_sync.store.engine import WRITE_OPTION, Opened
+from onboard_sync.store.database import WRITE_OPTION, Opened
 
 T = TypeVar("T")
 

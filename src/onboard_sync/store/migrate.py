@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from onboard_sync.errors import UserError
-from onboard_sync.store.engine import WRITE_OPTION
+from onboard_sync.store.database import WRITE_OPTION
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -104,7 +104,7 @@ def check_current(engine: sa.Engine, where: str) -> str | None:
         raise _too_new(revision, where)
     raise UserError(
         f"the store's schema is at revision {revision or 'none'} but this onboard-sync needs "
-        f"{head_revision()}: run `onboard-sync sync` or `onboard-sync migrate` first",
+        f"{head_revision()}: run `onboard-sync sync` or `onboard-sync store upgrade` first",
         where=where,
     )
 

@@ -6,7 +6,7 @@ leaves the database byte-for-byte unchanged and creates no file. The operations 
 grouped in mixins by topic: onboardings/transitions/cursors (``onboardings.py``), cached
 facts (``facts.py``), the task ledger and written fields (``tasks.py``), audit/runs/inbox
 (``journal.py``), tickets/links/health history/alert episodes
-(``signals.py``). Called by the sync engine, the CLI and the webhook worker.
+(``health.py``). Called by the sync engine, the CLI and the webhook worker.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from onboard_sync.errors import UserError
 from onboard_sync.store import locks
 from onboard_sync.store import migrate as _migrate
 from onboard_sync.store.base import StoreBase
-from onboard_sync.store.engine import DEFAULT_BUSY_TIMEOUT_MS, Opened, open_engine, redact
+from onboard_sync.store.database import DEFAULT_BUSY_TIMEOUT_MS, Opened, open_engine, redact
 from onboard_sync.store.facts import FactsMixin
+from onboard_sync.store.health import HealthMixin
 from onboard_sync.store.journal import JournalMixin
 from onboard_sync.store.onboardings import OnboardingsMixin
-from onboard_sync.store.signals import SignalsMixin
 from onboard_sync.store.tasks import TasksMixin
 
 
@@ -39,7 +39,7 @@ def _open_error(exc: BaseException, display: str, password: str | None) -> UserE
     return UserError(f"cannot open the state store: {text}", where=display)
 
 
-class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, SignalsMixin, StoreBase):
+class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin, StoreBase):
     """What onboard-sync remembers between runs. Open with ``Store.open(url)``.
 
     Outside ``transaction()`` every mutating call commits by itself. One ``Store`` may be
@@ -67,7 +67,7 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, SignalsMixin
         schema to head; a store already at head is not written to. ``read_only``: no
         migration and no file created; a missing SQLite file gives an empty in-memory
         store; a schema behind head raises UserError asking to run ``onboard-sync sync``
-        or ``migrate``. ``must_exist`` (``status``, ``report``): a SQLite file that is not
+        or ``store upgrade``. ``must_exist`` (``status``, ``report``): a SQLite file that is not
         there is a UserError naming its path instead of an empty store. ``clock`` supplies
         "now" for ``updated_at`` stamps (simulator).
         Unreachable or corrupt stores raise UserError naming the URL (password hidden).
@@ -90,7 +90,7 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, SignalsMixin
 
     @staticmethod
     def migrate(url: str) -> tuple[str | None, str]:
-        """Migrate the store at ``url`` to head (``onboard-sync migrate``); return (before, after)."""
+        """Migrate the store at ``url`` to head (``onboard-sync store upgrade``); return (before, after)."""
         opened = open_engine(url, read_only=False)
         password = sa.engine.make_url(url).password
         try:

@@ -27,11 +27,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from onboard_sync.connector import Connector, TaskPatch, WriteResult
+from onboard_sync.crash import crash_point
 from onboard_sync.mappings import MappingSet
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync import fieldwrites
-from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.overlap import pipelined
 from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedSkip, PlannedTask, WritePlan
 from onboard_sync.sync.report import InstanceReport
@@ -50,8 +50,6 @@ class Applier:
         run_id: int | None,
         clock: Callable[[], datetime],
         report: InstanceReport,
-        *,
-        dry_run: bool = False,
     ) -> None:
         self.store = store
         self.connector = connector
@@ -59,7 +57,6 @@ class Applier:
         self.run_id = run_id
         self.clock = clock
         self.report = report
-        self.dry_run = dry_run
         self.written_keys: set[str] = set()
         self._tasks: list[PlannedTask] = []
         self._fields: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)

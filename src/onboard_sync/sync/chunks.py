@@ -34,11 +34,12 @@ from onboard_sync.records import Account, Deal, ObjectKind, Task, TaskStatus
 from onboard_sync.store import OwnedTask, Store, TaskState
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
+from onboard_sync.sync.health import SignalSource
 from onboard_sync.sync.overlap import read_batches
 from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan
 from onboard_sync.sync.report import InstanceReport
-from onboard_sync.sync.signals import SignalSource, TicketIndex
 from onboard_sync.sync.staged_tickets import newest
+from onboard_sync.sync.tickets import TicketIndex
 
 
 class Staged:

@@ -3,7 +3,7 @@
 Before anything is written or recorded, ``sync.preflight`` checks ``[owners]`` and every deal
 source's mapping against the CRM; a problem stops the run (exit 2, naming the file and line).
 First, every ticket-source instance (Zendesk, HubSpot tickets) is pulled with its own cursors
-(``sync.signals``; into the store, or in ``plan`` into memory). Then, for each connector instance
+(``sync.tickets``; into the store, or in ``plan`` into memory). Then, for each connector instance
 that is a deal source, a run:
 
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
@@ -12,7 +12,7 @@ that is a deal source, a run:
    deals, the tasks onboard-sync owns, the accounts of changed deals (those a deal page did not
    carry, ``Page.accounts``, read by id), owners when stale,
    staging each page in the store's record cache (``sync.chunks.Staged``) instead of holding it;
-   then links helpdesk organizations to CRM accounts (``sync.signals.TicketIndex``; link ids kept);
+   then links helpdesk organizations to CRM accounts (``sync.tickets.TicketIndex``; link ids kept);
 3. in chunks of ``[onboard_sync] chunk_size`` deals (``sync.chunks.deal_chunks``: the untouched
    open onboardings streamed from the store, then the changed deals), loads the chunk's states,
    owned tasks, written fields, records, its accounts' tickets and its alert episodes by id,
@@ -44,8 +44,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
+from onboard_sync.calls.gate import TokenBucket
+from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.checks import expand_aliases, owner_properties
 from onboard_sync.connector import Connector, Page
+from onboard_sync.crash import crash_point
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition, TransitionCause
 from onboard_sync.plugins import get_plugin_manager
@@ -53,18 +56,16 @@ from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.store.base import chunks
-from onboard_sync.sync import deletions, preflight, signals, writeback
+from onboard_sync.sync import deletions, health, preflight, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, deals_to_stage, pull_subset, refresh_caches
-from onboard_sync.sync.crash import crash_point
 from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
-from onboard_sync.sync.gate import TokenBucket
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 from onboard_sync.sync.staged_tickets import StagedTickets
-from onboard_sync.sync.window import RollingWindow
+from onboard_sync.sync.tickets import TicketIndex, pull_ticket_sources
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int | None], None]
@@ -88,15 +89,16 @@ class Engine:
         runtime: Runtime,
         store: Store,
         *,
-        plan_only: bool = False,
+        plan_mode: bool = False,
         clock: Callable[[], datetime] = utcnow,
         progress: Progress | None = None,
         full: bool = False,
         sleep: Callable[[float], None] | None = None,
+        limiters: dict[str, TokenBucket | RollingWindowLimiter] | None = None,
     ) -> None:
         self.runtime = runtime
         self.store = store
-        self.plan_only = plan_only
+        self.plan_mode = plan_mode
         self.clock = clock
         self.progress = progress or (lambda stage, advance, total: None)
         self.full = full
@@ -106,9 +108,10 @@ class Engine:
         self._tickets_pulled: Callable[[], object] = lambda: None
         self._pages_read = threading.Event()
         """Set once the first deal-source instance of the run has read its deal and task pages."""
-        self.limiters: dict[str, TokenBucket | RollingWindow] = {}
-        """One rate limiter per connector instance for the run (see ``ApiGate.bind``)."""
-        self.staged_tickets = StagedTickets(store, in_memory=plan_only)
+        self.limiters: dict[str, TokenBucket | RollingWindowLimiter] = {} if limiters is None else limiters
+        """One rate limiter per connector instance for the run (see ``ApiGate.bind``); ``serve``'s worker
+        passes the same dict to every run, so back-to-back reconciles share the CRM's rate budget."""
+        self.staged_tickets = StagedTickets(store, in_memory=plan_mode)
         """The helpdesk records the run pulled (in memory over the store in plan)."""
         self._checked_owners: dict[str, dict[str, Owner]] = {}  # read by the run-start check, used by the run
 
@@ -128,24 +131,24 @@ class Engine:
             names = [name for name in names if deal_ids.get(name)]
         # mappings and owners are checked against the CRM before anything is written or recorded
         self._checked_owners = {}
-        build = partial(self.runtime.connector, plan_mode=self.plan_only, sleep=self.sleep, limiters=self.limiters)
+        build = partial(self.runtime.connector, plan_mode=self.plan_mode, sleep=self.sleep, limiters=self.limiters)
         connectors, unchecked = preflight.open_checked(
             self.runtime, names, build, self._owners_checked, subset=bool(deal_ids)
         )
         started = self.clock()
-        report = RunReport(mode="plan" if self.plan_only else "sync", started_at=started)
-        run_id = None if self.plan_only else self.store.start_run(report.mode, started)
+        report = RunReport(mode="plan" if self.plan_mode else "sync", started_at=started)
+        run_id = None if self.plan_mode else self.store.start_run(report.mode, started)
         report.run_id = run_id
         # the helpdesk pull runs beside the first instance's deal pull; each instance waits for it
         # before it evaluates (its ticket index reads what it stored). If the first deal source is
         # also a ticket source, its tickets are pulled last, once its pages are read: both pulls
         # would share its rate limiters, and the deal pages are on the critical path.
         self._pages_read.clear()
-        self.staged_tickets = StagedTickets(self.store, in_memory=self.plan_only)
+        self.staged_tickets = StagedTickets(self.store, in_memory=self.plan_mode)
         ticket_pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-tickets")
         try:
             tickets = ticket_pool.submit(
-                signals.pull_ticket_sources,
+                pull_ticket_sources,
                 self,
                 report.ticket_sources,
                 min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0),
@@ -185,9 +188,22 @@ class Engine:
             report.finished_at = self.clock()
             if run_id is not None:
                 self.store.finish_run(run_id, report.finished_at, report.ok, report.as_dict())
-        if not self.plan_only:
+        if not self.plan_mode:
             self.pm.hook.sync_finished(report=report.as_dict())
         return report
+
+    def prepare(self) -> None:
+        """Build every deal source's connector and pass the run-start check now, writing nothing:
+        ``serve``'s worker calls it when it starts, so the first webhook reconcile does not pay for the
+        connector's imports and the check (which webhook reconciles then reuse, ``preflight``)."""
+        from onboard_sync.connector import Capability
+
+        names = list(self.runtime.instances_with(Capability.DEAL_SOURCE))
+        build = partial(self.runtime.connector, plan_mode=self.plan_mode, sleep=self.sleep, limiters=self.limiters)
+        connectors, _ = preflight.open_checked(self.runtime, names, build, self._owners_checked, subset=True)
+        self._checked_owners = {}
+        for connector in connectors.values():
+            connector.close()
 
     def _run_instance(self, name: str, connector: Connector, report: InstanceReport, run_id: int | None) -> None:
         mapping = self.runtime.mappings[name]
@@ -196,11 +212,11 @@ class Engine:
         lookback = timedelta(minutes=self.runtime.config.core.lookback_minutes)
         deal_cursor = None if self.full else self.store.get_cursor(name, "deals")
         task_cursor = None if self.full else self.store.get_cursor(name, "tasks")
-        applier = Applier(self.store, connector, name, run_id, self.clock, report, dry_run=self.plan_only)
+        applier = Applier(self.store, connector, name, run_id, self.clock, report)
 
-        staged = Staged(self.store, name, in_memory=self.plan_only, due_on=self.runtime.calendar.at)
+        staged = Staged(self.store, name, in_memory=self.plan_mode, due_on=self.runtime.calendar.at)
         pending = self.store.pending_tasks(name)
-        if not self.plan_only:
+        if not self.plan_mode:
             applier.resolve_pending(pending)
         else:  # looked up the same way, laid over the ledger instead of recorded
             found, missing = applier.look_up_pending(pending)
@@ -263,7 +279,7 @@ class Engine:
             applier,
             report,
             self._owner_resolver(owners),
-            tickets=signals.TicketIndex(self, name, staged.pulled_accounts()),
+            tickets=TicketIndex(self, name, staged.pulled_accounts()),
             alerts=AlertTracker(
                 self.store,
                 name,
@@ -271,7 +287,7 @@ class Engine:
                 self.clock(),
                 hooked=bool(hooks.alert_raised.get_hookimpls() or hooks.alert_cleared.get_hookimpls()),
             ),
-            signal_sources=signals.signal_sources(self.pm),
+            signal_sources=health.signal_sources(self.pm),
         )
         run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
         deletions.handle_deleted(
@@ -282,10 +298,10 @@ class Engine:
             gone,
             now=self.clock(),
             every=self.runtime.config.core.deleted_check_every(),
-            record=not self.plan_only,
+            record=not self.plan_mode,
         )
         size = self.runtime.config.core.chunk_size
-        with ApplyLane(enabled=not self.plan_only) as lane:  # chunk N's writes overlap N+1's evaluation
+        with ApplyLane(enabled=not self.plan_mode) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
                 if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
                     chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
@@ -298,7 +314,7 @@ class Engine:
         report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
         report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields, run.planned, run_id)
         report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, writeback.batch_sizes(self.runtime))
-        if self.plan_only:
+        if self.plan_mode:
             report.plan = run.planned
             report.owners = {o.id: o.name or o.email or o.id for o in owners.values()}
             return
@@ -366,11 +382,11 @@ class Engine:
         report.adopted += sum(1 for t in transitions if t.cause is TransitionCause.ADOPTED)
         report.tasks_skipped += len(plan.skips)
         lane.wait()
-        if not self.plan_only:
+        if not self.plan_mode:
             crash_point("before-state-record")
             self._record_states(evaluations, tracked, transitions)
             run.alerts.record(self.store)
-            signals.record_health(self.store, evaluations, now)
+            health.record_health(self.store, evaluations, now)
             crash_point("after-state-record")
             if run.hooked:
                 run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)
@@ -380,7 +396,7 @@ class Engine:
     def _apply(self, run: ChunkedRun, plan: WritePlan, lane: ApplyLane, *, final: bool) -> None:
         """Count the plan; in sync hand it to the lane, which applies it (partial batches carried to
         the next chunk) and refreshes the caches."""
-        if self.plan_only:
+        if self.plan_mode:
             run.planned.extend(plan)
             return
         run.planned.count(plan)
@@ -408,7 +424,7 @@ class Engine:
         if owners and refreshed and self.clock() - refreshed < OWNERS_MAX_AGE:
             return owners
         fresh = {o.id: o for o in connector.read_owners()}
-        if not self.plan_only:
+        if not self.plan_mode:
             with self.store.transaction():
                 self.store.put_owners(name, list(fresh.values()))
                 self.store.set_cursor(name, "owners", self.clock())

@@ -2,7 +2,7 @@
 
 Called by ``sync.engine.Engine._run_chunk`` once per chunk of a run. Everything it reads was
 loaded for the chunk by id (states, owned tasks, written fields, records, and the tickets of
-the chunk's accounts in ``sync.signals.TicketIndex``); the alert tracker, loaded with the
+the chunk's accounts in ``sync.tickets.TicketIndex``); the alert tracker, loaded with the
 chunk's episodes, adds the task of each active alert episode after settling.
 """
 
@@ -22,8 +22,9 @@ from onboard_sync.onboarding.state import CustomerFacts, Evaluation, OnboardingS
 from onboard_sync.records import Account, Deal, ObjectKind, TaskStatus
 from onboard_sync.rules.model import Playbook
 from onboard_sync.store import OwnedTask, TaskState
-from onboard_sync.sync import signals
+from onboard_sync.sync import health
 from onboard_sync.sync.alerts import AlertTracker
+from onboard_sync.sync.tickets import TicketIndex
 
 WrittenFields = Mapping[str, Mapping[tuple[ObjectKind, str, str], str | None]]
 
@@ -47,8 +48,8 @@ def evaluate_chunk(
     mapping: MappingSet,
     now: datetime,
     pm: Any,
-    tickets: signals.TicketIndex,
-    signal_sources: list[signals.SignalSource],
+    tickets: TicketIndex,
+    signal_sources: list[health.SignalSource],
     alerts: AlertTracker,
     calendar: Calendar = UTC_CALENDAR,
     catch_up: CatchUp = CatchUp(),
@@ -83,7 +84,7 @@ def evaluate_chunk(
             if phase_property
             else None,
             tickets=tickets.tickets_of(account.id if account else None),
-            signals=signals.plugin_signals(signal_sources, deal, account, now) if signal_sources else (),
+            signals=health.plugin_signals(signal_sources, deal, account, now) if signal_sources else (),
         )
         override = None
         if state is None and deal.is_won:

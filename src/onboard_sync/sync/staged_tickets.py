@@ -1,6 +1,6 @@
 """Helpdesk records a run pulled: tickets and organizations, in the store (sync) or in memory (plan).
 
-Called by ``sync.signals``: the ticket pull puts each page here, and ``TicketIndex`` (linking,
+Called by ``sync.tickets``: the ticket pull puts each page here, and ``TicketIndex`` (linking,
 each chunk's tickets) and ``sync.writeback`` (organization fields) read through it. In ``sync``
 every call goes straight to the store. In ``plan`` the store is read-only, so the pulled records
 are held in memory and laid over the store's cache with the store's own rule (a record never

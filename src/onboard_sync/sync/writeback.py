@@ -23,7 +23,7 @@ from onboard_sync.plugins import connector_type
 from onboard_sync.records import Account, ObjectKind
 from onboard_sync.store import AuditEntry
 from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan, _differs
-from onboard_sync.sync.signals import TicketIndex
+from onboard_sync.sync.tickets import TicketIndex
 from onboard_sync.sync.writes import helpdesk_write_key
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class _Sender:
 
     def add(self, write: PlannedFields, org: Account) -> None:
         self.counts["planned"] += 1
-        if self.engine.plan_only:
+        if self.engine.plan_mode:
             self.planned.fields.append(write)
         else:
             self.writes.append((write, org))

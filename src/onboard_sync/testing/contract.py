@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from onboard_sync.calls.gate import ApiGate, WriteRefused
 from onboard_sync.connector import (
     Capability,
     Connector,
@@ -42,7 +43,6 @@ from onboard_sync.connector import (
     TaskWrite,
 )
 from onboard_sync.records import Deal, ObjectKind, TaskStatus
-from onboard_sync.sync.gate import ApiGate, WriteRefused
 from onboard_sync.testing.support import BuildsConnectors, read_all
 
 

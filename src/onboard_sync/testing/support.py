@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from onboard_sync.calls.gate import ApiGate
 from onboard_sync.connector import Connector, Page
-from onboard_sync.sync.gate import ApiGate
 
 
 def gated_connector(make_connector: Callable[[ApiGate], Connector], *, plan_mode: bool = False) -> Connector:

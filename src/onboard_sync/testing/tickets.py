@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from onboard_sync.calls.gate import ApiGate
 from onboard_sync.connector import Connector
 from onboard_sync.records import Account, Ticket
-from onboard_sync.sync.gate import ApiGate
 from onboard_sync.testing.support import BuildsConnectors, read_all
 
 

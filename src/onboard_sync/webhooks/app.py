@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Lifespan
 
-from onboard_sync.sync.crash import crash_point
+from onboard_sync.crash import crash_point
 from onboard_sync.webhooks.events import Rejected, WebhookRequest
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import EventQueue

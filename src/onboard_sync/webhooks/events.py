@@ -1,6 +1,6 @@
 """What a verified webhook becomes: ``InboundEvent`` (one change of one CRM object) and the request
-shape the verification schemes see (``WebhookRequest``). Pure data, shared by ``schemes``,
-``salesforce``, the receiving app, the queue and the worker.
+shape the verification schemes see (``WebhookRequest``). Pure data, shared by the schemes (in
+the connector packages), the receiving app, the queue and the worker.
 """
 
 from __future__ import annotations

@@ -28,12 +28,12 @@ from onboard_sync.errors import ConfigError
 from onboard_sync.listening import listening_socket
 from onboard_sync.plugins import connector_type
 from onboard_sync.runtime import Runtime
+from onboard_sync.serve_config import WebhookRoute
 from onboard_sync.store import Store
 from onboard_sync.webhooks.app import ReceiverSettings, RouteConfig, build_app
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import StoreQueue
 from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
-from onboard_sync.webhooks.settings import WebhookRoute
 from onboard_sync.webhooks.worker import Worker
 from onboard_sync.webhooks.worker_process import WorkerProcess
 
@@ -69,7 +69,7 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
             )
         where = config.where("serve", "webhooks", name) if name in serve.webhooks else config.where("connectors", name)
         secret, organization_id = "", None
-        if scheme_name != "salesforce-outbound":
+        if scheme.needs_secret:
             env = override.secret_env or cls.webhook_secret_env(settings)
             secret = config.secrets.get(env, "") if env else ""
             if not secret:
@@ -78,17 +78,29 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
                     f"(or set [serve.webhooks.{name}] enabled = false)",
                     where=where,
                 )
-        else:
+        if scheme.needs_organization_id:
             organization_id = override.organization_id or cls.webhook_organization_id(settings)
             if not organization_id:
                 raise ConfigError(
-                    f"salesforce-outbound needs the org id messages must carry: set [connectors.{name}] "
+                    f"{scheme_name} needs the org id messages must carry: set [connectors.{name}] "
                     f"organization_id (or [serve.webhooks.{name}] organization_id; or enabled = false there)",
                     where=where,
                 )
         options = SchemeOptions(secret, override.max_age_seconds, organization_id)
         routes[name] = RouteConfig(name, scheme, options)
     return routes
+
+
+def serve_readiness(runtime: Runtime) -> str:
+    """One line for ``validate``: the webhook routes ``serve`` would open, or why it would not start
+    (a signing secret missing from this environment is a note, not an error: cron needs none)."""
+    try:
+        routes = resolve_routes(runtime)
+    except ConfigError as exc:
+        return f"note: `onboard-sync serve` would not start here: {exc}"
+    if not routes:
+        return "serve: no webhook routes (no connector instance receives webhooks)"
+    return "serve: webhook routes " + ", ".join(f"/webhooks/{n} ({r.scheme.name})" for n, r in routes.items())
 
 
 def build_service(

@@ -7,8 +7,13 @@ receiver. What it reports (events processed, reconciles, health) goes through a
 :class:`WorkerReport`. Each wake-up
 (a new delivery, the poll interval, or the full-sync schedule):
 
-* claims every pending event, waits ``coalesce_seconds`` first so a burst lands together;
-* groups them: ``deal`` events of a deal-source instance become one
+* claims every pending event, waits ``coalesce_seconds`` first so a burst lands together, and under
+  load until the previous webhook reconcile is paid for at half the CRM's rate limit
+  (:class:`~onboard_sync.webhooks.pacing.Pacer`), so reconciles grow with the load instead of
+  spending the limit on many small ones; every engine it builds shares one set of rate limiters;
+* drops deal events that cannot start an onboarding (a change of a property that cannot make a
+  deal won, on a deal without onboarding: :func:`~onboard_sync.webhooks.pacing.cannot_start_onboarding`);
+* groups the rest: ``deal`` events of a deal-source instance become one
   ``Engine.run(deal_ids={instance: {...}})`` (a burst for one customer is one reconcile of it),
   anything else (a company, ticket, unknown object) one incremental run of the deal sources;
 * after an event of a helpdesk (a ticket source that is not a deal source, e.g. Zendesk) runs one
@@ -42,6 +47,7 @@ from onboard_sync.sync.engine import Engine
 from onboard_sync.sync.report import RunReport
 from onboard_sync.webhooks.events import InboundEvent
 from onboard_sync.webhooks.metrics import ServeMetrics
+from onboard_sync.webhooks.pacing import Pacer, cannot_start_onboarding
 from onboard_sync.webhooks.queue import EventQueue, QueuedEvent
 
 log = logging.getLogger("onboard_sync.webhooks.worker")
@@ -111,7 +117,10 @@ class Worker:
         self.full_every = full_every_seconds or None
         self.coalesce = coalesce_seconds
         self.poll = poll_seconds
-        self.engine_factory = engine_factory or (lambda: Engine(runtime, store))
+        self.limiters: dict[str, object] = {}
+        """The rate limiters of every engine this worker builds: one budget across reconciles."""
+        self.engine_factory = engine_factory or (lambda: Engine(runtime, store, limiters=self.limiters))  # type: ignore[arg-type]
+        self.pacer = Pacer(self.limiters)
         self.deal_sources = set(runtime.instances_with(Capability.DEAL_SOURCE))
         self.helpdesks = set(runtime.instances_with(Capability.TICKET_SOURCE)) - self.deal_sources
         self.settle = settle_seconds
@@ -124,18 +133,20 @@ class Worker:
         self.last_full: datetime | None = None
         self.last_error: str | None = None
         self.reconciles = 0
+        self._last_report: RunReport | None = None
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         """Run the loop in a daemon thread of this process."""
         self._wake.set()  # drain whatever a previous process left unprocessed
-        self._thread = threading.Thread(target=self._loop, name="onboard-sync-worker", daemon=True)
+        self._thread = threading.Thread(target=self._warm_loop, name="onboard-sync-worker", daemon=True)
         self._thread.start()
 
     def run(self) -> None:
         """Run the loop in the calling thread until ``stop`` is set (the worker process's main)."""
         self._wake.set()
-        self._report_status()
+        self._warm_up()
+        self._report_status()  # serve's /healthz says "running" from here on
         self._loop()
 
     def notify(self) -> None:
@@ -165,6 +176,21 @@ class Worker:
         self.report.status(self._status())
 
     # --- the loop --------------------------------------------------------------------
+    def _warm_up(self) -> None:
+        """Import the connectors and pass the mapping check before the first event (see ``Engine.prepare``);
+        a failure is only logged: the first reconcile then meets it and reports it."""
+        try:
+            with self.store.run_lock("sync"):
+                self.engine_factory().prepare()
+        except LockHeld:
+            pass
+        except Exception as exc:  # the CRM down at start, a mapping problem: the reconcile reports it
+            log.warning("worker warm-up: %s", exc)
+
+    def _warm_loop(self) -> None:
+        self._warm_up()
+        self._loop()
+
     def _loop(self) -> None:
         next_full = time.monotonic() + self.full_every if self.full_every else None
         while not self._stop.is_set():
@@ -176,8 +202,9 @@ class Worker:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            if woken and self.coalesce:
-                time.sleep(self.coalesce)
+            pause = max(self.coalesce if woken else 0.0, self.pacer.wait_seconds())
+            if pause and self._stop.wait(pause):
+                return
             try:
                 self.drain()
                 if self._follow_up is not None and time.monotonic() >= self._follow_up:
@@ -202,6 +229,7 @@ class Worker:
 
     def _process(self, batch: list[QueuedEvent]) -> bool:
         deal_ids: dict[str, set[str]] = defaultdict(set)
+        skippable: dict[str, set[str]] = defaultdict(set)  # deal events that matter only to tracked deals
         incremental = helpdesk = False
         for item in batch:
             helpdesk = helpdesk or item.source in self.helpdesks
@@ -212,13 +240,18 @@ class Worker:
                 incremental = True
                 continue
             if event.kind == "deal" and item.source in self.deal_sources:
-                deal_ids[item.source].add(event.object_id)
+                (skippable if cannot_start_onboarding(event) else deal_ids)[item.source].add(event.object_id)
             else:
                 incremental = True
+        for source, ids in skippable.items():
+            deal_ids[source].update(self._tracked(source, ids - deal_ids[source]))
         ok = True
-        if deal_ids:
+        if any(deal_ids.values()):
             count = sum(len(ids) for ids in deal_ids.values())
+            started = time.monotonic()
             ok = self._reconcile("webhook", lambda engine: engine.run(deal_ids=deal_ids), deals=count)
+            calls = int(self._last_report.api_calls()["total"]) if self._last_report else 0
+            self.pacer.record(started, calls, [s for s, ids in deal_ids.items() if ids])
         if ok and incremental:
             ok = self._reconcile("incremental", lambda engine: engine.run())
         ids = [item.id for item in batch]
@@ -234,6 +267,13 @@ class Worker:
         for item in batch:
             self.report.processed(item.source, (now - item.received_at).total_seconds())
         return True
+
+    def _tracked(self, source: str, deal_ids: set[str]) -> set[str]:
+        """Which of ``deal_ids`` of ``source`` have an onboarding."""
+        if not deal_ids:
+            return set()
+        states = self.store.get_onboardings([f"{source}:{deal_id}" for deal_id in deal_ids])
+        return {state.deal_id for state in states.values()}
 
     def follow_up(self) -> bool:
         """The incremental run after helpdesk events, once their changes are old enough to be exported."""
@@ -256,6 +296,7 @@ class Worker:
             outcome = self._reconcile_once(kind, lambda engine: _keep(report, run(engine)))
             return outcome in ("ok", "write-failures")
         finally:
+            self._last_report = report[0] if report else None
             log_reconcile(kind, outcome, time.monotonic() - started, report[0] if report else None, deals)
             self._report_status()
 

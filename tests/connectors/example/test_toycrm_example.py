@@ -29,6 +29,7 @@ from onboard_toycrm.sim import ToyCrm, ToyCrmError
 from test_toycrm_contract import TestToyCrmContract  # noqa: F401 - the example's own test, collected here
 
 from onboard_sync import hookspecs
+from onboard_sync.calls.gate import ApiGate, WriteRefused
 from onboard_sync.connector import Capability, FieldWrite, PropertySpec, ReadOptions, TaskPatch, TaskWrite
 from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
 from onboard_sync.plugins import connector_types, get_plugin_manager
@@ -39,7 +40,6 @@ from onboard_sync.store import Store
 from onboard_sync.sync import apply as apply_module
 from onboard_sync.sync import fieldwrites
 from onboard_sync.sync.engine import Engine
-from onboard_sync.sync.gate import ApiGate, WriteRefused
 from onboard_sync.toolkit import marked_key
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -244,7 +244,7 @@ def test_setup_validate_and_two_syncs_through_the_engine(acme: ToyCrm, tmp_path:
 
 
 class Crash(BaseException):
-    """Raised where the process would have been killed (``sync.crash``'s SIGKILL, in-process)."""
+    """Raised where the process would have been killed (``onboard_sync.crash``'s SIGKILL, in-process)."""
 
 
 def test_activity_tasks_are_found_through_their_deals_after_a_crash(

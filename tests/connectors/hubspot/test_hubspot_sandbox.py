@@ -436,7 +436,7 @@ def test_429_classified_with_and_without_retry_after(sandbox: Any, connector: Hu
 
 
 def test_core_gate_retries_a_429_and_a_500(sandbox: Any, connect: Any) -> None:
-    from onboard_sync.sync.gate import ApiGate
+    from onboard_sync.calls.gate import ApiGate
 
     slept: list[float] = []
     gate = ApiGate(sleep=slept.append)
@@ -453,7 +453,7 @@ def test_core_gate_retries_a_429_and_a_500(sandbox: Any, connect: Any) -> None:
 
 
 def test_oauth_refreshes_when_the_access_token_expires(sandbox: Any, connect: Any) -> None:
-    from onboard_sync.sync.gate import ApiGate
+    from onboard_sync.calls.gate import ApiGate
 
     gate = ApiGate(sleep=lambda _: None)
     refresh_token = sandbox.oauth_client("client-1", "secret-1")
@@ -495,7 +495,7 @@ def test_registered_through_the_entry_point() -> None:
 
 
 def test_oauth_refresh_on_401_through_the_core_gate(sandbox: Any, connect: Any) -> None:
-    from onboard_sync.sync.gate import ApiGate
+    from onboard_sync.calls.gate import ApiGate
 
     gate = ApiGate(sleep=lambda _: None)
     refresh_token = sandbox.oauth_client("client-3", "secret-3")

@@ -334,8 +334,8 @@ def test_search_counts_against_its_own_limit_shared_by_the_instance() -> None:
     """Search is exempt from the ten-secondly bucket and limited to 5 per second per account: two
     connectors of one instance (the deal pull and the ticket pull of a run) share that one limiter, a
     rolling second counted from the answers."""
+    from onboard_sync.calls.gate import ApiGate
     from onboard_sync.connectors.hubspot import HubSpotConnector, HubSpotSettings
-    from onboard_sync.sync.gate import ApiGate
 
     now = [0.0]
     starts: list[float] = []

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from onboard_sync.calls.gate import ApiGate
 from onboard_sync.connector import Capability
 from onboard_sync.connectors.hubspot import tickets as hubspot_tickets
 from onboard_sync.connectors.salesforce import SalesforceConnector, SalesforceSettings
@@ -24,7 +25,6 @@ from onboard_sync.onboarding.state import CustomerFacts
 from onboard_sync.records import Deal, Ticket
 from onboard_sync.rules import default_playbook_path, load_playbook
 from onboard_sync.sandbox.salesforce import SalesforceSandbox
-from onboard_sync.sync.gate import ApiGate
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 

@@ -14,13 +14,13 @@ from urllib.parse import quote_plus
 import pytest
 import requests
 
+from onboard_sync.calls.gate import ApiGate
 from onboard_sync.connector import Page, ReadOptions
 from onboard_sync.connectors.salesforce import SalesforceConnector, SalesforceSettings
 from onboard_sync.connectors.salesforce.base import QUERY_BUDGET, id_chunks
 from onboard_sync.records import Deal, ObjectKind
 from onboard_sync.sandbox.salesforce import SalesforceSandbox
 from onboard_sync.sandbox.salesforce.schema import FieldDef
-from onboard_sync.sync.gate import ApiGate
 
 OPTIONS = ReadOptions({ObjectKind.ACCOUNT: ("NPS_Score__c",), ObjectKind.DEAL: ("Probability",)})
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
+from onboard_sync.calls.gate import ApiGate
 from onboard_sync.connector import FieldWrite, PropertySpec
 from onboard_sync.connectors.salesforce import SalesforceConnector, SalesforceSettings
 from onboard_sync.connectors.salesforce.base import record_results
@@ -17,7 +18,6 @@ from onboard_sync.errors import UnknownPropertiesError
 from onboard_sync.records import ObjectKind
 from onboard_sync.sandbox.salesforce import SalesforceSandbox
 from onboard_sync.sandbox.salesforce.schema import FieldDef
-from onboard_sync.sync.gate import ApiGate
 
 
 @pytest.fixture

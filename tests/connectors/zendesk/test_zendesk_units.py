@@ -11,12 +11,12 @@ import httpx
 import pytest
 import respx
 
+from onboard_sync.calls.gate import ApiGate
 from onboard_sync.connector import FieldWrite
 from onboard_sync.connectors.zendesk.connector import ZendeskConnector
 from onboard_sync.connectors.zendesk.settings import ZendeskSettings
 from onboard_sync.errors import AuthError
 from onboard_sync.records import ObjectKind
-from onboard_sync.sync.gate import ApiGate
 from onboard_sync.toolkit import HttpError
 
 BASE = "https://acme.zendesk.com"

@@ -13,6 +13,7 @@ from onboard_sync.hookspecs import hookimpl
 
 if TYPE_CHECKING:  # the connector (and its SDK) loads when a connector type is looked up
     from onboard_sync.connectors.hubspot.connector import HubSpotConnector
+    from onboard_sync.webhooks.schemes import Scheme
 
 
 def create_sandbox(**kwargs: Any) -> Any:
@@ -31,6 +32,14 @@ def register_connectors(register: Callable[[type[HubSpotConnector]], None]) -> N
 
 
 @hookimpl
-def register_simulators(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_simulators(register: Callable[..., None]) -> None:
     """Register the HubSpot sandbox simulator."""
-    register("hubspot", create_sandbox)
+    register("hubspot", create_sandbox, default_port=8765)
+
+
+@hookimpl
+def register_webhook_schemes(register: Callable[[Scheme], None]) -> None:
+    """Register HubSpot's webhook scheme (``hubspot``)."""
+    from onboard_sync.connectors.hubspot.webhooks import HubSpotScheme
+
+    register(HubSpotScheme())

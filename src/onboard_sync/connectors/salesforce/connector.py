@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from importlib import resources
 from typing import Any, ClassVar, cast
 
 from onboard_sync.connector import (
@@ -71,6 +72,11 @@ class SalesforceConnector(SalesforceBase):
     @classmethod
     def starter_config(cls, instance: str) -> str | None:
         return starter_table(instance)
+
+    @classmethod
+    def default_mapping(cls) -> str | None:
+        """This package's ``default_mapping.toml`` (what ``init`` copies to ``mappings/``)."""
+        return resources.files(__package__).joinpath("default_mapping.toml").read_text(encoding="utf-8")
 
     @classmethod
     def webhook_organization_id(cls, settings: ConnectorSettings) -> str | None:

@@ -13,6 +13,7 @@ from onboard_sync.hookspecs import hookimpl
 
 if TYPE_CHECKING:  # the connector (and its SDK) loads when a connector type is looked up
     from onboard_sync.connectors.salesforce.connector import SalesforceConnector
+    from onboard_sync.webhooks.schemes import Scheme
 
 
 def create_sandbox(**kwargs: Any) -> Any:
@@ -31,6 +32,15 @@ def register_connectors(register: Callable[[type[SalesforceConnector]], None]) -
 
 
 @hookimpl
-def register_simulators(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_simulators(register: Callable[..., None]) -> None:
     """Register the Salesforce sandbox simulator."""
-    register("salesforce", create_sandbox)
+    register("salesforce", create_sandbox, default_port=8766)
+
+
+@hookimpl
+def register_webhook_schemes(register: Callable[[Scheme], None]) -> None:
+    """Register Salesforce's webhook schemes (``salesforce-outbound``, ``salesforce-flow``)."""
+    from onboard_sync.connectors.salesforce.webhooks import SalesforceFlowScheme, SalesforceOutboundScheme
+
+    register(SalesforceOutboundScheme())
+    register(SalesforceFlowScheme())

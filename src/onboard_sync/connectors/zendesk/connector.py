@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from typing import Any, ClassVar
 
 from onboard_sync.connector import (
@@ -76,6 +77,11 @@ class ZendeskConnector(RestConnector):
     @classmethod
     def starter_config(cls, instance: str) -> str | None:
         return starter_table(instance)
+
+    @classmethod
+    def default_mapping(cls) -> str | None:
+        """This package's ``default_mapping.toml`` (what ``init`` copies to ``mappings/``)."""
+        return resources.files(__package__).joinpath("default_mapping.toml").read_text(encoding="utf-8")
 
     @classmethod
     def webhook_secret_env(cls, settings: ConnectorSettings) -> str | None:

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from onboard_sync.sandbox.common import RequestRecord
+from onboard_sync.sandbox.common import RequestRecord, client_host
 from onboard_sync.sandbox.hubspot import routes_assoc as assoc
 from onboard_sync.sandbox.hubspot import routes_meta as meta
 from onboard_sync.sandbox.hubspot import routes_objects as obj
@@ -212,6 +212,7 @@ class HubSpotApp:
 
     async def handle(self, request: Request) -> Response:
         sb = self.sb
+        received = sb.clock.now()
         if sb.latency > 0:
             await asyncio.sleep(sb.latency)
         method, path = request.method, request.url.path
@@ -232,7 +233,8 @@ class HubSpotApp:
         except Exception:  # a sandbox bug: still answer in the vendor's shape, and say so in the log
             log.exception("hubspot sandbox failed on %s %s", method, path)
             reply = _error(500, "internal error", "INTERNAL_ERROR")
-        sb.requests.record(RequestRecord(method, path, template, reply.status, sb.clock.now()))
+        client = client_host(request.scope)
+        sb.requests.record(RequestRecord(method, path, template, reply.status, sb.clock.now(), client, received))
         content = b"" if reply.status == 204 or reply.body is None else json.dumps(reply.body).encode()
         return Response(content, reply.status, headers=reply.headers, media_type=JSON_TYPE)
 

@@ -26,6 +26,8 @@ from onboard_sync.sandbox.hubspot.webhooks import WebhookDelivery
 from onboard_sync.sandbox.ratelimit import DailyCounter, RollingWindow
 from onboard_sync.sandbox.server import ServedSandbox, ServerThread
 
+TOKEN_ENV = "HUBSPOT_TOKEN"
+"""The environment variable ``connector_settings`` names for the token (the connector's default)."""
 NOMINAL_BURST, NOMINAL_DAILY = (100, 10.0), 250_000  # header values when no limit is enforced
 
 
@@ -95,6 +97,15 @@ class HubSpotSandbox(ServedSandbox):
     @property
     def port(self) -> int | None:
         return self._server.port
+
+    # -- wiring a connector (the ``Simulator`` protocol of ``onboard-sync sandbox``) ----------------
+    def connector_settings(self) -> dict[str, Any]:
+        """Settings of a ``type = "hubspot"`` connector on this sandbox (the token by its env name)."""
+        return {"type": "hubspot", "base_url": self.base_url, "token_env": TOKEN_ENV}
+
+    def connector_secrets(self) -> dict[str, str]:
+        """The private-app token under the env name ``connector_settings`` uses."""
+        return {TOKEN_ENV: self.token}
 
     def reset(self) -> None:
         """Back to the seeded state: data, faults, request log, rate-limit counters, OAuth tokens."""

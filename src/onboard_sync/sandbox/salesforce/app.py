@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from onboard_sync.sandbox.common import RequestRecord
+from onboard_sync.sandbox.common import RequestRecord, client_host
 from onboard_sync.sandbox.salesforce.auth import OAuthError
 from onboard_sync.sandbox.salesforce.backend import SfError, sf_id
 from onboard_sync.sandbox.salesforce.schema import tooling_field
@@ -309,6 +309,7 @@ class SalesforceApp:
 
     async def handle(self, request: Request) -> Response:
         sb = self.sb
+        received = sb.clock.now()
         if sb.latency:
             await asyncio.sleep(sb.latency)
         method, path = request.method, request.url.path
@@ -318,7 +319,8 @@ class SalesforceApp:
             status, response, template = too_long, Response(status_code=too_long), "too-long"
         else:
             status, response, template = await self._dispatch(request, method, path, raw)
-        sb.requests.record(RequestRecord(method, path, template, status, sb.clock.now()))
+        client = client_host(request.scope)
+        sb.requests.record(RequestRecord(method, path, template, status, sb.clock.now(), client, received))
         return response
 
     async def _dispatch(self, request: Request, method: str, path: str, raw: bytes) -> tuple[int, Response, str]:

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from onboard_sync.sandbox.common import RequestRecord
+from onboard_sync.sandbox.common import RequestRecord, client_host
 from onboard_sync.sandbox.zendesk.backend import decode_cursor, encode_cursor, epoch
 
 if TYPE_CHECKING:
@@ -292,9 +292,11 @@ class ZendeskApp:
         if scope["type"] != "http":
             return
         req = Request(scope, receive)
+        received = self.sb.clock.now()
         response, template = await self._handle(req)
+        at, client = self.sb.clock.now(), client_host(scope)
         self.sb.requests.record(
-            RequestRecord(req.method, req.url.path, template, response.status_code, self.sb.clock.now())
+            RequestRecord(req.method, req.url.path, template, response.status_code, at, client, received)
         )
         await response(scope, receive, send)
 

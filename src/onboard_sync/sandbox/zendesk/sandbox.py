@@ -32,6 +32,9 @@ from onboard_sync.sandbox.zendesk.backend import ZendeskBackend
 from onboard_sync.sandbox.zendesk.seed import Company, populate
 from onboard_sync.sandbox.zendesk.webhooks import WebhookEmitter
 
+TOKEN_ENV = "ZENDESK_API_TOKEN"
+"""The environment variable ``connector_settings`` names for the API token (the connector's default)."""
+
 
 class MinuteWindow:
     """At most ``limit`` hits per rolling 60 s (sandbox time); knows how long until the next slot."""
@@ -165,6 +168,15 @@ class ZendeskSandbox(ServedSandbox):
     def start(self) -> ZendeskSandbox:
         self._server.start()
         return self
+
+    # -- wiring a connector (the ``Simulator`` protocol of ``onboard-sync sandbox``) ----------------
+    def connector_settings(self) -> dict[str, Any]:
+        """Settings of a ``type = "zendesk"`` connector on this sandbox (API-token auth)."""
+        return {"type": "zendesk", "base_url": self.base_url, "email": self.email, "token_env": TOKEN_ENV}
+
+    def connector_secrets(self) -> dict[str, str]:
+        """The API token under the env name ``connector_settings`` uses."""
+        return {TOKEN_ENV: self.api_token}
 
     def stop(self) -> None:
         self._server.stop()

@@ -1,6 +1,6 @@
 """Salesforce Outbound Messages (SOAP): parse the ``notifications`` envelope, check the org, build the Ack.
 
-Pure functions used by the ``salesforce-outbound`` scheme (``webhooks.schemes``). Outbound
+Pure functions used by the ``salesforce-outbound`` scheme (:mod:`.webhooks`). Outbound
 Messages carry no signature: the ``OrganizationId`` is the only per-org proof, so it is compared
 (constant time, on its 15-character case-sensitive form) with the configured org. Salesforce
 retries until it gets HTTP 200 with ``<Ack>true</Ack>`` in a ``notificationsResponse``, so a

@@ -1,4 +1,4 @@
-"""Store part: helpdesk tickets, account links, health history and alert episodes.
+"""Store part for health: what it is judged from (helpdesk tickets, account links) and what it judged.
 
 * ``tickets``: every ticket a ticket source reported (Zendesk, HubSpot tickets …), keyed by
   (source, id); a put never replaces a newer version (by ``updated_at``).
@@ -8,7 +8,7 @@
   components, so the score can be explained and charted.
 * ``alert_episodes``: each alert rule's episodes per onboarding (opened, cleared, task key).
 
-Mixed into ``Store``; called by ``sync.signals``, ``sync.alerts`` and the status view.
+Mixed into ``Store``; called by ``sync.tickets``, ``sync.health``, ``sync.alerts`` and the status view.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class AlertEpisode:
     detail: str = ""
 
 
-class SignalsMixin(StoreBase):
+class HealthMixin(StoreBase):
     """Tickets, account links, health history and alert episodes."""
 
     # -- tickets ------------------------------------------------------------------------
@@ -258,4 +258,4 @@ def _health(row: Any) -> HealthRecord:
     )
 
 
-__all__ = ["AccountLink", "AlertEpisode", "HealthRecord", "SignalsMixin"]
+__all__ = ["AccountLink", "AlertEpisode", "HealthMixin", "HealthRecord"]

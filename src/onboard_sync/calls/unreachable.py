@@ -1,6 +1,6 @@
 """Recognise a vendor call that failed because no connection could be opened, and name the host.
 
-Used by the API gate (:mod:`onboard_sync.sync.gate`): when every attempt of a call failed to
+Used by the API gate (:mod:`onboard_sync.calls.gate`): when every attempt of a call failed to
 connect (refused, a host name that does not resolve, no route, a connect timeout), the CRM is
 unreachable and the run stops with one line naming the host, instead of a retryable ApiError
 that would repeat on every cron run. A read timeout or a reset connection is *not* such a

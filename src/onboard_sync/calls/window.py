@@ -3,10 +3,10 @@
 HubSpot allows 100 requests per *rolling* 10 seconds. A token bucket of 10/s with a burst of
 10 stays under that but wastes it: while the engine evaluates (no calls), the bucket fills to
 10 and no further, so the writes that follow trickle out at 10/s although 100 may go at once.
-:class:`RollingWindow` admits a call while fewer than N calls are in flight or finished within
+:class:`RollingWindowLimiter` admits a call while fewer than N calls are in flight or finished within
 the last W seconds. A call is stamped when its answer arrives (an upper bound of when the server
 counted it), so however the network delays requests the server never sees N + 1 in a window.
-The gate (:mod:`onboard_sync.sync.gate`) uses it when a connector's ``RateLimit`` has a ``window``.
+The gate (:mod:`onboard_sync.calls.gate`) uses it when a connector's ``RateLimit`` has a ``window``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ POLL = 0.005
 """Seconds to wait when only in-flight calls fill the window (their end is not known yet)."""
 
 
-class RollingWindow:
+class RollingWindowLimiter:
     """Thread-safe; ``acquire`` before a call, ``release`` after it (success or not)."""
 
     def __init__(

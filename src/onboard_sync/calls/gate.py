@@ -1,7 +1,7 @@
 """The API gate: every vendor call a connector makes passes through here, once per attempt.
 
 It does what must be done the same way for every connector: a per-portal token bucket (or a
-rolling window, :mod:`onboard_sync.sync.window`, when the vendor counts that way),
+rolling window, :mod:`onboard_sync.calls.window`, when the vendor counts that way),
 retries with exponential backoff that honour the server's ``Retry-After`` (tenacity),
 call accounting by endpoint (the ``api_calls`` figures of ``sync --json``), one renewal of
 expired credentials on a 401 (the connector's ``renew_credentials``), an ``Unreachable`` error
@@ -20,11 +20,11 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from onboard_sync.calls.unreachable import ConnectFailure, connect_failure
+from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.connector import Connector, RateLimit
+from onboard_sync.crash import crash_point
 from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted, Unreachable
-from onboard_sync.sync.crash import crash_point
-from onboard_sync.sync.unreachable import ConnectFailure, connect_failure
-from onboard_sync.sync.window import RollingWindow
 
 R = TypeVar("R")
 
@@ -89,10 +89,10 @@ class TokenBucket:
 
 def make_limiter(
     limit: RateLimit, *, clock: Callable[[], float], sleep: Callable[[float], None]
-) -> TokenBucket | RollingWindow:
+) -> TokenBucket | RollingWindowLimiter:
     """A rolling window when ``limit`` has a ``window`` (HubSpot's 100 per 10 s), else a token bucket."""
     if limit.window:
-        return RollingWindow(limit, clock=clock, sleep=sleep)
+        return RollingWindowLimiter(limit, clock=clock, sleep=sleep)
     return TokenBucket(limit, clock=clock, sleep=sleep)
 
 
@@ -113,8 +113,8 @@ class ApiGate:
     ) -> None:
         self.classify: Callable[[BaseException], ApiError | None] = classify or (lambda exc: None)
         self._clock = clock
-        self.named: dict[str, TokenBucket | RollingWindow] = {}
-        self.bucket: TokenBucket | RollingWindow = make_limiter(
+        self.named: dict[str, TokenBucket | RollingWindowLimiter] = {}
+        self.bucket: TokenBucket | RollingWindowLimiter = make_limiter(
             limit or RateLimit(per_second=1e9, burst=1_000_000), clock=clock, sleep=sleep
         )
         self.plan_mode = plan_mode
@@ -138,7 +138,7 @@ class ApiGate:
         limit: RateLimit,
         *,
         instance: str = "",
-        limiters: dict[str, TokenBucket | RollingWindow] | None = None,
+        limiters: dict[str, TokenBucket | RollingWindowLimiter] | None = None,
         extra: Mapping[str, RateLimit] | None = None,
         renew: Callable[[BaseException], bool] | None = None,
     ) -> None:
@@ -156,7 +156,7 @@ class ApiGate:
             self.renew = renew
 
     def bind_connector(
-        self, connector: Connector, *, limiters: dict[str, TokenBucket | RollingWindow] | None = None
+        self, connector: Connector, *, limiters: dict[str, TokenBucket | RollingWindowLimiter] | None = None
     ) -> None:
         """``bind`` with everything ``connector`` declares: classifier, limits, renewal, instance."""
         self.bind(
@@ -177,8 +177,8 @@ class ApiGate:
         return self._clock()
 
     def _limiter(
-        self, key: str, limit: RateLimit, limiters: dict[str, TokenBucket | RollingWindow] | None
-    ) -> TokenBucket | RollingWindow:
+        self, key: str, limit: RateLimit, limiters: dict[str, TokenBucket | RollingWindowLimiter] | None
+    ) -> TokenBucket | RollingWindowLimiter:
         if limiters is None:
             return make_limiter(limit, clock=self._clock, sleep=self._sleep)
         shared = limiters.get(key)
@@ -187,7 +187,7 @@ class ApiGate:
         # setdefault is atomic: two gates binding at once (the ticket pull's thread) get one limiter
         return limiters.setdefault(key, make_limiter(limit, clock=self._clock, sleep=self._sleep))
 
-    def _bucket(self, limit: str | None) -> TokenBucket | RollingWindow:
+    def _bucket(self, limit: str | None) -> TokenBucket | RollingWindowLimiter:
         if limit is None:
             return self.bucket
         try:
@@ -195,7 +195,7 @@ class ApiGate:
         except KeyError:
             raise ValueError(f"{self.instance}: no rate limit named {limit!r} (extra_rate_limits)") from None
 
-    def _turns(self, limit: str | None) -> list[TokenBucket | RollingWindow]:
+    def _turns(self, limit: str | None) -> list[TokenBucket | RollingWindowLimiter]:
         """The limiters a call takes a turn of: its own, and the main one when a named limit counts toward it."""
         bucket = self._bucket(limit)
         if bucket is not self.bucket and bucket.limit.counts_toward_main:

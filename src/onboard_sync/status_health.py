@@ -28,7 +28,7 @@ def health_explanations(store: Store, onboarding_ids: Iterable[str]) -> dict[str
     }
 
 
-def signals_status(store: Store, sources: Iterable[str]) -> dict[str, Any]:
+def helpdesk_status(store: Store, sources: Iterable[str]) -> dict[str, Any]:
     """Account links (counts and every unlinked organization) and open alert episodes."""
     links = store.account_links()
     linked: dict[str, int] = {}
@@ -63,4 +63,4 @@ def signals_status(store: Store, sources: Iterable[str]) -> dict[str, Any]:
     }
 
 
-__all__ = ["health_explanations", "signals_status"]
+__all__ = ["health_explanations", "helpdesk_status"]

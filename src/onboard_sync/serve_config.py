@@ -19,8 +19,8 @@ class WebhookRoute(BaseModel):
 
     scheme: str | None = Field(
         None,
-        description="Verification scheme (hubspot, zendesk, salesforce-outbound, salesforce-flow); "
-        "default: the one the connector declares.",
+        description="Verification scheme (built-in: hubspot, zendesk, salesforce-outbound, salesforce-flow; "
+        "plugins add more); default: the one the connector declares.",
     )
     secret_env: str | None = Field(
         None, description="Environment variable holding the signing secret; default: the connector's."

@@ -1,4 +1,4 @@
-"""Helpdesk signals for the engine: pull ticket sources, link accounts, hand tickets to evaluation.
+"""Helpdesk tickets for the engine: pull ticket sources, link accounts, hand tickets to evaluation.
 
 Called by :class:`onboard_sync.sync.engine.Engine`:
 
@@ -14,29 +14,23 @@ Called by :class:`onboard_sync.sync.engine.Engine`:
   organizations that did not link, and keeps only the link ids (CRM account → organizations).
   Each chunk of a run then loads (``load``) the tickets of its accounts from the store, by id, from
   every ticket source, and lets them go with the next chunk.
-* :func:`plugin_signals` calls the ``register_signals`` sources, :func:`health_records` turns
-  evaluations into the store's health history rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Collection, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from onboard_sync.connector import Capability, Connector
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.linking import LinkSettings, link_accounts
-from onboard_sync.onboarding.health import component_rows
-from onboard_sync.onboarding.state import Evaluation
-from onboard_sync.records import Account, Deal, Signal, Ticket
-from onboard_sync.store import AccountLink, HealthRecord, Store
+from onboard_sync.records import Account, Ticket
+from onboard_sync.store import AccountLink
 from onboard_sync.sync.staged_tickets import newest
 
 if TYPE_CHECKING:
     from onboard_sync.sync.engine import Engine
-
-SignalSource = Callable[..., Iterable[Signal]]
 
 
 def pull_ticket_sources(
@@ -64,7 +58,7 @@ def pull_ticket_sources(
         entry: dict[str, Any] = {"tickets_pulled": 0, "organizations_pulled": 0}
         summary[name] = entry
         connector = engine.runtime.connector(
-            name, plan_mode=engine.plan_only, sleep=engine.sleep, limiters=engine.limiters
+            name, plan_mode=engine.plan_mode, sleep=engine.sleep, limiters=engine.limiters
         )
         try:
             _pull(engine, name, connector, entry)
@@ -100,7 +94,7 @@ def _pull(engine: Engine, name: str, connector: Connector, entry: dict[str, Any]
         except NotImplementedError:
             continue  # e.g. a CRM's own tickets have no separate organizations
         entry["tickets_pulled" if stream == "tickets" else "organizations_pulled"] = pulled
-        if not engine.plan_only:
+        if not engine.plan_mode:
             with store.transaction():
                 store.set_cursor(name, stream, started)
 
@@ -148,7 +142,7 @@ class TicketIndex:
         crm_accounts = self.records.all_accounts(self.crm)
         crm_accounts.update((i, newest(crm_accounts.get(i), a)) for i, a in pulled_accounts.items())
         results = link_accounts(self.records.all_accounts(source).values(), crm_accounts, settings)
-        if not engine.plan_only:
+        if not engine.plan_mode:
             with store.transaction():
                 store.put_account_links(
                     source,
@@ -201,54 +195,3 @@ class TicketIndex:
             "links": self.links,
             "unlinked": self.unlinked,
         }
-
-
-def plugin_signals(
-    sources: Sequence[SignalSource], deal: Deal, account: Account | None, now: datetime
-) -> tuple[Signal, ...]:
-    """Signals from every ``register_signals`` source for one onboarding."""
-    found: list[Signal] = []
-    for source in sources:
-        found.extend(source(deal=deal, account=account, now=now))
-    return tuple(found)
-
-
-def signal_sources(pm: Any) -> list[SignalSource]:
-    """The sources plugins registered with ``register_signals``."""
-    sources: list[SignalSource] = []
-    pm.hook.register_signals(register=sources.append)
-    return sources
-
-
-def health_records(evaluations: Iterable[tuple[Evaluation, Deal]], now: datetime) -> list[HealthRecord]:
-    """Today's health history row for every evaluated onboarding."""
-    day = now.date().isoformat()
-    return [
-        HealthRecord(
-            onboarding_id=ev.state.id,
-            day=day,
-            score=ev.health.score,
-            status=ev.health.status,
-            reasons=tuple(ev.health.reasons),
-            components=component_rows(ev.health),
-            computed_at=now,
-        )
-        for ev, _ in evaluations
-        if ev.state is not None and ev.health is not None
-    ]
-
-
-def record_health(store: Store, evaluations: Iterable[tuple[Evaluation, Deal]], now: datetime) -> None:
-    """Health history: a row per onboarding per day, written only when the assessment changed."""
-    rows = health_records(evaluations, now)
-    latest = store.latest_health([r.onboarding_id for r in rows])
-    changed = [
-        r
-        for r in rows
-        if (old := latest.get(r.onboarding_id)) is None
-        or (old.day, old.score, old.status, old.reasons, old.components)
-        != (r.day, r.score, r.status, r.reasons, r.components)
-    ]
-    if changed:
-        with store.transaction():
-            store.record_health(changed)

@@ -1,0 +1,173 @@
+"""Handoff latency: how long after a rep marks a deal closed-won its tasks and phase field appear in the CRM.
+
+The HubSpot sandbox (its own process, 2,000 deals, 40 ms latency, Starter limits: 100 requests per
+rolling 10 s, search 5/s) is backfilled once by ``onboard-sync sync``; then ``onboard-sync serve``
+runs (:class:`bench.webhook_ack.ServeProcess`: receiver plus worker process, as a user runs it) and
+the sandbox delivers signed webhooks to it as HubSpot does (``deal.creation``, ``deal.deletion``,
+``deal.propertyChange`` for ``dealstage`` and ``amount``: batches of up to 100, v1 and v3 signatures,
+retries). The load (:mod:`bench.handoff_load`, inside the sandbox process): ``won_per_s`` open deals
+a second move to closed-won, and ``other_per_s`` edits a second change the amount of other open
+deals, for ``seconds`` (default 20 s; ``--handoff-seconds 60`` for the full minute of the issue).
+
+Per won deal the sandbox stamps the stage change, the creation of its first task and the first
+write of its phase field; the row reports p50/p95/p99/max of both latencies (deals still without
+one ``drain`` seconds after the load count as that long, and are counted in ``missing``), the 429s
+the sandbox answered, and the API calls per won deal against the lower bound of the reconciles the
+worker ran (:func:`bench.bounds.webhook_reconcile_lower_bound`). Targets: p99 to first task < 5 s,
+to phase field < 10 s, zero 429s, calls ≤ 1.2 × the lower bound.
+"""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import bounds
+from bench.sandbox_proc import SandboxProcess, SandboxSpec
+from bench.scenarios import Scenario
+from bench.scenarios.hubspot import _project, _store, _writes_by_kind
+from bench.webhook_ack import SECRET_ENV, ServeProcess
+
+SECRET = "bench-handoff-secret"
+DEALS = 2_000
+SUBSCRIBED = ["dealstage", "amount"]
+DRAIN_S = 30.0
+FIRST_TASK_TARGET_S, PHASE_TARGET_S, CALLS_TARGET = 5.0, 10.0, 1.2
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0-1) by nearest rank."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def latency_summary(latencies: list[float | None], missing_as: float) -> dict[str, Any]:
+    """p50/p95/p99/max of ``latencies`` in seconds; ``None`` (never happened) counts as ``missing_as``."""
+    values = [missing_as if v is None else v for v in latencies]
+    return {
+        "p50_s": round(percentile(values, 0.50), 2),
+        "p95_s": round(percentile(values, 0.95), 2),
+        "p99_s": round(percentile(values, 0.99), 2),
+        "max_s": round(max(values, default=0.0), 2),
+        "missing": sum(1 for v in latencies if v is None),
+    }
+
+
+def _reconciles_since(folder: Path, since: datetime) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The runs ``serve``'s worker recorded since ``since``, each with its lower bound; and their calls."""
+    with _store(folder) as store:
+        runs = [r for r in store.runs(limit=10_000) if r.started_at.replace(tzinfo=UTC) >= since]
+    out, calls = [], {}
+    for run in runs:
+        instance = run.report.get("connectors", {}).get("hubspot", {})
+        evaluated = int(instance.get("onboardings_evaluated", 0))
+        lower = bounds.webhook_reconcile_lower_bound(evaluated, _writes_by_kind(folder, run.id))
+        for endpoint, count in instance.get("api_calls", {}).get("by_endpoint", {}).items():
+            key = endpoint.split(":", 1)[-1]
+            calls[key] = calls.get(key, 0) + int(count)
+        out.append(
+            {
+                "run_id": run.id,
+                "evaluated": evaluated,
+                "calls": int(instance.get("api_calls", {}).get("total", 0)),
+                "lower_bound": sum(lower.values()),
+                "lower": lower,
+            }
+        )
+    return out, calls
+
+
+def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
+    seconds, won_per_s, other_per_s = ctx.handoff_seconds, 5.0, 100.0
+    spec = SandboxSpec(deals=DEALS, latency=ctx.latency)
+    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix="bench-handoff-") as tmp:
+        folder = Path(tmp)
+        env = {**_project(folder, sb), SECRET_ENV: SECRET}
+        ctx.log(f"handoff: backfill of {DEALS:,} deals before serve starts")
+        from bench.measure import run_cli
+
+        backfill = run_cli(folder, env, "sync", "--json")
+        if backfill.returncode != 0:
+            raise RuntimeError(f"backfill failed: {backfill.stderr}")
+        with ServeProcess(folder, env) as serve:
+            _wait_ready(serve.url)
+            sb("handoff_subscribe", f"{serve.url}/webhooks/hubspot", SECRET, SUBSCRIBED)
+            sb("clear")  # request log and rate-limit windows: the load starts on a fresh budget
+            since = datetime.now(UTC)
+            planned = sb("handoff_start", won_per_s, other_per_s, seconds, ctx.seed)
+            ctx.log(f"handoff: {won_per_s:g} won/s and {other_per_s:g} amount edits/s for {seconds:g} s: {planned}")
+            result = _wait(sb, seconds)
+            summary = sb("summary")
+            sb("handoff_stop")
+            sb("handoff_unsubscribe")
+        reconciles, calls_by_endpoint = _reconciles_since(folder, since)
+    deals = result["deals"]
+    won = len(deals)
+    lower = sum(r["lower_bound"] for r in reconciles)
+    calls = summary["requests"]
+    ok = serve.returncode in (0, -signal.SIGTERM) and result["finished"]
+    first_task = latency_summary([d["first_task_s"] for d in deals.values()], DRAIN_S + seconds)
+    phase = latency_summary([d["phase_s"] for d in deals.values()], DRAIN_S + seconds)
+    row = {
+        "scenario": "handoff, HubSpot",
+        "status": "ok" if ok else f"serve exit {serve.returncode}, load finished {result['finished']}",
+        "won_deals": won,
+        "other_changes": result["other_changes"],
+        "load": f"{won_per_s:g} won/s + {other_per_s:g} edits/s for {seconds:g} s",
+        "first_task": first_task,
+        "phase_field": phase,
+        "api_calls": calls,
+        "lower_bound": lower,
+        "calls_ratio": round(calls / lower, 3) if lower else None,
+        "calls_per_won_deal": round(calls / won, 2) if won else None,
+        "http_429": summary.get("status", {}).get("429", 0),
+        "reconciles": len(reconciles),
+        "by_endpoint": calls_by_endpoint,
+        "per_reconcile": reconciles,
+        "first_task_in_win_order_s": [d["first_task_s"] for d in deals.values()],
+        "peak_rss_mb": round(serve.peak_rss_mb, 1),
+        "stderr": serve.stderr()[-800:] if not ok else "",
+    }
+    row["targets"] = {
+        "first_task_p99": first_task["p99_s"] < FIRST_TASK_TARGET_S and not first_task["missing"],
+        "phase_p99": phase["p99_s"] < PHASE_TARGET_S and not phase["missing"],
+        "no_429": row["http_429"] == 0,
+        "calls": row["calls_ratio"] is not None and row["calls_ratio"] <= CALLS_TARGET,
+    }
+    return [row]
+
+
+def _wait_ready(url: str, timeout: float = 120.0) -> None:
+    """Until ``serve``'s worker is running (it reports so once it has warmed up), as in production."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if httpx.get(f"{url}/healthz", timeout=5).json().get("worker") == "running":
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"serve's worker did not start within {timeout:g} s")
+
+
+def _wait(sb: SandboxProcess, seconds: float) -> dict[str, Any]:
+    """Poll until the load ended and every won deal has a task and a phase, or ``DRAIN_S`` after the end."""
+    deadline = time.monotonic() + seconds + DRAIN_S
+    while True:
+        result = sb("handoff_result")
+        done = result["finished"] and all(
+            d["first_task_s"] is not None and d["phase_s"] is not None for d in result["deals"].values()
+        )
+        if done or time.monotonic() > deadline:
+            return result
+        time.sleep(0.5)
+
+
+SCENARIOS = [
+    Scenario("handoff", handoff_hubspot, "stage change → first task and phase field under load, via serve"),
+]

@@ -1,0 +1,84 @@
+"""Worker pacing and event triage: reconciles under load wait for the last one to be paid for at half the
+rate limit, and a deal change that cannot start an onboarding is dropped only for deals without one."""
+
+from __future__ import annotations
+
+from webhook_support import SECRET, Served, deal_task_keys, open_deal, wait_for
+
+from onboard_sync.calls.window import RollingWindowLimiter
+from onboard_sync.connector import RateLimit
+from onboard_sync.webhooks.events import InboundEvent
+from onboard_sync.webhooks.pacing import Pacer, cannot_start_onboarding
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_reconcile_is_paid_for_at_half_the_rate_before_the_next_starts() -> None:
+    clock = Clock()
+    limiters = {"hubspot": RollingWindowLimiter(RateLimit.at(10, window=10))}
+    pacer = Pacer(limiters, clock=clock)
+    assert pacer.wait_seconds() == 0.0, "a lone event is handled at once"
+    pacer.record(started=100.0, calls=7, instances=["hubspot"])
+    clock.now = 100.5
+    assert abs(pacer.wait_seconds() - 0.9) < 1e-9  # 7 calls at 5/s = 1.4 s after its start
+    clock.now = 102.0
+    assert pacer.wait_seconds() == 0.0
+
+
+def test_pacing_uses_the_slowest_instance_and_ignores_unknown_ones() -> None:
+    clock = Clock()
+    limiters = {
+        "fast": RollingWindowLimiter(RateLimit.at(10, window=10)),
+        "slow": RollingWindowLimiter(RateLimit.at(2, window=10)),
+    }
+    pacer = Pacer(limiters, clock=clock)
+    pacer.record(started=100.0, calls=4, instances=["fast", "slow"])
+    assert abs(pacer.wait_seconds() - 4.0) < 1e-9  # 4 calls at 1/s
+    other = Pacer({}, clock=clock)
+    other.record(started=100.0, calls=50, instances=["nowhere"])
+    assert other.wait_seconds() == 0.0
+
+
+def _event(type_: str, **raw: object) -> InboundEvent:
+    return InboundEvent(key="k", kind="deal", object_id="1", type=type_, raw=raw)
+
+
+def test_only_a_named_change_of_a_property_that_cannot_win_a_deal_is_droppable() -> None:
+    assert cannot_start_onboarding(_event("deal.propertyChange", propertyName="amount"))
+    assert not cannot_start_onboarding(_event("deal.propertyChange", propertyName="dealstage"))
+    assert not cannot_start_onboarding(_event("deal.propertyChange", propertyName="closedate"))
+    assert not cannot_start_onboarding(_event("deal.propertyChange"))  # property not named: read the deal
+    assert not cannot_start_onboarding(_event("deal.creation"))
+    assert not cannot_start_onboarding(_event("deal.deletion", propertyName="amount"))
+
+
+def test_serve_reads_a_deal_for_an_amount_change_only_once_it_has_an_onboarding(served: Served) -> None:
+    sb = served.project.sandbox
+    sb.webhooks.subscribe(served.url, SECRET, types=["deal.propertyChange"], properties=["dealstage", "amount"])
+    deal_id = open_deal(sb)
+
+    def deal_reads() -> int:
+        return sum(n for route, n in sb.request_counts().items() if "objects/deals/batch/read" in route)
+
+    def settled() -> bool:
+        return sb.webhooks.flush(10) and served.service.queue.pending() == 0
+
+    sb.backend.update("deals", deal_id, {"amount": "1234.00"})
+    wait_for(settled)
+    assert sb.webhooks.deliveries, "the amount change was delivered"
+    assert deal_reads() == 0, "an open deal without onboarding is not read for an amount change"
+
+    sb.backend.set_deal_stage(deal_id, "closedwon")
+    wait_for(lambda: deal_task_keys(sb, deal_id))
+    wait_for(settled)
+    after_win = deal_reads()
+    assert after_win >= 1
+
+    sb.backend.update("deals", deal_id, {"amount": "99999.00"})
+    wait_for(lambda: deal_reads() > after_win)  # tracked now: its changes are reconciled
