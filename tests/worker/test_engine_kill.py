@@ -120,7 +120,7 @@ def test_two_workers_never_reconcile_one_instance_at_the_same_time(sandbox_proje
         later = datetime.now(UTC) + timedelta(hours=1)  # asked for "later": no run covers another
         ids = [
             client.enqueue(enqueue_options("hubspot"), *trigger_args("hubspot", "schedule", later)).get_workflow_id()
-            for _ in range(4)
+            for _ in range(3)
         ]
         results = [wait_result(client, workflow_id, timeout=120) for workflow_id in ids]
     finally:
@@ -128,14 +128,14 @@ def test_two_workers_never_reconcile_one_instance_at_the_same_time(sandbox_proje
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
             assert worker.wait(60) == 0
-    assert [r["outcome"] for r in results] == ["ok"] * 4
+    assert [r["outcome"] for r in results] == ["ok"] * 3
     # the queue serialized them: none had to wait for the instance's run lock (the second guard)
     for workflow_id in ids:
         steps = [s["function_name"] for s in client.list_workflow_steps(workflow_id)]
         assert steps.count("onboard_sync.reconcile_step") == 1, steps
     with sandbox_project.store() as store:
         runs = sorted(store.runs(limit=10), key=lambda run: run.started_at)
-    assert len(runs) == 4
+    assert len(runs) == 3
     for earlier, next_run in itertools.pairwise(runs):
         assert earlier.finished_at is not None
         assert earlier.finished_at <= next_run.started_at, "two reconciles of one instance overlapped"
