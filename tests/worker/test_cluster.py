@@ -58,13 +58,13 @@ def cluster(project: Any, *args: str, columns: int = 80) -> subprocess.Completed
 
 def cluster_json(project: Any) -> dict[str, Any]:
     """What ``cluster --json`` prints, read in this process (each CLI start costs seconds)."""
-    from onboard_sync.cli.worker import _client
+    from onboard_sync.cli.worker import open_engine_client
     from onboard_sync.durable.cluster import read_cluster
     from onboard_sync.store import Store
 
     rt = project.runtime()
     with Store.open(rt.config.store_url, read_only=True) as store:
-        client = _client(system_database(rt.config.store_url), migrate=False)
+        client = open_engine_client(system_database(rt.config.store_url), migrate=False)
         try:
             view = read_cluster(store, client, rt.config.connectors)
         finally:
