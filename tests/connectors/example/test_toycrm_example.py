@@ -254,11 +254,14 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ToyCrm]:
     monkeypatch.setenv("TOYCRM_CLIENT_SECRET", SECRET)
     monkeypatch.delenv("ONBOARD_SYNC_STORE", raising=False)
     pm = get_plugin_manager()
-    pm.register(plugin, name="onboard_toycrm-test")  # what its entry point does once the plugin is installed
+    # what its entry point does once the plugin is installed; an earlier test may have left it loaded
+    # (the process-wide manager read the entry point of a dist-info it put on sys.path)
+    added = None if pm.is_registered(plugin) else pm.register(plugin, name="onboard_toycrm-test")
     try:
         yield crm
     finally:
-        pm.unregister(name="onboard_toycrm-test")
+        if added:
+            pm.unregister(name=added)
         crm.close()
 
 
