@@ -132,6 +132,21 @@ def webhook_reconcile_lower_bound(deals_evaluated: int, writes: dict[str, int]) 
     )
 
 
+def salesforce_webhook_reconcile_lower_bound(deals_evaluated: int, writes: dict[str, int]) -> dict[str, int]:
+    """The fewest Salesforce calls of one webhook reconcile: one SOQL read of the evaluated Opportunities
+    by id (their roles and Account fields in the same rows), and the Collections writes."""
+    reads = {"opportunities.query": ceil(deals_evaluated / SF_READ_PAGE)} if deals_evaluated else {}
+    tasks, deals, companies = writes.get("tasks", 0), writes.get("deals", 0), writes.get("companies", 0)
+    return _drop_zero(
+        {
+            **reads,
+            "tasks.upsert": ceil(tasks / SF_WRITE_BATCH),
+            "opportunities.update": ceil(deals / SF_WRITE_BATCH),
+            "accounts.update": ceil(companies / SF_WRITE_BATCH),
+        }
+    )
+
+
 def write_batches(writes: dict[str, int]) -> dict[str, int]:
     """``writes``: tasks created and field updates per object type → batch calls of 100."""
     return {

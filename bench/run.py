@@ -2,17 +2,24 @@
 
 Full run (default): HubSpot sandbox with 10,000 deals (~2,000 won), 40 ms latency, Starter
 limits; the Salesforce sandbox with 10,000 Opportunities, 40 ms latency; naive scripts on 100
-onboardings; memory at 10,000 and 100,000 deals; webhook ingest of 200 batches of 100 events; CLI
-start-up (``--help``, ``status`` on the demo store) over 9 runs each.
-``--quick`` (CI): 2,000 deals, naive on 20, memory at 2,000 and 10,000, 50 webhook batches, 3 CLI runs.
-Results go to ``bench/results/`` (git-ignored) as ``<UTC time>.json`` and ``latest.json``.
+onboardings; memory at 10,000 and 100,000 deals (``--memory-deals N`` sets the larger size);
+webhook ingest of 200 batches of 100 events; CLI start-up (``--help``, ``status`` on the demo
+store) over 9 runs each; handoff latency through ``serve`` on HubSpot and Salesforce (5 wins/s
+plus 100 amount edits/s) and Zendesk ticket → health latency, for ``--handoff-seconds`` (default
+20; the issue's run: 60); scale-out over 1, 2 and 4 worker hosts and one worker's capacity.
+``--quick`` (CI): 2,000 deals, naive on 20, memory at 2,000 and 10,000, 50 webhook batches, 3 CLI
+runs. Results go to ``bench/results/`` (git-ignored) as ``<UTC time>.json`` and ``latest.json``.
+
 Targets checked (exit code 1 if one is missed): API calls ≤ 1.10 × lower bound (HubSpot and
-Salesforce), engine time ≤ 1.15 × rate-limit bound (HubSpot; Salesforce has a daily quota, no
-per-second bound), zero writes when nothing changed, peak RSS at 10× the deals ≤ 1.5× (flat
-beyond the working set), webhook ingest at concurrency 1 ≥ 1,000 events/s with p99 ack < 100 ms,
-every event sent in the inbox at the end (both concurrencies), a median start of ``--help`` and
-``status`` under 0.3 s, 4 worker hosts ≥ 3.2× faster than 1 and ≥ 1,000 portals kept current per
-worker (scale-out, :mod:`bench.scenarios.scale_out`).
+Salesforce, and the memory runs), engine time ≤ 1.15 × rate-limit bound for the backfill and
+≤ 1.10 × for the incremental runs (HubSpot; Salesforce has a daily quota, no per-second bound),
+zero writes when nothing changed, peak RSS of the larger memory run ≤ 1.5× the smaller's (flat
+beyond the working set) and under 250 MB, webhook ingest at concurrency 1 ≥ 1,000 events/s,
+p99 ack < 100 ms at concurrency 1 and 10, every event sent in the inbox at the end (both
+concurrencies), a median start of ``--help`` and ``status`` under 0.3 s, 4 worker hosts ≥ 3.2×
+faster than 1 and ≥ 1,000 portals kept current per worker (:mod:`bench.scenarios.scale_out`),
+handoff p99 stage change → first task < 5 s and → phase field < 10 s, zero 429s, calls ≤ 1.2 ×
+the lower bound of the reconciles run, and ticket → health field p99 < 15 s.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CALLS_TARGET, TIME_TARGET, RSS_TARGET = 1.10, 1.15, 1.5
+INCREMENTAL_TIME_TARGET = 1.10
+"""Issue 16: HubSpot incremental runs (no change, 1 % changed) within 1.10× their rate-limit bound."""
 EVENTS_PER_S_TARGET, ACK_P99_MS_TARGET = 1_000, 100.0
 SPEEDUP_TARGET, CAPACITY_TARGET = 3.2, 1_000
 """scale-out: 4 worker hosts in ≤ 1/3.2 of the time of 1; one worker keeps ≥ 1,000 portals current."""
@@ -56,15 +65,16 @@ class Context:
 def check_targets(rows: list[dict[str, Any]]) -> list[str]:
     """The targets each row is held to; returns the misses."""
     misses = []
+    memory_rows = [row for row in rows if "rss_limit_mb" in row]
     for row in rows:
         name = row["scenario"]
         if row.get("status") not in ("ok", "not available"):
             misses.append(f"{name}: {row.get('status')}")
         if "events_per_s" in row:
             row["targets"] = {"durable": row["inbox_rows"] == row["events_sent"]}
-            if row.get("concurrency") == 1:  # concurrency 10 is reported as information
+            row["targets"]["p99"] = row["ack_p99_ms"] < ACK_P99_MS_TARGET  # at 1 and at 10 (issue 16)
+            if row.get("concurrency") == 1:  # events/s at concurrency 10 is reported as information
                 row["targets"]["events_per_s"] = row["events_per_s"] >= EVENTS_PER_S_TARGET
-                row["targets"]["p99"] = row["ack_p99_ms"] < ACK_P99_MS_TARGET
             misses += [f"{name}: {k}" for k, ok in row["targets"].items() if not ok]
         if name.removeprefix("salesforce ").startswith(("backfill", "incremental")):
             row["targets"] = {}
@@ -72,6 +82,8 @@ def check_targets(rows: list[dict[str, Any]]) -> list[str]:
                 row["targets"]["calls"] = row["calls_ratio"] <= CALLS_TARGET
             if name.startswith("backfill") and row.get("time_ratio") is not None:
                 row["targets"]["time"] = row["time_ratio"] <= TIME_TARGET
+            if name.startswith("incremental") and row.get("time_ratio") is not None:
+                row["targets"]["time"] = row["time_ratio"] <= INCREMENTAL_TIME_TARGET
             if name.endswith("no change"):
                 row["targets"]["zero_writes"] = sum(row["writes"].values()) == 0 and row["crm_write_requests"] == 0
             misses += [f"{name}: {k}" for k, ok in row["targets"].items() if not ok]
@@ -79,7 +91,7 @@ def check_targets(rows: list[dict[str, Any]]) -> list[str]:
             row["targets"] = {"start": row["startup_s"] < row["target_s"]}
             if not row["targets"]["start"]:
                 misses.append(f"{name}: median start {row['startup_s']} s (target < {row['target_s']} s)")
-        if "first_task" in row:  # handoff: the scenario sets its targets
+        if "first_task" in row or "health_field" in row:  # handoff, ticket health: the scenario sets its targets
             misses += [f"{name}: {k}" for k, ok in row["targets"].items() if not ok]
         if "speedup" in row:
             row["targets"] = {"speedup": row["speedup"] >= SPEEDUP_TARGET}
@@ -88,9 +100,17 @@ def check_targets(rows: list[dict[str, Any]]) -> list[str]:
             row["targets"] = {"capacity": row["capacity_portals"] >= CAPACITY_TARGET}
             if row["capacity_portals"] < CAPACITY_TARGET:
                 misses.append(f"{name}: {row['capacity_portals']} portals < {CAPACITY_TARGET}")
+        if "rss_limit_mb" in row:
+            row["targets"] = {"calls": row["calls_ratio"] <= CALLS_TARGET}
+            if row is memory_rows[-1]:
+                row["targets"]["rss_limit"] = row["peak_rss_mb"] < row["rss_limit_mb"]
+                if not row["targets"]["rss_limit"]:
+                    misses.append(f"{name}: peak RSS {row['peak_rss_mb']} MB (target < {row['rss_limit_mb']} MB)")
+            if not row["targets"]["calls"]:
+                misses.append(f"{name}: calls")
         if "rss_growth_vs_smallest" in row:
             ok = row["rss_growth_vs_smallest"] <= RSS_TARGET
-            row["targets"] = {"rss_flat": ok}
+            row.setdefault("targets", {})["rss_flat"] = ok
             if not ok:
                 grew, deals = row["rss_growth_vs_smallest"], row["deals_growth_vs_smallest"]
                 misses.append(f"{name}: peak RSS grew {grew}× for {deals}× deals")
@@ -126,6 +146,10 @@ def table(rows: list[dict[str, Any]]) -> str:
                 f"{r['won_deals']} won; first task p50/p95/p99 {t['p50_s']}/{t['p95_s']}/{t['p99_s']} s, "
                 f"phase {p['p50_s']}/{p['p95_s']}/{p['p99_s']} s; {mark}"
             )
+        if "health_field" in r:
+            h = r["health_field"]
+            quantiles = f"{h['p50_s']}/{h['p95_s']}/{h['p99_s']}"
+            mark = f"{r['customers']} customers; health field p50/p95/p99 {quantiles} s; {mark}"
         if "speedup" in r or "capacity_portals" in r or "hosts" in r:
             mark = f"{mark} ({r['note']})" if mark else r["note"]
         if "speedup" in r:
@@ -184,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--handoff-seconds", type=float, default=20.0, help="length of the handoff load (the issue's full run: 60)"
     )
+    parser.add_argument(
+        "--memory-deals",
+        type=int,
+        help="deals in the largest memory run (default 100,000; quick 10,000; issue 16's figure: 1000000, "
+        "which takes long and a few GB for the sandbox)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
     args = parser.parse_args(argv)
 
@@ -193,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         deals=args.deals or (2_000 if args.quick else 10_000),
         latency=0.04,
         naive_sample=20 if args.quick else 100,
-        memory_sizes=(2_000, 10_000) if args.quick else (10_000, 100_000),
+        memory_sizes=(2_000 if args.quick else 10_000, args.memory_deals or (10_000 if args.quick else 100_000)),
         webhook_batches=50 if args.quick else 200,
         cli_runs=3 if args.quick else 9,
         handoff_seconds=args.handoff_seconds,

@@ -31,6 +31,8 @@ class SandboxSpec:
     search_rate: float | None = 5.0
     crm: str = "hubspot"
     """``hubspot`` or ``salesforce`` (HTTPS, no per-second limits: ``rate_limit`` and ``search_rate`` unused)."""
+    helpdesk: bool = False
+    """HubSpot only: a Zendesk sandbox beside it (``sb.zendesk``), its organizations the won deals' companies."""
 
 
 def _start(spec: SandboxSpec) -> tuple[Any, dict[str, Any], dict[str, Any]]:
@@ -51,7 +53,13 @@ def _start(spec: SandboxSpec) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         rate_limit=spec.rate_limit,
         search_rate=spec.search_rate,
     ).start()
-    return sb, {"base_url": sb.base_url, "token": sb.token}, _COMMANDS
+    hello: dict[str, Any] = {"base_url": sb.base_url, "token": sb.token}
+    if spec.helpdesk:
+        from onboard_sync.sandbox.zendesk import ZendeskSandbox, companies_from_hubspot
+
+        sb.zendesk = ZendeskSandbox(seed=spec.seed, companies=companies_from_hubspot(sb), latency=spec.latency).start()
+        hello["zendesk"] = {"base_url": sb.zendesk.base_url, "email": sb.zendesk.email, "token": sb.zendesk.api_token}
+    return sb, hello, _COMMANDS
 
 
 def _serve(spec: SandboxSpec, conn: Connection) -> None:
@@ -69,6 +77,8 @@ def _serve(spec: SandboxSpec, conn: Connection) -> None:
                 conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         getattr(sb, "close", sb.stop)()
+        if getattr(sb, "zendesk", None) is not None:
+            sb.zendesk.stop()
 
 
 def _deal_ids(sb: Any) -> list[str]:
@@ -88,6 +98,12 @@ def _summary(sb: Any) -> dict[str, Any]:
         "writes": len(sb.requests.writes()),
         "status": {str(k): v for k, v in statuses.items()},
     }
+
+
+def _timeline(sb: Any) -> list[tuple[str, float, int]]:
+    """Every request since the last ``clear``: ``(METHOD template, POSIX time answered, status)``, to
+    see where a run's time went (gaps between calls, the last call against the run's end)."""
+    return [(r.key, r.at.timestamp(), r.status) for r in list(sb.requests)]
 
 
 def _clear(sb: Any) -> None:
@@ -183,6 +199,7 @@ _COMMANDS: dict[str, Any] = {
     "change": _change,
     "deal_ids": _deal_ids,
     **HANDOFF_COMMANDS,
+    "timeline": _timeline,
 }
 
 
@@ -203,6 +220,8 @@ class SandboxProcess:
         self.settings: dict[str, Any] = {}
         """Salesforce: the connector table (``connector_settings``) and the secrets by env name."""
         self.secrets: dict[str, str] = {}
+        self.zendesk: dict[str, str] = {}
+        """With ``helpdesk``: the Zendesk sandbox's ``base_url``, ``email`` and API ``token``."""
 
     def __enter__(self) -> SandboxProcess:
         self._proc.start()
@@ -215,6 +234,7 @@ class SandboxProcess:
         """Keep what the child's greeting says about reaching it."""
         self.base_url, self.token = hello["base_url"], hello["token"]
         self.settings, self.secrets = hello.get("settings", {}), hello.get("secrets", {})
+        self.zendesk = hello.get("zendesk", {})
 
     def __exit__(self, *exc: object) -> None:
         try:

@@ -12,6 +12,7 @@ import random
 from datetime import datetime
 from typing import Any
 
+from bench.handoff_load import COMMANDS as HANDOFF_COMMANDS
 from bench.sandbox_proc import _summary
 
 KEY_FIELD = "OnboardSync_Key__c"
@@ -110,6 +111,7 @@ def _change(sb: Any, deal_fraction: float, onboarding_fraction: float, seed: int
 
 
 COMMANDS: dict[str, Any] = {
+    **HANDOFF_COMMANDS,
     "summary": _summary,
     "clear": _clear,
     "reset": _reset,

@@ -32,6 +32,7 @@ from bench import bounds
 from bench.sandbox_proc import SandboxProcess, SandboxSpec
 from bench.scenarios import Scenario
 from bench.scenarios.hubspot import _project, _store, _writes_by_kind
+from bench.scenarios.salesforce import _project as salesforce_project
 from bench.webhook_ack import SECRET_ENV, ServeProcess
 
 SECRET = "bench-handoff-secret"
@@ -61,15 +62,18 @@ def latency_summary(latencies: list[float | None], missing_as: float) -> dict[st
     }
 
 
-def _reconciles_since(folder: Path, since: datetime) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def _reconciles_since(folder: Path, since: datetime, crm: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The runs ``serve``'s worker recorded since ``since``, each with its lower bound; and their calls."""
     with _store(folder) as store:
         runs = [r for r in store.runs(limit=10_000) if r.started_at.replace(tzinfo=UTC) >= since]
     out, calls = [], {}
+    bound = bounds.webhook_reconcile_lower_bound
+    if crm == "salesforce":
+        bound = bounds.salesforce_webhook_reconcile_lower_bound
     for run in runs:
-        instance = run.report.get("connectors", {}).get("hubspot", {})
+        instance = run.report.get("connectors", {}).get(crm, {})
         evaluated = int(instance.get("onboardings_evaluated", 0))
-        lower = bounds.webhook_reconcile_lower_bound(evaluated, _writes_by_kind(folder, run.id))
+        lower = bound(evaluated, _writes_by_kind(folder, run.id))
         for endpoint, count in instance.get("api_calls", {}).get("by_endpoint", {}).items():
             key = endpoint.split(":", 1)[-1]
             calls[key] = calls.get(key, 0) + int(count)
@@ -86,12 +90,21 @@ def _reconciles_since(folder: Path, since: datetime) -> tuple[list[dict[str, Any
 
 
 def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
+    return [handoff_run(ctx, "hubspot")]
+
+
+def handoff_salesforce(ctx: Any) -> list[dict[str, Any]]:
+    return [handoff_run(ctx, "salesforce")]
+
+
+def handoff_run(ctx: Any, crm: str) -> dict[str, Any]:
+    """One load on ``crm``'s sandbox (``hubspot`` or ``salesforce``) through ``serve``: the table row."""
     seconds, won_per_s, other_per_s = ctx.handoff_seconds, 5.0, 100.0
-    spec = SandboxSpec(deals=DEALS, latency=ctx.latency)
-    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix="bench-handoff-") as tmp:
+    spec = SandboxSpec(deals=DEALS, latency=ctx.latency, crm=crm)
+    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix=f"bench-handoff-{crm}-") as tmp:
         folder = Path(tmp)
-        env = {**_project(folder, sb), SECRET_ENV: SECRET}
-        ctx.log(f"handoff: backfill of {DEALS:,} deals before serve starts")
+        env = salesforce_project(folder, sb) if crm == "salesforce" else {**_project(folder, sb), SECRET_ENV: SECRET}
+        ctx.log(f"handoff, {crm}: backfill of {DEALS:,} deals before serve starts")
         from bench.measure import run_cli
 
         backfill = run_cli(folder, env, "sync", "--json")
@@ -99,16 +112,17 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
             raise RuntimeError(f"backfill failed: {backfill.stderr}")
         with ServeProcess(folder, env) as serve:
             _wait_ready(serve.url)
-            sb("handoff_subscribe", f"{serve.url}/webhooks/hubspot", SECRET, SUBSCRIBED)
+            sb("handoff_subscribe", f"{serve.url}/webhooks/{crm}", SECRET, SUBSCRIBED)
             sb("clear")  # request log and rate-limit windows: the load starts on a fresh budget
             since = datetime.now(UTC)
             planned = sb("handoff_start", won_per_s, other_per_s, seconds, ctx.seed)
             ctx.log(f"handoff: {won_per_s:g} won/s and {other_per_s:g} amount edits/s for {seconds:g} s: {planned}")
             result = _wait(sb, seconds)
+            elapsed = (datetime.now(UTC) - since).total_seconds()
             summary = sb("summary")
             sb("handoff_stop")
             sb("handoff_unsubscribe")
-        reconciles, calls_by_endpoint = _reconciles_since(folder, since)
+        reconciles, calls_by_endpoint = _reconciles_since(folder, since, crm)
     deals = result["deals"]
     won = len(deals)
     lower = sum(r["lower_bound"] for r in reconciles)
@@ -117,7 +131,7 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
     first_task = latency_summary([d["first_task_s"] for d in deals.values()], DRAIN_S + seconds)
     phase = latency_summary([d["phase_s"] for d in deals.values()], DRAIN_S + seconds)
     row = {
-        "scenario": "handoff, HubSpot",
+        "scenario": f"handoff, {'Salesforce' if crm == 'salesforce' else 'HubSpot'}",
         "status": "ok" if ok else f"serve exit {serve.returncode}, load finished {result['finished']}",
         "won_deals": won,
         "other_changes": result["other_changes"],
@@ -128,11 +142,13 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
         "lower_bound": lower,
         "calls_ratio": round(calls / lower, 3) if lower else None,
         "calls_per_won_deal": round(calls / won, 2) if won else None,
+        "calls_per_s": round(calls / elapsed, 2) if elapsed else None,
         "http_429": summary.get("status", {}).get("429", 0),
         "reconciles": len(reconciles),
         "by_endpoint": calls_by_endpoint,
         "per_reconcile": reconciles,
         "first_task_in_win_order_s": [d["first_task_s"] for d in deals.values()],
+        "deliveries": "Outbound Messages on stage changes" if crm == "salesforce" else "HubSpot webhooks",
         "peak_rss_mb": round(serve.peak_rss_mb, 1),
         "stderr": serve.stderr()[-800:] if not ok else "",
     }
@@ -142,7 +158,7 @@ def handoff_hubspot(ctx: Any) -> list[dict[str, Any]]:
         "no_429": row["http_429"] == 0,
         "calls": row["calls_ratio"] is not None and row["calls_ratio"] <= CALLS_TARGET,
     }
-    return [row]
+    return row
 
 
 def _wait_ready(url: str, timeout: float = 120.0) -> None:
@@ -168,6 +184,97 @@ def _wait(sb: SandboxProcess, seconds: float) -> dict[str, Any]:
         time.sleep(0.5)
 
 
+ZD_TOKEN_ENV, ZD_SECRET_ENV, ZD_SECRET = "ZENDESK_API_TOKEN", "ZENDESK_WEBHOOK_SECRET", "bench-zendesk-secret"
+HEALTH_TARGET_S = 15.0
+TICKET_INTERVAL_S = 2.0
+
+
+def _helpdesk_project(folder: Path, sb: SandboxProcess) -> dict[str, str]:
+    """The HubSpot demo project plus a ``[connectors.zendesk]`` linked to it; set up and backfilled."""
+    from bench.measure import run_cli
+    from onboard_sync.cli.demo import TOKEN_ENV, write_demo_config
+
+    write_demo_config(folder, sb.base_url)
+    config = folder / "config.toml"
+    # tickets count from their creation (they are opened four days back), as for a customer watched since
+    text = config.read_text(encoding="utf-8").replace("[onboard_sync]\n", '[onboard_sync]\ncatch_up = "replay"\n', 1)
+    zd = sb.zendesk
+    text += (
+        f'\n[connectors.zendesk]\ntype = "zendesk"\nbase_url = "{zd["base_url"]}"\nemail = "{zd["email"]}"\n'
+        f'token_env = "{ZD_TOKEN_ENV}"\n\n[connectors.zendesk.link]\ncrm = "hubspot"\nby = ["external_id", "domain"]\n'
+    )
+    config.write_text(text, encoding="utf-8")
+    env = {TOKEN_ENV: sb.token, ZD_TOKEN_ENV: zd["token"], ZD_SECRET_ENV: ZD_SECRET, SECRET_ENV: SECRET}
+    for step in (("setup",), ("sync", "--json")):
+        done = run_cli(folder, env, *step)
+        if done.returncode != 0:
+            raise RuntimeError(f"onboard-sync {step[0]} failed: {done.stderr}")
+    return env
+
+
+def _healthy_linked_customers(folder: Path) -> list[tuple[str, int]]:
+    """``(deal id, organization id)`` of each healthy onboarding whose company is linked to an organization."""
+    with _store(folder) as store:
+        links = {x.crm_account_id: int(x.remote_id) for x in store.account_links("zendesk") if x.crm_account_id}
+        return sorted(
+            (o.deal_id, links[o.account_id])
+            for o in store.onboardings(source="hubspot")
+            if o.health_status == "healthy" and o.account_id in links
+        )
+
+
+def ticket_health(ctx: Any) -> list[dict[str, Any]]:
+    """Ticket change → health field written, HubSpot + Zendesk through ``serve``."""
+    spec = SandboxSpec(deals=DEALS, latency=ctx.latency, helpdesk=True)
+    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix="bench-health-") as tmp:
+        folder = Path(tmp)
+        ctx.log(f"ticket health: HubSpot ({DEALS:,} deals) + Zendesk, backfill before serve starts")
+        env = _helpdesk_project(folder, sb)
+        wanted = max(1, round(ctx.handoff_seconds / TICKET_INTERVAL_S))
+        customers = _healthy_linked_customers(folder)[:wanted]
+        with ServeProcess(folder, env) as serve:
+            _wait_ready(serve.url)
+            sb("clear")
+            sb("handoff_zendesk_clear")
+            since = datetime.now(UTC)
+            url = f"{serve.url}/webhooks/zendesk"
+            sb("handoff_start_tickets", customers, TICKET_INTERVAL_S, url, ZD_SECRET)
+            ctx.log(f"ticket health: 3 urgent tickets on one customer every {TICKET_INTERVAL_S:g} s, {len(customers)}")
+            deadline = time.monotonic() + len(customers) * TICKET_INTERVAL_S + DRAIN_S
+            while True:
+                result = sb("handoff_result")
+                done = result["finished"] and all(d["health_s"] is not None for d in result["deals"].values())
+                if done or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            summary = sb("summary")
+            zendesk = sb("handoff_zendesk_requests")
+            sb("handoff_stop")
+        reconciles, calls_by_endpoint = _reconciles_since(folder, since, "hubspot")
+    ok = serve.returncode in (0, -signal.SIGTERM) and result["finished"] and not result["webhook_failures"]
+    health = latency_summary([d["health_s"] for d in result["deals"].values()], DRAIN_S)
+    row = {
+        "scenario": "ticket → health, Zendesk",
+        "status": "ok" if ok else f"serve exit {serve.returncode}, {result['webhook_failures']} webhooks refused",
+        "customers": len(result["deals"]),
+        "health_field": health,
+        "hubspot_calls": summary["requests"],
+        "zendesk_requests": zendesk,
+        "http_429": summary.get("status", {}).get("429", 0),
+        "reconciles": len(reconciles),
+        "by_endpoint": calls_by_endpoint,
+        "peak_rss_mb": round(serve.peak_rss_mb, 1),
+        "stderr": serve.stderr()[-800:] if not ok else "",
+    }
+    row["targets"] = {
+        "health_p99": health["p99_s"] < HEALTH_TARGET_S and not health["missing"],
+        "no_429": not row["http_429"],
+    }
+    return [row]
+
+
 SCENARIOS = [
     Scenario("handoff", handoff_hubspot, "stage change → first task and phase field under load, via serve"),
+    Scenario("handoff-salesforce", handoff_salesforce, "the same on Salesforce, via Outbound Messages"),
+    Scenario("ticket-health", ticket_health, "Zendesk ticket change → HubSpot health field, via serve"),
 ]

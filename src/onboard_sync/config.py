@@ -192,11 +192,6 @@ def load_secrets(secrets_file: Path | None) -> dict[str, str]:
     return values
 
 
-def default_config_path() -> Path:
-    overrides = EnvOverrides()
-    return overrides.config or Path("config.toml")
-
-
 def load_config(path: Path | None = None) -> AppConfig:
     """Load and validate config.toml (and each connector table with its plugin's model)."""
     from onboard_sync.plugins import connector_type  # the plugin manager imports config-free modules

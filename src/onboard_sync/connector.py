@@ -86,7 +86,7 @@ class ConnectorSettings(BaseModel):
     def _valid_cron(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from onboard_sync.durable.cron import check_cron
+        from onboard_sync.cron import check_cron
 
         return check_cron(value)
 
@@ -429,6 +429,12 @@ class Connector(ABC):
         """Tickets modified at or after ``since`` (``None``: the connector's backfill window).
         ``Ticket.account_id`` is the account's id *in this source* (a helpdesk organization, or
         the CRM company when the ticket source is the CRM itself); the core links it."""
+        raise NotImplementedError
+
+    def read_tickets_by_id(self, ids: Sequence[str]) -> list[Ticket]:
+        """Tickets by id, at most ``max_read_batch`` (unknown ids left out): what ``serve`` reads when a
+        helpdesk's webhook names tickets, instead of waiting for its export to include them. Optional:
+        without it the worker waits for the next incremental pull."""
         raise NotImplementedError
 
     def read_ticket_accounts(self, *, since: datetime | None, page_token: str | None) -> Page[Account]:

@@ -5,7 +5,7 @@ property, revoked token): the CLI prints ``error: <where>: <what>`` and exits 2 
 traceback. ``ApiError`` describes one failed vendor call after the core's retries gave up.
 Messages never contain secrets: connectors strip the secret values they hold from any text they
 put in an error (the HubSpot and Salesforce connectors' ``_redact``), and store URLs are shown with
-the password replaced (``onboard_sync.store.database.redact``).
+the password replaced (``onboard_sync.store.database.redact_url``).
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ def reconcile(
     *,
     instances: Sequence[str] | None = None,
     deal_ids: Mapping[str, Collection[str]] | None = None,
+    ticket_ids: Mapping[str, Collection[str]] | None = None,
     ticket_sources: Collection[str] | None = None,
     full: bool = False,
     progress: Callable[[str, int, int | None], None] | None = None,
@@ -58,4 +59,4 @@ def reconcile(
 
     runner = engine or Engine(runtime, store, progress=progress, full=full, ticket_sources=ticket_sources)
     with store.run_lock(lock) if lock is not None else nullcontext():
-        return runner.run(instances, deal_ids=deal_ids)
+        return runner.run(instances, deal_ids=deal_ids, ticket_ids=ticket_ids)

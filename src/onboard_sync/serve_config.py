@@ -26,7 +26,9 @@ class WebhookRoute(BaseModel):
         None, description="Environment variable holding the signing secret; default: the connector's."
     )
     organization_id: str | None = Field(
-        None, description="salesforce-outbound: the org id (15 or 18 characters) messages must carry."
+        None,
+        description="For a scheme that checks the sender's account instead of a signature (salesforce-outbound): "
+        "the id messages must carry (a Salesforce org id: 15 or 18 characters).",
     )
     max_age_seconds: float = Field(
         300.0, gt=0, le=3600, description="Oldest signed timestamp accepted (HubSpot specifies 5 minutes)."

@@ -16,8 +16,8 @@ import signal
 import time
 from collections.abc import Callable
 
+from cluster_engine import outcome_of, start_workers, trigger, wait_outcomes
 from cluster_support import Block, Cluster, check_exactly_once, check_no_overlap
-from engine_support import outcome_of, start_workers, trigger, wait_outcomes
 
 from onboard_sync.testing.hosts import Host, wait_for
 

@@ -26,8 +26,8 @@ from typing import Any, ClassVar
 
 from onboard_sync import hookimpl
 from onboard_sync.connector import Capability, Connector, ConnectorSettings
+from onboard_sync.inbound import InboundEvent, Rejected, WebhookRequest, malformed
 from onboard_sync.records import Account, Deal, Owner, Signal
-from onboard_sync.webhooks.events import InboundEvent, Rejected, WebhookRequest, malformed
 from onboard_sync.webhooks.schemes import Scheme, SchemeOptions, parse_json
 
 CALLS: Counter[str] = Counter()

@@ -21,8 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from onboard_sync import hookspecs
+from onboard_sync.inbound import Rejected, WebhookRequest
 from onboard_sync.plugins import connector_types, get_plugin_manager, simulators, transforms
-from onboard_sync.webhooks.events import Rejected, WebhookRequest
 from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,14 +125,14 @@ def test_hook_register_webhook_schemes(everyhook: None) -> None:
 
 
 def test_hook_register_commands(everyhook: None) -> None:
-    from onboard_sync.cli import _register_commands, app
+    from onboard_sync.cli import _register_commands, app, sandbox_app
 
-    before = list(app.registered_commands)
     try:
         _register_commands()
         result = CliRunner().invoke(app, ["relay-ping"])
-    finally:
-        app.registered_commands[:] = before
+    finally:  # what the plugin added goes again (the built-in commands stay: their modules import once)
+        app.registered_commands[:] = [c for c in app.registered_commands if c.name != "relay-ping"]
+        sandbox_app.registered_commands[:] = [c for c in sandbox_app.registered_commands if c.name != "relaycrm"]
     assert result.exit_code == 0, result.output
     assert "pong from the relay plugin" in result.output
 

@@ -168,3 +168,15 @@ def test_signed_webhook_delivery_to_a_url(zd: ZendeskSandbox) -> None:
     assert payload["type"] == "zen:event-type:ticket.status_changed"
     assert payload["detail"]["id"] == str(ticket["id"])
     assert datetime.fromisoformat(timestamp.replace("Z", "+00:00")) - zd.clock.now() < timedelta(seconds=1)
+
+
+def test_show_many_reads_tickets_by_id_with_their_metric_sets(zd: ZendeskSandbox) -> None:
+    ids = sorted(zd.backend.tickets)[:3]
+    answer = get(zd, "/api/v2/tickets/show_many.json", ids=",".join(map(str, [*ids, 999_999])), include="metric_sets")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert [t["id"] for t in body["tickets"]] == ids, "in the order asked, the unknown id left out"
+    assert sorted(m["ticket_id"] for m in body["metric_sets"]) == [i for i in ids if i in zd.backend.metrics]
+    assert body["metric_sets"], "the seed gives tickets metrics"
+    assert get(zd, "/api/v2/tickets/show_many.json", ids="x").status_code == 400
+    assert get(zd, "/api/v2/tickets/show_many.json", ids=",".join(["1"] * 101)).status_code == 400

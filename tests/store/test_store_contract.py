@@ -361,3 +361,26 @@ def test_inbox_add_many_skips_duplicates_within_and_across_deliveries(store: Sto
         ("zendesk", "e1", b"z"),
     ]
     assert store.inbox_add_many("hubspot", [], at) == 0
+
+
+def test_inbox_add_deliveries_writes_several_deliveries_in_one_call(store: Store) -> None:
+    """The receiver's group commit: each delivery's new events counted, a repeat across deliveries once."""
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    store.inbox_add_many("hubspot", [("e0", b"old")], at)
+    counts = store.inbox_add_deliveries(
+        [
+            ("hubspot", [("e0", b"old"), ("e1", b"a")], at),
+            ("zendesk", [("e1", b"z")], at),
+            ("hubspot", [("e1", b"again"), ("e2", b"b"), ("e2", b"b")], at),
+            ("hubspot", [], at),
+        ]
+    )
+
+    assert counts == [1, 1, 1, 0]
+    pending = [(e.source, e.event_id, e.payload) for e in store.inbox_pending(10)]
+    assert pending == [
+        ("hubspot", "e0", b"old"),
+        ("hubspot", "e1", b"a"),
+        ("zendesk", "e1", b"z"),
+        ("hubspot", "e2", b"b"),
+    ]

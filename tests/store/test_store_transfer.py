@@ -93,6 +93,11 @@ def test_every_table_and_column_is_copied_unchanged(tmp_path: Path, pg_schema_ur
     assert seen == dict.fromkeys((t.name for t in transfer.copied_tables()), ROWS_PER_TABLE)
     assert result.rows == ROWS_PER_TABLE * len(transfer.copied_tables())
     assert _every_row(target) == _every_row(source)
+    engine = sa.create_engine(target)
+    with engine.connect() as conn:  # heartbeats of processes that used the source stay behind
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM workers")).scalar_one() == 0
+    engine.dispose()
+    assert "workers" not in {t.table for t in result.tables}
 
 
 def test_new_rows_on_the_target_get_ids_after_the_copied_ones(tmp_path: Path, pg_schema_url: Callable[[], str]) -> None:
@@ -143,6 +148,18 @@ def test_a_source_in_use_by_a_sync_is_refused_and_the_target_untouched(
     engine.dispose()
 
 
+def test_a_source_a_worker_is_using_is_refused(tmp_path: Path, pg_schema_url: Callable[[], str]) -> None:
+    source = f"sqlite:///{tmp_path / 'state.db'}"
+    _fill(source)  # its heartbeat rows are from 2026-03: long dead
+    transfer.copy_store(source, pg_schema_url())
+    with Store.open(source) as store:
+        now = datetime.now(UTC)
+        store.beat_worker("host-a-77-abcdef", "host-a", 77, now - timedelta(minutes=5), now)
+
+    with pytest.raises(UserError, match=r"1 onboard-sync worker\(s\) use this store \(host-a-77-abcdef on host-a\)"):
+        transfer.copy_store(source, pg_schema_url())
+
+
 def test_a_copy_that_reads_back_different_is_reported_and_exits_1(
     tmp_path: Path, pg_schema_url: Callable[[], str]
 ) -> None:
@@ -186,6 +203,7 @@ def test_a_synced_project_moved_to_postgres_syncs_with_zero_writes(
     )
 
     assert moved.returncode == 0, moved.stderr
+    assert f"copying owned_tasks: {len(keys_before):,} row(s)" in moved.stderr.splitlines(), "progress off a terminal"
     report = json.loads(moved.stdout)
     assert report["ok"] is True
     assert report["task_keys_ok"] is True
@@ -228,3 +246,16 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         timeout=120,
         check=False,
     )
+
+
+def test_a_postgres_store_copies_back_into_sqlite(tmp_path: Path, pg_schema_url: Callable[[], str]) -> None:
+    source = f"sqlite:///{tmp_path / 'state.db'}"
+    _fill(source)
+    middle = pg_schema_url()
+    transfer.copy_store(source, middle)
+    back = f"sqlite:///{tmp_path / 'back.db'}"
+
+    result = transfer.copy_store(middle, back)
+
+    assert result.ok, result.as_dict()
+    assert _every_row(back) == _every_row(source)

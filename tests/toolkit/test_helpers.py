@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from onboard_sync.errors import ApiError, AuthError, RateLimitExhausted
+from onboard_sync.toolkit.http_errors import HttpError, classify_http, error_text, retry_after_seconds, status_of
 from onboard_sync.toolkit.redact import redact, secret_values
-from onboard_sync.toolkit.status import HttpError, classify_http, error_text, retry_after_seconds, status_of
 from onboard_sync.toolkit.times import format_time, parse_time, to_utc
 
 NOON = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

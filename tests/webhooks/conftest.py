@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from webhook_support import SECRET, SECRET_ENV, Served, add_serve_config
 
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.server_thread import ServerThread
 
 
 @pytest.fixture

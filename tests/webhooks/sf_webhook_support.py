@@ -7,23 +7,19 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 import httpx
 from webhook_support import Served, add_serve_config
 
 from onboard_sync.sandbox.salesforce.errors import sf_id
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.sandbox.salesforce.outbound import OPPORTUNITY_FIELDS, SOAP_HEADERS, notifications_body
+from onboard_sync.server_thread import ServerThread
 from onboard_sync.webhooks.signatures import callout_signature
 
 KEY_FIELD = "OnboardSync_Key__c"
 FLOW_SECRET_ENV = "SALESFORCE_WEBHOOK_SECRET"
 FLOW_SECRET = "test-flow-shared-secret-0000"
-SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
-OPPORTUNITY_FIELDS = ("Id", "AccountId", "Amount", "CloseDate", "IsWon", "OwnerId", "StageName")
-"""The fields the Outbound Message action sends (docs/webhooks.md asks for at least Id and StageName)."""
 
 
 @contextmanager
@@ -67,16 +63,6 @@ def opportunity_task_keys(sandbox: Any, opp_id: str) -> list[str]:
     ]
 
 
-def _soap_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    if isinstance(value, date):
-        return value.isoformat()
-    return escape(str(value))
-
-
 def outbound_message(
     sandbox: Any,
     opp_ids: Sequence[str],
@@ -85,42 +71,13 @@ def outbound_message(
     first_notification: int = 1,
     fields: Sequence[str] = OPPORTUNITY_FIELDS,
 ) -> bytes:
-    """The SOAP ``notifications`` request Salesforce posts for these Opportunities, with their current values.
-
-    Shaped as the Outbound Message WSDL (namespace ``http://soap.sforce.com/2005/09/outbound``):
-    OrganizationId, ActionId, SessionId (nil: "send session id" unticked), EnterpriseUrl, PartnerUrl,
-    then one Notification (its own Id, the dedup key) per record with an ``sf:Opportunity`` sObject.
-    """
-    org = organization_id or sandbox.organization_id
-    version = sandbox.api_version
-    notes = []
-    for offset, opp_id in enumerate(opp_ids):
-        record = sandbox.backend.opportunities[opp_id]
-        values = "".join(
-            f"<sf:{name}>{_soap_value(record.get(name))}</sf:{name}>"
-            if record.get(name) is not None
-            else f'<sf:{name} xsi:nil="true"/>'
-            for name in fields
-        )
-        notes.append(
-            f"<Notification><Id>{sf_id('04l', first_notification + offset)}</Id>"
-            f'<sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">{values}</sObject>'
-            "</Notification>"
-        )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        "<soapenv:Body>"
-        '<notifications xmlns="http://soap.sforce.com/2005/09/outbound">'
-        f"<OrganizationId>{org}</OrganizationId>"
-        f"<ActionId>{sf_id('04k', 1)}</ActionId>"
-        '<SessionId xsi:nil="true"/>'
-        f"<EnterpriseUrl>{sandbox.base_url}/services/Soap/c/{version}/{org[:15]}</EnterpriseUrl>"
-        f"<PartnerUrl>{sandbox.base_url}/services/Soap/u/{version}/{org[:15]}</PartnerUrl>"
-        f"{''.join(notes)}"
-        "</notifications></soapenv:Body></soapenv:Envelope>"
-    ).encode()
+    """The SOAP ``notifications`` request Salesforce posts for these Opportunities, with their current values
+    (built by the sandbox's Outbound Message sender; one Notification, its Id the dedup key, per record)."""
+    records = [
+        (sf_id("04l", first_notification + offset), sandbox.backend.opportunities[opp_id])
+        for offset, opp_id in enumerate(opp_ids)
+    ]
+    return notifications_body(sandbox, records, organization_id=organization_id, fields=fields)
 
 
 def post_outbound(url: str, body: bytes) -> httpx.Response:

@@ -1,5 +1,6 @@
 """Worker pacing and event triage: reconciles under load wait for the last one to be paid for at half the
-rate limit, and a deal change that cannot start an onboarding is dropped only for deals without one."""
+rate limit, a deal change that cannot start an onboarding is dropped only for deals without one, and a
+ticket event names its customer only through the organization its envelope carries."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from webhook_support import SECRET, Served, deal_task_keys, open_deal, wait_for
 
 from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.connector import RateLimit
-from onboard_sync.webhooks.events import InboundEvent
+from onboard_sync.inbound import InboundEvent
 from onboard_sync.webhooks.pacing import Pacer, cannot_start_onboarding
 
 
@@ -82,3 +83,14 @@ def test_serve_reads_a_deal_for_an_amount_change_only_once_it_has_an_onboarding(
 
     sb.backend.update("deals", deal_id, {"amount": "99999.00"})
     wait_for(lambda: deal_reads() > after_win)  # tracked now: its changes are reconciled
+
+
+def test_a_ticket_event_names_its_organization_only_in_the_envelope() -> None:
+    from onboard_sync.webhooks.ticket_targets import organization_of
+
+    def ticket(raw: dict[str, object]) -> InboundEvent:
+        return InboundEvent(key="k", kind="ticket", object_id="7", type="ticket.created", raw=raw)
+
+    assert organization_of(ticket({"detail": {"organization_id": "42"}})) == "42"
+    assert organization_of(ticket({"ticket_id": "7"})) is None  # a trigger body: the incremental reconcile
+    assert organization_of(ticket({"detail": {"organization_id": None}})) is None

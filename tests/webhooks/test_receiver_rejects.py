@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.server_thread import ServerThread
 from onboard_sync.store import Store
 from onboard_sync.webhooks.app import ReceiverSettings, RouteConfig, build_app
 from onboard_sync.webhooks.metrics import ServeMetrics

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from onboard_sync.connectors.salesforce import outbound_messages as sf
-from onboard_sync.webhooks.events import InboundEvent, Rejected, WebhookRequest
+from onboard_sync.inbound import InboundEvent, Rejected, WebhookRequest
 from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme
 from onboard_sync.webhooks.signatures import callout_signature, hubspot_v3, zendesk_signature
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.server_thread import ServerThread
 
 SECRET_ENV = "HUBSPOT_CLIENT_SECRET"
 SECRET = "test-app-client-secret-0000"

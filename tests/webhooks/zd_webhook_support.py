@@ -16,8 +16,8 @@ from webhook_support import SECRET, SECRET_ENV, add_serve_config
 from onboard_sync.cli.demo import TOKEN_ENV, write_demo_config
 from onboard_sync.sandbox.clock import SandboxClock
 from onboard_sync.sandbox.hubspot import HubSpotSandbox
-from onboard_sync.sandbox.server import ServerThread
 from onboard_sync.sandbox.zendesk import ZendeskSandbox, companies_from_hubspot
+from onboard_sync.server_thread import ServerThread
 
 ZD_TOKEN_ENV = "ONBOARD_SYNC_TEST_ZENDESK_TOKEN"
 ZD_SECRET_ENV = "ZENDESK_WEBHOOK_SECRET"

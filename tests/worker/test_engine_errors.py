@@ -72,7 +72,7 @@ def test_a_worker_on_a_sqlite_store_reconciles_and_schedules_shows_its_schedule(
 
 
 def test_a_receiver_on_a_sqlite_store_persists_then_enqueues_every_delivery(tmp_path: Path) -> None:
-    from onboard_sync.durable.receiver import EngineQueue
+    from onboard_sync.webhooks.engine_queue import EngineQueue
 
     url = f"sqlite:///{tmp_path / 'state.db'}"
     with Store.open(url) as store:

@@ -14,7 +14,7 @@ from engine_support import running_worker
 
 from onboard_sync.durable.system_db import system_database
 from onboard_sync.durable.triggers import QUEUE, engine_client
-from onboard_sync.sandbox.server import ServerThread
+from onboard_sync.server_thread import ServerThread
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "webhooks"))  # the webhook tests' helpers
 from webhook_support import SECRET, SECRET_ENV, add_serve_config, deal_task_keys, open_deal, wait_for

@@ -27,7 +27,7 @@ from onboard_sync.connector import Capability
 from onboard_sync.errors import ConfigError, UserError
 from onboard_sync.keys import did_you_mean
 from onboard_sync.linking import LinkSettings
-from onboard_sync.plugins import connector_type
+from onboard_sync.plugins import connector_type, webhook_schemes
 from onboard_sync.tomlfile import shown_path
 
 if TYPE_CHECKING:
@@ -69,9 +69,8 @@ def owner_problems(config: AppConfig, playbook: Playbook) -> Iterator[ConfigErro
 
 
 def webhook_problems(config: AppConfig) -> Iterator[ConfigError]:
-    """``[serve.webhooks.NAME]`` tables for no connector instance, or with an unknown scheme."""
-    from onboard_sync.webhooks.schemes import get_scheme, scheme_names
-
+    """``[serve.webhooks.NAME]`` tables for no connector instance, or with an unknown scheme (the
+    schemes are what plugins register, so the receiver need not be imported to know them)."""
     instances = list(config.connectors)
     for name, route in config.serve.webhooks.items():
         if name not in config.connectors:
@@ -80,10 +79,10 @@ def webhook_problems(config: AppConfig) -> Iterator[ConfigError]:
                 f"(have: {', '.join(instances) or 'none'})",
                 where=config.where("serve", "webhooks", name),
             )
-        if route.scheme is not None and get_scheme(route.scheme) is None:
+        if route.scheme is not None and route.scheme not in (known := sorted(webhook_schemes())):
             yield ConfigError(
-                f"unknown webhook scheme {route.scheme!r}{did_you_mean(route.scheme, scheme_names())} "
-                f"(known: {', '.join(scheme_names())})",
+                f"unknown webhook scheme {route.scheme!r}{did_you_mean(route.scheme, known)} "
+                f"(known: {', '.join(known)})",
                 where=config.where("serve", "webhooks", name, "scheme"),
             )
 
@@ -128,10 +127,10 @@ def store_problems(config: AppConfig) -> Iterator[ConfigError]:
     """A store URL that cannot open: bad URL, unsupported backend, driver not installed, no such folder."""
     import sqlalchemy as sa
 
-    from onboard_sync.store.database import redact
+    from onboard_sync.store.database import redact_url
 
     where = config.store_where or config.where("onboard_sync", "store")
-    shown = redact(config.store_url)
+    shown = redact_url(config.store_url)
     try:
         url = sa.engine.make_url(config.store_url)
     except Exception:  # sqlalchemy.exc.ArgumentError and friends; the message would echo the URL

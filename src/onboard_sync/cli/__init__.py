@@ -51,6 +51,7 @@ def show_version(value: bool) -> None:
 
 def _register_commands() -> None:
     from onboard_sync.cli import (  # noqa: F401 - commands (and the global options) register on import
+        cluster,
         demo,
         logging_options,
         report,
@@ -67,7 +68,10 @@ def _register_commands() -> None:
 
     for failure in plugin_load_failures():
         typer.echo(f"warning: {failure}; continuing without it", err=True)
-    sandbox.add_simulator_commands(simulators())
+    try:
+        sandbox.add_simulator_commands(simulators())
+    except UserError as exc:  # two plugins claim one simulator name: every other command still works
+        typer.echo(f"warning: {exc}; the sandbox commands are left out", err=True)
     # one plugin whose commands fail to register must not take the others (or the CLI) down
     for impl in get_plugin_manager().hook.register_commands.get_hookimpls():
         try:

@@ -116,7 +116,7 @@ def validate_offline(config: Path | None) -> Runtime:
     stop on the first; print what loaded and how ``serve`` would start. The runtime, for ``--remote``."""
     from onboard_sync.checks import config_problems, offline_problems, refuse
     from onboard_sync.runtime import load_runtime
-    from onboard_sync.store.database import redact  # SQLAlchemy loads only for the commands that need it
+    from onboard_sync.store.database import redact_url  # SQLAlchemy loads only for the commands that need it
     from onboard_sync.webhooks.server import serve_readiness  # and the receiver only for validate
 
     rt = load_runtime(config, check=False)
@@ -127,7 +127,7 @@ def validate_offline(config: Path | None) -> Runtime:
     console.print(
         f"ok: {rt.config.path}: {len(rt.config.connectors)} connector(s), playbook {rt.playbook.name!r} "
         f"({len(rt.playbook.phases)} phases, {len(rt.playbook.segments)} segments), "
-        f"{len(rt.mappings)} mapping(s), store {redact(rt.config.store_url)}",
+        f"{len(rt.mappings)} mapping(s), store {redact_url(rt.config.store_url)}",
         markup=False,
         soft_wrap=True,
     )

@@ -2,10 +2,10 @@
 
 The step from one machine to many (docs/deploying.md, "Beyond one machine"): the config's
 store (usually a SQLite file) is copied, every table and every task key, into an empty
-PostgreSQL database or schema (``store.transfer``). A progress bar on a terminal, a table of
-rows per table (source and target, read back) at the end; exit 0 when every count and the
-task-key digest match, 1 when the read-back differs, 2 for a problem to fix (a non-empty
-target, a sync running, an unreachable server), in one line.
+PostgreSQL database or schema (``store.transfer``). A progress bar on a terminal (elsewhere one
+line on stderr per table as it starts), a table of rows per table (source and target, read back)
+at the end; exit 0 when every count and the task-key digest match, 1 when the read-back differs,
+2 for a problem to fix (a non-empty target, a sync running, an unreachable server), in one line.
 
 ``store upgrade`` brings the store's schema to this version's (what ``sync`` and ``serve`` do when
 they open it), for the read-only commands that refuse an older schema and for a database
@@ -22,7 +22,7 @@ from rich import box
 from rich.table import Table
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, JsonOption, console, is_terminal, print_json, runtime
+from onboard_sync.cli.common import ConfigOption, JsonOption, console, err_console, is_terminal, print_json, runtime
 
 if TYPE_CHECKING:
     from onboard_sync.store.transfer import CopyResult
@@ -51,14 +51,21 @@ def migrate(to: ToOption, config: ConfigOption = None, json: JsonOption = False)
     from onboard_sync.store.transfer import copy_store
 
     rt = runtime(config)
-    with progress_reporter(is_terminal() and not json) as progress:
-        result = copy_store(rt.config.store_url, to, progress=progress)
+    bar = is_terminal() and not json
+    with progress_reporter(bar) as progress:
+        result = copy_store(rt.config.store_url, to, progress=progress if bar else log_table_starts)
     if json:
         print_json(result.as_dict())
     else:
         show_copy(result)
     if not result.ok:
         sys.exit(1)
+
+
+def log_table_starts(table: str, copied: int, total: int | None) -> None:
+    """Off a terminal (a job, a pipe, ``--json``): one line on stderr as each non-empty table starts."""
+    if total:
+        err_console.print(f"copying {table}: {total:,} row(s)", highlight=False)
 
 
 def show_copy(result: CopyResult) -> None:

@@ -40,6 +40,15 @@ def worker(
         typer.Option(min=5, help="Seconds without a heartbeat after which a worker's work is taken over."),
     ] = 30.0,
     grace: Annotated[int, typer.Option(min=0, help="Seconds a stopping worker lets its reconciles finish.")] = 30,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=65535, help="Serve /healthz and /metrics on this port (0: any free one; default: off)."
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address for --metrics-port (0.0.0.0 in a container, for probes and scrapes).")
+    ] = "127.0.0.1",
 ) -> None:
     """Reconcile from the durable queue (one instance at a time per cluster); stops on SIGTERM."""
     from onboard_sync.durable.worker import WorkerOptions, run_worker
@@ -58,7 +67,26 @@ def worker(
         heartbeat_seconds=min(5.0, stale_after / 4),
         grace_seconds=grace,
     )
-    run_worker(rt, stop, options=options, started=lambda wid: console.print(f"worker {wid} started"))
+    if metrics_port is None:
+        run_worker(rt, stop, options=options, started=lambda wid: console.print(f"worker {wid} started"))
+    else:
+        from onboard_sync.durable.health import WorkerMetrics, worker_endpoint
+        from onboard_sync.durable.worker import new_worker_id
+
+        metrics, worker_id = WorkerMetrics(), new_worker_id()
+        endpoint = worker_endpoint(
+            rt.config.store_url, metrics, worker_id, host=metrics_host, port=metrics_port, stale_after=stale_after
+        )
+        with endpoint as address:
+            console.print(f"worker {worker_id}: /healthz and /metrics on {address}", highlight=False)
+            run_worker(
+                rt,
+                stop,
+                options=options,
+                worker_id=worker_id,
+                reconciled=metrics.reconciled,
+                started=lambda wid: console.print(f"worker {wid} started"),
+            )
     console.print("worker stopped")
 
 
@@ -75,7 +103,7 @@ def schedules(
 
     rt = runtime(config)
     system = system_database(rt.config.store_url, rt.config.store_where or None)
-    client = _client(system)
+    client = open_engine_client(system)
     try:
         for instance, paused in ((pause, True), (resume, False)):
             if instance is not None:
@@ -97,14 +125,15 @@ def schedules(
         console.print(f"{v.instance[:18]:<18} {v.schedule[:16]:<16} {v.status[:7]:<7} {last:<17} {following}")
 
 
-def _client(system: SystemDatabase) -> DBOSClient:
-    """A DBOS client, or a one-line error naming the database (no password) if it cannot connect."""
+def open_engine_client(system: SystemDatabase, *, migrate: bool = True) -> DBOSClient:
+    """A DBOS client, or a one-line error naming the database (no password) if it cannot connect;
+    ``migrate=False`` (``cluster``, which only reads) leaves a database with no engine tables as it is."""
     from onboard_sync.durable.system_db import unreachable
     from onboard_sync.durable.triggers import engine_client
     from onboard_sync.errors import UserError
 
     try:
-        return engine_client(system, migrate=True)
+        return engine_client(system, migrate=migrate)
     except Exception as exc:
         if system.distributed:
             raise unreachable(system.url, exc) from None

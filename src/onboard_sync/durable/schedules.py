@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from onboard_sync.durable.cron import next_fire
+from onboard_sync.cron import next_fire
 from onboard_sync.errors import UserError
 
 if TYPE_CHECKING:

@@ -57,7 +57,7 @@ def run_trigger(runtime: Runtime, store: Store, instance: str, trigger: str, req
 def _run_trigger(
     runtime: Runtime, store: Store, instance: str, trigger: str, requested_at: datetime, reports: list[RunReport]
 ) -> dict[str, Any]:
-    from onboard_sync.webhooks.events import InboundEvent
+    from onboard_sync.inbound import InboundEvent
 
     deal_sources = set(runtime.instances_with(Capability.DEAL_SOURCE))
     if instance not in runtime.config.connectors:

@@ -48,10 +48,6 @@ class Calendar:
         """Whole local calendar days from ``start`` to ``now`` (0 on the start date, never negative)."""
         return max((self.local_date(now) - self.local_date(start)).days, 0)
 
-    def days_between(self, earlier: date, later: date) -> int:
-        """Calendar days from ``earlier`` to ``later`` (negative when ``later`` is earlier)."""
-        return (later - earlier).days
-
     # -- business days -----------------------------------------------------------------------
     def is_business_day(self, day: date) -> bool:
         """A weekday that is not a holiday (every day is one without ``business_days``)."""

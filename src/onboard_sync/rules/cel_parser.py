@@ -24,11 +24,10 @@ CACHE_ENV = "XDG_CACHE_HOME"
 
 def cache_folder() -> Path | None:
     """This user's onboard-sync cache folder, created if needed; ``None`` when it cannot be."""
-    base = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache")
-    folder = base / "onboard-sync"
     try:
+        folder = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache") / "onboard-sync"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
         return None
     return folder if os.access(folder, os.W_OK) else None
 

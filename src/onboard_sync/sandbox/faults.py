@@ -20,6 +20,8 @@ class Failure:
     path_contains: str | None = None
     retry_after: float | None = None
     method: str | None = None
+    detail: object = None
+    """Anything the vendor's fault renderer should put in the answer (e.g. its own error object)."""
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -53,13 +55,15 @@ class FaultInjector:
         path_contains: str | None = None,
         retry_after: float | None = None,
         method: str | None = None,
+        detail: object = None,
     ) -> None:
         """The next ``n`` requests (whose path contains ``path_contains``, if given) fail with ``status``,
-        carrying the vendor's error body; ``retry_after`` adds a ``Retry-After`` header (seconds)."""
+        carrying the vendor's error body; ``retry_after`` adds a ``Retry-After`` header (seconds);
+        ``detail`` is handed to the vendor's renderer."""
         if n < 1:
             raise ValueError("n must be >= 1")
         with self._lock:
-            self._failures.append(Failure(n, status, path_contains, retry_after, method))
+            self._failures.append(Failure(n, status, path_contains, retry_after, method, detail))
 
     def partial_batch(self, fail_every: int = 2, path_contains: str = "batch/create", times: int | None = None) -> None:
         """Matching batch requests answer 207: every ``fail_every``-th input fails, the others succeed.
@@ -95,7 +99,7 @@ class FaultInjector:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
                         self._failures.remove(rule)
-                    return Failure(1, rule.status, rule.path_contains, rule.retry_after, rule.method)
+                    return Failure(1, rule.status, rule.path_contains, rule.retry_after, rule.method, rule.detail)
         return None
 
     def take_partial(self, path: str) -> int | None:

@@ -1,8 +1,10 @@
 """Rate-limit counters shared by the sandbox simulators, driven by the sandbox clock.
 
 A :class:`RollingWindow` counts requests per key over a rolling window (HubSpot's ten-secondly
-bucket, the search secondly limit); a :class:`DailyCounter` counts per UTC day. With
-``enforce=False`` they only count, so apps can still send realistic "remaining" headers.
+bucket, the search secondly limit, Zendesk's per-minute limits) and says when the next slot frees
+(``retry_after``); a :class:`DailyCounter` counts per UTC day (HubSpot's and Salesforce's daily API
+limits). With ``enforce=False`` they only count, so apps can still send realistic "remaining" headers.
+The :class:`~onboard_sync.sandbox.middleware.RateLimits` stage counts requests against them.
 """
 
 from __future__ import annotations
@@ -33,18 +35,32 @@ class RollingWindow:
         limit = max(1, round(rate)) if rate >= 1 else 1
         return cls(limit, limit / rate, clock)
 
+    def _current(self, key: str, now: datetime) -> deque[datetime]:
+        hits = self._hits[key]
+        horizon = now - timedelta(seconds=self.window)
+        while hits and hits[0] <= horizon:
+            hits.popleft()
+        return hits
+
     def hit(self, key: str) -> tuple[bool, int]:
         """Count one request; returns (allowed, remaining). A refused request is not counted."""
         now = self._clock.now()
-        horizon = now - timedelta(seconds=self.window)
         with self._lock:
-            hits = self._hits[key]
-            while hits and hits[0] <= horizon:
-                hits.popleft()
+            hits = self._current(key, now)
             if self.enforce and len(hits) >= self.limit:
                 return False, 0
             hits.append(now)
             return True, max(0, self.limit - len(hits))
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until the oldest hit of ``key`` leaves the window (at least 1)."""
+        now = self._clock.now()
+        with self._lock:
+            hits = self._current(key, now)
+            if not hits:
+                return 1
+            left = self.window - (now - hits[0]).total_seconds()
+        return max(1, int(left + 0.999))
 
     def reset(self) -> None:
         with self._lock:
@@ -69,6 +85,17 @@ class DailyCounter:
                 return False, 0
             self._counts[(key, day)] = used + 1
             return True, max(0, self.limit - used - 1)
+
+    def used(self, key: str) -> int:
+        """Hits of ``key`` counted today."""
+        with self._lock:
+            return self._counts[(key, self._clock.now().date())]
+
+    def use_up(self, key: str, leave: int = 0) -> None:
+        """Make today's count of ``key`` reach the limit but for ``leave`` hits, and enforce it."""
+        with self._lock:
+            self.enforce = True
+            self._counts[(key, self._clock.now().date())] = max(0, self.limit - leave)
 
     def reset(self) -> None:
         with self._lock:

@@ -5,7 +5,7 @@
 """
 
 from onboard_sync.store.base import ReadOnlyStoreError
-from onboard_sync.store.database import redact as redact_url
+from onboard_sync.store.database import redact_url
 from onboard_sync.store.health import AccountLink, AlertEpisode, HealthRecord
 from onboard_sync.store.rows import AuditEntry, InboxEvent, OwnedTask, RunRecord, TaskState
 from onboard_sync.store.store import Store

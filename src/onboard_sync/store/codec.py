@@ -155,19 +155,9 @@ def _decoder(cls: type) -> Converter:
     return decode
 
 
-def to_jsonable(value: Any) -> Any:
-    """The JSON-ready form of a value (dataclasses, enums and datetimes become plain data)."""
-    return _encode(value)
-
-
 def dumps(value: Any) -> str:
-    """Compact JSON of a dataclass (or any value ``to_jsonable`` understands)."""
+    """Compact JSON of a dataclass (dataclasses, enums and datetimes become plain data)."""
     return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=False)
-
-
-def from_jsonable(cls: type[T], data: Mapping[str, Any]) -> T:
-    """Rebuild dataclass ``cls`` from its ``to_jsonable`` form."""
-    return _decoder(cls)(data)  # type: ignore[no-any-return]
 
 
 def loads(cls: type[T], text: str) -> T:

@@ -49,11 +49,11 @@ def parse_url(url: str) -> URL:
     except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
         raise UserError(
             "not a valid store URL (expected e.g. sqlite:///state.db or postgresql+psycopg://user@host/db)",
-            where=redact(url),
+            where=redact_url(url),
         ) from exc
 
 
-def redact(url: str | URL) -> str:
+def redact_url(url: str | URL) -> str:
     """The URL for messages and logs: the password (if any) replaced by ``***``."""
     if isinstance(url, str):
         try:
@@ -69,7 +69,7 @@ def open_engine(
     """Create (but do not yet connect) the engine for ``url``; with ``must_exist`` a SQLite store
     that is not there yet (or lives only in memory) is a UserError instead of an empty store."""
     parsed = parse_url(url)
-    display = redact(parsed)
+    display = redact_url(parsed)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         opened = _sqlite(parsed, display, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
@@ -87,7 +87,7 @@ def _missing_store(parsed: URL) -> UserError:
     if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
         return UserError(
             "an in-memory store is empty in every new process: give the file store that `sync` writes",
-            where=redact(parsed),
+            where=redact_url(parsed),
         )
     return UserError(
         "no store at this path yet: run `onboard-sync sync` first, which creates it "

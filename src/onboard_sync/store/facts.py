@@ -107,10 +107,6 @@ class FactsMixin(StoreBase):
         """Cache contacts (upsert; an older ``updated_at`` never replaces a newer one)."""
         self._put_records(contacts, "contact")
 
-    def get_contact(self, source: str, contact_id: str) -> Contact | None:
-        """One cached contact, or None."""
-        return self._get_records(Contact, source, [contact_id]).get(contact_id)
-
     def get_contacts(self, source: str, ids: Collection[str]) -> dict[str, Contact]:
         """Cached contacts by id; ids not cached are absent."""
         return self._get_records(Contact, source, ids)

@@ -111,14 +111,6 @@ class HealthMixin(StoreBase):
             group.sort(key=lambda tk: (tk.created_at, tk.id))
         return out
 
-    def ticket_count(self, source: str | None = None) -> int:
-        c = t.tickets.c
-        query = sa.select(sa.func.count()).select_from(t.tickets)
-        if source is not None:
-            query = query.where(c.source == source)
-        with self._read() as conn:
-            return int(conn.execute(query).scalar_one())
-
     # -- account links ------------------------------------------------------------------
     def put_account_links(self, source: str, links: Sequence[AccountLink]) -> None:
         """Replace the links recorded for helpdesk ``source`` with ``links``."""

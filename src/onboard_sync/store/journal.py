@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from onboard_sync.store import schema as t
 from onboard_sync.store.base import IN_CHUNK, ROW_CHUNK, StoreBase, chunks
 from onboard_sync.store.rows import AuditEntry, InboxEvent, RunRecord
-from onboard_sync.store.tasks import _kind
+from onboard_sync.store.tasks import stored_kind
 
 
 def _run(r: Any) -> RunRecord:
@@ -119,12 +119,6 @@ class JournalMixin(StoreBase):
         with self._read() as conn:
             return [_run(r) for r in conn.execute(query)]
 
-    def get_run(self, run_id: int) -> RunRecord | None:
-        """One run, or None."""
-        with self._read() as conn:
-            row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one_or_none()
-        return None if row is None else _run(row)
-
     # -- webhook inbox ------------------------------------------------------------------
 
     def inbox_add(self, source: str, event_id: str, payload: bytes | str, received_at: datetime) -> bool:
@@ -146,28 +140,44 @@ class JournalMixin(StoreBase):
         constraint, so the count is exact for one writer; with several processes writing the same
         events at once it may over-count, never over-store.
         """
+        return self.inbox_add_deliveries([(source, events, received_at)])[0]
+
+    def inbox_add_deliveries(
+        self, deliveries: Sequence[tuple[str, Sequence[tuple[str, bytes | str]], datetime]]
+    ) -> list[int]:
+        """Persist several deliveries (``(source, events, received_at)`` each, as :meth:`inbox_add_many`)
+        in one transaction: one commit for all of them (the receiver's group commit). Returns how many
+        events of each delivery were new, in order; an event repeated in a later delivery of the same
+        call counts for the first one only."""
         self._check_writable()
-        rows: dict[str, bytes] = {}
-        for event_id, payload in events:
-            rows.setdefault(event_id, payload.encode("utf-8") if isinstance(payload, str) else bytes(payload))
-        if not rows:
-            return 0
+        if not any(events for _, events, _ in deliveries):
+            return [0] * len(deliveries)
         c = t.webhook_inbox.c
+        counts: list[int] = []
         with self._write() as conn:
-            known: set[str] = set()
-            for batch in chunks(list(rows), IN_CHUNK):
-                query = sa.select(c.event_id).where(c.source == source, c.event_id.in_(batch))
-                known.update(conn.execute(query).scalars())
-            fresh = [
-                {"source": source, "event_id": key, "payload": body, "received_at": received_at}
-                for key, body in rows.items()
-                if key not in known
-            ]
-            if fresh:
-                stmt = self._insert(t.webhook_inbox).on_conflict_do_nothing(index_elements=["source", "event_id"])
-                for batch in chunks(fresh, ROW_CHUNK):
-                    conn.execute(stmt, batch)
-        return len(fresh)
+            seen: dict[str, set[str]] = {}
+            for source, events, received_at in deliveries:
+                rows: dict[str, bytes] = {}
+                for event_id, payload in events:
+                    rows.setdefault(event_id, payload.encode("utf-8") if isinstance(payload, str) else bytes(payload))
+                known = seen.setdefault(source, set())
+                unseen = [key for key in rows if key not in known]
+                stored: set[str] = set()
+                for batch in chunks(unseen, IN_CHUNK):
+                    query = sa.select(c.event_id).where(c.source == source, c.event_id.in_(batch))
+                    stored.update(conn.execute(query).scalars())
+                fresh = [
+                    {"source": source, "event_id": key, "payload": rows[key], "received_at": received_at}
+                    for key in unseen
+                    if key not in stored
+                ]
+                known.update(rows)
+                if fresh:
+                    stmt = self._insert(t.webhook_inbox).on_conflict_do_nothing(index_elements=["source", "event_id"])
+                    for batch in chunks(fresh, ROW_CHUNK):
+                        conn.execute(stmt, batch)
+                counts.append(len(fresh))
+        return counts
 
     def inbox_pending(self, limit: int = 100, *, source: str | None = None) -> list[InboxEvent]:
         """Unprocessed events (of ``source`` only, if given), oldest first."""
@@ -197,7 +207,7 @@ def _audit_entries(rows: Sequence[Any]) -> list[AuditEntry]:
             at=r.at,
             source=r.source,
             action=r.action,
-            object_kind=_kind(r.object_kind),
+            object_kind=stored_kind(r.object_kind),
             remote_id=r.remote_id,
             key=r.key,
             before=r.before,

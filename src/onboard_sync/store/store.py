@@ -23,7 +23,7 @@ from onboard_sync.errors import UserError
 from onboard_sync.store import locks
 from onboard_sync.store import migrate as _migrate
 from onboard_sync.store.base import StoreBase
-from onboard_sync.store.database import DEFAULT_BUSY_TIMEOUT_MS, Opened, open_engine, redact
+from onboard_sync.store.database import DEFAULT_BUSY_TIMEOUT_MS, Opened, open_engine, redact_url
 from onboard_sync.store.facts import FactsMixin
 from onboard_sync.store.health import HealthMixin
 from onboard_sync.store.journal import JournalMixin
@@ -148,4 +148,4 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin,
                 yield
 
 
-__all__ = ["Store", "redact"]
+__all__ = ["Store", "redact_url"]

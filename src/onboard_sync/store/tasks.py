@@ -27,7 +27,8 @@ FieldKey = tuple[ObjectKind, str, str]  # (object kind, remote id, CRM property)
 WrittenFields = dict[FieldKey, str | None]
 
 
-def _kind(value: str) -> ObjectKind:
+def stored_kind(value: str) -> ObjectKind:
+    """The ``ObjectKind`` a store row names (a kind a plugin introduced stays a plain string)."""
     try:
         return ObjectKind(value)
     except ValueError:  # a kind a plugin introduced: keep the plain string
@@ -297,7 +298,9 @@ class TasksMixin(StoreBase):
         with self._write() as conn:
             keys = [u.key for u in updates if u.key]
             by_key = {r.key: r for r in self._select_in(conn, base, c.key, keys)}
-            by_remote = {r.remote_id: r for r in self._select_in(conn, base, c.remote_id, [u.id for u in updates])}
+            # by remote id only the tasks whose key did not match (the engine passes owned keys only)
+            unmatched = [u.id for u in updates if not (u.key and u.key in by_key)]
+            by_remote = {r.remote_id: r for r in self._select_in(conn, base, c.remote_id, unmatched)}
             changes: dict[str, dict[str, Any]] = {}
             for u in updates:
                 row = by_key.get(u.key) if u.key else None
@@ -363,7 +366,7 @@ class TasksMixin(StoreBase):
         c = t.written_fields.c
         query = sa.select(c.kind, c.remote_id, c.property, c.value).where(c.onboarding_id == onboarding_id)
         with self._read() as conn:
-            return {(_kind(r.kind), r.remote_id, r.property): r.value for r in conn.execute(query)}
+            return {(stored_kind(r.kind), r.remote_id, r.property): r.value for r in conn.execute(query)}
 
     def written_fields_for(self, source: str) -> dict[str, WrittenFields]:
         """``written_fields`` of every onboarding of ``source``, by onboarding id (one query)."""
@@ -372,7 +375,7 @@ class TasksMixin(StoreBase):
         result: dict[str, WrittenFields] = {}
         with self._read() as conn:
             for r in conn.execute(query):
-                result.setdefault(r.onboarding_id, {})[(_kind(r.kind), r.remote_id, r.property)] = r.value
+                result.setdefault(r.onboarding_id, {})[(stored_kind(r.kind), r.remote_id, r.property)] = r.value
         return result
 
     def written_fields_of(self, onboarding_ids: Collection[str]) -> dict[str, WrittenFields]:
@@ -382,7 +385,7 @@ class TasksMixin(StoreBase):
         result: dict[str, WrittenFields] = {}
         with self._read() as conn:
             for r in self._select_in(conn, base, c.onboarding_id, onboarding_ids):
-                result.setdefault(r.onboarding_id, {})[(_kind(r.kind), r.remote_id, r.property)] = r.value
+                result.setdefault(r.onboarding_id, {})[(stored_kind(r.kind), r.remote_id, r.property)] = r.value
         return result
 
     def record_written_fields(

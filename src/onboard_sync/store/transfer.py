@@ -1,16 +1,17 @@
 """Copy a whole store into another, empty one (``onboard-sync store migrate --to URL``).
 
 The way from one machine (a SQLite file) to many (PostgreSQL shared by workers), without
-losing a task key: every table of ``schema.metadata`` but the worker heartbeats (onboardings, transitions, the task
-ledger with its keys, intents and notes, written fields, cursors, facts, owners, runs,
-audit, the webhook inbox, tickets, links, health history, alert episodes) is read in one
-snapshot of the source and written in one transaction into the target, so a failed copy
-leaves the target as empty as it was. While copying, the source's ``sync`` run lock is
-held: a cron ``sync`` or a ``serve`` worker cannot change the source mid-copy (and the copy
-refuses to start while one runs). The target must hold no rows in any store table; it is
-migrated to the schema head first. Afterwards the autoincrement sequences of a PostgreSQL
-target are moved past the copied ids, and the copy is verified: row counts of every table
-and a digest of every task key with its remote id and state, read back from the target.
+losing a task key: every table of ``schema.metadata`` but the worker heartbeats (onboardings,
+transitions, the task ledger with its keys, intents and notes, written fields, cursors, facts,
+owners, runs, audit, the webhook inbox, tickets, links, health history, alert episodes) is read
+in one snapshot of the source and written in one transaction into the target, so a failed copy
+leaves the target as empty as it was. While copying, the source's ``sync`` run lock is held: a
+cron ``sync`` or a ``serve`` worker cannot change the source mid-copy (and the copy refuses to
+start while one runs, or while a durable-engine worker's heartbeat is recent). The target must
+hold no rows in any store table; it is migrated to the schema head first. Afterwards the
+autoincrement sequences of a PostgreSQL target are moved past the copied ids, and the copy is
+verified: row counts of every table and a digest of every task key with its remote id and
+state, read back from the target.
 
 The rows go through the tables' own column types (aware UTC datetimes, JSON documents),
 so the copy works in both directions, SQLite to PostgreSQL and back.
@@ -22,6 +23,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,12 +33,14 @@ from onboard_sync.store import locks
 from onboard_sync.store import migrate as _migrate
 from onboard_sync.store.base import ROW_CHUNK
 from onboard_sync.store.database import WRITE_OPTION, Opened, open_engine
-from onboard_sync.store.schema import metadata, owned_tasks
+from onboard_sync.store.schema import metadata, owned_tasks, workers
 
 Progress = Callable[[str, int, int | None], None]
 """``progress(table, rows_just_copied, total_rows_or_None)``, as ``cli.run.progress_reporter`` takes it."""
 
 RUN_LOCK = "sync"
+LIVE_WORKER_SECONDS = 60.0
+"""A worker whose heartbeat is younger than this counts as running (workers beat every 5 s)."""
 NOT_COPIED = frozenset({"workers"})
 """Tables that describe processes, not data: the heartbeats of workers that ran against the source
 (each worker on the target writes its own row when it starts)."""
@@ -130,6 +134,7 @@ def copy_store(source_url: str, target_url: str, *, progress: Progress | None = 
         with _guarded(source), _guarded(target):
             _migrate.check_current(source.engine, source.display)
             with _source_lock(source):
+                _refuse_live_workers(source)
                 _refuse_non_empty(target)
                 _migrate.upgrade_to_head(target.engine, target.display)
                 source_counts, source_digest = _copy_rows(source, target, progress)
@@ -171,6 +176,20 @@ def _source_lock(source: Opened) -> AbstractContextManager[None]:
         return locks.pg_advisory_lock(source.engine, RUN_LOCK, source.display)
     assert source.path is not None  # must_exist: never an in-memory source
     return locks.file_lock(source.path, RUN_LOCK, source.display)
+
+
+def _refuse_live_workers(source: Opened) -> None:
+    """Workers of the durable engine take instance locks, not the ``sync`` lock: one that beat
+    recently may be writing, so the copy would miss what it writes after the snapshot."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=LIVE_WORKER_SECONDS)
+    with source.engine.connect() as conn:
+        live = conn.execute(sa.select(workers.c.id, workers.c.host).where(workers.c.last_beat >= cutoff)).all()
+    if live:
+        named = ", ".join(f"{row.id} on {row.host}" for row in live[:3]) + (" …" if len(live) > 3 else "")
+        raise UserError(
+            f"{len(live)} onboard-sync worker(s) use this store ({named}): stop them, then migrate",
+            where=source.display,
+        )
 
 
 def _refuse_non_empty(target: Opened) -> None:

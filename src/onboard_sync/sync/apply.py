@@ -57,7 +57,6 @@ class Applier:
         self.run_id = run_id
         self.clock = clock
         self.report = report
-        self.written_keys: set[str] = set()
         self._tasks: list[PlannedTask] = []
         self._fields: dict[ObjectKind, list[PlannedFields]] = defaultdict(list)
         self._closes: list[PlannedClose] = []
@@ -307,7 +306,6 @@ class Applier:
                         ]
                     )
                 crash_point("after-field-record")
-                self.written_keys |= {p.write.key for p in done}
                 written.extend(done)
                 self._count([o.result for o in outcomes], created=False)
                 for o in outcomes:

@@ -76,11 +76,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def onboarding_id_of_task_key(key: str) -> str:
-    """Task keys are ``{onboarding id}:{template}:{episode}``; onboarding ids contain one colon."""
-    return key.rsplit(":", 2)[0]
-
-
 class Engine:
     """Runs ``sync`` or ``plan`` for every deal-source connector instance of a runtime."""
 
@@ -124,9 +119,13 @@ class Engine:
         instances: Sequence[str] | None = None,
         *,
         deal_ids: Mapping[str, Collection[str]] | None = None,
+        ticket_ids: Mapping[str, Collection[str]] | None = None,
     ) -> RunReport:
         """Run every deal source (or ``instances``, possibly none: then only the ticket pull); with
-        ``deal_ids`` only those deals per instance."""
+        ``deal_ids`` only those deals per instance.
+
+        ``ticket_ids`` (helpdesk instance → ticket ids a webhook named) are read by id before evaluation,
+        and the helpdesks' exports are then pulled only if their last pull is a minute old."""
         from onboard_sync.connector import Capability
 
         names = list(self.runtime.instances_with(Capability.DEAL_SOURCE) if instances is None else instances)
@@ -155,8 +154,9 @@ class Engine:
                 pull_ticket_sources,
                 self,
                 report.ticket_sources,
-                min_age=timedelta(minutes=1) if deal_ids is not None else timedelta(0),
+                min_age=timedelta(minutes=1) if deal_ids is not None or ticket_ids else timedelta(0),
                 busy=(names[0], self._pages_read.wait) if names else None,
+                named=ticket_ids,
             )
             self._tickets_pulled = tickets.result
             for name in names:
@@ -245,7 +245,7 @@ class Engine:
                 gone = pull_subset(self.store, connector, subset, staged, options, mapping, report, too_early)
             else:
                 since = deal_cursor - lookback if deal_cursor else None
-                for page in self._pages(
+                for page in self.read_pages(
                     name, "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
                 ):
                     kept = deals_to_stage(staged, page.records, too_early, report)
@@ -259,7 +259,7 @@ class Engine:
 
             task_since = task_cursor - lookback if task_cursor else None
             if subset is None and (task_since is None or self.store.has_owned_tasks(name)):
-                for page in self._pages(
+                for page in self.read_pages(
                     name, "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
                 ):
                     mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
@@ -411,7 +411,7 @@ class Engine:
         lane.submit(apply)
 
     # --- pieces ----------------------------------------------------------------------
-    def _pages(self, name: str, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
+    def read_pages(self, name: str, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
         """Every page of a paged read, the next one already requested while the caller stages this one."""
         for page in prefetched_pages(read, what=f"connectors.{name}: the {stage} pull"):
             self.progress(f"pull {stage}", len(page.records), None)

@@ -18,7 +18,7 @@ Called by :class:`onboard_sync.sync.engine.Engine`:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, 
 from onboard_sync.linking import LinkSettings, link_accounts
 from onboard_sync.records import Account, Ticket
 from onboard_sync.store import AccountLink
+from onboard_sync.sync.overlap import read_batches
 from onboard_sync.sync.staged_tickets import newest
 
 if TYPE_CHECKING:
@@ -39,12 +40,15 @@ def pull_ticket_sources(
     *,
     min_age: timedelta = timedelta(0),
     busy: tuple[str, Callable[[], object]] | None = None,
+    named: Mapping[str, Collection[str]] | None = None,
 ) -> None:
     """Pull every ticket-source instance into ``engine.staged_tickets``; record counts in ``summary``.
 
     ``min_age`` skips an instance pulled less than that long ago (webhook-driven partial runs come
     in bursts, and Zendesk allows 10 export calls a minute). ``busy`` is ``(instance, wait)``: an
-    instance whose deal pull is running meanwhile; it is pulled last, after ``wait()`` returns."""
+    instance whose deal pull is running meanwhile; it is pulled last, after ``wait()`` returns.
+    ``named`` (instance → ticket ids, from ``serve``'s webhooks) are read by id first, whatever
+    ``min_age`` says: a helpdesk's export leaves out the last minute, a read by id does not."""
     names = list(engine.runtime.instances_with(Capability.TICKET_SOURCE))
     if engine.ticket_sources is not None:
         names = [name for name in names if name in engine.ticket_sources]
@@ -54,8 +58,10 @@ def pull_ticket_sources(
     for name in names:
         if busy is not None and name == busy[0]:
             busy[1]()
+        ids = sorted(set((named or {}).get(name, ())))
         pulled = engine.store.get_cursor(name, "tickets")
-        if min_age and pulled is not None and engine.clock() - pulled < min_age:
+        export = not (min_age and pulled is not None and engine.clock() - pulled < min_age)
+        if not export and not ids:
             continue
         entry: dict[str, Any] = {"tickets_pulled": 0, "organizations_pulled": 0}
         summary[name] = entry
@@ -63,7 +69,10 @@ def pull_ticket_sources(
             name, plan_mode=engine.plan_mode, sleep=engine.sleep, limiters=engine.limiters
         )
         try:
-            _pull(engine, name, connector, entry)
+            if ids:
+                entry["tickets_read_by_id"] = _read_named(engine, connector, ids)
+            if export:
+                _pull(engine, name, connector, entry)
         except RateLimitExhausted as exc:
             entry["error"] = f"stopped: API quota exhausted ({exc}); the next run resumes from the cursor"
         except UserError:
@@ -87,7 +96,7 @@ def _pull(engine: Engine, name: str, connector: Connector, entry: dict[str, Any]
         since = cursor - lookback if cursor else None
         pulled = 0
         try:
-            for page in engine._pages(name, stream, lambda token, r=read, s=since: r(since=s, page_token=token)):
+            for page in engine.read_pages(name, stream, lambda token, r=read, s=since: r(since=s, page_token=token)):
                 pulled += len(page.records)
                 if stream == "tickets":
                     staged.put_tickets(page.records)
@@ -99,6 +108,18 @@ def _pull(engine: Engine, name: str, connector: Connector, entry: dict[str, Any]
         if not engine.plan_mode:
             with store.transaction():
                 store.set_cursor(name, stream, started)
+
+
+def _read_named(engine: Engine, connector: Connector, ids: Sequence[str]) -> int:
+    """Stage the tickets ``ids`` read by id; how many the helpdesk returned (0 if it cannot read by id)."""
+    read = 0
+    try:
+        for _, tickets in read_batches(connector, ids, connector.read_tickets_by_id):
+            engine.staged_tickets.put_tickets(tickets)
+            read += len(tickets)
+    except NotImplementedError:
+        return 0  # the export pull, or the follow-up run, brings them
+    return read
 
 
 def link_settings(engine: Engine, ticket_source: str) -> LinkSettings:

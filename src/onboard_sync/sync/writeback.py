@@ -22,7 +22,7 @@ from onboard_sync.errors import ApiError, OnboardSyncError
 from onboard_sync.plugins import connector_type
 from onboard_sync.records import Account, ObjectKind
 from onboard_sync.store import AuditEntry
-from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan, _differs
+from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan, differs
 from onboard_sync.sync.tickets import TicketIndex
 from onboard_sync.sync.writes import helpdesk_write_key
 
@@ -59,7 +59,7 @@ def write_back(
                     if fields is None or onboarding_id is None or org is None:
                         continue
                     desired = mapping.to_crm(ObjectKind.ACCOUNT, fields)
-                    changes = {k: v for k, v in desired.items() if _differs(org.properties.get(k), v)}
+                    changes = {k: v for k, v in desired.items() if differs(org.properties.get(k), v)}
                     if changes:
                         write = FieldWrite(
                             helpdesk_write_key(onboarding_id, source, org_id), ObjectKind.ACCOUNT, org_id, changes

@@ -100,3 +100,18 @@ class TicketSourceContract:
         known = {a.id for a in accounts}
         orphans = sorted({t.account_id for t in self._read(conn, tickets, None)[0] if t.account_id} - known)
         assert orphans == [], f"tickets name organizations read_ticket_accounts does not return: {orphans[:5]}"
+
+    def test_tickets_read_by_id_are_the_pulled_ones_and_unknown_ids_are_left_out(self, tickets: TicketHarness) -> None:
+        conn = tickets.connector()
+        found, _ = self._read(conn, tickets, None)
+        wanted = {t.id: t for t in found[:3]}
+        try:
+            by_id = conn.read_tickets_by_id([*wanted, "999999999"])
+        except NotImplementedError:
+            pytest.skip("no read_tickets_by_id: serve waits for the next pull to see a webhook's tickets")
+        assert sorted(t.id for t in by_id) == sorted(wanted), "each named ticket once, the unknown id left out"
+        for ticket in by_id:
+            pulled = wanted[ticket.id]
+            same = (pulled.source, pulled.account_id, pulled.status)
+            assert (ticket.source, ticket.account_id, ticket.status) == same
+            assert ticket.updated_at.tzinfo is not None

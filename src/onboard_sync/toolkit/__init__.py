@@ -17,7 +17,7 @@ For connector authors (docs/writing-a-connector.md) and the built-in connectors.
 * vendor JSON to records by the record's field types (``records.py``): :func:`record`;
 * shared helpers: :func:`parse_time`, :func:`format_time`, :func:`to_utc` (``times.py``),
   :func:`redact`, :func:`secret_values` (``redact.py``), :func:`status_of`, :class:`HttpError`,
-  :func:`classify_http` (``status.py``).
+  :func:`classify_http` (``http_errors.py``).
 """
 
 from onboard_sync.toolkit.auth import ApiKeyAuth, Auth, BasicAuth, BearerTokenAuth, OAuth2Auth
@@ -30,6 +30,7 @@ from onboard_sync.toolkit.batches import (
     write_each,
 )
 from onboard_sync.toolkit.connector import RestConnector
+from onboard_sync.toolkit.http_errors import HttpError, classify_http, status_of
 from onboard_sync.toolkit.jobs import poll
 from onboard_sync.toolkit.paging import (
     CursorPaginator,
@@ -43,7 +44,6 @@ from onboard_sync.toolkit.records import record
 from onboard_sync.toolkit.redact import redact, secret_values
 from onboard_sync.toolkit.rest import RestClient, RestPage
 from onboard_sync.toolkit.setup import ensure_properties
-from onboard_sync.toolkit.status import HttpError, classify_http, status_of
 from onboard_sync.toolkit.taskkeys import create_unless_found, find_marked, mark, marked_key
 from onboard_sync.toolkit.times import format_time, parse_time, to_utc
 

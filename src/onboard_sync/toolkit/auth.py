@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from onboard_sync.errors import AuthError
-from onboard_sync.toolkit.status import status_of
+from onboard_sync.toolkit.http_errors import status_of
 
 if TYPE_CHECKING:  # httpx loads when a connector builds its client, not with the plugin
     import httpx

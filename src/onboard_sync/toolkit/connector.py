@@ -5,7 +5,7 @@ how it authenticates (``authenticator``: one of :mod:`onboard_sync.toolkit.auth`
 reads and writes with ``self.rest`` (:class:`onboard_sync.toolkit.rest.RestClient`, every call
 through the gate). The base class supplies
 what the core asks of every connector and is the same for every REST API: ``classify_error``
-(:func:`onboard_sync.toolkit.status.classify_http` with the vendor's retryable statuses, its error
+(:func:`onboard_sync.toolkit.http_errors.classify_http` with the vendor's retryable statuses, its error
 text and every secret redacted), ``renew_credentials`` (the gate's one renewal on a 401: OAuth renews,
 static credentials do not) and ``close``. The toycrm example (docs/writing-a-connector.md) and the
 built-in Zendesk connector are written on it.
@@ -19,9 +19,9 @@ from typing import ClassVar
 from onboard_sync.connector import Connector
 from onboard_sync.errors import ApiError
 from onboard_sync.toolkit.auth import Auth
+from onboard_sync.toolkit.http_errors import RETRYABLE_STATUSES, HttpError, classify_http, error_text
 from onboard_sync.toolkit.redact import redact
 from onboard_sync.toolkit.rest import RestClient
-from onboard_sync.toolkit.status import RETRYABLE_STATUSES, HttpError, classify_http, error_text
 
 
 class RestConnector(Connector):

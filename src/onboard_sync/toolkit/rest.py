@@ -1,5 +1,5 @@
 """One REST API's HTTP client: every request through the core's gate, credentials applied, failures
-raised as :class:`onboard_sync.toolkit.status.HttpError` for the connector's ``classify_error``.
+raised as :class:`onboard_sync.toolkit.http_errors.HttpError` for the connector's ``classify_error``.
 
 :class:`RestClient` is what :class:`onboard_sync.toolkit.connector.RestConnector` builds from its
 ``base_url`` and ``authenticator``; connectors call :meth:`RestClient.request` for one call and
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from onboard_sync.connector import ApiCaller
 from onboard_sync.errors import PagingError
 from onboard_sync.toolkit.auth import Auth
+from onboard_sync.toolkit.http_errors import HttpError, retry_after_seconds
 from onboard_sync.toolkit.paging import PageAnswer, PageRequest, Paginator, dig
-from onboard_sync.toolkit.status import HttpError, retry_after_seconds
 
 if TYPE_CHECKING:  # httpx loads when a connector builds its client, not with the plugin (a snappy CLI)
     import httpx

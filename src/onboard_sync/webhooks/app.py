@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import Lifespan
 
 from onboard_sync.crash import crash_point
-from onboard_sync.webhooks.events import Rejected, WebhookRequest
+from onboard_sync.inbound import Rejected, WebhookRequest
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import EventQueue
 from onboard_sync.webhooks.schemes import Scheme, SchemeOptions

@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping
 
-from onboard_sync.webhooks.events import InboundEvent
+from onboard_sync.inbound import InboundEvent
 
 WEBHOOK_RATE_SHARE = 0.5
 """Share of an instance's rate limit that webhook reconciles may use, averaged over each reconcile."""

@@ -7,7 +7,7 @@ No scheme lives in the core: each connector package registers its own through th
 finds them through the plugin manager. A connector names its scheme with
 ``Connector.webhook_scheme``; config.toml's ``[serve.webhooks.NAME] scheme = ...`` overrides it.
 
-The shared pieces a scheme is built from live here and in ``webhooks.events`` (``InboundEvent``,
+The shared pieces a scheme is built from live here and in ``onboard_sync.inbound`` (``InboundEvent``,
 ``Rejected``, ``malformed``, ``content_key``) and ``webhooks.signatures`` (HMAC checks, the
 signed-callout format): ``parse_json`` for JSON bodies and ``signature_check`` around a check.
 """
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from onboard_sync.webhooks.events import InboundEvent, Rejected, WebhookRequest, malformed
+from onboard_sync.inbound import InboundEvent, Rejected, WebhookRequest, malformed
 from onboard_sync.webhooks.signatures import SignatureError
 
 MAX_EVENTS_PER_REQUEST = 1000

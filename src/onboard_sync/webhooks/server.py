@@ -26,19 +26,19 @@ from starlette.concurrency import run_in_threadpool
 from onboard_sync.checks import raise_first, webhook_problems
 from onboard_sync.errors import ConfigError
 from onboard_sync.listening import listening_socket
-from onboard_sync.plugins import connector_type
+from onboard_sync.plugins import connector_type, webhook_schemes
 from onboard_sync.runtime import Runtime
 from onboard_sync.serve_config import WebhookRoute
 from onboard_sync.store import Store
 from onboard_sync.webhooks.app import ReceiverSettings, RouteConfig, build_app
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import StoreQueue
-from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme, scheme_names
+from onboard_sync.webhooks.schemes import SchemeOptions
 from onboard_sync.webhooks.worker import Worker
 from onboard_sync.webhooks.worker_process import WorkerProcess
 
 if TYPE_CHECKING:
-    from onboard_sync.durable.receiver import EngineHandoff
+    from onboard_sync.webhooks.engine_queue import EngineHandoff
 
 
 @dataclass
@@ -56,6 +56,7 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
     serve = config.serve
     raise_first(list(webhook_problems(config)))
     routes: dict[str, RouteConfig] = {}
+    schemes = webhook_schemes()
     for name, settings in config.connectors.items():
         override = serve.webhooks.get(name, WebhookRoute())
         if not override.enabled:
@@ -64,10 +65,10 @@ def resolve_routes(runtime: Runtime) -> dict[str, RouteConfig]:
         scheme_name = override.scheme or cls.webhook_scheme
         if scheme_name is None:
             continue
-        scheme = get_scheme(scheme_name)
+        scheme = schemes.get(scheme_name)
         if scheme is None:
             raise ConfigError(
-                f"unknown webhook scheme {scheme_name!r} (known: {', '.join(scheme_names())})",
+                f"unknown webhook scheme {scheme_name!r} (known: {', '.join(sorted(schemes))})",
                 where=config.where("serve", "webhooks", name, "scheme"),
             )
         where = config.where("serve", "webhooks", name) if name in serve.webhooks else config.where("connectors", name)
@@ -119,15 +120,15 @@ def build_service(
     ``worker_mode`` says so, and config.toml has a path to give it; else a thread). With
     ``managed`` the app's lifespan starts and stops the worker; otherwise the caller does (tests).
     ``receiver_only`` (or ``[serve] receiver_only``): no worker; each delivery is persisted and a
-    reconcile enqueued for ``onboard-sync worker`` processes (:mod:`onboard_sync.durable.receiver`)."""
+    reconcile enqueued for ``onboard-sync worker`` processes (:mod:`onboard_sync.webhooks.engine_queue`)."""
     serve = runtime.config.serve
     routes = resolve_routes(runtime)
     metrics = ServeMetrics()
     queue: StoreQueue
     worker: Worker | WorkerProcess | EngineHandoff
     if serve.receiver_only if receiver_only is None else receiver_only:
-        from onboard_sync.durable.receiver import EngineHandoff, EngineQueue
         from onboard_sync.durable.system_db import system_database
+        from onboard_sync.webhooks.engine_queue import EngineHandoff, EngineQueue
 
         queue = EngineQueue(store, system_database(runtime.config.store_url, runtime.config.store_where or None))
         worker = EngineHandoff(queue)

@@ -1,7 +1,9 @@
 """Webhook signature checks exactly as each vendor specifies them: pure functions, no I/O.
 
-Called by the verification schemes (``webhooks.schemes``) and tested against the vendors'
-published vectors (tests/webhooks/test_signatures.py). Every comparison is constant-time
+The signature helpers any scheme may use: called by the built-in schemes (in the connector
+packages) and by the sandboxes that sign their deliveries, and tested against the vendors'
+published vectors (tests/webhooks/test_signatures.py). They stay in the core, not in a connector
+package, because the sandboxes may not import a connector. Every comparison is constant-time
 (``hmac.compare_digest``); nothing here logs or echoes a secret or a body.
 
 * HubSpot v1 ``hex(sha256(secret + body))``, v2 ``hex(sha256(secret + method + uri + body))``,

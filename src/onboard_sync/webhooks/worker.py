@@ -13,6 +13,8 @@ receiver. What it reports (events processed, reconciles, health) goes through a
   spending the limit on many small ones; every engine it builds shares one set of rate limiters;
 * drops deal events that cannot start an onboarding (a change of a property that cannot make a
   deal won, on a deal without onboarding: :func:`~onboard_sync.webhooks.pacing.cannot_start_onboarding`);
+* turns ticket events of a helpdesk into the deals of the customers they concern
+  (:mod:`~onboard_sync.webhooks.ticket_targets`), reconciled with the named tickets read by id;
 * groups the rest: ``deal`` events of a deal-source instance become one
   ``Engine.run(deal_ids={instance: {...}})`` (a burst for one customer is one reconcile of it),
   anything else (a company, ticket, unknown object) one incremental run of the deal sources;
@@ -35,22 +37,23 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
+from onboard_sync.inbound import InboundEvent
 from onboard_sync.logs import log_reconcile
 from onboard_sync.reconcile import reconcile
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.sync.engine import Engine
 from onboard_sync.sync.report import RunReport
-from onboard_sync.webhooks.events import InboundEvent
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.pacing import Pacer, cannot_start_onboarding
 from onboard_sync.webhooks.queue import EventQueue, QueuedEvent
+from onboard_sync.webhooks.ticket_targets import deals_of_ticket_events
 
 log = logging.getLogger("onboard_sync.webhooks.worker")
 CLAIM_BATCH = 1000
@@ -59,7 +62,7 @@ SETTLE_SECONDS = 61.0
 """Zendesk's incremental exports leave out changes of the last minute (and start at least a minute ago)."""
 
 
-class Signal(Protocol):
+class Flag(Protocol):
     """A ``threading.Event`` or a ``multiprocessing`` one (the worker process shares them with serve)."""
 
     def set(self) -> None: ...
@@ -109,8 +112,8 @@ class Worker:
         poll_seconds: float = 2.0,
         settle_seconds: float = SETTLE_SECONDS,
         engine_factory: Callable[[], Engine] | None = None,
-        wake: Signal | None = None,
-        stop: Signal | None = None,
+        wake: Flag | None = None,
+        stop: Flag | None = None,
     ) -> None:
         self.runtime = runtime
         self.store = store
@@ -128,8 +131,8 @@ class Worker:
         self.settle = settle_seconds
         self._follow_up: float | None = None
         """Monotonic time of the pending follow-up run after helpdesk events (None: none pending)."""
-        self._wake: Signal = wake or threading.Event()
-        self._stop: Signal = stop or threading.Event()
+        self._wake: Flag = wake or threading.Event()
+        self._stop: Flag = stop or threading.Event()
         self._thread: threading.Thread | None = None
         self._backoff = 0.0
         self.last_full: datetime | None = None
@@ -232,6 +235,8 @@ class Worker:
     def _process(self, batch: list[QueuedEvent]) -> bool:
         deal_ids: dict[str, set[str]] = defaultdict(set)
         skippable: dict[str, set[str]] = defaultdict(set)  # deal events that matter only to tracked deals
+        ticket_ids: dict[str, set[str]] = defaultdict(set)  # helpdesk tickets named: read by id
+        ticket_events: list[tuple[str, InboundEvent]] = []
         incremental = helpdesk = False
         for item in batch:
             helpdesk = helpdesk or item.source in self.helpdesks
@@ -243,19 +248,30 @@ class Worker:
                 continue
             if event.kind == "deal" and item.source in self.deal_sources:
                 (skippable if cannot_start_onboarding(event) else deal_ids)[item.source].add(event.object_id)
+            elif event.kind == "ticket" and item.source in self.helpdesks:
+                ticket_ids[item.source].add(event.object_id)
+                ticket_events.append((item.source, event))
             else:
                 incremental = True
+        if ticket_events:  # reconcile the customers the tickets belong to, or all if one is not known
+            customers = deals_of_ticket_events(self.store, ticket_events)
+            for source, ids in (customers or {}).items():
+                deal_ids[source].update(ids)
+            incremental = incremental or customers is None
         for source, ids in skippable.items():
             deal_ids[source].update(self._tracked(source, ids - deal_ids[source]))
         ok = True
         if any(deal_ids.values()):
             count = sum(len(ids) for ids in deal_ids.values())
             started = time.monotonic()
-            ok = self._reconcile("webhook", lambda engine: self._run(engine, deal_ids=deal_ids), deals=count)
+            named = None if incremental else ticket_ids or None  # else the incremental run reads them
+            ok = self._reconcile(
+                "webhook", lambda engine: self._run(engine, deal_ids=deal_ids, ticket_ids=named), deals=count
+            )
             calls = int(self._last_report.api_calls()["total"]) if self._last_report else 0
             self.pacer.record(started, calls, [s for s, ids in deal_ids.items() if ids])
         if ok and incremental:
-            ok = self._reconcile("incremental", self._run)
+            ok = self._reconcile("incremental", lambda engine: self._run(engine, ticket_ids=ticket_ids or None))
         ids = [item.id for item in batch]
         if not ok:
             self.queue.release(ids)
@@ -302,9 +318,15 @@ class Worker:
             log_reconcile(kind, outcome, time.monotonic() - started, report[0] if report else None, deals)
             self._report_status()
 
-    def _run(self, engine: Engine, deal_ids: dict[str, set[str]] | None = None) -> RunReport:
-        """One reconcile (the shared unit, :func:`onboard_sync.reconcile.reconcile`) under the ``sync`` lock."""
-        return reconcile(self.runtime, self.store, deal_ids=deal_ids, engine=engine)
+    def _run(
+        self,
+        engine: Engine,
+        deal_ids: dict[str, set[str]] | None = None,
+        ticket_ids: Mapping[str, Collection[str]] | None = None,
+    ) -> RunReport:
+        """One reconcile (the shared unit, :func:`onboard_sync.reconcile.reconcile`) under the ``sync`` lock;
+        ``ticket_ids``: the tickets webhooks named, read by id."""
+        return reconcile(self.runtime, self.store, deal_ids=deal_ids, ticket_ids=ticket_ids, engine=engine)
 
     def _reconcile_once(self, kind: str, run: Callable[[Engine], RunReport]) -> str:
         """Run one reconcile under the run lock; its outcome: ok, write-failures, lock-held or error."""

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from onboard_sync.webhooks.metrics import ServeMetrics
-from onboard_sync.webhooks.worker import MetricsReport, Signal
+from onboard_sync.webhooks.worker import Flag, MetricsReport
 
 log = logging.getLogger("onboard_sync.webhooks.worker")
 STOP_GRACE = 30.0
@@ -132,7 +132,7 @@ class WorkerProcess:
                     self._report.status(*args)
 
 
-def worker_main(config_path: str, wake: Signal, stop: Signal, reports: Connection, coalesce: float | None) -> None:
+def worker_main(config_path: str, wake: Flag, stop: Flag, reports: Connection, coalesce: float | None) -> None:
     """The worker process: load what serve loaded, then drain the inbox until told to stop."""
     from onboard_sync.logs import setup_logging
 
@@ -169,7 +169,7 @@ def worker_main(config_path: str, wake: Signal, stop: Signal, reports: Connectio
         reports.close()
 
 
-def _request_stop(wake: Signal, stop: Signal) -> None:
+def _request_stop(wake: Flag, stop: Flag) -> None:
     stop.set()
     wake.set()
     timer = threading.Timer(STOP_GRACE, lambda: os._exit(1))  # a reconcile that hangs must not keep us
@@ -177,7 +177,7 @@ def _request_stop(wake: Signal, stop: Signal) -> None:
     timer.start()
 
 
-def _watch_parent(wake: Signal, stop: Signal) -> None:
+def _watch_parent(wake: Flag, stop: Flag) -> None:
     parent = multiprocessing.parent_process()
     if parent is None or parent.sentinel is None:
         return

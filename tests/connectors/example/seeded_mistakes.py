@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from onboard_toycrm import mapping
+from onboard_toycrm import convert
 from onboard_toycrm.connector import SEARCH, ToyCrmConnector
 from onboard_toycrm.settings import ToyCrmSettings
 from onboard_toycrm.sim import ToyCrm
@@ -61,8 +61,8 @@ class OnlyWonIncrementally(ToyCrmConnector):
         params: dict[str, Any] = {"limit": self.settings.page_size, "include": "accounts", "stage": "won"}
         params |= {"modified_since": since.isoformat()} if since else {}
         page = self.rest.page("deals.search", "/v1/deals/search", SEARCH, page_token, params=params)
-        accounts = [mapping.to_account(self.instance, a, options) for a in page.body["accounts"]]
-        return Page([mapping.to_deal(self.instance, d, options) for d in page.records], page.next_token, accounts)
+        accounts = [convert.to_account(self.instance, a, options) for a in page.body["accounts"]]
+        return Page([convert.to_deal(self.instance, d, options) for d in page.records], page.next_token, accounts)
 
 
 class CreatesNotFlagged(ToyCrmConnector):
@@ -77,7 +77,7 @@ class ExistingKeysNotFound(ToyCrmConnector):
     """A create whose key exists is reported as failed instead of naming the existing task."""
 
     def create_tasks(self, batch: Sequence[TaskWrite]) -> list[WriteResult]:
-        inputs = [mapping.task_input(w, self.settings.task_key_property) for w in batch]
+        inputs = [convert.task_input(w, self.settings.task_key_property) for w in batch]
         return results_in_order([w.key for w in batch], self._write("tasks.create", "tasks/batch/create", inputs))
 
 

@@ -13,13 +13,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pluggy
 import pytest
 from onboard_toycrm import plugin
@@ -68,6 +72,34 @@ def test_the_entry_point_registers_the_connector_type(tmp_path: Path, monkeypatc
     assert toy.capabilities == {Capability.DEAL_SOURCE, Capability.TASK_SINK, Capability.FIELD_SINK}
 
 
+def test_sandbox_toycrm_serves_the_example_simulator_through_the_real_cli(tmp_path: Path) -> None:
+    """The example registers its simulator (``register_simulators``): ``onboard-sync sandbox toycrm``
+    serves a seeded workspace and prints the table and the secret a connector needs."""
+    dist = tmp_path / "onboard_sync_toycrm-0.2.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: onboard-sync-toycrm\nVersion: 0.2.0\n")
+    (dist / "entry_points.txt").write_text("[onboard_sync]\ntoycrm = onboard_toycrm.plugin\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARD_SYNC_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(tmp_path), str(EXAMPLE / "src")]), PYTHONUNBUFFERED="1", NO_COLOR="1")
+    command = [sys.executable, "-m", "onboard_sync.cli", "sandbox", "toycrm", "--port", "0", "--deals", "4"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        printed = "".join(proc.stdout.readline() for _ in range(8))
+        url = re.search(r"toycrm sandbox on (http://127\.0\.0\.1:\d+)", printed)
+        secret = re.search(r"export TOYCRM_CLIENT_SECRET=(\S+)", printed)
+        assert url, printed
+        assert secret, printed
+        assert f'base_url = "{url.group(1)}"' in printed
+        grant = {"grant_type": "client_credentials", "client_id": "onboard-sync", "client_secret": secret.group(1)}
+        token = httpx.post(f"{url.group(1)}/oauth/token", json=grant).json()["access_token"]
+        deals = httpx.get(f"{url.group(1)}/v1/deals/search", headers={"Authorization": f"Bearer {token}"})
+        assert len(deals.json()["results"]) == 4
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 # --- the gate around the connector ----------------------------------------------------------------------
 @pytest.fixture
 def crm() -> Iterator[ToyCrm]:
@@ -100,6 +132,27 @@ def test_a_429_is_retried_after_the_time_the_server_asked(crm: ToyCrm) -> None:
     assert slept == [7.0]
     assert gate.summary()["retries"] == 1
     assert gate.calls["owners.list"] == 2
+
+
+def test_the_simulators_own_rate_limit_makes_the_gate_wait_as_long_as_it_says() -> None:
+    slept: list[float] = []
+    with ToyCrm("limited", client_secret=SECRET, rate_limit=3).seed(deals=2) as crm:
+
+        def sleep(seconds: float) -> None:  # the gate's wait moves the simulator's clock
+            slept.append(seconds)
+            crm.clock.advance(seconds=seconds)
+
+        gate = ApiGate(sleep=sleep, clock=lambda: sum(slept))
+        settings = ToyCrmSettings(type="toycrm", base_url=crm.url, client_id=crm.client_id)
+        conn = ToyCrmConnector("toycrm", settings, {"TOYCRM_CLIENT_SECRET": SECRET}, gate)
+        gate.bind_connector(conn)
+        for _ in range(5):
+            assert conn.read_owners()
+        refused = [r for r in crm.requests if r.status == 429]
+    assert refused, "three calls per ten seconds: some were refused"
+    waits = [seconds for seconds in slept if seconds >= 1]  # the gate's own pacing sleeps are shorter
+    assert len(waits) == len(refused) == gate.summary()["retries"], slept
+    assert all(seconds <= 10 for seconds in waits), "Retry-After: until the oldest call leaves the window"
 
 
 def test_a_used_up_quota_stops_at_once(crm: ToyCrm) -> None:
@@ -151,7 +204,7 @@ def test_plan_mode_refuses_writes_before_they_are_sent(crm: ToyCrm) -> None:
         conn.create_tasks([TaskWrite(key="toycrm:3:kickoff:1", subject="Kickoff", body="", due_at=due, owner_id=None)])
     assert crm.records("tasks") == []
     assert gate.calls == {"oauth.token": 1}, "only the access token was asked for: the create was never sent"
-    assert "POST /v1/tasks/batch/create" not in crm.requests
+    assert crm.requests.counts()["POST /v1/tasks/batch/create"] == 0
 
 
 def test_update_tasks_and_write_fields_report_each_record(crm: ToyCrm) -> None:
@@ -201,11 +254,14 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ToyCrm]:
     monkeypatch.setenv("TOYCRM_CLIENT_SECRET", SECRET)
     monkeypatch.delenv("ONBOARD_SYNC_STORE", raising=False)
     pm = get_plugin_manager()
-    pm.register(plugin, name="onboard_toycrm-test")  # what its entry point does once the plugin is installed
+    # what its entry point does once the plugin is installed; an earlier test may have left it loaded
+    # (the process-wide manager read the entry point of a dist-info it put on sys.path)
+    added = None if pm.is_registered(plugin) else pm.register(plugin, name="onboard_toycrm-test")
     try:
         yield crm
     finally:
-        pm.unregister(name="onboard_toycrm-test")
+        if added:
+            pm.unregister(name=added)
         crm.close()
 
 
@@ -284,7 +340,7 @@ def test_activity_tasks_are_found_through_their_deals_after_a_crash(
         assert len(keys) == len(set(keys)), "nothing created twice"
         assert len(keys) == len(activities) + second.writes_created
         deals = {a["deal_id"] for a in activities}
-        looked_up = {r.split("/")[3] for r in acme.requests if r.startswith("GET /v1/deals/")}
+        looked_up = {r.path.split("/")[3] for r in acme.requests if r.key.startswith("GET /v1/deals/")}
         assert deals <= looked_up, "the pending keys' deals were read"
 
 

@@ -12,7 +12,7 @@ from hubspot.crm.deals.exceptions import ApiException as DealsApiException
 from hubspot.crm.objects.tasks.exceptions import ApiException as TasksApiException
 
 from onboard_sync.connector import PropertySpec, TaskWrite
-from onboard_sync.connectors.hubspot import batch, mapping, properties
+from onboard_sync.connectors.hubspot import batch, convert, properties
 from onboard_sync.connectors.hubspot.errors import classify
 from onboard_sync.connectors.hubspot.search import SearchCursor, next_cursor, search_body
 from onboard_sync.errors import ApiError, RateLimitExhausted
@@ -174,10 +174,10 @@ def test_connection_errors_are_retryable_status_0() -> None:
 
 def test_parse_time_accepts_iso_and_ms_epoch() -> None:
     expected = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-    assert mapping.parse_time("2024-05-01T12:00:00.000Z") == expected
-    assert mapping.parse_time(str(int(expected.timestamp() * 1000))) == expected
-    assert mapping.parse_time("") is None
-    assert mapping.format_time(expected) == "2024-05-01T12:00:00.000Z"
+    assert convert.parse_time("2024-05-01T12:00:00.000Z") == expected
+    assert convert.parse_time(str(int(expected.timestamp() * 1000))) == expected
+    assert convert.parse_time("") is None
+    assert convert.format_time(expected) == "2024-05-01T12:00:00.000Z"
 
 
 def test_deal_mapping() -> None:
@@ -195,7 +195,7 @@ def test_deal_mapping() -> None:
             "custom": "x",
         },
     )
-    deal = mapping.to_deal(
+    deal = convert.to_deal(
         "hs", obj, won=("closedwon",), lost=("closedlost",), account_ids=["1", "2"], extra=("custom",)
     )
     assert (deal.is_won, deal.is_closed, deal.amount, deal.owner_id) == (True, True, 1200.5, "9")
@@ -215,17 +215,17 @@ def test_task_write_properties_and_associations() -> None:
         account_id="3",
         contact_ids=("4",),
     )
-    props = mapping.task_properties(write, "onboard_sync_key")
+    props = convert.task_properties(write, "onboard_sync_key")
     assert props["onboard_sync_key"] == "k1"
     assert props["hs_task_status"] == "NOT_STARTED"
     assert props["hs_task_type"] == "TODO"
     assert props["hs_timestamp"] == "2024-05-01T00:00:00.000Z"
-    types = [(a["to"]["id"], a["types"][0]["associationTypeId"]) for a in mapping.task_associations(write)]
+    types = [(a["to"]["id"], a["types"][0]["associationTypeId"]) for a in convert.task_associations(write)]
     assert types == [("7", 216), ("3", 192), ("4", 204)]
-    patch = mapping.patch_properties({"status": TaskStatus.COMPLETED, "owner_id": None})
+    patch = convert.patch_properties({"status": TaskStatus.COMPLETED, "owner_id": None})
     assert patch == {"hs_task_status": "COMPLETED", "hubspot_owner_id": ""}
     with pytest.raises(ValueError, match="unknown task field"):
-        mapping.patch_properties({"colour": "red"})
+        convert.patch_properties({"colour": "red"})
 
 
 # --- batches and properties -----------------------------------------------------------------

@@ -18,7 +18,7 @@ from onboard_sync.connector import Capability
 from onboard_sync.connectors.hubspot import tickets as hubspot_tickets
 from onboard_sync.connectors.salesforce import SalesforceConnector, SalesforceSettings
 from onboard_sync.connectors.salesforce.cases import case_soql, to_ticket
-from onboard_sync.connectors.zendesk import mapping as zendesk_mapping
+from onboard_sync.connectors.zendesk import convert as zendesk_convert
 from onboard_sync.errors import ApiError
 from onboard_sync.onboarding.health import collect_metrics
 from onboard_sync.onboarding.state import CustomerFacts
@@ -134,7 +134,7 @@ def test_health_counts_a_case_as_it_counts_the_same_hubspot_or_zendesk_ticket() 
         )
         for n, (_, props, _) in enumerate(rows)
     )
-    zendesk = tuple(zendesk_mapping.to_ticket("zd", {"id": n, **raw}, None) for n, (_, _, raw) in enumerate(rows))
+    zendesk = tuple(zendesk_convert.to_ticket("zd", {"id": n, **raw}, None) for n, (_, _, raw) in enumerate(rows))
     expected = _metrics(salesforce)
     assert expected["open_tickets"] == 2
     assert expected["open_urgent_tickets"] == 1

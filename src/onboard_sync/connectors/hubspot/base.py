@@ -20,14 +20,14 @@ from onboard_sync.connector import (
     WriteResult,
 )
 from onboard_sync.connectors.hubspot import batch as batches
-from onboard_sync.connectors.hubspot import mapping, properties
+from onboard_sync.connectors.hubspot import convert, properties
 from onboard_sync.connectors.hubspot.auth import TokenSource
 from onboard_sync.connectors.hubspot.errors import classify
 from onboard_sync.connectors.hubspot.search import MODIFIED, SearchCursor, next_cursor, search_body
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings
 from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import ObjectKind
-from onboard_sync.toolkit.status import status_of
+from onboard_sync.toolkit.http_errors import status_of
 
 R = TypeVar("R")
 
@@ -188,7 +188,7 @@ class HubSpotBase(Connector):
         )
         results = list(answer.results or ())
         nxt = answer.paging.next if answer.paging else None
-        last = mapping.parse_time((results[-1].properties or {}).get(MODIFIED)) if results else None
+        last = convert.parse_time((results[-1].properties or {}).get(MODIFIED)) if results else None
         last_ms = int(last.timestamp() * 1000) if last else None
         following = next_cursor(cursor, nxt.after if nxt else None, last_ms, limit)
         return results, following.encode() if following else None

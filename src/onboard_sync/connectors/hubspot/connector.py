@@ -5,7 +5,7 @@ core's ``call`` (rate limit, retries, accounting) under a logical endpoint label
 page of up to 1,000 deals costs seven calls: five searches of 200 and one v4 association batch
 read (up to 1,000 ids) per target type (companies, contacts); writes are one batch call per
 ``max_write_batch`` inputs.
-Record conversion lives in :mod:`.mapping`, search paging in :mod:`.search`, batch answers in
+Record conversion lives in :mod:`.convert`, search paging in :mod:`.search`, batch answers in
 :mod:`.batch`, error classification in :mod:`.errors` and OAuth in :mod:`.auth`.
 """
 
@@ -31,7 +31,7 @@ from onboard_sync.connector import (
     WriteResult,
 )
 from onboard_sync.connectors.hubspot import batch as batches
-from onboard_sync.connectors.hubspot import mapping, properties, tickets
+from onboard_sync.connectors.hubspot import convert, properties, tickets
 from onboard_sync.connectors.hubspot.base import HubSpotBase, chunks, status_of
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings, starter_table
 from onboard_sync.errors import UnknownPropertiesError
@@ -93,9 +93,9 @@ class HubSpotConnector(HubSpotBase):
         extra = options.for_kind(ObjectKind.DEAL)
         # Up to ``association_batch`` deals per page (several searches of 200), so that their
         # companies and contacts cost one association read each per 1,000 deals, not per 200.
-        results, next_token = self._search("deals", filters, since, page_token, mapping.DEAL_PROPERTIES + extra)
+        results, next_token = self._search("deals", filters, since, page_token, convert.DEAL_PROPERTIES + extra)
         while next_token and len(results) + self.search_page_size <= self.association_batch:
-            more, following = self._search("deals", filters, since, next_token, mapping.DEAL_PROPERTIES + extra)
+            more, following = self._search("deals", filters, since, next_token, convert.DEAL_PROPERTIES + extra)
             results += more
             if following == next_token:
                 break
@@ -105,7 +105,7 @@ class HubSpotConnector(HubSpotBase):
     def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:
         """Deals by id with their companies and contacts; missing ids are skipped."""
         extra = options.for_kind(ObjectKind.DEAL)
-        found = self._batch_read("deals", ids, mapping.DEAL_PROPERTIES + extra)
+        found = self._batch_read("deals", ids, convert.DEAL_PROPERTIES + extra)
         return self._deals(found, extra)
 
     def _deals(self, objects: Sequence[Any], extra: Sequence[str]) -> list[Deal]:
@@ -114,7 +114,7 @@ class HubSpotConnector(HubSpotBase):
         contacts = self._associations("deals", "contacts", ids)
         s = self.settings
         return [
-            mapping.to_deal(
+            convert.to_deal(
                 self.instance,
                 o,
                 won=s.won_stages,
@@ -148,20 +148,20 @@ class HubSpotConnector(HubSpotBase):
 
     @staticmethod
     def _is_primary(target: Any) -> bool:
-        return any(t.type_id == mapping.PRIMARY_DEAL_COMPANY for t in target.association_types or ())
+        return any(t.type_id == convert.PRIMARY_DEAL_COMPANY for t in target.association_types or ())
 
     # --- accounts, contacts, owners ----------------------------------------------------------
     def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:
         """Companies by id; missing ids are skipped."""
         extra = options.for_kind(ObjectKind.ACCOUNT)
-        found = self._batch_read("companies", ids, mapping.COMPANY_PROPERTIES + extra)
-        return [mapping.to_account(self.instance, o, extra) for o in found]
+        found = self._batch_read("companies", ids, convert.COMPANY_PROPERTIES + extra)
+        return [convert.to_account(self.instance, o, extra) for o in found]
 
     def read_contacts(self, ids: Sequence[str], options: ReadOptions) -> list[Contact]:
         """Contacts by id; missing ids are skipped."""
         extra = options.for_kind(ObjectKind.CONTACT)
-        found = self._batch_read("contacts", ids, mapping.CONTACT_PROPERTIES + extra)
-        return [mapping.to_contact(self.instance, o, extra) for o in found]
+        found = self._batch_read("contacts", ids, convert.CONTACT_PROPERTIES + extra)
+        return [convert.to_contact(self.instance, o, extra) for o in found]
 
     def read_owners(self) -> list[Owner]:
         """Every active owner, 100 per call."""
@@ -169,7 +169,7 @@ class HubSpotConnector(HubSpotBase):
         after: str | None = None
         while True:
             page = self._call("owners.list", self._owners_page(after))
-            owners += [mapping.to_owner(self.instance, o) for o in page.results or ()]
+            owners += [convert.to_owner(self.instance, o) for o in page.results or ()]
             nxt = page.paging.next if page.paging else None
             if nxt is None or not nxt.after:
                 return owners
@@ -192,20 +192,20 @@ class HubSpotConnector(HubSpotBase):
     # --- tasks -------------------------------------------------------------------------------
     @property
     def _task_properties(self) -> tuple[str, ...]:
-        return (*mapping.TASK_PROPERTIES, self.settings.task_key_property)
+        return (*convert.TASK_PROPERTIES, self.settings.task_key_property)
 
     def read_tasks(self, *, since: datetime | None, page_token: str | None) -> Page[Task]:
         """Search the tasks carrying a key (onboard-sync's), changed at or after ``since``."""
         key = self.settings.task_key_property
         filters = [{"propertyName": key, "operator": "HAS_PROPERTY"}]
         results, next_token = self._search("tasks", filters, since, page_token, self._task_properties)
-        return Page([mapping.to_task(self.instance, o, key) for o in results], next_token)
+        return Page([convert.to_task(self.instance, o, key) for o in results], next_token)
 
     def find_tasks(self, keys: Sequence[str], deal_ids: Mapping[str, str]) -> list[Task]:
         """Tasks by key: a batch read by the unique key property (no search lag; ``deal_ids`` not needed)."""
         key = self.settings.task_key_property
         found = self._batch_read("tasks", keys, self._task_properties, id_property=key)
-        return [mapping.to_task(self.instance, o, key) for o in found]
+        return [convert.to_task(self.instance, o, key) for o in found]
 
     def create_tasks(self, batch: Sequence[TaskWrite]) -> list[WriteResult]:
         """One ``batch/create`` with inline associations; duplicate keys resolve to the existing task."""
@@ -215,8 +215,8 @@ class HubSpotConnector(HubSpotBase):
         key_prop = self.settings.task_key_property
         inputs = [
             {
-                "properties": mapping.task_properties(w, key_prop),
-                "associations": mapping.task_associations(w),
+                "properties": convert.task_properties(w, key_prop),
+                "associations": convert.task_associations(w),
                 "objectWriteTraceId": w.key,
             }
             for w in batch
@@ -272,7 +272,7 @@ class HubSpotConnector(HubSpotBase):
         inputs = [
             {
                 "id": p.remote_id,
-                "properties": mapping.patch_properties(p.changes),
+                "properties": convert.patch_properties(p.changes),
                 "objectWriteTraceId": p.key,
             }
             for p in batch

@@ -85,8 +85,3 @@ class HubSpotSettings(ConnectorSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
-
-    @property
-    def uses_oauth(self) -> bool:
-        """Whether access tokens come from an OAuth refresh token rather than a private app."""
-        return self.client_id is not None

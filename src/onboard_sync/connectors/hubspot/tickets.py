@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from onboard_sync.connectors.hubspot import mapping
+from onboard_sync.connectors.hubspot import convert
 from onboard_sync.records import Ticket
 
 TICKET_PROPERTIES = (
@@ -29,20 +29,20 @@ TICKET_PROPERTIES = (
 def to_ticket(source: str, obj: Any, companies: Mapping[str, Sequence[str]], closed: Sequence[str]) -> Ticket:
     """One SDK ticket object as a canonical ``Ticket``."""
     props: dict[str, str | None] = dict(obj.properties or {})
-    created = mapping.parse_time(props.get("createdate")) or getattr(obj, "created_at", None)
+    created = convert.parse_time(props.get("createdate")) or getattr(obj, "created_at", None)
     created = created or datetime.now(UTC)
     stage = props.get("hs_pipeline_stage") or ""
     account = companies.get(str(obj.id)) or ()
     return Ticket(
         source=source,
         id=str(obj.id),
-        updated_at=mapping.updated_at(obj, props),
+        updated_at=convert.updated_at(obj, props),
         subject=props.get("subject") or "",
         status="closed" if stage in closed else "open",
         priority=(props.get("hs_ticket_priority") or "").lower() or None,
         created_at=created,
         account_id=account[0] if account else None,
-        solved_at=mapping.parse_time(props.get("closed_date")),
+        solved_at=convert.parse_time(props.get("closed_date")),
         properties={"pipeline_stage": stage},
     )
 

@@ -21,7 +21,8 @@ from onboard_sync.connectors.salesforce import auth
 from onboard_sync.connectors.salesforce.errors import NO_SUCH_COLUMN, RETRYABLE_CODES, classify, error_code
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings
 from onboard_sync.errors import ApiError
-from onboard_sync.toolkit.status import status_of as status_of  # re-exported: .connector imports it from here
+from onboard_sync.records import Account
+from onboard_sync.toolkit.http_errors import status_of as status_of  # re-exported: .connector imports it from here
 
 if TYPE_CHECKING:  # requests and simple-salesforce load when a connector is built, not with the plugin
     from simple_salesforce import Salesforce
@@ -90,8 +91,6 @@ def record_results(keys: Sequence[str], answer: Any) -> list[WriteResult]:
 class SalesforceBase(Connector):
     """Session, login and the call helpers of the Salesforce connector."""
 
-    describe_cache: dict[str, Rec]
-
     def __init__(self, instance: str, settings: ConnectorSettings, secrets: Mapping[str, str], call: ApiCaller) -> None:
         super().__init__(instance, settings, secrets, call)
         self.settings: SalesforceSettings = cast(SalesforceSettings, settings)
@@ -106,7 +105,16 @@ class SalesforceBase(Connector):
         self._sf: Salesforce | None = None
         self.logins = 0
         self.usage: tuple[int, int] | None = None
-        self.describe_cache = {}
+        self._accounts_read: dict[tuple[str, tuple[str, ...]], Account] = {}
+        """Accounts ``read_deals_by_id`` read as parent fields, by (id, extra columns), for ``read_accounts``."""
+
+    @property
+    def describe_cache(self) -> dict[str, Rec]:
+        """describe() answers by sObject, shared by the instance's connectors (``Connector.shared``): a
+        ``serve`` worker describes each object once, not in every reconcile. ``describe()`` (the run-start
+        check, every ten minutes in ``serve``) and a write refused for an unknown field read it afresh."""
+        cache: dict[str, Rec] = self.shared.setdefault("describes", {})
+        return cache
 
     def _secret_values(self) -> tuple[str, ...]:
         s = self.settings

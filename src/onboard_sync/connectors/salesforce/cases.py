@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from onboard_sync.connectors.salesforce.mapping import as_text, parse_time, soql_time, updated_at
+from onboard_sync.connectors.salesforce.convert import as_text, parse_time, soql_time, updated_at
 from onboard_sync.records import Ticket
 
 CASE_FIELDS = (

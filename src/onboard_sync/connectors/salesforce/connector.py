@@ -9,7 +9,7 @@ Collections, 200 records a call, with per-record results. Task idempotency: the 
 custom field; when describe() says it is an External ID, tasks are upserted by it (one call per
 200), else every create first looks its keys up (one query more per batch): a replay never duplicates.
 Cases are a ticket source (``read_tickets``, :mod:`.cases`), read the same incremental way. Plumbing is in
-:mod:`.base`, records in :mod:`.mapping`, schema work in :mod:`.fields`, errors in :mod:`.errors`, OAuth in
+:mod:`.base`, records in :mod:`.convert`, schema work in :mod:`.fields`, errors in :mod:`.errors`, OAuth in
 :mod:`.auth`.
 """
 
@@ -35,7 +35,7 @@ from onboard_sync.connector import (
     TaskWrite,
     WriteResult,
 )
-from onboard_sync.connectors.salesforce import cases, fields, mapping
+from onboard_sync.connectors.salesforce import cases, convert, fields
 from onboard_sync.connectors.salesforce.base import Rec, SalesforceBase, id_chunks, record_results, status_of
 from onboard_sync.connectors.salesforce.errors import unknown_fields
 from onboard_sync.connectors.salesforce.settings import SalesforceSettings, starter_table
@@ -91,8 +91,8 @@ class SalesforceConnector(SalesforceBase):
     def _deal_soql(self, where: str, extra: Sequence[str], account_extra: Sequence[str]) -> str:
         """Opportunities with their contact roles (a subquery) and their Account's fields (``Account.*``)."""
         conditions = [where] + ([f"({self.settings.opportunity_filter})"] if self.settings.opportunity_filter else [])
-        account = [f"Account.{name}" for name in (*mapping.ACCOUNT_FIELDS, *account_extra)]
-        columns = ", ".join(dict.fromkeys((*mapping.DEAL_FIELDS, *extra, mapping.ROLES_SUBQUERY, *account)))
+        account = [f"Account.{name}" for name in (*convert.ACCOUNT_FIELDS, *account_extra)]
+        columns = ", ".join(dict.fromkeys((*convert.DEAL_FIELDS, *extra, convert.ROLES_SUBQUERY, *account)))
         return f"SELECT {columns} FROM Opportunity WHERE {' AND '.join(conditions)} ORDER BY SystemModstamp, Id"
 
     def read_deals(self, *, since: datetime | None, page_token: str | None, options: ReadOptions) -> Page[Deal]:
@@ -101,30 +101,38 @@ class SalesforceConnector(SalesforceBase):
         One query a page: contact roles come nested (``OpportunityContactRoles``), the Account as
         ``Account.*`` fields, handed to the engine as ``Page.accounts``."""
         extra, account_extra = options.for_kind(ObjectKind.DEAL), options.for_kind(ObjectKind.ACCOUNT)
-        where = "IsWon = true" if since is None else f"SystemModstamp >= {mapping.soql_time(since)}"
+        where = "IsWon = true" if since is None else f"SystemModstamp >= {convert.soql_time(since)}"
         soql = self._deal_soql(where, extra, account_extra)
         records, token = self._query_page("opportunities.query", soql, page_token)
         accounts = {
-            str(r["Account"]["Id"]): mapping.to_account(self.instance, r["Account"], account_extra)
+            str(r["Account"]["Id"]): convert.to_account(self.instance, r["Account"], account_extra)
             for r in records
             if r.get("Account") and r["Account"].get("Id")
         }
         return Page(self._deals(records, extra), token, accounts=list(accounts.values()))
 
     def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:
-        extra = options.for_kind(ObjectKind.DEAL)
-        columns = (*mapping.DEAL_FIELDS, *extra, mapping.ROLES_SUBQUERY)
+        """Opportunities by id (``serve``'s reconciles), shaped as a page of ``read_deals``: their Accounts'
+        fields come along as ``Account.*`` columns and are kept for ``read_accounts``, which then needs
+        no query of its own for them."""
+        extra, account_extra = options.for_kind(ObjectKind.DEAL), options.for_kind(ObjectKind.ACCOUNT)
+        account = [f"Account.{name}" for name in (*convert.ACCOUNT_FIELDS, *account_extra)]
+        columns = tuple(dict.fromkeys((*convert.DEAL_FIELDS, *extra, convert.ROLES_SUBQUERY, *account)))
         found = self._by_ids("opportunities.query", "Opportunity", columns, ids)
+        for r in found:
+            if r.get("Account") and r["Account"].get("Id"):
+                key = (str(r["Account"]["Id"]), tuple(account_extra))
+                self._accounts_read[key] = convert.to_account(self.instance, r["Account"], account_extra)
         by_id = {r["Id"]: r for r in found}
         return self._deals([by_id[i] for i in dict.fromkeys(ids) if i in by_id], extra)
 
     def _deals(self, records: list[Rec], extra: Sequence[str]) -> list[Deal]:
-        return [mapping.to_deal(self.instance, r, self._contact_ids(r), extra) for r in records]
+        return [convert.to_deal(self.instance, r, self._contact_ids(r), extra) for r in records]
 
     def _contact_ids(self, record: Rec) -> list[str]:
         """The Opportunity's contacts from its nested contact roles, primary first; a nested result
         cut short (``done: false``) is read to its end through its ``nextRecordsUrl``."""
-        nested = record.get(mapping.ROLES)
+        nested = record.get(convert.ROLES)
         if not nested:
             return []  # Salesforce renders a subquery without rows as null
         token = None if nested.get("done", True) else nested.get("nextRecordsUrl")
@@ -134,19 +142,22 @@ class SalesforceConnector(SalesforceBase):
 
     # --- accounts, contacts, owners --------------------------------------------------------------
     def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:
+        """Accounts by id; those ``read_deals_by_id`` just read as parent fields (same columns) cost nothing."""
         extra = options.for_kind(ObjectKind.ACCOUNT)
-        found = self._by_ids("accounts.query", "Account", (*mapping.ACCOUNT_FIELDS, *extra), ids)
-        return [mapping.to_account(self.instance, r, extra) for r in found]
+        known = [self._accounts_read[(i, tuple(extra))] for i in ids if (i, tuple(extra)) in self._accounts_read]
+        rest = [i for i in ids if (i, tuple(extra)) not in self._accounts_read]
+        found = self._by_ids("accounts.query", "Account", (*convert.ACCOUNT_FIELDS, *extra), rest) if rest else []
+        return known + [convert.to_account(self.instance, r, extra) for r in found]
 
     def read_contacts(self, ids: Sequence[str], options: ReadOptions) -> list[Contact]:
         extra = options.for_kind(ObjectKind.CONTACT)
-        found = self._by_ids("contacts.query", "Contact", (*mapping.CONTACT_FIELDS, *extra), ids)
-        return [mapping.to_contact(self.instance, r, extra) for r in found]
+        found = self._by_ids("contacts.query", "Contact", (*convert.CONTACT_FIELDS, *extra), ids)
+        return [convert.to_contact(self.instance, r, extra) for r in found]
 
     def read_owners(self) -> list[Owner]:
         """Active Users."""
-        soql = f"SELECT {', '.join(mapping.OWNER_FIELDS)} FROM User WHERE IsActive = true ORDER BY Id"
-        return [mapping.to_owner(self.instance, r) for r in self._query_all("users.query", soql)]
+        soql = f"SELECT {', '.join(convert.OWNER_FIELDS)} FROM User WHERE IsActive = true ORDER BY Id"
+        return [convert.to_owner(self.instance, r) for r in self._query_all("users.query", soql)]
 
     # --- cases (TICKET_SOURCE) --------------------------------------------------------------------
     def read_tickets(self, *, since: datetime | None, page_token: str | None) -> Page[Ticket]:
@@ -173,21 +184,21 @@ class SalesforceConnector(SalesforceBase):
     # --- tasks -----------------------------------------------------------------------------------
     @property
     def _task_columns(self) -> str:
-        return ", ".join((*mapping.TASK_FIELDS, self.settings.task_key_field))
+        return ", ".join((*convert.TASK_FIELDS, self.settings.task_key_field))
 
     def read_tasks(self, *, since: datetime | None, page_token: str | None) -> Page[Task]:
         """Tasks carrying a key, changed at or after ``since``, oldest first."""
         key = self.settings.task_key_field
-        where = f"{key} != null" + (f" AND SystemModstamp >= {mapping.soql_time(since)}" if since else "")
+        where = f"{key} != null" + (f" AND SystemModstamp >= {convert.soql_time(since)}" if since else "")
         soql = f"SELECT {self._task_columns} FROM Task WHERE {where} ORDER BY SystemModstamp, Id"
         records, token = self._query_page("tasks.query", soql, page_token)
-        return Page([mapping.to_task(self.instance, r, key) for r in records], token)
+        return Page([convert.to_task(self.instance, r, key) for r in records], token)
 
     def find_tasks(self, keys: Sequence[str], deal_ids: Mapping[str, str]) -> list[Task]:
         """Tasks by key (SOQL reads what was just written: no lag; ``deal_ids`` not needed)."""
         key = self.settings.task_key_field
-        found = self._by_ids("tasks.query", "Task", (*mapping.TASK_FIELDS, key), keys, key)
-        return [mapping.to_task(self.instance, r, key) for r in found]
+        found = self._by_ids("tasks.query", "Task", (*convert.TASK_FIELDS, key), keys, key)
+        return [convert.to_task(self.instance, r, key) for r in found]
 
     def _upserts_tasks(self) -> bool:
         definition = self._field_defs("Task").get(self.settings.task_key_field)
@@ -198,7 +209,7 @@ class SalesforceConnector(SalesforceBase):
         if not batch:
             return []
         key_field = self.settings.task_key_field
-        records = [mapping.task_fields(w, key_field, self.settings.task_what) for w in batch]
+        records = [convert.task_fields(w, key_field, self.settings.task_what) for w in batch]
         keys = [w.key for w in batch]
         if self._upserts_tasks():
             answer = self._collection("tasks.upsert", "PATCH", f"composite/sobjects/Task/{key_field}", records)
@@ -232,7 +243,7 @@ class SalesforceConnector(SalesforceBase):
         done = {p.key: WriteResult(p.key, ok=True, remote_id=p.remote_id) for p in batch if not p.changes}
         if send:
             records = [
-                {"attributes": {"type": "Task"}, "id": p.remote_id, **mapping.patch_fields(p.changes)} for p in send
+                {"attributes": {"type": "Task"}, "id": p.remote_id, **convert.patch_fields(p.changes)} for p in send
             ]
             answer = self._collection("tasks.update", "PATCH", "composite/sobjects", records)
             done.update({r.key: r for r in record_results([p.key for p in send], answer)})

@@ -13,7 +13,7 @@ import hmac
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from onboard_sync.webhooks.events import Rejected, malformed
+from onboard_sync.inbound import Rejected, malformed
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 OM_NS = "http://soap.sforce.com/2005/09/outbound"

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from onboard_sync.connectors.salesforce import outbound_messages as om
-from onboard_sync.webhooks.events import InboundEvent, Rejected, WebhookRequest, content_key, malformed
+from onboard_sync.inbound import InboundEvent, Rejected, WebhookRequest, content_key, malformed
 from onboard_sync.webhooks.schemes import (
     MAX_EVENTS_PER_REQUEST,
     Ack,

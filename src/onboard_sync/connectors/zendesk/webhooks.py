@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from onboard_sync.webhooks.events import InboundEvent, WebhookRequest, content_key, malformed
+from onboard_sync.inbound import InboundEvent, WebhookRequest, content_key, malformed
 from onboard_sync.webhooks.schemes import Scheme, SchemeOptions, parse_json, signature_check
 from onboard_sync.webhooks.signatures import verify_zendesk
 

@@ -5,8 +5,9 @@ Public API (a contract used by the connector, the engine, the pytest plugin and 
     from onboard_sync.sandbox.hubspot import HubSpotSandbox, create_sandbox, serve_forever
 
 Layout (moto-style): ``backend.py`` state and behaviour, ``seed.py`` deterministic data, ``schema.py``
-portal metadata, ``app.py`` + ``routes_*.py`` + ``wire.py`` + ``search.py`` the wire format,
-``sandbox.py`` the facade that runs it all on loopback.
+portal metadata, ``responses_*.py`` + ``wire.py`` + ``search.py`` the wire format, ``routes.py`` the
+URL table, ``app.py`` the shared middleware with HubSpot's hooks, ``sandbox.py`` the facade that
+runs it all on loopback.
 """
 
 from onboard_sync.sandbox.hubspot.backend import HubSpotBackend

@@ -1,153 +1,46 @@
-"""The HubSpot sandbox's ASGI app (Starlette): route table and the per-request pipeline.
+"""The HubSpot sandbox's ASGI app: the shared middleware stack with HubSpot's hooks.
 
-Pipeline for every request: injected latency (``await asyncio.sleep``, so concurrent clients are
-served concurrently) -> route match -> armed faults -> Bearer-token auth -> rate limits (ten-secondly
-per token, daily, search secondly) -> handler -> rate-limit headers -> request log. Built by
-``HubSpotSandbox``; the route handlers live in ``routes_objects.py`` and ``routes_meta.py``.
+Stack for every request: request log -> injected latency -> HubSpot error bodies -> route match
+(``routes.py``) -> armed faults -> Bearer-token auth (private-app token or OAuth access token) ->
+rate limits (ten-secondly per token, daily, search secondly) -> handler (``responses_*.py``), then
+the ``X-HubSpot-RateLimit-*`` headers on the way out. Built by ``HubSpotSandbox``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from onboard_sync.sandbox.common import RequestRecord, client_host
-from onboard_sync.sandbox.hubspot import routes_assoc as assoc
-from onboard_sync.sandbox.hubspot import routes_meta as meta
-from onboard_sync.sandbox.hubspot import routes_objects as obj
+from onboard_sync.sandbox.faults import Failure
 from onboard_sync.sandbox.hubspot.errors import HubSpotError
-from onboard_sync.sandbox.hubspot.wire import JSON_TYPE, Call, Reply
+from onboard_sync.sandbox.hubspot.routes import BURST, DAILY, ROUTES, SEARCH
+from onboard_sync.sandbox.hubspot.wire import JSON_TYPE, Call
+from onboard_sync.sandbox.middleware import (
+    Authentication,
+    AuthRefusal,
+    Credential,
+    Faults,
+    Latency,
+    LimitPolicy,
+    RateLimits,
+    Reply,
+    RequestLogging,
+    Routing,
+    SimRequest,
+    SimulatorApp,
+    VendorErrors,
+    log_crash,
+)
 
 if TYPE_CHECKING:
     from onboard_sync.sandbox.hubspot.sandbox import HubSpotSandbox
 
-log = logging.getLogger(__name__)
-Handler = Callable[["HubSpotSandbox", Call], Reply]
-KEEP = {"objectType", "fromObjectType", "toObjectType"}  # path parts kept verbatim in request templates
 AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
     "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
 )
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    pattern: str
-    handler: Handler
-    auth: bool = True
-    search: bool = False
-
-    @property
-    def regex(self) -> re.Pattern[str]:
-        return _compile(self.pattern)
-
-
-_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _compile(pattern: str) -> re.Pattern[str]:
-    if pattern not in _CACHE:
-        body = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern.rstrip("/"))
-        _CACHE[pattern] = re.compile(f"^{body}/?$")
-    return _CACHE[pattern]
-
-
-OBJ = "/crm/v3/objects/{objectType}"
-A4 = "/crm/v4/associations/{fromObjectType}/{toObjectType}"
-P = "/crm/v3/properties/{objectType}"
-ENDPOINTS: list[Endpoint] = [
-    Endpoint("POST", f"{OBJ}/search", obj.search, search=True),
-    Endpoint("POST", f"{OBJ}/batch/read", obj.batch_read),
-    Endpoint("POST", f"{OBJ}/batch/create", obj.batch_create),
-    Endpoint("POST", f"{OBJ}/batch/update", obj.batch_update),
-    Endpoint("POST", f"{OBJ}/batch/upsert", obj.batch_upsert),
-    Endpoint("POST", f"{OBJ}/batch/archive", obj.batch_archive),
-    Endpoint("GET", OBJ, obj.list_objects),
-    Endpoint("POST", OBJ, obj.create_object),
-    Endpoint("GET", f"{OBJ}/{{objectId}}", obj.get_object),
-    Endpoint("PATCH", f"{OBJ}/{{objectId}}", obj.update_object),
-    Endpoint("DELETE", f"{OBJ}/{{objectId}}", obj.archive_object),
-    Endpoint(
-        "PUT",
-        f"{OBJ}/{{objectId}}/associations/{{toObjectType}}/{{toObjectId}}/{{associationTypeId}}",
-        obj.associate_v3,
-    ),
-    Endpoint(
-        "DELETE",
-        f"{OBJ}/{{objectId}}/associations/{{toObjectType}}/{{toObjectId}}/{{associationTypeId}}",
-        obj.dissociate_v3,
-    ),
-    Endpoint("POST", f"{A4}/batch/read", assoc.v4_batch_read),
-    Endpoint("POST", f"{A4}/batch/create", assoc.v4_batch_create),
-    Endpoint("POST", f"{A4}/batch/associate/default", assoc.v4_batch_default),
-    Endpoint("POST", f"{A4}/batch/archive", assoc.v4_batch_archive),
-    Endpoint(
-        "PUT",
-        "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}",
-        assoc.v4_put_default,
-    ),
-    Endpoint(
-        "PUT",
-        "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}",
-        assoc.v4_put_labelled,
-    ),
-    Endpoint(
-        "DELETE",
-        "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}",
-        assoc.v4_delete,
-    ),
-    Endpoint("GET", "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}", assoc.v4_list),
-    Endpoint("GET", "/crm/v3/owners/", meta.list_owners),
-    Endpoint("GET", "/crm/v3/owners/{ownerId}", meta.get_owner),
-    Endpoint("GET", f"{P}/groups", meta.list_groups),
-    Endpoint("POST", f"{P}/groups", meta.create_group),
-    Endpoint("GET", f"{P}/groups/{{groupName}}", meta.get_group),
-    Endpoint("POST", f"{P}/batch/create", meta.batch_create_properties),
-    Endpoint("POST", f"{P}/batch/read", meta.batch_read_properties),
-    Endpoint("GET", P, meta.list_properties),
-    Endpoint("POST", P, meta.create_property),
-    Endpoint("GET", f"{P}/{{propertyName}}", meta.get_property),
-    Endpoint("PATCH", f"{P}/{{propertyName}}", meta.update_property),
-    Endpoint("DELETE", f"{P}/{{propertyName}}", meta.archive_property),
-    Endpoint("GET", "/crm/v3/pipelines/{objectType}", meta.list_pipelines),
-    Endpoint("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}", meta.get_pipeline),
-    Endpoint("GET", "/crm/v3/pipelines/{objectType}/{pipelineId}/stages", meta.get_pipeline),
-    Endpoint("POST", "/oauth/v1/token", meta.oauth_token, auth=False),
-    Endpoint("GET", "/account-info/v3/details", meta.account_details),
-    Endpoint("POST", "/_sandbox/reset", meta.sandbox_reset, auth=False),
-]
-
-
-def match(method: str, path: str) -> tuple[Endpoint | None, dict[str, str], bool]:
-    """(endpoint, path params, path known for another method)."""
-    other = False
-    for endpoint in ENDPOINTS:
-        found = endpoint.regex.match(path)
-        if found:
-            if endpoint.method == method:
-                return endpoint, found.groupdict(), True
-            other = True
-    return None, {}, other
-
-
-def template_of(endpoint: Endpoint, params: dict[str, str]) -> str:
-    out = endpoint.pattern
-    for name, value in params.items():
-        if name in KEEP:
-            out = out.replace(f"{{{name}}}", value)
-    return out
+POLICY_NAMES = {BURST: "TEN_SECONDLY_ROLLING", DAILY: "DAILY", SEARCH: "SECONDLY"}
 
 
 def _error(status: int, message: str, category: str, **extra: Any) -> Reply:
@@ -164,6 +57,7 @@ def _error(status: int, message: str, category: str, **extra: Any) -> Reply:
 
 
 def rate_limited(policy: str) -> Reply:
+    """HubSpot's 429 for ``policy`` (``TEN_SECONDLY_ROLLING``, ``SECONDLY`` or ``DAILY``)."""
     message = {
         "DAILY": "You have reached your daily limit.",
         "SECONDLY": "You have reached your secondly limit.",
@@ -182,6 +76,7 @@ def rate_limited(policy: str) -> Reply:
 
 
 def fault_reply(status: int) -> Reply:
+    """An injected failure in HubSpot's shape for ``status``."""
     if status == 429:
         return rate_limited("TEN_SECONDLY_ROLLING")
     if status == 401:
@@ -198,96 +93,91 @@ def fault_reply(status: int) -> Reply:
     return _error(status, messages.get(status, f"sandbox fault {status}"), category)
 
 
-class HubSpotApp:
-    """The request pipeline around the route handlers, bound to one sandbox."""
+def no_route(request: SimRequest, other_method: bool) -> Reply:
+    return _error(
+        405 if other_method else 404,
+        f"No route for {request.method} {request.path}",
+        "METHOD_NOT_ALLOWED" if other_method else "OBJECT_NOT_FOUND",
+    )
 
-    def __init__(self, sb: HubSpotSandbox) -> None:
-        self.sb = sb
-        self.starlette = Starlette(
-            routes=[Route("/{path:path}", self.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
-        )
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.starlette(scope, receive, send)
+def injected(failure: Failure, request: SimRequest) -> Reply:
+    reply = fault_reply(failure.status)
+    if failure.retry_after is not None:
+        reply.headers["Retry-After"] = f"{failure.retry_after:g}"
+    return reply
 
-    async def handle(self, request: Request) -> Response:
-        sb = self.sb
-        received = sb.clock.now()
-        if sb.latency > 0:
-            await asyncio.sleep(sb.latency)
-        method, path = request.method, request.url.path
-        endpoint, params, known = match(method, path)
-        template = template_of(endpoint, params) if endpoint else path
-        raw = await request.body()
-        try:
-            if endpoint is None:
-                reply = _error(
-                    405 if known else 404,
-                    f"No route for {method} {path}",
-                    "METHOD_NOT_ALLOWED" if known else "OBJECT_NOT_FOUND",
-                )
-            else:
-                reply = self._serve(endpoint, Call(method, path, params, request.query_params, raw), request)
-        except HubSpotError as exc:
-            reply = Reply(exc.status, exc.body())
-        except Exception:  # a sandbox bug: still answer in the vendor's shape, and say so in the log
-            log.exception("hubspot sandbox failed on %s %s", method, path)
-            reply = _error(500, "internal error", "INTERNAL_ERROR")
-        client = client_host(request.scope)
-        sb.requests.record(RequestRecord(method, path, template, reply.status, sb.clock.now(), client, received))
-        content = b"" if reply.status == 204 or reply.body is None else json.dumps(reply.body).encode()
-        return Response(content, reply.status, headers=reply.headers, media_type=JSON_TYPE)
 
-    def _serve(self, endpoint: Endpoint, call: Call, request: Request) -> Reply:
-        sb = self.sb
-        failure = sb.faults.take_failure(call.method, call.path)
-        if failure is not None:
-            reply = fault_reply(failure.status)
-            if failure.retry_after is not None:
-                reply.headers["Retry-After"] = f"{failure.retry_after:g}"
-            return reply
-        if not endpoint.auth:
-            return endpoint.handler(sb, call)
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else None
+def refuse_token(request: SimRequest, refusal: AuthRefusal) -> Reply:
+    if refusal.reason == "expired":
+        message = f"The OAuth token used to make this call expired {refusal.detail}."
+        return _error(401, message, "EXPIRED_AUTHENTICATION")
+    return _error(401, AUTH_MESSAGE, "INVALID_AUTHENTICATION")
+
+
+def render_error(request: SimRequest, exc: Exception) -> Reply:
+    if isinstance(exc, HubSpotError):
+        return Reply(exc.status, exc.body())
+    log_crash("hubspot", request, exc)  # a sandbox bug: still answer in the vendor's shape
+    return _error(500, "internal error", "INTERNAL_ERROR")
+
+
+def hubspot_app(sb: HubSpotSandbox) -> SimulatorApp:
+    """The app serving ``sb``: the shared stages, each given HubSpot's hook."""
+
+    def check_token(request: SimRequest) -> Credential | AuthRefusal:
+        token = request.bearer_token()
         state, detail = sb.auth.check(token)
-        if state == "ok" and token is not None and sb.faults.is_revoked(token):
-            state = "invalid"
-        if state == "expired":
-            return _error(401, f"The OAuth token used to make this call expired {detail}.", "EXPIRED_AUTHENTICATION")
-        if state != "ok":
-            return _error(401, AUTH_MESSAGE, "INVALID_AUTHENTICATION")
-        assert token is not None
-        call.token = token
-        limits = sb.limits
-        headers: dict[str, str] = {}
-        if endpoint.search:  # search has its own per-account limit and sends no rate-limit headers
-            if limits.search is not None and not limits.search.hit("portal")[0]:
-                return rate_limited("SECONDLY")
-            if not limits.daily.hit("portal")[0]:
-                return rate_limited("DAILY")
-        else:
-            ok, left = limits.burst.hit(token)
-            headers = {
-                "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(limits.burst.window * 1000)),
-                "X-HubSpot-RateLimit-Max": str(limits.burst.limit),
-                "X-HubSpot-RateLimit-Remaining": str(left),
-            }
-            if not ok:
-                reply = rate_limited("TEN_SECONDLY_ROLLING")
-                reply.headers.update(headers)
-                return reply
-            daily_ok, daily_left = limits.daily.hit("portal")
-            if detail == "private":  # HubSpot sends no daily headers to OAuth apps
-                headers["X-HubSpot-RateLimit-Daily"] = str(limits.daily.limit)
-                headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(daily_left)
-            if not daily_ok:
-                reply = rate_limited("DAILY")
-                reply.headers.update(headers)
-                return reply
-        reply = endpoint.handler(sb, call)
-        reply.headers.update(headers)
+        if state != "ok" or token is None:
+            return AuthRefusal(state, detail or "")
+        return Credential(token, detail or "")
+
+    def limit_headers(request: SimRequest, reply: Reply | None = None) -> dict[str, str]:
+        """Ten-secondly headers, plus daily ones for private-app tokens (none on search routes)."""
+        if BURST not in request.limits:
+            return {}
+        burst = sb.limits.burst
+        headers = {
+            "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(burst.window * 1000)),
+            "X-HubSpot-RateLimit-Max": str(burst.limit),
+            "X-HubSpot-RateLimit-Remaining": str(request.limits[BURST]),
+        }
+        private = request.credential is not None and request.credential.kind == "private"
+        if DAILY in request.limits and private:  # HubSpot sends no daily headers to OAuth apps
+            headers["X-HubSpot-RateLimit-Daily"] = str(sb.limits.daily.limit)
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(request.limits[DAILY])
+        return headers
+
+    def limited(request: SimRequest, policy: LimitPolicy) -> Reply:
+        reply = rate_limited(POLICY_NAMES[policy.name])
+        reply.headers.update(limit_headers(request))
         return reply
 
+    def per_token(request: SimRequest) -> str:
+        return request.credential.token if request.credential is not None else ""
 
-__all__ = ["ENDPOINTS", "Endpoint", "HubSpotApp", "match"]
+    limits = sb.limits
+    policies = {
+        BURST: LimitPolicy(BURST, limits.burst, per_token),
+        DAILY: LimitPolicy(DAILY, limits.daily, lambda request: "portal"),
+        SEARCH: LimitPolicy(SEARCH, limits.search, lambda request: "portal") if limits.search else None,
+    }
+    stages = [
+        RequestLogging(sb.requests, sb.clock),
+        Latency(lambda: sb.latency),
+        VendorErrors(render_error),
+        Routing(ROUTES, no_route),
+        Faults(sb.faults, injected),
+        Authentication(check_token, refuse_token, sb.faults),
+        RateLimits(policies, limited, limit_headers),
+    ]
+
+    def respond(request: SimRequest) -> Reply:
+        assert request.route is not None
+        reply: Reply = request.route.handler(sb, Call.of(request))
+        return reply
+
+    return SimulatorApp(stages, respond, media_type=JSON_TYPE, dumps=json.dumps)
+
+
+__all__ = ["hubspot_app"]

@@ -99,6 +99,23 @@ class AssociationsMixin:
                 )
         return links
 
+    def seed_link(self, fk: str, fid: str, tk: str, tid: str, forward: list[int], backward: list[int]) -> None:
+        """Seed-time association (both directions, no events, no lock): the fast path of ``_link``."""
+        src = self._assoc[fk].get(fid)
+        if src is None:
+            src = self._assoc[fk][fid] = {}
+        bucket = src.get(tk)
+        if bucket is None:
+            bucket = src[tk] = {}
+        bucket[tid] = forward
+        dst = self._assoc[tk].get(tid)
+        if dst is None:
+            dst = self._assoc[tk][tid] = {}
+        bucket = dst.get(fk)
+        if bucket is None:
+            bucket = dst[fk] = {}
+        bucket[fid] = backward
+
     def _link(self, fk: str, fid: str, tk: str, tid: str, type_id: int, source: str | None = None) -> None:
         types = [type_id]
         if sch.ASSOCIATION_TYPES[type_id][2] == "Primary":

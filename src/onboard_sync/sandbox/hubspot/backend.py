@@ -97,6 +97,10 @@ class HubSpotBackend(AssociationsMixin):
     def unique_properties(self, kind: str) -> set[str]:
         return set(self._unique[kind]) | {"hs_object_id"}
 
+    def unique_index(self, kind: str, prop: str) -> dict[str, str]:
+        """The live index of a unique property (value key → record id); the seed fills it directly."""
+        return self._unique[kind][prop]
+
     def add_property(self, kind: str, definition: dict[str, Any]) -> None:
         """Register a property definition (``hasUniqueValue`` ones become usable as ``idProperty``)."""
         with self.lock:

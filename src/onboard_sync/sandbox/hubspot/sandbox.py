@@ -12,19 +12,19 @@ from __future__ import annotations
 import random
 import sys
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog
 from onboard_sync.sandbox.faults import FaultInjector
-from onboard_sync.sandbox.hubspot.app import HubSpotApp
+from onboard_sync.sandbox.hubspot.app import hubspot_app
 from onboard_sync.sandbox.hubspot.auth import TokenStore
 from onboard_sync.sandbox.hubspot.backend import HubSpotBackend
 from onboard_sync.sandbox.hubspot.webhooks import WebhookDelivery
 from onboard_sync.sandbox.ratelimit import DailyCounter, RollingWindow
-from onboard_sync.sandbox.server import ServedSandbox, ServerThread
+from onboard_sync.sandbox.server import ServedSandbox
+from onboard_sync.server_thread import ServerThread
 
 TOKEN_ENV = "HUBSPOT_TOKEN"
 """The environment variable ``connector_settings`` names for the token (the connector's default)."""
@@ -79,7 +79,7 @@ class HubSpotSandbox(ServedSandbox):
             daily=DailyCounter(daily_limit or NOMINAL_DAILY, self.clock, enforce=daily_limit is not None),
             search=RollingWindow.per_second(search_rate, self.clock) if search_rate else None,
         )
-        self.app = HubSpotApp(self)
+        self.app = hubspot_app(self)
         self.webhooks = WebhookDelivery(self.backend)
         """Signed webhook delivery to subscribers: ``sb.webhooks.subscribe(url, client_secret)``."""
         self._server = ServerThread(self.app, host, port, name="hubspot-sandbox")
@@ -130,10 +130,6 @@ class HubSpotSandbox(ServedSandbox):
         if expires_in is not None:
             self.auth.expires_in = expires_in
         return self.auth.add_client(client_id, client_secret)
-
-    def request_counts(self) -> Counter[str]:
-        """Requests served, by ``"METHOD template"`` (e.g. ``"POST /crm/v3/objects/tasks/batch/create"``)."""
-        return self.requests.counts()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"

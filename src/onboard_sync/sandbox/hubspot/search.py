@@ -1,6 +1,6 @@
 """CRM search for the HubSpot sandbox: request validation, filter evaluation, sorting and paging.
 
-Called by ``routes_objects.search``. Enforces the search guide's limits (5 filterGroups, 6 filters per
+Called by ``responses_objects.search``. Enforces the search guide's limits (5 filterGroups, 6 filters per
 group, 18 in total, one sort, limit <= 200, no paging beyond 10,000 results, 3,000-character body),
 honours the backend's search lag and supports the ``associations.{type}`` pseudo-properties.
 """

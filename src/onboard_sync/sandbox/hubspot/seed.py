@@ -111,34 +111,13 @@ def _insert(backend: HubSpotBackend, kind: str, props: dict[str, str], created: 
     return rid
 
 
-def _link(
-    backend: HubSpotBackend, fk: str, fid: str, tk: str, tid: str, forward: list[int], backward: list[int]
-) -> None:
-    """Seed-time association (both directions, no events): the fast path of ``backend._link``."""
-    assoc = backend._assoc
-    src = assoc[fk].get(fid)
-    if src is None:
-        src = assoc[fk][fid] = {}
-    bucket = src.get(tk)
-    if bucket is None:
-        bucket = src[tk] = {}
-    bucket[tid] = forward
-    dst = assoc[tk].get(tid)
-    if dst is None:
-        dst = assoc[tk][tid] = {}
-    bucket = dst.get(fk)
-    if bucket is None:
-        bucket = dst[fk] = {}
-    bucket[fid] = backward
-
-
 def _companies(
     backend: HubSpotBackend, rnd: _Rand, anchor: int, count: int, sales: list[str]
 ) -> list[tuple[str, str, list[str]]]:
     tiers = _stratified(rnd, count, [("smb", 0.55), ("mid", 0.30), ("ent", 0.15)])
     nouns = list(NOUNS)
     seen: dict[str, int] = {}
-    email_index = backend._unique["contacts"]["email"]
+    email_index = backend.unique_index("contacts", "email")
     out = []
     pick, between = rnd.pick, rnd.between
     for tier in tiers:
@@ -185,7 +164,7 @@ def _companies(
             }
             ct = _insert(backend, "contacts", cprops, c_created, c_created)
             email_index[email] = ct
-            _link(backend, "contacts", ct, "companies", cid, [1, 279], [2, 280])
+            backend.seed_link("contacts", ct, "companies", cid, [1, 279], [2, 280])
             contacts.append(ct)
         out.append((cid, tier, contacts))
     return out
@@ -238,10 +217,10 @@ def _deals(
             "hs_deal_stage_probability": probability[stage],
         }
         did = _insert(backend, "deals", props, created, modified)
-        _link(backend, "deals", did, "companies", cid, [5, 341], [6, 342])
+        backend.seed_link("deals", did, "companies", cid, [5, 341], [6, 342])
         k = between(1, 3)
         for ct in contacts if k >= len(contacts) else rnd.rng.sample(contacts, k):
-            _link(backend, "deals", did, "contacts", ct, [3], [4])
+            backend.seed_link("deals", did, "contacts", ct, [3], [4])
         if stage == "closedwon":
             company["lifecyclestage"] = "customer"
             won.append((cid, contacts))
@@ -273,8 +252,8 @@ def _tickets(backend: HubSpotBackend, rnd: _Rand, anchor: int, won: list[tuple[s
         if stage == "4":
             props["closed_date"] = iso_from_ms(created + rnd.between(3_600_000, 48 * 3_600_000, 1000))
         tid = _insert(backend, "tickets", props, created, created)
-        _link(backend, "tickets", tid, "companies", cid, [26, 339], [25, 340])
-        _link(backend, "tickets", tid, "contacts", contacts[0], [16], [15])
+        backend.seed_link("tickets", tid, "companies", cid, [26, 339], [25, 340])
+        backend.seed_link("tickets", tid, "contacts", contacts[0], [16], [15])
 
 
 __all__ = ["OWNERS", "SEGMENTS", "populate"]

@@ -1,6 +1,6 @@
 """HubSpot wire format for the sandbox: request parsing helpers and JSON shapes of responses.
 
-Used by the route modules (``routes_objects.py``, ``routes_meta.py``) and the app (``app.py``). Every
+Used by the response modules (``responses_*.py``) and the app (``app.py``). Every
 response is ``application/json;charset=utf-8``; property values are strings or null; dates are
 ISO-8601 with milliseconds and ``Z``.
 """
@@ -20,6 +20,7 @@ from onboard_sync.sandbox.hubspot import schema as sch
 from onboard_sync.sandbox.hubspot.backend import HubSpotBackend
 from onboard_sync.sandbox.hubspot.errors import HubSpotError, validation_error
 from onboard_sync.sandbox.hubspot.models import Record
+from onboard_sync.sandbox.middleware import Reply, SimRequest
 
 JSON_TYPE = "application/json;charset=utf-8"
 
@@ -35,6 +36,12 @@ class Call:
     raw: bytes
     token: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, request: SimRequest) -> Call:
+        """The handler's view of a request that passed the middleware stack."""
+        token = request.credential.token if request.credential is not None else None
+        return cls(request.method, request.path, request.params, request.query, request.body, token)
 
     def json(self, default: Any = None) -> Any:
         """The JSON body; garbage -> 400 VALIDATION_ERROR like HubSpot ("Invalid input JSON ...")."""
@@ -79,15 +86,6 @@ class Call:
         if number < 0:
             raise validation_error(f"{name} must be >= 0")
         return min(number, maximum) if maximum is not None else number
-
-
-@dataclass
-class Reply:
-    """What a handler returns: status, JSON body (``None`` for 204) and extra headers."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def error_reply(error: HubSpotError) -> Reply:

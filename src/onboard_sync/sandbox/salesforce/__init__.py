@@ -8,7 +8,8 @@ and the CLI)::
 Layout (moto-style): ``backend.py`` state and behaviour, ``soql.py`` the SOQL parser (``soql_eval.py`` evaluates it),
 ``reads.py`` queries and cursors, ``errors.py`` error values and ids,
 ``schema.py`` org metadata, ``seed.py`` deterministic data, ``auth.py`` OAuth and sessions, ``tls.py``
-the CA, ``app.py`` the wire format, ``sandbox.py`` the facade that runs it all on loopback.
+the CA, ``responses.py`` the wire format, ``routes.py`` the URL table, ``app.py`` the shared middleware with
+Salesforce's hooks (and its request-size check), ``sandbox.py`` the facade that runs it all on loopback.
 """
 
 from onboard_sync.sandbox.salesforce.backend import SalesforceBackend, SfError

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -88,6 +89,9 @@ class SalesforceBackend(QueryMixin):
         self.query_batch_size = query_batch_size
         self.child_batch_size = child_batch_size
         self.lock = threading.RLock()
+        self.listeners: list[Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], None]] = []
+        """Called as ``(sobject, id, before, after)`` under ``lock`` after each insert (``before`` empty) and
+        update: the Outbound Message actions (``sandbox.salesforce.outbound``) and the benchmarks' stopwatch."""
         self.reset()
 
     def reset(self) -> None:
@@ -254,6 +258,8 @@ class SalesforceBackend(QueryMixin):
             stored.update(Id=new_id, IsDeleted=False, CreatedDate=now, LastModifiedDate=now, SystemModstamp=now)
             self._derive(sobject, stored)
             self.records[sobject][new_id] = stored
+            for listener in list(self.listeners):
+                listener(sobject, new_id, {}, stored)
             return new_id
 
     def update(self, sobject: str, record_id: str, values: dict[str, Any]) -> None:
@@ -268,10 +274,13 @@ class SalesforceBackend(QueryMixin):
                 )
             changes = self._fields(sobject, {k: v for k, v in values.items() if k not in ("Id", "id")}, creating=False)
             self._check_unique(sobject, {**current, **changes}, record_id)
+            before = dict(current) if self.listeners else {}
             current.update(changes)
             now = self.clock.now()
             current["LastModifiedDate"] = current["SystemModstamp"] = now
             self._derive(sobject, current)
+            for listener in list(self.listeners):
+                listener(sobject, record_id, before, current)
 
     def upsert(self, sobject: str, ext_field: str, value: str, values: dict[str, Any]) -> tuple[str, bool]:
         """Upsert by an external-id field; returns (id, created). 300 when several records match."""

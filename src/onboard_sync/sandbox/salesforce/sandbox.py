@@ -17,24 +17,27 @@ import functools
 import shutil
 import sys
 import tempfile
-import threading
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog, RequestRecord
 from onboard_sync.sandbox.faults import FaultInjector
-from onboard_sync.sandbox.salesforce.app import MAX_REQUEST_HEAD, SalesforceApp
+from onboard_sync.sandbox.ratelimit import DailyCounter
+from onboard_sync.sandbox.salesforce.app import MAX_REQUEST_HEAD, salesforce_app
 from onboard_sync.sandbox.salesforce.auth import ConnectedApp, SessionStore, make_app
 from onboard_sync.sandbox.salesforce.backend import SalesforceBackend
 from onboard_sync.sandbox.salesforce.errors import sf_id
+from onboard_sync.sandbox.salesforce.outbound import OutboundMessages
 from onboard_sync.sandbox.salesforce.tls import Certificates, make_certificates
-from onboard_sync.sandbox.server import ServedSandbox, ServerThread
+from onboard_sync.sandbox.server import ServedSandbox
+from onboard_sync.server_thread import ServerThread
 
 SECRET_ENV = "ONBOARD_SYNC_DEMO_SALESFORCE_SECRET"
 """Environment variable the demo and the test projects put the connected app's secret in."""
 NOMINAL_DAILY = 100_000
+ORG_KEY = "account"
+"""The key the daily limit counts under (the middleware's default limit key: one org per sandbox)."""
 ORGANIZATION_ID = sf_id("00D", 1)
 """The sandbox org's id (18 characters): in the token answer's identity URL and ``connector_settings``."""
 
@@ -86,8 +89,8 @@ class SalesforceSandbox(ServedSandbox):
         self.host = host
         self.tooling_allowed = tooling
         self.organization_id = ORGANIZATION_ID
-        self.enforce_daily = daily_limit is not None
-        self.daily_limit = daily_limit or NOMINAL_DAILY
+        self.daily = DailyCounter(daily_limit or NOMINAL_DAILY, self.clock, enforce=daily_limit is not None)
+        """API requests per sandbox day (enforced only when ``daily_limit`` was given)."""
         self.app_credentials = _connected_app(seed)
         self.backend = SalesforceBackend(
             seed=seed,
@@ -101,11 +104,11 @@ class SalesforceSandbox(ServedSandbox):
         self.sessions = SessionStore(self.app_credentials, self.clock, session_ttl)
         self.faults = FaultInjector()
         self.requests = SalesforceRequestLog()
-        self._used: Counter[str] = Counter()
-        self._lock = threading.Lock()
         self._folder = Path(tempfile.mkdtemp(prefix="sf-sandbox-"))
         self.certificates: Certificates = make_certificates(self._folder, host)
-        self.app = SalesforceApp(self)
+        self.outbound = OutboundMessages(self)
+        """Outbound Messages to an endpoint, as Salesforce sends them: ``sb.outbound.subscribe(url)``."""
+        self.app = salesforce_app(self)
         self._server = ServerThread(
             self.app,
             host,
@@ -123,6 +126,7 @@ class SalesforceSandbox(ServedSandbox):
         return self
 
     def stop(self) -> None:
+        self.outbound.close()
         self._server.stop()
 
     def close(self) -> None:
@@ -150,28 +154,29 @@ class SalesforceSandbox(ServedSandbox):
         self.faults.clear()
         self.requests.clear()
         self.sessions.reset()
-        with self._lock:
-            self._used.clear()
+        self.daily.reset()
 
     # -- API usage --------------------------------------------------------------------------------
-    def count_request(self) -> bool:
-        """Count one API request against today's limit; False when the limit is used up."""
-        day = self.clock.now().date().isoformat()
-        with self._lock:
-            if self.enforce_daily and self._used[day] >= self.daily_limit:
-                return False
-            self._used[day] += 1
-            return True
+    @property
+    def daily_limit(self) -> int:
+        return self.daily.limit
+
+    @property
+    def enforce_daily(self) -> bool:
+        """Whether the daily limit refuses requests (``False``: only counted, as on a new day in tests)."""
+        return self.daily.enforce
+
+    @enforce_daily.setter
+    def enforce_daily(self, enforce: bool) -> None:
+        self.daily.enforce = enforce
 
     def usage(self) -> int:
-        with self._lock:
-            return self._used[self.clock.now().date().isoformat()]
+        """API requests counted today."""
+        return self.daily.used(ORG_KEY)
 
     def use_up_daily_limit(self, leave: int = 0) -> None:
         """Make today's usage reach the daily limit, leaving ``leave`` requests (enforces the limit)."""
-        self.enforce_daily = True
-        with self._lock:
-            self._used[self.clock.now().date().isoformat()] = max(0, self.daily_limit - leave)
+        self.daily.use_up(ORG_KEY, leave)
 
     def expire_sessions(self, after_requests: int | None = None) -> None:
         """Invalidate every session now, or after ``after_requests`` more authenticated requests."""
@@ -204,9 +209,6 @@ class SalesforceSandbox(ServedSandbox):
             "SALESFORCE_PASSWORD": self.app_credentials.password,
             "SALESFORCE_PRIVATE_KEY": self.app_credentials.private_key_pem,
         }
-
-    def request_counts(self) -> Counter[str]:
-        return self.requests.counts()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"

@@ -1,8 +1,9 @@
 """Zendesk dialect of the sandbox: a local Zendesk Support account for the Zendesk connector.
 
 Layout (like ``sandbox/hubspot``): ``backend.py`` state, ``seed.py`` data linked to a CRM's
-companies, ``app.py`` the wire format, ``webhooks.py`` signed deliveries, ``sandbox.py`` the
-facade that serves it on loopback.
+companies, ``auth.py`` OAuth clients and tokens, ``responses.py`` the wire format, ``routes.py`` the
+URL table, ``app.py`` the shared middleware with Zendesk's hooks, ``webhooks.py`` signed
+deliveries, ``sandbox.py`` the facade that serves it on loopback.
 """
 
 from onboard_sync.sandbox.zendesk.backend import ZendeskBackend

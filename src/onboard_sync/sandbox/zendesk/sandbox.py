@@ -14,114 +14,33 @@ deliveries to a URL).
 
 from __future__ import annotations
 
-import secrets as _secrets
 import sys
-import threading
-from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from onboard_sync.sandbox.clock import Clock, SandboxClock
 from onboard_sync.sandbox.common import RequestLog
 from onboard_sync.sandbox.faults import FaultInjector
-from onboard_sync.sandbox.server import ServedSandbox, ServerThread
-from onboard_sync.sandbox.zendesk.app import ZendeskApp
+from onboard_sync.sandbox.ratelimit import RollingWindow
+from onboard_sync.sandbox.server import ServedSandbox
+from onboard_sync.sandbox.zendesk.app import zendesk_app
+from onboard_sync.sandbox.zendesk.auth import OAuth
 from onboard_sync.sandbox.zendesk.backend import ZendeskBackend
 from onboard_sync.sandbox.zendesk.seed import Company, populate
 from onboard_sync.sandbox.zendesk.webhooks import WebhookEmitter
+from onboard_sync.server_thread import ServerThread
 
 TOKEN_ENV = "ZENDESK_API_TOKEN"
 """The environment variable ``connector_settings`` names for the API token (the connector's default)."""
 
 
-class MinuteWindow:
-    """At most ``limit`` hits per rolling 60 s (sandbox time); knows how long until the next slot."""
-
-    def __init__(self, limit: int, clock: Clock, *, enforce: bool = True, window: float = 60.0) -> None:
-        self.limit, self.clock, self.enforce, self.window = limit, clock, enforce, window
-        self._hits: dict[str, deque[datetime]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _trim(self, key: str) -> deque[datetime]:
-        hits = self._hits[key]
-        horizon = self.clock.now() - timedelta(seconds=self.window)
-        while hits and hits[0] <= horizon:
-            hits.popleft()
-        return hits
-
-    def hit(self, key: str) -> tuple[bool, int]:
-        with self._lock:
-            hits = self._trim(key)
-            if self.enforce and len(hits) >= self.limit:
-                return False, 0
-            hits.append(self.clock.now())
-            return True, max(0, self.limit - len(hits))
-
-    def retry_after(self, key: str) -> int:
-        with self._lock:
-            hits = self._trim(key)
-            if not hits:
-                return 1
-            left = self.window - (self.clock.now() - hits[0]).total_seconds()
-            return max(1, int(left + 0.999))
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
-
-
 @dataclass
 class Limits:
-    minute: MinuteWindow
-    export: MinuteWindow
+    """Requests per rolling minute: the account-wide limit and the incremental-export limit."""
 
-
-class OAuth:
-    """OAuth clients and access tokens (``POST /oauth/tokens``: client_credentials, refresh_token)."""
-
-    def __init__(self, clock: Clock, expires_in: int = 1800) -> None:
-        self.clock = clock
-        self.expires_in = expires_in
-        self.clients: dict[str, str] = {}
-        self.refresh: dict[str, str] = {}
-        self.tokens: dict[str, datetime] = {}
-        self._lock = threading.Lock()
-
-    def add_client(self, client_id: str, client_secret: str) -> str:
-        with self._lock:
-            self.clients[client_id] = client_secret
-            refresh = f"zd-refresh-{_secrets.token_hex(8)}"
-            self.refresh[refresh] = client_id
-            return refresh
-
-    def issue(self) -> str:
-        token = f"zd-oauth-{_secrets.token_hex(12)}"
-        with self._lock:
-            self.tokens[token] = self.clock.now() + timedelta(seconds=self.expires_in)
-        return token
-
-    def grant(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        grant = body.get("grant_type")
-        client = str(body.get("client_id") or "")
-        if self.clients.get(client) != body.get("client_secret"):
-            return None
-        if grant == "refresh_token" and self.refresh.get(str(body.get("refresh_token"))) != client:
-            return None
-        if grant not in ("client_credentials", "refresh_token"):
-            return None
-        return {
-            "access_token": self.issue(),
-            "token_type": "bearer",
-            "scope": body.get("scope") or "read write",
-            "expires_in": self.expires_in,
-        }
-
-    def valid(self, token: str) -> bool:
-        with self._lock:
-            expiry = self.tokens.get(token)
-        return expiry is not None and self.clock.now() < expiry
+    minute: RollingWindow
+    export: RollingWindow
 
 
 class ZendeskSandbox(ServedSandbox):
@@ -152,17 +71,17 @@ class ZendeskSandbox(ServedSandbox):
         self.auth = OAuth(self.clock)
         self.requests = RequestLog()
         self.limits = Limits(
-            minute=MinuteWindow(rate_limit or 700, self.clock, enforce=rate_limit is not None),
-            export=MinuteWindow(export_limit, self.clock),
+            minute=RollingWindow(rate_limit or 700, 60.0, self.clock, enforce=rate_limit is not None),
+            export=RollingWindow(export_limit, 60.0, self.clock),
         )
         self.webhooks = WebhookEmitter(self.clock)
         populate(self.backend, seed, self.companies, orphans)
-        self.app = ZendeskApp(self)
+        self.app = zendesk_app(self)
         self._server = ServerThread(self.app, host, port, name="zendesk-sandbox")
 
     @property
     def token(self) -> str:
-        """The API token (for the ``register_simulators`` contract; OAuth via ``oauth_client``)."""
+        """The API token, as ``api_token`` (OAuth via ``oauth_client``)."""
         return self.api_token
 
     def start(self) -> ZendeskSandbox:
@@ -195,9 +114,6 @@ class ZendeskSandbox(ServedSandbox):
         if expires_in is not None:
             self.auth.expires_in = expires_in
         return self.auth.add_client(client_id, client_secret)
-
-    def request_counts(self) -> Counter[str]:
-        return self.requests.counts()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"

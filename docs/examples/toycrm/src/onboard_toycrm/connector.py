@@ -1,7 +1,7 @@
 """The ToyCRM connector on onboard-sync's toolkit (the example of docs/writing-a-connector.md): deals,
 tasks and fields over ToyCRM's REST API (``sim.py`` simulates it). ``RestConnector`` sends every request
 through the core's gate and renews the OAuth token on a 401; this module says where ToyCRM's endpoints
-are and what they answer, ``mapping.py`` turns its JSON into records and back.
+are and what they answer, ``convert.py`` turns its JSON into records and back.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from onboard_sync.toolkit import (
     record,
     results_in_order,
 )
-from onboard_toycrm import mapping
+from onboard_toycrm import convert
 from onboard_toycrm.settings import ToyCrmSettings
 
 SEARCH = CursorPaginator(cursor_path="next", cursor_param="after")  # {"next": "5"} → ?after=5
@@ -77,18 +77,18 @@ class ToyCrmConnector(RestConnector):
         params = {"limit": self.settings.page_size, "include": "accounts"}
         params |= {"modified_since": since.isoformat()} if since else {"stage": "won"}
         page = self.rest.page("deals.search", "/v1/deals/search", SEARCH, page_token, params=params)
-        deals = [mapping.to_deal(self.instance, d, options) for d in page.records]
-        accounts = [mapping.to_account(self.instance, a, options) for a in page.body["accounts"]]
+        deals = [convert.to_deal(self.instance, d, options) for d in page.records]
+        accounts = [convert.to_account(self.instance, a, options) for a in page.body["accounts"]]
         return Page(deals, page.next_token, accounts)
 
     def read_deals_by_id(self, ids: Sequence[str], options: ReadOptions) -> list[Deal]:
-        return [mapping.to_deal(self.instance, d, options) for d in self._read("deals", {"ids": ids})]
+        return [convert.to_deal(self.instance, d, options) for d in self._read("deals", {"ids": ids})]
 
     def read_accounts(self, ids: Sequence[str], options: ReadOptions) -> list[Account]:
-        return [mapping.to_account(self.instance, a, options) for a in self._read("accounts", {"ids": ids})]
+        return [convert.to_account(self.instance, a, options) for a in self._read("accounts", {"ids": ids})]
 
     def read_contacts(self, ids: Sequence[str], options: ReadOptions) -> list[Contact]:
-        return [mapping.to_contact(self.instance, c, options) for c in self._read("contacts", {"ids": ids})]
+        return [convert.to_contact(self.instance, c, options) for c in self._read("contacts", {"ids": ids})]
 
     def read_owners(self) -> list[Owner]:
         owners = self.rest.records("owners.list", "/v1/owners", OWNERS)
@@ -101,16 +101,16 @@ class ToyCrmConnector(RestConnector):
         params = {"limit": self.settings.page_size, "has": key}
         params |= {"modified_since": since.isoformat()} if since else {}
         page = self.rest.page("tasks.search", "/v1/tasks/search", SEARCH, page_token, params=params)
-        return Page([mapping.to_task(self.instance, t, key) for t in page.records], page.next_token)
+        return Page([convert.to_task(self.instance, t, key) for t in page.records], page.next_token)
 
     def find_tasks(self, keys: Sequence[str], deal_ids: Mapping[str, str]) -> list[Task]:
         """By the unique key property, read from the records (no index lag): ``deal_ids`` not needed."""
         key = self.settings.task_key_property
-        return [mapping.to_task(self.instance, t, key) for t in self._read("tasks", {"property": key, "values": keys})]
+        return [convert.to_task(self.instance, t, key) for t in self._read("tasks", {"property": key, "values": keys})]
 
     def create_tasks(self, batch: Sequence[TaskWrite]) -> list[WriteResult]:
         """One batch create. A key that exists (an interrupted run made the task) names that task."""
-        inputs = [mapping.task_input(w, self.settings.task_key_property) for w in batch]
+        inputs = [convert.task_input(w, self.settings.task_key_property) for w in batch]
         answers = self._write("tasks.create", "tasks/batch/create", inputs)
         answers = [{"id": a["existing_id"]} if "existing_id" in a else a for a in answers]
         return results_in_order([w.key for w in batch], answers)

@@ -3,7 +3,7 @@
 List, get, create, update, archive, the five batch operations, search and v3 association PUT/DELETE.
 Handlers take the sandbox and a parsed :class:`~onboard_sync.sandbox.hubspot.wire.Call` and return a
 :class:`~onboard_sync.sandbox.hubspot.wire.Reply` with HubSpot's exact status codes (201 create, 207
-partial, 204 archive), registered in ``app.py``'s route table.
+partial, 204 archive), registered in ``routes.py``.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ to the inbox and enqueues a ``webhook`` reconcile of the instance on the engine'
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -36,12 +37,15 @@ class EngineQueue(StoreQueue):
         self.system = system
         self.client = engine_client(system, migrate=True)
         self._closed = False
+        self._writing = threading.Lock()
+        """One delivery's inbox rows and enqueue at a time (each commits with its own enqueue, so the
+        inbox's group commit does not apply here)."""
 
     def enqueue(self, source: str, events: Sequence[tuple[str, bytes]], received_at: datetime) -> int:
         if not events:
             return 0
         args = trigger_args(source, "webhook", received_at)
-        with self._write_lock:
+        with self._writing:
             if self.system.distributed:
                 with self.store.transaction_connection() as conn:
                     new = self.store.inbox_add_many(source, events, received_at)

@@ -1,7 +1,7 @@
 """Portal-level endpoints of the HubSpot sandbox: owners, properties and groups, pipelines,
 associations v4, OAuth token refresh, account info, and the sandbox's own reset hook.
 
-Handlers are registered in ``app.py``'s route table; each takes the sandbox and a parsed ``Call``.
+Handlers are registered in ``routes.py``; each takes the sandbox and a parsed ``Call``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 ``/crm/v4/objects/.../associations/...``): batch read/create/default/archive, PUT default or labelled,
 list and delete.
 
-Registered in ``app.py``'s route table; shapes follow the SDK's ``hubspot.crm.associations.v4`` models
+Registered in ``routes.py``; shapes follow the SDK's ``hubspot.crm.associations.v4`` models
 (``toObjectId`` as a number, ``associationTypes`` with ``category``/``typeId``/``label``).
 """
 
