@@ -84,7 +84,9 @@ def run_worker(
     host = socket.gethostname()
     worker_id = worker_id or new_worker_id(host)
     system = system_database(runtime.config.store_url, runtime.config.store_where or None)
-    with Store.open(runtime.config.store_url) as store:
+    # each running reconcile holds its instance's lock connection and briefly a second for its writes;
+    # SQLAlchemy's default pool (5 + 10 overflow) made reconciles beyond about a dozen wait, then fail
+    with Store.open(runtime.config.store_url, connections=max(5, 2 * options.concurrency)) as store:
         check_one_machine(store, system, host, options.stale_after_seconds)
         workflows.bind(workflows.Bound(runtime, store, reconciled or (lambda *args: None)))
         DBOS(

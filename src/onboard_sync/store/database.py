@@ -64,10 +64,17 @@ def redact_url(url: str | URL) -> str:
 
 
 def open_engine(
-    url: str, *, read_only: bool, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, must_exist: bool = False
+    url: str,
+    *,
+    read_only: bool,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    must_exist: bool = False,
+    connections: int | None = None,
 ) -> Opened:
     """Create (but do not yet connect) the engine for ``url``; with ``must_exist`` a SQLite store
-    that is not there yet (or lives only in memory) is a UserError instead of an empty store."""
+    that is not there yet (or lives only in memory) is a UserError instead of an empty store.
+    ``connections``: how many PostgreSQL connections the process may hold at once (a worker running
+    N reconciles side by side needs more than SQLAlchemy's default 5 + 10 overflow)."""
     parsed = parse_url(url)
     display = redact_url(parsed)
     backend = parsed.get_backend_name()
@@ -78,7 +85,7 @@ def open_engine(
             raise _missing_store(parsed)
         return opened
     if backend == "postgresql":
-        return _postgres(parsed, display, read_only=read_only)
+        return _postgres(parsed, display, read_only=read_only, connections=connections)
     raise UserError(f"unsupported store backend {backend!r}: use sqlite or postgresql", where=display)
 
 
@@ -151,14 +158,15 @@ def _sqlite_events(engine: Engine, busy_timeout_ms: int, *, read_only: bool) -> 
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _postgres(parsed: URL, display: str, *, read_only: bool) -> Opened:
+def _postgres(parsed: URL, display: str, *, read_only: bool, connections: int | None = None) -> Opened:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = 10
     try:
-        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        pool: dict[str, int] = {} if connections is None else {"pool_size": connections, "max_overflow": 5}
+        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **pool)
     except ImportError as exc:  # the driver is an optional extra
         raise UserError(
             f"the PostgreSQL driver {exc.name or parsed.get_driver_name()!r} is not installed: "

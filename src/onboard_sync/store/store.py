@@ -61,6 +61,7 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin,
         clock: Callable[[], datetime] | None = None,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         must_exist: bool = False,
+        connections: int | None = None,
     ) -> Store:
         """Open the store at ``url`` (``sqlite:///path/state.db`` or ``postgresql+psycopg://...``).
 
@@ -70,10 +71,13 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin,
         store; a schema behind head raises UserError asking to run ``onboard-sync sync``
         or ``store upgrade``. ``must_exist`` (``status``, ``report``): a SQLite file that is not
         there is a UserError naming its path instead of an empty store. ``clock`` supplies
-        "now" for ``updated_at`` stamps (simulator).
+        "now" for ``updated_at`` stamps (simulator). ``connections``: the PostgreSQL pool's size
+        (``onboard-sync worker`` sizes it to its concurrency).
         Unreachable or corrupt stores raise UserError naming the URL (password hidden).
         """
-        opened = open_engine(url, read_only=read_only, busy_timeout_ms=busy_timeout_ms, must_exist=must_exist)
+        opened = open_engine(
+            url, read_only=read_only, busy_timeout_ms=busy_timeout_ms, must_exist=must_exist, connections=connections
+        )
         password = sa.engine.make_url(url).password
         store = cls(opened, read_only=read_only, clock=clock)
         try:
