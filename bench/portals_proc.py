@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench.sandbox_proc import _COMMANDS, SandboxProcess
+from bench.sandbox_proc import _COMMANDS, SandboxProcess, answer_commands
 
 
 def _enforce_limits(sb: Any, enforce: bool) -> None:
@@ -40,6 +40,11 @@ class PortalsSpec:
     seed: int = 100
 
 
+def _on_every_portal(portals: Any, name: str, *args: Any) -> dict[str, Any]:
+    """Command ``name`` run on every portal, by portal name."""
+    return {n: COMMANDS[name](sb, *args) for n, sb in portals.items()}
+
+
 def _serve(spec: PortalsSpec, conn: Connection) -> None:
     from onboard_sync.testing.portals import Portals
 
@@ -54,17 +59,7 @@ def _serve(spec: PortalsSpec, conn: Connection) -> None:
     )
     conn.send({"base_urls": {n: sb.base_url for n, sb in portals.items()}, "secrets": portals.secrets()})
     try:
-        while True:
-            command, args = conn.recv()
-            if command == "stop":
-                conn.send(None)
-                return
-            try:
-                name, *rest = args
-                result = {n: COMMANDS[name](sb, *rest) for n, sb in portals.items()}
-                conn.send(("ok", result))
-            except Exception as exc:  # report it to the parent, keep serving
-                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        answer_commands(conn, lambda _command, args: _on_every_portal(portals, *args))
     finally:
         portals.stop()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -62,19 +63,25 @@ def _start(spec: SandboxSpec) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     return sb, hello, _COMMANDS
 
 
+def answer_commands(conn: Connection, run: Callable[[str, tuple[Any, ...]], Any]) -> None:
+    """Answer the parent's ``(command, args)`` messages with ``run`` until it sends ``stop``: each
+    answer is ``("ok", result)``, or ``("error", text)`` if it raised (the child keeps serving)."""
+    while True:
+        command, args = conn.recv()
+        if command == "stop":
+            conn.send(None)
+            return
+        try:
+            conn.send(("ok", run(command, args)))
+        except Exception as exc:  # report it to the parent, keep serving
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
 def _serve(spec: SandboxSpec, conn: Connection) -> None:
     sb, hello, commands = _start(spec)
     conn.send(hello)
     try:
-        while True:
-            command, args = conn.recv()
-            if command == "stop":
-                conn.send(None)
-                return
-            try:
-                conn.send(("ok", commands[command](sb, *args)))
-            except Exception as exc:  # report it to the parent, keep serving
-                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        answer_commands(conn, lambda command, args: commands[command](sb, *args))
     finally:
         getattr(sb, "close", sb.stop)()
         if getattr(sb, "zendesk", None) is not None:
