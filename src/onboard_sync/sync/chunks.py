@@ -65,8 +65,9 @@ class Staged:
         self.deal_ids = scratch.ids("deals")
         """The staged deals' ids, in pull order."""
         self.account_ids: set[str] = set()
-        """Accounts of the staged deals not read yet (the engine reads them by id after the pull)."""
+        """Accounts of the staged deals neither read nor requested yet (``take_unread``)."""
         self._accounts_read = scratch.ids("accounts_read")
+        """Accounts read, or requested to be read by id, this run."""
         self._deals: dict[str, Deal] = {}
         self._accounts: dict[str, Account] = {}
         self._ledger: dict[str, dict[str, Any]] = {}
@@ -90,6 +91,13 @@ class Staged:
         elif deals:
             with self.store.transaction():
                 self.store.put_deals(list(deals))
+
+    def take_unread(self) -> set[str]:
+        """The accounts to read by id now (``account_ids``): from here on counted as read, so they are
+        requested once, and only the ids in flight are held in memory (``sync.overlap.ReadAhead``)."""
+        unread, self.account_ids = self.account_ids, set()
+        self._accounts_read.add(sorted(unread))
+        return unread
 
     def add_accounts(self, accounts: Sequence[Account]) -> None:
         """Accounts read this run (by id, or with a deal page): staged, and not read again."""

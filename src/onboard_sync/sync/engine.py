@@ -259,7 +259,7 @@ class Engine:
                     # accounts the page's calls already returned: only those of the deals kept
                     wanted = {a.id: a for a in page.accounts if a.id in staged.account_ids}
                     staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in wanted.values()])
-                    ahead.request(staged.account_ids)  # read while the next pages are searched
+                    ahead.request(staged.take_unread())  # read while the next pages are searched
                     stage_accounts(ahead.ready())
             report.deals_pulled = len(staged.deal_ids)
 
@@ -274,7 +274,7 @@ class Engine:
                     report.tasks_pulled += len(updates)
 
             self._pages_read.set()
-            ahead.request(staged.account_ids)
+            ahead.request(staged.take_unread())
             stage_accounts(ahead.finish())
         staged.account_ids.clear()
 
