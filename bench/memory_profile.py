@@ -3,7 +3,8 @@
 A diagnosis tool beside the memory scenario (:mod:`bench.scenarios.memory`), not a benchmark:
 for each size it starts the HubSpot sandbox in its own process (no latency, no limits), runs
 ``setup``, then runs ``onboard-sync sync`` in a child process that reports its RSS at the
-points where a run's memory can pile up: after the imports (before a deal is read), when the
+points where a run's memory can pile up: after the imports, when the deal pull starts (the
+connector built and the run-start check done: what a sync costs before it reads a deal), when the
 first chunk starts (the pull is staged), after every ``--every`` chunks, when the account
 fields are planned (every chunk evaluated) and when the engine returns. With ``--trace`` the
 child also runs under ``tracemalloc`` and prints, at the first chunk and at the account-field
@@ -97,7 +98,14 @@ def child(config: str, trace: bool, frames: int, top: int, every: int) -> None:
     probe.say("imports")
     probe.start_tracing()
     run_chunk, plan_accounts, run = engine.Engine._run_chunk, plan.AccountFields.plan, engine.Engine.run
-    planned = [False]
+    read_pages = engine.Engine.read_pages
+    planned, pulling = [False], [False]
+
+    def pages_hook(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not pulling[0]:
+            pulling[0] = True
+            probe.say("deal pull starts")
+        return read_pages(self, *args, **kwargs)
 
     def chunk_hook(self: Any, *args: Any, **kwargs: Any) -> Any:
         if probe.chunks == 0:
@@ -123,6 +131,7 @@ def child(config: str, trace: bool, frames: int, top: int, every: int) -> None:
     engine.Engine._run_chunk = chunk_hook  # type: ignore[method-assign]
     plan.AccountFields.plan = plan_hook  # type: ignore[method-assign]
     engine.Engine.run = run_hook  # type: ignore[method-assign]
+    engine.Engine.read_pages = pages_hook  # type: ignore[method-assign]
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (the report's JSON is not needed here)
     try:
         main(["sync", "--json", "--config", config])
