@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-deals",
         type=int,
         help="deals in the largest memory run (default 100,000; quick 10,000; issue 16's figure: 1000000, "
-        "which takes long and a few GB for the sandbox)",
+        "which takes long and about 8 GB for the sandbox)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
     args = parser.parse_args(argv)
