@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_store, print_json, runtime
 
-if TYPE_CHECKING:  # status views need the store: loaded when `status` or `demo` runs
+if TYPE_CHECKING:  # status views need the store, tables rich: loaded when `status` or `demo` runs
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     from onboard_sync.rules import Playbook
     from onboard_sync.status import OnboardingView, StatusFilter
 
@@ -52,6 +52,8 @@ def _longest_word(texts: list[str]) -> int:
 
 
 def _columns(views: list[OnboardingView]) -> list[Column]:
+    from rich.text import Text
+
     customers, phases, healths = [], [], []
     for v in views:
         customers.append(Text(v.deal).append(f"\n{v.segment_label}", style="dim"))
@@ -99,6 +101,9 @@ def fit(columns: list[Column], width: int) -> list[int]:
 def status_table(views: list[OnboardingView], *, width: int, title: str = "Onboardings") -> Table:
     """The status table for a console ``width`` columns wide: two lines per onboarding, cells
     wrapping at word boundaries, no column narrower than the longest word it shows."""
+    from rich import box
+    from rich.table import Table
+
     columns = _columns(views)
     widths = fit(columns, width)
     wraps = any(w < c.natural for c, w in zip(columns, widths, strict=True))
@@ -155,7 +160,7 @@ def catch_up_note(views: list[OnboardingView]) -> str | None:
     return text + " (status --json lists each with its reason)."
 
 
-@app.command()
+@app.command(short_help="Show every onboarding, worst first, with health and tasks.")
 def status(
     config: ConfigOption = None,
     json: JsonOption = False,
