@@ -6,6 +6,11 @@ syntax tree to reject names the rule's context does not provide (``deal.amout`` 
 error at load time, not a silent ``false`` at 3 a.m.), then runs it once against a typed
 sample activation to catch type errors and non-boolean results.
 
+A condition that passed this check before (same text, same names, same checking code:
+:mod:`onboard_sync.rules.verified`) is not checked again, and it is compiled when first
+evaluated: loading a playbook then imports no cel-python, so commands that evaluate no rule
+(``status``) never pay for it.
+
 At run time :meth:`Condition.evaluate` returns ``True``/``False``, or ``None`` when the
 expression failed on the actual data (a missing property, say); callers treat ``None``
 as "does not hold" (tasks, exits) or "not scored" (health). Activations are built by
@@ -18,16 +23,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import celpy
-import lark
-from celpy import celtypes
+from typing import TYPE_CHECKING, Any
 
 from onboard_sync.errors import ConfigError
 from onboard_sync.records import Account, Deal
-from onboard_sync.rules.cel_parser import install_cached_parser
-from onboard_sync.rules.fastcel import Undecided, compile_fast
+from onboard_sync.rules import verified
+
+if TYPE_CHECKING:  # cel-python and lark load when a condition is checked or evaluated
+    import celpy
+    import lark
+    from celpy import celtypes
 
 #: Names a segment rule may use: a segment is chosen before anything else is known.
 SEGMENT_NAMES = frozenset({"deal", "account"})
@@ -86,8 +91,20 @@ def _literal(text: str) -> Any:
 def _environment() -> celpy.Environment:
     """The CEL environment, built on first use (it costs ~0.6 s, which every CLI start paid), on the
     parser tables cached by :mod:`onboard_sync.rules.cel_parser`."""
+    import celpy
+
+    from onboard_sync.rules.cel_parser import install_cached_parser
+
     install_cached_parser()
     return celpy.Environment()
+
+
+def _compile(source: str) -> tuple[lark.Tree, Any, Any]:
+    """Parse ``source`` and build cel-python's program and the fast path's closure (or ``None``)."""
+    from onboard_sync.rules.fastcel import compile_fast
+
+    tree = _environment().compile(source)
+    return tree, _environment().program(tree), compile_fast(tree, _literal)
 
 
 _MEMO_SIZE = 4096
@@ -101,8 +118,9 @@ class Condition:
     where: str
     names: frozenset[str] = frozenset()
     metrics: frozenset[str] = frozenset()
-    _program: Any = field(default=None, repr=False, compare=False)
-    _fast: Any = field(default=None, repr=False, compare=False)
+    _compiled: list[Any] = field(default_factory=list, repr=False, compare=False)
+    """``[program, fast]``: cel-python's program and the fast path (``None`` outside its subset),
+    set when the condition is checked, else on its first evaluation."""
     _memo: dict[tuple[Any, ...], bool | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -123,15 +141,31 @@ class Condition:
         result = self._memo[key] = self.evaluate(activation())
         return result
 
+    def programs(self) -> tuple[Any, Any]:
+        """cel-python's program and the fast path's closure, compiled on first use."""
+        if not self._compiled:
+            try:
+                _, program, fast = _compile(self.source)
+            except Exception as exc:  # passed the check before, so only a cache edited by hand gets here
+                detail = " ".join(str(exc).split())
+                raise ConfigError(f"cannot parse CEL condition {self.source!r}: {detail}", where=self.where) from None
+            self._compiled[:] = [program, fast]
+        return self._compiled[0], self._compiled[1]
+
     def evaluate(self, activation: Mapping[str, Any]) -> bool | None:
         """``True``/``False``, or ``None`` when evaluation failed on this data."""
-        if self._fast is not None:
+        from celpy import celtypes
+
+        from onboard_sync.rules.fastcel import Undecided
+
+        program, fast = self.programs()
+        if fast is not None:
             try:
-                return bool(self._fast(activation))
+                return bool(fast(activation))
             except Undecided:
                 pass  # a type mix or a missing key: cel-python decides, with its own error rules
         try:
-            result = self._program.evaluate(activation)
+            result = program.evaluate(activation)
         except Exception:  # CELEvalError, or a celpy internal error on odd data
             return None
         if isinstance(result, celtypes.BoolType | bool):
@@ -140,21 +174,22 @@ class Condition:
 
 
 def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[str], where: str) -> Condition:
-    """Parse and check ``source``; raise :class:`ConfigError` at ``where`` on any problem."""
+    """Parse and check ``source``; raise :class:`ConfigError` at ``where`` on any problem. A
+    condition that passed this check before is not checked (or compiled) again."""
     if not source.strip():
         raise ConfigError("empty condition", where=where)
+    known = verified.remembered(source, names=names, metrics=metrics)
+    if known is not None:
+        return Condition(source=source, where=where, names=known[0], metrics=known[1])
     try:
-        tree = _environment().compile(source)
+        tree, program, fast = _compile(source)
     except Exception as exc:  # CELParseError carries the caret diagram in its text
         detail = " ".join(str(exc).split())
         raise ConfigError(f"cannot parse CEL condition {source!r}: {detail}", where=where) from None
     used_names, used_metrics = _check_names(tree, source, names=names, metrics=metrics, where=where)
-    program = _environment().program(tree)
-    fast = compile_fast(tree, _literal)
-    condition = Condition(
-        source=source, where=where, names=used_names, metrics=used_metrics, _program=program, _fast=fast
-    )
+    condition = Condition(source=source, where=where, names=used_names, metrics=used_metrics, _compiled=[program, fast])
     _check_sample(condition, names, metrics)
+    verified.remember(source, names=names, metrics=metrics, used_names=used_names, used_metrics=used_metrics)
     return condition
 
 
@@ -195,6 +230,8 @@ def _check_names(
 
 def _dotted(node: lark.Tree) -> tuple[str, str] | None:
     """For ``root.attr`` (a member_dot directly on an identifier) return ``(root, attr)``."""
+    import lark
+
     member, attr = node.children[0], node.children[1]
     if not isinstance(member, lark.Tree) or not member.children:
         return None
@@ -209,6 +246,8 @@ def _dotted(node: lark.Tree) -> tuple[str, str] | None:
 
 def _macro_variables(tree: lark.Tree) -> Iterator[str]:
     """The loop variables of ``x.exists(v, …)``-style macros (bound, not free, names)."""
+    import lark
+
     for node in tree.iter_subtrees():
         if node.data == "member_dot_arg" and str(node.children[1]) in _MACROS and len(node.children) > 2:
             args = node.children[2]
@@ -221,17 +260,25 @@ def _macro_variables(tree: lark.Tree) -> Iterator[str]:
                             break
 
 
-class _OpenMap(celtypes.MapType):
-    """A sample ``properties`` map that answers any key with an empty string."""
+@functools.cache
+def _open_map() -> type:
+    """A sample ``properties`` map that answers any key with an empty string (a class made when
+    first needed: it derives from cel-python's map)."""
+    from celpy import celtypes
 
-    def __getitem__(self, key: Any) -> Any:
-        try:
-            return super().__getitem__(key)
-        except KeyError:
-            return celtypes.StringType("")
+    class _OpenMap(celtypes.MapType):
+        def __getitem__(self, key: Any) -> Any:
+            try:
+                return super().__getitem__(key)
+            except KeyError:
+                return celtypes.StringType("")
+
+    return _OpenMap
 
 
 def _check_sample(condition: Condition, names: frozenset[str], metrics: frozenset[str]) -> None:
+    from celpy import celtypes
+
     sample = build_activation(
         deal=None,
         account=None,
@@ -240,7 +287,7 @@ def _check_sample(condition: Condition, names: frozenset[str], metrics: frozense
     )
     activation = {k: v for k, v in sample.items() if k in names}
     try:
-        result = condition._program.evaluate(activation)
+        result = condition.programs()[0].evaluate(activation)
     except Exception as exc:
         detail = " ".join(str(exc).split())[:200]
         raise ConfigError(
@@ -267,6 +314,8 @@ def with_scalars(
 ) -> dict[str, Any]:
     """``base`` (from :func:`build_activation`) with the per-moment names replaced: cheap,
     because the record maps (the costly part) are shared."""
+    from celpy import celtypes
+
     s = celtypes.StringType
     return {
         **base,
@@ -281,11 +330,15 @@ def with_scalars(
 
 
 def _props(values: Mapping[str, str | None], *, sample: bool) -> celtypes.MapType:
+    from celpy import celtypes
+
     items = {celtypes.StringType(k): celtypes.StringType(v) for k, v in values.items() if v is not None}
-    return _OpenMap(items) if sample else celtypes.MapType(items)
+    return _open_map()(items) if sample else celtypes.MapType(items)
 
 
 def _record_map(values: Mapping[str, Any]) -> celtypes.MapType:
+    from celpy import celtypes
+
     return celtypes.MapType({celtypes.StringType(k): v for k, v in values.items()})
 
 
@@ -309,6 +362,8 @@ def build_activation(
     ``metrics`` holds only the metrics that have data, so ``has(metrics.nps)`` tells
     whether NPS is known. ``sample=True`` builds the load-time type-checking sample.
     """
+    from celpy import celtypes
+
     s = celtypes.StringType
     deal_map = _record_map(
         {
