@@ -164,10 +164,11 @@ class AppConfig:
             if key.endswith("_env") and isinstance(value, str)
         }
         values = {self.secrets[name] for name in names if self.secrets.get(name)}
-        with contextlib.suppress(Exception):  # an unparseable URL has no password to find
-            from sqlalchemy.engine import make_url
+        if "@" in self.store_url:  # no "@": no password (a SQLite path), and no SQLAlchemy to import
+            with contextlib.suppress(Exception):  # an unparseable URL has no password to find
+                from sqlalchemy.engine import make_url
 
-            values.add(make_url(self.store_url).password or "")
+                values.add(make_url(self.store_url).password or "")
         return values - {""}
 
 

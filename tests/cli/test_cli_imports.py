@@ -73,6 +73,7 @@ def test_the_spared_modules_are_real_module_names(project: Path) -> None:
         "import sys, importlib; from pathlib import Path; from onboard_sync.runtime import load_runtime; "
         "from onboard_sync.store import Store, migrate; import onboard_sync.sync.engine, rich.progress; "
         "import sqlalchemy.dialects.postgresql; rt = load_runtime(Path(sys.argv[1])); migrate.alembic_config(); "
+        "next(s.when for s in rt.playbook.segments if s.when).programs(); "  # evaluating compiles: CEL loads
         f"print(sorted({{n for n in {RUN_LIBRARIES + STATUS_SPARED} if n in sys.modules}}))"
     )
     result = run_code(code, project, timeout=120)

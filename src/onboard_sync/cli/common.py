@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # config, rules and store load only in the commands that use 
 
     from onboard_sync.runtime import Runtime
     from onboard_sync.store import Store
+    from onboard_sync.store.sqlite_reader import SqliteReader
 
 ConfigOption = Annotated[
     Path | None,
@@ -71,6 +72,15 @@ def open_store(rt: Runtime, *, read_only: bool = False, must_exist: bool = False
     from onboard_sync.store import Store
 
     return Store.open(rt.config.store_url, read_only=read_only, must_exist=must_exist)
+
+
+def open_reads(rt: Runtime) -> SqliteReader | Store:
+    """What ``status`` reads its table from: a SQLite store at the schema head through the standard
+    library's sqlite3 (no SQLAlchemy, ~0.2 s less start-up), anything else (PostgreSQL, a missing
+    file, an older schema: their errors) through ``open_store(read_only=True, must_exist=True)``."""
+    from onboard_sync.store.sqlite_reader import SqliteReader
+
+    return SqliteReader.open(rt.config.store_url) or open_store(rt, read_only=True, must_exist=True)
 
 
 def print_json(data: Any) -> None:

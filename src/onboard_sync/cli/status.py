@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_store, print_json, runtime
+from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_reads, open_store, print_json, runtime
 
 if TYPE_CHECKING:  # status views need the store, tables rich: loaded when `status` or `demo` runs
     from rich.console import Console
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # status views need the store, tables rich: loaded when `stat
     from rich.text import Text
 
     from onboard_sync.rules import Playbook
+    from onboard_sync.runtime import Runtime
     from onboard_sync.status import OnboardingView, StatusFilter
 
 HEALTH_STYLE = {"healthy": "green", "at-risk": "yellow", "critical": "red"}
@@ -179,28 +180,34 @@ def status(
 
     rt = runtime(config)
     keep: StatusFilter = StatusFilter(at_risk, owner, segment, phase).checked(rt.playbook)
-    with open_store(rt, read_only=True, must_exist=True) as store:
-        every = onboarding_views(
-            store, rt.playbook, datetime.now(UTC), owner_settings=rt.config.owners, calendar=rt.calendar
-        )
-        views = [v for v in every if keep(v)]
-        runs = store.runs(limit=1)
-        if json:
-            from onboard_sync.status_health import health_explanations, helpdesk_status
-
-            health = health_explanations(store, [v.id for v in views])
-            signals = helpdesk_status(store, rt.config.connectors)
+    now = datetime.now(UTC)
     if json:
-        print_json(
-            {
-                "onboardings": [{**v.as_dict(), "health": health.get(v.id)} for v in views],
-                "filters": {"at_risk": keep.at_risk, "owner": keep.owner, "segment": keep.segment, "phase": keep.phase},
-                "total": len(every),
-                "last_run": runs[0].report if runs else None,
-                "signals": signals,
-            }
-        )
+        print_json(status_document(rt, keep, now))
         return
+    with open_reads(rt) as reads:  # SQLite at head: the standard library's sqlite3, no SQLAlchemy
+        every = onboarding_views(reads, rt.playbook, now, owner_settings=rt.config.owners, calendar=rt.calendar)
+    views = [v for v in every if keep(v)]
     show_status(views, rt.playbook, limit, total=len(every))
     if every and not views:
         console.print(f"No onboarding matches {keep.describe()}.", markup=False)
+
+
+def status_document(rt: Runtime, keep: StatusFilter, now: datetime) -> dict[str, Any]:
+    """What ``status --json`` prints: the views with their health explanations, the filters, the
+    last run's report and the helpdesk signals."""
+    from onboard_sync.status import onboarding_views
+    from onboard_sync.status_health import health_explanations, helpdesk_status
+
+    with open_store(rt, read_only=True, must_exist=True) as store:
+        every = onboarding_views(store, rt.playbook, now, owner_settings=rt.config.owners, calendar=rt.calendar)
+        views = [v for v in every if keep(v)]
+        runs = store.runs(limit=1)
+        health = health_explanations(store, [v.id for v in views])
+        signals = helpdesk_status(store, rt.config.connectors)
+    return {
+        "onboardings": [{**v.as_dict(), "health": health.get(v.id)} for v in views],
+        "filters": {"at_risk": keep.at_risk, "owner": keep.owner, "segment": keep.segment, "phase": keep.phase},
+        "total": len(every),
+        "last_run": runs[0].report if runs else None,
+        "signals": signals,
+    }

@@ -22,6 +22,7 @@ from onboard_sync.records import ObjectKind, Task, TaskStatus
 from onboard_sync.store import schema as t
 from onboard_sync.store.base import IN_CHUNK, StoreBase, chunks
 from onboard_sync.store.rows import OwnedTask, TaskState
+from onboard_sync.store.rows import owned_task as _owned
 
 FieldKey = tuple[ObjectKind, str, str]  # (object kind, remote id, CRM property)
 WrittenFields = dict[FieldKey, str | None]
@@ -33,27 +34,6 @@ def stored_kind(value: str) -> ObjectKind:
         return ObjectKind(value)
     except ValueError:  # a kind a plugin introduced: keep the plain string
         return value  # type: ignore[return-value]
-
-
-def _owned(r: Any) -> OwnedTask:
-    return OwnedTask(
-        key=r.key,
-        onboarding_id=r.onboarding_id,
-        source=r.source,
-        template_key=r.template_key,
-        phase=r.phase,
-        episode=r.episode,
-        state=TaskState(r.state),
-        remote_id=r.remote_id,
-        status=TaskStatus(r.status),
-        subject=r.subject,
-        owner_id=r.owner_id,
-        due_at=r.due_at,
-        completed_at=r.completed_at,
-        error=r.error,
-        updated_at=r.updated_at,
-        note=r.note,
-    )
 
 
 class TasksMixin(StoreBase):
