@@ -19,7 +19,7 @@ CONNECTOR_LIBRARIES = ("hubspot", "simple_salesforce", "zeep", "requests", "urll
 """What the built-in connectors are written on (hubspot-api-client, simple-salesforce and its
 SOAP/HTTP stack, PyJWT, httpx for Zendesk)."""
 
-RUN_LIBRARIES = ("sqlalchemy", "alembic", "celpy", "lark", "pydantic", "pydantic_settings")
+RUN_LIBRARIES = ("sqlalchemy", "alembic", "celpy", "lark", "pydantic")
 """What loading the config, the playbook and the store imports (the store, its migrations, CEL and
 the settings models): `--help` needs none of them."""
 
