@@ -14,8 +14,9 @@ evaluated: loading a playbook then imports no cel-python, so commands that evalu
 At run time :meth:`Condition.evaluate` returns ``True``/``False``, or ``None`` when the
 expression failed on the actual data (a missing property, say); callers treat ``None``
 as "does not hold" (tasks, exits) or "not scored" (health). Activations are built by
-:func:`build_activation` from the canonical records (see docs/playbook-rules.md for the
-names). Called by :mod:`onboard_sync.rules.loader` and :mod:`onboard_sync.onboarding.machine`.
+:func:`onboard_sync.rules.activation.build_activation` from the canonical records (see
+docs/playbook-rules.md for the names). Called by :mod:`onboard_sync.rules.loader` and
+:mod:`onboard_sync.onboarding.machine`.
 """
 
 from __future__ import annotations
@@ -26,13 +27,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from onboard_sync.errors import ConfigError
-from onboard_sync.records import Account, Deal
 from onboard_sync.rules import verified
 
 if TYPE_CHECKING:  # cel-python and lark load when a condition is checked or evaluated
     import celpy
     import lark
-    from celpy import celtypes
 
 #: Names a segment rule may use: a segment is chosen before anything else is known.
 SEGMENT_NAMES = frozenset({"deal", "account"})
@@ -99,6 +98,13 @@ def _environment() -> celpy.Environment:
     return celpy.Environment()
 
 
+def _compiled(program: Any, fast: Any) -> list[Any]:
+    """``Condition._compiled`` for cel-python's ``program`` and the fast path's ``fast``."""
+    from onboard_sync.rules.activation import evaluator
+
+    return [evaluator(program, fast), program, fast]
+
+
 def _compile(source: str) -> tuple[lark.Tree, Any, Any]:
     """Parse ``source`` and build cel-python's program and the fast path's closure (or ``None``)."""
     from onboard_sync.rules.fastcel import compile_fast
@@ -119,8 +125,8 @@ class Condition:
     names: frozenset[str] = frozenset()
     metrics: frozenset[str] = frozenset()
     _compiled: list[Any] = field(default_factory=list, repr=False, compare=False)
-    """``[program, fast]``: cel-python's program and the fast path (``None`` outside its subset),
-    set when the condition is checked, else on its first evaluation."""
+    """``[run, program, fast]``: the evaluating function, cel-python's program and the fast path
+    (``None`` outside its subset); set when the condition is checked, else on first evaluation."""
     _memo: dict[tuple[Any, ...], bool | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -141,36 +147,23 @@ class Condition:
         result = self._memo[key] = self.evaluate(activation())
         return result
 
+    def _compile_now(self) -> list[Any]:
+        try:
+            _, program, fast = _compile(self.source)
+        except Exception as exc:  # passed the check before, so only a cache edited by hand gets here
+            detail = " ".join(str(exc).split())
+            raise ConfigError(f"cannot parse CEL condition {self.source!r}: {detail}", where=self.where) from None
+        self._compiled[:] = _compiled(program, fast)
+        return self._compiled
+
     def programs(self) -> tuple[Any, Any]:
-        """cel-python's program and the fast path's closure, compiled on first use."""
-        if not self._compiled:
-            try:
-                _, program, fast = _compile(self.source)
-            except Exception as exc:  # passed the check before, so only a cache edited by hand gets here
-                detail = " ".join(str(exc).split())
-                raise ConfigError(f"cannot parse CEL condition {self.source!r}: {detail}", where=self.where) from None
-            self._compiled[:] = [program, fast]
-        return self._compiled[0], self._compiled[1]
+        """cel-python's program and the fast path's closure (``None``), compiled on first use."""
+        compiled = self._compiled or self._compile_now()
+        return compiled[1], compiled[2]
 
     def evaluate(self, activation: Mapping[str, Any]) -> bool | None:
         """``True``/``False``, or ``None`` when evaluation failed on this data."""
-        from celpy import celtypes
-
-        from onboard_sync.rules.fastcel import Undecided
-
-        program, fast = self.programs()
-        if fast is not None:
-            try:
-                return bool(fast(activation))
-            except Undecided:
-                pass  # a type mix or a missing key: cel-python decides, with its own error rules
-        try:
-            result = program.evaluate(activation)
-        except Exception:  # CELEvalError, or a celpy internal error on odd data
-            return None
-        if isinstance(result, celtypes.BoolType | bool):
-            return bool(result)
-        return None
+        return (self._compiled or self._compile_now())[0](activation)  # type: ignore[no-any-return]
 
 
 def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[str], where: str) -> Condition:
@@ -187,7 +180,9 @@ def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[
         detail = " ".join(str(exc).split())
         raise ConfigError(f"cannot parse CEL condition {source!r}: {detail}", where=where) from None
     used_names, used_metrics = _check_names(tree, source, names=names, metrics=metrics, where=where)
-    condition = Condition(source=source, where=where, names=used_names, metrics=used_metrics, _compiled=[program, fast])
+    condition = Condition(
+        source=source, where=where, names=used_names, metrics=used_metrics, _compiled=_compiled(program, fast)
+    )
     _check_sample(condition, names, metrics)
     verified.remember(source, names=names, metrics=metrics, used_names=used_names, used_metrics=used_metrics)
     return condition
@@ -260,24 +255,10 @@ def _macro_variables(tree: lark.Tree) -> Iterator[str]:
                             break
 
 
-@functools.cache
-def _open_map() -> type:
-    """A sample ``properties`` map that answers any key with an empty string (a class made when
-    first needed: it derives from cel-python's map)."""
-    from celpy import celtypes
-
-    class _OpenMap(celtypes.MapType):
-        def __getitem__(self, key: Any) -> Any:
-            try:
-                return super().__getitem__(key)
-            except KeyError:
-                return celtypes.StringType("")
-
-    return _OpenMap
-
-
 def _check_sample(condition: Condition, names: frozenset[str], metrics: frozenset[str]) -> None:
     from celpy import celtypes
+
+    from onboard_sync.rules.activation import build_activation
 
     sample = build_activation(
         deal=None,
@@ -298,105 +279,3 @@ def _check_sample(condition: Condition, names: frozenset[str], metrics: frozense
             f"CEL condition {condition.source!r} must be true or false, not {type(result).__name__}",
             where=condition.where,
         )
-
-
-def with_scalars(
-    base: Mapping[str, Any],
-    *,
-    segment: str,
-    phase: str,
-    status: str,
-    days_since_start: int,
-    plan_day: int,
-    days_in_phase: int,
-    health_score: int,
-    health_status: str,
-) -> dict[str, Any]:
-    """``base`` (from :func:`build_activation`) with the per-moment names replaced: cheap,
-    because the record maps (the costly part) are shared."""
-    from celpy import celtypes
-
-    s = celtypes.StringType
-    return {
-        **base,
-        "segment": s(segment),
-        "phase": s(phase),
-        "status": s(status),
-        "days_since_start": celtypes.IntType(days_since_start),
-        "plan_day": celtypes.IntType(plan_day),
-        "days_in_phase": celtypes.IntType(days_in_phase),
-        "health": _record_map({"score": celtypes.IntType(health_score), "status": s(health_status)}),
-    }
-
-
-def _props(values: Mapping[str, str | None], *, sample: bool) -> celtypes.MapType:
-    from celpy import celtypes
-
-    items = {celtypes.StringType(k): celtypes.StringType(v) for k, v in values.items() if v is not None}
-    return _open_map()(items) if sample else celtypes.MapType(items)
-
-
-def _record_map(values: Mapping[str, Any]) -> celtypes.MapType:
-    from celpy import celtypes
-
-    return celtypes.MapType({celtypes.StringType(k): v for k, v in values.items()})
-
-
-def build_activation(
-    *,
-    deal: Deal | None,
-    account: Account | None,
-    segment: str = "",
-    phase: str = "",
-    status: str = "",
-    days_since_start: int = 0,
-    plan_day: int = 0,
-    days_in_phase: int = 0,
-    health_score: int = 100,
-    health_status: str = "healthy",
-    metrics: Mapping[str, float] | None = None,
-    sample: bool = False,
-) -> dict[str, Any]:
-    """The CEL names for one evaluation. Missing numbers are ``0.0``, missing text ``""``.
-
-    ``metrics`` holds only the metrics that have data, so ``has(metrics.nps)`` tells
-    whether NPS is known. ``sample=True`` builds the load-time type-checking sample.
-    """
-    from celpy import celtypes
-
-    s = celtypes.StringType
-    deal_map = _record_map(
-        {
-            "id": s(deal.id if deal else ""),
-            "source": s(deal.source if deal else ""),
-            "name": s(deal.name if deal else ""),
-            "stage": s(deal.stage if deal else ""),
-            "amount": celtypes.DoubleType(deal.amount or 0.0 if deal else 0.0),
-            "pipeline": s((deal.pipeline or "") if deal else ""),
-            "is_won": celtypes.BoolType(bool(deal and deal.is_won)),
-            "is_closed": celtypes.BoolType(bool(deal and deal.is_closed)),
-            "close_date": s(deal.close_date.date().isoformat() if deal and deal.close_date else ""),
-            "properties": _props(deal.properties if deal else {}, sample=sample),
-        }
-    )
-    account_map = _record_map(
-        {
-            "id": s(account.id if account else ""),
-            "source": s(account.source if account else ""),
-            "name": s(account.name if account else ""),
-            "domain": s((account.domain or "") if account else ""),
-            "properties": _props(account.properties if account else {}, sample=sample),
-        }
-    )
-    return {
-        "deal": deal_map,
-        "account": account_map,
-        "segment": s(segment),
-        "phase": s(phase),
-        "status": s(status),
-        "days_since_start": celtypes.IntType(days_since_start),
-        "plan_day": celtypes.IntType(plan_day),
-        "days_in_phase": celtypes.IntType(days_in_phase),
-        "health": _record_map({"score": celtypes.IntType(health_score), "status": s(health_status)}),
-        "metrics": _record_map({k: celtypes.DoubleType(v) for k, v in (metrics or {}).items()}),
-    }
