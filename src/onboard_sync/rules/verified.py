@@ -6,8 +6,9 @@ pendulum (~60 ms to import) and a few ms per condition, which every process that
 paid: ``onboard-sync status`` too, which evaluates none. The check's answer depends only on the
 condition's text, the names and metrics it may use, onboard-sync's checking code and the installed
 cel-python; so a pass is kept, with the names and metrics the condition reads, in
-``cel-verified.json`` in the user's cache folder (:mod:`onboard_sync.usercache`) under a hash of
-those inputs, and the condition is compiled when it is first evaluated. Failures are not kept: a
+``cel-verified.json`` in the user's cache folder (:mod:`onboard_sync.usercache`) under those
+inputs (the text, names and metrics as the key; the code as a fingerprint of the whole file), and
+the condition is compiled when it is first evaluated. Failures are not kept: a
 wrong condition is checked, and named, on every load.
 
 Hand-written because the answer is a project rule (no library caches "this text passed our
@@ -18,11 +19,10 @@ an upgraded cel-python) are dropped when the file is next written, and it holds 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
-import tempfile
+import zlib
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -36,20 +36,20 @@ MAX_ENTRIES = 5_000
 
 @cache
 def _fingerprint() -> str:
-    """The checking code and the cel-python it runs on: this module's package's expressions.py
-    (its bytes) and cel-python's installed files (path, size and change time of its ``__init__``)."""
-    digest = hashlib.sha256()
-    digest.update((Path(__file__).with_name("expressions.py")).read_bytes())
+    """The checking code and the cel-python it runs on: this package's expressions.py (a CRC of its
+    bytes: this tells versions apart, it guards nothing) and cel-python's installed files (path,
+    size and change time of its ``__init__``)."""
+    code = Path(__file__).with_name("expressions.py").read_bytes()
+    parts = [f"{zlib.crc32(code):08x}:{len(code)}"]
     spec = importlib.util.find_spec("celpy")
     if spec is not None and spec.origin:
         stat = os.stat(spec.origin)
-        digest.update(f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()
+        parts.append(f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}")
+    return " ".join(parts)
 
 
 def _key(source: str, names: Iterable[str], metrics: Iterable[str]) -> str:
-    text = json.dumps([source, sorted(names), sorted(metrics)], separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return json.dumps([source, sorted(names), sorted(metrics)], separators=(",", ":"))
 
 
 @cache
@@ -100,9 +100,15 @@ def remember(
     if folder is None:
         return
     data = json.dumps({"fingerprint": _fingerprint(), "conditions": entries}, separators=(",", ":"))
+    import tempfile  # only when a pass is new
+
     try:
-        with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".cel-verified-", delete=False) as out:
-            out.write(data)
-        os.replace(out.name, folder / FILE_NAME)
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=".cel-verified-")
     except OSError:
         return
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(data)
+        os.replace(temp, folder / FILE_NAME)
+    except OSError:
+        Path(temp).unlink(missing_ok=True)
