@@ -39,8 +39,13 @@ def _fingerprint() -> str:
     """The checking code and the cel-python it runs on: this package's expressions.py (a CRC of its
     bytes: this tells versions apart, it guards nothing) and cel-python's installed files (path,
     size and change time of its ``__init__``)."""
-    code = Path(__file__).with_name("expressions.py").read_bytes()
-    parts = [f"{zlib.crc32(code):08x}:{len(code)}"]
+    try:
+        code = Path(__file__).with_name("expressions.py").read_bytes()
+        parts = [f"{zlib.crc32(code):08x}:{len(code)}"]
+    except OSError:  # installed without sources: the release stands for the code
+        from onboard_sync import __version__
+
+        parts = [f"onboard-sync {__version__}"]
     spec = importlib.util.find_spec("celpy")
     if spec is not None and spec.origin:
         stat = os.stat(spec.origin)
