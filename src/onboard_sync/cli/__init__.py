@@ -17,6 +17,7 @@ click never cuts a summary off with "..."; ``COMMAND --help`` shows the full tex
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import typer
@@ -95,7 +96,14 @@ def _register_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    When the command is done, every object left is frozen out of the garbage collector
+    (``gc.freeze``): the process is about to end, and the interpreter's shutdown would otherwise
+    walk all of them in its final collections, ~50 ms of a short command such as ``status`` for
+    the ~40,000 objects its imports leave. The only difference: objects left in reference cycles
+    are not finalised at exit, which Python does not promise anyway (files and stores are closed
+    by the code that opened them, and ``atexit`` handlers still run)."""
     from onboard_sync.cli.logging_options import setup_cli_logging  # also registers --log-format
 
     setup_cli_logging()
@@ -108,3 +116,5 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    finally:
+        gc.freeze()
