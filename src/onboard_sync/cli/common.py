@@ -43,17 +43,27 @@ class _ConsoleOnFirstUse:
 
     Every command module imports ``console`` when the CLI starts, and rich costs ~30 ms to
     import: ``--help`` and the commands that print no table need not pay for it. Attribute
-    access (``console.print``, ``console.width``, what rich's ``Progress`` calls) reaches the
-    real console; nothing here uses a console as a context manager or in ``isinstance``."""
+    access (``console.print``, ``console.width``) and ``with console:`` (rich's ``Live``, under
+    ``Progress``, enters its console) reach the real console, which is all rich and this CLI do
+    with one (no ``isinstance`` checks)."""
 
     def __init__(self, stderr: bool) -> None:
         self._stderr = stderr
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def _real(self) -> Console:
         if self._console is None:
             self._console = _console(self._stderr)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
+
+    def __enter__(self) -> Console:
+        return self._real().__enter__()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._real().__exit__(*exc_info)
 
 
 console = cast("Console", _ConsoleOnFirstUse(stderr=False))
