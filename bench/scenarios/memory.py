@@ -1,8 +1,9 @@
 """Memory: peak RSS of a backfill that pulls and evaluates N deals (20 % won), and its API calls.
 
-Sizes: 10,000 and ``ctx.memory_deals`` (default 100,000; ``--quick`` 2,000 and 10,000;
-``python -m bench --only memory --memory-deals 1000000`` is issue 16's million-deal run, which
-takes long: the sandbox alone seeds for minutes and holds a few GB). The sandbox runs in its own
+Sizes: ``ctx.memory_sizes``: 10,000 and 100,000 (``--quick`` 2,000 and 10,000);
+``python -m bench --only memory --memory-deals 1000000`` is issue 16's million-deal run (10,000,
+100,000 and 1,000,000), which takes long: the sandbox seeds for a minute or two and holds about
+8 GB. The sandbox runs in its own
 process without latency or rate limits (memory, not speed, is measured here) and the sync in
 another (``ru_maxrss`` of that process alone, via ``os.wait4``). The client's own rate limit is
 lifted in the bench's config so the run is CPU-bound. Each row also carries the run's API calls

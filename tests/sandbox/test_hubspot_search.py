@@ -185,6 +185,34 @@ def test_search_lag_hides_new_and_updated_records_until_it_passes(make_sandbox: 
     assert subjects() == ["v2"]
 
 
+def test_next_pages_of_a_query_see_writes_and_lag_ends_between_pages(make_sandbox: Any, clock: SandboxClock) -> None:
+    """The next pages of a query reuse its sorted matches (``search._Memo``) only while nothing changed."""
+    sb = make_sandbox(deals=30, clock=clock, search_lag=3.0)
+    client = HubSpot(access_token=sb.token, host=sb.base_url)
+    query = {"sorts": [{"propertyName": "amount", "direction": "ASCENDING"}], "properties": ["amount"], "limit": 10}
+
+    def page(after: str | None) -> Any:
+        return client.crm.deals.search_api.do_search(
+            public_object_search_request={**query, **({"after": after} if after else {})}
+        )
+
+    first = page(None)
+    assert first.total == 30
+    second = page(first.paging.next.after)
+    assert second.total == 30
+    assert [r.id for r in second.results] == [r.id for r in page("10").results]
+    lowest = first.results[0].id
+    sb.backend.create("deals", {"dealname": "late", "amount": "1"})  # hidden for 3 s: same pages
+    sb.backend.update("deals", lowest, {"amount": "999999999"})  # stale index: still sorted first
+    assert page("10").total == 30
+    assert page("10").results[0].id == second.results[0].id
+    clock.advance(seconds=3)  # both writes visible now: the next page of the same query sees them
+    third = page("21")
+    assert third.total == 31
+    assert third.results[-1].id == lowest
+    assert third.results[-1].properties["amount"] == "999999999"
+
+
 def test_search_responses_carry_no_rate_limit_headers(http: httpx.Client) -> None:
     search = http.post("/crm/v3/objects/deals/search", json={})
     listing = http.get("/crm/v3/objects/deals")

@@ -13,9 +13,10 @@ In plan mode the store is read-only: ``Staged`` keeps the pulled records in memo
 them over the store's cache, and lays over the task ledger what sync would record before it
 evaluates (the pulled task statuses, the writes of unknown outcome it looked up, the tasks a
 person deleted), and skips the onboardings sync would cancel, so plan sees what sync would.
-What stays per run is the ordered set of changed deal ids and the sets of their account ids
-still to read and already read (strings, not records): accounts a deal page carried (``Page.accounts``) are
-staged with the page and not read by id again.
+What stays per run is the ordered set of changed deal ids and the set of accounts already read,
+in the run's scratch database (``sync.scratch``, off the heap), and the accounts of staged deals
+still to read (a few batches of ids): accounts a deal page carried (``Page.accounts``) are staged
+with the page and not read by id again.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from onboard_sync.sync.health import SignalSource
 from onboard_sync.sync.overlap import read_batches
 from onboard_sync.sync.plan import AccountFields, PlannedFields, WritePlan
 from onboard_sync.sync.report import InstanceReport
+from onboard_sync.sync.scratch import IdLog, RunScratch
 from onboard_sync.sync.staged_tickets import newest
 from onboard_sync.sync.tickets import TicketIndex
 
@@ -46,17 +48,26 @@ class Staged:
     """Deals, accounts and task statuses pulled this run: in the store (sync) or in memory (plan)."""
 
     def __init__(
-        self, store: Store, source: str, *, in_memory: bool, due_on: Callable[[date], datetime] | None = None
+        self,
+        store: Store,
+        source: str,
+        scratch: RunScratch,
+        *,
+        in_memory: bool,
+        due_on: Callable[[date], datetime] | None = None,
     ) -> None:
         self.store = store
         self.source = source
+        self.scratch = scratch
         self.in_memory = in_memory
         self.due_on = due_on
         """A CRM due *day* → the moment it means (that local day at the due time)."""
-        self.deal_ids: dict[str, None] = {}  # ordered set, pull order
+        self.deal_ids = scratch.ids("deals")
+        """The staged deals' ids, in pull order."""
         self.account_ids: set[str] = set()
-        """Accounts of the staged deals not read yet (the engine reads them by id after the pull)."""
-        self._accounts_read: set[str] = set()
+        """Accounts of the staged deals neither read nor requested yet (``take_unread``)."""
+        self._accounts_read = scratch.ids("accounts_read")
+        """Accounts read, or requested to be read by id, this run."""
         self._deals: dict[str, Deal] = {}
         self._accounts: dict[str, Account] = {}
         self._ledger: dict[str, dict[str, Any]] = {}
@@ -72,20 +83,26 @@ class Staged:
         return {s.deal_id for s in states.values()}
 
     def add_deals(self, deals: Sequence[Deal]) -> None:
-        for deal in deals:
-            self.deal_ids[deal.id] = None
-            if deal.account_ids and deal.account_ids[0] not in self._accounts_read:
-                self.account_ids.add(deal.account_ids[0])
+        self.deal_ids.add(deal.id for deal in deals)
+        firsts = {deal.account_ids[0] for deal in deals if deal.account_ids}
+        self.account_ids |= firsts - self._accounts_read.present(firsts)
         if self.in_memory:
             self._deals.update((d.id, d) for d in deals)
         elif deals:
             with self.store.transaction():
                 self.store.put_deals(list(deals))
 
+    def take_unread(self) -> set[str]:
+        """The accounts to read by id now (``account_ids``): from here on counted as read, so they are
+        requested once, and only the ids in flight are held in memory (``sync.overlap.ReadAhead``)."""
+        unread, self.account_ids = self.account_ids, set()
+        self._accounts_read.add(sorted(unread))
+        return unread
+
     def add_accounts(self, accounts: Sequence[Account]) -> None:
         """Accounts read this run (by id, or with a deal page): staged, and not read again."""
         ids = {a.id for a in accounts}
-        self._accounts_read |= ids
+        self._accounts_read.add(ids)
         self.account_ids -= ids
         if self.in_memory:
             self._accounts.update((a.id, a) for a in accounts)
@@ -158,40 +175,37 @@ class Staged:
 
 
 def deal_chunks(
-    store: Store, source: str, changed: Sequence[str], subset: Collection[str] | None, size: int
+    store: Store, source: str, changed: IdLog, subset: Collection[str] | None, size: int
 ) -> Iterator[list[str]]:
     """Deal ids to evaluate, ``size`` at a time: untouched tracked open onboardings, then ``changed``.
 
     With ``subset`` (the webhook worker) only those deals' onboardings are considered.
     """
-    pulled = set(changed)
     if subset is not None:
         states = store.get_onboardings([f"{source}:{i}" for i in subset])
         opened = [s.deal_id for _, s in sorted(states.items()) if s.status in OPEN_STATUSES]
-        untouched: Iterator[str] = iter([i for i in opened if i not in pulled])
+        pages: Iterator[list[str]] = iter([opened])
     else:
-        untouched = _open_tracked(store, source, size)
+        pages = _open_tracked(store, source, size)
     chunk: list[str] = []
-    for deal_id in untouched:
-        if deal_id in pulled:
-            continue
-        chunk.append(deal_id)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
+    for page in pages:
+        for deal_id in changed.missing(page):
+            chunk.append(deal_id)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
     if chunk:
         yield chunk
-    for start in range(0, len(changed), size):
-        yield list(changed[start : start + size])
+    yield from changed.chunks(size)
 
 
-def _open_tracked(store: Store, source: str, size: int) -> Iterator[str]:
+def _open_tracked(store: Store, source: str, size: int) -> Iterator[list[str]]:
     after: str | None = None
     while True:
         page = store.onboardings_after(source, after, size, statuses=OPEN_STATUSES)
         if not page:
             return
-        yield from (s.deal_id for s in page)
+        yield [s.deal_id for s in page]
         after = page[-1].id
 
 
@@ -279,4 +293,4 @@ class ChunkedRun:
     transitioned: list[tuple[OnboardingState, list[Transition]]] = dataclasses.field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.account_fields = AccountFields(self.mapping)
+        self.account_fields = AccountFields(self.mapping, self.staged.scratch)

@@ -38,6 +38,7 @@ from onboard_sync.sync.report import InstanceReport
 
 if TYPE_CHECKING:
     from onboard_sync.sync.chunks import ChunkedRun
+    from onboard_sync.sync.scratch import IdLog
 
 CHECK_STREAM = "deals-exist"
 """The store cursor holding when a run last checked that the open onboardings' deals exist."""
@@ -122,7 +123,7 @@ def cancel_gone(
 def handle_deleted(
     store: Store,
     run: ChunkedRun,
-    pulled: Collection[str],
+    pulled: IdLog,
     options: ReadOptions,
     gone: set[str] | None,
     *,
@@ -138,7 +139,7 @@ def handle_deleted(
     if gone is None:
         if not check_due(store, name, now, every):
             return
-        unseen = [deal_id for deal_id in open_deal_ids(store, name) if deal_id not in pulled]
+        unseen = pulled.missing(open_deal_ids(store, name))
         gone = missing_deals(run.connector, unseen, options) if unseen else set()
     changed = cancel_gone(store, name, gone, now, run.report, record=record)
     run.report.transitions += len(changed)

@@ -55,7 +55,6 @@ from onboard_sync.plugins import get_plugin_manager
 from onboard_sync.records import Account, Deal, ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
-from onboard_sync.store.base import chunks
 from onboard_sync.sync import deletions, health, preflight, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
@@ -64,6 +63,7 @@ from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
+from onboard_sync.sync.scratch import RunScratch
 from onboard_sync.sync.staged_tickets import StagedTickets
 from onboard_sync.sync.tickets import TicketIndex, pull_ticket_sources
 
@@ -210,6 +210,12 @@ class Engine:
             connector.close()
 
     def _run_instance(self, name: str, connector: Connector, report: InstanceReport, run_id: int | None) -> None:
+        with RunScratch() as scratch:  # what the run keeps from its pull to its last chunk, off the heap
+            self._run_instance_in(scratch, name, connector, report, run_id)
+
+    def _run_instance_in(
+        self, scratch: RunScratch, name: str, connector: Connector, report: InstanceReport, run_id: int | None
+    ) -> None:
         mapping = self.runtime.mappings[name]
         options = mapping.read_options(owner_properties(self.runtime.config.owners))  # property:NAME owners
         run_started = self.clock()
@@ -218,7 +224,7 @@ class Engine:
         task_cursor = None if self.full else self.store.get_cursor(name, "tasks")
         applier = Applier(self.store, connector, name, run_id, self.clock, report)
 
-        staged = Staged(self.store, name, in_memory=self.plan_mode, due_on=self.runtime.calendar.at)
+        staged = Staged(self.store, name, scratch, in_memory=self.plan_mode, due_on=self.runtime.calendar.at)
         pending = self.store.pending_tasks(name)
         if not self.plan_mode:
             applier.resolve_pending(pending)
@@ -253,7 +259,7 @@ class Engine:
                     # accounts the page's calls already returned: only those of the deals kept
                     wanted = {a.id: a for a in page.accounts if a.id in staged.account_ids}
                     staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in wanted.values()])
-                    ahead.request(staged.account_ids)  # read while the next pages are searched
+                    ahead.request(staged.take_unread())  # read while the next pages are searched
                     stage_accounts(ahead.ready())
             report.deals_pulled = len(staged.deal_ids)
 
@@ -268,7 +274,7 @@ class Engine:
                     report.tasks_pulled += len(updates)
 
             self._pages_read.set()
-            ahead.request(staged.account_ids)
+            ahead.request(staged.take_unread())
             stage_accounts(ahead.finish())
         staged.account_ids.clear()
 
@@ -306,11 +312,11 @@ class Engine:
         )
         size = self.runtime.config.core.chunk_size
         with ApplyLane(enabled=not self.plan_mode) as lane:  # chunk N's writes overlap N+1's evaluation
-            for chunk in deal_chunks(self.store, name, list(staged.deal_ids), subset, size):
+            for chunk in deal_chunks(self.store, name, staged.deal_ids, subset, size):
                 if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
                     chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
                 self._run_chunk(run, chunk, lane)
-            for ids in chunks(run.account_fields.account_ids(), size):
+            for ids in run.account_fields.id_chunks(size):
                 plan = run.account_fields.plan(staged.accounts(ids))
                 self._apply(run, plan, lane, final=False)
             self._apply(run, WritePlan(), lane, final=True)

@@ -119,8 +119,10 @@ def read_batches(
 class ReadAhead(Generic[R]):
     """By-id reads started as ids become known; results taken in request order, in the caller's thread.
 
-    ``request(ids)`` queues ids not requested before and sends every full ``max_read_batch``
-    with up to ``read_concurrency`` calls in flight; ``ready()`` yields the results that have
+    ``request(ids)`` queues ids not queued or in flight already and sends every full ``max_read_batch``
+    with up to ``read_concurrency`` calls in flight (an id whose result was taken is forgotten: a
+    run's caller asks for each id once, ``sync.chunks.Staged.take_unread``, and memory stays
+    flat in the number of ids); ``ready()`` yields the results that have
     arrived; ``finish()`` sends the partial last batch and yields everything still outstanding.
     With ``read_concurrency`` 1 nothing is read before ``finish()`` (one thread: no overlap to gain).
     """
@@ -132,7 +134,7 @@ class ReadAhead(Generic[R]):
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="onboard-sync-read") if threads > 1 else None
         self._requested: set[str] = set()
         self._queued: list[str] = []
-        self._futures: deque[Future[R]] = deque()
+        self._futures: deque[tuple[list[str], Future[R]]] = deque()
 
     def request(self, ids: Iterable[str]) -> None:
         fresh = sorted(set(ids) - self._requested)
@@ -142,23 +144,29 @@ class ReadAhead(Generic[R]):
             return
         while len(self._queued) >= self._size:
             batch, self._queued = self._queued[: self._size], self._queued[self._size :]
-            self._futures.append(self._pool.submit(self._read, batch))
+            self._futures.append((batch, self._pool.submit(self._read, batch)))
+
+    def _take(self) -> R:
+        batch, future = self._futures.popleft()
+        self._requested.difference_update(batch)
+        return future.result()
 
     def ready(self) -> Iterator[R]:
-        while self._futures and self._futures[0].done():
-            yield self._futures.popleft().result()
+        while self._futures and self._futures[0][1].done():
+            yield self._take()
 
     def finish(self) -> Iterator[R]:
         """Send what is still queued and yield every outstanding result, in request order."""
         try:
             if self._pool is None:
                 for batch in chunks(self._queued, self._size):
+                    self._requested.difference_update(batch)
                     yield self._read(batch)
                 return
             for batch in chunks(self._queued, self._size):
-                self._futures.append(self._pool.submit(self._read, batch))
+                self._futures.append((list(batch), self._pool.submit(self._read, batch)))
             while self._futures:
-                yield self._futures.popleft().result()
+                yield self._take()
         finally:
             self.close()
 
@@ -166,7 +174,7 @@ class ReadAhead(Generic[R]):
         """Drop what is queued, cancel what has not started, wait for the calls in flight."""
         self._queued = []
         if self._pool is not None:
-            for future in self._futures:
+            for _, future in self._futures:
                 future.cancel()
             self._pool.shutdown(wait=True)
 

@@ -10,9 +10,9 @@ what sync does.
 
 from __future__ import annotations
 
+import json
 import math
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from onboard_sync.mappings import MappingSet
 from onboard_sync.onboarding.state import Evaluation, OnboardingStatus, SkippedTask, TaskSpec
 from onboard_sync.records import Account, Deal, ObjectKind, TaskStatus
 from onboard_sync.store import OwnedTask, TaskState
+from onboard_sync.sync.scratch import RunScratch, dumps
 
 OwnerResolver = Callable[[str, Deal, Account | None], str | None]
 
@@ -160,51 +161,73 @@ class AccountFields:
     helpdesk write-back (``sync.writeback``) maps the same entry into organization fields.
 
     It is the one structure of a run that grows with every won account (a million-deal backfill
-    offers ~170,000), so an entry is one flat tuple: status rank, start time, onboarding id and
-    the field values in the order of a field-name tuple shared by every entry, with the values
-    interned (phase, status, health texts and the run's time repeat across accounts): about a
-    third of a dict per account.
+    offers ~170,000), so its entries live in the run's scratch database (``sync.scratch``), not on
+    the heap: one row per account (status rank, start time, onboarding id, the fields as JSON),
+    the choice between two onboardings made by the upsert that offers the second.
     """
 
-    def __init__(self, mapping: MappingSet) -> None:
+    def __init__(self, mapping: MappingSet, scratch: RunScratch) -> None:
         self.mapping = mapping
-        self._best: dict[str, tuple[int, float, str, tuple[str, ...], tuple[str | None, ...]]] = {}
-        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._scratch = scratch
+        scratch.execute(
+            "CREATE TABLE account_fields (account_id TEXT NOT NULL UNIQUE, rank INTEGER NOT NULL, "
+            "started REAL NOT NULL, onboarding_id TEXT NOT NULL, fields TEXT NOT NULL)"
+        )
 
     def offer(self, evaluations: Sequence[tuple[Evaluation, Deal]]) -> None:
-        for ev, _deal in evaluations:
-            state = ev.state
-            if state is None or not state.account_id:
-                continue
-            rank, started = -_STATUS_RANK[state.status], state.started_at.timestamp()
-            current = self._best.get(state.account_id)
-            if current is None or (rank, started) > (current[0], current[1]):
-                fields = ev.fields.get(ObjectKind.ACCOUNT, {})
-                names = tuple(fields)
-                values = tuple(sys.intern(v) if type(v) is str else v for v in fields.values())
-                self._best[state.account_id] = (rank, started, state.id, self._names.setdefault(names, names), values)
+        rows = [
+            (
+                ev.state.account_id,
+                -_STATUS_RANK[ev.state.status],
+                ev.state.started_at.timestamp(),
+                ev.state.id,
+                dumps(ev.fields.get(ObjectKind.ACCOUNT, {})),
+            )
+            for ev, _deal in evaluations
+            if ev.state is not None and ev.state.account_id
+        ]
+        if rows:  # in order, so of two offers with the same rank and start the first stays
+            self._scratch.write_many(
+                "INSERT INTO account_fields VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
+                "rank = excluded.rank, started = excluded.started, onboarding_id = excluded.onboarding_id, "
+                "fields = excluded.fields WHERE (excluded.rank, excluded.started) > (rank, started)",
+                rows,
+            )
 
-    def account_ids(self) -> list[str]:
-        return list(self._best)
+    def id_chunks(self, size: int) -> Iterator[list[str]]:
+        """The offered accounts' ids, in the order first offered, ``size`` at a time."""
+        after: object = 0
+        while True:
+            rows = self._scratch.execute(
+                "SELECT rowid, account_id FROM account_fields WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, size)
+            )
+            if not rows:
+                return
+            yield [str(row[1]) for row in rows]
+            after = rows[-1][0]
 
     def fields_of(self, account_id: str) -> Mapping[str, str | None] | None:
         """The canonical account fields the run wants for ``account_id`` (None: not evaluated)."""
-        entry = self._best.get(account_id)
-        return dict(zip(entry[3], entry[4], strict=True)) if entry is not None else None
+        rows = self._scratch.execute("SELECT fields FROM account_fields WHERE account_id = ?", (account_id,))
+        return json.loads(str(rows[0][0])) if rows else None
 
     def onboarding_of(self, account_id: str) -> str | None:
         """The onboarding whose values ``account_id`` carries (None: not evaluated)."""
-        entry = self._best.get(account_id)
-        return entry[2] if entry is not None else None
+        rows = self._scratch.execute("SELECT onboarding_id FROM account_fields WHERE account_id = ?", (account_id,))
+        return str(rows[0][0]) if rows else None
 
     def plan(self, accounts: Mapping[str, Account]) -> WritePlan:
-        """The account field writes for ``accounts`` (those of ``account_ids`` being planned now)."""
+        """The account field writes for ``accounts`` (those of ``id_chunks`` being planned now)."""
         plan = WritePlan()
+        rows = self._scratch.select_in(
+            "SELECT account_id, onboarding_id, fields FROM account_fields WHERE account_id IN ({})", sorted(accounts)
+        )
+        entries = {str(account_id): (str(onboarding_id), str(fields)) for account_id, onboarding_id, fields in rows}
         for account_id, account in accounts.items():
-            entry = self._best.get(account_id)
+            entry = entries.get(account_id)
             if entry is not None:
-                desired = self.mapping.to_crm(ObjectKind.ACCOUNT, dict(zip(entry[3], entry[4], strict=True)))
-                _plan_fields(plan, entry[2], ObjectKind.ACCOUNT, account.id, account.properties, desired)
+                desired = self.mapping.to_crm(ObjectKind.ACCOUNT, json.loads(entry[1]))
+                _plan_fields(plan, entry[0], ObjectKind.ACCOUNT, account.id, account.properties, desired)
         return plan
 
 

@@ -64,6 +64,8 @@ class HubSpotBackend(AssociationsMixin):
             self._unique: dict[str, dict[str, dict[str, str]]] = {k: {} for k in sch.KINDS}
             self._unique["contacts"]["email"] = {}
             self._next_id = dict(ID_BASE)
+            self.search_memo: dict[tuple[str, str], Any] = {}
+            """Search's sorted matches per query, for its next pages (``search._Memo``)."""
             day = self.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
             created = iso_ms(day - timedelta(days=400))
             self.schema = {k: sch.builtin_properties(k, created) for k in sch.KINDS}

@@ -8,8 +8,10 @@ honours the backend's search lag and supports the ``associations.{type}`` pseudo
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +22,8 @@ from onboard_sync.sandbox.hubspot.errors import validation_error
 from onboard_sync.sandbox.hubspot.models import Record
 
 MAX_GROUPS, MAX_PER_GROUP, MAX_FILTERS, MAX_LIMIT, MAX_RESULTS, MAX_BODY = 5, 6, 18, 200, 10_000, 3_000
+MEMO_QUERIES = 8
+"""Queries whose sorted matches the backend keeps for their next pages (``_Memo``)."""
 OPERATORS = {
     "EQ",
     "NEQ",
@@ -92,26 +96,63 @@ def run_search(backend: HubSpotBackend, kind: str, body: Any, now: datetime) -> 
     if query is not None and not isinstance(query, str):
         raise validation_error("'query' must be a string")
 
-    matched: list[tuple[Record, Mapping[str, str]]] = []
     with backend.lock:
-        fields = QUERY_FIELDS[kind]
-        needle = (query or "").strip().lower()
-        for record in backend.objects[kind].values():
-            if record.archived:
-                continue
-            view = backend.search_view(record, now)
-            if view is None:
-                continue
-            if compiled and not any(all(p(record, view) for p in group) for group in compiled):
-                continue
-            if needle and not any(needle in view.get(f, "").lower() for f in fields):
-                continue
-            matched.append((record, view))
-    if sorts:
-        _sort(backend, kind, matched, sorts[0])
+        memo_key = (kind, json.dumps({k: v for k, v in body.items() if k != "after"}, sort_keys=True, default=str))
+        state = (id(backend.objects[kind]), len(backend.events))
+        memo = backend.search_memo.get(memo_key)
+        if after and memo is not None and memo.state == state and (memo.until is None or now < memo.until):
+            matched = memo.matched
+        else:
+            matched, until = _match(backend, kind, compiled, query, now)
+            if sorts:
+                _sort(backend, kind, matched, sorts[0])
+            backend.search_memo.pop(memo_key, None)
+            backend.search_memo[memo_key] = _Memo(state, until, matched)
+            while len(backend.search_memo) > MEMO_QUERIES:
+                del backend.search_memo[next(iter(backend.search_memo))]
     page = matched[after : after + limit]
     nxt = str(after + limit) if after + limit < len(matched) else None
     return SearchPage(len(matched), page, nxt, properties or None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Memo:
+    """A query's sorted matches, reused by the query's next pages while nothing changed.
+
+    Without it every page re-scans and re-sorts every record of the kind: paging through the
+    200,000 won deals of a million-deal portal would cost a thousand full scans (the memory
+    benchmark's backfill, ``bench.scenarios.memory``). ``state`` is the kind's record table and the
+    backend's change-event count (every write through the backend emits one), ``until`` the first
+    moment a record inside the search lag becomes visible (None: none is pending). Only pages after
+    the first (``after`` > 0) reuse it, so a first page always sees the records as they are now."""
+
+    state: tuple[int, int]
+    until: datetime | None
+    matched: list[tuple[Record, Mapping[str, str]]]
+
+
+def _match(
+    backend: HubSpotBackend, kind: str, compiled: list[list[Predicate]], query: str | None, now: datetime
+) -> tuple[list[tuple[Record, Mapping[str, str]]], datetime | None]:
+    """The records search finds now (unsorted), and when the next pending one becomes visible."""
+    matched: list[tuple[Record, Mapping[str, str]]] = []
+    until: datetime | None = None
+    fields = QUERY_FIELDS[kind]
+    needle = (query or "").strip().lower()
+    for record in backend.objects[kind].values():
+        if record.archived:
+            continue
+        if record.visible_at is not None and now < record.visible_at:
+            until = record.visible_at if until is None else min(until, record.visible_at)
+        view = backend.search_view(record, now)
+        if view is None:
+            continue
+        if compiled and not any(all(p(record, view) for p in group) for group in compiled):
+            continue
+        if needle and not any(needle in view.get(f, "").lower() for f in fields):
+            continue
+        matched.append((record, view))
+    return matched, until
 
 
 def _int(value: Any, name: str) -> int:
