@@ -281,7 +281,13 @@ class TasksMixin(StoreBase):
             self._update_many(conn, [("k", sa.String()), ("err", sa.Text())], list(failed.items()), build)
 
     def update_task_status(self, source: str, updates: Sequence[Task]) -> int:
-        """Refresh owned tasks from CRM reads; return how many rows actually changed.
+        """Refresh owned tasks from CRM reads (see :meth:`refresh_task_status`); return how many rows
+        actually changed."""
+        return len(self.refresh_task_status(source, updates))
+
+    def refresh_task_status(self, source: str, updates: Sequence[Task]) -> dict[str, str]:
+        """Refresh owned tasks from CRM reads; return the keys of the rows that actually changed, each
+        with its onboarding id (the engine re-evaluates those onboardings if it evaluated them earlier).
 
         A task is matched by its ``key`` when it carries one we own, else by remote id
         (``Task.id``). Status, completed_at, due_at and owner are copied. A task matched by
@@ -291,7 +297,7 @@ class TasksMixin(StoreBase):
         """
         self._check_writable()
         if not updates:
-            return 0
+            return {}
         c = t.owned_tasks.c
         base = sa.select(t.owned_tasks).where(c.source == source)
         now = self._now()
@@ -302,6 +308,7 @@ class TasksMixin(StoreBase):
             unmatched = [u.id for u in updates if not (u.key and u.key in by_key)]
             by_remote = {r.remote_id: r for r in self._select_in(conn, base, c.remote_id, unmatched)}
             changes: dict[str, dict[str, Any]] = {}
+            onboardings: dict[str, str] = {}
             for u in updates:
                 row = by_key.get(u.key) if u.key else None
                 matched_by_key = row is not None
@@ -330,6 +337,7 @@ class TasksMixin(StoreBase):
                 }
                 if new != old:
                     changes[row.key] = new
+                    onboardings[row.key] = row.onboarding_id
             columns: list[tuple[str, sa.types.TypeEngine[Any]]] = [
                 ("k", sa.String()),
                 ("status", sa.String()),
@@ -357,7 +365,7 @@ class TasksMixin(StoreBase):
                 )
 
             self._update_many(conn, columns, [tuple(d.values()) for d in changes.values()], build)
-        return len(changes)
+        return onboardings
 
     # -- written fields -----------------------------------------------------------------
 
