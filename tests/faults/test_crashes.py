@@ -16,9 +16,9 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import SOAK
 from invariants import check_all, check_cursor
 
+from conftest import SOAK
 from onboard_sync.crash import CRASH_ENV, POINTS
 
 SEEDS = range(60) if SOAK else range(3)
