@@ -191,11 +191,11 @@ def deal_chunks(
 def _open_tracked(store: Store, source: str, size: int) -> Iterator[str]:
     after: str | None = None
     while True:
-        page = store.onboardings_after(source, after, size, statuses=OPEN_STATUSES)
+        page = store.deal_ids_after(source, after, size, statuses=OPEN_STATUSES)
         if not page:
             return
-        yield from (s.deal_id for s in page)
-        after = page[-1].id
+        yield from (deal_id for _, deal_id in page)
+        after = page[-1][0]
 
 
 def deals_to_stage(

@@ -415,8 +415,9 @@ class Engine:
         accounts = run.staged.accounts(d.account_ids[0] for d in deals.values() if d.account_ids)
         owned = run.staged.owned(onboarding_ids)
         facts = ChunkFacts(deals, tracked, accounts, owned, self.store.written_fields_of(onboarding_ids))
+        latest = {} if self.plan_mode else self.store.latest_health(onboarding_ids)
         now = self.clock()
-        return ChunkEvaluation(list(deal_ids), facts, now, self._settle(run, facts, now))
+        return ChunkEvaluation(list(deal_ids), facts, now, self._settle(run, facts, now), latest)
 
     def _finish_chunk(self, run: ChunkedRun, chunk: ChunkEvaluation, lane: ApplyLane) -> None:
         """Apply alert episodes to one chunk's settled evaluations, plan, record and apply; nothing of
@@ -453,7 +454,7 @@ class Engine:
             crash_point("before-state-record")
             self._record_states(evaluations, tracked, transitions)
             run.alerts.record(self.store)
-            health.record_health(self.store, evaluations, now)
+            health.record_health(self.store, evaluations, now, chunk.health)
             crash_point("after-state-record")
             if run.hooked:
                 run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)

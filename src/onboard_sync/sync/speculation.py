@@ -28,12 +28,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from types import TracebackType
 
-from onboard_sync.store import Store
+from onboard_sync.store import HealthRecord, Store
 from onboard_sync.sync.evaluate import ChunkFacts, Settled
 
 AHEAD_CHUNKS = 4
@@ -49,6 +49,8 @@ class ChunkEvaluation:
     facts: ChunkFacts
     now: datetime
     settled: list[Settled]
+    health: Mapping[str, HealthRecord] = dataclasses.field(default_factory=dict)
+    """Each onboarding's newest health row (sync), read with the facts: only this chunk records them."""
 
 
 class BackgroundPull:
@@ -109,4 +111,4 @@ def refreshed(
         for deal_id in facts.deals
         if (item := (again.get(deal_id) if deal_id in stale_deals else before.get(deal_id))) is not None
     ]
-    return ChunkEvaluation(chunk.deal_ids, facts, chunk.now, settled)
+    return dataclasses.replace(chunk, facts=facts, settled=settled)
