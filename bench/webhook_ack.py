@@ -35,9 +35,12 @@ SECRET_ENV = "HUBSPOT_CLIENT_SECRET"
 class ServeProcess:
     """``onboard-sync serve`` in a child process; a context manager. ``url`` is its base URL."""
 
-    def __init__(self, project: Path, env: dict[str, str], timeout: float = 60.0) -> None:
+    def __init__(
+        self, project: Path, env: dict[str, str], timeout: float = 60.0, extra_args: list[str] | None = None
+    ) -> None:
         self.project = project
         self.env = env
+        self.extra_args = extra_args or []
         self.timeout = timeout
         self.url = ""
         self.peak_rss_mb = 0.0
@@ -48,7 +51,7 @@ class ServeProcess:
 
     def __enter__(self) -> ServeProcess:
         cmd = [sys.executable, "-m", "onboard_sync.cli", "serve", "--port", "0"]
-        cmd += ["--config", str(self.project / "config.toml")]
+        cmd += ["--config", str(self.project / "config.toml"), *self.extra_args]
         self._proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=self._log, env={**os.environ, **self.env}, cwd=self.project
         )

@@ -15,13 +15,22 @@ one ``drain`` seconds after the load count as that long, and are counted in ``mi
 the sandbox answered, and the API calls per won deal against the lower bound of the reconciles the
 worker ran (:func:`bench.bounds.webhook_reconcile_lower_bound`). Targets: p99 to first task < 5 s,
 to phase field < 10 s, zero 429s, calls ≤ 1.2 × the lower bound.
+
+``handoff-workers`` runs the same HubSpot load through the engine as a platform team deploys it
+(docs/deploying.md, "Beyond one machine"): the store on PostgreSQL (a throwaway schema of the local
+server), ``onboard-sync serve --receiver-only`` persisting each delivery and enqueueing its reconcile,
+and ``WORKERS`` separate ``onboard-sync worker`` processes draining the queue. Same targets.
 """
 
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +48,8 @@ SECRET = "bench-handoff-secret"
 DEALS = 2_000
 SUBSCRIBED = ["dealstage", "amount"]
 DRAIN_S = 30.0
+WORKERS = 2
+"""``onboard-sync worker`` processes in ``handoff-workers`` (``--concurrency 2`` each)."""
 FIRST_TASK_TARGET_S, PHASE_TARGET_S, CALLS_TARGET = 5.0, 10.0, 1.2
 
 
@@ -97,21 +108,37 @@ def handoff_salesforce(ctx: Any) -> list[dict[str, Any]]:
     return [handoff_run(ctx, "salesforce")]
 
 
-def handoff_run(ctx: Any, crm: str) -> dict[str, Any]:
-    """One load on ``crm``'s sandbox (``hubspot`` or ``salesforce``) through ``serve``: the table row."""
+def handoff_workers(ctx: Any) -> list[dict[str, Any]]:
+    from onboard_sync.testing.postgres import pg_unreachable
+
+    reason = pg_unreachable()
+    if reason:
+        return [{"scenario": "handoff, HubSpot, receiver + workers", "status": "not available", "reason": reason}]
+    return [handoff_run(ctx, "hubspot", workers=WORKERS)]
+
+
+def handoff_run(ctx: Any, crm: str, workers: int = 0) -> dict[str, Any]:
+    """One load on ``crm``'s sandbox (``hubspot`` or ``salesforce``) through ``serve``: the table row.
+    With ``workers``, the store is on PostgreSQL and ``serve --receiver-only`` hands every reconcile to
+    that many ``onboard-sync worker`` processes."""
     seconds, won_per_s, other_per_s = ctx.handoff_seconds, 5.0, 100.0
     spec = SandboxSpec(deals=DEALS, latency=ctx.latency, crm=crm)
-    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix=f"bench-handoff-{crm}-") as tmp:
-        folder = Path(tmp)
+    with ExitStack() as stack:
+        sb = stack.enter_context(SandboxProcess(spec))
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"bench-handoff-{crm}-")))
         env = salesforce_project(folder, sb) if crm == "salesforce" else {**_project(folder, sb), SECRET_ENV: SECRET}
+        if workers:
+            _use_postgres(folder, stack)
         ctx.log(f"handoff, {crm}: backfill of {DEALS:,} deals before serve starts")
         from bench.measure import run_cli
 
         backfill = run_cli(folder, env, "sync", "--json")
         if backfill.returncode != 0:
             raise RuntimeError(f"backfill failed: {backfill.stderr}")
-        with ServeProcess(folder, env) as serve:
-            _wait_ready(serve.url)
+        worker_procs = stack.enter_context(_workers(folder, env, workers)) if workers else []
+        serve_args = ["--receiver-only"] if workers else []
+        with ServeProcess(folder, env, extra_args=serve_args) as serve:
+            _wait_ready(serve.url, want="engine" if workers else "running")
             sb("handoff_subscribe", f"{serve.url}/webhooks/{crm}", SECRET, SUBSCRIBED)
             sb("clear")  # request log and rate-limit windows: the load starts on a fresh budget
             since = datetime.now(UTC)
@@ -123,16 +150,21 @@ def handoff_run(ctx: Any, crm: str) -> dict[str, Any]:
             sb("handoff_stop")
             sb("handoff_unsubscribe")
         reconciles, calls_by_endpoint = _reconciles_since(folder, since, crm)
+        worker_exits = [p.poll() for p in worker_procs]
     deals = result["deals"]
     won = len(deals)
     lower = sum(r["lower_bound"] for r in reconciles)
     calls = summary["requests"]
-    ok = serve.returncode in (0, -signal.SIGTERM) and result["finished"]
+    ok = serve.returncode in (0, -signal.SIGTERM) and result["finished"] and worker_exits.count(None) == workers
     first_task = latency_summary([d["first_task_s"] for d in deals.values()], DRAIN_S + seconds)
     phase = latency_summary([d["phase_s"] for d in deals.values()], DRAIN_S + seconds)
     row = {
-        "scenario": f"handoff, {'Salesforce' if crm == 'salesforce' else 'HubSpot'}",
-        "status": "ok" if ok else f"serve exit {serve.returncode}, load finished {result['finished']}",
+        "scenario": f"handoff, {'Salesforce' if crm == 'salesforce' else 'HubSpot'}"
+        + (", receiver + workers" if workers else ""),
+        "status": "ok"
+        if ok
+        else f"serve exit {serve.returncode}, workers {worker_exits}, load finished {result['finished']}",
+        "topology": f"serve --receiver-only + {workers} workers, PostgreSQL store" if workers else "serve",
         "won_deals": won,
         "other_changes": result["other_changes"],
         "load": f"{won_per_s:g} won/s + {other_per_s:g} edits/s for {seconds:g} s",
@@ -161,14 +193,71 @@ def handoff_run(ctx: Any, crm: str) -> dict[str, Any]:
     return row
 
 
-def _wait_ready(url: str, timeout: float = 120.0) -> None:
-    """Until ``serve``'s worker is running (it reports so once it has warmed up), as in production."""
+def _wait_ready(url: str, want: str = "running", timeout: float = 120.0) -> None:
+    """Until ``serve``'s ``/healthz`` reports its worker as ``want``: ``running`` once its embedded worker
+    has warmed up, ``engine`` when a receiver hands reconciles to ``onboard-sync worker`` processes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if httpx.get(f"{url}/healthz", timeout=5).json().get("worker") == "running":
+        if httpx.get(f"{url}/healthz", timeout=5).json().get("worker") == want:
             return
         time.sleep(0.1)
-    raise RuntimeError(f"serve's worker did not start within {timeout:g} s")
+    raise RuntimeError(f"serve's worker did not report {want!r} within {timeout:g} s")
+
+
+def _use_postgres(folder: Path, stack: ExitStack) -> None:
+    """Point the project's store at a new schema of the local PostgreSQL (dropped when ``stack`` closes)."""
+    from onboard_sync.testing.postgres import SchemaFactory
+
+    schemas = SchemaFactory()
+    stack.callback(schemas.close)
+    config = folder / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    line = 'store = "sqlite:///onboard-sync.db"\n'
+    if line not in text:
+        raise RuntimeError(f"{config}: no {line.strip()!r} line to point at PostgreSQL")
+    config.write_text(text.replace(line, f'store = "{schemas()}"\n', 1), encoding="utf-8")
+
+
+@contextmanager
+def _workers(folder: Path, env: dict[str, str], count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` ``onboard-sync worker`` processes, yielded once each has beaten into the store; SIGTERM after."""
+    import os
+
+    from onboard_sync.store import Store
+    from onboard_sync.testing.hosts import wait_for
+
+    argv = [sys.executable, "-m", "onboard_sync.cli", "worker", "--config", str(folder / "config.toml")]
+    argv += ["--concurrency", "2", "--grace", "5"]
+    procs = []
+    try:
+        for n in range(count):
+            log = (folder / f"worker{n}.log").open("ab")
+            procs.append(
+                subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=folder, env={**os.environ, **env})
+            )
+        from onboard_sync.runtime import load_runtime
+
+        url = load_runtime(folder / "config.toml").config.store_url
+
+        def beating() -> bool:
+            for proc in procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"a worker exited {proc.returncode}; see {folder}/worker*.log")
+            with Store.open(url, read_only=True) as store:
+                return len(store.workers()) >= count
+
+        wait_for(beating, 180, f"{count} workers' first heartbeats", interval=0.2)
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 def _wait(sb: SandboxProcess, seconds: float) -> dict[str, Any]:
@@ -276,5 +365,6 @@ def ticket_health(ctx: Any) -> list[dict[str, Any]]:
 SCENARIOS = [
     Scenario("handoff", handoff_hubspot, "stage change → first task and phase field under load, via serve"),
     Scenario("handoff-salesforce", handoff_salesforce, "the same on Salesforce, via Outbound Messages"),
+    Scenario("handoff-workers", handoff_workers, "the HubSpot load via serve --receiver-only and 2 workers"),
     Scenario("ticket-health", ticket_health, "Zendesk ticket change → HubSpot health field, via serve"),
 ]

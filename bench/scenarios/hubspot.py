@@ -49,9 +49,9 @@ def _writes_by_kind(folder: Path, run_id: int | None) -> dict[str, int]:
     from onboard_sync.runtime import load_runtime
 
     engine = sa.create_engine(load_runtime(folder / "config.toml").config.store_url)
+    run = "run_id IS NULL" if run_id is None else "run_id = :run"  # SQLite and PostgreSQL alike
     query = sa.text(
-        "SELECT action, object_kind, count(*) FROM audit WHERE run_id IS :run AND outcome = 'ok' "
-        "GROUP BY action, object_kind"
+        f"SELECT action, object_kind, count(*) FROM audit WHERE {run} AND outcome = 'ok' GROUP BY action, object_kind"
     )
     out = {"tasks": 0, "deals": 0, "companies": 0}
     try:

@@ -1,6 +1,14 @@
 """What a verified webhook becomes: ``InboundEvent`` (one change of one CRM object) and the request
 shape the verification schemes see (``WebhookRequest``). Pure data, shared by the schemes (in
-the connector packages), the receiving app, the queue and the worker.
+the connector packages), the receiving app, the queue and the workers.
+
+**Events that cannot start an onboarding.** A HubSpot ``deal.propertyChange`` names the one property
+that changed (``propertyName``). When that is not a property that decides whether a deal is won (the
+stage, the close date, the pipeline) and the deal has no onboarding, reconciling it cannot change
+anything: :func:`cannot_start_onboarding` says so, and the workers (``serve``'s and ``onboard-sync
+worker``, through :func:`onboard_sync.reconcile.deals_to_reconcile`) complete such events without
+reading the deal. (If the deal was won unseen, say its stage event was lost, the periodic reconcile
+finds it, as it finds any lost event.)
 """
 
 from __future__ import annotations
@@ -20,6 +28,10 @@ class Rejected(Exception):
         super().__init__(message)
         self.status = status
         self.reason = reason
+
+
+WON_DECIDING_PROPERTIES = frozenset({"dealstage", "closedate", "pipeline", "hs_is_closed_won"})
+"""HubSpot deal properties whose change can make a deal won (or start counting it won)."""
 
 
 def malformed(message: str) -> Rejected:
@@ -86,3 +98,9 @@ def content_key(prefix: str, data: Mapping[str, Any], *, ignore: tuple[str, ...]
     kept = {k: v for k, v in data.items() if k not in ignore}
     digest = hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return f"{prefix}:{digest[:40]}"[:255]
+
+
+def cannot_start_onboarding(event: InboundEvent) -> bool:
+    """True for a change of one named deal property that cannot make the deal won (see the module)."""
+    name = event.raw.get("propertyName")
+    return event.type.endswith(".propertyChange") and isinstance(name, str) and name not in WON_DECIDING_PROPERTIES

@@ -18,15 +18,21 @@ Arguments: ``instances`` (None: every deal source; a list, possibly empty, names
 ``full`` (ignore cursors), ``progress`` (the CLI's progress bar), ``lock`` (the run lock's
 name, ``None`` for a caller that already holds one) and ``engine`` (a prepared engine: tests
 and the webhook worker's factory). Raises ``LockHeld`` at once if another holder has the lock.
+
+Both webhook runners choose the deals a batch of events names through :func:`deals_to_reconcile`,
+which leaves out the changes that cannot start an onboarding on deals that have none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
+from onboard_sync.inbound import cannot_start_onboarding
+
 if TYPE_CHECKING:
+    from onboard_sync.inbound import InboundEvent
     from onboard_sync.runtime import Runtime
     from onboard_sync.store import Store
     from onboard_sync.sync.engine import Engine
@@ -60,3 +66,18 @@ def reconcile(
     runner = engine or Engine(runtime, store, progress=progress, full=full, ticket_sources=ticket_sources)
     with store.run_lock(lock) if lock is not None else nullcontext():
         return runner.run(instances, deal_ids=deal_ids, ticket_ids=ticket_ids)
+
+
+def deals_to_reconcile(store: Store, source: str, events: Iterable[InboundEvent]) -> set[str]:
+    """The deals of deal source ``source`` that its deal ``events`` name and a reconcile could change:
+    every deal with a change that may make it won, and of the others (a change of a property that
+    cannot, :func:`onboard_sync.inbound.cannot_start_onboarding`) those that have an onboarding."""
+    named: set[str] = set()
+    droppable: set[str] = set()
+    for event in events:
+        (droppable if cannot_start_onboarding(event) else named).add(event.object_id)
+    droppable -= named
+    if droppable:
+        tracked = store.get_onboardings([f"{source}:{deal_id}" for deal_id in droppable])
+        named |= {state.deal_id for state in tracked.values()}
+    return named

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from webhook_support import SECRET, Served, deal_task_keys, open_deal, wait_for
 
+from onboard_sync.calls.pacing import Pacer
 from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.connector import RateLimit
-from onboard_sync.inbound import InboundEvent
-from onboard_sync.webhooks.pacing import Pacer, cannot_start_onboarding
+from onboard_sync.inbound import InboundEvent, cannot_start_onboarding
 
 
 class Clock:

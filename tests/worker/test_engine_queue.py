@@ -62,6 +62,39 @@ def test_a_webhook_trigger_drains_the_instance_inbox(sandbox_project, pg_store_u
     client.destroy()
 
 
+def test_a_webhook_trigger_leaves_changes_that_cannot_start_an_onboarding_unread(sandbox_project, pg_store_url) -> None:
+    """An amount change of a deal without onboarding is triage's to drop, as in serve's own worker; the
+    same change on a tracked deal is read."""
+    sandbox_project.setup_crm()
+    sb = sandbox_project.sandbox
+    client = engine_client(system_database(pg_store_url))
+    deal_id = next(iter(sb.backend.deals))
+    amount = {"kind": "deal", "object_id": deal_id, "type": "deal.propertyChange", "event": {"propertyName": "amount"}}
+
+    def deal_reads() -> int:
+        return sum(n for route, n in sb.request_counts().items() if "objects/deals/batch/read" in route)
+
+    with sandbox_project.store() as store:
+        store.inbox_add("hubspot", "evt-1", json.dumps(amount), datetime.now(UTC))
+    with running_worker(sandbox_project.runtime()):
+        result = wait_result(client, request_reconcile(client, "hubspot", "webhook"))
+        assert result == {"outcome": "nothing-new", "events": 1}
+        assert deal_reads() == 0
+        with sandbox_project.store() as store:
+            assert store.inbox_pending() == [], "the dropped event is completed, not left for later"
+
+        sb.backend.set_deal_stage(deal_id, "closedwon")
+        assert wait_result(client, request_reconcile(client, "hubspot", "schedule"))["outcome"] == "ok"
+        with sandbox_project.store() as store:
+            assert store.get_onboardings([f"hubspot:{deal_id}"]), "the won deal is tracked now"
+            store.inbox_add("hubspot", "evt-2", json.dumps(amount), datetime.now(UTC))
+        reads = deal_reads()
+        result = wait_result(client, request_reconcile(client, "hubspot", "webhook"))
+        assert (result["outcome"], result["deals"]) == ("ok", 1)
+        assert deal_reads() == reads + 1, "a tracked deal's amount change is read"
+    client.destroy()
+
+
 def test_schedules_from_the_config_live_in_the_database(sandbox_project, pg_store_url) -> None:
     sandbox_project.setup_crm()
     config = sandbox_project.config_path

@@ -11,10 +11,18 @@
    started). So a burst of triggers costs one reconcile, and the scheduled run is the backstop;
 3. reconciles through :func:`onboard_sync.reconcile.reconcile` under the instance's run lock
    (:func:`~onboard_sync.reconcile.instance_lock`): a deal source's deal events become a run for
-   those deals, anything else (other events, a tick) an incremental run of the instance, which
-   also pulls the instance's own tickets (HubSpot tickets, Salesforce cases); a helpdesk that is
-   no deal source (Zendesk) gets a ticket pull of its own;
+   the deals they name (:func:`~onboard_sync.reconcile.deals_to_reconcile`: a change that cannot
+   start an onboarding, on a deal without one, is completed without reading the deal), anything
+   else (other events, a tick) an incremental run of the instance, which also pulls the
+   instance's own tickets (HubSpot tickets, Salesforce cases); a helpdesk that is no deal source
+   (Zendesk) gets a ticket pull of its own;
 4. marks the events processed only after their reconcile finished without error.
+
+A worker process passes its :class:`Budget`: the rate limiters every reconcile of the process
+shares (back-to-back reconciles of one portal cannot overrun its window between them), and the
+:class:`~onboard_sync.calls.pacing.Pacer` that makes a webhook trigger wait until the process's
+last webhook reconcile of the instance is paid for at half its rate limit, so that events arriving
+meanwhile join one reconcile. Pacing is per process: workers on several hosts do not share it.
 
 It returns a JSON-able outcome: ``{"outcome": ok | write-failures | nothing-new | lock-held |
 error, ...}`` with counts, the run ids, whether helpdesk events were handled
@@ -25,13 +33,15 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from onboard_sync.calls.pacing import Pacer
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
 from onboard_sync.logs import log_reconcile
-from onboard_sync.reconcile import instance_lock, reconcile
+from onboard_sync.reconcile import deals_to_reconcile, instance_lock, reconcile
 
 if TYPE_CHECKING:
     from onboard_sync.runtime import Runtime
@@ -42,12 +52,35 @@ log = logging.getLogger("onboard_sync.durable")
 CLAIM_BATCH = 1000
 
 
-def run_trigger(runtime: Runtime, store: Store, instance: str, trigger: str, requested_at: datetime) -> dict[str, Any]:
+@dataclass
+class Budget:
+    """The rate limiters a worker process's reconciles share, and the pacer of its webhook triggers."""
+
+    limiters: dict[str, Any] = field(default_factory=dict)
+    pacer: Pacer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pacer = Pacer(self.limiters)
+
+
+def run_trigger(
+    runtime: Runtime,
+    store: Store,
+    instance: str,
+    trigger: str,
+    requested_at: datetime,
+    budget: Budget | None = None,
+) -> dict[str, Any]:
     """Reconcile ``instance`` for one trigger (see the module docstring); return its outcome, and log
     its one INFO line (``logs.log_reconcile``, event ``engine.reconcile``)."""
     started = time.monotonic()
     reports: list[RunReport] = []
-    result = _run_trigger(runtime, store, instance, trigger, requested_at, reports)
+    budget = budget or Budget()
+    if trigger == "webhook":
+        time.sleep(budget.pacer.wait_seconds())
+    result = _run_trigger(runtime, store, instance, trigger, requested_at, reports, budget)
+    if trigger == "webhook" and len(reports) == 1 and result.get("deals"):
+        budget.pacer.record(started, int(reports[0].api_calls()["total"]), [instance])
     report = reports[0] if len(reports) == 1 else None
     seconds = time.monotonic() - started
     log_reconcile(trigger, result["outcome"], seconds, report, result.get("deals"), instance=instance)
@@ -55,9 +88,16 @@ def run_trigger(runtime: Runtime, store: Store, instance: str, trigger: str, req
 
 
 def _run_trigger(
-    runtime: Runtime, store: Store, instance: str, trigger: str, requested_at: datetime, reports: list[RunReport]
+    runtime: Runtime,
+    store: Store,
+    instance: str,
+    trigger: str,
+    requested_at: datetime,
+    reports: list[RunReport],
+    budget: Budget,
 ) -> dict[str, Any]:
     from onboard_sync.inbound import InboundEvent
+    from onboard_sync.sync.engine import Engine
 
     deal_sources = set(runtime.instances_with(Capability.DEAL_SOURCE))
     if instance not in runtime.config.connectors:
@@ -71,7 +111,7 @@ def _run_trigger(
         last_start = store.get_cursor(instance, "tickets" if helpdesk else "deals")
         if last_start is not None and last_start >= requested_at:
             return {"outcome": "nothing-new"}
-    deal_ids: set[str] = set()
+    deal_events: list[InboundEvent] = []
     incremental = trigger != "webhook" or helpdesk
     for item in events:
         try:
@@ -80,18 +120,22 @@ def _run_trigger(
             incremental = True
             continue
         if event.kind == "deal" and not helpdesk:
-            deal_ids.add(event.object_id)
+            deal_events.append(event)
         else:
             incremental = True
+    deal_ids = set() if incremental else deals_to_reconcile(store, instance, deal_events)
+    if not incremental and not deal_ids:  # only changes that cannot start an onboarding, on untracked deals
+        store.inbox_mark_processed([item.id for item in events])
+        return {"outcome": "nothing-new", "events": len(events)}
     lock = instance_lock(instance)
+    sources = [] if helpdesk else [instance]
+    engine = Engine(runtime, store, ticket_sources=own_tickets, limiters=budget.limiters)
     try:
-        if helpdesk:
-            reports.append(reconcile(runtime, store, instances=[], ticket_sources=own_tickets, lock=lock))
-        elif incremental:  # an incremental run reads every changed deal, those of the events too
-            reports.append(reconcile(runtime, store, instances=[instance], ticket_sources=own_tickets, lock=lock))
+        if incremental:  # an incremental run reads every changed deal, those of the events too
+            reports.append(reconcile(runtime, store, instances=sources, lock=lock, engine=engine))
         else:
             subset = {instance: sorted(deal_ids)}
-            reports.append(reconcile(runtime, store, deal_ids=subset, ticket_sources=own_tickets, lock=lock))
+            reports.append(reconcile(runtime, store, deal_ids=subset, lock=lock, engine=engine))
     except LockHeld:
         return {"outcome": "lock-held"}
     except OnboardSyncError as exc:

@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ from dbos import DBOS
 
 from onboard_sync.connector import Capability
 from onboard_sync.durable.triggers import RECONCILE_WORKFLOW, SCHEDULE_WORKFLOW, enqueue_options, trigger_args
-from onboard_sync.durable.unit import run_trigger
+from onboard_sync.durable.unit import Budget, run_trigger
 
 if TYPE_CHECKING:
     from onboard_sync.runtime import Runtime
@@ -50,6 +50,8 @@ class Bound:
     store: Store
     reconciled: Callable[[str, str, str, float], None]
     """Called after each reconcile step: (instance, trigger, outcome, seconds); metrics hook here."""
+    budget: Budget = field(default_factory=Budget)
+    """The rate limiters and webhook pacer every reconcile of this process shares."""
 
 
 _bound: Bound | None = None
@@ -76,7 +78,8 @@ def reconcile_step(instance: str, trigger: str, requested_at: str) -> dict[str, 
     started = time.monotonic()
     outcome = "error"
     try:
-        result = run_trigger(bound.runtime, bound.store, instance, trigger, datetime.fromisoformat(requested_at))
+        when = datetime.fromisoformat(requested_at)
+        result = run_trigger(bound.runtime, bound.store, instance, trigger, when, bound.budget)
         outcome = str(result["outcome"])
         return result
     except Exception as exc:  # an unexpected failure ends this reconcile, not the worker

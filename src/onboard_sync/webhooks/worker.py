@@ -9,10 +9,10 @@ receiver. What it reports (events processed, reconciles, health) goes through a
 
 * claims every pending event, waits ``coalesce_seconds`` first so a burst lands together, and under
   load until the previous webhook reconcile is paid for at half the CRM's rate limit
-  (:class:`~onboard_sync.webhooks.pacing.Pacer`), so reconciles grow with the load instead of
+  (:class:`~onboard_sync.calls.pacing.Pacer`), so reconciles grow with the load instead of
   spending the limit on many small ones; every engine it builds shares one set of rate limiters;
 * drops deal events that cannot start an onboarding (a change of a property that cannot make a
-  deal won, on a deal without onboarding: :func:`~onboard_sync.webhooks.pacing.cannot_start_onboarding`);
+  deal won, on a deal without onboarding: :func:`~onboard_sync.reconcile.deals_to_reconcile`);
 * turns ticket events of a helpdesk into the deals of the customers they concern
   (:mod:`~onboard_sync.webhooks.ticket_targets`), reconciled with the named tickets read by id;
 * groups the rest: ``deal`` events of a deal-source instance become one
@@ -41,17 +41,17 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
+from onboard_sync.calls.pacing import Pacer
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
 from onboard_sync.inbound import InboundEvent
 from onboard_sync.logs import log_reconcile
-from onboard_sync.reconcile import reconcile
+from onboard_sync.reconcile import deals_to_reconcile, reconcile
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.sync.engine import Engine
 from onboard_sync.sync.report import RunReport
 from onboard_sync.webhooks.metrics import ServeMetrics
-from onboard_sync.webhooks.pacing import Pacer, cannot_start_onboarding
 from onboard_sync.webhooks.queue import EventQueue, QueuedEvent
 from onboard_sync.webhooks.ticket_targets import deals_of_ticket_events
 
@@ -234,7 +234,7 @@ class Worker:
 
     def _process(self, batch: list[QueuedEvent]) -> bool:
         deal_ids: dict[str, set[str]] = defaultdict(set)
-        skippable: dict[str, set[str]] = defaultdict(set)  # deal events that matter only to tracked deals
+        deal_events: dict[str, list[InboundEvent]] = defaultdict(list)
         ticket_ids: dict[str, set[str]] = defaultdict(set)  # helpdesk tickets named: read by id
         ticket_events: list[tuple[str, InboundEvent]] = []
         incremental = helpdesk = False
@@ -247,7 +247,7 @@ class Worker:
                 incremental = True
                 continue
             if event.kind == "deal" and item.source in self.deal_sources:
-                (skippable if cannot_start_onboarding(event) else deal_ids)[item.source].add(event.object_id)
+                deal_events[item.source].append(event)
             elif event.kind == "ticket" and item.source in self.helpdesks:
                 ticket_ids[item.source].add(event.object_id)
                 ticket_events.append((item.source, event))
@@ -258,8 +258,8 @@ class Worker:
             for source, ids in (customers or {}).items():
                 deal_ids[source].update(ids)
             incremental = incremental or customers is None
-        for source, ids in skippable.items():
-            deal_ids[source].update(self._tracked(source, ids - deal_ids[source]))
+        for source, events in deal_events.items():
+            deal_ids[source].update(deals_to_reconcile(self.store, source, events))
         ok = True
         if any(deal_ids.values()):
             count = sum(len(ids) for ids in deal_ids.values())
@@ -285,13 +285,6 @@ class Worker:
         for item in batch:
             self.report.processed(item.source, (now - item.received_at).total_seconds())
         return True
-
-    def _tracked(self, source: str, deal_ids: set[str]) -> set[str]:
-        """Which of ``deal_ids`` of ``source`` have an onboarding."""
-        if not deal_ids:
-            return set()
-        states = self.store.get_onboardings([f"{source}:{deal_id}" for deal_id in deal_ids])
-        return {state.deal_id for state in states.values()}
 
     def follow_up(self) -> bool:
         """The incremental run after helpdesk events, once their changes are old enough to be exported."""

@@ -1,6 +1,6 @@
-"""How ``serve``'s worker spaces its webhook reconciles and which deal events it may leave to the backstop.
+"""How a worker spaces its webhook reconciles: :class:`Pacer`.
 
-**Pacing.** Under a steady stream of deliveries a worker that reconciles as soon as it can runs many
+Under a steady stream of deliveries a worker that reconciles as soon as it can runs many
 small reconciles, each paying the same fixed calls (read the deals, their associations and
 companies, then a batch per kind of write), and soon spends the CRM's whole rate limit: HubSpot's
 Starter allows 100 requests per 10 s, and a reconcile of a few deals costs about 7. :class:`Pacer`
@@ -10,14 +10,8 @@ reconciles grow with the load and the calls per deal fall, while a lone event is
 once. The rest of the limit stays free for the periodic reconcile, cron and other integrations of
 the same portal. The limiters are the ones the worker's engines share (``Engine(limiters=...)``),
 which also keeps back-to-back reconciles from overrunning the window between them (a 429 costs
-HubSpot's 10 s penalty).
-
-**Events that cannot start an onboarding.** A HubSpot ``deal.propertyChange`` names the one property
-that changed (``propertyName``). When that is not a property that decides whether a deal is won (the
-stage, the close date, the pipeline) and the deal has no onboarding, reconciling it cannot change
-anything: :func:`cannot_start_onboarding` says so and the worker completes such events without
-reading the deal. (If the deal was won unseen, say its stage event was lost, the periodic reconcile
-finds it, as it finds any lost event.) Used by :mod:`onboard_sync.webhooks.worker`.
+HubSpot's 10 s penalty). Used by ``serve``'s worker (:mod:`onboard_sync.webhooks.worker`) and by
+each ``onboard-sync worker`` process (:mod:`onboard_sync.durable.unit`), whose pacing is per process.
 """
 
 from __future__ import annotations
@@ -25,12 +19,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping
 
-from onboard_sync.inbound import InboundEvent
-
 WEBHOOK_RATE_SHARE = 0.5
 """Share of an instance's rate limit that webhook reconciles may use, averaged over each reconcile."""
-WON_DECIDING_PROPERTIES = frozenset({"dealstage", "closedate", "pipeline", "hs_is_closed_won"})
-"""HubSpot deal properties whose change can make a deal won (or start counting it won)."""
 
 
 class Pacer:
@@ -65,9 +55,3 @@ class Pacer:
         ]
         known = [rate for rate in rates if rate > 0]
         return min(known) if known else None
-
-
-def cannot_start_onboarding(event: InboundEvent) -> bool:
-    """True for a change of one named deal property that cannot make the deal won (see the module)."""
-    name = event.raw.get("propertyName")
-    return event.type.endswith(".propertyChange") and isinstance(name, str) and name not in WON_DECIDING_PROPERTIES
