@@ -12,7 +12,7 @@ rerun write nothing. Mixed into ``Store``.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +33,15 @@ def stored_kind(value: str) -> ObjectKind:
         return ObjectKind(value)
     except ValueError:  # a kind a plugin introduced: keep the plain string
         return value  # type: ignore[return-value]
+
+
+def same_to_the_ms(recorded: datetime | None, read: datetime | None) -> datetime | None:
+    """``read``, or ``recorded`` when the two differ only below a millisecond: a CRM keeps task times
+    to the millisecond (HubSpot), so a due time recorded with microseconds comes back truncated and
+    is no change (otherwise the first run after the creates rewrites every row it reads)."""
+    if recorded is None or read is None:
+        return read
+    return recorded if abs(recorded - read) < timedelta(milliseconds=1) else read
 
 
 def _owned(r: Any) -> OwnedTask:
@@ -318,8 +327,8 @@ class TasksMixin(StoreBase):
                 new = {
                     "b_key": row.key,
                     "b_status": TaskStatus(u.status).value,
-                    "b_completed": u.completed_at,
-                    "b_due": u.due_at,
+                    "b_completed": same_to_the_ms(row.completed_at, u.completed_at),
+                    "b_due": same_to_the_ms(row.due_at, u.due_at),
                     "b_owner": u.owner_id,
                     "b_state": row.state,
                     "b_rid": row.remote_id,
