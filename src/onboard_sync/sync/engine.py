@@ -383,7 +383,12 @@ class Engine:
     ) -> None:
         """The owned tasks changed since ``since``: fresh statuses recorded page by page (on the
         ``BackgroundPull`` thread, beside the deal pull); returns early once ``stop`` is set."""
-        for page in self.read_pages(name, "tasks", lambda token: connector.read_tasks(since=since, page_token=token)):
+        read = partial(connector.read_tasks, since=since)
+        # one page at a time beside the deal pages (they gate the evaluation ahead), then several
+        depth, deals_read = connector.read_concurrency, self._pages_read.is_set
+        for page in self.read_pages(
+            name, "tasks", lambda token: read(page_token=token), depth=depth, ahead_now=deals_read
+        ):
             mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
             updates = [t for t in page.records if t.key and t.key in mine]
             staged.add_task_updates(updates)
@@ -475,9 +480,19 @@ class Engine:
         lane.submit(apply)
 
     # --- pieces ----------------------------------------------------------------------
-    def read_pages(self, name: str, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
-        """Every page of a paged read, the next one already requested while the caller stages this one."""
-        for page in prefetched_pages(read, what=f"connectors.{name}: the {stage} pull"):
+    def read_pages(
+        self,
+        name: str,
+        stage: str,
+        read: Callable[[str | None], Page[T]],
+        *,
+        depth: int = 1,
+        ahead_now: Callable[[], bool] = lambda: True,
+    ) -> Iterator[Page[T]]:
+        """Every page of a paged read, the next one already requested while the caller stages this one
+        (up to ``depth`` in flight when the pages name later ones and ``ahead_now()``, ``Page.ahead``)."""
+        what = f"connectors.{name}: the {stage} pull"
+        for page in prefetched_pages(read, what=what, depth=depth, ahead_now=ahead_now):
             self.progress(f"pull {stage}", len(page.records), None)
             yield page
 

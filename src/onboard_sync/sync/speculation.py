@@ -7,7 +7,8 @@ used to evaluate only after that page, so a no-change run spent 3.6 s of CPU (lo
 last call. Now (``sync.engine``):
 
 * :class:`BackgroundPull` runs the task pull on a helper thread from the start of the run, beside
-  the deal pull: both chains share the search limit, so neither leaves it idle;
+  the deal pull: both chains share the search limit, so neither leaves it idle; once the deal pages
+  are in, the task pages the connector names ahead (``Page.ahead``) are read several at once;
 * once the deals, their accounts and the helpdesk tickets are in, the engine loads and settles
   chunks (``sync.evaluate.settle_chunk``: no alert episodes, nothing recorded or written) while
   the task pull runs, up to :data:`AHEAD_CHUNKS` of them (their facts are held in memory);
