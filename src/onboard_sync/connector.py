@@ -132,6 +132,11 @@ class Page(Generic[T]):
     """A deal page's accounts when the same calls returned them (Salesforce reads ``Account.*`` fields
     in the Opportunity query): the engine stages them and does not ``read_accounts`` their ids again.
     Optional: accounts of the page's deals that are missing here are read by id as usual."""
+    ahead: tuple[str, ...] = ()
+    """Optional: tokens of pages after the next one that the connector can name before reading it
+    (HubSpot search: integer offsets below the answer's total). The engine then reads up to
+    ``read_concurrency`` pages at once, each through the gate's limits, and still yields them in
+    ``next_token`` order; a token no page leads to is a wasted call, so name only pages that exist."""
 
 
 @dataclass(frozen=True, slots=True)

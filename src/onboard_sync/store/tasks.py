@@ -12,7 +12,7 @@ rerun write nothing. Mixed into ``Store``.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +34,15 @@ def stored_kind(value: str) -> ObjectKind:
         return ObjectKind(value)
     except ValueError:  # a kind a plugin introduced: keep the plain string
         return value  # type: ignore[return-value]
+
+
+def same_to_the_ms(recorded: datetime | None, read: datetime | None) -> datetime | None:
+    """``read``, or ``recorded`` when the two differ only below a millisecond: a CRM keeps task times
+    to the millisecond (HubSpot), so a due time recorded with microseconds comes back truncated and
+    is no change (otherwise the first run after the creates rewrites every row it reads)."""
+    if recorded is None or read is None:
+        return read
+    return recorded if abs(recorded - read) < timedelta(milliseconds=1) else read
 
 
 class TasksMixin(StoreBase):
@@ -267,7 +276,13 @@ class TasksMixin(StoreBase):
             self._update_many(conn, [("k", sa.String()), ("err", sa.Text())], list(failed.items()), build)
 
     def update_task_status(self, source: str, updates: Sequence[Task]) -> int:
-        """Refresh owned tasks from CRM reads; return how many rows actually changed.
+        """Refresh owned tasks from CRM reads (see :meth:`refresh_task_status`); return how many rows
+        actually changed."""
+        return len(self.refresh_task_status(source, updates))
+
+    def refresh_task_status(self, source: str, updates: Sequence[Task]) -> dict[str, str]:
+        """Refresh owned tasks from CRM reads; return the keys of the rows that actually changed, each
+        with its onboarding id (the engine re-evaluates those onboardings if it evaluated them earlier).
 
         A task is matched by its ``key`` when it carries one we own, else by remote id
         (``Task.id``). Status, completed_at, due_at and owner are copied. A task matched by
@@ -277,7 +292,7 @@ class TasksMixin(StoreBase):
         """
         self._check_writable()
         if not updates:
-            return 0
+            return {}
         c = t.owned_tasks.c
         base = sa.select(t.owned_tasks).where(c.source == source)
         now = self._now()
@@ -288,6 +303,7 @@ class TasksMixin(StoreBase):
             unmatched = [u.id for u in updates if not (u.key and u.key in by_key)]
             by_remote = {r.remote_id: r for r in self._select_in(conn, base, c.remote_id, unmatched)}
             changes: dict[str, dict[str, Any]] = {}
+            onboardings: dict[str, str] = {}
             for u in updates:
                 row = by_key.get(u.key) if u.key else None
                 matched_by_key = row is not None
@@ -297,8 +313,8 @@ class TasksMixin(StoreBase):
                 new = {
                     "b_key": row.key,
                     "b_status": TaskStatus(u.status).value,
-                    "b_completed": u.completed_at,
-                    "b_due": u.due_at,
+                    "b_completed": same_to_the_ms(row.completed_at, u.completed_at),
+                    "b_due": same_to_the_ms(row.due_at, u.due_at),
                     "b_owner": u.owner_id,
                     "b_state": row.state,
                     "b_rid": row.remote_id,
@@ -316,6 +332,7 @@ class TasksMixin(StoreBase):
                 }
                 if new != old:
                     changes[row.key] = new
+                    onboardings[row.key] = row.onboarding_id
             columns: list[tuple[str, sa.types.TypeEngine[Any]]] = [
                 ("k", sa.String()),
                 ("status", sa.String()),
@@ -343,7 +360,7 @@ class TasksMixin(StoreBase):
                 )
 
             self._update_many(conn, columns, [tuple(d.values()) for d in changes.values()], build)
-        return len(changes)
+        return onboardings
 
     # -- written fields -----------------------------------------------------------------
 
