@@ -87,6 +87,26 @@ def test_status_loads_no_sqlalchemy_cel_migration_tool_or_engine(project: Path) 
     assert libraries_loaded("status", "--config", project, cwd=project.parent, names=STATUS_SPARED) == []
 
 
+def test_checked_conditions_written_side_by_side_are_all_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that read the cache before another wrote its pass keeps that pass when it writes its own."""
+    import json as json_module
+
+    from onboard_sync.rules import verified
+    from onboard_sync.usercache import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    verified._entries.cache_clear()
+    try:
+        assert verified._entries() == {}  # this process read the (missing) file first
+        other = {"fingerprint": verified._fingerprint(), "conditions": {'["b > 2",["b"],[]]': [["b"], []]}}
+        (tmp_path / "onboard-sync" / verified.FILE_NAME).write_text(json_module.dumps(other), encoding="utf-8")
+        passed = frozenset({"a"})
+        verified.remember("a > 1", names=passed, metrics=frozenset(), used_names=passed, used_metrics=frozenset())
+        assert sorted(verified._read()) == ['["a > 1",["a"],[]]', '["b > 2",["b"],[]]']
+    finally:
+        verified._entries.cache_clear()
+
+
 def test_the_spared_modules_are_real_module_names(project: Path) -> None:
     """The control for the tests above: a sync-like process that also prints Typer's rich help does
     import each of those names."""

@@ -14,7 +14,8 @@ wrong condition is checked, and named, on every load.
 Hand-written because the answer is a project rule (no library caches "this text passed our
 check"); the file is plain JSON, never unpickled. Entries made by other code (another checkout,
 an upgraded cel-python) are dropped when the file is next written, and it holds at most
-``MAX_ENTRIES``.
+``MAX_ENTRIES``. A write merges what the file holds at that moment, so processes that check
+conditions side by side (cron syncs, workers) keep each other's passes.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ def _key(source: str, names: Iterable[str], metrics: Iterable[str]) -> str:
 @cache
 def _entries() -> dict[str, Any]:
     """The remembered passes of this fingerprint (read once per process; empty without a cache)."""
+    return _read()
+
+
+def _read() -> dict[str, Any]:
+    """The passes of this fingerprint in the file now."""
     folder = cache_folder()
     if folder is None:
         return {}
@@ -98,13 +104,15 @@ def remember(
     key = _key(source, names, metrics)
     if key in entries:
         return
-    if len(entries) >= MAX_ENTRIES:
-        entries.clear()
     entries[key] = [sorted(used_names), sorted(used_metrics)]
     folder = cache_folder()
     if folder is None:
         return
-    data = json.dumps({"fingerprint": _fingerprint(), "conditions": entries}, separators=(",", ":"))
+    # what other processes added since this one read the file (cron syncs, workers, tests side by side)
+    current = {**_read(), key: entries[key]}
+    if len(current) > MAX_ENTRIES:
+        current = {key: entries[key]}
+    data = json.dumps({"fingerprint": _fingerprint(), "conditions": current}, separators=(",", ":"))
     import tempfile  # only when a pass is new
 
     try:
