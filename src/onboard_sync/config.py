@@ -25,7 +25,7 @@ Layout of config.toml::
     [serve]                   # `onboard-sync serve` (see serve_config.ServeSettings)
     full_sync_every_minutes = 15
 
-Environment overrides (pydantic-settings): ``ONBOARD_SYNC_CONFIG`` (path of config.toml),
+Environment overrides (``EnvOverrides``): ``ONBOARD_SYNC_CONFIG`` (path of config.toml),
 ``ONBOARD_SYNC_STORE`` (store URL) and ``ONBOARD_SYNC_SECRETS_FILE``. Secrets are read from
 the environment, overlaid on the secrets file; they are never part of config.toml.
 """
@@ -40,9 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onboard_sync.calendar_config import ScheduleSettings
 from onboard_sync.connector import ConnectorSettings
@@ -50,15 +48,31 @@ from onboard_sync.errors import ConfigError
 from onboard_sync.serve_config import ServeSettings
 from onboard_sync.tomlfile import TomlDocument, pydantic_error, read_toml
 
+ENV_PREFIX = "ONBOARD_SYNC_"
 
-class EnvOverrides(BaseSettings):
-    """Settings taken from the environment (``ONBOARD_SYNC_*``)."""
 
-    model_config = SettingsConfigDict(env_prefix="ONBOARD_SYNC_", extra="ignore")
+@dataclass(frozen=True)
+class EnvOverrides:
+    """Settings taken from the environment: ``ONBOARD_SYNC_CONFIG``, ``ONBOARD_SYNC_STORE`` and
+    ``ONBOARD_SYNC_SECRETS_FILE``, their names in any case (as pydantic-settings read them before).
+
+    Read from ``os.environ`` directly: three strings did not need pydantic-settings, whose import
+    (asyncio with it) cost every command's start ~35 ms."""
 
     config: Path | None = None
     store: str | None = None
     secrets_file: Path | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> EnvOverrides:
+        found = {name.upper(): value for name, value in environ.items() if name.upper().startswith(ENV_PREFIX)}
+        config = found.get(f"{ENV_PREFIX}CONFIG")
+        secrets_file = found.get(f"{ENV_PREFIX}SECRETS_FILE")
+        return cls(
+            config=Path(config) if config is not None else None,
+            store=found.get(f"{ENV_PREFIX}STORE"),
+            secrets_file=Path(secrets_file) if secrets_file is not None else None,
+        )
 
 
 class CoreSettings(ScheduleSettings):
@@ -164,10 +178,11 @@ class AppConfig:
             if key.endswith("_env") and isinstance(value, str)
         }
         values = {self.secrets[name] for name in names if self.secrets.get(name)}
-        with contextlib.suppress(Exception):  # an unparseable URL has no password to find
-            from sqlalchemy.engine import make_url
+        if "@" in self.store_url:  # no "@": no password (a SQLite path), and no SQLAlchemy to import
+            with contextlib.suppress(Exception):  # an unparseable URL has no password to find
+                from sqlalchemy.engine import make_url
 
-            values.add(make_url(self.store_url).password or "")
+                values.add(make_url(self.store_url).password or "")
         return values - {""}
 
 
@@ -187,6 +202,8 @@ def load_secrets(secrets_file: Path | None) -> dict[str, str]:
     if secrets_file is not None:
         if not secrets_file.exists():
             raise ConfigError("secrets file not found", where=str(secrets_file))
+        from dotenv import dotenv_values  # only with a secrets file
+
         values.update({k: v for k, v in dotenv_values(secrets_file).items() if v is not None})
     values.update(os.environ)
     return values
@@ -196,7 +213,7 @@ def load_config(path: Path | None = None) -> AppConfig:
     """Load and validate config.toml (and each connector table with its plugin's model)."""
     from onboard_sync.plugins import connector_type  # the plugin manager imports config-free modules
 
-    overrides = EnvOverrides()
+    overrides = EnvOverrides.from_environment()
     path = path or overrides.config or Path("config.toml")
     if not path.exists():
         raise ConfigError(

@@ -6,17 +6,20 @@ Plugins override any of these by implementing the same hook; ``resolve_*`` hooks
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onboard_sync.hookspecs import hookimpl
-from onboard_sync.records import Account, Deal, Owner
+
+if TYPE_CHECKING:  # annotations only: the plugin manager (and so --help) loads without the records
+    from onboard_sync.records import Account, Deal, Owner
 
 
 def _pick_stable(candidates: list[str], deal_id: str) -> str:
     """The same deal always gets the same person from a pool (no flapping between runs)."""
+    import hashlib
+
     digest = hashlib.sha256(deal_id.encode()).digest()
     return candidates[int.from_bytes(digest[:4], "big") % len(candidates)]
 

@@ -11,11 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onboard_sync.calendar_config import calendar_of, catch_up_of
-from onboard_sync.calls.gate import ApiGate, TokenBucket
-from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.checks import config_problems, raise_first
 from onboard_sync.config import AppConfig, load_config
 from onboard_sync.connector import Capability, Connector
@@ -27,6 +25,10 @@ from onboard_sync.onboarding.calendar import Calendar
 from onboard_sync.onboarding.catchup import CatchUp
 from onboard_sync.plugins import connector_type, transforms
 from onboard_sync.rules import Playbook, default_playbook_path, load_playbook
+
+if TYPE_CHECKING:  # the call gate (tenacity) loads when a connector is built, not for status
+    from onboard_sync.calls.gate import TokenBucket
+    from onboard_sync.calls.window import RollingWindowLimiter
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Runtime:
     ) -> Connector:
         """A ready connector instance whose ``call`` is a fresh ``ApiGate`` (its rate limiter shared
         through ``limiters``, the engine's per-run dict, with other connectors of the same instance)."""
+        from onboard_sync.calls.gate import ApiGate
+
         settings = self.config.connectors[name]
         ctype = connector_type(settings.type, where=self.config.where("connectors", name, "type"))
         gate = ApiGate(plan_mode=plan_mode, sleep=sleep) if sleep else ApiGate(plan_mode=plan_mode)

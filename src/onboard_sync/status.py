@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onboard_sync.errors import UserError
 from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
@@ -22,7 +22,11 @@ from onboard_sync.onboarding.fields import onboarding_day
 from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus
 from onboard_sync.records import Account, Deal, Owner, TaskStatus
 from onboard_sync.rules import Playbook
-from onboard_sync.store import OwnedTask, Store, TaskState
+from onboard_sync.store.rows import OwnedTask, TaskState
+
+if TYPE_CHECKING:  # either reads a store: SqliteReader without SQLAlchemy (status's table)
+    from onboard_sync.store import Store
+    from onboard_sync.store.sqlite_reader import SqliteReader
 
 OWNER_ROLE = "csm"
 """The role whose owner ``status`` shows: the customer's CSM (the deal owner if none is configured)."""
@@ -178,7 +182,7 @@ def owner_resolver(owner_settings: Mapping[str, Any], owners: Mapping[str, Owner
 
 
 def onboarding_views(
-    store: Store,
+    store: Store | SqliteReader,
     playbook: Playbook,
     now: datetime,
     source: str | None = None,

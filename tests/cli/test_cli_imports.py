@@ -1,7 +1,8 @@
 """A snappy CLI: the connector SDKs and HTTP libraries load only when a command builds a connector, so
 `onboard-sync --help` and `onboard-sync status` (which makes no API call) do not import them; `--help`
-loads no config, rules or store machinery at all, and `status` no migration tool. The start-up times
-themselves are measured by `python -m bench --only cli`, not here."""
+loads no config, rules or store machinery and no rich at all (click's plain help), and `status` on a
+SQLite store neither SQLAlchemy nor a migration tool nor cel-python (its playbook's conditions were
+checked before). The start-up times themselves are measured by `python -m bench --only cli`, not here."""
 
 from __future__ import annotations
 
@@ -19,13 +20,28 @@ CONNECTOR_LIBRARIES = ("hubspot", "simple_salesforce", "zeep", "requests", "urll
 """What the built-in connectors are written on (hubspot-api-client, simple-salesforce and its
 SOAP/HTTP stack, PyJWT, httpx for Zendesk)."""
 
-RUN_LIBRARIES = ("sqlalchemy", "alembic", "celpy", "lark", "pydantic", "pydantic_settings")
+RUN_LIBRARIES = ("sqlalchemy", "alembic", "celpy", "lark", "pydantic")
 """What loading the config, the playbook and the store imports (the store, its migrations, CEL and
 the settings models): `--help` needs none of them."""
 
-STATUS_SPARED = ("alembic", "sqlalchemy.dialects.postgresql", "rich.progress", "onboard_sync.sync.engine")
-"""What `status` on a SQLite store at head does not need: the migration tool, the Postgres dialect,
-the progress bars and the sync engine."""
+HELP_SPARED = ("rich", "markdown_it", "typer.rich_utils", "typer._adapters")
+"""What `--help` does not need either: rich (Typer's rich help formatter, and the consoles that are
+made on first use) and Typer's pydantic adapters (built when an option's value is parsed)."""
+
+STATUS_SPARED = (
+    "alembic",
+    "sqlalchemy",
+    "celpy",
+    "lark",
+    "pendulum",
+    "tenacity",
+    "rich.progress",
+    "onboard_sync.sync.engine",
+)
+"""What `status` on a SQLite store at head does not need: SQLAlchemy (its table is read with sqlite3),
+the migration tool, cel-python and what it brings (the playbook's conditions passed their check
+before and compile only when evaluated), the call gate's retry library, the progress bars and the
+sync engine."""
 
 REPORT_IMPORTS = """
 import json, sys
@@ -63,22 +79,50 @@ def test_help_loads_no_config_rules_or_store_machinery(tmp_path: Path) -> None:
     assert libraries_loaded("--help", cwd=tmp_path, names=RUN_LIBRARIES) == []
 
 
-def test_status_loads_no_migration_tool_postgres_dialect_or_engine(project: Path) -> None:
+def test_help_loads_no_rich_and_no_option_parsing_machinery(tmp_path: Path) -> None:
+    assert libraries_loaded("--help", cwd=tmp_path, names=HELP_SPARED) == []
+
+
+def test_status_loads_no_sqlalchemy_cel_migration_tool_or_engine(project: Path) -> None:
     assert libraries_loaded("status", "--config", project, cwd=project.parent, names=STATUS_SPARED) == []
 
 
+def test_checked_conditions_written_side_by_side_are_all_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that read the cache before another wrote its pass keeps that pass when it writes its own."""
+    import json as json_module
+
+    from onboard_sync.rules import verified
+    from onboard_sync.usercache import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    verified._entries.cache_clear()
+    try:
+        assert verified._entries() == {}  # this process read the (missing) file first
+        other = {"fingerprint": verified._fingerprint(), "conditions": {'["b > 2",["b"],[]]': [["b"], []]}}
+        (tmp_path / "onboard-sync" / verified.FILE_NAME).write_text(json_module.dumps(other), encoding="utf-8")
+        passed = frozenset({"a"})
+        verified.remember("a > 1", names=passed, metrics=frozenset(), used_names=passed, used_metrics=frozenset())
+        assert sorted(verified._read()) == ['["a > 1",["a"],[]]', '["b > 2",["b"],[]]']
+    finally:
+        verified._entries.cache_clear()
+
+
 def test_the_spared_modules_are_real_module_names(project: Path) -> None:
-    """The control for the two tests above: a sync-like process does import each of those names."""
+    """The control for the tests above: a sync-like process that also prints Typer's rich help does
+    import each of those names."""
+    names = RUN_LIBRARIES + HELP_SPARED + STATUS_SPARED
     code = (
         "import sys, importlib; from pathlib import Path; from onboard_sync.runtime import load_runtime; "
         "from onboard_sync.store import Store, migrate; import onboard_sync.sync.engine, rich.progress; "
-        "import sqlalchemy.dialects.postgresql; rt = load_runtime(Path(sys.argv[1])); migrate.alembic_config(); "
-        f"print(sorted({{n for n in {RUN_LIBRARIES + STATUS_SPARED} if n in sys.modules}}))"
+        "import typer.rich_utils, typer._adapters, onboard_sync.calls.gate; "
+        "rt = load_runtime(Path(sys.argv[1])); migrate.alembic_config(); "
+        "next(s.when for s in rt.playbook.segments if s.when).programs(); "  # evaluating compiles: CEL loads
+        f"print(sorted({{n for n in {names} if n in sys.modules}}))"
     )
     result = run_code(code, project, timeout=120)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(sorted(set(RUN_LIBRARIES + STATUS_SPARED)))
+    assert result.stdout.strip() == str(sorted(set(names)))
 
 
 def test_status_loads_no_connector_library(project: Path) -> None:

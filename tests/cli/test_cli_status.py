@@ -180,3 +180,33 @@ def test_without_a_csm_role_the_owner_is_the_deal_owner(sandbox_project: Any) ->
     for view in views:
         deal_owner = owners[deals[view.deal_id].owner_id or ""]
         assert (view.owner_id, view.owner) == (deal_owner.id, deal_owner.name)
+
+
+@pytest.mark.postgres
+def test_the_table_reads_the_same_from_a_postgresql_store(demo_config: Path) -> None:
+    """A SQLite store is read with sqlite3 (no SQLAlchemy); a PostgreSQL one through ``Store``:
+    the same data gives the same table either way."""
+    from onboard_sync.store.sqlite_reader import SqliteReader
+    from onboard_sync.store.transfer import copy_store
+    from onboard_sync.testing.postgres import SchemaFactory, pg_unreachable
+
+    reason = pg_unreachable()
+    if reason:
+        pytest.skip(reason)
+    sqlite_url = load_runtime(demo_config).config.store_url
+    assert SqliteReader.open(sqlite_url) is not None, "the demo's store takes the sqlite3 path"
+    schemas = SchemaFactory()
+    try:
+        pg_url = schemas()
+        copy_store(sqlite_url, pg_url)
+        from_sqlite = run_cli("status", "--config", demo_config, env=clean_env({"COLUMNS": "120"}))
+        from_pg = run_cli(
+            "status", "--config", demo_config, env=clean_env({"COLUMNS": "120", "ONBOARD_SYNC_STORE": pg_url})
+        )
+    finally:
+        schemas.close()
+
+    assert from_pg.returncode == 0, from_pg.stderr
+    assert from_sqlite.returncode == 0, from_sqlite.stderr
+    assert from_pg.stdout == from_sqlite.stdout
+    assert from_sqlite.stdout.startswith("Onboardings (")

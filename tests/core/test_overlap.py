@@ -45,6 +45,34 @@ def test_prefetched_pages_reads_each_token_once_in_order_and_asks_ahead() -> Non
     assert consumed.is_set()
 
 
+def test_prefetched_pages_reads_the_pages_a_page_names_at_once_and_yields_them_in_order() -> None:
+    """Each page names every later one (``Page.ahead``): up to ``depth`` reads are in flight while
+    the first answer is held back, every token is read once, and the pages come out in order."""
+    asked: list[str | None] = []
+    lock = threading.Lock()
+    three_asked = threading.Event()
+
+    def read(token: str | None) -> Page[int]:
+        with lock:
+            asked.append(token)
+            if len(asked) >= 3:
+                three_asked.set()
+        n = 0 if token is None else int(token)
+        if n == 1:
+            assert three_asked.wait(5), "pages 2 and 3 were not asked for while page 1 was in flight"
+        return Page([n], str(n + 1) if n < 5 else None, ahead=tuple(str(k) for k in range(n + 2, 6)))
+
+    pages = list(prefetched_pages(read, depth=3))
+    assert [p.records[0] for p in pages] == [0, 1, 2, 3, 4, 5]
+    assert sorted(asked, key=lambda t: -1 if t is None else int(t)) == [None, "1", "2", "3", "4", "5"]
+
+    asked.clear()
+    three_asked.set()
+    closed = list(prefetched_pages(read, depth=3, ahead_now=lambda: False))
+    assert [p.records[0] for p in closed] == [0, 1, 2, 3, 4, 5]
+    assert asked == [None, "1", "2", "3", "4", "5"], "one page after another while ahead_now() is false"
+
+
 def test_prefetched_pages_raises_on_a_token_that_comes_back_and_passes_read_errors_on() -> None:
     looping = {None: Page([1], "a"), "a": Page([2], "b"), "b": Page([3], "a")}
     pages = prefetched_pages(lambda token: looping[token], what="deals")

@@ -1,7 +1,9 @@
 """The ticket pull of a CRM that is both deal and ticket source waits for that CRM's deal pages.
 
 Both pulls share the instance's rate limiters (HubSpot: five searches in any rolling second), and
-the deal pages are the run's critical path, so the tickets are read once the pages are in.
+the deal pages are the run's critical path, so the tickets are read once the deal pages are in;
+the task pages, which run beside them, may still be coming (the engine evaluates ahead of them once
+the tickets are in: ``sync.speculation``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from onboard_sync.cli.demo import TOKEN_ENV
 from onboard_sync.errors import AuthError
 
 
-def test_ticket_searches_start_after_the_deal_and_task_searches(project: Any) -> None:
+def test_ticket_searches_start_after_the_deal_searches(project: Any) -> None:
     report = project.sync()
     assert report.ok, report.as_dict()
     assert report.ticket_sources["hubspot"]["tickets_pulled"] > 0
     templates = [r.template for r in project.sandbox.requests]
-    page_searches = [i for i, t in enumerate(templates) if t.endswith(("/deals/search", "/tasks/search"))]
+    page_searches = [i for i, t in enumerate(templates) if t.endswith("/deals/search")]
     ticket_searches = [i for i, t in enumerate(templates) if t.endswith("/tickets/search")]
     assert page_searches
     assert ticket_searches

@@ -10,7 +10,7 @@ from onboarding_sim import T0, at_day, default_pb, facts, make_account, open_
 from onboard_sync.onboarding.health import assess, collect_metrics
 from onboard_sync.records import Signal, Ticket
 from onboard_sync.rules import load_playbook
-from onboard_sync.rules.expressions import build_activation
+from onboard_sync.rules.activation import build_activation
 
 
 def ticket(n: int, created_day: int, priority: str = "normal", status: str = "open") -> Ticket:

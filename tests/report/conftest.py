@@ -6,15 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from report_book import build
+from report_book import SEED004, build
 
 from onboard_sync.report import collect, render_html
 from onboard_sync.report.model import FirstValue, Metric, PhaseDuration, ReportData
-from onboard_sync.rules import example_playbooks, load_playbook
+from onboard_sync.rules import load_playbook
 from onboard_sync.simulate import simulate
 from onboard_sync.store import Store
-
-SEED004 = example_playbooks()["seed004_fnb_30_60_90"]
 
 
 @pytest.fixture(scope="session")

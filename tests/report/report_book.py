@@ -29,10 +29,12 @@ from onboard_sync.onboarding.state import (
     TransitionCause,
 )
 from onboard_sync.records import Account, Deal, Task, TaskStatus, Ticket
-from onboard_sync.rules import Playbook, default_playbook_path, load_playbook
+from onboard_sync.rules import Playbook, default_playbook_path, example_playbooks, load_playbook
 from onboard_sync.store import AccountLink, AuditEntry, HealthRecord, OwnedTask, Store
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+SEED004 = example_playbooks()["seed004_fnb_30_60_90"]
+"""The playbook of the simulated onboarding the report tests draw (seed 004, 30-60-90 days)."""
 CRM = "hubspot"
 HELPDESK = "zendesk"
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from report_book import SEED004
 from report_page import charts, marks, metric
 
-from conftest import SEED004
 from onboard_sync.report import collect, render_html
 from onboard_sync.rules import load_playbook
 

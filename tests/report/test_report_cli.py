@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SEED004
+from report_book import SEED004
 
 
 def report(*args: str) -> subprocess.CompletedProcess[str]:

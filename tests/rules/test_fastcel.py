@@ -86,5 +86,5 @@ def test_the_default_segment_rules_take_the_fast_path() -> None:
     from onboard_sync.rules import default_playbook_path, load_playbook
 
     playbook = load_playbook(default_playbook_path())
-    fast = [s for s in playbook.segments if getattr(s, "when", None) is not None and s.when._fast is not None]
+    fast = [s for s in playbook.segments if getattr(s, "when", None) is not None and s.when.programs()[1] is not None]
     assert fast, "segment rules such as deal.amount >= 100000.0 are compiled to closures"

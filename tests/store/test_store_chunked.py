@@ -9,19 +9,19 @@ from onboard_sync.records import ObjectKind
 from onboard_sync.store import Store
 
 
-def test_onboardings_after_pages_by_id_within_a_source_and_statuses(store: Store) -> None:
+def test_deal_ids_after_pages_by_id_within_a_source_and_statuses(store: Store) -> None:
     store.save_onboardings(
         [onboarding(f"hs:{i}", deal_id=str(i)) for i in range(10, 17)]
         + [onboarding("hs:20", deal_id="20", status=OnboardingStatus.COMPLETED), onboarding("sf:1", deal_id="1")]
     )
-    seen: list[str] = []
+    seen: list[tuple[str, str]] = []
     after = None
-    while page := store.onboardings_after("hs", after, 3, statuses=[OnboardingStatus.AT_RISK]):
+    while page := store.deal_ids_after("hs", after, 3, statuses=[OnboardingStatus.AT_RISK]):
         assert len(page) <= 3
-        seen.extend(s.id for s in page)
-        after = page[-1].id
-    assert seen == [f"hs:{i}" for i in range(10, 17)]
-    assert [s.id for s in store.onboardings_after("hs", "hs:16", 10)] == ["hs:20"]
+        seen.extend(page)
+        after = page[-1][0]
+    assert seen == [(f"hs:{i}", str(i)) for i in range(10, 17)]
+    assert store.deal_ids_after("hs", "hs:16", 10, statuses=list(OnboardingStatus)) == [("hs:20", "20")]
 
 
 def test_owned_tasks_and_written_fields_of_some_onboardings(store: Store) -> None:

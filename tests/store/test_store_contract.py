@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -223,6 +224,28 @@ def test_update_task_status_from_crm_reads(store: Store) -> None:
     assert store.update_task_status("hs", reads) == 0
     assert store.update_task_status("sf", reads) == 0
     assert store.update_task_status("hs", []) == 0
+
+
+def test_refresh_task_status_names_the_changed_onboardings_and_ignores_sub_millisecond_differences(
+    store: Store,
+) -> None:
+    a, b = "hs:42:a:0", "hs:43:b:0"
+    due = T0.replace(microsecond=754_739)
+    store.record_task_intents(
+        [replace(intent(a, oid="hs:42"), due_at=due), replace(intent(b, oid="hs:43"), due_at=due)]
+    )
+    store.mark_tasks_created("hs", {a: "T-1", b: "T-2"})
+    as_read = due.replace(microsecond=754_000)  # the CRM keeps milliseconds
+    reads = [
+        Task("hs", "T-1", T0, "Task a", TaskStatus.OPEN, key=a, due_at=as_read, owner_id="o1"),
+        Task("hs", "T-2", T0, "Task b", TaskStatus.COMPLETED, key=b, due_at=as_read, completed_at=T0, owner_id="o1"),
+    ]
+    assert store.refresh_task_status("hs", reads) == {b: "hs:43"}
+    tasks = {**store.owned_tasks("hs:42"), **store.owned_tasks("hs:43")}
+    assert tasks[a].due_at == due
+    assert tasks[b].status is TaskStatus.COMPLETED
+    later = [Task("hs", "T-1", T0, "Task a", TaskStatus.OPEN, key=a, due_at=due + timedelta(hours=1), owner_id="o1")]
+    assert store.refresh_task_status("hs", later) == {a: "hs:42"}
 
 
 # -- written fields, cursors -------------------------------------------------------------

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,24 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(store_url: str) 
         worker.join()
         assert waited > 0.2
         assert a.get_cursor("hs", "deals") == t0.replace(hour=1)
+
+
+def test_a_sqlite_inbox_write_gives_up_after_its_busy_timeout_and_then_writes_once_the_lock_is_free(
+    tmp_path: Path,
+) -> None:
+    """The inbox's write lock is tried again every millisecond (not SQLite's growing sleeps) up to
+    the busy timeout; past it the write fails with SQLite's own "database is locked"."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    delivery = [("hubspot", [("event-1", b"{}")], t0)]
+    with Store.open(url) as a, Store.open(url, busy_timeout_ms=200) as b:
+        with a.transaction():
+            a.set_cursor("hs", "deals", t0)
+            begun = time.monotonic()
+            with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+                b.inbox_add_deliveries(delivery)
+            assert time.monotonic() - begun >= 0.2
+        assert b.inbox_add_deliveries(delivery) == [1]
+        assert [e.event_id for e in a.inbox_pending()] == ["event-1"]

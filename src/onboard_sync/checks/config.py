@@ -125,34 +125,16 @@ def mapping_file_problems(config: AppConfig) -> Iterator[ConfigError]:
 
 def store_problems(config: AppConfig) -> Iterator[ConfigError]:
     """A store URL that cannot open: bad URL, unsupported backend, driver not installed, no such folder."""
-    import sqlalchemy as sa
-
-    from onboard_sync.store.database import redact_url
+    from onboard_sync.store.sqlite_reader import plain_database
 
     where = config.store_where or config.where("onboard_sync", "store")
-    shown = redact_url(config.store_url)
-    try:
-        url = sa.engine.make_url(config.store_url)
-    except Exception:  # sqlalchemy.exc.ArgumentError and friends; the message would echo the URL
-        yield ConfigError(
-            f"not a store URL: {shown} (expected e.g. sqlite:///onboard-sync.db or postgresql+psycopg://user@host/db)",
-            where=where,
-        )
-        return
-    backend = url.get_backend_name()
-    if backend not in STORE_BACKENDS:
-        yield ConfigError(
-            f"unsupported store backend {backend!r}{did_you_mean(backend, STORE_BACKENDS)} in {shown}: "
-            "use sqlite or postgresql",
-            where=where,
-        )
-        return
-    if backend == "postgresql":
-        driver_url = url.set(drivername="postgresql+psycopg") if url.drivername == backend else url
-        yield from _driver_problems(driver_url, where)
-        return
-    database = url.database or ""
-    if database in ("", ":memory:"):
+    database = plain_database(config.store_url)  # sqlite:///PATH: no SQLAlchemy needed to read it
+    if database is None:
+        problems, database = _url_problems(config.store_url, where)
+        if problems:
+            yield from problems
+            return
+    if database is None or database in ("", ":memory:"):
         return
     if database.startswith("file:"):
         yield ConfigError("SQLite URI filenames are not supported; give a plain path", where=where)
@@ -164,6 +146,38 @@ def store_problems(config: AppConfig) -> Iterator[ConfigError]:
         yield ConfigError(
             f"the store's folder does not exist: {path.parent} (create it, or correct the path)", where=where
         )
+
+
+def _url_problems(store_url: str, where: str) -> tuple[list[ConfigError], str | None]:
+    """SQLAlchemy's reading of a store URL: its problems, and the SQLite database it names (``None``:
+    not SQLite)."""
+    import sqlalchemy as sa
+
+    from onboard_sync.store.database import redact_url
+
+    shown = redact_url(store_url)
+    try:
+        url = sa.engine.make_url(store_url)
+    except Exception:  # sqlalchemy.exc.ArgumentError and friends; the message would echo the URL
+        return [
+            ConfigError(
+                f"not a store URL: {shown} (expected e.g. sqlite:///onboard-sync.db or postgresql+psycopg://user@host/db)",
+                where=where,
+            )
+        ], None
+    backend = url.get_backend_name()
+    if backend not in STORE_BACKENDS:
+        return [
+            ConfigError(
+                f"unsupported store backend {backend!r}{did_you_mean(backend, STORE_BACKENDS)} in {shown}: "
+                "use sqlite or postgresql",
+                where=where,
+            )
+        ], None
+    if backend == "postgresql":
+        driver_url = url.set(drivername="postgresql+psycopg") if url.drivername == backend else url
+        return list(_driver_problems(driver_url, where)), None
+    return [], url.database or ""
 
 
 def _driver_problems(url: URL, where: str) -> Iterator[ConfigError]:

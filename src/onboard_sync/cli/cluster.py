@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_store, print_json, runtime
@@ -34,7 +32,7 @@ HistoryOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(short_help="Show live workers, the queue and each instance's reconciles.")
 def cluster(
     config: ConfigOption = None,
     json: JsonOption = False,
@@ -97,6 +95,9 @@ def _finished(finished: Finished | None, now: datetime) -> str:
 
 def show_cluster(view: ClusterView) -> None:
     """The two tables and the failures, as ``cluster`` prints them."""
+    from rich import box  # loaded when a table is printed: a fast --help
+    from rich.table import Table
+
     now = view.at
     dead = len(view.workers) - view.alive
     console.print(

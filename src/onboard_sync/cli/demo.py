@@ -41,7 +41,7 @@ SHOWN = 10  # onboardings in the demo's status table; `onboard-sync status` show
 WEEK = 7  # days the demo moves its clock between the first sync and the people's week of work
 
 
-@app.command()
+@app.command(short_help="Run onboard-sync end to end on a local CRM sandbox.")
 def demo(
     deals: Annotated[int, typer.Option(help="Deals in the sandbox book.")] = DEALS,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox data.")] = SEED,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # rules load when the report is written (a fast --help)
     from onboard_sync.rules import Playbook
 
 
-@app.command("report")
+@app.command("report", short_help="Write an HTML report: funnel, phases, health, outcomes.")
 def report_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML report.")] = Path("report.html"),
     store: Annotated[

@@ -152,7 +152,7 @@ def _print_sync(report: RunReport) -> None:
 LimitOption = Annotated[int, typer.Option(help="Onboardings to show in the table (--json lists every write).")]
 
 
-@app.command()
+@app.command(short_help="Show what a sync would create and update; write nothing.")
 def plan(
     config: ConfigOption = None, json: JsonOption = False, full: FullOption = False, limit: LimitOption = 25
 ) -> None:
@@ -171,7 +171,7 @@ def plan(
         sys.exit(1)
 
 
-@app.command()
+@app.command(short_help="Pull changes, advance onboardings, write tasks to the CRM.")
 def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption = False) -> None:
     """Pull changes, advance onboardings and write tasks and fields to the CRM (run it from cron)."""
     from onboard_sync.reconcile import reconcile

@@ -29,7 +29,7 @@ def add_simulator_commands(registered: Mapping[str, RegisteredSimulator]) -> Non
     existing = {info.name for info in sandbox_app.registered_commands}
     for name, simulator in sorted(registered.items()):
         if name not in existing:
-            sandbox_app.command(name)(_command(simulator))
+            sandbox_app.command(name, short_help=f"Serve the {name} simulator until Ctrl-C.")(_command(simulator))
 
 
 def _command(simulator: RegisteredSimulator) -> Callable[..., None]:

@@ -10,7 +10,7 @@ from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, runtime
 
 
-@app.command()
+@app.command(short_help="Receive CRM/helpdesk webhooks; reconcile who they name.")
 def serve(
     config: ConfigOption = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: serve.host in config.toml).")] = None,

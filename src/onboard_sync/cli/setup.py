@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
@@ -18,13 +17,14 @@ if TYPE_CHECKING:  # config, checks and connectors load in the commands that use
     from onboard_sync.runtime import Runtime
 
 
-@app.command()
+@app.command(short_help="Write a starter config.toml, mappings and rules.")
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to write the starter files.")] = Path("."),
     connector: Annotated[
         list[str] | None,
         typer.Option(
             "--connector",
+            metavar="TYPE",
             help="Connector type to configure, one instance named after it (repeat for a CRM and a helpdesk: "
             "--connector hubspot --connector zendesk). Default: hubspot. `onboard-sync connectors` lists them.",
         ),
@@ -55,7 +55,7 @@ def init(
     )
 
 
-@app.command()
+@app.command(short_help="List installed connector types and their capabilities.")
 def connectors(json: JsonOption = False) -> None:
     """List installed connector types with their versions and capabilities."""
     from rich.table import Table
@@ -84,7 +84,7 @@ def connectors(json: JsonOption = False) -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(short_help="Check config, rules, mappings, owners (--remote: the CRM).")
 def validate(
     config: ConfigOption = None,
     remote: Annotated[bool, typer.Option("--remote", help="Also check every mapped property in the CRM.")] = False,
@@ -135,12 +135,14 @@ def validate_offline(config: Path | None) -> Runtime:
     return rt
 
 
-@app.command()
+@app.command(short_help="Create the CRM properties onboard-sync writes (idempotent).")
 def setup(
     config: ConfigOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what is missing.")] = False,
 ) -> None:
     """Create, idempotently, the CRM properties onboard-sync writes (property group "Onboarding")."""
+    from rich.markup import escape
+
     from onboard_sync.connector import Capability
     from onboard_sync.schema import property_specs
 

@@ -20,7 +20,7 @@ from onboard_sync.simulate.scenarios import SCENARIOS
 _SCENARIO_HELP = "; ".join(f"{name}: {s.description}" for name, s in SCENARIOS.items())
 
 
-@app.command("simulate")
+@app.command("simulate", short_help="Simulate one onboarding day by day on the HubSpot sandbox.")
 def simulate_command(
     rules: Annotated[Path, typer.Option("--rules", "-r", help="Playbook rules: a .toml file or directory.")],
     segment: Annotated[

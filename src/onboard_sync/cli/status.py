@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_store, print_json, runtime
+from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_reads, open_store, print_json, runtime
 
-if TYPE_CHECKING:  # status views need the store: loaded when `status` or `demo` runs
+if TYPE_CHECKING:  # status views need the store, tables rich: loaded when `status` or `demo` runs
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     from onboard_sync.rules import Playbook
+    from onboard_sync.runtime import Runtime
     from onboard_sync.status import OnboardingView, StatusFilter
 
 HEALTH_STYLE = {"healthy": "green", "at-risk": "yellow", "critical": "red"}
@@ -52,6 +53,8 @@ def _longest_word(texts: list[str]) -> int:
 
 
 def _columns(views: list[OnboardingView]) -> list[Column]:
+    from rich.text import Text
+
     customers, phases, healths = [], [], []
     for v in views:
         customers.append(Text(v.deal).append(f"\n{v.segment_label}", style="dim"))
@@ -99,6 +102,9 @@ def fit(columns: list[Column], width: int) -> list[int]:
 def status_table(views: list[OnboardingView], *, width: int, title: str = "Onboardings") -> Table:
     """The status table for a console ``width`` columns wide: two lines per onboarding, cells
     wrapping at word boundaries, no column narrower than the longest word it shows."""
+    from rich import box
+    from rich.table import Table
+
     columns = _columns(views)
     widths = fit(columns, width)
     wraps = any(w < c.natural for c, w in zip(columns, widths, strict=True))
@@ -155,7 +161,7 @@ def catch_up_note(views: list[OnboardingView]) -> str | None:
     return text + " (status --json lists each with its reason)."
 
 
-@app.command()
+@app.command(short_help="Show every onboarding, worst first, with health and tasks.")
 def status(
     config: ConfigOption = None,
     json: JsonOption = False,
@@ -174,28 +180,34 @@ def status(
 
     rt = runtime(config)
     keep: StatusFilter = StatusFilter(at_risk, owner, segment, phase).checked(rt.playbook)
-    with open_store(rt, read_only=True, must_exist=True) as store:
-        every = onboarding_views(
-            store, rt.playbook, datetime.now(UTC), owner_settings=rt.config.owners, calendar=rt.calendar
-        )
-        views = [v for v in every if keep(v)]
-        runs = store.runs(limit=1)
-        if json:
-            from onboard_sync.status_health import health_explanations, helpdesk_status
-
-            health = health_explanations(store, [v.id for v in views])
-            signals = helpdesk_status(store, rt.config.connectors)
+    now = datetime.now(UTC)
     if json:
-        print_json(
-            {
-                "onboardings": [{**v.as_dict(), "health": health.get(v.id)} for v in views],
-                "filters": {"at_risk": keep.at_risk, "owner": keep.owner, "segment": keep.segment, "phase": keep.phase},
-                "total": len(every),
-                "last_run": runs[0].report if runs else None,
-                "signals": signals,
-            }
-        )
+        print_json(status_document(rt, keep, now))
         return
+    with open_reads(rt) as reads:  # SQLite at head: the standard library's sqlite3, no SQLAlchemy
+        every = onboarding_views(reads, rt.playbook, now, owner_settings=rt.config.owners, calendar=rt.calendar)
+    views = [v for v in every if keep(v)]
     show_status(views, rt.playbook, limit, total=len(every))
     if every and not views:
         console.print(f"No onboarding matches {keep.describe()}.", markup=False)
+
+
+def status_document(rt: Runtime, keep: StatusFilter, now: datetime) -> dict[str, Any]:
+    """What ``status --json`` prints: the views with their health explanations, the filters, the
+    last run's report and the helpdesk signals."""
+    from onboard_sync.status import onboarding_views
+    from onboard_sync.status_health import health_explanations, helpdesk_status
+
+    with open_store(rt, read_only=True, must_exist=True) as store:
+        every = onboarding_views(store, rt.playbook, now, owner_settings=rt.config.owners, calendar=rt.calendar)
+        views = [v for v in every if keep(v)]
+        runs = store.runs(limit=1)
+        health = health_explanations(store, [v.id for v in views])
+        signals = helpdesk_status(store, rt.config.connectors)
+    return {
+        "onboardings": [{**v.as_dict(), "health": health.get(v.id)} for v in views],
+        "filters": {"at_risk": keep.at_risk, "owner": keep.owner, "segment": keep.segment, "phase": keep.phase},
+        "total": len(every),
+        "last_run": runs[0].report if runs else None,
+        "signals": signals,
+    }

@@ -18,8 +18,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from onboard_sync.cli import app
 from onboard_sync.cli.common import ConfigOption, JsonOption, console, err_console, is_terminal, print_json, runtime
@@ -27,8 +25,12 @@ from onboard_sync.cli.common import ConfigOption, JsonOption, console, err_conso
 if TYPE_CHECKING:
     from onboard_sync.store.transfer import CopyResult
 
-store_app = typer.Typer(help="Manage the state store: upgrade its schema, move it to PostgreSQL.", no_args_is_help=True)
-app.add_typer(store_app, name="store")
+store_app = typer.Typer(
+    help="Manage the state store: upgrade its schema, move it to PostgreSQL.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(store_app, name="store", short_help="Upgrade the store's schema or move it to PostgreSQL.")
 
 TARGET_ENV = "ONBOARD_SYNC_MIGRATE_TO"
 
@@ -44,7 +46,7 @@ ToOption = Annotated[
 ]
 
 
-@store_app.command("migrate")
+@store_app.command("migrate", short_help="Copy the store into an empty one at --to; verify the copy.")
 def migrate(to: ToOption, config: ConfigOption = None, json: JsonOption = False) -> None:
     """Copy the config's store, every table and task key, into an empty store at --to; verify it."""
     from onboard_sync.cli.run import progress_reporter
@@ -70,6 +72,9 @@ def log_table_starts(table: str, copied: int, total: int | None) -> None:
 
 def show_copy(result: CopyResult) -> None:
     """Rows per table in source and target, then one line saying whether they all match."""
+    from rich import box  # loaded when a table is printed: a fast --help
+    from rich.table import Table
+
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("table")
     table.add_column("source rows", justify="right")
@@ -100,7 +105,7 @@ def show_copy(result: CopyResult) -> None:
     )
 
 
-@store_app.command("upgrade")
+@store_app.command("upgrade", short_help="Migrate the store to this version's schema.")
 def upgrade(config: ConfigOption = None) -> None:
     """Migrate the config's store to this version's schema (sync and serve do it themselves)."""
     from onboard_sync.store import Store, redact_url

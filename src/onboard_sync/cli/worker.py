@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from onboard_sync.durable.system_db import SystemDatabase
 
 
-@app.command()
+@app.command(short_help="Reconcile from the durable queue; stop on SIGTERM.")
 def worker(
     config: ConfigOption = None,
     concurrency: Annotated[
@@ -90,7 +90,7 @@ def worker(
     console.print("worker stopped")
 
 
-@app.command()
+@app.command(short_help="List the workers' reconcile schedules; pause or resume one.")
 def schedules(
     config: ConfigOption = None,
     json: JsonOption = False,

@@ -45,7 +45,8 @@ from onboard_sync.onboarding.state import (
 )
 from onboard_sync.onboarding.timeline import Schedule, Stay, moved, phase_specs, visits
 from onboard_sync.records import ObjectKind, TaskStatus
-from onboard_sync.rules.expressions import Condition, build_activation, with_scalars
+from onboard_sync.rules.activation import build_activation, with_scalars
+from onboard_sync.rules.expressions import Condition
 from onboard_sync.rules.model import Phase, Playbook, Segment
 
 _FINISHED = (OnboardingStatus.COMPLETED, OnboardingStatus.CANCELLED)

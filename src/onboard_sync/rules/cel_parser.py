@@ -11,7 +11,6 @@ is built as before. Called by :func:`onboard_sync.rules.expressions._environment
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -19,17 +18,9 @@ import celpy
 import lark
 from celpy.celparser import CELParser
 
-CACHE_ENV = "XDG_CACHE_HOME"
+from onboard_sync.usercache import CACHE_ENV, cache_folder
 
-
-def cache_folder() -> Path | None:
-    """This user's onboard-sync cache folder, created if needed; ``None`` when it cannot be."""
-    try:
-        folder = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache") / "onboard-sync"
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
-        return None
-    return folder if os.access(folder, os.W_OK) else None
+__all__ = ["CACHE_ENV", "cache_folder", "install_cached_parser"]
 
 
 def install_cached_parser() -> None:

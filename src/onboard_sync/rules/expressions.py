@@ -6,11 +6,17 @@ syntax tree to reject names the rule's context does not provide (``deal.amout`` 
 error at load time, not a silent ``false`` at 3 a.m.), then runs it once against a typed
 sample activation to catch type errors and non-boolean results.
 
+A condition that passed this check before (same text, same names, same checking code:
+:mod:`onboard_sync.rules.verified`) is not checked again, and it is compiled when first
+evaluated: loading a playbook then imports no cel-python, so commands that evaluate no rule
+(``status``) never pay for it.
+
 At run time :meth:`Condition.evaluate` returns ``True``/``False``, or ``None`` when the
 expression failed on the actual data (a missing property, say); callers treat ``None``
 as "does not hold" (tasks, exits) or "not scored" (health). Activations are built by
-:func:`build_activation` from the canonical records (see docs/playbook-rules.md for the
-names). Called by :mod:`onboard_sync.rules.loader` and :mod:`onboard_sync.onboarding.machine`.
+:func:`onboard_sync.rules.activation.build_activation` from the canonical records (see
+docs/playbook-rules.md for the names). Called by :mod:`onboard_sync.rules.loader` and
+:mod:`onboard_sync.onboarding.machine`.
 """
 
 from __future__ import annotations
@@ -18,16 +24,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import celpy
-import lark
-from celpy import celtypes
+from typing import TYPE_CHECKING, Any
 
 from onboard_sync.errors import ConfigError
-from onboard_sync.records import Account, Deal
-from onboard_sync.rules.cel_parser import install_cached_parser
-from onboard_sync.rules.fastcel import Undecided, compile_fast
+from onboard_sync.rules import verified
+
+if TYPE_CHECKING:  # cel-python and lark load when a condition is checked or evaluated
+    import celpy
+    import lark
 
 #: Names a segment rule may use: a segment is chosen before anything else is known.
 SEGMENT_NAMES = frozenset({"deal", "account"})
@@ -86,8 +90,27 @@ def _literal(text: str) -> Any:
 def _environment() -> celpy.Environment:
     """The CEL environment, built on first use (it costs ~0.6 s, which every CLI start paid), on the
     parser tables cached by :mod:`onboard_sync.rules.cel_parser`."""
+    import celpy
+
+    from onboard_sync.rules.cel_parser import install_cached_parser
+
     install_cached_parser()
     return celpy.Environment()
+
+
+def _compiled(program: Any, fast: Any) -> list[Any]:
+    """``Condition._compiled`` for cel-python's ``program`` and the fast path's ``fast``."""
+    from onboard_sync.rules.activation import evaluator
+
+    return [evaluator(program, fast), program, fast]
+
+
+def _compile(source: str) -> tuple[lark.Tree, Any, Any]:
+    """Parse ``source`` and build cel-python's program and the fast path's closure (or ``None``)."""
+    from onboard_sync.rules.fastcel import compile_fast
+
+    tree = _environment().compile(source)
+    return tree, _environment().program(tree), compile_fast(tree, _literal)
 
 
 _MEMO_SIZE = 4096
@@ -101,8 +124,9 @@ class Condition:
     where: str
     names: frozenset[str] = frozenset()
     metrics: frozenset[str] = frozenset()
-    _program: Any = field(default=None, repr=False, compare=False)
-    _fast: Any = field(default=None, repr=False, compare=False)
+    _compiled: list[Any] = field(default_factory=list, repr=False, compare=False)
+    """``[run, program, fast]``: the evaluating function, cel-python's program and the fast path
+    (``None`` outside its subset); set when the condition is checked, else on first evaluation."""
     _memo: dict[tuple[Any, ...], bool | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -123,38 +147,44 @@ class Condition:
         result = self._memo[key] = self.evaluate(activation())
         return result
 
+    def _compile_now(self) -> list[Any]:
+        try:
+            _, program, fast = _compile(self.source)
+        except Exception as exc:  # passed the check before, so only a cache edited by hand gets here
+            detail = " ".join(str(exc).split())
+            raise ConfigError(f"cannot parse CEL condition {self.source!r}: {detail}", where=self.where) from None
+        self._compiled[:] = _compiled(program, fast)
+        return self._compiled
+
+    def programs(self) -> tuple[Any, Any]:
+        """cel-python's program and the fast path's closure (``None``), compiled on first use."""
+        compiled = self._compiled or self._compile_now()
+        return compiled[1], compiled[2]
+
     def evaluate(self, activation: Mapping[str, Any]) -> bool | None:
         """``True``/``False``, or ``None`` when evaluation failed on this data."""
-        if self._fast is not None:
-            try:
-                return bool(self._fast(activation))
-            except Undecided:
-                pass  # a type mix or a missing key: cel-python decides, with its own error rules
-        try:
-            result = self._program.evaluate(activation)
-        except Exception:  # CELEvalError, or a celpy internal error on odd data
-            return None
-        if isinstance(result, celtypes.BoolType | bool):
-            return bool(result)
-        return None
+        return (self._compiled or self._compile_now())[0](activation)  # type: ignore[no-any-return]
 
 
 def compile_condition(source: str, *, names: frozenset[str], metrics: frozenset[str], where: str) -> Condition:
-    """Parse and check ``source``; raise :class:`ConfigError` at ``where`` on any problem."""
+    """Parse and check ``source``; raise :class:`ConfigError` at ``where`` on any problem. A
+    condition that passed this check before is not checked (or compiled) again."""
     if not source.strip():
         raise ConfigError("empty condition", where=where)
+    known = verified.remembered(source, names=names, metrics=metrics)
+    if known is not None:
+        return Condition(source=source, where=where, names=known[0], metrics=known[1])
     try:
-        tree = _environment().compile(source)
+        tree, program, fast = _compile(source)
     except Exception as exc:  # CELParseError carries the caret diagram in its text
         detail = " ".join(str(exc).split())
         raise ConfigError(f"cannot parse CEL condition {source!r}: {detail}", where=where) from None
     used_names, used_metrics = _check_names(tree, source, names=names, metrics=metrics, where=where)
-    program = _environment().program(tree)
-    fast = compile_fast(tree, _literal)
     condition = Condition(
-        source=source, where=where, names=used_names, metrics=used_metrics, _program=program, _fast=fast
+        source=source, where=where, names=used_names, metrics=used_metrics, _compiled=_compiled(program, fast)
     )
     _check_sample(condition, names, metrics)
+    verified.remember(source, names=names, metrics=metrics, used_names=used_names, used_metrics=used_metrics)
     return condition
 
 
@@ -195,6 +225,8 @@ def _check_names(
 
 def _dotted(node: lark.Tree) -> tuple[str, str] | None:
     """For ``root.attr`` (a member_dot directly on an identifier) return ``(root, attr)``."""
+    import lark
+
     member, attr = node.children[0], node.children[1]
     if not isinstance(member, lark.Tree) or not member.children:
         return None
@@ -209,6 +241,8 @@ def _dotted(node: lark.Tree) -> tuple[str, str] | None:
 
 def _macro_variables(tree: lark.Tree) -> Iterator[str]:
     """The loop variables of ``x.exists(v, …)``-style macros (bound, not free, names)."""
+    import lark
+
     for node in tree.iter_subtrees():
         if node.data == "member_dot_arg" and str(node.children[1]) in _MACROS and len(node.children) > 2:
             args = node.children[2]
@@ -221,17 +255,11 @@ def _macro_variables(tree: lark.Tree) -> Iterator[str]:
                             break
 
 
-class _OpenMap(celtypes.MapType):
-    """A sample ``properties`` map that answers any key with an empty string."""
-
-    def __getitem__(self, key: Any) -> Any:
-        try:
-            return super().__getitem__(key)
-        except KeyError:
-            return celtypes.StringType("")
-
-
 def _check_sample(condition: Condition, names: frozenset[str], metrics: frozenset[str]) -> None:
+    from celpy import celtypes
+
+    from onboard_sync.rules.activation import build_activation
+
     sample = build_activation(
         deal=None,
         account=None,
@@ -240,7 +268,7 @@ def _check_sample(condition: Condition, names: frozenset[str], metrics: frozense
     )
     activation = {k: v for k, v in sample.items() if k in names}
     try:
-        result = condition._program.evaluate(activation)
+        result = condition.programs()[0].evaluate(activation)
     except Exception as exc:
         detail = " ".join(str(exc).split())[:200]
         raise ConfigError(
@@ -251,97 +279,3 @@ def _check_sample(condition: Condition, names: frozenset[str], metrics: frozense
             f"CEL condition {condition.source!r} must be true or false, not {type(result).__name__}",
             where=condition.where,
         )
-
-
-def with_scalars(
-    base: Mapping[str, Any],
-    *,
-    segment: str,
-    phase: str,
-    status: str,
-    days_since_start: int,
-    plan_day: int,
-    days_in_phase: int,
-    health_score: int,
-    health_status: str,
-) -> dict[str, Any]:
-    """``base`` (from :func:`build_activation`) with the per-moment names replaced: cheap,
-    because the record maps (the costly part) are shared."""
-    s = celtypes.StringType
-    return {
-        **base,
-        "segment": s(segment),
-        "phase": s(phase),
-        "status": s(status),
-        "days_since_start": celtypes.IntType(days_since_start),
-        "plan_day": celtypes.IntType(plan_day),
-        "days_in_phase": celtypes.IntType(days_in_phase),
-        "health": _record_map({"score": celtypes.IntType(health_score), "status": s(health_status)}),
-    }
-
-
-def _props(values: Mapping[str, str | None], *, sample: bool) -> celtypes.MapType:
-    items = {celtypes.StringType(k): celtypes.StringType(v) for k, v in values.items() if v is not None}
-    return _OpenMap(items) if sample else celtypes.MapType(items)
-
-
-def _record_map(values: Mapping[str, Any]) -> celtypes.MapType:
-    return celtypes.MapType({celtypes.StringType(k): v for k, v in values.items()})
-
-
-def build_activation(
-    *,
-    deal: Deal | None,
-    account: Account | None,
-    segment: str = "",
-    phase: str = "",
-    status: str = "",
-    days_since_start: int = 0,
-    plan_day: int = 0,
-    days_in_phase: int = 0,
-    health_score: int = 100,
-    health_status: str = "healthy",
-    metrics: Mapping[str, float] | None = None,
-    sample: bool = False,
-) -> dict[str, Any]:
-    """The CEL names for one evaluation. Missing numbers are ``0.0``, missing text ``""``.
-
-    ``metrics`` holds only the metrics that have data, so ``has(metrics.nps)`` tells
-    whether NPS is known. ``sample=True`` builds the load-time type-checking sample.
-    """
-    s = celtypes.StringType
-    deal_map = _record_map(
-        {
-            "id": s(deal.id if deal else ""),
-            "source": s(deal.source if deal else ""),
-            "name": s(deal.name if deal else ""),
-            "stage": s(deal.stage if deal else ""),
-            "amount": celtypes.DoubleType(deal.amount or 0.0 if deal else 0.0),
-            "pipeline": s((deal.pipeline or "") if deal else ""),
-            "is_won": celtypes.BoolType(bool(deal and deal.is_won)),
-            "is_closed": celtypes.BoolType(bool(deal and deal.is_closed)),
-            "close_date": s(deal.close_date.date().isoformat() if deal and deal.close_date else ""),
-            "properties": _props(deal.properties if deal else {}, sample=sample),
-        }
-    )
-    account_map = _record_map(
-        {
-            "id": s(account.id if account else ""),
-            "source": s(account.source if account else ""),
-            "name": s(account.name if account else ""),
-            "domain": s((account.domain or "") if account else ""),
-            "properties": _props(account.properties if account else {}, sample=sample),
-        }
-    )
-    return {
-        "deal": deal_map,
-        "account": account_map,
-        "segment": s(segment),
-        "phase": s(phase),
-        "status": s(status),
-        "days_since_start": celtypes.IntType(days_since_start),
-        "plan_day": celtypes.IntType(plan_day),
-        "days_in_phase": celtypes.IntType(days_in_phase),
-        "health": _record_map({"score": celtypes.IntType(health_score), "status": s(health_status)}),
-        "metrics": _record_map({k: celtypes.DoubleType(v) for k, v in (metrics or {}).items()}),
-    }

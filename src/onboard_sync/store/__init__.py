@@ -2,24 +2,12 @@
 
 ``Store.open(url)`` opens a SQLite file (default) or PostgreSQL database and migrates it;
 ``Store.open(url, read_only=True)`` is for ``plan`` and changes nothing. See ``store.Store``.
+``sqlite_reader.SqliteReader`` reads what ``status`` shows from a SQLite file without SQLAlchemy.
+
+The names are imported on first use (``lazy_loader``; listed once, in ``__init__.pyi``): importing
+a light submodule (``rows``, ``codec``, ``sqlite_reader``) does not import SQLAlchemy.
 """
 
-from onboard_sync.store.base import ReadOnlyStoreError
-from onboard_sync.store.database import redact_url
-from onboard_sync.store.health import AccountLink, AlertEpisode, HealthRecord
-from onboard_sync.store.rows import AuditEntry, InboxEvent, OwnedTask, RunRecord, TaskState
-from onboard_sync.store.store import Store
+import lazy_loader
 
-__all__ = [
-    "AccountLink",
-    "AlertEpisode",
-    "AuditEntry",
-    "HealthRecord",
-    "InboxEvent",
-    "OwnedTask",
-    "ReadOnlyStoreError",
-    "RunRecord",
-    "Store",
-    "TaskState",
-    "redact_url",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

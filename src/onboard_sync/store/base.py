@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from onboard_sync.errors import UserError
-from onboard_sync.store.database import WRITE_OPTION, Opened
+from onboard_sync.store.database import URGENT_OPTION, WRITE_OPTION, Opened
 
 T = TypeVar("T")
 
@@ -69,6 +69,7 @@ class StoreBase:
         self._opened = opened
         self._engine = opened.engine
         self._write_engine = opened.engine.execution_options(**{WRITE_OPTION: True})
+        self._urgent_engine = opened.engine.execution_options(**{WRITE_OPTION: True, URGENT_OPTION: True})
         self._read_only = read_only
         self._clock = clock or (lambda: datetime.now(UTC))
         self._tx = threading.local()
@@ -140,14 +141,17 @@ class StoreBase:
             yield fresh
 
     @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
+    def _write(self, *, urgent: bool = False) -> Iterator[sa.Connection]:
+        """A write transaction (or the thread's open one); ``urgent`` when a caller waits for it (the
+        webhook inbox, before its 2xx): on SQLite it polls for the write lock (``begin_immediate``)."""
         self._check_writable()
         try:
             conn = getattr(self._tx, "conn", None)
             if conn is not None:
                 yield conn
                 return
-            with self._shared, self._write_engine.begin() as fresh:
+            engine = self._urgent_engine if urgent else self._write_engine
+            with self._shared, engine.begin() as fresh:
                 yield fresh
         except sa.exc.StatementError as exc:
             if isinstance(exc.orig, ValueError | TypeError):  # e.g. a naive datetime: say so plainly

@@ -4,17 +4,19 @@ Called by ``Store.open``. SQLite runs in the default rollback-journal mode (no W
 read-only open must create no ``-wal``/``-shm`` side files), with ``foreign_keys`` on and
 a ``busy_timeout``; the driver's own transaction handling is switched off so the store
 emits ``BEGIN`` itself (``BEGIN IMMEDIATE`` for writes, so two writers queue on the busy
-timeout instead of failing on a lock upgrade). A read-only SQLite open uses the URI
-``file:...?mode=ro``; a read-only open of a missing file gives an empty in-memory database
-(``plan`` before the first sync) unless ``must_exist`` (``status``, ``report``: a mistyped path
-must not show an empty store) makes it a UserError naming the path. PostgreSQL read-only
-sessions are ``READ ONLY`` on the server side as well; a missing driver (the ``postgres``
-extra) is a UserError saying what to install.
+timeout instead of failing on a lock upgrade; an urgent write, the webhook inbox's, tries again
+for the lock every millisecond, ``begin_immediate``, rather than with SQLite's growing sleeps).
+A read-only SQLite open uses the URI ``file:...?mode=ro``; a read-only open of a missing file
+gives an empty in-memory database (``plan`` before the first sync) unless ``must_exist``
+(``status``, ``report``: a mistyped path must not show an empty store) makes it a UserError
+naming the path. PostgreSQL read-only sessions are ``READ ONLY`` on the server side as well; a
+missing driver (the ``postgres`` extra) is a UserError saying what to install.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,10 @@ from sqlalchemy.pool import NullPool, StaticPool
 from onboard_sync.errors import UserError
 
 WRITE_OPTION = "onboard_sync_write"
+URGENT_OPTION = "onboard_sync_urgent"
+"""A write someone waits for (``serve``'s inbox commit, before its 2xx): it polls for the lock."""
+LOCK_POLL_SECONDS = 0.001
+"""How often an urgent SQLite write transaction tries again for the write lock another connection holds."""
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -154,8 +160,43 @@ def _sqlite_events(engine: Engine, busy_timeout_ms: int, *, read_only: bool) -> 
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        write = not read_only and conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        write = not read_only and options.get(WRITE_OPTION, False)
+        if write and options.get(URGENT_OPTION, False):
+            begin_immediate(conn, busy_timeout_ms)
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def begin_immediate(conn: sa.Connection, busy_timeout_ms: int) -> None:
+    """``BEGIN IMMEDIATE`` (take the write lock), tried again every :data:`LOCK_POLL_SECONDS` while
+    another connection holds it, for up to ``busy_timeout_ms``; then SQLAlchemy's "database is
+    locked" error, as with SQLite's own busy handler.
+
+    That handler sleeps longer and longer between tries (up to 100 ms), so a writer that waited
+    for a lock held 130 ms got it only at 178 ms, and another writer's next transaction could take
+    the lock in between: ``serve`` acknowledges a webhook only after its inbox commit, behind the
+    worker's transactions (docs/webhooks.md). Only urgent writes (``URGENT_OPTION``: the inbox)
+    poll; the others keep SQLite's handler, so while both wait the urgent one gets the lock first
+    (when every writer polled, the worker won the lock between the receiver's group commits and the
+    acks at ten concurrent senders got slower). The statements and the ``COMMIT`` (which waits for
+    readers to finish) keep the busy timeout."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    dbapi.execute("PRAGMA busy_timeout = 0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                dbapi.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    break  # not a lock: SQLAlchemy raises it (wrapped, as for any statement) below
+            time.sleep(LOCK_POLL_SECONDS)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try: raises SQLAlchemy's OperationalError if busy
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 
 def _postgres(parsed: URL, display: str, *, read_only: bool, connections: int | None = None) -> Opened:

@@ -17,10 +17,10 @@ from onboard_sync.records import Account, Contact, Deal, Owner
 from onboard_sync.store import codec
 from onboard_sync.store import schema as t
 from onboard_sync.store.base import StoreBase
+from onboard_sync.store.rows import FACT_KINDS as _KIND
+from onboard_sync.store.rows import owner
 
 R = TypeVar("R", Deal, Account, Contact)
-
-_KIND: dict[type, str] = {Deal: "deal", Account: "account", Contact: "contact"}
 
 
 class FactsMixin(StoreBase):
@@ -138,4 +138,4 @@ class FactsMixin(StoreBase):
         query = sa.select(t.owners).where(c.source == source).order_by(c.id)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return {r.id: Owner(source=r.source, id=r.id, email=r.email, name=r.name, active=bool(r.active)) for r in rows}
+        return {r.id: owner(r) for r in rows}

@@ -154,7 +154,7 @@ class JournalMixin(StoreBase):
             return [0] * len(deliveries)
         c = t.webhook_inbox.c
         counts: list[int] = []
-        with self._write() as conn:
+        with self._write(urgent=True) as conn:
             seen: dict[str, set[str]] = {}
             for source, events, received_at in deliveries:
                 rows: dict[str, bytes] = {}

@@ -7,29 +7,27 @@ new revision by comparing a database at head with ``schema.metadata``.
 
 Alembic (and the Mako and Pygments it brings, ~0.1 s to import) loads only when a migration runs or
 a revision is unknown: a store already at head is recognised from the ``revision``/``down_revision``
-lines of the packaged revision files and one ``SELECT`` of ``alembic_version``, so that ``status``
-starts fast. ``tests/store/test_store_migrations.py`` checks both answers against alembic's own.
+lines of the packaged revision files (``revisions.head_revision``) and one ``SELECT`` of
+``alembic_version``, so that ``status`` starts fast. ``tests/store/test_store_migrations.py``
+checks both answers against alembic's own.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from onboard_sync.errors import UserError
 from onboard_sync.store.database import WRITE_OPTION
+from onboard_sync.store.revisions import MIGRATIONS_DIR, VERSION_TABLE, head_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-VERSION_TABLE = "alembic_version"
-"""Alembic's default version table (one row: the revision the database is at)."""
+__all__ = ["MIGRATIONS_DIR", "VERSION_TABLE", "check_current", "head_revision", "upgrade_to_head"]
+
 _PG_MIGRATION_LOCK = 0x0B0A_5D_0001  # pg_advisory_xact_lock key serialising concurrent migrators
 
 
@@ -43,25 +41,6 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
-
-
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*(?:\"([^\"]*)\"|None)", re.M)
-
-
-@cache
-def head_revision() -> str:
-    """The newest revision shipped with this version of onboard-sync: the one no other revision
-    file names as its ``down_revision`` (a linear history, as alembic's ``get_current_head``)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        for kind, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
-            if value:
-                (revisions if kind == "revision" else parents).add(value)
-    heads = revisions - parents
-    if len(heads) != 1:
-        raise RuntimeError(f"the packaged migrations have {len(heads)} heads ({sorted(heads)}), not one")
-    return heads.pop()
 
 
 def current_revision(connection: sa.Connection) -> str | None:

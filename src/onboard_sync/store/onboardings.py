@@ -83,23 +83,23 @@ class OnboardingsMixin(StoreBase):
         with self._read() as conn:
             return [codec.loads(OnboardingState, data) for data in conn.execute(query).scalars()]
 
-    def onboardings_after(
-        self,
-        source: str,
-        after: str | None,
-        limit: int,
-        *,
-        statuses: Collection[OnboardingStatus] | None = None,
-    ) -> list[OnboardingState]:
-        """Up to ``limit`` onboardings of ``source`` with id > ``after``, ordered by id (keyset paging)."""
+    def deal_ids_after(
+        self, source: str, after: str | None, limit: int, *, statuses: Collection[OnboardingStatus]
+    ) -> list[tuple[str, str]]:
+        """``(onboarding id, deal id)`` of up to ``limit`` onboardings of ``source`` in ``statuses``
+        with id > ``after``, ordered by id (keyset paging; the
+        engine pages through every open onboarding's deal id each run, without decoding their states)."""
         c = t.onboardings.c
-        query = sa.select(c.data).where(c.source == source).order_by(c.id).limit(limit)
+        query = (
+            sa.select(c.id, c.deal_id)
+            .where(c.source == source, c.status.in_([OnboardingStatus(s).value for s in statuses]))
+            .order_by(c.id)
+            .limit(limit)
+        )
         if after is not None:
             query = query.where(c.id > after)
-        if statuses is not None:
-            query = query.where(c.status.in_([OnboardingStatus(s).value for s in statuses]))
         with self._read() as conn:
-            return [codec.loads(OnboardingState, data) for data in conn.execute(query).scalars()]
+            return [(r.id, r.deal_id) for r in conn.execute(query)]
 
     def save_onboarding(self, state: OnboardingState) -> None:
         """Insert or replace one onboarding's state."""

@@ -4,6 +4,8 @@
 ``AuditEntry`` one applied write, ``RunRecord`` one sync/plan run, ``InboxEvent`` one
 persisted webhook event. All are frozen dataclasses; datetimes are aware UTC.
 Used by ``onboard_sync.store.Store`` and by the sync engine and webhook worker that call it.
+``owned_task`` and ``owner`` build them from a table row (any object with the columns as
+attributes: SQLAlchemy's rows, and ``sqlite_reader``'s).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from onboard_sync.records import ObjectKind, TaskStatus
+from onboard_sync.records import Account, Contact, Deal, ObjectKind, Owner, TaskStatus
+
+FACT_KINDS: dict[type, str] = {Deal: "deal", Account: "account", Contact: "contact"}
+"""The ``kind`` column of the ``facts`` table for each cached record type."""
 
 
 class TaskState(enum.StrEnum):
@@ -109,3 +114,30 @@ class InboxEvent:
     received_at: datetime
     payload: bytes
     processed_at: datetime | None = None
+
+
+def owned_task(r: Any) -> OwnedTask:
+    """The ``owned_tasks`` row ``r`` as an ``OwnedTask`` (datetimes already aware UTC)."""
+    return OwnedTask(
+        key=r.key,
+        onboarding_id=r.onboarding_id,
+        source=r.source,
+        template_key=r.template_key,
+        phase=r.phase,
+        episode=r.episode,
+        state=TaskState(r.state),
+        remote_id=r.remote_id,
+        status=TaskStatus(r.status),
+        subject=r.subject,
+        owner_id=r.owner_id,
+        due_at=r.due_at,
+        completed_at=r.completed_at,
+        error=r.error,
+        updated_at=r.updated_at,
+        note=r.note,
+    )
+
+
+def owner(r: Any) -> Owner:
+    """The ``owners`` row ``r`` as an ``Owner``."""
+    return Owner(source=r.source, id=r.id, email=r.email, name=r.name, active=bool(r.active))

@@ -12,7 +12,7 @@ rerun write nothing. Mixed into ``Store``.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from onboard_sync.records import ObjectKind, Task, TaskStatus
 from onboard_sync.store import schema as t
 from onboard_sync.store.base import IN_CHUNK, StoreBase, chunks
 from onboard_sync.store.rows import OwnedTask, TaskState
+from onboard_sync.store.rows import owned_task as _owned
 
 FieldKey = tuple[ObjectKind, str, str]  # (object kind, remote id, CRM property)
 WrittenFields = dict[FieldKey, str | None]
@@ -35,25 +36,13 @@ def stored_kind(value: str) -> ObjectKind:
         return value  # type: ignore[return-value]
 
 
-def _owned(r: Any) -> OwnedTask:
-    return OwnedTask(
-        key=r.key,
-        onboarding_id=r.onboarding_id,
-        source=r.source,
-        template_key=r.template_key,
-        phase=r.phase,
-        episode=r.episode,
-        state=TaskState(r.state),
-        remote_id=r.remote_id,
-        status=TaskStatus(r.status),
-        subject=r.subject,
-        owner_id=r.owner_id,
-        due_at=r.due_at,
-        completed_at=r.completed_at,
-        error=r.error,
-        updated_at=r.updated_at,
-        note=r.note,
-    )
+def same_to_the_ms(recorded: datetime | None, read: datetime | None) -> datetime | None:
+    """``read``, or ``recorded`` when the two differ only below a millisecond: a CRM keeps task times
+    to the millisecond (HubSpot), so a due time recorded with microseconds comes back truncated and
+    is no change (otherwise the first run after the creates rewrites every row it reads)."""
+    if recorded is None or read is None:
+        return read
+    return recorded if abs(recorded - read) < timedelta(milliseconds=1) else read
 
 
 class TasksMixin(StoreBase):
@@ -287,7 +276,13 @@ class TasksMixin(StoreBase):
             self._update_many(conn, [("k", sa.String()), ("err", sa.Text())], list(failed.items()), build)
 
     def update_task_status(self, source: str, updates: Sequence[Task]) -> int:
-        """Refresh owned tasks from CRM reads; return how many rows actually changed.
+        """Refresh owned tasks from CRM reads (see :meth:`refresh_task_status`); return how many rows
+        actually changed."""
+        return len(self.refresh_task_status(source, updates))
+
+    def refresh_task_status(self, source: str, updates: Sequence[Task]) -> dict[str, str]:
+        """Refresh owned tasks from CRM reads; return the keys of the rows that actually changed, each
+        with its onboarding id (the engine re-evaluates those onboardings if it evaluated them earlier).
 
         A task is matched by its ``key`` when it carries one we own, else by remote id
         (``Task.id``). Status, completed_at, due_at and owner are copied. A task matched by
@@ -297,7 +292,7 @@ class TasksMixin(StoreBase):
         """
         self._check_writable()
         if not updates:
-            return 0
+            return {}
         c = t.owned_tasks.c
         base = sa.select(t.owned_tasks).where(c.source == source)
         now = self._now()
@@ -308,6 +303,7 @@ class TasksMixin(StoreBase):
             unmatched = [u.id for u in updates if not (u.key and u.key in by_key)]
             by_remote = {r.remote_id: r for r in self._select_in(conn, base, c.remote_id, unmatched)}
             changes: dict[str, dict[str, Any]] = {}
+            onboardings: dict[str, str] = {}
             for u in updates:
                 row = by_key.get(u.key) if u.key else None
                 matched_by_key = row is not None
@@ -317,8 +313,8 @@ class TasksMixin(StoreBase):
                 new = {
                     "b_key": row.key,
                     "b_status": TaskStatus(u.status).value,
-                    "b_completed": u.completed_at,
-                    "b_due": u.due_at,
+                    "b_completed": same_to_the_ms(row.completed_at, u.completed_at),
+                    "b_due": same_to_the_ms(row.due_at, u.due_at),
                     "b_owner": u.owner_id,
                     "b_state": row.state,
                     "b_rid": row.remote_id,
@@ -336,6 +332,7 @@ class TasksMixin(StoreBase):
                 }
                 if new != old:
                     changes[row.key] = new
+                    onboardings[row.key] = row.onboarding_id
             columns: list[tuple[str, sa.types.TypeEngine[Any]]] = [
                 ("k", sa.String()),
                 ("status", sa.String()),
@@ -363,7 +360,7 @@ class TasksMixin(StoreBase):
                 )
 
             self._update_many(conn, columns, [tuple(d.values()) for d in changes.values()], build)
-        return len(changes)
+        return onboardings
 
     # -- written fields -----------------------------------------------------------------
 

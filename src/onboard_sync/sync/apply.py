@@ -210,26 +210,25 @@ class Applier:
             created = {r.key: r.remote_id for r in results if r.ok and r.remote_id}
             failed = {r.key: r.error or "failed" for r in results if not r.ok}
             by_key = {p.write.key: p for p in batch}
-            with self.store.transaction():
+            entries = [
+                self._audit(
+                    "create_task",
+                    ObjectKind.TASK,
+                    r.remote_id,
+                    r.key,
+                    None,
+                    _task_after(by_key[r.key].write) if r.key in by_key else None,
+                    "ok" if r.ok else "failed",
+                    r.error or "",
+                )
+                for r in results
+            ]
+            with self.store.transaction():  # built first: the write lock is held for the statements only
                 if created:
                     self.store.mark_tasks_created(self.source, created)
                 if failed:
                     self.store.mark_tasks_failed(self.source, failed)
-                self.store.record_audit(
-                    [
-                        self._audit(
-                            "create_task",
-                            ObjectKind.TASK,
-                            r.remote_id,
-                            r.key,
-                            None,
-                            _task_after(by_key[r.key].write) if r.key in by_key else None,
-                            "ok" if r.ok else "failed",
-                            r.error or "",
-                        )
-                        for r in results
-                    ]
-                )
+                self.store.record_audit(entries)
             crash_point("after-task-record")
             self._count(results, created=True)
 
@@ -247,23 +246,22 @@ class Applier:
         for batch, results in calls:
             ok = {r.key for r in results if r.ok}
             errors = {r.key: r.error or "failed" for r in results if not r.ok}
+            entries = [
+                self._audit(
+                    "close_task",
+                    ObjectKind.TASK,
+                    c.remote_id,
+                    c.key,
+                    {"status": TaskStatus.OPEN.value},
+                    {"status": TaskStatus.COMPLETED.value},
+                    "ok" if c.key in ok else "failed",
+                    errors.get(c.key, "") if c.key not in ok else "alert cleared",
+                )
+                for c in batch
+            ]
             with self.store.transaction():
                 self.store.close_open_tasks(self.source, ok, TaskStatus.COMPLETED, self.clock())
-                self.store.record_audit(
-                    [
-                        self._audit(
-                            "close_task",
-                            ObjectKind.TASK,
-                            c.remote_id,
-                            c.key,
-                            {"status": TaskStatus.OPEN.value},
-                            {"status": TaskStatus.COMPLETED.value},
-                            "ok" if c.key in ok else "failed",
-                            errors.get(c.key, "") if c.key not in ok else "alert cleared",
-                        )
-                        for c in batch
-                    ]
-                )
+                self.store.record_audit(entries)
             self._count(results, created=False)
 
     def _write_fields(self, kind: ObjectKind, items: Sequence[PlannedFields]) -> list[PlannedFields]:
@@ -286,25 +284,23 @@ class Applier:
                     for p, o in zip(batch, outcomes, strict=True)
                     if o.result.ok
                 ]
+                entries = [
+                    self._audit(
+                        "update_fields",
+                        kind,
+                        p.write.remote_id,
+                        p.write.key,
+                        dict(p.before),
+                        dict(o.written if o.result.ok else p.write.values),
+                        "ok" if o.result.ok else "failed",
+                        (o.dropped_error() if o.result.ok else o.result.error) or "",
+                    )
+                    for p, o in zip(batch, outcomes, strict=True)
+                ]
+                fields = [(p.onboarding_id, kind, p.write.remote_id, p.write.values) for p in done]
                 with self.store.transaction():
-                    self.store.record_written_fields_many(
-                        (p.onboarding_id, kind, p.write.remote_id, p.write.values) for p in done
-                    )
-                    self.store.record_audit(
-                        [
-                            self._audit(
-                                "update_fields",
-                                kind,
-                                p.write.remote_id,
-                                p.write.key,
-                                dict(p.before),
-                                dict(o.written if o.result.ok else p.write.values),
-                                "ok" if o.result.ok else "failed",
-                                (o.dropped_error() if o.result.ok else o.result.error) or "",
-                            )
-                            for p, o in zip(batch, outcomes, strict=True)
-                        ]
-                    )
+                    self.store.record_written_fields_many(fields)
+                    self.store.record_audit(entries)
                 crash_point("after-field-record")
                 written.extend(done)
                 self._count([o.result for o in outcomes], created=False)

@@ -76,6 +76,8 @@ class Staged:
         """Plan only: owned tasks a person deleted in the CRM, and when that was noticed."""
         self.cancelled: set[str] = set()
         """Plan only: deals whose onboarding sync would cancel (deleted in the CRM): not evaluated."""
+        self.tasks_changed: set[str] = set()
+        """Sync only: onboardings whose recorded tasks the task pull changed (``add_task_updates``)."""
 
     def tracked_among(self, deal_ids: Collection[str]) -> set[str]:
         """Which of ``deal_ids`` have an onboarding (any status)."""
@@ -111,8 +113,9 @@ class Staged:
                 self.store.put_accounts(list(accounts))
 
     def add_task_updates(self, updates: Sequence[Task]) -> None:
-        """Fresh CRM statuses of owned tasks (matched by key): recorded (sync) or laid over the
-        ledger (plan) as ``Store.update_task_status`` records them."""
+        """Fresh CRM statuses of owned tasks (matched by key): recorded (sync; the onboardings of the
+        rows that changed are added to ``tasks_changed``) or laid over the ledger (plan) as
+        ``Store.refresh_task_status`` records them."""
         if not updates:
             return
         if self.due_on is not None:
@@ -120,7 +123,7 @@ class Staged:
                 dataclasses.replace(t, due_at=self.due_on(t.due_date)) if t.due_date is not None else t for t in updates
             ]
         if not self.in_memory:
-            self.store.update_task_status(self.source, updates)
+            self.tasks_changed.update(self.store.refresh_task_status(self.source, updates).values())
             return
         for task in updates:
             if task.key:
@@ -202,11 +205,11 @@ def deal_chunks(
 def _open_tracked(store: Store, source: str, size: int) -> Iterator[list[str]]:
     after: str | None = None
     while True:
-        page = store.onboardings_after(source, after, size, statuses=OPEN_STATUSES)
+        page = store.deal_ids_after(source, after, size, statuses=OPEN_STATUSES)
         if not page:
             return
-        yield [s.deal_id for s in page]
-        after = page[-1].id
+        yield [deal_id for _, deal_id in page]
+        after = page[-1][0]
 
 
 def deals_to_stage(

@@ -59,11 +59,11 @@ def open_deal_ids(store: Store, source: str, *, page: int = 1000) -> list[str]:
     ids: list[str] = []
     after: str | None = None
     while True:
-        states = store.onboardings_after(source, after, page, statuses=OPEN_STATUSES)
-        ids.extend(s.deal_id for s in states)
-        if len(states) < page:
+        found = store.deal_ids_after(source, after, page, statuses=OPEN_STATUSES)
+        ids.extend(deal_id for _, deal_id in found)
+        if len(found) < page:
             return ids
-        after = states[-1].id
+        after = found[-1][0]
 
 
 def missing_deals(connector: Connector, deal_ids: Sequence[str], options: ReadOptions) -> set[str]:

@@ -9,14 +9,17 @@ that is a deal source, a run:
 1. resolves writes whose outcome is unknown (a crash between a CRM create and its
    record) by looking their keys up in the CRM, before anything could create them again;
 2. pulls what changed since the cursor (taken at run start, minus a look-back overlap):
-   deals, the tasks onboard-sync owns, the accounts of changed deals (those a deal page did not
-   carry, ``Page.accounts``, read by id), owners when stale,
-   staging each page in the store's record cache (``sync.chunks.Staged``) instead of holding it;
-   then links helpdesk organizations to CRM accounts (``sync.tickets.TicketIndex``; link ids kept);
+   deals, the accounts of changed deals (those a deal page did not carry, ``Page.accounts``,
+   read by id), owners when stale, and, on a helper thread beside them, the tasks onboard-sync
+   owns, staging each page in the store's record cache (``sync.chunks.Staged``) instead of
+   holding it; then links helpdesk organizations to CRM accounts (``sync.tickets.TicketIndex``;
+   link ids kept);
 3. in chunks of ``[onboard_sync] chunk_size`` deals (``sync.chunks.deal_chunks``: the untouched
    open onboardings streamed from the store, then the changed deals), loads the chunk's states,
    owned tasks, written fields, records, its accounts' tickets and its alert episodes by id,
-   evaluates them (``sync.evaluate``: pure; clock injected; alert episodes open/clear), diffs
+   evaluates them (``sync.evaluate``: pure; clock injected; alert episodes open/clear; the first
+   chunks are settled while the task pull still runs and only the onboardings it changed are
+   settled again after it, ``sync.speculation``), diffs
    them against the recorded tasks and the CRM's field values (``sync.plan.plan_writes``),
    records the states, alert episodes and health history, then applies the writes in the
    connector's batch size (a partial batch is carried to the next chunk, so the calls are those
@@ -47,7 +50,7 @@ from typing import TypeVar
 from onboard_sync.calls.gate import TokenBucket
 from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.checks import expand_aliases, owner_properties
-from onboard_sync.connector import Connector, Page
+from onboard_sync.connector import Connector, Page, ReadOptions
 from onboard_sync.crash import crash_point
 from onboard_sync.errors import ApiError, OnboardSyncError, RateLimitExhausted, UserError
 from onboard_sync.onboarding.state import Evaluation, OnboardingState, Transition, TransitionCause
@@ -59,11 +62,12 @@ from onboard_sync.sync import deletions, health, preflight, writeback
 from onboard_sync.sync.alerts import AlertTracker
 from onboard_sync.sync.apply import Applier
 from onboard_sync.sync.chunks import ChunkedRun, Staged, deal_chunks, deals_to_stage, pull_subset, refresh_caches
-from onboard_sync.sync.evaluate import ChunkFacts, evaluate_chunk
+from onboard_sync.sync.evaluate import ChunkFacts, Settled, settle_chunk, with_alerts
 from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages
 from onboard_sync.sync.plan import WritePlan, plan_closes, plan_writes
 from onboard_sync.sync.report import InstanceReport, RunReport
 from onboard_sync.sync.scratch import RunScratch
+from onboard_sync.sync.speculation import AHEAD_CHUNKS, BackgroundPull, ChunkEvaluation, refreshed
 from onboard_sync.sync.staged_tickets import StagedTickets
 from onboard_sync.sync.tickets import TicketIndex, pull_ticket_sources
 
@@ -237,15 +241,121 @@ class Engine:
         owners = self._checked_owners.pop(name, None) or self._owners(name, connector)
 
         # 1. what changed: deals (won, or tracked), tasks we own, accounts of changed deals,
-        #    staged page by page (the store's record cache in sync, memory in plan)
+        #    staged page by page (the store's record cache in sync, memory in plan); the task
+        #    pull runs beside the deal pull (both chains share the search limit)
         subset = None if self._subset is None else sorted(set(self._subset.get(name, ())))
+        task_since = task_cursor - lookback if task_cursor else None
+        pull_tasks = subset is None and (task_since is None or self.store.has_owned_tasks(name))
+        tasks = BackgroundPull(
+            partial(self._pull_tasks, name, connector, staged, task_since, report) if pull_tasks else None
+        )
+        with tasks:
+            gone = self._pull_deals(name, connector, staged, subset, deal_cursor, lookback, options, report)
+            # 2. the helpdesk tickets, then chunks settled ahead while the task pull still runs
+            self._tickets_pulled()
+            hooks = self.pm.hook
+            run = ChunkedRun(
+                name,
+                connector,
+                mapping,
+                staged,
+                applier,
+                report,
+                self._owner_resolver(owners),
+                tickets=TicketIndex(self, name, staged.pulled_accounts()),
+                alerts=AlertTracker(
+                    self.store,
+                    name,
+                    self.runtime.playbook,
+                    self.clock(),
+                    hooked=bool(hooks.alert_raised.get_hookimpls() or hooks.alert_cleared.get_hookimpls()),
+                ),
+                signal_sources=health.signal_sources(self.pm),
+            )
+            run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
+            every = self.runtime.config.core.deleted_check_every()
+            size = self.runtime.config.core.chunk_size
+            ahead: list[ChunkEvaluation] = []
+            if not self.plan_mode and gone is None and not deletions.check_due(self.store, name, self.clock(), every):
+                for chunk in deal_chunks(self.store, name, staged.deal_ids, subset, size):
+                    if tasks.done() or len(ahead) >= AHEAD_CHUNKS:
+                        break
+                    ahead.append(self._evaluate_chunk(run, chunk))
+            tasks.join()
+        deletions.handle_deleted(
+            self.store,
+            run,
+            staged.deal_ids,
+            options,
+            gone,
+            now=self.clock(),
+            every=every,
+            record=not self.plan_mode,
+        )
+        # 3. evaluate (or refresh what was settled ahead), plan, record and apply chunk by chunk;
+        #    account fields once all are seen
+        with ApplyLane(enabled=not self.plan_mode) as lane:  # chunk N's writes overlap N+1's evaluation
+            for chunk in deal_chunks(self.store, name, staged.deal_ids, subset, size):
+                if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
+                    chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
+                if ahead and ahead[0].deal_ids != chunk:
+                    ahead.clear()  # the chunks came out differently: evaluate the rest now
+                if ahead:
+                    settle = partial(self._settle, run)
+                    evaluated = refreshed(ahead.pop(0), staged.tasks_changed, name, self.store, settle)
+                else:
+                    evaluated = self._evaluate_chunk(run, chunk)
+                self._finish_chunk(run, evaluated, lane)
+            for ids in run.account_fields.id_chunks(size):
+                plan = run.account_fields.plan(staged.accounts(ids))
+                self._apply(run, plan, lane, final=False)
+            self._apply(run, WritePlan(), lane, final=True)
+        self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
+        report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
+        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields, run.planned, run_id)
+        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, writeback.batch_sizes(self.runtime))
+        if self.plan_mode:
+            report.plan = run.planned
+            report.owners = {o.id: o.name or o.email or o.id for o in owners.values()}
+            return
+        report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
+
+        # 4. advance cursors only after every chunk is applied and recorded
+        if subset is None:
+            crash_point("before-cursor")
+            # Failed record writes do not hold the cursor back: they are retried from the store
+            # (level-triggered), whereas a failed pull or call raises before this point.
+            with self.store.transaction():
+                self.store.set_cursor(name, "deals", run_started)
+                self.store.set_cursor(name, "tasks", run_started)
+            crash_point("after-cursor")
+        run.alerts.notify(self.pm)
+        for state, transitions in run.transitioned:
+            for transition in transitions:
+                self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
+
+    def _pull_deals(
+        self,
+        name: str,
+        connector: Connector,
+        staged: Staged,
+        subset: Sequence[str] | None,
+        deal_cursor: datetime | None,
+        lookback: timedelta,
+        options: ReadOptions,
+        report: InstanceReport,
+    ) -> set[str] | None:
+        """Stage the changed deals (or ``subset``, read by id) and their accounts; returns the subset's
+        deals the CRM did not return (None on a cursor pull). Sets ``_pages_read`` once the deal pages
+        are in, so the helpdesk pull of the same CRM account may search."""
+        mapping = self.runtime.mappings[name]
+        too_early = self.runtime.config.core.won_too_early
         with ReadAhead(connector, partial(connector.read_accounts, options=options)) as ahead:
 
             def stage_accounts(results: Iterable[Sequence[Account]]) -> None:
                 for fresh in results:
                     staged.add_accounts([mapping.normalise(ObjectKind.ACCOUNT, a) for a in fresh])
 
-            too_early = self.runtime.config.core.won_too_early
             gone: set[str] | None = None  # deals the CRM did not return by id (webhook subsets)
             if subset is not None:
                 gone = pull_subset(self.store, connector, subset, staged, options, mapping, report, too_early)
@@ -262,106 +372,41 @@ class Engine:
                     ahead.request(staged.take_unread())  # read while the next pages are searched
                     stage_accounts(ahead.ready())
             report.deals_pulled = len(staged.deal_ids)
-
-            task_since = task_cursor - lookback if task_cursor else None
-            if subset is None and (task_since is None or self.store.has_owned_tasks(name)):
-                for page in self.read_pages(
-                    name, "tasks", lambda token: connector.read_tasks(since=task_since, page_token=token)
-                ):
-                    mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
-                    updates = [t for t in page.records if t.key and t.key in mine]
-                    staged.add_task_updates(updates)
-                    report.tasks_pulled += len(updates)
-
             self._pages_read.set()
             ahead.request(staged.take_unread())
             stage_accounts(ahead.finish())
         staged.account_ids.clear()
+        return gone
 
-        # 2. evaluate, plan, record and apply chunk by chunk; account fields once all are seen
-        self._tickets_pulled()
-        hooks = self.pm.hook
-        run = ChunkedRun(
-            name,
-            connector,
-            mapping,
-            staged,
-            applier,
-            report,
-            self._owner_resolver(owners),
-            tickets=TicketIndex(self, name, staged.pulled_accounts()),
-            alerts=AlertTracker(
-                self.store,
-                name,
-                self.runtime.playbook,
-                self.clock(),
-                hooked=bool(hooks.alert_raised.get_hookimpls() or hooks.alert_cleared.get_hookimpls()),
-            ),
-            signal_sources=health.signal_sources(self.pm),
-        )
-        run.hooked = bool(hooks.onboarding_transitioned.get_hookimpls())
-        deletions.handle_deleted(
-            self.store,
-            run,
-            staged.deal_ids,
-            options,
-            gone,
-            now=self.clock(),
-            every=self.runtime.config.core.deleted_check_every(),
-            record=not self.plan_mode,
-        )
-        size = self.runtime.config.core.chunk_size
-        with ApplyLane(enabled=not self.plan_mode) as lane:  # chunk N's writes overlap N+1's evaluation
-            for chunk in deal_chunks(self.store, name, staged.deal_ids, subset, size):
-                if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
-                    chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
-                self._run_chunk(run, chunk, lane)
-            for ids in run.account_fields.id_chunks(size):
-                plan = run.account_fields.plan(staged.accounts(ids))
-                self._apply(run, plan, lane, final=False)
-            self._apply(run, WritePlan(), lane, final=True)
-        self.progress("evaluate", report.onboardings_evaluated, report.onboardings_evaluated)
-        report.signals = {**run.tickets.summary(), "alerts": run.alerts.summary()}
-        report.signals["write_back"] = writeback.write_back(self, run.tickets, run.account_fields, run.planned, run_id)
-        report.api_cost_of_writes = run.planned.api_cost(connector.max_write_batch, writeback.batch_sizes(self.runtime))
-        if self.plan_mode:
-            report.plan = run.planned
-            report.owners = {o.id: o.name or o.email or o.id for o in owners.values()}
-            return
-        report.writes_updated += sum(c.get("updated", 0) for c in report.signals["write_back"].values())
+    def _pull_tasks(
+        self,
+        name: str,
+        connector: Connector,
+        staged: Staged,
+        since: datetime | None,
+        report: InstanceReport,
+        stop: threading.Event,
+    ) -> None:
+        """The owned tasks changed since ``since``: fresh statuses recorded page by page (on the
+        ``BackgroundPull`` thread, beside the deal pull); returns early once ``stop`` is set."""
+        read = partial(connector.read_tasks, since=since)
+        # one page at a time beside the deal pages (they gate the evaluation ahead), then several
+        depth, deals_read = connector.read_concurrency, self._pages_read.is_set
+        for page in self.read_pages(
+            name, "tasks", lambda token: read(page_token=token), depth=depth, ahead_now=deals_read
+        ):
+            mine = self.store.owned_task_keys(name, [t.key for t in page.records if t.key])
+            updates = [t for t in page.records if t.key and t.key in mine]
+            staged.add_task_updates(updates)
+            report.tasks_pulled += len(updates)
+            if stop.is_set():
+                return
 
-        # 3. advance cursors only after every chunk is applied and recorded
-        if subset is None:
-            crash_point("before-cursor")
-            # Failed record writes do not hold the cursor back: they are retried from the store
-            # (level-triggered), whereas a failed pull or call raises before this point.
-            with self.store.transaction():
-                self.store.set_cursor(name, "deals", run_started)
-                self.store.set_cursor(name, "tasks", run_started)
-            crash_point("after-cursor")
-        run.alerts.notify(self.pm)
-        for state, transitions in run.transitioned:
-            for transition in transitions:
-                self.pm.hook.onboarding_transitioned(onboarding=state, transition=transition)
-
-    def _run_chunk(self, run: ChunkedRun, deal_ids: Sequence[str], lane: ApplyLane) -> None:
-        """Evaluate, plan, record and apply one chunk of deals; nothing of it is kept after.
-
-        Evaluation persists nothing, so it runs while the previous chunk's writes are in flight;
-        recording waits for them (``lane.wait()`` raises their error before anything more is stored).
-        """
-        name, report = run.name, run.report
-        deals = run.staged.deals(deal_ids)
-        onboarding_ids = [f"{name}:{deal_id}" for deal_id in deals]
-        tracked = {s.deal_id: s for s in self.store.get_onboardings(onboarding_ids).values()}
-        accounts = run.staged.accounts(d.account_ids[0] for d in deals.values() if d.account_ids)
-        owned = run.staged.owned(onboarding_ids)
-        facts = ChunkFacts(deals, tracked, accounts, owned, self.store.written_fields_of(onboarding_ids))
-        now = self.clock()
-        run.tickets.load(list(accounts))
-        run.alerts.begin(onboarding_ids, now)
-        evaluations = evaluate_chunk(
-            name,
+    def _settle(self, run: ChunkedRun, facts: ChunkFacts, now: datetime) -> list[Settled]:
+        """``facts`` evaluated and settled at ``now``, with the tickets of their accounts."""
+        run.tickets.load(list(facts.accounts))
+        return settle_chunk(
+            run.name,
             facts,
             playbook=self.runtime.playbook,
             mapping=run.mapping,
@@ -369,10 +414,34 @@ class Engine:
             pm=self.pm,
             tickets=run.tickets,
             signal_sources=run.signal_sources,
-            alerts=run.alerts,
             calendar=self.runtime.calendar,
             catch_up=self.runtime.catch_up,
         )
+
+    def _evaluate_chunk(self, run: ChunkedRun, deal_ids: Sequence[str]) -> ChunkEvaluation:
+        """Load one chunk's facts by id and settle them (nothing recorded: see ``_finish_chunk``)."""
+        deals = run.staged.deals(deal_ids)
+        onboarding_ids = [f"{run.name}:{deal_id}" for deal_id in deals]
+        tracked = {s.deal_id: s for s in self.store.get_onboardings(onboarding_ids).values()}
+        accounts = run.staged.accounts(d.account_ids[0] for d in deals.values() if d.account_ids)
+        owned = run.staged.owned(onboarding_ids)
+        facts = ChunkFacts(deals, tracked, accounts, owned, self.store.written_fields_of(onboarding_ids))
+        latest = {} if self.plan_mode else self.store.latest_health(onboarding_ids)
+        now = self.clock()
+        return ChunkEvaluation(list(deal_ids), facts, now, self._settle(run, facts, now), latest)
+
+    def _finish_chunk(self, run: ChunkedRun, chunk: ChunkEvaluation, lane: ApplyLane) -> None:
+        """Apply alert episodes to one chunk's settled evaluations, plan, record and apply; nothing of
+        it is kept after.
+
+        Evaluation persists nothing, so it runs while the previous chunk's writes are in flight;
+        recording waits for them (``lane.wait()`` raises their error before anything more is stored).
+        """
+        name, report = run.name, run.report
+        facts, now = chunk.facts, chunk.now
+        tracked, accounts, owned = facts.tracked, facts.accounts, facts.owned
+        run.alerts.begin([f"{name}:{deal_id}" for deal_id in facts.deals], now)
+        evaluations = with_alerts(chunk.settled, run.alerts)
         report.onboardings_evaluated += len(evaluations)
         self.progress("evaluate", report.onboardings_evaluated, max(report.onboardings_evaluated, report.deals_pulled))
 
@@ -396,7 +465,7 @@ class Engine:
             crash_point("before-state-record")
             self._record_states(evaluations, tracked, transitions)
             run.alerts.record(self.store)
-            health.record_health(self.store, evaluations, now)
+            health.record_health(self.store, evaluations, now, chunk.health)
             crash_point("after-state-record")
             if run.hooked:
                 run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)
@@ -417,9 +486,19 @@ class Engine:
         lane.submit(apply)
 
     # --- pieces ----------------------------------------------------------------------
-    def read_pages(self, name: str, stage: str, read: Callable[[str | None], Page[T]]) -> Iterator[Page[T]]:
-        """Every page of a paged read, the next one already requested while the caller stages this one."""
-        for page in prefetched_pages(read, what=f"connectors.{name}: the {stage} pull"):
+    def read_pages(
+        self,
+        name: str,
+        stage: str,
+        read: Callable[[str | None], Page[T]],
+        *,
+        depth: int = 1,
+        ahead_now: Callable[[], bool] = lambda: True,
+    ) -> Iterator[Page[T]]:
+        """Every page of a paged read, the next one already requested while the caller stages this one
+        (up to ``depth`` in flight when the pages name later ones and ``ahead_now()``, ``Page.ahead``)."""
+        what = f"connectors.{name}: the {stage} pull"
+        for page in prefetched_pages(read, what=what, depth=depth, ahead_now=ahead_now):
             self.progress(f"pull {stage}", len(page.records), None)
             yield page
 

@@ -1,9 +1,11 @@
 """One chunk's evaluations: the facts of each deal (tasks, tickets, plugin signals) through the playbook.
 
-Called by ``sync.engine.Engine._run_chunk`` once per chunk of a run. Everything it reads was
+Called by the engine once per chunk of a run (``sync.speculation``). Everything it reads was
 loaded for the chunk by id (states, owned tasks, written fields, records, and the tickets of
 the chunk's accounts in ``sync.tickets.TicketIndex``); the alert tracker, loaded with the
-chunk's episodes, adds the task of each active alert episode after settling.
+chunk's episodes, adds the task of each active alert episode after settling (``with_alerts``:
+a separate step, so that a chunk may be settled ahead, while the task pull still runs, and its
+episodes applied once the facts are final).
 """
 
 from __future__ import annotations
@@ -40,7 +42,17 @@ class ChunkFacts:
     written: WrittenFields
 
 
-def evaluate_chunk(
+Settled = tuple[Evaluation, Deal, Account | None]
+"""One deal's settled evaluation (before its alert episodes are applied), with its deal and account."""
+
+
+def with_alerts(settled: list[Settled], alerts: AlertTracker) -> list[tuple[Evaluation, Deal]]:
+    """Each settled evaluation with the tasks of its active alert episodes (episode changes noted in
+    ``alerts``, which must have ``begin``-loaded the chunk's onboardings)."""
+    return [(alerts.apply(evaluation, deal, account), deal) for evaluation, deal, account in settled]
+
+
+def settle_chunk(
     name: str,
     chunk: ChunkFacts,
     *,
@@ -50,16 +62,16 @@ def evaluate_chunk(
     pm: Any,
     tickets: TicketIndex,
     signal_sources: list[health.SignalSource],
-    alerts: AlertTracker,
     calendar: Calendar = UTC_CALENDAR,
     catch_up: CatchUp = CatchUp(),
-) -> list[tuple[Evaluation, Deal]]:
-    """Evaluate every deal of ``chunk``; onboardings that do not exist (and need not) are left out."""
+) -> list[Settled]:
+    """Evaluate and settle every deal of ``chunk`` (pure but for the plugins' hooks and signals; no
+    alert episodes yet); deals without an onboarding (and needing none) are left out."""
     phase_property = mapping.phase_property()
     by_onboarding: dict[str, dict[str, OwnedTask]] = defaultdict(dict)
     for key, task in chunk.owned.items():
         by_onboarding[task.onboarding_id][key] = task
-    evaluations: list[tuple[Evaluation, Deal]] = []
+    evaluations: list[Settled] = []
     for deal in chunk.deals.values():
         onboarding_id = f"{name}:{deal.id}"
         state = chunk.tracked.get(deal.id)
@@ -100,9 +112,8 @@ def evaluate_chunk(
             catch_up=catch_up,
         )
         settled = settle(evaluation, facts, playbook, now, onboarding_id, calendar=calendar, catch_up=catch_up)
-        evaluation = alerts.apply(settled, deal, account)
-        if evaluation.state is not None:
-            evaluations.append((evaluation, deal))
+        if settled.state is not None:
+            evaluations.append((settled, deal, account))
     return evaluations
 
 
@@ -149,4 +160,4 @@ def settle(
     )
 
 
-__all__ = ["ChunkFacts", "evaluate_chunk", "settle"]
+__all__ = ["ChunkFacts", "Settled", "settle", "settle_chunk", "with_alerts"]

@@ -8,7 +8,7 @@ health history row per onboarding per day in the store (only when the assessment
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,10 +55,17 @@ def health_records(evaluations: Iterable[tuple[Evaluation, Deal]], now: datetime
     ]
 
 
-def record_health(store: Store, evaluations: Iterable[tuple[Evaluation, Deal]], now: datetime) -> None:
-    """Health history: a row per onboarding per day, written only when the assessment changed."""
+def record_health(
+    store: Store,
+    evaluations: Iterable[tuple[Evaluation, Deal]],
+    now: datetime,
+    latest: Mapping[str, HealthRecord] | None = None,
+) -> None:
+    """Health history: a row per onboarding per day, written only when the assessment changed
+    (compared with ``latest``, each onboarding's newest row, read now unless the caller read it)."""
     rows = health_records(evaluations, now)
-    latest = store.latest_health([r.onboarding_id for r in rows])
+    if latest is None:
+        latest = store.latest_health([r.onboarding_id for r in rows])
     changed = [
         r
         for r in rows

@@ -7,7 +7,9 @@ evaluation (CPU, about 2 s per 1,000 new onboardings) waited for the previous ch
 (network, about 2.5 s) to finish, and the other way round.
 
 * :func:`prefetched_pages` asks for the next page of a paged read as soon as the current one
-  arrives, so the caller stages a page while the next is in flight (same calls, same order).
+  arrives, so the caller stages a page while the next is in flight (same calls, same order); when
+  the connector names the later pages (``Page.ahead``: HubSpot search offsets), several are read at
+  once, so a chain of 48 task pages is paced by the search limit rather than by each answer in turn.
 * :func:`pipelined` keeps up to N calls in flight and yields their results in order (the apply's
   batch writes use it too); :func:`read_batches` reads id batches that way, with up to
   ``connector.read_concurrency`` calls in flight (each still passes the gate's rate limit).
@@ -40,31 +42,51 @@ R = TypeVar("R")
 log = logging.getLogger("onboard_sync.sync")
 
 
-def prefetched_pages(read: Callable[[str | None], Page[T]], *, what: str = "paged read") -> Iterator[Page[T]]:
+def prefetched_pages(
+    read: Callable[[str | None], Page[T]],
+    *,
+    what: str = "paged read",
+    depth: int = 1,
+    ahead_now: Callable[[], bool] = lambda: True,
+) -> Iterator[Page[T]]:
     """The pages of ``read(token)`` from ``token=None`` until a page has no next token; the next
-    page is requested (on a helper thread) before the current one is yielded.
+    page is requested (on a helper thread) before the current one is yielded, and, when a page names
+    later ones (``Page.ahead``) and ``ahead_now()`` holds, up to ``depth`` reads are in flight at
+    once. Pages are yielded in ``next_token`` order whatever order their answers arrive in.
 
     A next token that was already read raises :class:`PagingError` (naming ``what``) after the
     page that carried it: stopping quietly would let the run move its cursor past unread records.
     """
-    with ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-page") as pool:
+    depth = max(1, depth)
+    with ThreadPoolExecutor(depth, thread_name_prefix="onboard-sync-page") as pool:
         seen: set[str] = set()
+        early: dict[str, Future[Page[T]]] = {}  # reads started from ``Page.ahead``, by token
         pending = pool.submit(read, None)
-        while True:
-            page = pending.result()
-            following = page.next_token or None
-            looping = following is not None and following in seen
-            if following is not None and not looping:
-                seen.add(following)
-                pending = pool.submit(read, following)
-            yield page
-            if looping:
-                shown = following if len(following) <= 60 else following[:57] + "..."
-                raise PagingError(
-                    f"{what}: page token {shown!r} came back after {len(seen)} page(s): the connector's paging loops"
-                )
-            if following is None:
-                return
+        try:
+            while True:
+                page = pending.result()
+                following = page.next_token or None
+                looping = following is not None and following in seen
+                if following is not None and not looping:
+                    seen.add(following)
+                    pending = early.pop(following, None) or pool.submit(read, following)
+                    for token in page.ahead if ahead_now() else ():
+                        if len(early) + 1 >= depth:
+                            break
+                        if token not in early and token not in seen:
+                            early[token] = pool.submit(read, token)
+                yield page
+                if looping:
+                    shown = following if len(following) <= 60 else following[:57] + "..."
+                    pages = len(seen)
+                    raise PagingError(
+                        f"{what}: page token {shown!r} came back after {pages} page(s): the connector's paging loops"
+                    )
+                if following is None:
+                    return
+        finally:
+            for future in early.values():
+                future.cancel()
 
 
 def pipelined(

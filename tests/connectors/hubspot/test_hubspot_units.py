@@ -14,7 +14,7 @@ from hubspot.crm.objects.tasks.exceptions import ApiException as TasksApiExcepti
 from onboard_sync.connector import PropertySpec, TaskWrite
 from onboard_sync.connectors.hubspot import batch, convert, properties
 from onboard_sync.connectors.hubspot.errors import classify
-from onboard_sync.connectors.hubspot.search import SearchCursor, next_cursor, search_body
+from onboard_sync.connectors.hubspot.search import SearchCursor, ahead_cursors, next_cursor, search_body
 from onboard_sync.errors import ApiError, RateLimitExhausted
 from onboard_sync.records import ObjectKind, TaskStatus
 
@@ -48,6 +48,15 @@ def test_next_cursor_pages_with_after_then_restarts_before_10k() -> None:
     assert restarted == SearchCursor(after=0, floor_ms=1_700_000_000_000)
     # a restarted query keeps its floor while paging
     assert next_cursor(restarted, "200", 1_700_000_000_500, 200) == SearchCursor(200, 1_700_000_000_000)
+
+
+def test_ahead_cursors_name_the_later_offsets_below_the_total_and_the_10k_cap() -> None:
+    assert ahead_cursors(SearchCursor(), 1_000, 200) == [SearchCursor(after=a) for a in (400, 600, 800)]
+    assert ahead_cursors(SearchCursor(after=400, floor_ms=7), 1_000, 200) == [SearchCursor(after=800, floor_ms=7)]
+    assert ahead_cursors(SearchCursor(after=600), 1_000, 200) == []  # the next page is the last
+    assert ahead_cursors(SearchCursor(), None, 200) == []
+    capped = ahead_cursors(SearchCursor(after=9_000), 50_000, 200)
+    assert capped[-1] == SearchCursor(after=9_800), "past 10,000 the query restarts from a floor: not known ahead"
 
 
 def test_next_cursor_refuses_to_loop_when_10k_records_share_a_timestamp() -> None:

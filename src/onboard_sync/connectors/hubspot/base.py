@@ -23,7 +23,7 @@ from onboard_sync.connectors.hubspot import batch as batches
 from onboard_sync.connectors.hubspot import convert, properties
 from onboard_sync.connectors.hubspot.auth import TokenSource
 from onboard_sync.connectors.hubspot.errors import classify
-from onboard_sync.connectors.hubspot.search import MODIFIED, SearchCursor, next_cursor, search_body
+from onboard_sync.connectors.hubspot.search import MODIFIED, SearchCursor, ahead_cursors, next_cursor, search_body
 from onboard_sync.connectors.hubspot.settings import HubSpotSettings
 from onboard_sync.errors import ApiError, AuthError
 from onboard_sync.records import ObjectKind
@@ -176,7 +176,9 @@ class HubSpotBase(Connector):
         since: datetime | None,
         page_token: str | None,
         props: Sequence[str],
-    ) -> tuple[list[Any], str | None]:
+    ) -> tuple[list[Any], str | None, tuple[str, ...]]:
+        """One search page: its results, the next page's token and the tokens of the pages after
+        that one (``search.ahead_cursors``, for ``Page.ahead``)."""
         cursor = SearchCursor.decode(page_token)
         limit = self.search_page_size
         body = search_body(filters, cursor, since, props, limit)
@@ -191,7 +193,10 @@ class HubSpotBase(Connector):
         last = convert.parse_time((results[-1].properties or {}).get(MODIFIED)) if results else None
         last_ms = int(last.timestamp() * 1000) if last else None
         following = next_cursor(cursor, nxt.after if nxt else None, last_ms, limit)
-        return results, following.encode() if following else None
+        if following is None:
+            return results, None, ()
+        ahead = ahead_cursors(cursor, getattr(answer, "total", None), limit)
+        return results, following.encode(), tuple(c.encode() for c in ahead)
 
     def _batch_read(
         self, object_type: str, ids: Sequence[str], props: Sequence[str], *, id_property: str | None = None

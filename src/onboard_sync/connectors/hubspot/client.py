@@ -12,6 +12,7 @@ a 10,000-deal backfill's CPU); :func:`fast_parse` reads HubSpot's ISO-8601 stamp
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -45,19 +46,25 @@ class SdkClient:
     def __init__(self, base_url: str, access_token: str | None = None) -> None:
         self._hubspot = HubSpot(access_token=access_token, host=base_url, retry=NO_RETRIES)
         self._apis: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        """The engine calls from several threads (the deal and task pulls run side by side)."""
 
     def _api(self, name: str, build: Callable[[HubSpot], Any]) -> Any:
         api = self._apis.get(name)
         if api is None:
-            api = self._apis[name] = build(self._hubspot)
-            _use_fast_parse(api)
+            with self._lock:
+                api = self._apis.get(name)
+                if api is None:
+                    api = self._apis[name] = build(self._hubspot)
+                    _use_fast_parse(api)
         return api
 
     def set_token(self, access_token: str) -> None:
         """Use ``access_token`` from now on, in the APIs already built and in those to come."""
-        self._hubspot.access_token = access_token
-        for api in self._apis.values():
-            api.api_client.configuration.access_token = access_token
+        with self._lock:
+            self._hubspot.access_token = access_token
+            for api in self._apis.values():
+                api.api_client.configuration.access_token = access_token
 
     # --- object APIs: "deals", "companies", "contacts", "tasks" ---------------------------
     def search(self, object_type: str) -> Any:
@@ -95,10 +102,11 @@ class SdkClient:
 
     def close(self) -> None:
         """Close every pool the cached APIs opened."""
-        for api in self._apis.values():
-            api.api_client.rest_client.pool_manager.clear()
-            api.api_client.close()
-        self._apis.clear()
+        with self._lock:
+            for api in self._apis.values():
+                api.api_client.rest_client.pool_manager.clear()
+                api.api_client.close()
+            self._apis.clear()
 
 
 def _objects(hubspot: HubSpot, object_type: str) -> Any:

@@ -93,9 +93,9 @@ class HubSpotConnector(HubSpotBase):
         extra = options.for_kind(ObjectKind.DEAL)
         # Up to ``association_batch`` deals per page (several searches of 200), so that their
         # companies and contacts cost one association read each per 1,000 deals, not per 200.
-        results, next_token = self._search("deals", filters, since, page_token, convert.DEAL_PROPERTIES + extra)
+        results, next_token, _ = self._search("deals", filters, since, page_token, convert.DEAL_PROPERTIES + extra)
         while next_token and len(results) + self.search_page_size <= self.association_batch:
-            more, following = self._search("deals", filters, since, next_token, convert.DEAL_PROPERTIES + extra)
+            more, following, _ = self._search("deals", filters, since, next_token, convert.DEAL_PROPERTIES + extra)
             results += more
             if following == next_token:
                 break
@@ -184,7 +184,7 @@ class HubSpotConnector(HubSpotBase):
         """Tickets changed at or after ``since`` (all on the first run), with their primary company."""
         if not self.settings.read_tickets:
             return Page([])
-        results, next_token = self._search("tickets", [], since, page_token, tickets.TICKET_PROPERTIES)
+        results, next_token, _ = self._search("tickets", [], since, page_token, tickets.TICKET_PROPERTIES)
         companies = self._associations("tickets", "companies", [str(o.id) for o in results])
         closed = self.settings.closed_ticket_stages
         return Page([tickets.to_ticket(self.instance, o, companies, closed) for o in results], next_token)
@@ -195,11 +195,12 @@ class HubSpotConnector(HubSpotBase):
         return (*convert.TASK_PROPERTIES, self.settings.task_key_property)
 
     def read_tasks(self, *, since: datetime | None, page_token: str | None) -> Page[Task]:
-        """Search the tasks carrying a key (onboard-sync's), changed at or after ``since``."""
+        """Search the tasks carrying a key (onboard-sync's), changed at or after ``since``; each page
+        names the tokens of the later pages (``Page.ahead``), so the engine reads several at once."""
         key = self.settings.task_key_property
         filters = [{"propertyName": key, "operator": "HAS_PROPERTY"}]
-        results, next_token = self._search("tasks", filters, since, page_token, self._task_properties)
-        return Page([convert.to_task(self.instance, o, key) for o in results], next_token)
+        results, next_token, ahead = self._search("tasks", filters, since, page_token, self._task_properties)
+        return Page([convert.to_task(self.instance, o, key) for o in results], next_token, ahead=ahead)
 
     def find_tasks(self, keys: Sequence[str], deal_ids: Mapping[str, str]) -> list[Task]:
         """Tasks by key: a batch read by the unique key property (no search lag; ``deal_ids`` not needed)."""

@@ -6,6 +6,8 @@ The page token therefore carries two things: the offset, and a *floor*, a modifi
 ``hs_lastmodifieddate GTE <last seen>`` re-reads the records sharing that last timestamp;
 the core deduplicates by ``(id, updated_at)``. Search has its own 5 requests/s limit, so
 Search calls count against the connector's named ``search`` limit (5/s), not the ten-secondly bucket.
+Since the offset is an integer and each answer carries the ``total``, the cursors of the later pages
+are known after the first (``ahead_cursors``), so their reads need not wait for one another.
 """
 
 from __future__ import annotations
@@ -63,6 +65,20 @@ def next_cursor(
             f"{last_modified_ms}; cannot page past them with search"
         )
     return SearchCursor(after=0, floor_ms=last_modified_ms)
+
+
+def ahead_cursors(cursor: SearchCursor, total: int | None, limit: int) -> list[SearchCursor]:
+    """The cursors of the pages after the next one, known from the answer's ``total`` before they
+    are read: offsets within the same query (same floor) below ``total`` and the 10,000 cap. The
+    engine may read them while the next page is in flight; the pages still chain by ``next_cursor``."""
+    if not total:
+        return []
+    end = min(total, MAX_SEARCH_RESULTS)
+    return [
+        SearchCursor(after=after, floor_ms=cursor.floor_ms)
+        for after in range(cursor.after + 2 * limit, end, limit)
+        if after + limit <= MAX_SEARCH_RESULTS
+    ]
 
 
 def to_ms(value: datetime) -> int:

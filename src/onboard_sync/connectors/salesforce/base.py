@@ -103,6 +103,9 @@ class SalesforceBase(Connector):
         self.session.verify = s.ca_bundle if (s.ca_bundle and s.verify) else s.verify
         self._timeout = (s.timeout_seconds, s.timeout_seconds)
         self._sf: Salesforce | None = None
+        self._tried = threading.local()
+        """Per thread, the session id of the last call sent: the stale one if that call is refused (the
+        engine calls from several threads, and another may have renewed the session meanwhile)."""
         self.logins = 0
         self.usage: tuple[int, int] | None = None
         self._accounts_read: dict[tuple[str, tuple[str, ...]], Account] = {}
@@ -158,21 +161,25 @@ class SalesforceBase(Connector):
         self._client()
 
         def run() -> R:
-            assert self._sf is not None
+            sf = self._sf
+            assert sf is not None
+            self._tried.session = sf.session_id
             try:
-                return fn(self._sf)
+                return fn(sf)
             finally:
-                usage = (self._sf.api_usage or {}).get("api-usage")
+                usage = (sf.api_usage or {}).get("api-usage")
                 if usage is not None:
                     self.usage = (int(usage.used), int(usage.total))
 
         return self.call(endpoint, run, write=write)
 
     def renew_credentials(self, error: BaseException) -> bool:
-        """A 401 ``INVALID_SESSION_ID``: log in again (once per expired session, shared by the instance)."""
+        """A 401 ``INVALID_SESSION_ID``: log in again (once per expired session, shared by the instance:
+        calls refused together on one session, from several threads, renew it once)."""
         if error_code(error) not in ("INVALID_SESSION_ID", ""):
             return False
-        self._login(stale=self._sf.session_id if self._sf else None)
+        stale = getattr(self._tried, "session", None) or (self._sf.session_id if self._sf else None)
+        self._login(stale=stale)
         return True
 
     def classify_error(self, exc: BaseException) -> ApiError | None:
