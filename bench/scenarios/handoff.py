@@ -43,6 +43,7 @@ from bench.scenarios import Scenario
 from bench.scenarios.hubspot import _project, _store, _writes_by_kind
 from bench.scenarios.salesforce import _project as salesforce_project
 from bench.webhook_ack import SECRET_ENV, ServeProcess
+from bench.workers import stop_workers, wait_for_heartbeats
 
 SECRET = "bench-handoff-secret"
 DEALS = 2_000
@@ -223,8 +224,7 @@ def _workers(folder: Path, env: dict[str, str], count: int) -> Iterator[list[sub
     """``count`` ``onboard-sync worker`` processes, yielded once each has beaten into the store; SIGTERM after."""
     import os
 
-    from onboard_sync.store import Store
-    from onboard_sync.testing.hosts import wait_for
+    from onboard_sync.runtime import load_runtime
 
     argv = [sys.executable, "-m", "onboard_sync.cli", "worker", "--config", str(folder / "config.toml")]
     argv += ["--concurrency", "2", "--grace", "5"]
@@ -235,29 +235,10 @@ def _workers(folder: Path, env: dict[str, str], count: int) -> Iterator[list[sub
             procs.append(
                 subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=folder, env={**os.environ, **env})
             )
-        from onboard_sync.runtime import load_runtime
-
-        url = load_runtime(folder / "config.toml").config.store_url
-
-        def beating() -> bool:
-            for proc in procs:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"a worker exited {proc.returncode}; see {folder}/worker*.log")
-            with Store.open(url, read_only=True) as store:
-                return len(store.workers()) >= count
-
-        wait_for(beating, 180, f"{count} workers' first heartbeats", interval=0.2)
+        wait_for_heartbeats(procs, load_runtime(folder / "config.toml").config.store_url, f"{folder}/worker*.log")
         yield procs
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop_workers(procs)
 
 
 def _wait(sb: SandboxProcess, seconds: float) -> dict[str, Any]:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from bench import bounds
 from bench.measure import run_cli
 from bench.portals_proc import PortalsProcess, PortalsSpec, process_cpu_seconds
 from bench.scenarios import Scenario
+from bench.workers import stop_workers, wait_for_heartbeats
 
 CAPACITY_CONCURRENCY = 8
 """Reconciles side by side in the capacity round (the worker's default). Above 12 the worker's store
@@ -176,9 +176,6 @@ class Run:
         self.portals.each("enforce_limits", True)
 
     def start_workers(self, count: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
-        from onboard_sync.store import Store
-        from onboard_sync.testing.hosts import wait_for
-
         assert self.project is not None
         procs = []
         for host in self.net.hosts[:count]:
@@ -186,16 +183,7 @@ class Run:
             argv += ["--concurrency", str(concurrency), "--grace", "5"]
             log = (self.project / f"{host.name}.log").open("ab")
             procs.append(host.popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.project))
-        url = self.store_url()
-
-        def beating() -> bool:
-            for proc in procs:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"a worker exited {proc.returncode}; see {self.project}/host*.log")
-            with Store.open(url, read_only=True) as store:
-                return len(store.workers()) >= count
-
-        wait_for(beating, 180, f"{count} workers' first heartbeats", interval=0.2)
+        wait_for_heartbeats(procs, self.store_url(), f"{self.project}/host*.log")
         return procs
 
     def store_url(self) -> str:
@@ -250,7 +238,7 @@ class Run:
             seconds, outcomes = self.trigger_and_wait()
             used = _minus(self.cpu(workers), before)
         finally:
-            _stop(workers)
+            stop_workers(workers)
         summary = self.portals.each("summary")
         tickets = self.portals.each("tickets")
         writes = self._writes_by_portal()
@@ -300,7 +288,7 @@ class Run:
         try:  # the backfill, unlimited: only the incremental runs after it are measured
             _, outcomes_before = self.trigger_and_wait()
         finally:
-            _stop(workers)
+            stop_workers(workers)
         if _status(outcomes_before) != "ok":
             return {"scenario": "scale-out capacity, 1 worker", "status": f"backfill: {_status(outcomes_before)}"}
         self.limit()
@@ -309,7 +297,7 @@ class Run:
             self.portals.each("change", 0.01, 0.01, 999)
             _, outcomes_warm = self.trigger_and_wait()
         except BaseException:
-            _stop(workers)
+            stop_workers(workers)
             raise
         rounds = []
         outcomes: Counter[str] = Counter(outcomes_warm)
@@ -327,7 +315,7 @@ class Run:
                 rounds.append({"seconds": seconds, "cpu": used, "calls": calls, "deals_edited": edits})
                 self.ctx.log(f"incremental round {r + 1}: {seconds:.1f} s, {calls} calls, {_fmt_cpu(used, seconds)}")
         finally:
-            _stop(workers)
+            stop_workers(workers)
         runs = count * len(rounds)
         cpu_per_run = sum(r["cpu"]["workers"] for r in rounds) / runs
         wall_per_run = sum(r["seconds"] for r in rounds) / len(rounds) / waves
@@ -437,18 +425,6 @@ def _postgres_cpu(pg: Any) -> float:
         elif int(fields[1]) == pid:
             total += (int(fields[11]) + int(fields[12])) / ticks
     return total
-
-
-def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
-    for proc in workers:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in workers:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 SCENARIOS = [Scenario("scale-out", scale_out, "1, 2 and 4 worker hosts on rate-limited portals; one worker's capacity")]
