@@ -11,30 +11,70 @@ child also runs under ``tracemalloc`` and prints, at the first chunk and at the 
 planning, the allocations grown since the imports, largest first, grouped by traceback
 (``--frames`` deep); tracemalloc slows the run down several times and its own bookkeeping
 counts in RSS, so the RSS figures of a ``--trace`` run are not the scenario's figures.
+
+With ``--watch MB`` a thread of the child prints the main thread's stack (and RSS split into
+anonymous and file-backed pages) each time RSS passes its last high by that many MB: a sudden
+allocation anywhere in the run, not only at the stages above. The parent samples the child's
+``/proc`` status every 50 ms until it exits (interpreter shutdown included) and prints the last
+two seconds, then the ``ru_maxrss`` that ``os.wait4`` reports, the figure the memory scenario uses.
+The child writes the JSON report to a temporary file, as the scenario's child does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
 
-def _rss_mb() -> tuple[float, float]:
-    """(current RSS, peak RSS) of this process in MB, from /proc (Linux)."""
+def _status_mb(pid: int | str = "self") -> dict[str, float]:
+    """The memory lines of ``/proc/PID/status`` (Linux) in MB: VmRSS, VmHWM, RssAnon, RssFile."""
     fields = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+def _rss_mb() -> tuple[float, float]:
+    """(current RSS, peak RSS) of this process in MB."""
+    fields = _status_mb()
     return fields["VmRSS"], fields["VmHWM"]
+
+
+def _watch(step_mb: float, interval: float) -> None:
+    """Print the main thread's stack each time RSS passes its last high by ``step_mb`` (a daemon
+    thread of the child): where a sudden allocation happens, at any point of the run."""
+    main_id = threading.main_thread().ident
+    high = _status_mb()["VmRSS"]
+    started = time.perf_counter()
+    while True:
+        time.sleep(interval)
+        fields = _status_mb()
+        if fields["VmRSS"] < high + step_mb:
+            continue
+        high = fields["VmRSS"]
+        frame = sys._current_frames().get(main_id or 0)
+        stack = traceback.format_stack(frame, limit=12) if frame is not None else []
+        print(
+            f"[{time.perf_counter() - started:7.1f}s] watch: RSS {fields['VmRSS']:7.1f} MB "
+            f"(anon {fields['RssAnon']:.1f}, file {fields['RssFile']:.1f}); main thread in:",
+            file=sys.stderr,
+        )
+        for entry in stack:
+            print("      " + entry.strip().replace("\n", "\n      "), file=sys.stderr)
+        sys.stderr.flush()
 
 
 class _Probe:
@@ -80,9 +120,11 @@ class _Probe:
         sys.stderr.flush()
 
 
-def child(config: str, trace: bool, frames: int, top: int, every: int) -> None:
+def child(config: str, trace: bool, frames: int, top: int, every: int, watch: float) -> None:
     """Run ``sync --json`` on ``config`` in this process, with the probe's hooks on the engine."""
     probe = _Probe(trace, frames, top, every)
+    if watch:
+        threading.Thread(target=_watch, args=(watch, 0.05), daemon=True).start()
     probe.say("interpreter")
     import onboard_sync.connectors.hubspot.plugin
     import onboard_sync.reconcile  # noqa: F401
@@ -97,7 +139,7 @@ def child(config: str, trace: bool, frames: int, top: int, every: int) -> None:
 
     probe.say("imports")
     probe.start_tracing()
-    run_chunk, plan_accounts, run = engine.Engine._run_chunk, plan.AccountFields.plan, engine.Engine.run
+    run_chunk, plan_accounts, run = engine.Engine._evaluate_chunk, plan.AccountFields.plan, engine.Engine.run
     read_pages = engine.Engine.read_pages
     planned, pulling = [False], [False]
 
@@ -128,17 +170,20 @@ def child(config: str, trace: bool, frames: int, top: int, every: int) -> None:
         probe.say("engine returned")
         return report
 
-    engine.Engine._run_chunk = chunk_hook  # type: ignore[method-assign]
+    engine.Engine._evaluate_chunk = chunk_hook  # type: ignore[method-assign]
     plan.AccountFields.plan = plan_hook  # type: ignore[method-assign]
     engine.Engine.run = run_hook  # type: ignore[method-assign]
     engine.Engine.read_pages = pages_hook  # type: ignore[method-assign]
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (the report's JSON is not needed here)
+    sys.stdout = tempfile.TemporaryFile("w")  # noqa: SIM115  (as the scenario's child: a file, then dropped)
     try:
         main(["sync", "--json", "--config", config])
     except SystemExit as exit_:
         print(f"sync exited {exit_.code}", file=sys.stderr)
     probe.say("after the report")
     print(f"ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB", file=sys.stderr)
+    print(
+        f"children's ru_maxrss {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB", file=sys.stderr
+    )
 
 
 def profile(deals: int, args: argparse.Namespace) -> None:
@@ -166,8 +211,23 @@ def profile(deals: int, args: argparse.Namespace) -> None:
         facts = sb("facts")
         print(f"=== {facts['won']:,} won; syncing", file=sys.stderr, flush=True)
         cmd = [sys.executable, "-m", "bench.memory_profile", "--child", str(config), "--frames", str(args.frames)]
-        cmd += ["--top", str(args.top), "--every", str(args.every)] + (["--trace"] if args.trace else [])
-        subprocess.run(cmd, env=env, cwd=folder, check=False)
+        cmd += ["--top", str(args.top), "--every", str(args.every), "--watch", str(args.watch)]
+        cmd += ["--trace"] if args.trace else []
+        proc = subprocess.Popen(cmd, env=env, cwd=folder)
+        samples: list[tuple[float, dict[str, float]]] = []
+        highest = 0.0
+        started = time.perf_counter()
+        while True:  # the child's RSS up to its exit, interpreter shutdown included
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                samples = [*samples[-40:], (time.perf_counter() - started, _status_mb(proc.pid))]
+                highest = max(highest, samples[-1][1]["VmRSS"])
+            time.sleep(0.05)
+        for at, fields in samples[-40:]:
+            print(f"  parent saw at {at:7.1f}s: {fields}", file=sys.stderr)
+        print(f"=== highest RSS sampled {highest:.1f} MB; wait4 ru_maxrss {usage.ru_maxrss / 1024:.1f} MB", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -177,10 +237,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=6, help="traceback depth of the tops")
     parser.add_argument("--top", type=int, default=25, help="entries of each top")
     parser.add_argument("--every", type=int, default=50, help="print RSS every N chunks")
+    parser.add_argument("--watch", type=float, default=0.0, help="print the stack at each RSS rise of this many MB")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.trace, args.frames, args.top, args.every)
+        child(args.child, args.trace, args.frames, args.top, args.every, args.watch)
         return
     for deals in args.deals:
         profile(deals, args)
