@@ -218,7 +218,7 @@ def profile(deals: int, args: argparse.Namespace) -> None:
         highest = 0.0
         started = time.perf_counter()
         while True:  # the child's RSS up to its exit, interpreter shutdown included
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             with contextlib.suppress(OSError, ValueError, KeyError):
@@ -227,7 +227,8 @@ def profile(deals: int, args: argparse.Namespace) -> None:
             time.sleep(0.05)
         for at, fields in samples[-40:]:
             print(f"  parent saw at {at:7.1f}s: {fields}", file=sys.stderr)
-        print(f"=== highest RSS sampled {highest:.1f} MB; wait4 ru_maxrss {usage.ru_maxrss / 1024:.1f} MB", file=sys.stderr)
+        peak = usage.ru_maxrss / 1024
+        print(f"=== highest RSS sampled {highest:.1f} MB; wait4 ru_maxrss {peak:.1f} MB", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
