@@ -46,6 +46,7 @@ class Opened:
     display: str  # the URL with any password redacted
     path: Path | None  # the SQLite file, None for memory or Postgres
     memory: bool  # an in-memory SQLite database (nothing persists)
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
 
 
 def parse_url(url: str) -> URL:
@@ -122,8 +123,8 @@ def _sqlite(parsed: URL, display: str, *, read_only: bool, busy_timeout_ms: int)
             poolclass=StaticPool,
             connect_args={"check_same_thread": False},
         )
-        _sqlite_events(engine, busy_timeout_ms, read_only=False)
-        return Opened(engine, "sqlite", display, None, True)
+        configure_sqlite(engine, busy_timeout_ms, read_only=False)
+        return Opened(engine, "sqlite", display, None, True, busy_timeout_ms)
     assert path is not None
     if read_only:
         uri = f"file:{quote(str(path))}?mode=ro"
@@ -143,11 +144,14 @@ def _sqlite(parsed: URL, display: str, *, read_only: bool, busy_timeout_ms: int)
             sa.engine.URL.create("sqlite+pysqlite", database=str(path)),
             connect_args={"check_same_thread": False},
         )
-    _sqlite_events(engine, busy_timeout_ms, read_only=read_only)
-    return Opened(engine, "sqlite", display, path, False)
+    configure_sqlite(engine, busy_timeout_ms, read_only=read_only)
+    return Opened(engine, "sqlite", display, path, False, busy_timeout_ms)
 
 
-def _sqlite_events(engine: Engine, busy_timeout_ms: int, *, read_only: bool) -> None:
+def configure_sqlite(engine: Engine, busy_timeout_ms: int, *, read_only: bool) -> None:
+    """The connection settings and ``BEGIN`` handling of the module docstring, for the store's engine
+    and the webhook inbox's (``store.inbox``)."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see "begin" below)
