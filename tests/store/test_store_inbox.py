@@ -122,3 +122,16 @@ def test_an_in_memory_store_keeps_its_inbox_in_its_own_table() -> None:
         assert store.inbox_add_many("hubspot", [("e1", b"{}"), ("e1", b"{}")], T0) == 1
         with store._read() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(t.webhook_inbox)).scalar_one() == 1
+
+
+def test_completing_events_copies_the_wal_back_into_the_inbox_file(tmp_path: Path) -> None:
+    """The receiver's commits only append to the WAL (its checkpoint threshold is a safety net); the
+    worker's ``inbox_mark_processed`` copies the WAL back, so no sender waits for that copy."""
+    inbox_file = inbox_path(tmp_path / "state.db")
+    with Store.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        store.inbox_add_many("hubspot", [(f"e{i}", b"x" * 2_000) for i in range(200)], T0)
+        before = inbox_file.stat().st_size
+        assert before < 100_000, "the events are still in the WAL only"
+        store.inbox_mark_processed([e.id for e in store.inbox_pending(10)])
+        assert inbox_file.stat().st_size > 400_000
+        assert len(store.inbox_pending(1_000)) == 190

@@ -54,6 +54,10 @@ INBOX_FORMAT = 1
 VALUES_ROWS = 200
 """Events per multi-row INSERT on SQLite: 800 bound parameters, under the 999 of older SQLite builds."""
 
+AUTOCHECKPOINT_PAGES = 16_384
+"""WAL pages (4 KiB) after which a commit copies the WAL back into the inbox file: a safety net only,
+since the workers checkpoint after each batch they complete (:meth:`InboxMixin.inbox_mark_processed`)."""
+
 Delivery = tuple[str, Sequence[tuple[str, bytes | str]], datetime]
 """``(source, [(event id, payload), ...], received_at)``: what one webhook request persists."""
 
@@ -82,6 +86,7 @@ def inbox_engine(where: Path, busy_timeout_ms: int, *, read_only: bool) -> sa.En
         def _wal(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
             dbapi_connection.execute("PRAGMA synchronous = FULL")
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
 
     configure_sqlite(engine, busy_timeout_ms, read_only=read_only)
     return engine
@@ -274,6 +279,12 @@ class InboxMixin(StoreBase):
         with self._inbox_write() as conn:
             for batch in chunks(list(ids), IN_CHUNK):
                 conn.execute(sa.update(t.webhook_inbox).where(c.id.in_(batch)).values(processed_at=when))
+        inbox = self._inbox_engine()
+        if inbox is not None:  # the worker copies the WAL back, not a receiver's commit with a sender waiting
+            with inbox.engine.connect() as conn:  # outside a transaction: the driver's connection
+                driver = conn.connection.dbapi_connection
+                assert driver is not None
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _unique(events: Sequence[tuple[str, bytes | str]]) -> dict[str, bytes]:
