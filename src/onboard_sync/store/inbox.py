@@ -179,14 +179,14 @@ class InboxMixin(StoreBase):
         c = t.webhook_inbox.c
         while True:
             with self._read() as conn:
-                rows = conn.execute(sa.select(t.webhook_inbox).order_by(c.id).limit(ROW_CHUNK)).all()
+                rows = conn.execute(sa.select(t.webhook_inbox).order_by(c.id).limit(ROW_CHUNK)).mappings().all()
             if not rows:
                 return
-            moved = [{k: v for k, v in row._mapping.items() if k != "id"} for row in rows]
+            moved = [{k: v for k, v in row.items() if k != "id"} for row in rows]
             with inbox.writer.begin() as conn:
                 conn.execute(self._insert(t.webhook_inbox).on_conflict_do_nothing(), moved)
             with self._write() as conn:
-                conn.execute(sa.delete(t.webhook_inbox).where(c.id.in_([row.id for row in rows])))
+                conn.execute(sa.delete(t.webhook_inbox).where(c.id.in_([row["id"] for row in rows])))
 
     def _close_inbox(self) -> None:
         if self._inbox_file is not None:
