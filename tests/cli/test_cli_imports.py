@@ -95,16 +95,17 @@ def test_checked_conditions_written_side_by_side_are_all_kept(tmp_path: Path, mo
     from onboard_sync.usercache import CACHE_ENV
 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    verified._entries.cache_clear()
+    verified.PASSES.forget()
     try:
-        assert verified._entries() == {}  # this process read the (missing) file first
-        other = {"fingerprint": verified._fingerprint(), "conditions": {'["b > 2",["b"],[]]': [["b"], []]}}
+        assert verified.PASSES.get("anything") is None  # this process read the (missing) file first
+        section = {"written": 1.0, "answers": {'["b > 2",["b"],[]]': [["b"], []]}}
+        other = {"fingerprints": {verified._fingerprint(): section}}
         (tmp_path / "onboard-sync" / verified.FILE_NAME).write_text(json_module.dumps(other), encoding="utf-8")
         passed = frozenset({"a"})
         verified.remember("a > 1", names=passed, metrics=frozenset(), used_names=passed, used_metrics=frozenset())
-        assert sorted(verified._read()) == ['["a > 1",["a"],[]]', '["b > 2",["b"],[]]']
+        assert sorted(verified.PASSES.read_answers()) == ['["a > 1",["a"],[]]', '["b > 2",["b"],[]]']
     finally:
-        verified._entries.cache_clear()
+        verified.PASSES.forget()
 
 
 def test_the_spared_modules_are_real_module_names(project: Path) -> None:
