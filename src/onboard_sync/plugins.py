@@ -81,6 +81,13 @@ def plugin_load_failures() -> list[PluginLoadFailure]:
     return list(_failures)
 
 
+def loaded_distributions() -> dict[str, tuple[str, str]]:
+    """Each loaded entry point's top-level package with its distribution (name, version): what the
+    plugins of this process are (``status_settings`` fingerprints its answers with them)."""
+    get_plugin_manager()
+    return dict(_plugin_distributions)
+
+
 @cache  # installed distributions do not change while the process runs (and the lookup takes ~0.2 s)
 def _distribution_of(module_name: str) -> tuple[str, str]:
     """The distribution of ``module_name``: the one whose entry point loaded its package, else the
