@@ -47,6 +47,7 @@ sync engine."""
 
 STATUS_REMEMBERED_SPARED = (
     "pydantic",
+    "importlib.metadata",
     "typer._adapters",
     "onboard_sync.runtime",
     "onboard_sync.config",
@@ -62,7 +63,8 @@ STATUS_REMEMBERED_SPARED = (
     "onboard_sync.cli.setup",
 )
 """What `status` does not need once it remembers the settings of the same files (status_settings):
-pydantic (neither the config models nor Typer's option conversions, cli/plain_options.py), loading and
+pydantic (neither the config models nor Typer's option conversions, cli/plain_options.py), the scan of
+the installed distributions for plugins (their entry points are remembered, plugins.ENTRY_POINTS), loading and
 checking the configuration, the playbook and the mappings, the connector modules the checks looked
 types up in, health scoring, and the other commands' modules (cli.COMMAND_MODULES)."""
 
@@ -148,7 +150,7 @@ def test_the_spared_modules_are_real_module_names(project: Path) -> None:
         "from onboard_sync.store import Store, migrate; import onboard_sync.sync.engine, rich.progress; "
         "import typer.rich_utils, typer._adapters, onboard_sync.calls.gate, onboard_sync.onboarding.health; "
         "import onboard_sync.connectors.hubspot.connector, onboard_sync.cli.run, onboard_sync.cli.demo; "
-        "import onboard_sync.cli.setup; "
+        "import onboard_sync.cli.setup, importlib.metadata; "
         "rt = load_runtime(Path(sys.argv[1])); migrate.alembic_config(); "
         "next(s.when for s in rt.playbook.segments if s.when).programs(); "  # evaluating compiles: CEL loads
         f"print(sorted({{n for n in {names} if n in sys.modules}}))"

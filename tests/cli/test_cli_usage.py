@@ -177,3 +177,46 @@ def test_a_global_option_before_the_command_still_finds_it(tmp_path: Path) -> No
 
     assert result.returncode == 0, result.stderr
     assert "hubspot" in result.stdout
+
+
+PLUGINS_LOADED = (
+    "import sys; from onboard_sync.plugins import get_plugin_manager, plugin_load_failures; "
+    "print(sorted(name for name, _ in get_plugin_manager().list_name_plugin() if name), "
+    "[f.name for f in plugin_load_failures()], 'importlib.metadata' in sys.modules)"
+)
+
+
+def test_the_entry_points_are_remembered_until_a_distribution_is_installed(tmp_path: Path) -> None:
+    """The plugins' entry points are remembered per set of installation folders and their change
+    times: the next command imports no importlib.metadata, and one installed since is found."""
+    site = tmp_path / "site"
+    site.mkdir()
+    # no bytecode written into `site`: only the installation below changes the folder
+    cache = str(tmp_path / "cache")
+    env = clean_env({"PYTHONPATH": str(site), "XDG_CACHE_HOME": cache, "PYTHONDONTWRITEBYTECODE": "1"})
+
+    def loaded() -> str:
+        result = run_code(PLUGINS_LOADED, env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    built_in = "['hubspot', 'onboard_sync.defaults', 'salesforce', 'zendesk']"
+    assert loaded() == f"{built_in} [] True", "the first command scans the installed distributions"
+    assert loaded() == f"{built_in} [] False", "the next one remembers them"
+    write_broken_plugin(site)
+    assert loaded() == f"{built_in} ['brokencrm'] True", "a distribution installed since is found"
+    assert loaded() == f"{built_in} ['brokencrm'] False"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("os.path", "posixpath"), ("os.path:join", "join"), ("os : path.join", "join"), ("os:sep [extra]", "sep")],
+)
+def test_an_entry_point_value_names_what_importlib_metadata_would_load(value: str, expected: str) -> None:
+    from importlib.metadata import EntryPoint
+
+    from onboard_sync.plugins import load_entry_point
+
+    found = load_entry_point(value)
+    assert found is EntryPoint("x", value, "g").load()
+    assert getattr(found, "__name__", "sep") == expected

@@ -5,7 +5,7 @@ parse, names the rule may use, a run on typed sample data). That needs cel-pytho
 pendulum (~60 ms to import) and a few ms per condition, which every process that loads a playbook
 paid. The check's answer depends only on the condition's text, the names and metrics it may use,
 onboard-sync's checking code and the installed cel-python; so a pass is kept, with the names and
-metrics the condition reads, in ``cel-verified.json`` in the user's cache folder
+metrics the condition reads, in ``cel-passes.json`` in the user's cache folder
 (:class:`onboard_sync.usercache.RememberedAnswers`) under those inputs (the text, names and metrics
 as the key; the code and cel-python as the fingerprint), and the condition is compiled when it is
 first evaluated. Failures are not kept: a wrong condition is checked, and named, on every load.
@@ -23,7 +23,8 @@ from pathlib import Path
 
 from onboard_sync.usercache import RememberedAnswers
 
-FILE_NAME = "cel-verified.json"
+FILE_NAME = "cel-passes.json"
+"""Not ``cel-verified.json``, the first format's file: releases that write that one do not drop these."""
 MAX_ENTRIES = 5_000
 
 
