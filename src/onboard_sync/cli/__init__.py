@@ -13,6 +13,11 @@ formatter (rich's Markdown and traceback modules) cost ``--help`` about 60 ms of
 budget, and the plain layout reads as well at 80 columns. Every command has a one-line
 ``short_help`` of at most 60 characters for the command list (``SHORT_HELP_WIDTH``), so
 click never cuts a summary off with "..."; ``COMMAND --help`` shows the full text.
+
+A short command starts with what it needs and no more: ``onboard-sync NAME`` for a built-in NAME
+imports only the module that registers it (``COMMAND_MODULES``), so Typer turns one command into
+a click command instead of sixteen, and the option values of plain types are converted without
+Typer's pydantic adapters (``cli.plain_options``).
 """
 
 from __future__ import annotations
