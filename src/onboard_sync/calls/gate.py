@@ -87,7 +87,7 @@ class TokenBucket:
         with self._lock:
             self._tokens = min(self._tokens, 0.0) - seconds * self.limit.per_second + 1
 
-    def release(self) -> None:
+    def release(self, at: float | None = None) -> None:
         """A call ended (nothing to do for a bucket; the rolling window stamps it)."""
 
 
@@ -134,6 +134,8 @@ class ApiGate:
         self.renewals = 0
         self.renew: Callable[[BaseException], bool] = lambda error: False
         self._renewing = threading.local()
+        self._answers = threading.local()
+        """Per thread: when the answer of the call in flight arrived (``answered``), or None."""
         self._count_lock = threading.Lock()
 
     def bind(
@@ -180,6 +182,12 @@ class ApiGate:
         """The gate's clock."""
         return self._clock()
 
+    def answered(self) -> None:
+        """The answer of the call this thread is making has arrived: a connector says so before it
+        parses the answer, so that a rolling window stamps the call now (the server counted it
+        before it answered) rather than once the parsing is done, which would hold the turn longer."""
+        self._answers.at = self._clock()
+
     def _limiter(
         self, key: str, limit: RateLimit, limiters: dict[str, TokenBucket | RollingWindowLimiter] | None
     ) -> TokenBucket | RollingWindowLimiter:
@@ -224,6 +232,7 @@ class ApiGate:
         background = is_background()
         for bucket in turns:
             waited += bucket.acquire(background=background)
+        self._answers.at = None
         with self._count_lock:  # connectors may call from several threads (pipelined writes)
             self.calls[endpoint] += 1
             self.throttled_seconds += waited
@@ -249,8 +258,9 @@ class ApiGate:
                 raise _Unauthorized(self._refused(endpoint), exc) from exc
             raise error from exc
         finally:
+            answered = self._answers.at
             for bucket in turns:
-                bucket.release()
+                bucket.release(answered)
 
     def _refused(self, endpoint: str) -> AuthError:
         """A 401 the connector could not renew its way out of: the credentials are wrong (the

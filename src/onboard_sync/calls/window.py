@@ -5,7 +5,8 @@ HubSpot allows 100 requests per *rolling* 10 seconds. A token bucket of 10/s wit
 10 and no further, so the writes that follow trickle out at 10/s although 100 may go at once.
 :class:`RollingWindowLimiter` admits a call while fewer than N calls are in flight or finished within
 the last W seconds. A call is stamped when its answer arrives (an upper bound of when the server
-counted it), so however the network delays requests the server never sees N + 1 in a window.
+counted it), so however the network delays requests the server never sees N + 1 in a window: when
+the connector says so (``ApiGate.answered``, before it parses the answer), else when the call returns.
 A free slot goes to a call that waits before a background one (:mod:`onboard_sync.calls.priority`).
 The gate (:mod:`onboard_sync.calls.gate`) uses it when a connector's ``RateLimit`` has a ``window``.
 """
@@ -71,10 +72,12 @@ class RollingWindowLimiter:
     def _claim(self) -> None:
         self._in_flight += 1
 
-    def release(self) -> None:
+    def release(self, at: float | None = None) -> None:
+        """A call ended; ``at``: when its answer arrived, if the connector said so (``ApiGate.answered``)."""
         with self._lock:
+            now = self._clock()
             self._in_flight = max(0, self._in_flight - 1)
-            bisect.insort(self._ends, self._clock())
+            bisect.insort(self._ends, now if at is None else min(at, now))
 
     def pause(self, seconds: float) -> None:
         """After a 429: admit nothing for ``seconds``."""
