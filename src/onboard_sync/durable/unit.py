@@ -17,7 +17,7 @@
    instance's own tickets (HubSpot tickets, Salesforce cases); a helpdesk that is no deal source
    (Zendesk) gets a ticket pull of its own, except for a ``webhook`` trigger whose events are all
    tickets of organizations linked to onboardings' accounts
-   (:func:`~onboard_sync.webhooks.ticket_targets.deals_of_ticket_events`, as ``serve``'s worker):
+   (:func:`~onboard_sync.reconcile.deals_of_ticket_events`, as ``serve``'s worker):
    those customers' deals are reconciled at once with the named tickets read by id (a helpdesk's
    export leaves out its last minute), under each CRM instance's run lock (``live``), so their
    health is written within seconds and that CRM's partition never has two callers at once;
@@ -47,7 +47,7 @@ from onboard_sync.calls.pacing import Pacer
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
 from onboard_sync.logs import log_reconcile
-from onboard_sync.reconcile import deals_to_reconcile, instance_lock, reconcile
+from onboard_sync.reconcile import deals_of_ticket_events, deals_to_reconcile, instance_lock, reconcile
 
 if TYPE_CHECKING:
     from onboard_sync.inbound import InboundEvent
@@ -106,7 +106,6 @@ def _run_trigger(
 ) -> dict[str, Any]:
     from onboard_sync.inbound import InboundEvent
     from onboard_sync.sync.engine import Engine
-    from onboard_sync.webhooks.ticket_targets import deals_of_ticket_events
 
     deal_sources = set(runtime.instances_with(Capability.DEAL_SOURCE))
     if instance not in runtime.config.connectors:
