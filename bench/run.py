@@ -8,7 +8,8 @@ webhook ingest of 200 batches of 100 events; CLI start-up (``--help``, ``status`
 store) over 9 runs each; handoff latency through ``serve`` on HubSpot and Salesforce (5 wins/s
 plus 100 amount edits/s) and Zendesk ticket → health latency, for ``--handoff-seconds`` (default
 20; the issue's run: 60), also through ``serve --receiver-only`` and two ``worker`` processes on
-PostgreSQL (``handoff-workers``); scale-out over 1, 2 and 4 worker hosts and one worker's capacity.
+PostgreSQL (``handoff-workers``, ``ticket-health-workers``); scale-out over 1, 2 and 4 worker hosts
+and one worker's capacity.
 ``--quick`` (CI): 2,000 deals, naive on 20, memory at 2,000 and 10,000, 50 webhook batches, 3 CLI
 runs. Results go to ``bench/results/`` (git-ignored) as ``<UTC time>.json`` and ``latest.json``.
 

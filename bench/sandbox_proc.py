@@ -112,10 +112,13 @@ def _summary(sb: Any) -> dict[str, Any]:
     }
 
 
-def _timeline(sb: Any) -> list[tuple[str, float, int]]:
-    """Every request since the last ``clear``: ``(METHOD template, POSIX time answered, status)``, to
-    see where a run's time went (gaps between calls, the last call against the run's end)."""
-    return [(r.key, r.at.timestamp(), r.status) for r in list(sb.requests)]
+def _timeline(sb: Any) -> list[tuple[str, float, int, float | None]]:
+    """Every request since the last ``clear``: ``(METHOD template, POSIX time answered, status, POSIX
+    time received)``, to see where a run's time went (gaps between calls, how long each took, the last
+    call against the run's end)."""
+    return [
+        (r.key, r.at.timestamp(), r.status, r.received.timestamp() if r.received else None) for r in list(sb.requests)
+    ]
 
 
 def _clear(sb: Any) -> None:

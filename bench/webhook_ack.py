@@ -12,6 +12,7 @@ counts what the inbox holds afterwards. Used by :mod:`bench.scenarios.webhooks`;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from onboard_sync.store.inbox import inbox_path
 from onboard_sync.webhooks.signatures import hubspot_v3
 
 SECRET_ENV = "HUBSPOT_CLIENT_SECRET"
@@ -157,8 +159,9 @@ def send_batches(url: str, secret: str, bodies: list[bytes], concurrency: int) -
 
 
 def inbox_rows(database: Path, source: str = "hubspot") -> tuple[int, int]:
-    """``(rows, processed)`` in the store's webhook inbox for ``source``."""
-    with sqlite3.connect(database) as db:
+    """``(rows, processed)`` in the webhook inbox of the SQLite store ``database`` for ``source``
+    (its inbox file, ``store.inbox.inbox_path``)."""
+    with contextlib.closing(sqlite3.connect(inbox_path(database))) as db:
         total, processed = db.execute(
             "SELECT count(*), count(processed_at) FROM webhook_inbox WHERE source = ?", (source,)
         ).fetchone()

@@ -20,6 +20,8 @@ to phase field < 10 s, zero 429s, calls ≤ 1.2 × the lower bound.
 (docs/deploying.md, "Beyond one machine"): the store on PostgreSQL (a throwaway schema of the local
 server), ``onboard-sync serve --receiver-only`` persisting each delivery and enqueueing its reconcile,
 and ``WORKERS`` separate ``onboard-sync worker`` processes draining the queue. Same targets.
+``ticket-health`` (``serve``) and ``ticket-health-workers`` (the same receiver + workers) time a
+Zendesk ticket change to the HubSpot deal's health reasons written; target p99 < 15 s.
 """
 
 from __future__ import annotations
@@ -259,8 +261,9 @@ HEALTH_TARGET_S = 15.0
 TICKET_INTERVAL_S = 2.0
 
 
-def _helpdesk_project(folder: Path, sb: SandboxProcess) -> dict[str, str]:
-    """The HubSpot demo project plus a ``[connectors.zendesk]`` linked to it; set up and backfilled."""
+def _helpdesk_project(folder: Path, sb: SandboxProcess, stack: ExitStack | None = None) -> dict[str, str]:
+    """The HubSpot demo project plus a ``[connectors.zendesk]`` linked to it; set up and backfilled.
+    With ``stack``, its store is a throwaway PostgreSQL schema (dropped when ``stack`` closes)."""
     from bench.measure import run_cli
     from onboard_sync.cli.demo import TOKEN_ENV, write_demo_config
 
@@ -274,6 +277,8 @@ def _helpdesk_project(folder: Path, sb: SandboxProcess) -> dict[str, str]:
         f'token_env = "{ZD_TOKEN_ENV}"\n\n[connectors.zendesk.link]\ncrm = "hubspot"\nby = ["external_id", "domain"]\n'
     )
     config.write_text(text, encoding="utf-8")
+    if stack is not None:
+        _use_postgres(folder, stack)
     env = {TOKEN_ENV: sb.token, ZD_TOKEN_ENV: zd["token"], ZD_SECRET_ENV: ZD_SECRET, SECRET_ENV: SECRET}
     for step in (("setup",), ("sync", "--json")):
         done = run_cli(folder, env, *step)
@@ -294,16 +299,34 @@ def _healthy_linked_customers(folder: Path) -> list[tuple[str, int]]:
 
 
 def ticket_health(ctx: Any) -> list[dict[str, Any]]:
-    """Ticket change → health field written, HubSpot + Zendesk through ``serve``."""
+    return [ticket_health_run(ctx)]
+
+
+def ticket_health_workers(ctx: Any) -> list[dict[str, Any]]:
+    from onboard_sync.testing.postgres import pg_unreachable
+
+    reason = pg_unreachable()
+    if reason:
+        scenario = "ticket → health, Zendesk, receiver + workers"
+        return [{"scenario": scenario, "status": "not available", "reason": reason}]
+    return [ticket_health_run(ctx, workers=WORKERS)]
+
+
+def ticket_health_run(ctx: Any, workers: int = 0) -> dict[str, Any]:
+    """Ticket change → health field written, HubSpot + Zendesk through ``serve`` (the table row). With
+    ``workers``, the store is on PostgreSQL and ``serve --receiver-only`` hands every reconcile to that many
+    ``onboard-sync worker`` processes."""
     spec = SandboxSpec(deals=DEALS, latency=ctx.latency, helpdesk=True)
-    with SandboxProcess(spec) as sb, tempfile.TemporaryDirectory(prefix="bench-health-") as tmp:
-        folder = Path(tmp)
+    with ExitStack() as stack:
+        sb = stack.enter_context(SandboxProcess(spec))
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-health-")))
         ctx.log(f"ticket health: HubSpot ({DEALS:,} deals) + Zendesk, backfill before serve starts")
-        env = _helpdesk_project(folder, sb)
+        env = _helpdesk_project(folder, sb, stack if workers else None)
         wanted = max(1, round(ctx.handoff_seconds / TICKET_INTERVAL_S))
         customers = _healthy_linked_customers(folder)[:wanted]
-        with ServeProcess(folder, env) as serve:
-            _wait_ready(serve.url)
+        worker_procs = stack.enter_context(_workers(folder, env, workers)) if workers else []
+        with ServeProcess(folder, env, extra_args=["--receiver-only"] if workers else []) as serve:
+            _wait_ready(serve.url, want="engine" if workers else "running")
             sb("clear")
             sb("handoff_zendesk_clear")
             since = datetime.now(UTC)
@@ -321,11 +344,16 @@ def ticket_health(ctx: Any) -> list[dict[str, Any]]:
             zendesk = sb("handoff_zendesk_requests")
             sb("handoff_stop")
         reconciles, calls_by_endpoint = _reconciles_since(folder, since, "hubspot")
+        worker_exits = [p.poll() for p in worker_procs]
     ok = serve.returncode in (0, -signal.SIGTERM) and result["finished"] and not result["webhook_failures"]
+    ok = ok and worker_exits.count(None) == workers
     health = latency_summary([d["health_s"] for d in result["deals"].values()], DRAIN_S)
     row = {
-        "scenario": "ticket → health, Zendesk",
-        "status": "ok" if ok else f"serve exit {serve.returncode}, {result['webhook_failures']} webhooks refused",
+        "scenario": "ticket → health, Zendesk" + (", receiver + workers" if workers else ""),
+        "status": "ok"
+        if ok
+        else f"serve exit {serve.returncode}, workers {worker_exits}, {result['webhook_failures']} webhooks refused",
+        "topology": f"serve --receiver-only + {workers} workers, PostgreSQL store" if workers else "serve",
         "customers": len(result["deals"]),
         "health_field": health,
         "hubspot_calls": summary["requests"],
@@ -340,7 +368,7 @@ def ticket_health(ctx: Any) -> list[dict[str, Any]]:
         "health_p99": health["p99_s"] < HEALTH_TARGET_S and not health["missing"],
         "no_429": not row["http_429"],
     }
-    return [row]
+    return row
 
 
 SCENARIOS = [
@@ -348,4 +376,5 @@ SCENARIOS = [
     Scenario("handoff-salesforce", handoff_salesforce, "the same on Salesforce, via Outbound Messages"),
     Scenario("handoff-workers", handoff_workers, "the HubSpot load via serve --receiver-only and 2 workers"),
     Scenario("ticket-health", ticket_health, "Zendesk ticket change → HubSpot health field, via serve"),
+    Scenario("ticket-health-workers", ticket_health_workers, "the same via serve --receiver-only and 2 workers"),
 ]

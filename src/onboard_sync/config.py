@@ -25,7 +25,7 @@ Layout of config.toml::
     [serve]                   # `onboard-sync serve` (see serve_config.ServeSettings)
     full_sync_every_minutes = 15
 
-Environment overrides (``EnvOverrides``): ``ONBOARD_SYNC_CONFIG`` (path of config.toml),
+Environment overrides (``config_env.EnvOverrides``): ``ONBOARD_SYNC_CONFIG`` (path of config.toml),
 ``ONBOARD_SYNC_STORE`` (store URL) and ``ONBOARD_SYNC_SECRETS_FILE``. Secrets are read from
 the environment, overlaid on the secrets file; they are never part of config.toml.
 """
@@ -33,7 +33,6 @@ the environment, overlaid on the secrets file; they are never part of config.tom
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,36 +42,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from onboard_sync.calendar_config import ScheduleSettings
+from onboard_sync.config_env import EnvOverrides, load_secrets
 from onboard_sync.connector import ConnectorSettings
 from onboard_sync.errors import ConfigError
 from onboard_sync.serve_config import ServeSettings
 from onboard_sync.tomlfile import TomlDocument, pydantic_error, read_toml
-
-ENV_PREFIX = "ONBOARD_SYNC_"
-
-
-@dataclass(frozen=True)
-class EnvOverrides:
-    """Settings taken from the environment: ``ONBOARD_SYNC_CONFIG``, ``ONBOARD_SYNC_STORE`` and
-    ``ONBOARD_SYNC_SECRETS_FILE``, their names in any case (as pydantic-settings read them before).
-
-    Read from ``os.environ`` directly: three strings did not need pydantic-settings, whose import
-    (asyncio with it) cost every command's start ~35 ms."""
-
-    config: Path | None = None
-    store: str | None = None
-    secrets_file: Path | None = None
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> EnvOverrides:
-        found = {name.upper(): value for name, value in environ.items() if name.upper().startswith(ENV_PREFIX)}
-        config = found.get(f"{ENV_PREFIX}CONFIG")
-        secrets_file = found.get(f"{ENV_PREFIX}SECRETS_FILE")
-        return cls(
-            config=Path(config) if config is not None else None,
-            store=found.get(f"{ENV_PREFIX}STORE"),
-            secrets_file=Path(secrets_file) if secrets_file is not None else None,
-        )
 
 
 class CoreSettings(ScheduleSettings):
@@ -150,6 +124,8 @@ class AppConfig:
     serve: ServeSettings = field(default_factory=ServeSettings)
     store_where: str = ""
     """Where ``store_url`` was set, for errors: ``config.toml:LINE (onboard_sync.store)`` or ``ONBOARD_SYNC_STORE``."""
+    secrets_file: Path | None = None
+    """The dotenv file the secrets were read from (``None``: the environment alone)."""
 
     @property
     def rules_path(self) -> Path:
@@ -167,17 +143,21 @@ class AppConfig:
         """``config.toml:LINE (key.path)`` for error messages."""
         return self.document.where(key_path) if self.document else ".".join(map(str, key_path))
 
-    def secret_values(self) -> set[str]:
-        """Every secret this config can reach, for the logs to scrub: the values of the environment
-        variables its settings name (each ``*_env`` key of a connector or webhook route) and the
-        store URL's password."""
-        names = {
+    def secret_names(self) -> set[str]:
+        """The environment variables holding secrets: the value of each ``*_env`` key of a connector
+        or webhook route."""
+        return {
             value
             for model in (*self.connectors.values(), *self.serve.webhooks.values())
             for key, value in model.model_dump().items()
             if key.endswith("_env") and isinstance(value, str)
         }
-        values = {self.secrets[name] for name in names if self.secrets.get(name)}
+
+    def secret_values(self) -> set[str]:
+        """Every secret this config can reach, for the logs to scrub: the values of the environment
+        variables its settings name (each ``*_env`` key of a connector or webhook route) and the
+        store URL's password."""
+        values = {self.secrets[name] for name in self.secret_names() if self.secrets.get(name)}
         if "@" in self.store_url:  # no "@": no password (a SQLite path), and no SQLAlchemy to import
             with contextlib.suppress(Exception):  # an unparseable URL has no password to find
                 from sqlalchemy.engine import make_url
@@ -196,25 +176,12 @@ def resolve_store_url(url: str, base_dir: Path) -> str:
     return url
 
 
-def load_secrets(secrets_file: Path | None) -> dict[str, str]:
-    """Secrets: the dotenv file (if any) overlaid by the process environment."""
-    values: dict[str, str] = {}
-    if secrets_file is not None:
-        if not secrets_file.exists():
-            raise ConfigError("secrets file not found", where=str(secrets_file))
-        from dotenv import dotenv_values  # only with a secrets file
-
-        values.update({k: v for k, v in dotenv_values(secrets_file).items() if v is not None})
-    values.update(os.environ)
-    return values
-
-
 def load_config(path: Path | None = None) -> AppConfig:
     """Load and validate config.toml (and each connector table with its plugin's model)."""
     from onboard_sync.plugins import connector_type  # the plugin manager imports config-free modules
 
     overrides = EnvOverrides.from_environment()
-    path = path or overrides.config or Path("config.toml")
+    path = overrides.config_file(path)
     if not path.exists():
         raise ConfigError(
             "no config file here; run `onboard-sync init` to write a starter set, or pass --config PATH",
@@ -253,4 +220,5 @@ def load_config(path: Path | None = None) -> AppConfig:
         secrets=load_secrets(secrets_file),
         serve=parsed.serve,
         store_where="ONBOARD_SYNC_STORE" if overrides.store else doc.where(("onboard_sync", "store")),
+        secrets_file=secrets_file,
     )

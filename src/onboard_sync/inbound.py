@@ -19,6 +19,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+_json_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+def canonical_json(value: Any) -> bytes:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"))`` as bytes, written by orjson.
+
+    The receiver encodes every event twice (its dedup key and its inbox payload) on its event loop,
+    which at ten concurrent senders was a third of its CPU; orjson does it about five times faster.
+    Its output is the standard library's for text, integers, booleans and null (what webhook
+    bodies hold): text beyond ASCII, which the standard library escapes and orjson does not, and
+    integers beyond 64 bits, which orjson refuses, are written by the standard library. (Floats
+    may be written differently, 1e16 for 1e+16: a redelivery that straddles an upgrade would then
+    be reconciled once more, which changes nothing.)"""
+    try:
+        out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError: e.g. an integer beyond 64 bits
+        return _json_encode(value).encode()
+    return out if out.isascii() else _json_encode(value).encode()
+
 
 class Rejected(Exception):
     """A request that must be refused: ``status`` (401/400/413/404) and a short ``reason`` label
@@ -67,17 +88,15 @@ class InboundEvent:
 
     def to_payload(self) -> bytes:
         """What the inbox stores: the vendor's raw event plus what the worker needs from it."""
-        return json.dumps(
+        return canonical_json(
             {
                 "type": self.type,
                 "kind": self.kind,
                 "object_id": self.object_id,
                 "occurred_at_ms": self.occurred_at_ms,
                 "event": dict(self.raw),
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode("utf-8")
+            }
+        )
 
     @staticmethod
     def from_payload(key: str, payload: bytes) -> InboundEvent:
@@ -96,7 +115,7 @@ def content_key(prefix: str, data: Mapping[str, Any], *, ignore: tuple[str, ...]
     """``prefix:`` + a digest of ``data`` without the ``ignore`` fields (e.g. HubSpot's attemptNumber),
     so a redelivery maps to the same key and two different events never do."""
     kept = {k: v for k, v in data.items() if k not in ignore}
-    digest = hashlib.sha256(json.dumps(kept, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    digest = hashlib.sha256(canonical_json(kept)).hexdigest()
     return f"{prefix}:{digest[:40]}"[:255]
 
 

@@ -11,17 +11,15 @@ account and CRM owners; the deal owner when ``[owners]`` names no CSM), shown by
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from onboard_sync.errors import UserError
 from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
-from onboard_sync.onboarding.fields import onboarding_day
-from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus
+from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus, onboarding_day
 from onboard_sync.records import Account, Deal, Owner, TaskStatus
-from onboard_sync.rules import Playbook
 from onboard_sync.store.rows import OwnedTask, TaskState
 
 if TYPE_CHECKING:  # either reads a store: SqliteReader without SQLAlchemy (status's table)
@@ -35,6 +33,38 @@ HEALTH_RANK = {"critical": 0, "at-risk": 1, "healthy": 2}
 """Worst first: critical before at-risk before healthy before not yet scored."""
 
 OwnerOf = Callable[[Deal, Account | None], str | None]
+
+
+class ShownSegment(Protocol):
+    """What a view reads of a segment (a ``rules.Segment`` or a ``status_settings.SegmentOutline``)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def duration_days(self) -> int: ...
+
+
+class ShownPhase(Protocol):
+    """What a view reads of a phase (a ``rules.Phase`` or a ``status_settings.PhaseOutline``)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+class ShownPlaybook(Protocol):
+    """What ``status`` reads of a playbook: a loaded ``rules.Playbook``, or the
+    ``status_settings.PlaybookOutline`` remembered of one (no playbook to load, no pydantic)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def segments(self) -> Sequence[ShownSegment]: ...
+    @property
+    def phases(self) -> Sequence[ShownPhase]: ...
 
 
 @dataclass(frozen=True)
@@ -95,18 +125,18 @@ def worst_first(view: OnboardingView) -> tuple[Any, ...]:
     return (not view.open, health, -view.days_late, -view.overdue_tasks, -view.day, view.id)
 
 
-def _segment_days(playbook: Playbook, segment: str) -> int:
+def _segment_days(playbook: ShownPlaybook, segment: str) -> int:
     for seg in playbook.segments:
         if seg.key == segment:
             return int(seg.duration_days)
     return 0
 
 
-def _segment_label(playbook: Playbook, segment: str) -> str:
+def _segment_label(playbook: ShownPlaybook, segment: str) -> str:
     return next((seg.label for seg in playbook.segments if seg.key == segment), segment)
 
 
-def _phase_label(playbook: Playbook, phase: str) -> str:
+def _phase_label(playbook: ShownPlaybook, phase: str) -> str:
     for p in playbook.phases:
         if p.key == phase:
             return p.label
@@ -118,7 +148,7 @@ def build_view(
     tasks: list[OwnedTask],
     deal_name: str,
     account_name: str,
-    playbook: Playbook,
+    playbook: ShownPlaybook,
     now: datetime,
     owner: Owner | str | None = None,
     calendar: Calendar = UTC_CALENDAR,
@@ -183,7 +213,7 @@ def owner_resolver(owner_settings: Mapping[str, Any], owners: Mapping[str, Owner
 
 def onboarding_views(
     store: Store | SqliteReader,
-    playbook: Playbook,
+    playbook: ShownPlaybook,
     now: datetime,
     source: str | None = None,
     owner_settings: Mapping[str, Any] | None = None,
@@ -234,7 +264,7 @@ class StatusFilter:
     segment: str | None = None
     phase: str | None = None
 
-    def checked(self, playbook: Playbook) -> StatusFilter:
+    def checked(self, playbook: ShownPlaybook) -> StatusFilter:
         """This filter with ``segment`` and ``phase`` as the playbook's keys (a key or a label, any
         case); a name the playbook does not have is a UserError listing the ones it has."""
         segment = _playbook_key("--segment", self.segment, {s.key: s.label for s in playbook.segments})

@@ -2,7 +2,9 @@
 `onboard-sync --help` and `onboard-sync status` (which makes no API call) do not import them; `--help`
 loads no config, rules or store machinery and no rich at all (click's plain help), and `status` on a
 SQLite store neither SQLAlchemy nor a migration tool nor cel-python (its playbook's conditions were
-checked before). The start-up times themselves are measured by `python -m bench --only cli`, not here."""
+checked before); once it has loaded a configuration in full, `status` on the same files imports no
+pydantic, no configuration, playbook or connector module and no other command's module. The start-up
+times themselves are measured by `python -m bench --only cli`, not here."""
 
 from __future__ import annotations
 
@@ -42,6 +44,29 @@ STATUS_SPARED = (
 the migration tool, cel-python and what it brings (the playbook's conditions passed their check
 before and compile only when evaluated), the call gate's retry library, the progress bars and the
 sync engine."""
+
+STATUS_REMEMBERED_SPARED = (
+    "pydantic",
+    "importlib.metadata",
+    "typer._adapters",
+    "onboard_sync.runtime",
+    "onboard_sync.config",
+    "onboard_sync.calendar_config",
+    "onboard_sync.checks",
+    "onboard_sync.connector",
+    "onboard_sync.mappings",
+    "onboard_sync.rules.model",
+    "onboard_sync.onboarding.health",
+    "onboard_sync.connectors.hubspot.connector",
+    "onboard_sync.cli.run",
+    "onboard_sync.cli.demo",
+    "onboard_sync.cli.setup",
+)
+"""What `status` does not need once it remembers the settings of the same files (status_settings):
+pydantic (neither the config models nor Typer's option conversions, cli/plain_options.py), the scan of
+the installed distributions for plugins (their entry points are remembered, plugins.ENTRY_POINTS), loading and
+checking the configuration, the playbook and the mappings, the connector modules the checks looked
+types up in, health scoring, and the other commands' modules (cli.COMMAND_MODULES)."""
 
 REPORT_IMPORTS = """
 import json, sys
@@ -87,6 +112,14 @@ def test_status_loads_no_sqlalchemy_cel_migration_tool_or_engine(project: Path) 
     assert libraries_loaded("status", "--config", project, cwd=project.parent, names=STATUS_SPARED) == []
 
 
+def test_status_with_remembered_settings_loads_no_configuration_pydantic_or_other_command(project: Path) -> None:
+    libraries_loaded("status", "--config", project, cwd=project.parent)  # loads in full, remembers
+
+    spared = libraries_loaded("status", "--config", project, cwd=project.parent, names=STATUS_REMEMBERED_SPARED)
+
+    assert spared == []
+
+
 def test_checked_conditions_written_side_by_side_are_all_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A process that read the cache before another wrote its pass keeps that pass when it writes its own."""
     import json as json_module
@@ -95,26 +128,29 @@ def test_checked_conditions_written_side_by_side_are_all_kept(tmp_path: Path, mo
     from onboard_sync.usercache import CACHE_ENV
 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    verified._entries.cache_clear()
+    verified.PASSES.forget()
     try:
-        assert verified._entries() == {}  # this process read the (missing) file first
-        other = {"fingerprint": verified._fingerprint(), "conditions": {'["b > 2",["b"],[]]': [["b"], []]}}
+        assert verified.PASSES.get("anything") is None  # this process read the (missing) file first
+        section = {"written": 1.0, "answers": {'["b > 2",["b"],[]]': [["b"], []]}}
+        other = {"fingerprints": {verified._fingerprint(): section}}
         (tmp_path / "onboard-sync" / verified.FILE_NAME).write_text(json_module.dumps(other), encoding="utf-8")
         passed = frozenset({"a"})
         verified.remember("a > 1", names=passed, metrics=frozenset(), used_names=passed, used_metrics=frozenset())
-        assert sorted(verified._read()) == ['["a > 1",["a"],[]]', '["b > 2",["b"],[]]']
+        assert sorted(verified.PASSES.read_answers()) == ['["a > 1",["a"],[]]', '["b > 2",["b"],[]]']
     finally:
-        verified._entries.cache_clear()
+        verified.PASSES.forget()
 
 
 def test_the_spared_modules_are_real_module_names(project: Path) -> None:
     """The control for the tests above: a sync-like process that also prints Typer's rich help does
     import each of those names."""
-    names = RUN_LIBRARIES + HELP_SPARED + STATUS_SPARED
+    names = RUN_LIBRARIES + HELP_SPARED + STATUS_SPARED + STATUS_REMEMBERED_SPARED
     code = (
         "import sys, importlib; from pathlib import Path; from onboard_sync.runtime import load_runtime; "
         "from onboard_sync.store import Store, migrate; import onboard_sync.sync.engine, rich.progress; "
-        "import typer.rich_utils, typer._adapters, onboard_sync.calls.gate; "
+        "import typer.rich_utils, typer._adapters, onboard_sync.calls.gate, onboard_sync.onboarding.health; "
+        "import onboard_sync.connectors.hubspot.connector, onboard_sync.cli.run, onboard_sync.cli.demo; "
+        "import onboard_sync.cli.setup, importlib.metadata; "
         "rt = load_runtime(Path(sys.argv[1])); migrate.alembic_config(); "
         "next(s.when for s in rt.playbook.segments if s.when).programs(); "  # evaluating compiles: CEL loads
         f"print(sorted({{n for n in {names} if n in sys.modules}}))"

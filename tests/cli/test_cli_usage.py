@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from cli_run import Result, clean_env, run_cli
+from cli_run import Result, clean_env, run_cli, run_code
 
 from onboard_sync.cli.setup import init
 
@@ -143,3 +143,80 @@ def test_a_config_naming_the_broken_plugins_type_says_why_it_is_missing(tmp_path
     assert error.startswith("error: "), result.stderr
     assert "unknown connector type 'brokencrm'" in error, error
     assert "plugin 'brokencrm' (from broken-crm 1.2) failed to load: ModuleNotFoundError" in error, error
+
+
+REGISTERED_BY = """
+import json, sys
+import typer.main
+from onboard_sync.cli import COMMAND_MODULES, _register_commands, app
+name = sys.argv[1] if len(sys.argv) > 1 else None
+_register_commands(name)
+commands = typer.main.get_command(app).commands
+print(json.dumps({n: sorted(c.commands) if hasattr(c, "commands") else None for n, c in commands.items()}))
+"""
+
+
+def test_each_command_is_registered_by_the_module_the_table_names() -> None:
+    """`onboard-sync NAME` imports only the module COMMAND_MODULES names for NAME: it must be the one
+    that registers NAME, and the table must hold every built-in command."""
+    from onboard_sync.cli import COMMAND_MODULES
+
+    every = run_code(REGISTERED_BY)
+    assert every.returncode == 0, every.stderr
+    assert set(json.loads(every.stdout)) == set(COMMAND_MODULES)
+    for name in COMMAND_MODULES:
+        alone = run_code(REGISTERED_BY, name)
+        assert alone.returncode == 0, alone.stderr
+        registered = json.loads(alone.stdout)
+        assert name in registered, f"{name} is not registered by onboard_sync.cli.{COMMAND_MODULES[name]}"
+        assert registered[name] == json.loads(every.stdout)[name], "with its sub-commands (sandbox's simulators)"
+
+
+def test_a_global_option_before_the_command_still_finds_it(tmp_path: Path) -> None:
+    result = run_cli("--log-level", "ERROR", "connectors", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "hubspot" in result.stdout
+
+
+PLUGINS_LOADED = (
+    "import sys; from onboard_sync.plugins import get_plugin_manager, plugin_load_failures; "
+    "print(sorted(name for name, _ in get_plugin_manager().list_name_plugin() if name), "
+    "[f.name for f in plugin_load_failures()], 'importlib.metadata' in sys.modules)"
+)
+
+
+def test_the_entry_points_are_remembered_until_a_distribution_is_installed(tmp_path: Path) -> None:
+    """The plugins' entry points are remembered per set of installation folders and their change
+    times: the next command imports no importlib.metadata, and one installed since is found."""
+    site = tmp_path / "site"
+    site.mkdir()
+    # no bytecode written into `site`: only the installation below changes the folder
+    cache = str(tmp_path / "cache")
+    env = clean_env({"PYTHONPATH": str(site), "XDG_CACHE_HOME": cache, "PYTHONDONTWRITEBYTECODE": "1"})
+
+    def loaded() -> str:
+        result = run_code(PLUGINS_LOADED, env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    built_in = "['hubspot', 'onboard_sync.defaults', 'salesforce', 'zendesk']"
+    assert loaded() == f"{built_in} [] True", "the first command scans the installed distributions"
+    assert loaded() == f"{built_in} [] False", "the next one remembers them"
+    write_broken_plugin(site)
+    assert loaded() == f"{built_in} ['brokencrm'] True", "a distribution installed since is found"
+    assert loaded() == f"{built_in} ['brokencrm'] False"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("os.path", "posixpath"), ("os.path:join", "join"), ("os : path.join", "join"), ("os:sep [extra]", "sep")],
+)
+def test_an_entry_point_value_names_what_importlib_metadata_would_load(value: str, expected: str) -> None:
+    from importlib.metadata import EntryPoint
+
+    from onboard_sync.plugins import load_entry_point
+
+    found = load_entry_point(value)
+    assert found is EntryPoint("x", value, "g").load()
+    assert getattr(found, "__name__", "sep") == expected

@@ -123,3 +123,41 @@ def test_requests_per_second_in_settings_keeps_the_connectors_limiter_shape() ->
     salesforce = SalesforceConnector("salesforce", sf_settings, {}, None)  # type: ignore[arg-type]
     assert salesforce.default_rate_limit.window is None
     assert salesforce.rate_limit() == RateLimit(per_second=7, burst=7), "a bucket stays a bucket"
+
+
+def test_a_call_is_stamped_when_the_connector_says_its_answer_arrived_not_after_parsing() -> None:
+    t = FakeTime()
+    gate = ApiGate(None, RateLimit(per_second=1, burst=1, window=1.0), clock=t.clock, sleep=t.sleep)
+
+    def search() -> int:
+        t.now += 0.05  # the request and its answer
+        gate.answered()
+        t.now += 0.4  # the SDK parses 200 records
+        return 1
+
+    gate("tasks.search", search)
+    gate("tasks.search", lambda: 1)
+    assert t.now == pytest.approx(1.05, abs=0.01), "the turn freed a window after the answer, not after the parsing"
+    gate("tasks.search", lambda: 1)  # a connector that does not say: stamped when the call returns
+    assert t.now == pytest.approx(2.05, abs=0.01)
+
+
+def test_a_stamp_given_at_release_is_never_later_than_now() -> None:
+    t = FakeTime()
+    window = RollingWindowLimiter(RateLimit(per_second=1, burst=1, window=1.0), clock=t.clock, sleep=t.sleep)
+    window.acquire()
+    window.release(at=5.0)
+    window.acquire()
+    assert t.now == pytest.approx(1.0)
+
+
+def test_the_hubspot_sdk_reports_each_answer_before_it_is_parsed() -> None:
+    from types import SimpleNamespace
+
+    from onboard_sync.connectors.hubspot.client import note_answers
+
+    events: list[str] = []
+    api = SimpleNamespace(api_client=SimpleNamespace(request=lambda *a, **k: events.append("answer") or "raw"))
+    note_answers(api, lambda: events.append("reported"))
+    assert api.api_client.request("POST", "/crm/v3/objects/tasks/search") == "raw"
+    assert events == ["answer", "reported"]

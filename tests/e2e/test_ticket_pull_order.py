@@ -48,3 +48,27 @@ def test_a_run_whose_connector_cannot_start_fails_without_leaving_the_ticket_pul
     assert len(outcome) == 1
     with pytest.raises(AuthError, match=TOKEN_ENV):
         raise outcome[0]
+
+
+def test_task_pages_are_background_calls_and_the_deal_pages_and_ticket_search_are_not(
+    project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onboard_sync.calls.priority import is_background
+    from onboard_sync.connectors.hubspot.connector import HubSpotConnector
+
+    marked: dict[str, set[bool]] = {"read_deals": set(), "read_tasks": set(), "read_tickets": set()}
+
+    def noting(name: str) -> Any:
+        original = getattr(HubSpotConnector, name)
+
+        def read(self: HubSpotConnector, **kwargs: Any) -> Any:
+            marked[name].add(is_background())
+            return original(self, **kwargs)
+
+        return read
+
+    for name in marked:
+        monkeypatch.setattr(HubSpotConnector, name, noting(name))
+    report = project.sync()
+    assert report.ok, report.as_dict()
+    assert marked == {"read_deals": {False}, "read_tasks": {True}, "read_tickets": {False}}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,6 +19,7 @@ import pytest
 
 from onboard_sync.errors import LockHeld
 from onboard_sync.store import ReadOnlyStoreError, Store
+from onboard_sync.store.inbox import inbox_path
 
 HOLDER = """
 import sys, time
@@ -132,19 +135,21 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(store_url: str) 
 def test_a_sqlite_inbox_write_gives_up_after_its_busy_timeout_and_then_writes_once_the_lock_is_free(
     tmp_path: Path,
 ) -> None:
-    """The inbox's write lock is tried again every millisecond (not SQLite's growing sleeps) up to
-    the busy timeout; past it the write fails with SQLite's own "database is locked"."""
+    """The inbox file's write lock is tried again every millisecond (not SQLite's growing sleeps) up
+    to the busy timeout; past it the write fails with SQLite's own "database is locked"."""
     import sqlalchemy as sa
 
     url = f"sqlite:///{tmp_path / 'state.db'}"
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     delivery = [("hubspot", [("event-1", b"{}")], t0)]
-    with Store.open(url) as a, Store.open(url, busy_timeout_ms=200) as b:
-        with a.transaction():
-            a.set_cursor("hs", "deals", t0)
+    with Store.open(url, busy_timeout_ms=200) as store:
+        store.open_inbox()
+        with contextlib.closing(sqlite3.connect(inbox_path(tmp_path / "state.db"), isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
             begun = time.monotonic()
             with pytest.raises(sa.exc.OperationalError, match="database is locked"):
-                b.inbox_add_deliveries(delivery)
+                store.inbox_add_deliveries(delivery)
             assert time.monotonic() - begun >= 0.2
-        assert b.inbox_add_deliveries(delivery) == [1]
-        assert [e.event_id for e in a.inbox_pending()] == ["event-1"]
+            other.execute("ROLLBACK")
+        assert store.inbox_add_deliveries(delivery) == [1]
+        assert [e.event_id for e in store.inbox_pending()] == ["event-1"]

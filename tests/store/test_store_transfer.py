@@ -259,3 +259,48 @@ def test_a_postgres_store_copies_back_into_sqlite(tmp_path: Path, pg_schema_url:
 
     assert result.ok, result.as_dict()
     assert _every_row(back) == _every_row(source)
+
+
+def test_the_events_of_a_sqlite_inbox_file_are_copied_each_once(
+    tmp_path: Path, pg_schema_url: Callable[[], str]
+) -> None:
+    """A SQLite store's inbox is its own file (``store/inbox.py``), plus what an older onboard-sync
+    left in the store's table (here one event in both, as after a move cut short): all copied, once."""
+    source = f"sqlite:///{tmp_path / 'state.db'}"
+    _fill(source)  # five events in the store's table, none in an inbox file
+    with Store.open(source) as store:
+        store.open_inbox()  # moves them into the inbox file
+        store.inbox_add_many("hubspot", [("evt-new", b"{}"), ("evt-done", b"{}")], T0)
+        store.inbox_mark_processed([e.id for e in store.inbox_pending(100) if e.event_id == "evt-done"])
+    engine = sa.create_engine(source)
+    with engine.begin() as conn:  # the move cut short: one event still in the store's table too
+        conn.execute(
+            sa.text(
+                "INSERT INTO webhook_inbox (source, event_id, received_at, payload) VALUES "
+                "('hubspot', 'evt-new', '2026-03-01 09:30:15', x'7b7d')"
+            )
+        )
+    engine.dispose()
+    target = pg_schema_url()
+
+    result = transfer.copy_store(source, target)
+
+    assert result.ok, result.as_dict()
+    [inbox] = [t for t in result.tables if t.table == "webhook_inbox"]
+    assert (inbox.source_rows, inbox.target_rows) == (ROWS_PER_TABLE + 2, ROWS_PER_TABLE + 2)
+    with Store.open(target) as store:
+        pending = store.inbox_pending(100)
+        assert sorted(e.event_id for e in pending).count("evt-new") == 1
+        assert len(pending) == 2  # the fill's one unprocessed row and evt-new
+        assert store.inbox_add("hubspot", "evt-newer", b"{}", T0)
+
+
+def test_a_sqlite_target_whose_inbox_file_holds_events_is_refused(tmp_path: Path) -> None:
+    source = f"sqlite:///{tmp_path / 'state.db'}"
+    _fill(source)
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    with Store.open(target) as store:
+        store.inbox_add("hubspot", "evt-1", b"{}", T0)
+
+    with pytest.raises(UserError, match=r"the target store is not empty \(webhook_inbox hold rows\)"):
+        transfer.copy_store(source, target)

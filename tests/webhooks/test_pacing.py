@@ -86,7 +86,7 @@ def test_serve_reads_a_deal_for_an_amount_change_only_once_it_has_an_onboarding(
 
 
 def test_a_ticket_event_names_its_organization_only_in_the_envelope() -> None:
-    from onboard_sync.webhooks.ticket_targets import organization_of
+    from onboard_sync.reconcile import organization_of
 
     def ticket(raw: dict[str, object]) -> InboundEvent:
         return InboundEvent(key="k", kind="ticket", object_id="7", type="ticket.created", raw=raw)

@@ -1,5 +1,6 @@
-"""`onboard-sync serve` runs its reconcile worker in a process of its own: it reports through serve's
-/healthz and /metrics, stops gracefully with serve on SIGTERM, and never outlives a killed serve."""
+"""`onboard-sync serve` runs its reconcile worker in a process of its own, at a lower CPU priority: it
+reports through serve's /healthz and /metrics, stops gracefully with serve on SIGTERM, and never
+outlives a killed serve."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from process_support import alive, worker_pids
 from test_serve_crash import _start_serve
 from webhook_support import SECRET, deal_task_keys, open_deal, wait_for
+
+from onboard_sync.webhooks.worker_process import NICENESS
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -31,6 +34,8 @@ def test_the_worker_process_reconciles_and_reports_through_serve(webhook_project
     try:
         worker = _running_worker(base, proc.pid)
         assert worker != proc.pid
+        serve_nice = os.getpriority(os.PRIO_PROCESS, proc.pid)
+        assert os.getpriority(os.PRIO_PROCESS, worker) == min(19, serve_nice + NICENESS), "acks get the CPU first"
         sb.webhooks.subscribe(f"{base}/webhooks/hubspot", SECRET)
         deal_id = open_deal(sb)
         sb.backend.set_deal_stage(deal_id, "closedwon")

@@ -12,25 +12,26 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from webhook_support import wait_for
 from zd_webhook_support import (
+    REASON,
     ZD_SECRET,
     HelpdeskProject,
     ServedHelpdesk,
     alert_tasks,
+    at_risk,
     enterprise_customer,
+    health_fields,
     helpdesk_project,
+    open_urgent_tickets,
     serving,
 )
 
 from onboard_sync.sandbox.zendesk.backend import iso
 from onboard_sync.sandbox.zendesk.webhooks import sign
-
-REASON = "3 urgent/high ticket(s) open more than 3 days"
 
 
 @pytest.fixture
@@ -47,46 +48,18 @@ def _metric(served: ServedHelpdesk, name: str, labels: str = 'instance="zendesk"
     return float(lines[0].split()[-1]) if lines else 0.0
 
 
-def _open_urgent_tickets(project: HelpdeskProject, org: int) -> list[dict[str, Any]]:
-    """The agent's three urgent tickets, opened four days ago (on the shared clock) and still open."""
-    opened = project.clock.now() - timedelta(days=4)
-    return [
-        project.zendesk.backend.add_ticket(
-            f"Outage {n}", organization_id=org, priority="urgent", status="open", created_at=opened
-        )
-        for n in range(3)
-    ]
-
-
-def _health(project: HelpdeskProject, onboarding: Any) -> tuple[str | None, str, str]:
-    with project.store() as store:
-        state = store.get_onboarding(onboarding.id)
-    deal = project.hubspot.backend.deals[onboarding.deal_id].properties
-    company = project.hubspot.backend.companies[onboarding.account_id].properties
-    return (
-        state.health_status if state else None,
-        deal.get("onboarding_health_reasons") or "",
-        company.get("onboarding_health_components") or "",
-    )
-
-
-def _at_risk(project: HelpdeskProject, onboarding: Any) -> bool:
-    status, reasons, components = _health(project, onboarding)
-    return status == "at-risk" and REASON in reasons and REASON in components
-
-
 def test_urgent_tickets_turn_the_customer_at_risk_within_seconds_once(helpdesk: HelpdeskProject) -> None:
     project = helpdesk
     customer, org = enterprise_customer(project)
     with serving(project) as served:
         assert served.service.routes["zendesk"].scheme.name == "zendesk"
-        tickets = _open_urgent_tickets(project, org)
+        tickets = open_urgent_tickets(project, org)
         project.clock.advance(minutes=2)  # the agent's changes are past Zendesk's one-minute export horizon
 
         started = time.monotonic()
         events = [project.zendesk.webhooks.ticket_event(t, "ticket.priority_changed") for t in tickets]
         assert [project.zendesk.webhooks.deliver(served.url, e) for e in events] == [200, 200, 200]
-        wait_for(lambda: _at_risk(project, customer), timeout=10)
+        wait_for(lambda: at_risk(project, customer), timeout=10)
         elapsed = time.monotonic() - started
         assert elapsed < 5, f"at-risk health took {elapsed:.1f}s"
         wait_for(lambda: _metric(served, "onboard_sync_webhook_events_processed_total") == 3)
@@ -121,7 +94,7 @@ def test_forged_and_stale_deliveries_get_401_and_store_nothing(helpdesk: Helpdes
     project = helpdesk
     customer, org = enterprise_customer(project)
     with serving(project) as served:
-        tickets = _open_urgent_tickets(project, org)
+        tickets = open_urgent_tickets(project, org)
         project.clock.advance(minutes=2)
         body = json.dumps(project.zendesk.webhooks.ticket_event(tickets[0]), separators=(",", ":")).encode()
 
@@ -145,7 +118,7 @@ def test_forged_and_stale_deliveries_get_401_and_store_nothing(helpdesk: Helpdes
             assert store.inbox_pending() == []
         assert served.service.queue.pending() == 0
         assert served.service.worker.reconciles == 0
-        status, reasons, _ = _health(project, customer)
+        status, reasons, _ = health_fields(project, customer)
         assert status == "healthy"
         assert REASON not in reasons
         assert alert_tasks(project, customer.id) == []
@@ -158,10 +131,10 @@ def test_tickets_changed_seconds_before_their_webhooks_are_read_by_id_at_once(
     customer, org = enterprise_customer(project)
     with serving(project) as served:
         served.service.worker.settle = 3.0  # 61 s in production: Zendesk exports leave out the last minute
-        tickets = _open_urgent_tickets(project, org)  # changed now: not in Zendesk's export for a minute
+        tickets = open_urgent_tickets(project, org)  # changed now: not in Zendesk's export for a minute
         events = [project.zendesk.webhooks.ticket_event(t) for t in tickets]
         assert [project.zendesk.webhooks.deliver(served.url, e) for e in events] == [200, 200, 200]
-        wait_for(lambda: _at_risk(project, customer), timeout=10)  # no minute passed on the shared clock
+        wait_for(lambda: at_risk(project, customer), timeout=10)  # no minute passed on the shared clock
         reads = [r for r, n in project.zendesk.request_counts().items() if "show_many" in r for _ in range(n)]
         assert reads, "the named tickets were read by id"
         assert alert_tasks(project, customer.id) == [f"{customer.id}:alert.blockers:1"]

@@ -22,6 +22,8 @@ from onboard_sync.server_thread import ServerThread
 ZD_TOKEN_ENV = "ONBOARD_SYNC_TEST_ZENDESK_TOKEN"
 ZD_SECRET_ENV = "ZENDESK_WEBHOOK_SECRET"
 ZD_SECRET = "test-zendesk-webhook-signing-secret"
+REASON = "3 urgent/high ticket(s) open more than 3 days"
+"""The health reason three urgent tickets open more than 3 days give (``open_urgent_tickets``)."""
 
 
 @dataclass
@@ -144,3 +146,31 @@ def enterprise_customer(project: HelpdeskProject) -> tuple[Any, int]:
             if healthy and onboarding.account_id in links:
                 return onboarding, links[onboarding.account_id]
     raise AssertionError("the seeded sandboxes have no healthy, linked enterprise onboarding")
+
+
+def open_urgent_tickets(project: HelpdeskProject, org: int) -> list[dict[str, Any]]:
+    """The agent's three urgent tickets, opened four days ago (on the shared clock) and still open."""
+    opened = project.clock.now() - timedelta(days=4)
+    return [
+        project.zendesk.backend.add_ticket(
+            f"Outage {n}", organization_id=org, priority="urgent", status="open", created_at=opened
+        )
+        for n in range(3)
+    ]
+
+
+def health_fields(project: HelpdeskProject, onboarding: Any) -> tuple[str | None, str, str]:
+    with project.store() as store:
+        state = store.get_onboarding(onboarding.id)
+    deal = project.hubspot.backend.deals[onboarding.deal_id].properties
+    company = project.hubspot.backend.companies[onboarding.account_id].properties
+    return (
+        state.health_status if state else None,
+        deal.get("onboarding_health_reasons") or "",
+        company.get("onboarding_health_components") or "",
+    )
+
+
+def at_risk(project: HelpdeskProject, onboarding: Any) -> bool:
+    status, reasons, components = health_fields(project, onboarding)
+    return status == "at-risk" and REASON in reasons and REASON in components

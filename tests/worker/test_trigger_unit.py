@@ -1,6 +1,7 @@
 """What one queued reconcile does, without the engine (``durable.unit.run_trigger``): a helpdesk
 instance pulls only its own tickets and says its deal sources should reconcile; a deal source's
-reconcile pulls no other instance's tickets; both coalesce by their cursor."""
+reconcile pulls no other instance's tickets; both coalesce by their cursor. Ticket events of
+customers already linked are live: their deals are re-scored at once, the tickets read by id."""
 
 from __future__ import annotations
 
@@ -13,7 +14,27 @@ from pathlib import Path
 from onboard_sync.durable.unit import run_trigger
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "webhooks"))  # the helpdesk project of the webhook tests
-from zd_webhook_support import helpdesk_project
+from zd_webhook_support import (
+    alert_tasks,
+    at_risk,
+    enterprise_customer,
+    helpdesk_project,
+    open_urgent_tickets,
+)
+
+from onboard_sync.inbound import WebhookRequest
+from onboard_sync.webhooks.schemes import SchemeOptions, get_scheme
+
+
+def _receive(store, project, tickets) -> None:
+    """Put the Zendesk sandbox's webhook events about ``tickets`` in the inbox, as a receiver does."""
+    scheme = get_scheme("zendesk")
+    assert scheme is not None
+    for ticket in tickets:
+        body = json.dumps(project.zendesk.webhooks.ticket_event(ticket, "ticket.priority_changed")).encode()
+        request = WebhookRequest("POST", "https://example.test/webhooks/zendesk", body, {}, 0.0)
+        for event in scheme.parse(request, SchemeOptions(secret="")):
+            store.inbox_add("zendesk", event.key, event.to_payload(), datetime.now(UTC))
 
 
 def test_helpdesk_and_deal_source_triggers(tmp_path: Path, monkeypatch, caplog) -> None:
@@ -51,3 +72,42 @@ def test_helpdesk_and_deal_source_triggers(tmp_path: Path, monkeypatch, caplog) 
     assert lines[1].startswith("hubspot: helpdesk reconcile ok in ")
     assert "created" in lines[1]
     assert lines[2].startswith("hubspot: helpdesk reconcile nothing-new in ")
+
+
+def test_ticket_events_of_linked_customers_rescore_their_deals_at_once(tmp_path: Path, monkeypatch) -> None:
+    with helpdesk_project(tmp_path, monkeypatch) as project:
+        assert project.sync().ok  # onboardings exist, Zendesk organizations are linked to companies
+        customer, org = enterprise_customer(project)
+        rt = project.runtime()
+        tickets = open_urgent_tickets(project, org)  # changed now: not in Zendesk's export for a minute
+        with project.store() as store:
+            _receive(store, project, tickets)
+            result = run_trigger(rt, store, "zendesk", "webhook", datetime.now(UTC))
+            assert result["outcome"] == "ok", result
+            assert result["live"] == ["hubspot"]  # the deal source's immediate fan-out is not needed
+            assert result["events"] == 3
+            assert result["deals"] >= 1
+            assert store.inbox_pending() == []
+            (report,) = [r.report for r in store.runs(limit=10) if r.id == result["run_ids"][0]]
+            assert report["ticket_sources"]["zendesk"]["tickets_read_by_id"] == 3
+            assert set(report["connectors"]) == {"hubspot"}
+        assert at_risk(project, customer)
+        assert alert_tasks(project, customer.id) == [f"{customer.id}:alert.blockers:1"]
+
+
+def test_ticket_events_of_an_unlinked_organization_pull_the_helpdesk(tmp_path: Path, monkeypatch) -> None:
+    with helpdesk_project(tmp_path, monkeypatch) as project:
+        assert project.sync().ok
+        rt = project.runtime()
+        unknown = project.zendesk.backend.add_ticket(
+            "Who are we?", organization_id=987654, priority="urgent", status="open"
+        )
+        with project.store() as store:
+            _receive(store, project, [unknown])
+            result = run_trigger(rt, store, "zendesk", "webhook", datetime.now(UTC))
+            assert result["outcome"] == "ok", result
+            assert result["live"] == []  # the deal sources reconcile, as the workflow fans out
+            assert result["helpdesk_events"] is True
+            (report,) = [r.report for r in store.runs(limit=10) if r.id == result["run_ids"][0]]
+            assert report["connectors"] == {}
+            assert "zendesk" in report["ticket_sources"]

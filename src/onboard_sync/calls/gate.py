@@ -1,7 +1,8 @@
 """The API gate: every vendor call a connector makes passes through here, once per attempt.
 
 It does what must be done the same way for every connector: a per-portal token bucket (or a
-rolling window, :mod:`onboard_sync.calls.window`, when the vendor counts that way),
+rolling window, :mod:`onboard_sync.calls.window`, when the vendor counts that way) whose turns go
+to waiting calls before background ones (:mod:`onboard_sync.calls.priority`),
 retries with exponential backoff that honour the server's ``Retry-After`` (tenacity),
 call accounting by endpoint (the ``api_calls`` figures of ``sync --json``), one renewal of
 expired credentials on a 401 (the connector's ``renew_credentials``), an ``Unreachable`` error
@@ -20,6 +21,7 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from onboard_sync.calls.priority import Turns, is_background
 from onboard_sync.calls.unreachable import ConnectFailure, connect_failure
 from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.connector import Connector, RateLimit
@@ -62,28 +64,30 @@ class TokenBucket:
         self._tokens = float(limit.burst)
         self._stamp = clock()
         self._lock = threading.Lock()
+        self._turns = Turns(self._lock)
 
-    def acquire(self) -> float:
-        """Take a token, sleeping until one is there; returns the seconds slept."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(self.limit.burst, self._tokens + (now - self._stamp) * self.limit.per_second)
-                self._stamp = now
-                if self._tokens >= 1 - 1e-9:  # tolerance: float refill must not spin on 0.999…
-                    self._tokens = max(0.0, self._tokens - 1)
-                    return waited
-                wait = max((1 - self._tokens) / self.limit.per_second, 1e-3)
-            waited += wait
-            self._sleep(wait)
+    def acquire(self, *, background: bool = False) -> float:
+        """Take a token, sleeping until one is there; returns the seconds slept. A ``background``
+        call leaves a token to any other call waiting for one (``calls.priority``)."""
+        return self._turns.take(background=background, free_in=self._free_in, claim=self._claim, sleep=self._sleep)
+
+    def _free_in(self) -> float:
+        now = self._clock()
+        self._tokens = min(self.limit.burst, self._tokens + (now - self._stamp) * self.limit.per_second)
+        self._stamp = now
+        if self._tokens >= 1 - 1e-9:  # tolerance: float refill must not spin on 0.999…
+            return 0.0
+        return max((1 - self._tokens) / self.limit.per_second, 1e-3)
+
+    def _claim(self) -> None:
+        self._tokens = max(0.0, self._tokens - 1)
 
     def pause(self, seconds: float) -> None:
         """After a 429, drain the bucket so the next calls wait as the server asked."""
         with self._lock:
             self._tokens = min(self._tokens, 0.0) - seconds * self.limit.per_second + 1
 
-    def release(self) -> None:
+    def release(self, at: float | None = None) -> None:
         """A call ended (nothing to do for a bucket; the rolling window stamps it)."""
 
 
@@ -130,6 +134,8 @@ class ApiGate:
         self.renewals = 0
         self.renew: Callable[[BaseException], bool] = lambda error: False
         self._renewing = threading.local()
+        self._answers = threading.local()
+        """Per thread: when the answer of the call in flight arrived (``answered``), or None."""
         self._count_lock = threading.Lock()
 
     def bind(
@@ -176,6 +182,12 @@ class ApiGate:
         """The gate's clock."""
         return self._clock()
 
+    def answered(self) -> None:
+        """The answer of the call this thread is making has arrived: a connector says so before it
+        parses the answer, so that a rolling window stamps the call now (the server counted it
+        before it answered) rather than once the parsing is done, which would hold the turn longer."""
+        self._answers.at = self._clock()
+
     def _limiter(
         self, key: str, limit: RateLimit, limiters: dict[str, TokenBucket | RollingWindowLimiter] | None
     ) -> TokenBucket | RollingWindowLimiter:
@@ -217,8 +229,10 @@ class ApiGate:
     def _attempt(self, endpoint: str, fn: Callable[[], R], limit: str | None = None) -> R:
         turns = self._turns(limit)
         waited = 0.0
+        background = is_background()
         for bucket in turns:
-            waited += bucket.acquire()
+            waited += bucket.acquire(background=background)
+        self._answers.at = None
         with self._count_lock:  # connectors may call from several threads (pipelined writes)
             self.calls[endpoint] += 1
             self.throttled_seconds += waited
@@ -244,8 +258,9 @@ class ApiGate:
                 raise _Unauthorized(self._refused(endpoint), exc) from exc
             raise error from exc
         finally:
+            answered = self._answers.at
             for bucket in turns:
-                bucket.release()
+                bucket.release(answered)
 
     def _refused(self, endpoint: str) -> AuthError:
         """A 401 the connector could not renew its way out of: the credentials are wrong (the

@@ -5,7 +5,9 @@ HubSpot allows 100 requests per *rolling* 10 seconds. A token bucket of 10/s wit
 10 and no further, so the writes that follow trickle out at 10/s although 100 may go at once.
 :class:`RollingWindowLimiter` admits a call while fewer than N calls are in flight or finished within
 the last W seconds. A call is stamped when its answer arrives (an upper bound of when the server
-counted it), so however the network delays requests the server never sees N + 1 in a window.
+counted it), so however the network delays requests the server never sees N + 1 in a window: when
+the connector says so (``ApiGate.answered``, before it parses the answer), else when the call returns.
+A free slot goes to a call that waits before a background one (:mod:`onboard_sync.calls.priority`).
 The gate (:mod:`onboard_sync.calls.gate`) uses it when a connector's ``RateLimit`` has a ``window``.
 """
 
@@ -16,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from onboard_sync.calls.priority import Turns
 from onboard_sync.connector import RateLimit
 
 POLL = 0.005
@@ -43,35 +46,38 @@ class RollingWindowLimiter:
         self._in_flight = 0
         self._blocked_until = 0.0
         self._lock = threading.Lock()
+        self._turns = Turns(self._lock)
 
     def _prune(self, now: float) -> None:
         cut = bisect.bisect_right(self._ends, now - self.window)
         if cut:
             del self._ends[:cut]
 
-    def acquire(self) -> float:
-        """Take a slot, sleeping until one is free; returns the seconds slept."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._prune(now)
-                if now < self._blocked_until:
-                    wait = self._blocked_until - now
-                elif self._in_flight + len(self._ends) < self.size:
-                    self._in_flight += 1
-                    return waited
-                elif self._ends:
-                    wait = max(self._ends[0] + self.window - now, 1e-3)
-                else:
-                    wait = POLL
-            waited += wait
-            self._sleep(wait)
+    def acquire(self, *, background: bool = False) -> float:
+        """Take a slot, sleeping until one is free; returns the seconds slept. A ``background`` call
+        leaves a free slot to any other call waiting for one (``calls.priority``)."""
+        return self._turns.take(background=background, free_in=self._free_in, claim=self._claim, sleep=self._sleep)
 
-    def release(self) -> None:
+    def _free_in(self) -> float:
+        now = self._clock()
+        self._prune(now)
+        if now < self._blocked_until:
+            return self._blocked_until - now
+        if self._in_flight + len(self._ends) < self.size:
+            return 0.0
+        if self._ends:
+            return max(self._ends[0] + self.window - now, 1e-3)
+        return POLL
+
+    def _claim(self) -> None:
+        self._in_flight += 1
+
+    def release(self, at: float | None = None) -> None:
+        """A call ended; ``at``: when its answer arrived, if the connector said so (``ApiGate.answered``)."""
         with self._lock:
+            now = self._clock()
             self._in_flight = max(0, self._in_flight - 1)
-            bisect.insort(self._ends, self._clock())
+            bisect.insort(self._ends, now if at is None else min(at, now))
 
     def pause(self, seconds: float) -> None:
         """After a 429: admit nothing for ``seconds``."""

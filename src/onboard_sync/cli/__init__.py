@@ -13,6 +13,11 @@ formatter (rich's Markdown and traceback modules) cost ``--help`` about 60 ms of
 budget, and the plain layout reads as well at 80 columns. Every command has a one-line
 ``short_help`` of at most 60 characters for the command list (``SHORT_HELP_WIDTH``), so
 click never cuts a summary off with "..."; ``COMMAND --help`` shows the full text.
+
+A short command starts with what it needs and no more: ``onboard-sync NAME`` for a built-in NAME
+imports only the module that registers it (``COMMAND_MODULES``), so Typer turns one command into
+a click command instead of sixteen, and the option values of plain types are converted without
+Typer's pydantic adapters (``cli.plain_options``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import gc
 import sys
 
 import typer
+import typer.main
 
 from onboard_sync.errors import UserError
 
@@ -63,27 +69,47 @@ def show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _register_commands() -> None:
-    from onboard_sync.cli import (  # noqa: F401 - commands (and the global options) register on import
-        cluster,
-        demo,
-        logging_options,
-        report,
-        run,
-        sandbox,
-        serve,
-        setup,
-        simulate,
-        status,
-        store,
-        worker,
-    )
+COMMAND_MODULES = {
+    "cluster": "cluster",
+    "demo": "demo",
+    "report": "report",
+    "plan": "run",
+    "sync": "run",
+    "sandbox": "sandbox",
+    "serve": "serve",
+    "init": "setup",
+    "connectors": "setup",
+    "validate": "setup",
+    "setup": "setup",
+    "simulate": "simulate",
+    "status": "status",
+    "store": "store",
+    "worker": "worker",
+    "schedules": "worker",
+}
+"""The module of ``onboard_sync.cli`` whose import registers each built-in command (tests/cli/test_cli_usage.py
+checks it against what they register). ``onboard-sync status`` imports, and Typer converts into a click
+command, only ``status``'s module; anything else (``--help``, a global option first, a mistyped or a
+plugin's command) imports them all, in this order of their names, which is the order ``--help`` lists."""
+
+
+def _register_commands(command: str | None = None) -> None:
+    """Register the built-in ``command`` (``None``: every command), then the plugins' commands."""
+    import importlib
+
+    from onboard_sync.cli import logging_options  # noqa: F401 - the global options register on import
+
+    named = COMMAND_MODULES.get(command or "")
+    for module in [named] if named else sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"onboard_sync.cli.{module}")  # its commands register on import
     from onboard_sync.plugins import get_plugin_manager, plugin_load_failures, simulators
 
     for failure in plugin_load_failures():
         typer.echo(f"warning: {failure}; continuing without it", err=True)
+    sandbox = sys.modules.get("onboard_sync.cli.sandbox")
     try:
-        sandbox.add_simulator_commands(simulators())
+        if sandbox is not None:  # the sandbox commands are one per simulator the plugins register
+            sandbox.add_simulator_commands(simulators())
     except UserError as exc:  # two plugins claim one simulator name: every other command still works
         typer.echo(f"warning: {exc}; the sandbox commands are left out", err=True)
     # one plugin whose commands fail to register must not take the others (or the CLI) down
@@ -105,11 +131,15 @@ def main(argv: list[str] | None = None) -> None:
     are not finalised at exit, which Python does not promise anyway (files and stores are closed
     by the code that opened them, and ``atexit`` handlers still run)."""
     from onboard_sync.cli.logging_options import setup_cli_logging  # also registers --log-format
+    from onboard_sync.cli.plain_options import convert_plainly
 
     setup_cli_logging()
     try:
-        _register_commands()
-        app(args=argv, prog_name=PROG_NAME)  # standalone: usage errors print usage and exit 2
+        args = sys.argv[1:] if argv is None else argv
+        _register_commands(args[0] if args else None)
+        command = typer.main.get_command(app)  # what app() runs (its pretty tracebacks are off)
+        convert_plainly(command)  # no pydantic to read a number or a path
+        command(args=args, prog_name=PROG_NAME)  # standalone: usage errors print usage and exit 2
     except UserError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

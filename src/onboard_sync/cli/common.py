@@ -84,13 +84,17 @@ def open_store(rt: Runtime, *, read_only: bool = False, must_exist: bool = False
     return Store.open(rt.config.store_url, read_only=read_only, must_exist=must_exist)
 
 
-def open_reads(rt: Runtime) -> SqliteReader | Store:
+def open_reads(store_url: str, config: Path | None, rt: Runtime | None = None) -> SqliteReader | Store:
     """What ``status`` reads its table from: a SQLite store at the schema head through the standard
     library's sqlite3 (no SQLAlchemy, ~0.2 s less start-up), anything else (PostgreSQL, a missing
-    file, an older schema: their errors) through ``open_store(read_only=True, must_exist=True)``."""
+    file, an older schema: their errors) through ``open_store(read_only=True, must_exist=True)`` of
+    ``rt``, or of ``config`` loaded in full when the caller has only its remembered settings."""
     from onboard_sync.store.sqlite_reader import SqliteReader
 
-    return SqliteReader.open(rt.config.store_url) or open_store(rt, read_only=True, must_exist=True)
+    reader = SqliteReader.open(store_url)
+    if reader is not None:
+        return reader
+    return open_store(rt or runtime(config), read_only=True, must_exist=True)
 
 
 def print_json(data: Any) -> None:

@@ -23,9 +23,8 @@ if TYPE_CHECKING:  # status views need the store, tables rich: loaded when `stat
     from rich.table import Table
     from rich.text import Text
 
-    from onboard_sync.rules import Playbook
     from onboard_sync.runtime import Runtime
-    from onboard_sync.status import OnboardingView, StatusFilter
+    from onboard_sync.status import OnboardingView, ShownPlaybook, StatusFilter
 
 HEALTH_STYLE = {"healthy": "green", "at-risk": "yellow", "critical": "red"}
 MANUAL_MARK = "*"
@@ -124,7 +123,12 @@ def status_table(views: list[OnboardingView], *, width: int, title: str = "Onboa
 
 
 def show_status(
-    views: list[OnboardingView], playbook: Playbook, limit: int, *, out: Console = console, total: int | None = None
+    views: list[OnboardingView],
+    playbook: ShownPlaybook,
+    limit: int,
+    *,
+    out: Console = console,
+    total: int | None = None,
 ) -> None:
     """Print the table of the first ``limit`` views (``total``: how many there are before filtering)."""
     counted = f"{len(views)} of {total}" if total is not None and total != len(views) else str(len(views))
@@ -177,17 +181,23 @@ def status(
 ) -> None:
     """Show every onboarding, worst first: owner, phase, day N of M, health, tasks, next step."""
     from onboard_sync.status import StatusFilter, onboarding_views
+    from onboard_sync.status_settings import settings_for_status
 
-    rt = runtime(config)
-    keep: StatusFilter = StatusFilter(at_risk, owner, segment, phase).checked(rt.playbook)
-    now = datetime.now(UTC)
     if json:
-        print_json(status_document(rt, keep, now))
+        rt = runtime(config)
+        keep: StatusFilter = StatusFilter(at_risk, owner, segment, phase).checked(rt.playbook)
+        print_json(status_document(rt, keep, datetime.now(UTC)))
         return
-    with open_reads(rt) as reads:  # SQLite at head: the standard library's sqlite3, no SQLAlchemy
-        every = onboarding_views(reads, rt.playbook, now, owner_settings=rt.config.owners, calendar=rt.calendar)
+    # the few settings the table needs, remembered from the last full load of the same files
+    settings, loaded = settings_for_status(config)
+    keep = StatusFilter(at_risk, owner, segment, phase).checked(settings.playbook)
+    now = datetime.now(UTC)
+    with open_reads(settings.store_url, config, loaded) as reads:  # SQLite at head: sqlite3, no SQLAlchemy
+        every = onboarding_views(
+            reads, settings.playbook, now, owner_settings=settings.owners, calendar=settings.calendar
+        )
     views = [v for v in every if keep(v)]
-    show_status(views, rt.playbook, limit, total=len(every))
+    show_status(views, settings.playbook, limit, total=len(every))
     if every and not views:
         console.print(f"No onboarding matches {keep.describe()}.", markup=False)
 

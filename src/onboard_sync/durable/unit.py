@@ -15,7 +15,12 @@
    start an onboarding, on a deal without one, is completed without reading the deal), anything
    else (other events, a tick) an incremental run of the instance, which also pulls the
    instance's own tickets (HubSpot tickets, Salesforce cases); a helpdesk that is no deal source
-   (Zendesk) gets a ticket pull of its own;
+   (Zendesk) gets a ticket pull of its own, except for a ``webhook`` trigger whose events are all
+   tickets of organizations linked to onboardings' accounts
+   (:func:`~onboard_sync.reconcile.deals_of_ticket_events`, as ``serve``'s worker):
+   those customers' deals are reconciled at once with the named tickets read by id (a helpdesk's
+   export leaves out its last minute), under each CRM instance's run lock (``live``), so their
+   health is written within seconds and that CRM's partition never has two callers at once;
 4. marks the events processed only after their reconcile finished without error.
 
 A worker process passes its :class:`Budget`: the rate limiters every reconcile of the process
@@ -26,7 +31,8 @@ meanwhile join one reconcile. Pacing is per process: workers on several hosts do
 
 It returns a JSON-able outcome: ``{"outcome": ok | write-failures | nothing-new | lock-held |
 error, ...}`` with counts, the run ids, whether helpdesk events were handled
-(``helpdesk_events``: the deal sources should reconcile) and whether more events wait (``more``).
+(``helpdesk_events``: the deal sources should reconcile; ``live``: the CRM instances whose deals of
+the customers concerned were already reconciled) and whether more events wait (``more``).
 """
 
 from __future__ import annotations
@@ -41,9 +47,10 @@ from onboard_sync.calls.pacing import Pacer
 from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
 from onboard_sync.logs import log_reconcile
-from onboard_sync.reconcile import deals_to_reconcile, instance_lock, reconcile
+from onboard_sync.reconcile import deals_of_ticket_events, deals_to_reconcile, instance_lock, reconcile
 
 if TYPE_CHECKING:
+    from onboard_sync.inbound import InboundEvent
     from onboard_sync.runtime import Runtime
     from onboard_sync.store import Store
     from onboard_sync.sync.report import RunReport
@@ -80,7 +87,8 @@ def run_trigger(
         time.sleep(budget.pacer.wait_seconds())
     result = _run_trigger(runtime, store, instance, trigger, requested_at, reports, budget)
     if trigger == "webhook" and len(reports) == 1 and result.get("deals"):
-        budget.pacer.record(started, int(reports[0].api_calls()["total"]), [instance])
+        paced = result.get("live") or [instance]  # a live helpdesk reconcile spent the CRM's calls
+        budget.pacer.record(started, int(reports[0].api_calls()["total"]), paced)
     report = reports[0] if len(reports) == 1 else None
     seconds = time.monotonic() - started
     log_reconcile(trigger, result["outcome"], seconds, report, result.get("deals"), instance=instance)
@@ -112,7 +120,8 @@ def _run_trigger(
         if last_start is not None and last_start >= requested_at:
             return {"outcome": "nothing-new"}
     deal_events: list[InboundEvent] = []
-    incremental = trigger != "webhook" or helpdesk
+    ticket_events: list[tuple[str, InboundEvent]] = []
+    incremental = trigger != "webhook"
     for item in events:
         try:
             event = InboundEvent.from_payload(item.event_id, item.payload)
@@ -121,21 +130,29 @@ def _run_trigger(
             continue
         if event.kind == "deal" and not helpdesk:
             deal_events.append(event)
+        elif event.kind == "ticket" and helpdesk:
+            ticket_events.append((instance, event))
         else:
             incremental = True
-    deal_ids = set() if incremental else deals_to_reconcile(store, instance, deal_events)
-    if not incremental and not deal_ids:  # only changes that cannot start an onboarding, on untracked deals
+    customers = None  # CRM instance → deals of the customers the helpdesk's ticket events concern
+    if helpdesk and not incremental and ticket_events:
+        customers = deals_of_ticket_events(store, ticket_events)
+    incremental = incremental or (helpdesk and customers is None)
+    deal_ids = set() if incremental or helpdesk else deals_to_reconcile(store, instance, deal_events)
+    if not incremental and not helpdesk and not deal_ids:  # changes that cannot start an onboarding
         store.inbox_mark_processed([item.id for item in events])
         return {"outcome": "nothing-new", "events": len(events)}
-    lock = instance_lock(instance)
-    sources = [] if helpdesk else [instance]
-    engine = Engine(runtime, store, ticket_sources=own_tickets, limiters=budget.limiters)
     try:
-        if incremental:  # an incremental run reads every changed deal, those of the events too
-            reports.append(reconcile(runtime, store, instances=sources, lock=lock, engine=engine))
+        if customers:
+            deal_ids = _reconcile_customers(runtime, store, instance, customers, ticket_events, reports, budget)
+        elif incremental:  # an incremental run reads every changed deal, those of the events too
+            engine = Engine(runtime, store, ticket_sources=own_tickets, limiters=budget.limiters)
+            sources = [] if helpdesk else [instance]
+            reports.append(reconcile(runtime, store, instances=sources, lock=instance_lock(instance), engine=engine))
         else:
+            engine = Engine(runtime, store, ticket_sources=own_tickets, limiters=budget.limiters)
             subset = {instance: sorted(deal_ids)}
-            reports.append(reconcile(runtime, store, deal_ids=subset, lock=lock, engine=engine))
+            reports.append(reconcile(runtime, store, deal_ids=subset, lock=instance_lock(instance), engine=engine))
     except LockHeld:
         return {"outcome": "lock-held"}
     except OnboardSyncError as exc:
@@ -156,6 +173,31 @@ def _run_trigger(
         "updated": sum(t.get("updated", 0) for t in totals),
         "failed": sum(t.get("failed", 0) for t in totals),
         "helpdesk_events": helpdesk and bool(events),
+        "live": sorted(customers or ()),
         "more": len(events) >= CLAIM_BATCH,
         "finished_at": datetime.now(UTC).isoformat(),
     }
+
+
+def _reconcile_customers(
+    runtime: Runtime,
+    store: Store,
+    helpdesk: str,
+    customers: dict[str, set[str]],
+    ticket_events: list[tuple[str, InboundEvent]],
+    reports: list[RunReport],
+    budget: Budget,
+) -> set[str]:
+    """Reconcile the deals ``customers`` names, CRM instance by CRM instance under its run lock, with
+    the tickets the helpdesk's events name read by id (by the first run; it stores them, so the
+    next CRM's run finds them); return every deal reconciled."""
+    from onboard_sync.sync.engine import Engine
+
+    named: dict[str, list[str]] | None = {helpdesk: sorted({event.object_id for _, event in ticket_events})}
+    for crm, deals in sorted(customers.items()):
+        engine = Engine(runtime, store, ticket_sources={helpdesk}, limiters=budget.limiters)
+        subset = {crm: sorted(deals)}
+        lock = instance_lock(crm)
+        reports.append(reconcile(runtime, store, deal_ids=subset, ticket_ids=named, lock=lock, engine=engine))
+        named = None
+    return {deal for deals in customers.values() for deal in deals}

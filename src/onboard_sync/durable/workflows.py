@@ -6,9 +6,10 @@ Importing this module registers, with DBOS (Transact 3.4.0):
   :func:`onboard_sync.durable.unit.run_trigger` in the worker's bound context; if another
   process holds the instance's run lock the workflow sleeps (durably) and tries again, up to
   ``LOCK_ATTEMPTS`` times (the scheduled run is the backstop). Helpdesk events fan out to a
-  ``helpdesk`` reconcile of every deal source now and one more ``HELPDESK_SETTLE`` seconds later
-  (a helpdesk export leaves out its last minute); more events than one batch re-enqueue the
-  instance. Children are enqueued as workflow steps, so a recovered workflow never doubles them.
+  ``helpdesk`` reconcile of every deal source now (unless the step already reconciled the
+  customers they concern, ``live``) and one more ``HELPDESK_SETTLE`` seconds later (a helpdesk
+  export leaves out its last minute); more events than one batch re-enqueue the instance.
+  Children are enqueued as workflow steps, so a recovered workflow never doubles them.
 * ``onboard_sync.schedule_tick(scheduled_at, instance)``: what a DB-stored schedule fires (once per
   tick across the cluster: DBOS gives it the id ``sched-NAME-TIME``); it enqueues the reconcile of
   its instance with the id ``tick:INSTANCE:TIME``.
@@ -106,7 +107,8 @@ def reconcile_workflow(instance: str, trigger: str, requested_at: str) -> dict[s
     if result.get("helpdesk_events"):
         finished = datetime.fromisoformat(result["finished_at"])
         for name in deal_sources_step():
-            DBOS.enqueue_workflow_with_options(enqueue_options(name), *trigger_args(name, "helpdesk", finished))
+            if name not in result.get("live", ()):  # it already re-scored the customers the events named
+                DBOS.enqueue_workflow_with_options(enqueue_options(name), *trigger_args(name, "helpdesk", finished))
             later = finished + timedelta(seconds=HELPDESK_SETTLE)
             DBOS.enqueue_workflow_with_options(
                 enqueue_options(name, delay_seconds=HELPDESK_SETTLE), *trigger_args(name, "helpdesk", later)

@@ -15,16 +15,9 @@ from datetime import datetime, timedelta
 
 from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
 from onboard_sync.onboarding.health import HealthReport, explain
-from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, TaskFact, TaskSpec
+from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, TaskFact, TaskSpec, onboarding_day
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.rules.model import Playbook, Segment
-
-
-def onboarding_day(state: OnboardingState, now: datetime, calendar: Calendar = UTC_CALENDAR) -> int:
-    """The onboarding's day as people read "day N of M": whole local days since its start (0 on the
-    start date, as the playbook counts), stopped at completion or cancellation. The CRM's ``day``
-    field, ``status`` and the report all show this number."""
-    return calendar.elapsed_days(state.started_at, state.completed_at or state.cancelled_at or now)
 
 
 def planned_days(state: OnboardingState, segment: Segment) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
 from onboard_sync.records import Account, Contact, Deal, ObjectKind, Signal, TaskStatus, Ticket
 
 
@@ -86,6 +87,13 @@ class OnboardingState:
     plan_shift_days: int = 0
     """Days the plan moved because the current phase began later than planned (start-anchored due
     dates, the planned length and ``plan_day`` move with it); 0 under catch-up policy "replay"."""
+
+
+def onboarding_day(state: OnboardingState, now: datetime, calendar: Calendar = UTC_CALENDAR) -> int:
+    """The onboarding's day as people read "day N of M": whole local days since its start (0 on the
+    start date, as the playbook counts), stopped at completion or cancellation. The CRM's ``day``
+    field (``onboarding.fields``), ``status`` and the report all show this number."""
+    return calendar.elapsed_days(state.started_at, state.completed_at or state.cancelled_at or now)
 
 
 @dataclass(frozen=True, slots=True)

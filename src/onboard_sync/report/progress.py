@@ -15,8 +15,13 @@ from datetime import date, datetime, timedelta
 from statistics import mean
 
 from onboard_sync.onboarding.calendar import UTC_CALENDAR, Calendar
-from onboard_sync.onboarding.fields import onboarding_day
-from onboard_sync.onboarding.state import OPEN_STATUSES, OnboardingState, OnboardingStatus, TransitionCause
+from onboard_sync.onboarding.state import (
+    OPEN_STATUSES,
+    OnboardingState,
+    OnboardingStatus,
+    TransitionCause,
+    onboarding_day,
+)
 from onboard_sync.records import Account, Deal
 from onboard_sync.report.model import AtRisk, FirstValue, PhaseDuration, ReportData
 from onboard_sync.rules import Playbook, Segment

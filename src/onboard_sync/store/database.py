@@ -4,7 +4,8 @@ Called by ``Store.open``. SQLite runs in the default rollback-journal mode (no W
 read-only open must create no ``-wal``/``-shm`` side files), with ``foreign_keys`` on and
 a ``busy_timeout``; the driver's own transaction handling is switched off so the store
 emits ``BEGIN`` itself (``BEGIN IMMEDIATE`` for writes, so two writers queue on the busy
-timeout instead of failing on a lock upgrade; an urgent write, the webhook inbox's, tries again
+timeout instead of failing on a lock upgrade; an urgent write, the receiver's into the webhook inbox
+(whose own file, ``store/inbox.py``, uses these settings in WAL mode), tries again
 for the lock every millisecond, ``begin_immediate``, rather than with SQLite's growing sleeps).
 A read-only SQLite open uses the URI ``file:...?mode=ro``; a read-only open of a missing file
 gives an empty in-memory database (``plan`` before the first sync) unless ``must_exist``
@@ -46,6 +47,7 @@ class Opened:
     display: str  # the URL with any password redacted
     path: Path | None  # the SQLite file, None for memory or Postgres
     memory: bool  # an in-memory SQLite database (nothing persists)
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
 
 
 def parse_url(url: str) -> URL:
@@ -122,8 +124,8 @@ def _sqlite(parsed: URL, display: str, *, read_only: bool, busy_timeout_ms: int)
             poolclass=StaticPool,
             connect_args={"check_same_thread": False},
         )
-        _sqlite_events(engine, busy_timeout_ms, read_only=False)
-        return Opened(engine, "sqlite", display, None, True)
+        configure_sqlite(engine, busy_timeout_ms, read_only=False)
+        return Opened(engine, "sqlite", display, None, True, busy_timeout_ms)
     assert path is not None
     if read_only:
         uri = f"file:{quote(str(path))}?mode=ro"
@@ -143,11 +145,14 @@ def _sqlite(parsed: URL, display: str, *, read_only: bool, busy_timeout_ms: int)
             sa.engine.URL.create("sqlite+pysqlite", database=str(path)),
             connect_args={"check_same_thread": False},
         )
-    _sqlite_events(engine, busy_timeout_ms, read_only=read_only)
-    return Opened(engine, "sqlite", display, path, False)
+    configure_sqlite(engine, busy_timeout_ms, read_only=read_only)
+    return Opened(engine, "sqlite", display, path, False, busy_timeout_ms)
 
 
-def _sqlite_events(engine: Engine, busy_timeout_ms: int, *, read_only: bool) -> None:
+def configure_sqlite(engine: Engine, busy_timeout_ms: int, *, read_only: bool) -> None:
+    """The connection settings and ``BEGIN`` handling of the module docstring, for the store's engine
+    and the webhook inbox's (``store.inbox``)."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see "begin" below)
@@ -175,12 +180,12 @@ def begin_immediate(conn: sa.Connection, busy_timeout_ms: int) -> None:
 
     That handler sleeps longer and longer between tries (up to 100 ms), so a writer that waited
     for a lock held 130 ms got it only at 178 ms, and another writer's next transaction could take
-    the lock in between: ``serve`` acknowledges a webhook only after its inbox commit, behind the
-    worker's transactions (docs/webhooks.md). Only urgent writes (``URGENT_OPTION``: the inbox)
-    poll; the others keep SQLite's handler, so while both wait the urgent one gets the lock first
-    (when every writer polled, the worker won the lock between the receiver's group commits and the
-    acks at ten concurrent senders got slower). The statements and the ``COMMIT`` (which waits for
-    readers to finish) keep the busy timeout."""
+    the lock in between: ``serve`` acknowledges a webhook only after its inbox commit (docs/webhooks.md;
+    the inbox file's other writers are the workers completing events, ``store/inbox.py``). Only urgent
+    writes (``URGENT_OPTION``: the receiver's inbox commit) poll; the others keep SQLite's handler, so
+    while both wait the urgent one gets the lock first (when every writer polled, the worker won the
+    lock between the receiver's group commits and the acks at ten concurrent senders got slower). The
+    statements and the ``COMMIT`` keep the busy timeout."""
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     deadline = time.monotonic() + busy_timeout_ms / 1000

@@ -4,8 +4,9 @@ A SQLite file by default, PostgreSQL by URL (DESIGN §11). Opening a store writa
 migrates its schema to head (alembic, packaged); ``read_only=True`` (``onboard-sync plan``)
 leaves the database byte-for-byte unchanged and creates no file. The operations are
 grouped in mixins by topic: onboardings/transitions/cursors (``onboardings.py``), cached
-facts (``facts.py``), the task ledger and written fields (``tasks.py``), audit/runs/inbox
-(``journal.py``), tickets/links/health history/alert episodes
+facts (``facts.py``), the task ledger and written fields (``tasks.py``), audit/runs
+(``journal.py``), the webhook inbox (``inbox.py``: a SQLite store keeps it in a file of its own),
+tickets/links/health history/alert episodes
 (``health.py``), worker heartbeats (``workers.py``). Called by the sync engine, the CLI and the webhook worker.
 """
 
@@ -26,6 +27,7 @@ from onboard_sync.store.base import StoreBase
 from onboard_sync.store.database import DEFAULT_BUSY_TIMEOUT_MS, Opened, open_engine, redact_url
 from onboard_sync.store.facts import FactsMixin
 from onboard_sync.store.health import HealthMixin
+from onboard_sync.store.inbox import InboxMixin
 from onboard_sync.store.journal import JournalMixin
 from onboard_sync.store.onboardings import OnboardingsMixin
 from onboard_sync.store.tasks import TasksMixin
@@ -40,7 +42,7 @@ def _open_error(exc: BaseException, display: str, password: str | None) -> UserE
     return UserError(f"cannot open the state store: {text}", where=display)
 
 
-class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin, WorkersMixin, StoreBase):
+class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, InboxMixin, HealthMixin, WorkersMixin, StoreBase):
     """What onboard-sync remembers between runs. Open with ``Store.open(url)``.
 
     Outside ``transaction()`` every mutating call commits by itself. One ``Store`` may be
@@ -114,6 +116,7 @@ class Store(OnboardingsMixin, FactsMixin, TasksMixin, JournalMixin, HealthMixin,
         """Release all connections. Idempotent."""
         if not self._closed:
             self._closed = True
+            self._close_inbox()
             self._engine.dispose()
 
     def __enter__(self) -> Self:

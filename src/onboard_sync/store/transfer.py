@@ -3,7 +3,8 @@
 The way from one machine (a SQLite file) to many (PostgreSQL shared by workers), without
 losing a task key: every table of ``schema.metadata`` but the worker heartbeats (onboardings,
 transitions, the task ledger with its keys, intents and notes, written fields, cursors, facts,
-owners, runs, audit, the webhook inbox, tickets, links, health history, alert episodes) is read
+owners, runs, audit, the webhook inbox (with a SQLite store's inbox file), tickets, links, health
+history, alert episodes) is read
 in one snapshot of the source and written in one transaction into the target, so a failed copy
 leaves the target as empty as it was. While copying, the source's ``sync`` run lock is held: a
 cron ``sync`` or a ``serve`` worker cannot change the source mid-copy (and the copy refuses to
@@ -33,7 +34,8 @@ from onboard_sync.store import locks
 from onboard_sync.store import migrate as _migrate
 from onboard_sync.store.base import ROW_CHUNK
 from onboard_sync.store.database import WRITE_OPTION, Opened, open_engine
-from onboard_sync.store.schema import metadata, owned_tasks, workers
+from onboard_sync.store.inbox import inbox_engine, inbox_path
+from onboard_sync.store.schema import metadata, owned_tasks, webhook_inbox, workers
 
 Progress = Callable[[str, int, int | None], None]
 """``progress(table, rows_just_copied, total_rows_or_None)``, as ``cli.run.progress_reporter`` takes it."""
@@ -200,6 +202,8 @@ def _refuse_non_empty(target: Opened) -> None:
             for table in copied_tables()
             if table.name in present and conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
         ]
+    if webhook_inbox.name not in holding and _inbox_file_holds_rows(target):
+        holding.append(webhook_inbox.name)
     if holding:
         named = ", ".join(holding[:3]) + (f" and {len(holding) - 3} more table(s)" if len(holding) > 3 else "")
         raise UserError(
@@ -215,18 +219,15 @@ def _copy_rows(source: Opened, target: Opened, progress: Progress | None) -> tup
     writer = target.engine.execution_options(**{WRITE_OPTION: True})
     with source.engine.connect() as src, src.begin(), writer.begin() as dst:
         for table in copied_tables():
-            total = src.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            total, batches = _source_rows(src, source, table)
             counts[table.name] = total
             if progress is not None:
                 progress(table.name, 0, total)
             if not total:
                 continue
-            rows = src.execution_options(yield_per=ROW_CHUNK).execute(
-                sa.select(table).order_by(*table.primary_key.columns)
-            )
-            for batch in rows.mappings().partitions():
+            for batch in batches:
                 try:
-                    dst.execute(table.insert(), [dict(row) for row in batch])
+                    dst.execute(table.insert(), batch)
                 except sa.exc.DBAPIError as exc:  # e.g. a value longer than PostgreSQL allows
                     raise UserError(
                         f"store migration stopped at table {table.name}, nothing was copied: {_one_line(exc, target)}",
@@ -240,6 +241,55 @@ def _copy_rows(source: Opened, target: Opened, progress: Progress | None) -> tup
         if dst.dialect.name == "postgresql":
             _advance_sequences(dst)
     return counts, digest.hexdigest()
+
+
+def _source_rows(src: sa.Connection, source: Opened, table: sa.Table) -> tuple[int, Iterator[list[dict[str, Any]]]]:
+    """How many rows of ``table`` the source holds, and those rows in batches, in id order.
+
+    The webhook inbox of a SQLite source is its inbox file (``store/inbox.py``) plus what is left
+    in its store table from before that file (all of it moves into the file when the inbox is next
+    opened writable): both are copied, each event once, without their ids (two id sequences)."""
+    total = src.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    rows = src.execution_options(yield_per=ROW_CHUNK).execute(sa.select(table).order_by(*table.primary_key.columns))
+    batches = ([dict(row) for row in batch] for batch in rows.mappings().partitions())
+    if table is not webhook_inbox or source.path is None or not inbox_path(source.path).exists():
+        return total, batches
+    c = webhook_inbox.c
+    in_table = {(row.source, row.event_id) for row in src.execute(sa.select(c.source, c.event_id))}
+    engine = inbox_engine(inbox_path(source.path), source.busy_timeout_ms, read_only=True)
+    with engine.connect() as conn:
+        in_file = conn.execute(sa.select(c.source, c.event_id))
+        only_in_file = sum(1 for row in in_file if (row.source, row.event_id) not in in_table)
+
+    def merged() -> Iterator[list[dict[str, Any]]]:
+        try:
+            for batch in batches:
+                yield [{k: v for k, v in row.items() if k != "id"} for row in batch]
+            with engine.connect() as conn:
+                query = sa.select(webhook_inbox).order_by(c.id)
+                for part in conn.execution_options(yield_per=ROW_CHUNK).execute(query).mappings().partitions():
+                    kept = [{k: v for k, v in row.items() if k != "id"} for row in part]
+                    kept = [row for row in kept if (row["source"], row["event_id"]) not in in_table]
+                    if kept:
+                        yield kept
+        finally:
+            engine.dispose()
+
+    return total + only_in_file, merged()
+
+
+def _inbox_file_holds_rows(opened: Opened) -> bool:
+    """A SQLite store whose inbox file (``store/inbox.py``) holds events."""
+    if opened.path is None or not inbox_path(opened.path).exists():
+        return False
+    engine = inbox_engine(inbox_path(opened.path), opened.busy_timeout_ms, read_only=True)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table(webhook_inbox.name):
+                return False
+            return conn.execute(sa.select(sa.literal(1)).select_from(webhook_inbox).limit(1)).first() is not None
+    finally:
+        engine.dispose()
 
 
 def _advance_sequences(conn: sa.Connection) -> None:

@@ -8,7 +8,8 @@ outcome is unknown: ``resolve_pending`` looks the key up in the CRM (the connect
 Field writes are idempotent (they set values), so they are simply recorded after the call.
 
 Batch calls are pipelined: up to the connector's ``write_concurrency`` calls are in flight at
-once (the gate still paces them), while this thread records each batch's results in order.
+once, task creates, task closes and each kind's field writes together (the gate still paces them),
+while this thread records each batch's results in order.
 All intents are PENDING before the first call, so a crash with calls in flight leaves only
 PENDING keys, which the next run resolves.
 
@@ -24,7 +25,8 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 from onboard_sync.connector import Connector, TaskPatch, WriteResult
 from onboard_sync.crash import crash_point
@@ -37,6 +39,15 @@ from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedSkip, Pla
 from onboard_sync.sync.report import InstanceReport
 
 B = TypeVar("B")
+
+
+@dataclasses.dataclass(frozen=True)
+class _WriteCall:
+    """One batch write: its crash-point name, the call, and how its answer is recorded."""
+
+    point: str
+    send: Callable[[], Any]
+    record: Callable[[Any], None]
 
 
 class Applier:
@@ -118,12 +129,15 @@ class Applier:
         self._tasks.extend(plan.tasks)
         for planned in plan.fields:
             self._fields[planned.write.kind].append(planned)
-        self._create_tasks(self._take(self._tasks, final))
         self._closes.extend(plan.closes)
-        self._close_tasks(self._take(self._closes, final))
         written: list[PlannedFields] = []
+        calls = [
+            *self._task_creates(self._take(self._tasks, final)),
+            *self._task_closes(self._take(self._closes, final)),
+        ]
         for kind, items in self._fields.items():
-            written.extend(self._write_fields(kind, self._take(items, final)))
+            calls.extend(self._field_writes(kind, self._take(items, final), written))
+        self._send(calls)
         return written
 
     def _take(self, items: list[B], final: bool) -> list[B]:
@@ -200,133 +214,151 @@ class Applier:
         self.store.mark_tasks_pending(self.source, [i.key for i in intents])
         crash_point("after-intents")
 
-    def _create_tasks(self, tasks: Sequence[PlannedTask]) -> None:
+    def _task_creates(self, tasks: Sequence[PlannedTask]) -> list[_WriteCall]:
         size = self.connector.max_write_batch
-        batches = [tasks[start : start + size] for start in range(0, len(tasks), size)]
-        calls = self._pipelined(
-            batches, lambda batch: self.connector.create_tasks([p.write for p in batch]), "task-create"
-        )
-        for batch, results in calls:
-            created = {r.key: r.remote_id for r in results if r.ok and r.remote_id}
-            failed = {r.key: r.error or "failed" for r in results if not r.ok}
-            by_key = {p.write.key: p for p in batch}
-            entries = [
-                self._audit(
-                    "create_task",
-                    ObjectKind.TASK,
-                    r.remote_id,
-                    r.key,
-                    None,
-                    _task_after(by_key[r.key].write) if r.key in by_key else None,
-                    "ok" if r.ok else "failed",
-                    r.error or "",
-                )
-                for r in results
-            ]
-            with self.store.transaction():  # built first: the write lock is held for the statements only
-                if created:
-                    self.store.mark_tasks_created(self.source, created)
-                if failed:
-                    self.store.mark_tasks_failed(self.source, failed)
-                self.store.record_audit(entries)
-            crash_point("after-task-record")
-            self._count(results, created=True)
+        return [
+            _WriteCall(
+                "task-create",
+                partial(self.connector.create_tasks, [p.write for p in batch]),
+                partial(self._record_creates, batch),
+            )
+            for batch in (tasks[start : start + size] for start in range(0, len(tasks), size))
+        ]
 
-    def _close_tasks(self, closes: Sequence[PlannedClose]) -> None:
+    def _record_creates(self, batch: Sequence[PlannedTask], results: list[WriteResult]) -> None:
+        created = {r.key: r.remote_id for r in results if r.ok and r.remote_id}
+        failed = {r.key: r.error or "failed" for r in results if not r.ok}
+        by_key = {p.write.key: p for p in batch}
+        entries = [
+            self._audit(
+                "create_task",
+                ObjectKind.TASK,
+                r.remote_id,
+                r.key,
+                None,
+                _task_after(by_key[r.key].write) if r.key in by_key else None,
+                "ok" if r.ok else "failed",
+                r.error or "",
+            )
+            for r in results
+        ]
+        with self.store.transaction():  # built first: the write lock is held for the statements only
+            if created:
+                self.store.mark_tasks_created(self.source, created)
+            if failed:
+                self.store.mark_tasks_failed(self.source, failed)
+            self.store.record_audit(entries)
+        crash_point("after-task-record")
+        self._count(results, created=True)
+
+    def _task_closes(self, closes: Sequence[PlannedClose]) -> list[_WriteCall]:
         """Complete the tasks of cleared alert episodes. Level-triggered and idempotent: a close
         whose outcome was lost is planned again while the store still holds the task open."""
         size = self.connector.max_write_batch
-        batches = [closes[start : start + size] for start in range(0, len(closes), size)]
         completed = {"status": TaskStatus.COMPLETED}
-        calls = self._pipelined(
-            batches,
-            lambda batch: self.connector.update_tasks([TaskPatch(c.key, c.remote_id, completed) for c in batch]),
-            "task-update",
-        )
-        for batch, results in calls:
-            ok = {r.key for r in results if r.ok}
-            errors = {r.key: r.error or "failed" for r in results if not r.ok}
-            entries = [
-                self._audit(
-                    "close_task",
-                    ObjectKind.TASK,
-                    c.remote_id,
-                    c.key,
-                    {"status": TaskStatus.OPEN.value},
-                    {"status": TaskStatus.COMPLETED.value},
-                    "ok" if c.key in ok else "failed",
-                    errors.get(c.key, "") if c.key not in ok else "alert cleared",
-                )
-                for c in batch
-            ]
-            with self.store.transaction():
-                self.store.close_open_tasks(self.source, ok, TaskStatus.COMPLETED, self.clock())
-                self.store.record_audit(entries)
-            self._count(results, created=False)
-
-    def _write_fields(self, kind: ObjectKind, items: Sequence[PlannedFields]) -> list[PlannedFields]:
-        """Write, record and audit field batches; a property the CRM no longer has is left out of its
-        records (``sync.fieldwrites``), which are written and recorded without it."""
-        size = self.connector.max_write_batch
-        written: list[PlannedFields] = []
-        if items:
-            batches = [items[start : start + size] for start in range(0, len(items), size)]
-            calls = self._pipelined(
-                batches,
-                lambda batch, kind=kind: fieldwrites.write_fields(
-                    self.connector, kind, [p.write for p in batch], self._gone[kind]
-                ),
-                "field-write",
+        return [
+            _WriteCall(
+                "task-update",
+                partial(self.connector.update_tasks, [TaskPatch(c.key, c.remote_id, completed) for c in batch]),
+                partial(self._record_closes, batch),
             )
-            for batch, outcomes in calls:
-                done = [
-                    dataclasses.replace(p, write=dataclasses.replace(p.write, values=o.written))
-                    for p, o in zip(batch, outcomes, strict=True)
-                    if o.result.ok
-                ]
-                entries = [
-                    self._audit(
-                        "update_fields",
-                        kind,
-                        p.write.remote_id,
-                        p.write.key,
-                        dict(p.before),
-                        dict(o.written if o.result.ok else p.write.values),
-                        "ok" if o.result.ok else "failed",
-                        (o.dropped_error() if o.result.ok else o.result.error) or "",
-                    )
-                    for p, o in zip(batch, outcomes, strict=True)
-                ]
-                fields = [(p.onboarding_id, kind, p.write.remote_id, p.write.values) for p in done]
-                with self.store.transaction():
-                    self.store.record_written_fields_many(fields)
-                    self.store.record_audit(entries)
-                crash_point("after-field-record")
-                written.extend(done)
-                self._count([o.result for o in outcomes], created=False)
-                for o in outcomes:
-                    if o.result.ok and o.dropped:  # written, but not whole: the dropped fields failed
-                        self.report.writes_failed += 1
-                        self.report.failures.append({"key": o.result.key, "error": o.dropped_error()})
-        return written
+            for batch in (closes[start : start + size] for start in range(0, len(closes), size))
+        ]
+
+    def _record_closes(self, batch: Sequence[PlannedClose], results: list[WriteResult]) -> None:
+        ok = {r.key for r in results if r.ok}
+        errors = {r.key: r.error or "failed" for r in results if not r.ok}
+        entries = [
+            self._audit(
+                "close_task",
+                ObjectKind.TASK,
+                c.remote_id,
+                c.key,
+                {"status": TaskStatus.OPEN.value},
+                {"status": TaskStatus.COMPLETED.value},
+                "ok" if c.key in ok else "failed",
+                errors.get(c.key, "") if c.key not in ok else "alert cleared",
+            )
+            for c in batch
+        ]
+        with self.store.transaction():
+            self.store.close_open_tasks(self.source, ok, TaskStatus.COMPLETED, self.clock())
+            self.store.record_audit(entries)
+        self._count(results, created=False)
+
+    def _field_writes(
+        self, kind: ObjectKind, items: Sequence[PlannedFields], written: list[PlannedFields]
+    ) -> list[_WriteCall]:
+        """Field batches of one kind; each answer's records go to ``written``. A property the CRM no
+        longer has is left out of its records (``sync.fieldwrites``), which are written and recorded
+        without it."""
+        size = self.connector.max_write_batch
+        return [
+            _WriteCall(
+                "field-write",
+                partial(fieldwrites.write_fields, self.connector, kind, [p.write for p in batch], self._gone[kind]),
+                partial(self._record_fields, kind, batch, written),
+            )
+            for batch in (items[start : start + size] for start in range(0, len(items), size))
+        ]
+
+    def _record_fields(
+        self,
+        kind: ObjectKind,
+        batch: Sequence[PlannedFields],
+        written: list[PlannedFields],
+        outcomes: list[fieldwrites.FieldOutcome],
+    ) -> None:
+        done = [
+            dataclasses.replace(p, write=dataclasses.replace(p.write, values=o.written))
+            for p, o in zip(batch, outcomes, strict=True)
+            if o.result.ok
+        ]
+        entries = [
+            self._audit(
+                "update_fields",
+                kind,
+                p.write.remote_id,
+                p.write.key,
+                dict(p.before),
+                dict(o.written if o.result.ok else p.write.values),
+                "ok" if o.result.ok else "failed",
+                (o.dropped_error() if o.result.ok else o.result.error) or "",
+            )
+            for p, o in zip(batch, outcomes, strict=True)
+        ]
+        fields = [(p.onboarding_id, kind, p.write.remote_id, p.write.values) for p in done]
+        with self.store.transaction():
+            self.store.record_written_fields_many(fields)
+            self.store.record_audit(entries)
+        crash_point("after-field-record")
+        written.extend(done)
+        self._count([o.result for o in outcomes], created=False)
+        for o in outcomes:
+            if o.result.ok and o.dropped:  # written, but not whole: the dropped fields failed
+                self.report.writes_failed += 1
+                self.report.failures.append({"key": o.result.key, "error": o.dropped_error()})
 
     # --- helpers ---------------------------------------------------------------------
-    def _pipelined(
-        self, batches: Sequence[B], call: Callable[[B], list[WriteResult]], point: str
-    ) -> Iterator[tuple[B, list[WriteResult]]]:
-        """``(batch, call(batch))`` in order, with up to ``write_concurrency`` calls in flight.
+    def _send(self, calls: Sequence[_WriteCall]) -> None:
+        """Every write call of one apply, of every kind at once, with up to ``write_concurrency`` in
+        flight (the gate still paces them); each answer is recorded in order, right after it is taken.
 
-        Crash points ``before-{point}`` (as each call is issued) and ``after-{point}`` (as its
-        answer is taken, before it is recorded) keep their meaning with calls in flight.
+        Task creates, task closes and field writes of different kinds are independent (their plan is
+        made; no call needs another's answer), so the last batches of a run, one per kind, go out
+        together instead of each waiting for the one before. Crash points ``before-{point}`` (as each
+        call is issued) and ``after-{point}`` (as its answer is taken, before it is recorded) keep
+        their meaning with calls in flight; every task intent is PENDING before the first call.
         """
-        return pipelined(
-            batches,
-            call,
+        for call, answer in pipelined(
+            calls,
+            lambda call: call.send(),
             self.connector.write_concurrency,
-            issued=lambda: crash_point(f"before-{point}"),
-            answered=lambda: crash_point(f"after-{point}"),
+            issued=lambda call: crash_point(f"before-{call.point}"),
+            answered=lambda call: crash_point(f"after-{call.point}"),
             name="onboard-sync-write",
-        )
+        ):
+            call.record(answer)
 
     def _count(self, results: list[WriteResult], *, created: bool) -> None:
         for result in results:

@@ -11,8 +11,9 @@ that is a deal source, a run:
 2. pulls what changed since the cursor (taken at run start, minus a look-back overlap):
    deals, the accounts of changed deals (those a deal page did not carry, ``Page.accounts``,
    read by id), owners when stale, and, on a helper thread beside them, the tasks onboard-sync
-   owns, staging each page in the store's record cache (``sync.chunks.Staged``) instead of
-   holding it; then links helpdesk organizations to CRM accounts (``sync.tickets.TicketIndex``;
+   owns (background calls: a deal page or ticket search waiting for a search turn goes first,
+   ``calls.priority``), staging each page in the store's record cache (``sync.chunks.Staged``)
+   instead of holding it; then links helpdesk organizations to CRM accounts (``sync.tickets.TicketIndex``;
    link ids kept);
 3. in chunks of ``[onboard_sync] chunk_size`` deals (``sync.chunks.deal_chunks``: the untouched
    open onboardings streamed from the store, then the changed deals), loads the chunk's states,
@@ -24,8 +25,9 @@ that is a deal source, a run:
    records the states, alert episodes and health history, then applies the writes in the
    connector's batch size (a partial batch is carried to the next chunk, so the calls are those
    of one plan), recording each batch's results (and audit) right after it returns; account
-   fields are planned after every chunk, since onboardings in different chunks may share an
-   account, and so are linked helpdesk organizations' fields (``sync.writeback``);
+   fields are planned after every chunk (the chunks' last partial batches are sent meanwhile,
+   every kind at once), since onboardings in different chunks may share an account, and so are
+   linked helpdesk organizations' fields (``sync.writeback``);
 4. advances the cursors only after all chunks are applied and recorded, then calls the
    ``onboarding_transitioned`` and ``alert_raised`` / ``alert_cleared`` hooks.
 
@@ -48,6 +50,7 @@ from functools import partial
 from typing import TypeVar
 
 from onboard_sync.calls.gate import TokenBucket
+from onboard_sync.calls.priority import in_background
 from onboard_sync.calls.window import RollingWindowLimiter
 from onboard_sync.checks import expand_aliases, owner_properties
 from onboard_sync.connector import Connector, Page, ReadOptions
@@ -306,6 +309,9 @@ class Engine:
                 else:
                     evaluated = self._evaluate_chunk(run, chunk)
                 self._finish_chunk(run, evaluated, lane)
+            # the chunks' last partial batches (tasks, deal fields) go out while account fields are
+            # planned: account writes come only from that plan, so the calls are the same
+            self._apply(run, WritePlan(), lane, final=True)
             for ids in run.account_fields.id_chunks(size):
                 plan = run.account_fields.plan(staged.accounts(ids))
                 self._apply(run, plan, lane, final=False)
@@ -389,7 +395,9 @@ class Engine:
     ) -> None:
         """The owned tasks changed since ``since``: fresh statuses recorded page by page (on the
         ``BackgroundPull`` thread, beside the deal pull); returns early once ``stop`` is set."""
-        read = partial(connector.read_tasks, since=since)
+        # background calls: a deal page or the ticket search waiting for a search turn goes first
+        # (they gate the evaluation ahead; only the writes at the end wait for the last task page)
+        read = in_background(partial(connector.read_tasks, since=since))
         # one page at a time beside the deal pages (they gate the evaluation ahead), then several
         depth, deals_read = connector.read_concurrency, self._pages_read.is_set
         for page in self.read_pages(

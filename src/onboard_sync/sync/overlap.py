@@ -94,35 +94,35 @@ def pipelined(
     call: Callable[[T], R],
     workers: int,
     *,
-    issued: Callable[[], None] = lambda: None,
-    answered: Callable[[], None] = lambda: None,
+    issued: Callable[[T], None] = lambda item: None,
+    answered: Callable[[T], None] = lambda item: None,
     name: str = "onboard-sync-call",
 ) -> Iterator[tuple[T, R]]:
-    """``(item, call(item))`` in order, with up to ``workers`` calls in flight. ``issued`` runs as
-    each call is started and ``answered`` as its answer is taken (the apply's crash points)."""
+    """``(item, call(item))`` in order, with up to ``workers`` calls in flight. ``issued(item)`` runs
+    as each call is started and ``answered(item)`` as its answer is taken (the apply's crash points)."""
     workers = max(1, min(workers, len(items)))
     if workers == 1:
         for item in items:
-            issued()
+            issued(item)
             result = call(item)
-            answered()
+            answered(item)
             yield item, result
         return
     with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
         queue: deque[tuple[T, Future[R]]] = deque()
         try:
             for item in items:
-                issued()
+                issued(item)
                 queue.append((item, pool.submit(call, item)))
                 if len(queue) >= workers:
                     done, future = queue.popleft()
                     result = future.result()
-                    answered()
+                    answered(done)
                     yield done, result
             while queue:
                 done, future = queue.popleft()
                 result = future.result()
-                answered()
+                answered(done)
                 yield done, result
         finally:
             for _, future in queue:

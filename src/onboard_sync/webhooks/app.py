@@ -91,7 +91,8 @@ def build_app(
     health: Callable[[], dict[str, object]] = lambda: {},
     lifespan: Lifespan[Starlette] | None = None,
 ) -> Starlette:
-    """The ASGI app. ``notify`` wakes the worker; ``health`` adds fields to ``/healthz``;
+    """The ASGI app. ``notify`` wakes the worker (called on the event loop: it must not block);
+    ``health`` adds fields to ``/healthz``;
     ``lifespan`` (serve's) starts the worker when the server starts and stops it on shutdown."""
     cfg = settings or ReceiverSettings()
 
@@ -102,7 +103,7 @@ def build_app(
         log.warning("webhook rejected: instance=%s status=%d reason=%s: %s", instance, exc.status, exc.reason, exc)
         return JSONResponse({"error": exc.reason, "message": str(exc)}, status_code=exc.status)
 
-    def after_ack() -> None:
+    async def after_ack() -> None:  # on the event loop: a thread of the pool per delivery cost more than this
         crash_point("after-inbox-ack")
         notify()
 

@@ -73,6 +73,8 @@ class StoreQueue:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        if not store.read_only:
+            store.open_inbox()  # now rather than in the first delivery (moves an older store's events)
         self._claimed: set[int] = set()
         self._lock = threading.Lock()
         # Concurrent deliveries (HubSpot sends up to 10 at once) queue here rather than in SQLite's

@@ -14,7 +14,7 @@ receiver. What it reports (events processed, reconciles, health) goes through a
 * drops deal events that cannot start an onboarding (a change of a property that cannot make a
   deal won, on a deal without onboarding: :func:`~onboard_sync.reconcile.deals_to_reconcile`);
 * turns ticket events of a helpdesk into the deals of the customers they concern
-  (:mod:`~onboard_sync.webhooks.ticket_targets`), reconciled with the named tickets read by id;
+  (:func:`~onboard_sync.reconcile.deals_of_ticket_events`), reconciled with the named tickets read by id;
 * groups the rest: ``deal`` events of a deal-source instance become one
   ``Engine.run(deal_ids={instance: {...}})`` (a burst for one customer is one reconcile of it),
   anything else (a company, ticket, unknown object) one incremental run of the deal sources;
@@ -46,14 +46,13 @@ from onboard_sync.connector import Capability
 from onboard_sync.errors import LockHeld, OnboardSyncError
 from onboard_sync.inbound import InboundEvent
 from onboard_sync.logs import log_reconcile
-from onboard_sync.reconcile import deals_to_reconcile, reconcile
+from onboard_sync.reconcile import deals_of_ticket_events, deals_to_reconcile, reconcile
 from onboard_sync.runtime import Runtime
 from onboard_sync.store import Store
 from onboard_sync.sync.engine import Engine
 from onboard_sync.sync.report import RunReport
 from onboard_sync.webhooks.metrics import ServeMetrics
 from onboard_sync.webhooks.queue import EventQueue, QueuedEvent
-from onboard_sync.webhooks.ticket_targets import deals_of_ticket_events
 
 log = logging.getLogger("onboard_sync.webhooks.worker")
 CLAIM_BATCH = 1000

@@ -51,7 +51,7 @@ class HubSpotBase(Connector):
         s = self.settings
         from onboard_sync.connectors.hubspot.client import SdkClient  # the SDK loads with a connector, not a plugin
 
-        self._sdk = SdkClient(s.base_url)
+        self._sdk = SdkClient(s.base_url, on_answer=getattr(call, "answered", lambda: None))
         self._timeout = (s.timeout_seconds, s.timeout_seconds)
         self.tokens = TokenSource(
             secrets=secrets,
