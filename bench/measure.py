@@ -56,7 +56,7 @@ def run_cli(project: Path, env: dict[str, str], *args: str, timeout: float = 360
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, **env}, cwd=project)
         deadline = start + timeout
         while True:
-            own_peak = max(own_peak, _vm_hwm_kib(proc.pid))
+            own_peak = max(own_peak, vm_hwm_kib(proc.pid))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -83,7 +83,7 @@ def run_cli(project: Path, env: dict[str, str], *args: str, timeout: float = 360
     return Measured(report, wall, engine, peak_kib / 1024, proc.returncode, stderr[-4000:], cpu)
 
 
-def _vm_hwm_kib(pid: int) -> int:
+def vm_hwm_kib(pid: int) -> int:
     """``VmHWM`` of process ``pid`` in KiB (0 if it cannot be read: gone, or no ``/proc``)."""
     try:
         with open(f"/proc/{pid}/status") as status:

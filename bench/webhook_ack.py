@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bench.measure import vm_hwm_kib
 from onboard_sync.store.inbox import inbox_path
 from onboard_sync.webhooks.signatures import hubspot_v3
 
@@ -76,13 +77,17 @@ class ServeProcess:
         return self._log.read().decode(errors="replace")
 
     def __exit__(self, *exc: object) -> None:
-        """SIGTERM (uvicorn shuts down, the worker stops), then reap it for its own peak RSS."""
+        """SIGTERM (uvicorn shuts down, the worker stops), then reap it; ``peak_rss_mb`` is the receiver
+        process's own ``VmHWM`` (read until it exits), not ``wait4``'s figure, which on Linux also
+        counts the bench's memory from before the fork (``bench.measure``)."""
         if self._proc is None or self.returncode is not None:
             return
+        own_peak = vm_hwm_kib(self._proc.pid)  # its own peak (see bench.measure), not wait4's
         if self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 45
         while True:
+            own_peak = max(own_peak, vm_hwm_kib(self._proc.pid))
             pid, status, usage = os.wait4(self._proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -93,7 +98,7 @@ class ServeProcess:
             time.sleep(0.05)
         self.returncode = os.waitstatus_to_exitcode(status)
         self._proc.returncode = self.returncode
-        self.peak_rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
+        self.peak_rss_mb = (own_peak or usage.ru_maxrss) / 1024  # KiB on Linux
         self._text = self.stderr()
         self._log.close()
 
