@@ -111,13 +111,16 @@ def handoff_salesforce(ctx: Any) -> list[dict[str, Any]]:
     return [handoff_run(ctx, "salesforce")]
 
 
-def handoff_workers(ctx: Any) -> list[dict[str, Any]]:
+def _without_postgres(scenario: str) -> list[dict[str, Any]] | None:
+    """The row of a receiver + workers scenario that cannot run here (no local PostgreSQL), else None."""
     from onboard_sync.testing.postgres import pg_unreachable
 
     reason = pg_unreachable()
-    if reason:
-        return [{"scenario": "handoff, HubSpot, receiver + workers", "status": "not available", "reason": reason}]
-    return [handoff_run(ctx, "hubspot", workers=WORKERS)]
+    return [{"scenario": scenario, "status": "not available", "reason": reason}] if reason else None
+
+
+def handoff_workers(ctx: Any) -> list[dict[str, Any]]:
+    return _without_postgres("handoff, HubSpot, receiver + workers") or [handoff_run(ctx, "hubspot", workers=WORKERS)]
 
 
 def handoff_run(ctx: Any, crm: str, workers: int = 0) -> dict[str, Any]:
@@ -303,13 +306,8 @@ def ticket_health(ctx: Any) -> list[dict[str, Any]]:
 
 
 def ticket_health_workers(ctx: Any) -> list[dict[str, Any]]:
-    from onboard_sync.testing.postgres import pg_unreachable
-
-    reason = pg_unreachable()
-    if reason:
-        scenario = "ticket → health, Zendesk, receiver + workers"
-        return [{"scenario": scenario, "status": "not available", "reason": reason}]
-    return [ticket_health_run(ctx, workers=WORKERS)]
+    unavailable = _without_postgres("ticket → health, Zendesk, receiver + workers")
+    return unavailable or [ticket_health_run(ctx, workers=WORKERS)]
 
 
 def ticket_health_run(ctx: Any, workers: int = 0) -> dict[str, Any]:

@@ -145,14 +145,15 @@ def _run_trigger(
     try:
         if customers:
             deal_ids = _reconcile_customers(runtime, store, instance, customers, ticket_events, reports, budget)
-        elif incremental:  # an incremental run reads every changed deal, those of the events too
-            engine = Engine(runtime, store, ticket_sources=own_tickets, limiters=budget.limiters)
-            sources = [] if helpdesk else [instance]
-            reports.append(reconcile(runtime, store, instances=sources, lock=instance_lock(instance), engine=engine))
         else:
             engine = Engine(runtime, store, ticket_sources=own_tickets, limiters=budget.limiters)
-            subset = {instance: sorted(deal_ids)}
-            reports.append(reconcile(runtime, store, deal_ids=subset, lock=instance_lock(instance), engine=engine))
+            lock = instance_lock(instance)
+            if incremental:  # an incremental run reads every changed deal, those of the events too
+                sources = [] if helpdesk else [instance]
+                reports.append(reconcile(runtime, store, instances=sources, lock=lock, engine=engine))
+            else:
+                subset = {instance: sorted(deal_ids)}
+                reports.append(reconcile(runtime, store, deal_ids=subset, lock=lock, engine=engine))
     except LockHeld:
         return {"outcome": "lock-held"}
     except OnboardSyncError as exc:
