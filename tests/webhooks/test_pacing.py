@@ -94,3 +94,56 @@ def test_a_ticket_event_names_its_organization_only_in_the_envelope() -> None:
     assert organization_of(ticket({"detail": {"organization_id": "42"}})) == "42"
     assert organization_of(ticket({"ticket_id": "7"})) is None  # a trigger body: the incremental reconcile
     assert organization_of(ticket({"detail": {"organization_id": None}})) is None
+
+
+class _ClockedStop:
+    """A stop flag whose ``wait`` moves ``clock`` on instead of sleeping (never set)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout or 0.0)
+        self.clock.now += timeout or 0.0
+        return False
+
+    def is_set(self) -> bool:
+        return False
+
+    def set(self) -> None:  # pragma: no cover - the drain below never stops
+        raise AssertionError("not stopped in this test")
+
+
+class _Batches:
+    """A queue that hands out the given batches, one per ``claim``."""
+
+    def __init__(self, batches: list[list[int]]) -> None:
+        self.batches = batches
+
+    def claim(self, limit: int) -> list[int]:
+        return self.batches.pop(0) if self.batches else []
+
+
+def test_batches_claimed_during_one_drain_are_paced_too() -> None:
+    """Under a steady stream events arrive while a reconcile runs: the drain's next batch waits until
+    the last reconcile is paid for, as a wake-up does (else back-to-back reconciles spend the whole
+    rate limit and HubSpot's rolling window holds a won deal's first task back for seconds)."""
+    from onboard_sync.webhooks.worker import Worker
+
+    clock = Clock()
+    started: list[float] = []
+
+    class Draining(Worker):
+        def __init__(self) -> None:  # only what ``drain`` uses: no runtime, store or CRM
+            self._stop = _ClockedStop(clock)
+            self.queue = _Batches([[1, 2], [3], [4, 5, 6]])  # type: ignore[assignment]
+            self.pacer = Pacer({"hubspot": RollingWindowLimiter(RateLimit.at(10, window=10))}, clock=clock)
+
+        def _process(self, batch: list[int]) -> bool:  # type: ignore[override]
+            started.append(clock.now)
+            self.pacer.record(clock.now, 7, ["hubspot"])  # a reconcile of 7 calls, taking no time
+            return True
+
+    assert Draining().drain() == 6
+    assert [round(at - 100.0, 6) for at in started] == [0.0, 1.4, 2.8]  # 7 calls at 5 a second apart

@@ -8,7 +8,8 @@ receiver. What it reports (events processed, reconciles, health) goes through a
 (a new delivery, the poll interval, or the full-sync schedule):
 
 * claims every pending event, waits ``coalesce_seconds`` first so a burst lands together, and under
-  load until the previous webhook reconcile is paid for at half the CRM's rate limit
+  load (at a wake-up and between the batches of one drain) until the previous webhook reconcile is
+  paid for at half the CRM's rate limit
   (:class:`~onboard_sync.calls.pacing.Pacer`), so reconciles grow with the load instead of
   spending the limit on many small ones; every engine it builds shares one set of rate limiters;
 * drops deal events that cannot start an onboarding (a change of a property that cannot make a
@@ -220,9 +221,16 @@ class Worker:
                 log.exception("webhook worker iteration failed")
 
     def drain(self) -> int:
-        """Process everything pending now; return how many events were completed."""
+        """Process everything pending now; return how many events were completed.
+
+        Events that arrived during a reconcile are claimed once the pacer allows the next one, so a
+        steady stream (HubSpot sends deliveries every second under load) is paced here too, not only
+        at a wake-up: without this wait back-to-back reconciles spent the whole rate limit and the
+        rolling window then held a won deal's first task back for seconds."""
         done = 0
         while not self._stop.is_set():
+            if done and self._stop.wait(self.pacer.wait_seconds()):
+                break
             batch = self.queue.claim(CLAIM_BATCH)
             if not batch:
                 break
