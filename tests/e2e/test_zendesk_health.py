@@ -241,3 +241,48 @@ def test_phase_and_health_are_written_back_to_linked_organizations_once(helpdesk
     again = hd.sync()
     assert again.totals() == {"created": 0, "updated": 0, "failed": 0}
     assert [r for r in hd.zendesk.requests if r.method != "GET"] == []
+
+
+def test_a_zendesk_mapping_onto_an_agents_own_field_stops_the_sync_before_any_write(helpdesk: Helpdesk) -> None:
+    """The run-start check covers the helpdesk's write-back as ``validate --remote`` does: phase mapped
+    onto an organization field an agent made (its title is not setup's) stops ``sync`` with one line
+    naming the mapping file and line, before a task is created or an organization written."""
+    hd = helpdesk
+    hd.zendesk.backend.org_fields["account_notes"] = {
+        "id": 9100, "key": "account_notes", "type": "text", "title": "Account notes", "active": True
+    }  # fmt: skip
+    (hd.path / "mappings" / "zendesk.toml").write_text(
+        '[account.write]\nhealth_status = "onboarding_health"\nphase = "account_notes"\n', encoding="utf-8"
+    )
+    tasks_before = len(hd.hubspot.backend.tasks)
+    hd.zendesk.requests.clear()  # the fixture's setup made the onboarding fields
+    result = run_cli(hd, "sync")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    assert "zendesk.toml:3" in lines[0], lines[0]
+    assert "account_notes" in lines[0], lines[0]
+    assert len(hd.hubspot.backend.tasks) == tasks_before, "no task was created"
+    assert [r for r in hd.zendesk.requests if r.method != "GET"] == [], "no organization was written"
+    with hd.store() as store:
+        assert store.onboardings(source="hubspot") == [], "nothing was recorded"
+
+
+def test_a_zendesk_mapping_that_cannot_be_checked_gets_no_write_back_and_the_crm_work_goes_on(
+    helpdesk: Helpdesk,
+) -> None:
+    hd = helpdesk
+    hd.zendesk.faults.fail_next(20, status=503, path_contains="organization_fields")
+    hd.zendesk.requests.clear()  # the fixture's setup made the onboarding fields
+    report = hd.sync()
+    counts = report.instances["hubspot"].signals["write_back"]["zendesk"]
+    assert counts["updated"] == 0, counts
+    assert "could not be checked" in counts["error"], counts
+    assert report.instances["hubspot"].error is None
+    assert report.totals()["created"] > 0, "the CRM's tasks were still created"
+    assert [r for r in hd.zendesk.requests if r.method != "GET"] == []
+    hd.zendesk.faults.clear()
+    again = hd.sync()
+    assert again.instances["hubspot"].signals["write_back"]["zendesk"]["updated"] > 0, "written once it checks out"

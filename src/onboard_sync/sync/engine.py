@@ -119,6 +119,8 @@ class Engine:
         self.staged_tickets = StagedTickets(store, in_memory=plan_mode)
         """The helpdesk records the run pulled (in memory over the store in plan)."""
         self._checked_owners: dict[str, dict[str, Owner]] = {}  # read by the run-start check, used by the run
+        self.unwritable: dict[str, str] = {}
+        """Helpdesks whose mapping the run-start check could not check, with why: no write-back to them."""
 
     # --- the run ---------------------------------------------------------------------
     def run(
@@ -145,6 +147,7 @@ class Engine:
         connectors, unchecked = preflight.open_checked(
             self.runtime, names, build, self._owners_checked, subset=bool(deal_ids)
         )
+        self.unwritable = {name: why for name, why in unchecked.items() if name not in names}  # helpdesks
         started = self.clock()
         report = RunReport(mode="plan" if self.plan_mode else "sync", started_at=started)
         run_id = None if self.plan_mode else self.store.start_run(report.mode, started)

@@ -8,7 +8,11 @@ owners, which the run needs anyway), and raises the first problem, naming the ma
 fails on an API error (the CRM down) is reported failed by the run, which writes nothing to it. The
 check's calls go through the connectors the run then uses, so ``sync --json`` counts them. A webhook
 reconcile (a run over a few deals) reuses a check of the same runtime made within ``RECHECK_AFTER``.
-Called by ``Engine.run``.
+A helpdesk the run writes organization fields to (a ``FIELD_SINK`` whose mapping has an
+``[account.write]`` table, Zendesk's) is checked the same way, so a mapping that would overwrite an
+agent's own organization field stops the run before its first write, as ``validate --remote`` says;
+a helpdesk whose check could not be made (its API down) gets no write-back this run
+(``unchecked``), the CRM's own work goes on. Called by ``Engine.run``.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from onboard_sync.checks import check_instance, offline_problems, refuse
-from onboard_sync.connector import Connector
+from onboard_sync.connector import Capability, Connector
 from onboard_sync.errors import ApiError, UserError
-from onboard_sync.records import Owner
+from onboard_sync.records import ObjectKind, Owner
 from onboard_sync.runtime import Runtime
 
 RECHECK_AFTER = 600.0
@@ -45,14 +49,25 @@ def open_checked(
     unchecked: dict[str, str] = {}
     try:
         found: list[UserError] = []
-        for name in names:
+        for name in [*names, *written_helpdesks(rt, names)]:
             connector = connectors[name] = build(name)
             if subset and time.monotonic() - connector.shared.get("checked_at", -RECHECK_AFTER) < RECHECK_AFTER:
                 continue
+            crm = name in names  # a deal source: its owners too; a helpdesk: its mapped fields only
             try:
-                found += check_instance(rt, name, connector, refs=refs, owners=lambda n=name, c=connector: owners(n, c))
+                found += check_instance(
+                    rt,
+                    name,
+                    connector,
+                    refs=refs if crm else (),
+                    owners=(lambda n=name, c=connector: owners(n, c)) if crm else None,
+                )
             except ApiError as exc:
-                unchecked[name] = f"stopped before writing anything: its mapping could not be checked ({exc})"
+                unchecked[name] = (
+                    f"stopped before writing anything: its mapping could not be checked ({exc})"
+                    if crm
+                    else f"no organization fields written this run: its mapping could not be checked ({exc})"
+                )
         refuse(found, listed=LISTED)
     except BaseException:
         for connector in connectors.values():
@@ -62,3 +77,20 @@ def open_checked(
         if name not in unchecked:
             connector.shared["checked_at"] = time.monotonic()
     return connectors, unchecked
+
+
+def written_helpdesks(rt: Runtime, names: Sequence[str]) -> list[str]:
+    """The helpdesks (ticket sources that are field sinks and no deal source, as ``sync.writeback``
+    writes to) whose mapping writes organization fields: the run may write to them, so their mapping
+    is checked beside the deal sources ``names``."""
+    crms = set(rt.instances_with(Capability.DEAL_SOURCE))
+    sinks = set(rt.instances_with(Capability.FIELD_SINK)) & set(rt.instances_with(Capability.TICKET_SOURCE))
+    return [
+        name
+        for name in rt.config.connectors
+        if name in sinks
+        and name not in crms
+        and name not in names
+        and (mapping := rt.mappings.get(name)) is not None
+        and mapping.for_kind(ObjectKind.ACCOUNT).write
+    ]

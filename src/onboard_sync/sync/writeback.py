@@ -43,6 +43,9 @@ def write_back(
         mapping = engine.runtime.mappings.get(source)
         if source not in sinks or mapping is None or not mapping.for_kind(ObjectKind.ACCOUNT).write:
             continue
+        if source in engine.unwritable:  # its mapping could not be checked at the run's start
+            out[source] = {"planned": 0, "updated": 0, "failed": 0, "error": engine.unwritable[source]}
+            continue
         wanted = sorted(org for org, crm_id in linked.items() if account_fields.fields_of(crm_id) is not None)
         sender = _Sender(engine, source, planned, run_id)
         try:
