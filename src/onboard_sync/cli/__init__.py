@@ -118,9 +118,11 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging()  # from the environment; --log-format/--log-level (Typer's path) set it up again
     try:
         args = sys.argv[1:] if argv is None else argv
-        from onboard_sync.cli.status_argv import parse_status_argv
+        options = None
+        if args[:1] == ["status"]:
+            from onboard_sync.cli.status_argv import parse_status_argv
 
-        options = parse_status_argv(args)
+            options = parse_status_argv(args)
         if options is not None and not options.json:  # --json loads the whole configuration anyway
             from onboard_sync.cli.status_run import run_status
 
