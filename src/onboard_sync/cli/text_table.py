@@ -162,11 +162,12 @@ class Line:
     def render(self, styled: bool, coloured: bool) -> str:
         if not styled:
             return self.text
+        styles = self.styles + ("",) * (len(self.text) - len(self.styles))  # spaces a crop added: unstyled
         out: list[str] = []
         start = 0
         for index in range(1, len(self.text) + 1):
-            if index == len(self.text) or self.styles[index] != self.styles[start]:
-                out.append(_styled(self.text[start:index], self.styles[start], coloured))
+            if index == len(self.text) or styles[index] != styles[start]:
+                out.append(_styled(self.text[start:index], styles[start], coloured))
                 start = index
         return "".join(out)
 
