@@ -7,10 +7,9 @@ printed by ``cli.text_table`` fits and looks as the rich consoles' output around
   non-empty ``FORCE_COLOR`` makes it one (empty: not), else ``isatty()``; ``TERM=dumb`` (or
   ``unknown``) on a terminal: no styles at all;
 * ``NO_COLOR`` (non-empty) drops the colours but keeps bold, dim and italic;
-* the width: ``COLUMNS`` (with ``LINES`` also set, as given even on a dumb terminal), 80 on a dumb
-  terminal, else the size of the first of stdin, stdout and stderr that is a terminal, overridden by
-  ``COLUMNS``, else 80; and off a terminal without ``COLUMNS``, ``OFF_TERMINAL_COLUMNS`` (160) so
-  tables stay readable in logs, as ``cli.common``'s consoles do.
+* the width: ``COLUMNS``, else off a terminal ``OFF_TERMINAL_COLUMNS`` (160, so tables stay
+  readable in logs, as ``cli.common``'s consoles do), else the size of the first of stdin, stdout and
+  stderr that is a terminal, else 80; but 80 on a dumb terminal unless ``LINES`` is set too.
 
 Hand-written, not rich's ``Console``: importing rich's console costs ``status`` ~20 ms of its
 start-up budget (issue #16), and this is all a table needs of it.
@@ -68,20 +67,19 @@ def _terminal_columns() -> int | None:
     return None
 
 
-def _width(stream: TextIO, terminal: bool, dumb: bool, environ: os._Environ[str] | dict[str, str]) -> int:
+def _width(stream: TextIO, dumb: bool, environ: os._Environ[str] | dict[str, str]) -> int:
     columns = environ.get("COLUMNS", "")
-    columns_set = columns.isdigit()
     isatty = getattr(stream, "isatty", None)
-    if not columns_set and not (isatty and isatty()):
-        return OFF_TERMINAL_COLUMNS
-    if columns_set and environ.get("LINES", "").isdigit():
-        return int(columns)
+    fixed = int(columns) if columns.isdigit() else None
+    if fixed is None and not (isatty and isatty()):
+        fixed = OFF_TERMINAL_COLUMNS
+    if fixed is not None and environ.get("LINES", "").isdigit():
+        return fixed
     if dumb:
         return DUMB_TERMINAL_COLUMNS
-    width = _terminal_columns()
-    if columns_set:
-        width = int(columns)
-    return width or DEFAULT_COLUMNS
+    if fixed is not None:
+        return fixed
+    return _terminal_columns() or DEFAULT_COLUMNS
 
 
 def text_output(stream: TextIO | None = None, environ: os._Environ[str] | dict[str, str] | None = None) -> TextOutput:
@@ -93,7 +91,7 @@ def text_output(stream: TextIO | None = None, environ: os._Environ[str] | dict[s
     styled = terminal and not dumb
     return TextOutput(
         stream,
-        width=_width(stream, terminal, dumb, environ),
+        width=_width(stream, dumb, environ),
         styled=styled,
         coloured=styled and environ.get("NO_COLOR", "") == "",
     )
