@@ -180,6 +180,7 @@ def _styled(text: str, style: str, coloured: bool) -> str:
 def wrap(runs: Cell, width: int, *, pad: bool = True) -> list[Line]:
     """The lines of ``runs`` within ``width`` cells: split at newlines, wrapped at words, a word longer
     than ``width`` folded; each line padded with spaces to ``width`` when ``pad``."""
+    width = max(width, 1)  # COLUMNS=0: a character a line rather than nothing
     plain = "".join(printable(run.text) for run in runs)
     styles = [run.style for run in runs for _ in printable(run.text)]
     lines: list[Line] = []
