@@ -259,17 +259,18 @@ def render_table(
     styled: bool = False,
     coloured: bool = False,
 ) -> str:
-    """The table as text for an output ``width`` columns wide, one ``\\n`` after each line."""
+    """The table as text for an output ``width`` columns wide (no line wider, unless ``width`` is less
+    than the columns' separators), one ``\\n`` after each line."""
     count = len(columns)
     widths = _fitted(columns, width)
     table_width = sum(widths) + count - 1
     out: list[str] = []
 
-    def emit(line: str, line_width: int) -> None:
-        out.append((_crop(line, width) if line_width > width else line) + "\n")
+    def emit(line: str) -> None:
+        out.append(line + "\n")
 
     for line in wrap([Run(title, "italic")], table_width):
-        emit(line.render(styled, coloured), cell_len(line.text))
+        emit(line.render(styled, coloured))
     header = [
         _cell_lines([Run(column.header, "bold")], w, *_padding(i, count))
         for i, (column, w) in enumerate(zip(columns, widths, strict=True))
@@ -277,8 +278,8 @@ def render_table(
     height = max(len(cell) for cell in header)
     header = [[Line(" " * w, ())] * (height - len(cell)) + cell for cell, w in zip(header, widths, strict=True)]
     for n in range(height):
-        emit(" ".join(cell[n].render(styled, coloured) for cell in header), table_width)
-    emit(RULE * table_width, table_width)
+        emit(" ".join(cell[n].render(styled, coloured) for cell in header))
+    emit(RULE * table_width)
     for r, row in enumerate(rows):
         cells = [_cell_lines(runs, w, *_padding(i, count)) for i, (runs, w) in enumerate(zip(row, widths, strict=True))]
         height = max(len(cell) for cell in cells)
@@ -287,9 +288,9 @@ def render_table(
                 cell[n].render(styled, coloured) if n < len(cell) else " " * w
                 for cell, w in zip(cells, widths, strict=True)
             ]
-            emit(" ".join(parts), table_width)
+            emit(" ".join(parts))
         if leading and r < len(rows) - 1:
-            emit(" " * table_width, table_width)
+            emit(" " * table_width)
     return "".join(out)
 
 
