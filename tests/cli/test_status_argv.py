@@ -15,11 +15,9 @@ from hypothesis import strategies as st
 from typer import Exit
 from typer._click.exceptions import ClickException
 
-from onboard_sync.cli import _register_commands, app
-from onboard_sync.cli import status as status_command
+from onboard_sync.cli import _register_commands, app, status_run
 from onboard_sync.cli.plain_options import convert_plainly, plain_kind
-from onboard_sync.cli.status_argv import STATUS_FLAGS, parse_status_argv
-from onboard_sync.cli.status_run import DEFAULTS, StatusOptions
+from onboard_sync.cli.status_argv import DEFAULTS, STATUS_FLAGS, StatusOptions, parse_status_argv
 
 
 def typer_status(plainly: bool = True) -> Any:
@@ -50,7 +48,7 @@ def test_the_reader_knows_the_typer_commands_options() -> None:
 def typer_parse(args: list[str], monkeypatch: pytest.MonkeyPatch) -> StatusOptions | None:
     """What the Typer command is run with for ``args`` (``None``: Typer refuses them or shows help)."""
     ran: list[StatusOptions] = []
-    monkeypatch.setattr(status_command, "run_status", ran.append)
+    monkeypatch.setattr(status_run, "run_status", ran.append)
     try:
         typer_status().main(args=args[1:], prog_name="onboard-sync status", standalone_mode=False)
     except (ClickException, Exit):

@@ -14,7 +14,7 @@ import typer
 
 from onboard_sync.cli import app
 from onboard_sync.cli.options import ConfigOption, JsonOption
-from onboard_sync.cli.status_run import DEFAULTS, StatusOptions, run_status
+from onboard_sync.cli.status_argv import DEFAULTS, StatusOptions
 
 
 @app.command(short_help="Show every onboarding, worst first, with health and tasks.")
@@ -36,4 +36,6 @@ def status(
     ] = DEFAULTS.phase,
 ) -> None:
     """Show every onboarding, worst first: owner, phase, day N of M, health, tasks, next step."""
+    from onboard_sync.cli.status_run import run_status  # the table's modules: not for --help
+
     run_status(StatusOptions(config, json, limit, at_risk, owner, segment, phase))

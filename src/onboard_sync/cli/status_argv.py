@@ -19,12 +19,27 @@ is left to Typer's check.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from onboard_sync.cli.plain_options import plain_decimal
-from onboard_sync.cli.status_run import DEFAULTS, StatusOptions
+
+
+@dataclass(frozen=True)
+class StatusOptions:
+    """The options of ``status``, with their defaults (the Typer command's defaults are these)."""
+
+    config: Path | None = None
+    json: bool = False
+    limit: int = 50
+    at_risk: bool = False
+    owner: str | None = None
+    segment: str | None = None
+    phase: str | None = None
+
+
+DEFAULTS = StatusOptions()
 
 COMMAND = "status"
 STATUS_FLAGS: dict[str, tuple[str, type]] = {

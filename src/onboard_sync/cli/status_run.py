@@ -4,9 +4,7 @@ spares ``status`` Typer's and click's import (issue #16's start-up budget)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from onboard_sync.cli.common import open_reads, open_store, print_json, runtime
@@ -15,24 +13,9 @@ from onboard_sync.cli.terminal import text_output
 from onboard_sync.cli.text_table import wrap_text
 
 if TYPE_CHECKING:
+    from onboard_sync.cli.status_argv import StatusOptions
     from onboard_sync.runtime import Runtime
     from onboard_sync.status import StatusFilter
-
-
-@dataclass(frozen=True)
-class StatusOptions:
-    """The options of ``status``, with their defaults (the Typer command's defaults are these)."""
-
-    config: Path | None = None
-    json: bool = False
-    limit: int = 50
-    at_risk: bool = False
-    owner: str | None = None
-    segment: str | None = None
-    phase: str | None = None
-
-
-DEFAULTS = StatusOptions()
 
 
 def run_status(options: StatusOptions) -> None:
