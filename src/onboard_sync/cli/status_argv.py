@@ -1,10 +1,12 @@
-"""The arguments of ``onboard-sync status ...`` read without Typer or click, when they are that simple.
+"""The options of ``onboard-sync status`` (``StatusOptions``, whose defaults the Typer command uses too),
+and its arguments read without Typer or click, when they are that simple.
 
 ``main()`` asks :func:`parse_status_argv` first: for ``status`` followed only by status's own options
 (``STATUS_FLAGS``: ``--config``/``-c PATH``, ``--json``, ``--limit N``, ``--at-risk``, ``--owner``,
 ``--segment``, ``--phase``; a value after the option or after ``=``), it returns the values Typer
 would give the command, and ``main()`` runs the command without importing Typer and click (~40 ms
-of the start-up budget, issue #16). Anything else: ``None``, and the full Typer CLI parses the
+of the start-up budget, issue #16; not with ``--json``, which loads the whole configuration anyway and
+is left to Typer). Anything else: ``None``, and the full Typer CLI parses the
 arguments, so ``--help``, an unknown option, a missing or bad value (``--limit x``, a flag given a
 value), a positional argument, ``--`` or a global option get Typer's usage errors and help as always.
 Declining is always safe: it costs only time.

@@ -249,6 +249,22 @@ def _cell_lines(runs: Cell, width: int, left: int, right: int) -> list[Line]:
     return lines
 
 
+def _joined(cells: Sequence[Line]) -> Line:
+    """The lines of a row's cells side by side, one space between them."""
+    text = " ".join(cell.text for cell in cells)
+    styles = [style for n, cell in enumerate(cells) for style in (("",) if n else ()) + cell.styles]
+    return Line(text, tuple(styles))
+
+
+def _cropped(line: Line, width: int) -> Line:
+    """``line`` cut to ``width`` cells: columns narrowed to nothing can leave the table a cell wider than
+    the output, and rich crops each line it prints."""
+    if cell_len(line.text) <= width:
+        return line
+    text = _crop(line.text, width)
+    return Line(text, line.styles[: len(text)])
+
+
 def render_table(
     title: str,
     columns: Sequence[TableColumn],
@@ -259,39 +275,38 @@ def render_table(
     styled: bool = False,
     coloured: bool = False,
 ) -> str:
-    """The table as text for an output ``width`` columns wide (no line wider, unless ``width`` is less
-    than the columns' separators), one ``\\n`` after each line."""
+    """The table as text for an output ``width`` columns wide, one ``\\n`` after each line."""
     count = len(columns)
     widths = _fitted(columns, width)
     table_width = sum(widths) + count - 1
     out: list[str] = []
 
-    def emit(line: str) -> None:
-        out.append(line + "\n")
+    def emit(line: Line) -> None:
+        out.append(_cropped(line, width).render(styled, coloured) + "\n")
 
     for line in wrap([Run(title, "italic")], table_width):
-        emit(line.render(styled, coloured))
+        emit(line)
     header = [
         _cell_lines([Run(column.header, "bold")], w, *_padding(i, count))
         for i, (column, w) in enumerate(zip(columns, widths, strict=True))
     ]
     height = max(len(cell) for cell in header)
-    header = [[Line(" " * w, ())] * (height - len(cell)) + cell for cell, w in zip(header, widths, strict=True)]
+    header = [[_blank(w)] * (height - len(cell)) + cell for cell, w in zip(header, widths, strict=True)]
     for n in range(height):
-        emit(" ".join(cell[n].render(styled, coloured) for cell in header))
-    emit(RULE * table_width)
+        emit(_joined([cell[n] for cell in header]))
+    emit(_blank(table_width, RULE))
     for r, row in enumerate(rows):
         cells = [_cell_lines(runs, w, *_padding(i, count)) for i, (runs, w) in enumerate(zip(row, widths, strict=True))]
         height = max(len(cell) for cell in cells)
         for n in range(height):
-            parts = [
-                cell[n].render(styled, coloured) if n < len(cell) else " " * w
-                for cell, w in zip(cells, widths, strict=True)
-            ]
-            emit(" ".join(parts))
+            emit(_joined([cell[n] if n < len(cell) else _blank(w) for cell, w in zip(cells, widths, strict=True)]))
         if leading and r < len(rows) - 1:
-            emit(" " * table_width)
+            emit(_blank(table_width))
     return "".join(out)
+
+
+def _blank(width: int, char: str = " ") -> Line:
+    return Line(char * width, ("",) * width)
 
 
 def wrap_text(text: str, width: int) -> str:
