@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from cli_run import run_code
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from rich import box
@@ -171,3 +172,31 @@ def test_the_single_cell_characters_are_one_cell_for_rich() -> None:
     from rich.cells import cell_len
 
     assert [char for char in sorted(SINGLE_CELL) if cell_len(char) != 1] == []
+
+
+RENDER_TABLE = """
+import sys
+from onboard_sync.cli.status_table import status_table
+from onboard_sync.status import OnboardingView
+fields = dict.fromkeys(("owner_id", "owner_email", "health_score", "next_due", "manual_phase"))
+fields |= dict.fromkeys(("day", "planned_days", "open_tasks", "overdue_tasks", "days_late", "completed_tasks"), 3)
+views = [
+    OnboardingView(id=str(n), source="hubspot", deal_id=str(n), deal=f"Maple Networks – Büro {n}", account="-",
+        owner="Grace Kim", segment="smb", segment_label="SMB", phase="golive", phase_label="Go-live",
+        status="at-risk", health_status="at-risk", health_reasons=(), next_step="Run the final data validation",
+        **fields)
+    for n in range(12)
+]
+for width in (40, 80, 160):
+    status_table(views, width=width, title="Onboardings (12), worst first — playbook default", styled=True)
+print("rich" in sys.modules)
+"""
+
+
+def test_a_table_of_latin_text_imports_no_rich() -> None:
+    """Rich's measure of cells is for rare characters only: the usual table (its rule, dashes,
+    accented names) is measured without importing rich."""
+    result = run_code(RENDER_TABLE)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

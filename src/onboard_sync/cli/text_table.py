@@ -15,9 +15,9 @@ Hand-written, not rich's ``Table``: importing rich's console and table and rende
 ``onboard-sync status`` took ~60 ms of the 0.3 s start-up budget of issue #16.
 
 Cell widths are counted in terminal cells: text of the common single-cell characters (Latin,
-Greek, Cyrillic, general punctuation) by its length; any other text (wide East Asian characters,
-combining marks, emoji, control characters) by rich's own measure (``rich.cells``, imported only
-then), so such text wraps exactly as before.
+Greek, Cyrillic, general punctuation, box drawing such as the rule) by its length; any other text
+(wide East Asian characters, combining marks, emoji, control characters) by rich's own measure
+(``rich.cells``, imported only then), so such text wraps exactly as before.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SGR = {"bold": "1", "dim": "2", "italic": "3", "red": "31", "green": "32", "yell
 COLOURS = frozenset({"red", "green", "yellow"})
 RESET = "\x1b[0m"
 
-_SINGLE_CELL_RANGES = ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482), (0x2010, 0x2027))
+_SINGLE_CELL_RANGES = ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482), (0x2010, 0x2027), (0x2500, 0x257F))
 SINGLE_CELL = frozenset(chr(code) for start, end in _SINGLE_CELL_RANGES for code in range(start, end + 1))
 """Characters one terminal cell wide in every Unicode version (a test checks each against rich's measure)."""
 
