@@ -2,7 +2,8 @@
 `onboard-sync --help` and `onboard-sync status` (which makes no API call) do not import them; `--help`
 loads no config, rules or store machinery and no rich at all (click's plain help), and `status` on a
 SQLite store neither SQLAlchemy nor a migration tool nor cel-python (its playbook's conditions were
-checked before); once it has loaded a configuration in full, `status` on the same files imports no
+checked before), nor Typer, click or rich (its own options are read without Typer, its table printed
+without rich); once it has loaded a configuration in full, `status` on the same files imports no
 pydantic, no configuration, playbook or connector module and no other command's module. The start-up
 times themselves are measured by `python -m bench --only cli`, not here."""
 
@@ -44,6 +45,10 @@ STATUS_SPARED = (
 the migration tool, cel-python and what it brings (the playbook's conditions passed their check
 before and compile only when evaluated), the call gate's retry library, the progress bars and the
 sync engine."""
+
+STATUS_ALONE_SPARED = ("typer", "click", "rich")
+"""What `status` with only its own options does not need, on a SQLite store: Typer and click (the
+arguments are read by cli/status_argv.py) and rich (the table is cli/text_table.py's)."""
 
 STATUS_REMEMBERED_SPARED = (
     "pydantic",
@@ -112,6 +117,16 @@ def test_status_loads_no_sqlalchemy_cel_migration_tool_or_engine(project: Path) 
     assert libraries_loaded("status", "--config", project, cwd=project.parent, names=STATUS_SPARED) == []
 
 
+@pytest.mark.parametrize(
+    "options", [[], ["--limit", "3", "--at-risk"], ["--owner=erin", "--segment", "smb"]], ids=" ".join
+)
+def test_status_on_a_sqlite_store_loads_no_typer_click_or_rich(project: Path, options: list[str]) -> None:
+    first = libraries_loaded("status", "--config", project, *options, cwd=project.parent, names=STATUS_ALONE_SPARED)
+    remembered = libraries_loaded("status", "-c", project, *options, cwd=project.parent, names=STATUS_ALONE_SPARED)
+
+    assert first == remembered == []
+
+
 def test_status_with_remembered_settings_loads_no_configuration_pydantic_or_other_command(project: Path) -> None:
     libraries_loaded("status", "--config", project, cwd=project.parent)  # loads in full, remembers
 
@@ -144,13 +159,13 @@ def test_checked_conditions_written_side_by_side_are_all_kept(tmp_path: Path, mo
 def test_the_spared_modules_are_real_module_names(project: Path) -> None:
     """The control for the tests above: a sync-like process that also prints Typer's rich help does
     import each of those names."""
-    names = RUN_LIBRARIES + HELP_SPARED + STATUS_SPARED + STATUS_REMEMBERED_SPARED
+    names = RUN_LIBRARIES + HELP_SPARED + STATUS_SPARED + STATUS_REMEMBERED_SPARED + STATUS_ALONE_SPARED
     code = (
         "import sys, importlib; from pathlib import Path; from onboard_sync.runtime import load_runtime; "
         "from onboard_sync.store import Store, migrate; import onboard_sync.sync.engine, rich.progress; "
         "import typer.rich_utils, typer._adapters, onboard_sync.calls.gate, onboard_sync.onboarding.health; "
         "import onboard_sync.connectors.hubspot.connector, onboard_sync.cli.run, onboard_sync.cli.demo; "
-        "import onboard_sync.cli.setup, importlib.metadata; "
+        "import onboard_sync.cli.setup, importlib.metadata, click; "
         "rt = load_runtime(Path(sys.argv[1])); migrate.alembic_config(); "
         "next(s.when for s in rt.playbook.segments if s.when).programs(); "  # evaluating compiles: CEL loads
         f"print(sorted({{n for n in {names} if n in sys.modules}}))"

@@ -1,5 +1,9 @@
 """The ``onboard-sync`` command line (Typer): one module per group of commands.
 
+This package's module holds ``main()`` and the names every part needs; the Typer app and the
+registration of the commands are ``cli.typer_app``, whose names (``app``, ``sandbox_app``, ...) this
+module gives on first use, so nothing imports Typer before it is needed.
+
 ``main()`` is the console-script entry point. Typer runs in its standalone mode, so usage
 mistakes (no command, an unknown command or option) are answered by the click that Typer
 itself uses, whichever that is (Typer 0.29 bundles its own): the usage line, the error,
@@ -17,16 +21,19 @@ click never cuts a summary off with "..."; ``COMMAND --help`` shows the full tex
 A short command starts with what it needs and no more: ``onboard-sync NAME`` for a built-in NAME
 imports only the module that registers it (``COMMAND_MODULES``), so Typer turns one command into
 a click command instead of sixteen, and the option values of plain types are converted without
-Typer's pydantic adapters (``cli.plain_options``).
+Typer's pydantic adapters (``cli.plain_options``). ``onboard-sync status`` followed only by status's
+own options (not ``--json``, which loads the whole configuration anyway) does not import Typer or
+click at all: ``cli.status_argv`` reads the arguments, ``cli.status_run`` runs the same code the
+Typer command runs, and its table is printed without rich (``cli.text_table``); anything else in
+its arguments (``--help``, a mistake) goes through Typer as before, so help and usage errors read the
+same. That spares ``status`` ~0.1 s of imports and rendering (issue #16: under 0.3 s in all).
 """
 
 from __future__ import annotations
 
 import gc
 import sys
-
-import typer
-import typer.main
+from typing import Any
 
 from onboard_sync.errors import UserError
 
@@ -37,37 +44,6 @@ completion variable (``_ONBOARD_SYNC_COMPLETE``) as the installed console script
 SHORT_HELP_WIDTH = 60
 """Longest command summary that fits one line of the command list at 80 columns (click's list
 indents 2, pads to the longest command name, ``connectors`` or ``salesforce``, and 2 more)."""
-
-app = typer.Typer(
-    name=PROG_NAME,
-    help="Turn customer-onboarding playbooks into live CRM and helpdesk automation.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-sandbox_app = typer.Typer(
-    help="Run a local CRM simulator (no account needed).", no_args_is_help=True, rich_markup_mode=None
-)
-app.add_typer(sandbox_app, name="sandbox", short_help="Run a local CRM simulator (no account needed).")
-
-
-def distribution_version() -> str:
-    """The installed onboard-sync distribution's version (what ``pip show onboard-sync`` says)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(PROG_NAME)
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
-
-
-def show_version(value: bool) -> None:
-    """``--version`` (an eager option of the app's callback, ``cli.logging_options``)."""
-    if value:
-        typer.echo(f"{PROG_NAME} {distribution_version()}")
-        raise typer.Exit()
-
 
 COMMAND_MODULES = {
     "cluster": "cluster",
@@ -92,37 +68,44 @@ checks it against what they register). ``onboard-sync status`` imports, and Type
 command, only ``status``'s module; anything else (``--help``, a global option first, a mistyped or a
 plugin's command) imports them all, in this order of their names, which is the order ``--help`` lists."""
 
+TYPER_APP_NAMES = {
+    "app": "app",
+    "sandbox_app": "sandbox_app",
+    "show_version": "show_version",
+    "distribution_version": "distribution_version",
+    "_register_commands": "register_commands",
+}
+"""The names of ``cli.typer_app`` this package gives (``from onboard_sync.cli import app``)."""
 
-def _register_commands(command: str | None = None) -> None:
-    """Register the built-in ``command`` (``None``: every command), then the plugins' commands."""
-    import importlib
 
-    from onboard_sync.cli import logging_options  # noqa: F401 - the global options register on import
+def __getattr__(name: str) -> Any:
+    """``cli.typer_app``'s names, imported (with Typer) on first use."""
+    if name not in TYPER_APP_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from onboard_sync.cli import typer_app
 
-    named = COMMAND_MODULES.get(command or "")
-    for module in [named] if named else sorted(set(COMMAND_MODULES.values())):
-        importlib.import_module(f"onboard_sync.cli.{module}")  # its commands register on import
-    from onboard_sync.plugins import get_plugin_manager, plugin_load_failures, simulators
+    return getattr(typer_app, TYPER_APP_NAMES[name])
+
+
+def warn_plugin_load_failures() -> None:
+    """One ``warning:`` line on stderr for each plugin that failed to load (the CLI goes on without it)."""
+    from onboard_sync.plugins import plugin_load_failures
 
     for failure in plugin_load_failures():
-        typer.echo(f"warning: {failure}; continuing without it", err=True)
-    sandbox = sys.modules.get("onboard_sync.cli.sandbox")
-    try:
-        if sandbox is not None:  # the sandbox commands are one per simulator the plugins register
-            sandbox.add_simulator_commands(simulators())
-    except UserError as exc:  # two plugins claim one simulator name: every other command still works
-        typer.echo(f"warning: {exc}; the sandbox commands are left out", err=True)
-    # one plugin whose commands fail to register must not take the others (or the CLI) down
-    for impl in get_plugin_manager().hook.register_commands.get_hookimpls():
-        try:
-            impl.function(cli=app)
-        except Exception as exc:
-            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-            typer.echo(f"warning: plugin {impl.plugin_name!r} failed to add its commands: {reason}", err=True)
+        _say(f"warning: {failure}; continuing without it")
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point.
+
+    ``status`` with only its own options runs without Typer (``cli.status_argv``); everything else
+    runs through the Typer app (``cli.typer_app.run_typer``). On both, a ``UserError`` is one line
+    ``error: ...`` and exit code 2.
 
     When the command is done, every object left is frozen out of the garbage collector
     (``gc.freeze``): the process is about to end, and the interpreter's shutdown would otherwise
@@ -130,21 +113,30 @@ def main(argv: list[str] | None = None) -> None:
     the ~40,000 objects its imports leave. The only difference: objects left in reference cycles
     are not finalised at exit, which Python does not promise anyway (files and stores are closed
     by the code that opened them, and ``atexit`` handlers still run)."""
-    from onboard_sync.cli.logging_options import setup_cli_logging  # also registers --log-format
-    from onboard_sync.cli.plain_options import convert_plainly
+    from onboard_sync.logs import setup_logging
 
-    setup_cli_logging()
+    setup_logging()  # from the environment; --log-format/--log-level (Typer's path) set it up again
     try:
         args = sys.argv[1:] if argv is None else argv
-        _register_commands(args[0] if args else None)
-        command = typer.main.get_command(app)  # what app() runs (its pretty tracebacks are off)
-        convert_plainly(command)  # no pydantic to read a number or a path
-        command(args=args, prog_name=PROG_NAME)  # standalone: usage errors print usage and exit 2
+        options = None
+        if args[:1] == ["status"]:
+            from onboard_sync.cli.status_argv import parse_status_argv
+
+            options = parse_status_argv(args)
+        if options is not None and not options.json:  # --json loads the whole configuration anyway
+            from onboard_sync.cli.status_run import run_status
+
+            warn_plugin_load_failures()  # as registering the commands does on Typer's path
+            run_status(options)
+        else:
+            from onboard_sync.cli.typer_app import run_typer
+
+            run_typer(args)
     except UserError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}")
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        _say("interrupted")
         sys.exit(130)
     finally:
         gc.freeze()

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, JsonOption, console, open_store, print_json, runtime
+from onboard_sync.cli.common import console, open_store, print_json, runtime
+from onboard_sync.cli.options import ConfigOption, JsonOption
 
 if TYPE_CHECKING:
     from onboard_sync.durable.cluster import ClusterView, Finished, InstanceView, Running

@@ -1,4 +1,5 @@
-"""Helpers shared by the CLI commands: options, loading the runtime, opening the store, output."""
+"""Helpers shared by the CLI commands: loading the runtime, opening the store, output (the options the
+commands share are in ``cli.options``: this module imports no Typer, so ``status`` can use it without)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import typer
+from onboard_sync.cli.terminal import OFF_TERMINAL_COLUMNS
 
 if TYPE_CHECKING:  # config, rules and store load only in the commands that use them (a fast --help)
     from rich.console import Console
@@ -16,15 +17,6 @@ if TYPE_CHECKING:  # config, rules and store load only in the commands that use 
     from onboard_sync.runtime import Runtime
     from onboard_sync.store import Store
     from onboard_sync.store.sqlite_reader import SqliteReader
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Path of config.toml (default: ./config.toml or $ONBOARD_SYNC_CONFIG)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-
-
-OFF_TERMINAL_COLUMNS = 160
 
 
 def _console(stderr: bool) -> Console:

@@ -107,7 +107,7 @@ def demo_folder(chosen: Path | None) -> Path:
 def run_story(people: People, rt: Runtime, seed: int) -> None:
     """Setup, three syncs with people acting in the CRM in between, and the status table (the
     sandbox of ``people`` running, ``rt`` configured for it)."""
-    from onboard_sync.cli.status import status_table
+    from onboard_sync.cli.status_table import print_status_table
     from onboard_sync.schema import property_specs
     from onboard_sync.status import onboarding_views
     from onboard_sync.store import Store
@@ -159,7 +159,7 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
         _say(f"sync 3 (nothing changed in {crm}): {writes} writes, {third.api_calls()['total']} API calls")
         views = onboarding_views(store, rt.playbook, week_later, owner_settings=rt.config.owners, calendar=rt.calendar)
     title = f"{min(SHOWN, len(views))} of {len(views)} onboardings, playbook {rt.playbook.name}"
-    console.print(status_table(views[:SHOWN], width=console.width, title=title))
+    print_status_table(views[:SHOWN], title)
 
 
 def _show_example(people: People, store: Store, playbook: Playbook) -> None:

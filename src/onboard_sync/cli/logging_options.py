@@ -1,6 +1,6 @@
 """The global options of ``onboard-sync`` (before the command): ``--version``, ``--log-format``, ``--log-level``.
 
-``main()`` calls :func:`setup_cli_logging` first, from the environment (``ONBOARD_SYNC_LOG_FORMAT``,
+``main()`` sets logging up first (``logs.setup_logging``), from the environment (``ONBOARD_SYNC_LOG_FORMAT``,
 ``ONBOARD_SYNC_LOG_LEVEL``); the options, when given, set it up again. They live in the app's one
 callback: another global option (e.g. ``--version``) belongs in the same callback, since Typer keeps
 only the last one registered (registering a second one here fails loudly, see below).
@@ -14,12 +14,6 @@ import typer
 
 from onboard_sync.cli import app, show_version
 from onboard_sync.logs import FORMATS, setup_logging
-
-
-def setup_cli_logging() -> None:
-    """Logging from the environment, before the command line is parsed."""
-    setup_logging()
-
 
 if app.registered_callback is not None:  # pragma: no cover - a merge that adds a second callback
     raise RuntimeError("onboard-sync's app already has a callback: add --log-format/--log-level to it")

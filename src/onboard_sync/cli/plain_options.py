@@ -53,7 +53,7 @@ class PlainConversion:
             return value
         if self.kind is int and type(value) is int:
             return value
-        if self.kind is int and isinstance(value, str) and _decimal(value):
+        if self.kind is int and isinstance(value, str) and plain_decimal(value):
             return int(value)
         if issubclass(self.kind, Path) and isinstance(value, str | Path):
             from typer._param_types import coerce_cli_path  # given a Path, it needs no pydantic
@@ -65,7 +65,7 @@ class PlainConversion:
         return build_runtime_param(param.type_descriptor).coerce(value, param=param, ctx=ctx)
 
 
-def _decimal(text: str) -> bool:
+def plain_decimal(text: str) -> bool:
     """Decimal digits (an optional minus first) that read as the same number in any parser."""
     digits = text.removeprefix("-")
     return digits.isascii() and digits.isdigit() and len(digits) <= MAX_PLAIN_DIGITS

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, console
+from onboard_sync.cli.common import console
+from onboard_sync.cli.options import ConfigOption
 from onboard_sync.errors import UserError
 
 if TYPE_CHECKING:  # rules load when the report is written (a fast --help)

@@ -12,16 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import (
-    ConfigOption,
-    JsonOption,
-    console,
-    err_console,
-    is_terminal,
-    open_store,
-    print_json,
-    runtime,
-)
+from onboard_sync.cli.common import console, err_console, is_terminal, open_store, print_json, runtime
+from onboard_sync.cli.options import ConfigOption, JsonOption
 
 if TYPE_CHECKING:  # the engine and the store load only when plan or sync runs
     from onboard_sync.runtime import Runtime

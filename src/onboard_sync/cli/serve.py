@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, runtime
+from onboard_sync.cli.common import runtime
+from onboard_sync.cli.options import ConfigOption
 
 
 @app.command(short_help="Receive CRM/helpdesk webhooks; reconcile who they name.")

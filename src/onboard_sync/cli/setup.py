@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
+from onboard_sync.cli.common import console, print_json, runtime
+from onboard_sync.cli.options import ConfigOption, JsonOption
 from onboard_sync.errors import UserError
 
 if TYPE_CHECKING:  # config, checks and connectors load in the commands that use them (a fast --help)

@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import JsonOption, print_json
+from onboard_sync.cli.common import print_json
+from onboard_sync.cli.options import JsonOption
 from onboard_sync.simulate.scenarios import SCENARIOS
 
 _SCENARIO_HELP = "; ".join(f"{name}: {s.description}" for name, s in SCENARIOS.items())

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, JsonOption, console, err_console, is_terminal, print_json, runtime
+from onboard_sync.cli.common import console, err_console, is_terminal, print_json, runtime
+from onboard_sync.cli.options import ConfigOption, JsonOption
 
 if TYPE_CHECKING:
     from onboard_sync.store.transfer import CopyResult

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from onboard_sync.cli import app
-from onboard_sync.cli.common import ConfigOption, JsonOption, console, print_json, runtime
+from onboard_sync.cli.common import console, print_json, runtime
+from onboard_sync.cli.options import ConfigOption, JsonOption
 
 if TYPE_CHECKING:
     from dbos import DBOSClient

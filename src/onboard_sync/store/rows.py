@@ -116,6 +116,12 @@ class InboxEvent:
     processed_at: datetime | None = None
 
 
+_TASK_STATES = {state.value: state for state in TaskState}
+_TASK_STATUSES = {status.value: status for status in TaskStatus}
+"""The members by value: a dictionary look-up is ~8× faster than calling the enum, and ``status`` reads
+~3,000 of them (tasks of 80 onboardings); a value not there still goes to the enum, which refuses it."""
+
+
 def owned_task(r: Any) -> OwnedTask:
     """The ``owned_tasks`` row ``r`` as an ``OwnedTask`` (datetimes already aware UTC)."""
     return OwnedTask(
@@ -125,9 +131,9 @@ def owned_task(r: Any) -> OwnedTask:
         template_key=r.template_key,
         phase=r.phase,
         episode=r.episode,
-        state=TaskState(r.state),
+        state=_TASK_STATES.get(r.state) or TaskState(r.state),
         remote_id=r.remote_id,
-        status=TaskStatus(r.status),
+        status=_TASK_STATUSES.get(r.status) or TaskStatus(r.status),
         subject=r.subject,
         owner_id=r.owner_id,
         due_at=r.due_at,
