@@ -210,3 +210,24 @@ def test_the_table_reads_the_same_from_a_postgresql_store(demo_config: Path) -> 
     assert from_sqlite.returncode == 0, from_sqlite.stderr
     assert from_pg.stdout == from_sqlite.stdout
     assert from_sqlite.stdout.startswith("Onboardings (")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(demo_config: Path) -> None:
+    """`status | head -2`: the table goes on after the pipe closed; onboard-sync stops quietly with 141
+    (128 + SIGPIPE, as the shell reports a tool its pipe stopped), without a traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "onboard_sync.cli", "status", "--config", str(demo_config), "--limit", "200"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env({"COLUMNS": "80"}),
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away after one line
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, stderr
+    assert stderr == ""

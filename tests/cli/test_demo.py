@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cli_run import clean_env, run_cli, user_error
@@ -46,6 +47,15 @@ def test_demo_keeps_its_folder_and_the_printed_commands_work_there(tmp_path: Pat
     status = run_cli("status", "--json", cwd=folder)
     assert status.returncode == 0, status.stderr
     assert len(json.loads(status.stdout)["onboardings"]) == started
+    last_run = datetime.fromisoformat(json.loads(status.stdout)["last_run"]["started_at"])
+    assert last_run <= datetime.now(UTC), "the store the demo leaves is not dated in the future"
+    # what `status` shows in the folder is what the demo showed last: its week of work ended now
+    table = run_cli("status", "--limit", "10", cwd=folder)
+    assert table.returncode == 0, table.stderr
+    demo_rows = _table_rows(result.stdout)
+    status_lines = table.stdout.splitlines()
+    rule = next(n for n, line in enumerate(status_lines) if line.startswith("─"))
+    assert status_lines[rule + 1 : rule + 1 + len(demo_rows)] == demo_rows
     report = run_cli(*commands[1], cwd=folder)
     assert report.returncode == 0, report.stderr
     assert (folder / "report.html").stat().st_size > 1000
@@ -112,3 +122,16 @@ def test_demo_serve_keeps_the_sandbox_up_for_plan_and_sync_until_ctrl_c(tmp_path
     assert process.returncode == 0, errors[-3000:]
     assert "Traceback" not in errors
     assert "sandbox stopped" in rest
+
+
+def _table_rows(demo_output: str) -> list[str]:
+    """The rows of the status table the demo prints last (between the rule under its header and the
+    blank line before "The demo's folder is kept")."""
+    lines = demo_output.splitlines()
+    rule = max(n for n, line in enumerate(lines) if set(line.strip()) == {"─"})
+    end = next(n for n in range(rule + 1, len(lines)) if lines[n].startswith("The demo's folder"))
+    rows = lines[rule + 1 : end]
+    while rows and not rows[-1].strip():
+        rows.pop()
+    assert rows, demo_output
+    return rows

@@ -138,5 +138,20 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _say("interrupted")
         sys.exit(130)
+    except BrokenPipeError:  # the reader went away (``status | head``): stop quietly, as a shell tool does
+        _quiet_stdout()
+        sys.exit(141)  # 128 + SIGPIPE, what the shell reports for a tool its pipe stopped
     finally:
         gc.freeze()
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush of what is still buffered
+    cannot fail a second time (and print a traceback) on the closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (an embedding host): nothing left to protect
+        pass

@@ -17,7 +17,7 @@ import tempfile
 import textwrap
 import threading
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,7 +38,6 @@ __all__ = ["TOKEN_ENV", "demo", "demo_folder", "run_story", "write_demo_config"]
 MARKER = ".onboard-sync-demo"
 DEALS, SEED = 400, 7
 SHOWN = 10  # onboardings in the demo's status table; `onboard-sync status` shows them all
-WEEK = 7  # days the demo moves its clock between the first sync and the people's week of work
 
 
 @app.command(short_help="Run onboard-sync end to end on a local CRM sandbox.")
@@ -121,9 +120,9 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
     _say(f"setup: {sum(a.changed for a in actions)} CRM fields created")
 
     with Store.open(rt.config.store_url) as store:
-        first = Engine(rt, store).run()
+        first = Engine(rt, store, clock=people.clock.now).run()  # a week ago: the CRM's clock (``WEEK_BEFORE``)
         totals = first.totals()
-        views = onboarding_views(store, rt.playbook, utcnow(), calendar=rt.calendar)
+        views = onboarding_views(store, rt.playbook, people.clock.now(), calendar=rt.calendar)
         segments = Counter(v.segment for v in views)
         mix = ", ".join(f"{segments[s.key]} {s.label}" for s in rt.playbook.segments if segments[s.key])
         _say(f"sync 1: {len(views)} onboardings started ({mix})")
@@ -139,25 +138,30 @@ def run_story(people: People, rt: Runtime, seed: int) -> None:
         _show_example(people, store, rt.playbook)
 
         completed = _act_like_people(people, store, random.Random(seed))
-        week_later = utcnow() + timedelta(days=WEEK)  # the demo's clock moves; the CRM's stays
-        _say(f"a week later in {crm}: people completed {completed} tasks and set one phase by hand;")
-        _say("        the other customers' tasks were left open (the demo moves its clock 7 days)")
+        people.clock.set(utcnow())  # the week is over: the CRM's clock is the real one again
+        _say(f"a week of work in {crm}: people completed {completed} tasks, set one phase by hand")
+        _say("        and left other tasks open (the demo's CRM started a week ago)")
 
-        second = Engine(rt, store, clock=lambda: week_later).run()
-        moved = [t for t in store.transitions() if t.old_phase is not None and t.new_phase != t.old_phase]
-        at_risk = sum(
-            1
-            for v in onboarding_views(store, rt.playbook, week_later, calendar=rt.calendar)
-            if v.health_status != "healthy"
-        )
+        transitions_before = len(store.transitions())
+        second = Engine(rt, store).run()
+        now = utcnow()
+        moved = [
+            t
+            for t in store.transitions()[transitions_before:]
+            if t.old_phase is not None and t.new_phase != t.old_phase
+        ]
+        views = onboarding_views(store, rt.playbook, now, calendar=rt.calendar)
+        late = sum(1 for v in views if v.health_status not in (None, "healthy") and v.overdue_tasks)
+        unhealthy = sum(1 for v in views if v.health_status not in (None, "healthy"))
         _say(
-            f"sync 2: {len(moved)} phase changes; {second.totals()['created']} new tasks for the new phases; "
-            f"{at_risk} customers with overdue work are no longer healthy; {second.api_calls()['total']} API calls"
+            f"sync 2: {len(moved)} phase changes, {second.totals()['created']} new tasks for the new phases, "
+            f"{second.api_calls()['total']} API calls"
         )
-        third = Engine(rt, store, clock=lambda: week_later).run()
+        _say(f"        {unhealthy} customers are no longer healthy ({late} with overdue tasks)")
+        third = Engine(rt, store).run()
         writes = third.totals()["created"] + third.totals()["updated"]
         _say(f"sync 3 (nothing changed in {crm}): {writes} writes, {third.api_calls()['total']} API calls")
-        views = onboarding_views(store, rt.playbook, week_later, owner_settings=rt.config.owners, calendar=rt.calendar)
+        views = onboarding_views(store, rt.playbook, utcnow(), owner_settings=rt.config.owners, calendar=rt.calendar)
     title = f"{min(SHOWN, len(views))} of {len(views)} onboardings, playbook {rt.playbook.name}"
     print_status_table(views[:SHOWN], title)
 

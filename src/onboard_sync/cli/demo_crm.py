@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
+
+from onboard_sync.sandbox.clock import SandboxClock
+
+WEEK_BEFORE = timedelta(days=7)
+"""How far in the past the demo's CRM starts: its first sync runs then, the people's week of work ends now,
+so the store the demo leaves agrees with the real clock that later commands (status, plan, sync) use."""
 
 TOKEN_ENV = "ONBOARD_SYNC_DEMO_HUBSPOT_TOKEN"
 SECRETS_FILE = ".env"
@@ -105,10 +111,12 @@ class CrmTask:
 
 
 class People(Protocol):
-    """What the demo needs from a CRM sandbox."""
+    """What the demo needs from a CRM sandbox: its ``clock`` starts ``WEEK_BEFORE`` in the past (the
+    demo's first sync runs then, and the people's week of work ends now)."""
 
     name: str
     sandbox: Any
+    clock: SandboxClock
 
     def configure(self, folder: Path) -> Path: ...
 
@@ -125,7 +133,8 @@ class HubSpotPeople:
     def __init__(self, seed: int, deals: int) -> None:
         from onboard_sync.sandbox.hubspot import HubSpotSandbox
 
-        self.sandbox = HubSpotSandbox(seed=seed, deals=deals)
+        self.clock = SandboxClock(start=datetime.now(UTC) - WEEK_BEFORE)
+        self.sandbox = HubSpotSandbox(seed=seed, deals=deals, clock=self.clock)
 
     def configure(self, folder: Path) -> Path:
         table = hubspot_table(self.sandbox.base_url)
@@ -161,7 +170,8 @@ class SalesforcePeople:
     def __init__(self, seed: int, deals: int) -> None:
         from onboard_sync.sandbox.salesforce import SalesforceSandbox
 
-        self.sandbox = SalesforceSandbox(seed=seed, deals=deals)
+        self.clock = SandboxClock(start=datetime.now(UTC) - WEEK_BEFORE)
+        self.sandbox = SalesforceSandbox(seed=seed, deals=deals, clock=self.clock)
 
     def configure(self, folder: Path) -> Path:
         return write_salesforce_config(folder, self.sandbox, secrets=True, rules=True)
