@@ -144,19 +144,30 @@ def backup_path(path: Path, now: datetime) -> Path:
 def write_starter(files: dict[Path, str], *, force: bool, now: datetime, say: Callable[[str], None]) -> None:
     """Write ``files``. An existing file stops it (unless ``force``); with ``force`` a file whose text
     differs is first renamed to its backup name, and ``say`` tells where it went."""
+    for path in files:  # before anything is written: a folder where a file goes, a file where a folder goes
+        if path.is_dir():
+            raise ConfigError(
+                "is a folder; init writes a file there (move it away or choose another folder)", where=str(path)
+            )
+        blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), None)
+        if blocking is not None:
+            raise ConfigError("is a file; init needs a folder there (give init another folder)", where=str(blocking))
     existing = [path for path in files if path.exists()]
     if existing and not force:
         raise ConfigError(
             "already exists (use --force to replace it; the old file is kept as a backup)", where=str(existing[0])
         )
     for path, text in files.items():
-        if path.is_file():
-            if path.read_text(encoding="utf-8", errors="replace") == text:
-                say(f"unchanged {path}")
-                continue
-            backup = backup_path(path, now)
-            path.rename(backup)
-            say(f"kept the old {path} as {backup}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            if path.is_file():
+                if path.read_text(encoding="utf-8", errors="replace") == text:
+                    say(f"unchanged {path}")
+                    continue
+                backup = backup_path(path, now)
+                path.rename(backup)
+                say(f"kept the old {path} as {backup}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a read-only or missing place (/proc, a full disk): one line, where
+            raise ConfigError(f"cannot write here: {exc.strerror or exc}", where=str(exc.filename or path)) from None
         say(f"wrote {path}")

@@ -210,3 +210,25 @@ def test_init_in_process_keeps_a_backup_too(tmp_path: Path, capsys: pytest.Captu
     backups = list((tmp_path / "rules").glob("playbook.toml.bak-*"))
     assert [b.read_text(encoding="utf-8") for b in backups] == ["# my playbook\n"]
     assert f"kept the old {tmp_path / 'rules' / 'playbook.toml'} as {backups[0]}" in out
+
+
+@pytest.mark.parametrize(
+    ("prepare", "target", "says", "where"),
+    [
+        (lambda d: (d / "afile").touch(), "afile", "is a file; init needs a folder there", "afile"),
+        (lambda d: (d / "d1").mkdir() or (d / "d1" / "mappings").touch(), "d1", "is a file", "mappings"),
+        (lambda d: (d / "d2" / "config.toml").mkdir(parents=True), "d2", "is a folder", "config.toml"),
+        (lambda d: None, "/proc/no-such-place", "cannot write here", "/proc/no-such-place"),
+    ],
+    ids=["a file for the folder", "a file for mappings/", "a folder for config.toml", "an unwritable place"],
+)
+def test_init_in_a_place_it_cannot_write_says_where_in_one_line(
+    tmp_path: Path, prepare: Callable[[Path], object], target: str, says: str, where: str
+) -> None:
+    prepare(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    for extra in ([], ["--force"]):
+        line = user_error(run_cli("init", target, *extra, cwd=tmp_path))
+        assert says in line
+        assert where in line
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before, "nothing was written"

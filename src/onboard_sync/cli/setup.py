@@ -50,7 +50,7 @@ def init(
     exports = " ".join(f"{name}=…" for name in starter.secrets)
     console.print(
         (f"Next: export {exports}, then " if exports else "Next: ")
-        + "`onboard-sync validate --remote`, `onboard-sync setup`, `onboard-sync plan`.",
+        + "`onboard-sync setup`, `onboard-sync validate --remote`, `onboard-sync plan`.",
         markup=False,
         soft_wrap=True,
     )
