@@ -19,6 +19,7 @@ import typer
 from onboard_sync.cli import app
 from onboard_sync.cli.common import console, open_store, print_json, runtime
 from onboard_sync.cli.options import ConfigOption, JsonOption
+from onboard_sync.cli.plain_text import escape
 
 if TYPE_CHECKING:
     from onboard_sync.durable.cluster import ClusterView, Finished, InstanceView, Running
@@ -136,7 +137,7 @@ def show_cluster(view: ClusterView) -> None:
             str(i.queued + i.delayed),
             _running(i.running, now),
             _finished(i.last_success, now),
-            f"[red]{failure}[/red]" if _failing(i) else failure,
+            f"[red]{escape(failure)}[/red]" if _failing(i) else escape(failure),
         )
     console.print(instances)
     failures = [i for i in view.instances if i.last_failure is not None and i.last_failure.error]

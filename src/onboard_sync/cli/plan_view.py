@@ -147,7 +147,9 @@ def _grouped(
         fields.add_column(max_width=16)
         fields.add_column()
         for prop, value in planned.write.values.items():  # in the mapping's order
-            fields.add_row(labels.get((instance, kind, prop), prop), _change(planned.before.get(prop), value))
+            # Text, not str: a value holding [brackets] (a deal named "Acme [EU]") is shown, not read as markup
+            label, change = labels.get((instance, kind, prop), prop), _change(planned.before.get(prop), value)
+            fields.add_row(Text(label), Text(change))
         groups.setdefault(planned.onboarding_id, []).append((f"update {noun}", fields))
     return groups
 

@@ -14,6 +14,7 @@ import typer
 from onboard_sync.cli import app
 from onboard_sync.cli.common import console, err_console, is_terminal, open_store, print_json, runtime
 from onboard_sync.cli.options import ConfigOption, JsonOption
+from onboard_sync.cli.plain_text import escape
 
 if TYPE_CHECKING:  # the engine and the store load only when plan or sync runs
     from onboard_sync.runtime import Runtime
@@ -97,10 +98,10 @@ def _print_plan(report: RunReport, rt: Runtime, limit: int) -> None:
         if inst.tasks_deleted:
             console.print(f"{inst.tasks_deleted} task(s) deleted in the CRM would no longer be expected.")
         if inst.error:
-            console.print(f"[red]error[/red]: {inst.error}")
+            console.print(f"[red]error[/red]: {escape(inst.error)}")
     for name, pulled in report.ticket_sources.items():
         if pulled.get("error"):  # the plan was made without this helpdesk's changes
-            console.print(f"[red]error[/red] reading {name}: {pulled['error']}")
+            console.print(f"[red]error[/red] reading {name}: {escape(str(pulled['error']))}")
 
 
 def _cutoff_note(count: int) -> str:
@@ -134,9 +135,9 @@ def _print_sync(report: RunReport) -> None:
         if inst.tasks_deleted:
             console.print(f"  {inst.tasks_deleted} task(s) deleted in the CRM: no longer expected")
         for failure in inst.failures[:10]:
-            console.print(f"  [red]failed[/red] {failure['key']}: {failure['error']}")
+            console.print(f"  [red]failed[/red] {escape(str(failure['key']))}: {escape(str(failure['error']))}")
         if inst.error:
-            console.print(f"  [red]error[/red]: {inst.error}")
+            console.print(f"  [red]error[/red]: {escape(inst.error)}")
     status = "[green]ok[/green]" if report.ok else "[red]failed[/red]"
     console.print(f"{status}: {totals['created']} created, {totals['updated']} updated, {totals['failed']} failed")
 

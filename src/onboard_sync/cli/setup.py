@@ -99,7 +99,8 @@ def validate(
     _refuse_listing(remote_problems(rt, say=console.print))
     console.print(
         "ok: every mapped property exists in the CRM, can hold what onboard-sync writes and is onboard-sync's "
-        "to write; every owner named in [owners] is an active CRM owner"
+        "to write; every owner named in [owners] is an active CRM owner",
+        markup=False,
     )
 
 
