@@ -114,7 +114,7 @@ def test_options_with_any_values_are_read_as_typer_reads_them(groups: list[list[
         [],
         ["--config", "config.toml"],
         ["-c", "config.toml", "--limit", "5", "--at-risk"],
-        ["--owner=grace", "--segment", "smb", "--phase", "Go-live", "--limit=0"],
+        ["--owner=grace", "--segment", "smb", "--phase", "Go-live", "--limit=1"],
         ["--owner", "-x", "--owner", "erin"],
         ["--json", "--config", "/no/such.toml"],
     ],

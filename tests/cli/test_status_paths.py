@@ -43,6 +43,7 @@ def both(project: Path, *args: str | Path) -> tuple[tuple[int, str, str], tuple[
         ["--phase=nothing"],
         ["--config", "missing.toml"],
         ["--owner", "nobody"],
+        ["--limit", "0"],
     ],
     ids=" ".join,
 )
@@ -73,3 +74,12 @@ def test_help_is_typers(project: Path) -> None:
     assert result.returncode == 0
     assert "--at-risk" in result.stdout
     assert result.stdout.startswith("Usage: onboard-sync status [OPTIONS]")
+
+
+@pytest.mark.parametrize("limit", ["0", "-3"])
+def test_a_limit_below_one_is_a_usage_error(project: Path, limit: str) -> None:
+    result = run_cli("status", "--limit", limit, cwd=project)
+
+    assert result.returncode == 2, result.stderr
+    assert "'--limit'" in result.stderr
+    assert result.stdout == ""

@@ -14,14 +14,21 @@ import typer
 
 from onboard_sync.cli import app
 from onboard_sync.cli.options import ConfigOption, JsonOption
-from onboard_sync.cli.status_argv import DEFAULTS, StatusOptions
+from onboard_sync.cli.status_argv import DEFAULTS, MIN_LIMIT, StatusOptions
+
+
+def _at_least_one(value: int) -> int:
+    """``--limit``'s check: a usage error (exit 2) below ``MIN_LIMIT`` rows."""
+    if value < MIN_LIMIT:
+        raise typer.BadParameter(f"{value} rows: give at least {MIN_LIMIT}")
+    return value
 
 
 @app.command(short_help="Show every onboarding, worst first, with health and tasks.")
 def status(
     config: ConfigOption = DEFAULTS.config,
     json: JsonOption = DEFAULTS.json,
-    limit: Annotated[int, typer.Option(help="Rows to show in the table.")] = DEFAULTS.limit,
+    limit: Annotated[int, typer.Option(help="Rows to show in the table.", callback=_at_least_one)] = DEFAULTS.limit,
     at_risk: Annotated[
         bool, typer.Option("--at-risk", help="Only onboardings whose health is at-risk or critical.")
     ] = DEFAULTS.at_risk,

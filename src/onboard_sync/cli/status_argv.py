@@ -42,6 +42,8 @@ class StatusOptions:
 
 
 DEFAULTS = StatusOptions()
+MIN_LIMIT = 1
+"""The fewest rows ``--limit`` may ask for (the Typer option's ``min``)."""
 
 COMMAND = "status"
 STATUS_FLAGS: dict[str, tuple[str, type]] = {
@@ -61,8 +63,8 @@ def _value(kind: type, text: str) -> Any:
     """``text`` as Typer converts it for an option of ``kind``; ``None``: leave it to Typer."""
     if kind is str:
         return text
-    if kind is int:
-        return int(text) if plain_decimal(text) else None
+    if kind is int:  # --limit, at least 1 (else Typer's range error)
+        return int(text) if plain_decimal(text) and int(text) >= MIN_LIMIT else None
     path = Path(text)
     try:
         os.stat(path)
