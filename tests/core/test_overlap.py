@@ -149,9 +149,72 @@ def test_apply_lane_runs_one_apply_at_a_time_in_order() -> None:
     with ApplyLane(enabled=True) as lane:
         lane.submit(apply("1", 0.03))
         events.append("evaluating 2")  # the caller goes on while 1 is applied
-        lane.submit(apply("2", 0.0))  # waits for 1 first
+        lane.submit(apply("2", 0.0))  # queued behind 1: the caller goes on again
+        events.append("recording 3")
     assert events.index("evaluating 2") < events.index("end 1")
-    assert events[-3:] == ["end 1", "start 2", "end 2"]
+    assert events.index("recording 3") < events.index("end 1")
+    assert [e for e in events if "start" in e or "end" in e] == ["start 1", "end 1", "start 2", "end 2"]
+
+
+def test_apply_lane_waits_only_when_more_than_queued_applies_wait() -> None:
+    release = threading.Event()
+    started: list[str] = []
+
+    def blocked(name: str) -> Any:
+        def run() -> None:
+            started.append(name)
+            release.wait(5)
+
+        return run
+
+    with ApplyLane(enabled=True, queued=1) as lane:
+        lane.submit(blocked("1"))
+        lane.submit(blocked("2"))  # one in flight, one waiting: returns at once
+        waiter = threading.Thread(target=lane.submit, args=(blocked("3"),))
+        waiter.start()
+        waiter.join(0.1)
+        assert waiter.is_alive(), "a third apply waits while one is in flight and one queued"
+        release.set()
+        waiter.join(5)
+    assert started == ["1", "2", "3"]
+
+
+def test_apply_lane_sends_nothing_queued_behind_a_failed_apply() -> None:
+    ran: list[str] = []
+    gate = threading.Event()
+
+    def fail() -> None:
+        gate.wait(5)
+        raise RuntimeError("write failed")
+
+    lane = ApplyLane(enabled=True, queued=1)
+    lane.submit(fail)
+    lane.submit(lambda: ran.append("queued"))
+    lane.check()  # nothing finished yet: no error, no wait
+    gate.set()
+    with pytest.raises(RuntimeError, match="write failed"):
+        lane.wait()
+    with pytest.raises(RuntimeError, match="write failed"):  # a later submit is refused too
+        lane.submit(lambda: ran.append("later"))
+    lane.__exit__(None, None, None)
+    assert ran == []
+
+
+def test_apply_lane_check_raises_a_finished_apply_error() -> None:
+    def fail() -> None:
+        raise RuntimeError("write failed")
+
+    def check_until_raised() -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            lane.check()
+            time.sleep(0.01)
+
+    lane = ApplyLane(enabled=True)
+    lane.submit(fail)
+    with pytest.raises(RuntimeError, match="write failed"):
+        check_until_raised()
+    lane.__exit__(None, None, None)
 
 
 def test_apply_lane_raises_an_apply_error_at_the_next_wait() -> None:

@@ -13,10 +13,12 @@ while this thread records each batch's results in order.
 All intents are PENDING before the first call, so a crash with calls in flight leaves only
 PENDING keys, which the next run resolves.
 
-A chunked run calls ``apply`` once per chunk with ``final=False``: each chunk's intents are
-recorded before its first call, full batches are sent, and a partial last batch is carried over
-to the next chunk (its intents are already PENDING), so the number of write calls is the same as
-for one plan of everything; the last call (``final=True``) flushes what is left.
+A chunked run records each chunk's skips (``record_skips``, in the transaction of the chunk's
+states: ``sync.engine``) and intents (``record_intents``) before it queues the chunk's ``send``
+with ``final=False`` (on the engine's apply lane, while the next chunk is evaluated and recorded):
+full batches are sent, and a partial last batch is carried over to the next chunk (its intents are
+already PENDING), so the number of write calls is the same as for one plan of everything; the last
+call (``final=True``) flushes what is left. ``apply`` does all three at once.
 """
 
 from __future__ import annotations
@@ -120,12 +122,17 @@ class Applier:
 
     # --- applying --------------------------------------------------------------------
     def apply(self, plan: WritePlan, mapping: MappingSet, *, final: bool = True) -> list[PlannedFields]:
-        """Apply ``plan`` (one chunk's); return the field writes that succeeded in this call.
+        """Record ``plan``'s skips and intents, then send it (``record_skips``, ``record_intents``, ``send``)."""
+        self.record_skips(plan.skips)
+        self.record_intents(plan.tasks)
+        return self.send(plan, final=final)
+
+    def send(self, plan: WritePlan, *, final: bool = True) -> list[PlannedFields]:
+        """Send ``plan`` (one chunk's; its skips and intents already recorded) and record each answer;
+        return the field writes that succeeded in this call.
 
         With ``final=False`` a partial last batch of each kind is kept for the next call.
         """
-        self._record_skips(plan.skips)
-        self._record_intents(plan.tasks)
         self._tasks.extend(plan.tasks)
         for planned in plan.fields:
             self._fields[planned.write.kind].append(planned)
@@ -147,10 +154,13 @@ class Applier:
         del items[:count]
         return taken
 
-    def _record_skips(self, skips: Sequence[PlannedSkip]) -> None:
-        """Tasks never to create: recorded as ``SKIPPED`` with the reason, audited, no CRM call."""
+    def record_skips(self, skips: Sequence[PlannedSkip]) -> None:
+        """Tasks never to create: recorded as ``SKIPPED`` with the reason, audited, no CRM call. The
+        engine calls it inside the transaction that records the chunk's states: the adoption that
+        skipped them and the skip rows are committed together (the next run does not plan them again)."""
         if not skips:
             return
+        at = self.clock()  # one moment for the batch: they are recorded together
         rows = [
             OwnedTask(
                 key=s.skipped.spec.key,
@@ -166,25 +176,26 @@ class Applier:
             )
             for s in skips
         ]
+        entries = [
+            self._audit(
+                "skip_task",
+                ObjectKind.TASK,
+                None,
+                row.key,
+                None,
+                {"subject": row.subject, "planned_due_at": row.due_at.isoformat() if row.due_at else None},
+                "skipped",
+                row.note or "",
+                at=at,
+            )
+            for row in rows
+        ]
         with self.store.transaction():
             self.store.record_skipped_tasks(rows)
-            self.store.record_audit(
-                [
-                    self._audit(
-                        "skip_task",
-                        ObjectKind.TASK,
-                        None,
-                        row.key,
-                        None,
-                        {"subject": row.subject, "planned_due_at": row.due_at.isoformat() if row.due_at else None},
-                        "skipped",
-                        row.note or "",
-                    )
-                    for row in rows
-                ]
-            )
+            self.store.record_audit(entries)
 
-    def _record_intents(self, tasks: Sequence[PlannedTask]) -> None:
+    def record_intents(self, tasks: Sequence[PlannedTask]) -> None:
+        """The write-ahead intents of ``tasks``: ``PENDING`` before any of their create calls."""
         if not tasks:
             return
         now = self.clock()
@@ -381,10 +392,12 @@ class Applier:
         after: dict[str, object] | None,
         outcome: str,
         detail: str = "",
+        *,
+        at: datetime | None = None,
     ) -> AuditEntry:
         return AuditEntry(
             run_id=self.run_id,
-            at=self.clock(),
+            at=self.clock() if at is None else at,
             source=self.source,
             action=action,
             object_kind=kind,
