@@ -12,7 +12,7 @@ import pytest
 
 from onboard_sync.connector import Page
 from onboard_sync.errors import PagingError
-from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages, read_batches
+from onboard_sync.sync.overlap import ApplyLane, ReadAhead, pipelined_groups, prefetched_pages, read_batches
 
 
 class FakeConnector:
@@ -250,3 +250,47 @@ def test_disabled_apply_lane_applies_in_the_callers_thread() -> None:
     with ApplyLane(enabled=False) as lane:
         lane.submit(lambda: threads.append(threading.current_thread().name))
     assert threads == [threading.current_thread().name]
+
+
+def test_pipelined_groups_yield_the_answers_that_arrived_together_after_refilling() -> None:
+    arrived = threading.Event()
+    in_flight: list[int] = []
+    issued: list[int] = []
+
+    def call(item: int) -> int:
+        if item < 3:
+            arrived.wait(5)  # 0, 1 and 2 answer together
+        return item * 10
+
+    def on_issue(item: int) -> None:
+        issued.append(item)
+        if len(issued) == 3:
+            arrived.set()
+
+    groups = []
+    for group in pipelined_groups(list(range(7)), call, 3, issued=on_issue):
+        in_flight.append(len(issued) - sum(len(g) for g in groups) - len(group))
+        groups.append(group)
+        time.sleep(0.05)  # recording: the next answers arrive meanwhile
+    assert [item for group in groups for item, _ in group] == list(range(7))
+    assert [result for group in groups for _, result in group] == [i * 10 for i in range(7)]
+    assert len(groups[0]) > 1, "answers that arrived together come in one group"
+    assert in_flight[0] == 3, "the calls taking their places are issued before the group is recorded"
+
+
+def test_pipelined_groups_yield_the_answers_before_a_failed_call_first() -> None:
+    def call(item: int) -> int:
+        if item == 2:
+            raise ConnectionError("down")
+        return item
+
+    seen: list[int] = []
+
+    def record_all() -> None:
+        for group in pipelined_groups([0, 1, 2, 3], call, 4):
+            time.sleep(0.05)
+            seen.extend(item for item, _ in group)
+
+    with pytest.raises(ConnectionError):
+        record_all()
+    assert seen == [0, 1]

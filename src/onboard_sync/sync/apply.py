@@ -9,7 +9,8 @@ Field writes are idempotent (they set values), so they are simply recorded after
 
 Batch calls are pipelined: up to the connector's ``write_concurrency`` calls are in flight at
 once, task creates, task closes and each kind's field writes together (the gate still paces them),
-while this thread records each batch's results in order.
+while this thread records the batches' results in order (the answers that arrived together in one
+commit: a commit costs tens of milliseconds of fsync, and each one held the next call back).
 All intents are PENDING before the first call, so a crash with calls in flight leaves only
 PENDING keys, which the next run resolves.
 
@@ -36,7 +37,7 @@ from onboard_sync.mappings import MappingSet
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync import fieldwrites
-from onboard_sync.sync.overlap import pipelined
+from onboard_sync.sync.overlap import pipelined_groups
 from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedSkip, PlannedTask, WritePlan
 from onboard_sync.sync.report import InstanceReport
 
@@ -45,11 +46,13 @@ B = TypeVar("B")
 
 @dataclasses.dataclass(frozen=True)
 class _WriteCall:
-    """One batch write: its crash-point name, the call, and how its answer is recorded."""
+    """One batch write: its crash-point name, the call, how its answer is recorded, and the crash point
+    once that record is committed (if any)."""
 
     point: str
     send: Callable[[], Any]
     record: Callable[[Any], None]
+    recorded: str | None = None
 
 
 class Applier:
@@ -232,6 +235,7 @@ class Applier:
                 "task-create",
                 partial(self.connector.create_tasks, [p.write for p in batch]),
                 partial(self._record_creates, batch),
+                "after-task-record",
             )
             for batch in (tasks[start : start + size] for start in range(0, len(tasks), size))
         ]
@@ -259,7 +263,6 @@ class Applier:
             if failed:
                 self.store.mark_tasks_failed(self.source, failed)
             self.store.record_audit(entries)
-        crash_point("after-task-record")
         self._count(results, created=True)
 
     def _task_closes(self, closes: Sequence[PlannedClose]) -> list[_WriteCall]:
@@ -309,6 +312,7 @@ class Applier:
                 "field-write",
                 partial(fieldwrites.write_fields, self.connector, kind, [p.write for p in batch], self._gone[kind]),
                 partial(self._record_fields, kind, batch, written),
+                "after-field-record",
             )
             for batch in (items[start : start + size] for start in range(0, len(items), size))
         ]
@@ -342,7 +346,6 @@ class Applier:
         with self.store.transaction():
             self.store.record_written_fields_many(fields)
             self.store.record_audit(entries)
-        crash_point("after-field-record")
         written.extend(done)
         self._count([o.result for o in outcomes], created=False)
         for o in outcomes:
@@ -353,15 +356,17 @@ class Applier:
     # --- helpers ---------------------------------------------------------------------
     def _send(self, calls: Sequence[_WriteCall]) -> None:
         """Every write call of one apply, of every kind at once, with up to ``write_concurrency`` in
-        flight (the gate still paces them); each answer is recorded in order, right after it is taken.
+        flight (the gate still paces them); the answers are recorded in order, those that arrived
+        together in one transaction (one commit), while the calls taking their places are in flight.
 
         Task creates, task closes and field writes of different kinds are independent (their plan is
         made; no call needs another's answer), so the last batches of a run, one per kind, go out
         together instead of each waiting for the one before. Crash points ``before-{point}`` (as each
-        call is issued) and ``after-{point}`` (as its answer is taken, before it is recorded) keep
-        their meaning with calls in flight; every task intent is PENDING before the first call.
+        call is issued), ``after-{point}`` (as its answer is taken, before it is recorded) and
+        ``after-task-record`` / ``after-field-record`` (its record committed) keep their meaning with
+        calls in flight; every task intent is PENDING before the first call.
         """
-        for call, answer in pipelined(
+        for group in pipelined_groups(
             calls,
             lambda call: call.send(),
             self.connector.write_concurrency,
@@ -369,7 +374,12 @@ class Applier:
             answered=lambda call: crash_point(f"after-{call.point}"),
             name="onboard-sync-write",
         ):
-            call.record(answer)
+            with self.store.transaction():
+                for call, answer in group:
+                    call.record(answer)
+            for call, _ in group:
+                if call.recorded:
+                    crash_point(call.recorded)
 
     def _count(self, results: list[WriteResult], *, created: bool) -> None:
         for result in results:

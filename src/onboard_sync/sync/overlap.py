@@ -10,8 +10,10 @@ evaluation (CPU, about 2 s per 1,000 new onboardings) waited for the previous ch
   arrives, so the caller stages a page while the next is in flight (same calls, same order); when
   the connector names the later pages (``Page.ahead``: HubSpot search offsets), several are read at
   once, so a chain of 48 task pages is paced by the search limit rather than by each answer in turn.
-* :func:`pipelined` keeps up to N calls in flight and yields their results in order (the apply's
-  batch writes use it too); :func:`read_batches` reads id batches that way, with up to
+* :func:`pipelined` keeps up to N calls in flight and yields their results in order;
+  :func:`pipelined_groups` yields the answers that have arrived together, once the calls taking
+  their places are out (the apply's batch writes: one commit per group, with four calls in flight
+  meanwhile); :func:`read_batches` reads id batches that way, with up to
   ``connector.read_concurrency`` calls in flight (each still passes the gate's rate limit).
 * :class:`ReadAhead` starts by-id reads while the pull is still paging: the accounts of the first
   deal pages are read while the later pages are searched (full batches only, so the number of
@@ -29,6 +31,7 @@ evaluation (CPU, about 2 s per 1,000 new onboardings) waited for the previous ch
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import deque
@@ -128,6 +131,47 @@ def pipelined(
                 result = future.result()
                 answered(done)
                 yield done, result
+        finally:
+            for _, future in queue:
+                future.cancel()
+
+
+def pipelined_groups(
+    items: Sequence[T],
+    call: Callable[[T], R],
+    workers: int,
+    *,
+    issued: Callable[[T], None] = lambda item: None,
+    answered: Callable[[T], None] = lambda item: None,
+    name: str = "onboard-sync-call",
+) -> Iterator[list[tuple[T, R]]]:
+    """``(item, call(item))`` in order, as :func:`pipelined`, but in groups: the oldest answer and
+    every later one that has arrived too (up to one that failed, which heads the next group), yielded
+    once the calls that take their places are issued. So the caller records a group at once (one
+    store commit for several batches) while ``workers`` calls stay in flight, instead of holding the
+    next call back while it records each answer."""
+    workers = max(1, min(workers, len(items)))
+    rest = iter(items)
+    with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
+        queue: deque[tuple[T, Future[R]]] = deque()
+
+        def fill() -> None:
+            for item in itertools.islice(rest, workers - len(queue)):
+                issued(item)
+                queue.append((item, pool.submit(call, item)))
+
+        try:
+            fill()
+            while queue:
+                item, future = queue.popleft()
+                group = [(item, future.result())]
+                answered(item)
+                while queue and queue[0][1].done() and queue[0][1].exception() is None:
+                    item, future = queue.popleft()
+                    group.append((item, future.result()))
+                    answered(item)
+                fill()
+                yield group
         finally:
             for _, future in queue:
                 future.cancel()
