@@ -12,31 +12,18 @@ create none of the skipped tasks.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 from invariants import KEY, check_all
+from test_crashes import run_cli
 
 from onboard_sync.crash import CRASH_ENV
 from onboard_sync.onboarding.state import TransitionCause
 from onboard_sync.store import TaskState
 
 SKIPPED_AT_ADOPTION = re.compile(r"(\d+) task\(s\) of \d+ earlier phase\(s\) skipped")
-
-
-def run_cli(project: Any, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "onboard_sync.cli", *args, "--config", str(project.config_path)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=180,
-        check=False,
-    )
 
 
 def adoptions_and_skips(project: Any) -> tuple[dict[str, int], dict[str, set[str]]]:

@@ -10,10 +10,10 @@ evaluation (CPU, about 2 s per 1,000 new onboardings) waited for the previous ch
   arrives, so the caller stages a page while the next is in flight (same calls, same order); when
   the connector names the later pages (``Page.ahead``: HubSpot search offsets), several are read at
   once, so a chain of 48 task pages is paced by the search limit rather than by each answer in turn.
-* :func:`pipelined` keeps up to N calls in flight and yields their results in order;
-  :func:`pipelined_groups` yields the answers that have arrived together, once the calls taking
-  their places are out (the apply's batch writes: one commit per group, with four calls in flight
-  meanwhile); :func:`read_batches` reads id batches that way, with up to
+* :func:`pipelined_groups` keeps up to N calls in flight and yields their results in order, those
+  that arrived together at once, after the calls taking their places are out (the apply's batch
+  writes: one commit per group, with four calls in flight meanwhile); :func:`read_batches` reads id
+  batches that way, with up to
   ``connector.read_concurrency`` calls in flight (each still passes the gate's rate limit).
 * :class:`ReadAhead` starts by-id reads while the pull is still paging: the accounts of the first
   deal pages are read while the later pages are searched (full batches only, so the number of
@@ -96,46 +96,6 @@ def prefetched_pages(
                 future.cancel()
 
 
-def pipelined(
-    items: Sequence[T],
-    call: Callable[[T], R],
-    workers: int,
-    *,
-    issued: Callable[[T], None] = lambda item: None,
-    answered: Callable[[T], None] = lambda item: None,
-    name: str = "onboard-sync-call",
-) -> Iterator[tuple[T, R]]:
-    """``(item, call(item))`` in order, with up to ``workers`` calls in flight. ``issued(item)`` runs
-    as each call is started and ``answered(item)`` as its answer is taken (the apply's crash points)."""
-    workers = max(1, min(workers, len(items)))
-    if workers == 1:
-        for item in items:
-            issued(item)
-            result = call(item)
-            answered(item)
-            yield item, result
-        return
-    with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
-        queue: deque[tuple[T, Future[R]]] = deque()
-        try:
-            for item in items:
-                issued(item)
-                queue.append((item, pool.submit(call, item)))
-                if len(queue) >= workers:
-                    done, future = queue.popleft()
-                    result = future.result()
-                    answered(done)
-                    yield done, result
-            while queue:
-                done, future = queue.popleft()
-                result = future.result()
-                answered(done)
-                yield done, result
-        finally:
-            for _, future in queue:
-                future.cancel()
-
-
 def pipelined_groups(
     items: Sequence[T],
     call: Callable[[T], R],
@@ -145,12 +105,21 @@ def pipelined_groups(
     answered: Callable[[T], None] = lambda item: None,
     name: str = "onboard-sync-call",
 ) -> Iterator[list[tuple[T, R]]]:
-    """``(item, call(item))`` in order, as :func:`pipelined`, but in groups: the oldest answer and
-    every later one that has arrived too (up to one that failed, which heads the next group), yielded
-    once the calls that take their places are issued. So the caller records a group at once (one
-    store commit for several batches) while ``workers`` calls stay in flight, instead of holding the
-    next call back while it records each answer."""
+    """``(item, call(item))`` in order, with up to ``workers`` calls in flight, in groups: the oldest
+    answer and every later one that has arrived too (up to one that failed, which heads the next
+    group), yielded once the calls that take their places are issued. So the caller records a group
+    at once (one store commit for several batches) while ``workers`` calls stay in flight, instead of
+    holding the next call back while it records each answer. ``issued(item)`` runs as each call is
+    started and ``answered(item)`` as its answer is taken (the apply's crash points). With one worker
+    the calls run one after another in the caller's thread, each answer yielded before the next call."""
     workers = max(1, min(workers, len(items)))
+    if workers == 1:
+        for item in items:
+            issued(item)
+            result = call(item)
+            answered(item)
+            yield [(item, result)]
+        return
     rest = iter(items)
     with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
         queue: deque[tuple[T, Future[R]]] = deque()
@@ -183,7 +152,8 @@ def read_batches(
     """``(batch, read(batch))`` for each ``max_read_batch`` slice of ``ids``, in order, with up to
     ``connector.read_concurrency`` reads in flight."""
     batches = list(chunks(ids, connector.max_read_batch))
-    return pipelined(batches, read, connector.read_concurrency, name="onboard-sync-read")
+    for group in pipelined_groups(batches, read, connector.read_concurrency, name="onboard-sync-read"):
+        yield from group
 
 
 class ReadAhead(Generic[R]):
