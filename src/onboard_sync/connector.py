@@ -62,6 +62,11 @@ class ApiCaller(Protocol):
         ...
 
 
+PLACEHOLDER = "REPLACE"
+"""Starter tables (``starter_config``) begin each value a person must fill in with this word; a
+setting that still does is refused by the offline checks (``checks.config.placeholder_problems``)."""
+
+
 class ConnectorSettings(BaseModel):
     """Base of every connector's settings model (one ``[connectors.NAME]`` table in config.toml).
 

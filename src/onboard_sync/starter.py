@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from onboard_sync.connector import Capability
+from onboard_sync.connector import PLACEHOLDER, Capability
 from onboard_sync.errors import ConfigError
 from onboard_sync.keys import did_you_mean
 from onboard_sync.mappings.loader import default_mapping_text
@@ -25,8 +25,6 @@ from onboard_sync.rules import default_playbook_path, example_playbooks
 STARTER_WON_SINCE_DAYS = 30
 """``init`` onboards deals won in the last 30 days, not every customer the CRM ever won."""
 DEFAULT_TYPES = ("hubspot",)
-PLACEHOLDER = "REPLACE"
-"""Starter tables mark the values a person must fill in with this word."""
 
 CORE_CONFIG = """\
 # onboard-sync configuration. Reference: docs/configuration.md

@@ -25,7 +25,20 @@ BUILT_IN = ["hubspot", "salesforce", "zendesk"]
 
 
 def offline_ok(config: Path) -> None:
-    """The folder loads and has no reference problem (what `validate` checks offline)."""
+    """The folder loads and has no reference problem (what `validate` checks offline) but the starter's
+    placeholders, each of which is refused by name until a person fills it in."""
+    rt = load_runtime(config, check=False)
+    placeholders = [
+        f"connectors.{name}.{key}"
+        for name, table in tomllib.loads(config.read_text(encoding="utf-8"))["connectors"].items()
+        for key, value in table.items()
+        if isinstance(value, str) and value.startswith("REPLACE")
+    ]
+    problems = config_problems(rt.config, rt.playbook)
+    assert [p.where.split("(")[-1].rstrip(")") for p in problems] == placeholders
+    assert all("init's placeholder" in p.message for p in problems)
+    filled = config.read_text(encoding="utf-8").replace('"REPLACE-with-', '"filled-in-')
+    config.write_text(filled, encoding="utf-8")
     rt = load_runtime(config, check=False)
     assert config_problems(rt.config, rt.playbook) == []
 

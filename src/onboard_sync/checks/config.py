@@ -9,7 +9,9 @@ name, and at the machine, without calling any CRM:
 * every ``mappings/*.toml`` file belongs to a connector instance or type (a misspelt file name is
   otherwise ignored silently, and the shipped default used instead);
 * the store URL is a supported backend whose driver is installed and, for SQLite, a file in a
-  folder that exists (a mistyped path would start a new, empty store).
+  folder that exists (a mistyped path would start a new, empty store);
+* no connector setting still holds a starter placeholder (``init`` writes ``REPLACE-…`` where a
+  person must fill in a value: a Zendesk subdomain, a Salesforce consumer key or user name).
 
 :func:`config_problems` returns every problem (``validate`` lists them all);
 :func:`onboard_sync.runtime.load_runtime` raises the first, so ``sync``, ``plan``, ``serve`` and the
@@ -23,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from onboard_sync.connector import Capability
+from onboard_sync.connector import PLACEHOLDER, Capability
 from onboard_sync.errors import ConfigError, UserError
 from onboard_sync.keys import did_you_mean
 from onboard_sync.linking import LinkSettings
@@ -47,6 +49,7 @@ def config_problems(config: AppConfig, playbook: Playbook) -> list[ConfigError]:
         *link_problems(config),
         *mapping_file_problems(config),
         *store_problems(config),
+        *placeholder_problems(config),
     ]
 
 
@@ -192,3 +195,14 @@ def _driver_problems(url: URL, where: str) -> Iterator[ConfigError]:
         )
     except Exception as exc:  # an unknown driver name: sqlalchemy.exc.NoSuchModuleError
         yield ConfigError(f"unknown store driver: {exc}", where=where)
+
+
+def placeholder_problems(config: AppConfig) -> Iterator[ConfigError]:
+    """Connector settings that still hold the starter's ``REPLACE-…`` value (``onboard-sync init``)."""
+    for name, settings in config.connectors.items():
+        for key, value in settings.model_dump().items():
+            if isinstance(value, str) and value.startswith(PLACEHOLDER):
+                yield ConfigError(
+                    f"{value!r} is init's placeholder: fill in the real value (the comment beside it says what)",
+                    where=config.where("connectors", name, key),
+                )

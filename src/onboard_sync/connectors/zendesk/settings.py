@@ -17,7 +17,7 @@ def starter_table(instance: str) -> str:
     """``[connectors.INSTANCE]`` for ``onboard-sync init --connector zendesk``."""
     return f"""[connectors.{instance}]
 type = "zendesk"
-subdomain = "your-subdomain"          # REPLACE: acme for acme.zendesk.com
+subdomain = "REPLACE-with-your-subdomain"   # acme for acme.zendesk.com
 oauth_token_env = "ZENDESK_OAUTH_TOKEN"   # an OAuth access token (API tokens end 2027-04-30)
 
 [connectors.{instance}.link]          # how Zendesk organizations find their CRM companies
