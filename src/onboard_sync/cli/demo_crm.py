@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from onboard_sync.sandbox.clock import SandboxClock
+if TYPE_CHECKING:  # the sandbox package is imported when a demo runs, not when --help lists the commands
+    from onboard_sync.sandbox.clock import SandboxClock
 
 WEEK_BEFORE = timedelta(days=7)
 """How far in the past the demo's CRM starts: its first sync runs then, the people's week of work ends now,
@@ -131,6 +132,7 @@ class HubSpotPeople:
     name = "hubspot"
 
     def __init__(self, seed: int, deals: int) -> None:
+        from onboard_sync.sandbox.clock import SandboxClock
         from onboard_sync.sandbox.hubspot import HubSpotSandbox
 
         self.clock = SandboxClock(start=datetime.now(UTC) - WEEK_BEFORE)
@@ -168,6 +170,7 @@ class SalesforcePeople:
     name = "salesforce"
 
     def __init__(self, seed: int, deals: int) -> None:
+        from onboard_sync.sandbox.clock import SandboxClock
         from onboard_sync.sandbox.salesforce import SalesforceSandbox
 
         self.clock = SandboxClock(start=datetime.now(UTC) - WEEK_BEFORE)
