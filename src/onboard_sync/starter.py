@@ -139,10 +139,10 @@ def backup_path(path: Path, now: datetime) -> Path:
     return candidate
 
 
-def write_starter(files: dict[Path, str], *, force: bool, now: datetime, say: Callable[[str], None]) -> None:
-    """Write ``files``. An existing file stops it (unless ``force``); with ``force`` a file whose text
-    differs is first renamed to its backup name, and ``say`` tells where it went."""
-    for path in files:  # before anything is written: a folder where a file goes, a file where a folder goes
+def _checked_places(files: dict[Path, str]) -> list[Path]:
+    """The files of ``files`` that exist already, once no folder stands where a file goes and no file
+    where a folder goes (checked before anything is written)."""
+    for path in files:
         if path.is_dir():
             raise ConfigError(
                 "is a folder; init writes a file there (move it away or choose another folder)", where=str(path)
@@ -150,7 +150,16 @@ def write_starter(files: dict[Path, str], *, force: bool, now: datetime, say: Ca
         blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), None)
         if blocking is not None:
             raise ConfigError("is a file; init needs a folder there (give init another folder)", where=str(blocking))
-    existing = [path for path in files if path.exists()]
+    return [path for path in files if path.exists()]
+
+
+def write_starter(files: dict[Path, str], *, force: bool, now: datetime, say: Callable[[str], None]) -> None:
+    """Write ``files``. An existing file stops it (unless ``force``); with ``force`` a file whose text
+    differs is first renamed to its backup name, and ``say`` tells where it went."""
+    try:  # a folder that cannot be looked into (another user's) is one error line too
+        existing = _checked_places(files)
+    except OSError as exc:
+        raise ConfigError(f"cannot look here: {exc.strerror or exc}", where=str(exc.filename or "")) from None
     if existing and not force:
         raise ConfigError(
             "already exists (use --force to replace it; the old file is kept as a backup)", where=str(existing[0])

@@ -214,20 +214,24 @@ def test_the_table_reads_the_same_from_a_postgresql_store(demo_config: Path) -> 
 
 def test_a_reader_that_stops_early_gets_no_traceback(demo_config: Path) -> None:
     """`status | head -2`: the table goes on after the pipe closed; onboard-sync stops quietly with 141
-    (128 + SIGPIPE, as the shell reports a tool its pipe stopped), without a traceback."""
+    (128 + SIGPIPE, as the shell reports a tool its pipe stopped), without a traceback. The reader is
+    gone before the first line (its end of the pipe closed at once), so the write surely fails."""
+    import os
     import subprocess
     import sys
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "onboard_sync.cli", "status", "--config", str(demo_config), "--limit", "200"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=clean_env({"COLUMNS": "80"}),
-    )
-    assert proc.stdout is not None
-    assert proc.stderr is not None
-    proc.stdout.readline()
-    proc.stdout.close()  # the reader goes away after one line
-    stderr = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 141, stderr
-    assert stderr == ""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "onboard_sync.cli", "status", "--config", str(demo_config)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=clean_env({"COLUMNS": "80"}),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == b""

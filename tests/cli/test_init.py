@@ -245,3 +245,22 @@ def test_init_in_a_place_it_cannot_write_says_where_in_one_line(
         assert says in line
         assert where in line
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before, "nothing was written"
+
+
+def test_init_where_a_folder_cannot_be_looked_into_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.11's Path.is_dir raises for a folder another user keeps closed: a ConfigError naming it."""
+    from onboard_sync.errors import ConfigError
+    from onboard_sync.starter import write_starter
+
+    closed = tmp_path / "theirs"
+
+    def refused(self: Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(closed))
+
+    monkeypatch.setattr(Path, "is_dir", refused)
+    with pytest.raises(ConfigError) as raised:
+        write_starter({closed / "config.toml": ""}, force=False, now=datetime.now(), say=print)
+    assert "cannot look here: Permission denied" in str(raised.value)
+    assert str(closed) in str(raised.value)

@@ -257,7 +257,7 @@ class Applier:
             )
             for r in results
         ]
-        with self.store.transaction():  # built first: the write lock is held for the statements only
+        with self.store.transaction():  # within the group's transaction when answers came together (``_send``)
             if created:
                 self.store.mark_tasks_created(self.source, created)
             if failed:

@@ -27,7 +27,8 @@ that is a deal source, a run:
    transaction, then the write-ahead intents, and queues the writes behind the previous chunk's
    (``sync.overlap.ApplyLane``: the CRM is kept busy while the next chunk is evaluated and recorded),
    which are sent in the connector's batch size (a partial batch is carried to the next chunk, so
-   the calls are those of one plan), each batch's results (and audit) recorded right after it returns; account
+   the calls are those of one plan), each batch's results (and audit) recorded as its answer arrives (answers
+   that arrive together in one transaction); account
    fields are planned after every chunk (the chunks' last partial batches are sent meanwhile,
    every kind at once), since onboardings in different chunks may share an account, and so are
    linked helpdesk organizations' fields (``sync.writeback``);
