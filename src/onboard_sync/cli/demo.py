@@ -180,7 +180,7 @@ def _show_example(people: People, store: Store, playbook: Playbook) -> None:
         (t for t in created if t.onboarding_id == first), key=lambda t: (order.get(t.template_key, len(order)), t.key)
     )
     tasks = [people.task(t.remote_id or "") for t in mine[:3]]
-    _say(f"in {people.name} now, for example these tasks")
+    _say(f"in {people.name} after sync 1 (a week ago), for example these tasks")
     _say(f"on {tasks[0].links}:")
     for n, task in enumerate(tasks):
         _say(f'  "{task.subject}"')
