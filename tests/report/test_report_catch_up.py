@@ -105,3 +105,7 @@ def test_what_happened_before_adoption_is_not_measured(tmp_path: Path) -> None:
     assert data.first_value == [], "no go-live was seen happen"
     configuration = next(d for d in data.durations["Mid-market"] if d.phase == "configuration")
     assert (configuration.actual, configuration.samples) == (7.0, 1), "only g's whole stay is measured"
+    assert data.first_value_before_adoption == 1, "e went live before onboard-sync followed it"
+    page = unescape(re.sub(r"<.*?>", "", render_html(data)))
+    assert "none has reached first value (go-live) since onboard-sync began following it; 1 was adopted" in page
+    assert "no onboarding has reached first value" not in page, "e did reach it: the page must not say none has"

@@ -92,6 +92,12 @@ def _funnel(data: ReportData) -> str:
 def _first_value(data: ReportData) -> str:
     days = [f.days for f in data.first_value]
     if not days:
+        before = data.first_value_before_adoption
+        if before:  # they did reach it, before onboard-sync followed them: say so, not "none has"
+            return _nodata(
+                f"none has reached first value ({data.first_value_source}) since onboard-sync began following it; "
+                f"{before} {'was' if before == 1 else 'were'} adopted past it, when it came is not known"
+            )
         return _nodata(f"no onboarding has reached first value ({data.first_value_source}) yet")
     plan = data.first_value_plan
     horizon = max(plan.values()) + 1 if plan else max(days) + 1
@@ -158,7 +164,10 @@ def _health(data: ReportData) -> str:
 
 def _durations(rows: list[PhaseDuration]) -> str:
     if not any(r.actual is not None for r in rows):
-        note = _nodata("no phase of this segment has been completed yet")
+        note = _nodata(
+            "no phase of this segment has been completed since onboard-sync began following it "
+            "(a stay in the phase an onboarding was adopted in began before it and is left out)"
+        )
     else:
         stays = sum(r.samples for r in rows)
         note = (

@@ -73,6 +73,7 @@ class ReportData:
     current: dict[str, int] = field(default_factory=dict)  # phase label -> onboardings there now (not cancelled)
     first_value: list[FirstValue] = field(default_factory=list)
     first_value_source: str = "first-value task"
+    first_value_before_adoption: int = 0  # adopted already past first value: when it came is unknown
     first_value_plan: dict[str, int] = field(default_factory=dict)  # segment label -> planned day
     durations: dict[str, list[PhaseDuration]] = field(default_factory=dict)  # segment label -> phases
     health_series: list[tuple[date, float, int]] = field(default_factory=list)  # (day, average, onboardings)

@@ -81,9 +81,10 @@ def first_value(data: ReportData, states: list[OnboardingState], playbook: Playb
     for state in states:
         moment = state.first_value_at if by_task else state.go_live_at
         if moment is not None and (state.adopted_at is None or moment > state.adopted_at):
-            # an onboarding adopted past go-live did not go live at adoption: its moment is unknown
             days = (moment.date() - state.started_at.date()).days
             data.first_value.append(FirstValue(days=days, planned=plan.get(state.segment)))
+        elif moment is not None:  # adopted past go-live: it did not go live at adoption, when is unknown
+            data.first_value_before_adoption += 1
     present = {s.segment for s in states}
     data.first_value_plan = {
         s.label: day for s in playbook.segments if (day := plan[s.key]) is not None and s.key in present
