@@ -78,7 +78,7 @@ def demo(
             try:
                 threading.Event().wait()
             except KeyboardInterrupt:
-                console.print(f"\n{crm} sandbox stopped; the folder stays: {where}", highlight=False)
+                console.print(f"\n{crm} sandbox stopped; the folder stays: {where}", highlight=False, markup=False)
 
 
 def demo_folder(chosen: Path | None) -> Path:

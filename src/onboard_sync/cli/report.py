@@ -61,7 +61,7 @@ def report_command(
         out.write_text(render_html(data), encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot write the report: {exc.strerror or exc}", where=str(out)) from exc
-    console.print(f"wrote {out} ({data.onboardings} onboardings, {len(data.at_risk)} at risk)")
+    console.print(f"wrote {out} ({data.onboardings} onboardings, {len(data.at_risk)} at risk)", markup=False)
 
 
 def _require_store_file(url: str) -> None:

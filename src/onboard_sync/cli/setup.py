@@ -160,8 +160,8 @@ def setup(
         for action in actions:
             by_hand = not (action.done or action.pending)
             prefix = "[yellow]to do by hand:[/yellow] " if by_hand else ""
-            console.print(f"{name}: {prefix}{escape(action.description)}")
-        console.print(f"{name}: {setup_summary(actions, dry_run=dry_run)}")
+            console.print(f"{escape(name)}: {prefix}{escape(action.description)}")
+        console.print(f"{name}: {setup_summary(actions, dry_run=dry_run)}", markup=False)
 
 
 def setup_summary(actions: list[SetupAction], *, dry_run: bool) -> str:

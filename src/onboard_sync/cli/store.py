@@ -115,6 +115,6 @@ def upgrade(config: ConfigOption = None) -> None:
     before, after = Store.migrate(rt.config.store_url)
     shown = redact_url(rt.config.store_url)
     if before == after:
-        console.print(f"{shown}: already at schema revision {after}", highlight=False)
+        console.print(f"{shown}: already at schema revision {after}", highlight=False, markup=False)
     else:
-        console.print(f"{shown}: schema revision {before or 'none'} -> {after}", highlight=False)
+        console.print(f"{shown}: schema revision {before or 'none'} -> {after}", highlight=False, markup=False)

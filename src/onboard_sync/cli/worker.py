@@ -123,7 +123,8 @@ def schedules(
     for v in views:
         last = f"{v.last_run:%Y-%m-%d %H:%M}" if v.last_run else "-"
         following = f"{v.next_run:%Y-%m-%d %H:%M}" if v.next_run else "-"
-        console.print(f"{v.instance[:18]:<18} {v.schedule[:16]:<16} {v.status[:7]:<7} {last:<17} {following}")
+        row = f"{v.instance[:18]:<18} {v.schedule[:16]:<16} {v.status[:7]:<7} {last:<17} {following}"
+        console.print(row, markup=False)
 
 
 def open_engine_client(system: SystemDatabase, *, migrate: bool = True) -> DBOSClient:
