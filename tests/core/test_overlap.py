@@ -12,7 +12,7 @@ import pytest
 
 from onboard_sync.connector import Page
 from onboard_sync.errors import PagingError
-from onboard_sync.sync.overlap import ApplyLane, ReadAhead, pipelined_groups, prefetched_pages, read_batches
+from onboard_sync.sync.overlap import ApplyLane, ReadAhead, prefetched_pages, read_batches
 
 
 class FakeConnector:
@@ -149,72 +149,9 @@ def test_apply_lane_runs_one_apply_at_a_time_in_order() -> None:
     with ApplyLane(enabled=True) as lane:
         lane.submit(apply("1", 0.03))
         events.append("evaluating 2")  # the caller goes on while 1 is applied
-        lane.submit(apply("2", 0.0))  # queued behind 1: the caller goes on again
-        events.append("recording 3")
+        lane.submit(apply("2", 0.0))  # waits for 1 first
     assert events.index("evaluating 2") < events.index("end 1")
-    assert events.index("recording 3") < events.index("end 1")
-    assert [e for e in events if "start" in e or "end" in e] == ["start 1", "end 1", "start 2", "end 2"]
-
-
-def test_apply_lane_waits_only_when_more_than_queued_applies_wait() -> None:
-    release = threading.Event()
-    started: list[str] = []
-
-    def blocked(name: str) -> Any:
-        def run() -> None:
-            started.append(name)
-            release.wait(5)
-
-        return run
-
-    with ApplyLane(enabled=True, queued=1) as lane:
-        lane.submit(blocked("1"))
-        lane.submit(blocked("2"))  # one in flight, one waiting: returns at once
-        waiter = threading.Thread(target=lane.submit, args=(blocked("3"),))
-        waiter.start()
-        waiter.join(0.1)
-        assert waiter.is_alive(), "a third apply waits while one is in flight and one queued"
-        release.set()
-        waiter.join(5)
-    assert started == ["1", "2", "3"]
-
-
-def test_apply_lane_sends_nothing_queued_behind_a_failed_apply() -> None:
-    ran: list[str] = []
-    gate = threading.Event()
-
-    def fail() -> None:
-        gate.wait(5)
-        raise RuntimeError("write failed")
-
-    lane = ApplyLane(enabled=True, queued=1)
-    lane.submit(fail)
-    lane.submit(lambda: ran.append("queued"))
-    lane.check()  # nothing finished yet: no error, no wait
-    gate.set()
-    with pytest.raises(RuntimeError, match="write failed"):
-        lane.wait()
-    with pytest.raises(RuntimeError, match="write failed"):  # a later submit is refused too
-        lane.submit(lambda: ran.append("later"))
-    lane.__exit__(None, None, None)
-    assert ran == []
-
-
-def test_apply_lane_check_raises_a_finished_apply_error() -> None:
-    def fail() -> None:
-        raise RuntimeError("write failed")
-
-    def check_until_raised() -> None:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            lane.check()
-            time.sleep(0.01)
-
-    lane = ApplyLane(enabled=True)
-    lane.submit(fail)
-    with pytest.raises(RuntimeError, match="write failed"):
-        check_until_raised()
-    lane.__exit__(None, None, None)
+    assert events[-3:] == ["end 1", "start 2", "end 2"]
 
 
 def test_apply_lane_raises_an_apply_error_at_the_next_wait() -> None:
@@ -250,47 +187,3 @@ def test_disabled_apply_lane_applies_in_the_callers_thread() -> None:
     with ApplyLane(enabled=False) as lane:
         lane.submit(lambda: threads.append(threading.current_thread().name))
     assert threads == [threading.current_thread().name]
-
-
-def test_pipelined_groups_yield_the_answers_that_arrived_together_after_refilling() -> None:
-    arrived = threading.Event()
-    in_flight: list[int] = []
-    issued: list[int] = []
-
-    def call(item: int) -> int:
-        if item < 3:
-            arrived.wait(5)  # 0, 1 and 2 answer together
-        return item * 10
-
-    def on_issue(item: int) -> None:
-        issued.append(item)
-        if len(issued) == 3:
-            arrived.set()
-
-    groups = []
-    for group in pipelined_groups(list(range(7)), call, 3, issued=on_issue):
-        in_flight.append(len(issued) - sum(len(g) for g in groups) - len(group))
-        groups.append(group)
-        time.sleep(0.05)  # recording: the next answers arrive meanwhile
-    assert [item for group in groups for item, _ in group] == list(range(7))
-    assert [result for group in groups for _, result in group] == [i * 10 for i in range(7)]
-    assert len(groups[0]) > 1, "answers that arrived together come in one group"
-    assert in_flight[0] == 3, "the calls taking their places are issued before the group is recorded"
-
-
-def test_pipelined_groups_yield_the_answers_before_a_failed_call_first() -> None:
-    def call(item: int) -> int:
-        if item == 2:
-            raise ConnectionError("down")
-        return item
-
-    seen: list[int] = []
-
-    def record_all() -> None:
-        for group in pipelined_groups([0, 1, 2, 3], call, 4):
-            time.sleep(0.05)
-            seen.extend(item for item, _ in group)
-
-    with pytest.raises(ConnectionError):
-        record_all()
-    assert seen == [0, 1]

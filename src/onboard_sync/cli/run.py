@@ -21,13 +21,6 @@ if TYPE_CHECKING:  # the engine and the store load only when plan or sync runs
     from onboard_sync.sync.report import RunReport
 
 FullOption = Annotated[bool, typer.Option("--full", help="Ignore cursors: re-read every won deal.")]
-SYNC_SWITCH_INTERVAL_S = 0.0005
-"""The interpreter's thread switch interval in a ``sync`` process (CPython's default is 5 ms). The
-engine evaluates a chunk on the main thread (pure Python, holding the GIL) while its apply lane
-records the previous chunk's answers: SQLite releases the GIL for every row it steps, and each time
-the lane waited up to the switch interval to take it back, so a 100-row batch took up to a second to
-record beside an evaluation and held the next write calls back. HubSpot backfill benchmark, same
-moment on a quiet machine: 17.6-18.0 s at 5 ms, 17.0 s at 0.5 ms."""
 
 
 @contextmanager
@@ -177,7 +170,6 @@ def sync(config: ConfigOption = None, json: JsonOption = False, full: FullOption
     from onboard_sync.reconcile import reconcile
     from onboard_sync.sync.writes import run_changes
 
-    sys.setswitchinterval(SYNC_SWITCH_INTERVAL_S)  # this process ends with the run
     with logged_run("sync") as finished:
         rt = runtime(config)
         with open_store(rt) as store:

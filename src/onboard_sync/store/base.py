@@ -4,8 +4,7 @@
 ``_write()`` yield a connection (the current ``transaction()``'s if one is open in this
 thread, else a fresh one that commits on exit), and ``_upsert``/``_insert_ignore`` issue
 batched dialect-specific ``INSERT ... ON CONFLICT`` statements (SQLite and Postgres share
-the syntax through SQLAlchemy's dialect ``insert``); ``_insert_rows`` appends rows the same
-batched way (the audit log, transitions).
+the syntax through SQLAlchemy's dialect ``insert``).
 """
 
 from __future__ import annotations
@@ -203,11 +202,6 @@ class StoreBase:
             return
         stmt = self._insert(table).on_conflict_do_nothing()
         self._execute_rows(conn, stmt, table, rows)
-
-    def _insert_rows(self, conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Append ``rows`` to ``table`` (an audit or history table: no key to collide on), batched."""
-        if rows:
-            self._execute_rows(conn, self._insert(table), table, rows)
 
     def _execute_rows(self, conn: sa.Connection, stmt: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute the INSERT ``stmt`` into ``table`` once per row (dicts keyed by column), batched.

@@ -57,7 +57,7 @@ class JournalMixin(StoreBase):
         if not rows:
             return
         with self._write() as conn:
-            self._insert_rows(conn, t.audit, rows)
+            conn.execute(sa.insert(t.audit), rows)
 
     def audit(self, *, run_id: int | None = None, limit: int = 100) -> list[AuditEntry]:
         """The newest ``limit`` audit entries (of one run), newest first."""

@@ -138,7 +138,7 @@ class OnboardingsMixin(StoreBase):
         if not rows:
             return
         with self._write() as conn:
-            self._insert_rows(conn, t.transitions, rows)
+            conn.execute(sa.insert(t.transitions), rows)
 
     def transitions(self, onboarding_id: str | None = None) -> list[Transition]:
         """The transition log (of one onboarding, or all), in the order it was recorded."""

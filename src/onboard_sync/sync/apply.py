@@ -9,17 +9,14 @@ Field writes are idempotent (they set values), so they are simply recorded after
 
 Batch calls are pipelined: up to the connector's ``write_concurrency`` calls are in flight at
 once, task creates, task closes and each kind's field writes together (the gate still paces them),
-while this thread records the batches' results in order (the answers that arrived together in one
-commit: a commit costs tens of milliseconds of fsync, and each one held the next call back).
+while this thread records each batch's results in order.
 All intents are PENDING before the first call, so a crash with calls in flight leaves only
 PENDING keys, which the next run resolves.
 
-A chunked run records each chunk's skips (``record_skips``, in the transaction of the chunk's
-states: ``sync.engine``) and intents (``record_intents``) before it queues the chunk's ``send``
-with ``final=False`` (on the engine's apply lane, while the next chunk is evaluated and recorded):
-full batches are sent, and a partial last batch is carried over to the next chunk (its intents are
-already PENDING), so the number of write calls is the same as for one plan of everything; the last
-call (``final=True``) flushes what is left. ``apply`` does all three at once.
+A chunked run calls ``apply`` once per chunk with ``final=False``: each chunk's intents are
+recorded before its first call, full batches are sent, and a partial last batch is carried over
+to the next chunk (its intents are already PENDING), so the number of write calls is the same as
+for one plan of everything; the last call (``final=True``) flushes what is left.
 """
 
 from __future__ import annotations
@@ -37,7 +34,7 @@ from onboard_sync.mappings import MappingSet
 from onboard_sync.records import ObjectKind, TaskStatus
 from onboard_sync.store import AuditEntry, OwnedTask, Store, TaskState
 from onboard_sync.sync import fieldwrites
-from onboard_sync.sync.overlap import pipelined_groups
+from onboard_sync.sync.overlap import pipelined
 from onboard_sync.sync.plan import PlannedClose, PlannedFields, PlannedSkip, PlannedTask, WritePlan
 from onboard_sync.sync.report import InstanceReport
 
@@ -46,13 +43,11 @@ B = TypeVar("B")
 
 @dataclasses.dataclass(frozen=True)
 class _WriteCall:
-    """One batch write: its crash-point name, the call, how its answer is recorded, and the crash point
-    once that record is committed (if any)."""
+    """One batch write: its crash-point name, the call, and how its answer is recorded."""
 
     point: str
     send: Callable[[], Any]
     record: Callable[[Any], None]
-    recorded: str | None = None
 
 
 class Applier:
@@ -125,17 +120,12 @@ class Applier:
 
     # --- applying --------------------------------------------------------------------
     def apply(self, plan: WritePlan, mapping: MappingSet, *, final: bool = True) -> list[PlannedFields]:
-        """Record ``plan``'s skips and intents, then send it (``record_skips``, ``record_intents``, ``send``)."""
-        self.record_skips(plan.skips)
-        self.record_intents(plan.tasks)
-        return self.send(plan, final=final)
-
-    def send(self, plan: WritePlan, *, final: bool = True) -> list[PlannedFields]:
-        """Send ``plan`` (one chunk's; its skips and intents already recorded) and record each answer;
-        return the field writes that succeeded in this call.
+        """Apply ``plan`` (one chunk's); return the field writes that succeeded in this call.
 
         With ``final=False`` a partial last batch of each kind is kept for the next call.
         """
+        self._record_skips(plan.skips)
+        self._record_intents(plan.tasks)
         self._tasks.extend(plan.tasks)
         for planned in plan.fields:
             self._fields[planned.write.kind].append(planned)
@@ -157,13 +147,10 @@ class Applier:
         del items[:count]
         return taken
 
-    def record_skips(self, skips: Sequence[PlannedSkip]) -> None:
-        """Tasks never to create: recorded as ``SKIPPED`` with the reason, audited, no CRM call. The
-        engine calls it inside the transaction that records the chunk's states: the adoption that
-        skipped them and the skip rows are committed together (the next run does not plan them again)."""
+    def _record_skips(self, skips: Sequence[PlannedSkip]) -> None:
+        """Tasks never to create: recorded as ``SKIPPED`` with the reason, audited, no CRM call."""
         if not skips:
             return
-        at = self.clock()  # one moment for the batch: they are recorded together
         rows = [
             OwnedTask(
                 key=s.skipped.spec.key,
@@ -179,26 +166,25 @@ class Applier:
             )
             for s in skips
         ]
-        entries = [
-            self._audit(
-                "skip_task",
-                ObjectKind.TASK,
-                None,
-                row.key,
-                None,
-                {"subject": row.subject, "planned_due_at": row.due_at.isoformat() if row.due_at else None},
-                "skipped",
-                row.note or "",
-                at=at,
-            )
-            for row in rows
-        ]
         with self.store.transaction():
             self.store.record_skipped_tasks(rows)
-            self.store.record_audit(entries)
+            self.store.record_audit(
+                [
+                    self._audit(
+                        "skip_task",
+                        ObjectKind.TASK,
+                        None,
+                        row.key,
+                        None,
+                        {"subject": row.subject, "planned_due_at": row.due_at.isoformat() if row.due_at else None},
+                        "skipped",
+                        row.note or "",
+                    )
+                    for row in rows
+                ]
+            )
 
-    def record_intents(self, tasks: Sequence[PlannedTask]) -> None:
-        """The write-ahead intents of ``tasks``: ``PENDING`` before any of their create calls."""
+    def _record_intents(self, tasks: Sequence[PlannedTask]) -> None:
         if not tasks:
             return
         now = self.clock()
@@ -235,7 +221,6 @@ class Applier:
                 "task-create",
                 partial(self.connector.create_tasks, [p.write for p in batch]),
                 partial(self._record_creates, batch),
-                "after-task-record",
             )
             for batch in (tasks[start : start + size] for start in range(0, len(tasks), size))
         ]
@@ -257,12 +242,13 @@ class Applier:
             )
             for r in results
         ]
-        with self.store.transaction():  # within the group's transaction when answers came together (``_send``)
+        with self.store.transaction():  # built first: the write lock is held for the statements only
             if created:
                 self.store.mark_tasks_created(self.source, created)
             if failed:
                 self.store.mark_tasks_failed(self.source, failed)
             self.store.record_audit(entries)
+        crash_point("after-task-record")
         self._count(results, created=True)
 
     def _task_closes(self, closes: Sequence[PlannedClose]) -> list[_WriteCall]:
@@ -312,7 +298,6 @@ class Applier:
                 "field-write",
                 partial(fieldwrites.write_fields, self.connector, kind, [p.write for p in batch], self._gone[kind]),
                 partial(self._record_fields, kind, batch, written),
-                "after-field-record",
             )
             for batch in (items[start : start + size] for start in range(0, len(items), size))
         ]
@@ -346,6 +331,7 @@ class Applier:
         with self.store.transaction():
             self.store.record_written_fields_many(fields)
             self.store.record_audit(entries)
+        crash_point("after-field-record")
         written.extend(done)
         self._count([o.result for o in outcomes], created=False)
         for o in outcomes:
@@ -356,17 +342,15 @@ class Applier:
     # --- helpers ---------------------------------------------------------------------
     def _send(self, calls: Sequence[_WriteCall]) -> None:
         """Every write call of one apply, of every kind at once, with up to ``write_concurrency`` in
-        flight (the gate still paces them); the answers are recorded in order, those that arrived
-        together in one transaction (one commit), while the calls taking their places are in flight.
+        flight (the gate still paces them); each answer is recorded in order, right after it is taken.
 
         Task creates, task closes and field writes of different kinds are independent (their plan is
         made; no call needs another's answer), so the last batches of a run, one per kind, go out
         together instead of each waiting for the one before. Crash points ``before-{point}`` (as each
-        call is issued), ``after-{point}`` (as its answer is taken, before it is recorded) and
-        ``after-task-record`` / ``after-field-record`` (its record committed) keep their meaning with
-        calls in flight; every task intent is PENDING before the first call.
+        call is issued) and ``after-{point}`` (as its answer is taken, before it is recorded) keep
+        their meaning with calls in flight; every task intent is PENDING before the first call.
         """
-        for group in pipelined_groups(
+        for call, answer in pipelined(
             calls,
             lambda call: call.send(),
             self.connector.write_concurrency,
@@ -374,12 +358,7 @@ class Applier:
             answered=lambda call: crash_point(f"after-{call.point}"),
             name="onboard-sync-write",
         ):
-            with self.store.transaction():
-                for call, answer in group:
-                    call.record(answer)
-            for call, _ in group:
-                if call.recorded:
-                    crash_point(call.recorded)
+            call.record(answer)
 
     def _count(self, results: list[WriteResult], *, created: bool) -> None:
         for result in results:
@@ -402,12 +381,10 @@ class Applier:
         after: dict[str, object] | None,
         outcome: str,
         detail: str = "",
-        *,
-        at: datetime | None = None,
     ) -> AuditEntry:
         return AuditEntry(
             run_id=self.run_id,
-            at=self.clock() if at is None else at,
+            at=self.clock(),
             source=self.source,
             action=action,
             object_kind=kind,

@@ -3,8 +3,7 @@
 Called by ``sync.engine.Engine._run_instance``. A run's memory is bounded by its chunk size
 (``[onboard_sync] chunk_size``): the pull stages each page's deals and the accounts of changed
 deals in the store's record cache (``Staged``) instead of holding them, and ``deal_chunks``
-yields the deal ids to evaluate, ``chunk_size`` at a time (the first two chunks smaller, ``RAMP``,
-so the first writes go out early): first the tracked open onboardings
+yields the deal ids to evaluate, ``chunk_size`` at a time: first the tracked open onboardings
 the pull did not touch (streamed from the store with keyset paging, ordered by id), then the
 deals the pull changed, in pull order. Each chunk's states, owned tasks, written fields and
 records — and the tickets of its accounts and the alert episodes of its onboardings — are loaded
@@ -23,7 +22,6 @@ with the page and not read by id again.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -179,25 +177,10 @@ class Staged:
         return owned
 
 
-RAMP = (4, 2)
-"""The first chunks of a run hold ``chunk_size`` divided by these (a quarter, then half), the rest
-``chunk_size``: nothing is sent before the first chunk is evaluated and recorded, so a small first
-chunk puts the first writes on the wire sooner, and the next chunk is evaluated while they are sent."""
-
-
-def chunk_sizes(size: int) -> Iterator[int]:
-    """The sizes of a run's chunks in order (see :data:`RAMP`); never below 1."""
-    for divisor in RAMP:
-        yield max(1, size // divisor)
-    while True:
-        yield size
-
-
 def deal_chunks(
     store: Store, source: str, changed: IdLog, subset: Collection[str] | None, size: int
 ) -> Iterator[list[str]]:
-    """Deal ids to evaluate, at most ``size`` at a time (the first chunks smaller, :data:`RAMP`):
-    untouched tracked open onboardings, then ``changed``.
+    """Deal ids to evaluate, ``size`` at a time: untouched tracked open onboardings, then ``changed``.
 
     With ``subset`` (the webhook worker) only those deals' onboardings are considered.
     """
@@ -207,18 +190,16 @@ def deal_chunks(
         pages: Iterator[list[str]] = iter([opened])
     else:
         pages = _open_tracked(store, source, size)
-    untouched = (changed.missing(page) for page in pages)
-    sizes = chunk_sizes(size)
     chunk: list[str] = []
-    wanted = next(sizes)
-    for ids in itertools.chain(untouched, changed.chunks(size)):
-        for deal_id in ids:
+    for page in pages:
+        for deal_id in changed.missing(page):
             chunk.append(deal_id)
-            if len(chunk) >= wanted:
+            if len(chunk) >= size:
                 yield chunk
-                chunk, wanted = [], next(sizes)
+                chunk = []
     if chunk:
         yield chunk
+    yield from changed.chunks(size)
 
 
 def _open_tracked(store: Store, source: str, size: int) -> Iterator[list[str]]:

@@ -16,19 +16,15 @@ that is a deal source, a run:
    instead of holding it; then links helpdesk organizations to CRM accounts (``sync.tickets.TicketIndex``;
    link ids kept);
 3. in chunks of ``[onboard_sync] chunk_size`` deals (``sync.chunks.deal_chunks``: the untouched
-   open onboardings streamed from the store, then the changed deals; the first two chunks smaller, so
-   the first writes go out early), loads the chunk's states,
+   open onboardings streamed from the store, then the changed deals), loads the chunk's states,
    owned tasks, written fields, records, its accounts' tickets and its alert episodes by id,
    evaluates them (``sync.evaluate``: pure; clock injected; alert episodes open/clear; the first
    chunks are settled while the task pull still runs and only the onboardings it changed are
    settled again after it, ``sync.speculation``), diffs
    them against the recorded tasks and the CRM's field values (``sync.plan.plan_writes``),
-   records the states, the tasks catch-up skipped, alert episodes and health history in one
-   transaction, then the write-ahead intents, and queues the writes behind the previous chunk's
-   (``sync.overlap.ApplyLane``: the CRM is kept busy while the next chunk is evaluated and recorded),
-   which are sent in the connector's batch size (a partial batch is carried to the next chunk, so
-   the calls are those of one plan), each batch's results (and audit) recorded as its answer arrives (answers
-   that arrive together in one transaction); account
+   records the states, alert episodes and health history, then applies the writes in the
+   connector's batch size (a partial batch is carried to the next chunk, so the calls are those
+   of one plan), recording each batch's results (and audit) right after it returns; account
    fields are planned after every chunk (the chunks' last partial batches are sent meanwhile,
    every kind at once), since onboardings in different chunks may share an account, and so are
    linked helpdesk organizations' fields (``sync.writeback``);
@@ -304,7 +300,7 @@ class Engine:
         )
         # 3. evaluate (or refresh what was settled ahead), plan, record and apply chunk by chunk;
         #    account fields once all are seen
-        with ApplyLane(enabled=not self.plan_mode) as lane:  # chunk N's writes overlap N+1's evaluation and record
+        with ApplyLane(enabled=not self.plan_mode) as lane:  # chunk N's writes overlap N+1's evaluation
             for chunk in deal_chunks(self.store, name, staged.deal_ids, subset, size):
                 if staged.cancelled:  # plan: sync records these as cancelled, so never evaluates them
                     chunk = [deal_id for deal_id in chunk if deal_id not in staged.cancelled]
@@ -359,8 +355,8 @@ class Engine:
         report: InstanceReport,
     ) -> set[str] | None:
         """Stage the changed deals (or ``subset``, read by id) and their accounts; returns the subset's
-        deals the CRM did not return (None on a cursor pull). Sets ``_pages_read`` once the last deal
-        page is in (before it is staged), so the helpdesk pull of the same CRM account may search."""
+        deals the CRM did not return (None on a cursor pull). Sets ``_pages_read`` once the deal pages
+        are in, so the helpdesk pull of the same CRM account may search."""
         mapping = self.runtime.mappings[name]
         too_early = self.runtime.config.core.won_too_early
         with ReadAhead(connector, partial(connector.read_accounts, options=options)) as ahead:
@@ -377,8 +373,6 @@ class Engine:
                 for page in self.read_pages(
                     name, "deals", lambda token: connector.read_deals(since=since, page_token=token, options=options)
                 ):
-                    if not page.next_token:  # the last search is answered: the ticket pull searches while it is staged
-                        self._pages_read.set()
                     kept = deals_to_stage(staged, page.records, too_early, report)
                     staged.add_deals([mapping.normalise(ObjectKind.DEAL, d) for d in kept])
                     # accounts the page's calls already returned: only those of the deals kept
@@ -451,12 +445,8 @@ class Engine:
         """Apply alert episodes to one chunk's settled evaluations, plan, record and apply; nothing of
         it is kept after.
 
-        Evaluation and recording run while the previous chunks' writes are in flight: the chunk's
-        states, transitions, skipped tasks, alert episodes and health rows are committed in one
-        transaction (so the skip rows are never missing beside the adoption that decided them), its
-        write-ahead intents right after, and its calls are queued behind the previous chunk's
-        (``sync.overlap.ApplyLane``). A previous chunk's write error is raised (``lane.check()``)
-        before anything more is recorded.
+        Evaluation persists nothing, so it runs while the previous chunk's writes are in flight;
+        recording waits for them (``lane.wait()`` raises their error before anything more is stored).
         """
         name, report = run.name, run.report
         facts, now = chunk.facts, chunk.now
@@ -481,14 +471,12 @@ class Engine:
         report.started += sum(1 for ev, _ in evaluations if ev.state and ev.state.deal_id not in tracked)
         report.adopted += sum(1 for t in transitions if t.cause is TransitionCause.ADOPTED)
         report.tasks_skipped += len(plan.skips)
-        lane.check()  # a chunk whose writes failed stops the run before anything more is recorded
+        lane.wait()
         if not self.plan_mode:
             crash_point("before-state-record")
-            with self.store.transaction():  # one commit: the chunk's states and what they decided
-                self._record_states(evaluations, tracked, transitions)
-                run.applier.record_skips(plan.skips)
-                run.alerts.record(self.store)
-                health.record_health(self.store, evaluations, now, chunk.health)
+            self._record_states(evaluations, tracked, transitions)
+            run.alerts.record(self.store)
+            health.record_health(self.store, evaluations, now, chunk.health)
             crash_point("after-state-record")
             if run.hooked:
                 run.transitioned.extend((ev.state, ev.transitions) for ev, _ in evaluations if ev.state is not None)
@@ -496,20 +484,17 @@ class Engine:
         self._apply(run, plan, lane, final=False)
 
     def _apply(self, run: ChunkedRun, plan: WritePlan, lane: ApplyLane, *, final: bool) -> None:
-        """Count the plan; in sync record its intents and queue it on the lane, which sends it (partial
-        batches carried to the next chunk) and refreshes the caches. Its skips are recorded already
-        (``_finish_chunk``; account-field plans have none)."""
+        """Count the plan; in sync hand it to the lane, which applies it (partial batches carried to
+        the next chunk) and refreshes the caches."""
         if self.plan_mode:
             run.planned.extend(plan)
             return
         run.planned.count(plan)
 
-        run.applier.record_intents(plan.tasks)  # PENDING before the lane may send them
+        def apply() -> None:
+            refresh_caches(self.store, run.name, run.applier.apply(plan, run.mapping, final=final))
 
-        def send() -> None:
-            refresh_caches(self.store, run.name, run.applier.send(plan, final=final))
-
-        lane.submit(send)
+        lane.submit(apply)
 
     # --- pieces ----------------------------------------------------------------------
     def read_pages(

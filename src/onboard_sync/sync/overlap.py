@@ -10,30 +10,23 @@ evaluation (CPU, about 2 s per 1,000 new onboardings) waited for the previous ch
   arrives, so the caller stages a page while the next is in flight (same calls, same order); when
   the connector names the later pages (``Page.ahead``: HubSpot search offsets), several are read at
   once, so a chain of 48 task pages is paced by the search limit rather than by each answer in turn.
-* :func:`pipelined_groups` keeps up to N calls in flight and yields their results in order, those
-  that arrived together at once, after the calls taking their places are out (the apply's batch
-  writes: one commit per group, with four calls in flight meanwhile); :func:`read_batches` reads id
-  batches that way, with up to
+* :func:`pipelined` keeps up to N calls in flight and yields their results in order (the apply's
+  batch writes use it too); :func:`read_batches` reads id batches that way, with up to
   ``connector.read_concurrency`` calls in flight (each still passes the gate's rate limit).
 * :class:`ReadAhead` starts by-id reads while the pull is still paging: the accounts of the first
   deal pages are read while the later pages are searched (full batches only, so the number of
   calls is the same as reading them all at the end).
-* :class:`ApplyLane` sends the chunks' writes on a background thread, one chunk after the other,
-  the next one queued behind the one in flight. The engine evaluates chunk N+1 and records its
-  states, skips and write-ahead intents while chunk N's calls are in flight, then queues N+1's
-  calls, so the CRM is not left idle while the engine evaluates and the store commits. Per chunk
-  the order of what is persisted is the same (states and skips, then intents, calls, results):
-  every call's intent is ``PENDING`` before it is issued, and a crash leaves at most the intents
-  of chunks not yet sent, which the next run looks up and creates as for any crash after
-  ``after-intents``. An apply's error is raised by the next ``check``, ``submit`` or ``wait``, and
-  the applies queued behind it send nothing.
+* :class:`ApplyLane` runs one apply at a time on a background thread. The engine evaluates chunk
+  N+1 while chunk N's writes are in flight, then waits for them before it records chunk N+1's
+  states and hands over its writes: what is persisted, and in what order, is exactly as without
+  the lane (states of a chunk, then its intents, calls and results), so crash safety is unchanged;
+  only the evaluation, which persists nothing, moved earlier. An apply's error is raised by the
+  next ``wait`` (before anything more is recorded).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -96,7 +89,7 @@ def prefetched_pages(
                 future.cancel()
 
 
-def pipelined_groups(
+def pipelined(
     items: Sequence[T],
     call: Callable[[T], R],
     workers: int,
@@ -104,43 +97,33 @@ def pipelined_groups(
     issued: Callable[[T], None] = lambda item: None,
     answered: Callable[[T], None] = lambda item: None,
     name: str = "onboard-sync-call",
-) -> Iterator[list[tuple[T, R]]]:
-    """``(item, call(item))`` in order, with up to ``workers`` calls in flight, in groups: the oldest
-    answer and every later one that has arrived too (up to one that failed, which heads the next
-    group), yielded once the calls that take their places are issued. So the caller records a group
-    at once (one store commit for several batches) while ``workers`` calls stay in flight, instead of
-    holding the next call back while it records each answer. ``issued(item)`` runs as each call is
-    started and ``answered(item)`` as its answer is taken (the apply's crash points). With one worker
-    the calls run one after another in the caller's thread, each answer yielded before the next call."""
+) -> Iterator[tuple[T, R]]:
+    """``(item, call(item))`` in order, with up to ``workers`` calls in flight. ``issued(item)`` runs
+    as each call is started and ``answered(item)`` as its answer is taken (the apply's crash points)."""
     workers = max(1, min(workers, len(items)))
     if workers == 1:
         for item in items:
             issued(item)
             result = call(item)
             answered(item)
-            yield [(item, result)]
+            yield item, result
         return
-    rest = iter(items)
     with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
         queue: deque[tuple[T, Future[R]]] = deque()
-
-        def fill() -> None:
-            for item in itertools.islice(rest, workers - len(queue)):
+        try:
+            for item in items:
                 issued(item)
                 queue.append((item, pool.submit(call, item)))
-
-        try:
-            fill()
+                if len(queue) >= workers:
+                    done, future = queue.popleft()
+                    result = future.result()
+                    answered(done)
+                    yield done, result
             while queue:
-                item, future = queue.popleft()
-                group = [(item, future.result())]
-                answered(item)
-                while queue and queue[0][1].done() and queue[0][1].exception() is None:
-                    item, future = queue.popleft()
-                    group.append((item, future.result()))
-                    answered(item)
-                fill()
-                yield group
+                done, future = queue.popleft()
+                result = future.result()
+                answered(done)
+                yield done, result
         finally:
             for _, future in queue:
                 future.cancel()
@@ -152,8 +135,7 @@ def read_batches(
     """``(batch, read(batch))`` for each ``max_read_batch`` slice of ``ids``, in order, with up to
     ``connector.read_concurrency`` reads in flight."""
     batches = list(chunks(ids, connector.max_read_batch))
-    for group in pipelined_groups(batches, read, connector.read_concurrency, name="onboard-sync-read"):
-        yield from group
+    return pipelined(batches, read, connector.read_concurrency, name="onboard-sync-read")
 
 
 class ReadAhead(Generic[R]):
@@ -226,50 +208,25 @@ class ReadAhead(Generic[R]):
 
 
 class ApplyLane:
-    """Applies on one background thread, one at a time in the order submitted, up to ``queued`` of them
-    waiting behind the one in flight (or none: ``enabled=False`` applies in the caller's thread)."""
+    """One background apply at a time (or none: ``enabled=False`` applies in the caller's thread)."""
 
-    def __init__(self, *, enabled: bool, queued: int = 1) -> None:
+    def __init__(self, *, enabled: bool) -> None:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="onboard-sync-apply") if enabled else None
-        self._queued = max(0, queued)
-        self._pending: deque[Future[None]] = deque()
-        self._stopped = threading.Event()
-        """Set when an apply failed or the caller stopped: the applies queued behind do nothing."""
-        self._error: BaseException | None = None
+        self._pending: Future[None] | None = None
 
     def submit(self, apply: Callable[[], None]) -> None:
-        """Queue ``apply`` behind those submitted before (first waiting while ``queued`` already wait);
-        raise the error of one that failed instead. Once one fails, those queued behind it do nothing."""
-        self.check()
+        """Wait for the previous apply (raising its error), then start ``apply``."""
+        self.wait()
         if self._pool is None:
             apply()
-            return
-        while len(self._pending) > self._queued:
-            self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._run, apply))
-
-    def _run(self, apply: Callable[[], None]) -> None:
-        if self._stopped.is_set():
-            return  # an earlier apply failed (its error reaches the caller) or the run stopped
-        try:
-            apply()
-        except BaseException as exc:
-            self._error = exc
-            self._stopped.set()
-            raise
-
-    def check(self) -> None:
-        """Raise what an apply raised, once it has finished, without waiting for those still in flight
-        or queued (again on every later call: nothing more may be recorded or sent)."""
-        while self._pending and self._pending[0].done():
-            self._pending.popleft().result()
-        if self._error is not None:
-            raise self._error
+        else:
+            self._pending = self._pool.submit(apply)
 
     def wait(self) -> None:
-        """Block until every submitted apply finished; raise the first error."""
-        while self._pending:
-            self._pending.popleft().result()
+        """Block until the apply in flight (if any) finished; raise what it raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def __enter__(self) -> ApplyLane:
         return self
@@ -278,8 +235,7 @@ class ApplyLane:
         try:
             if exc is None:
                 self.wait()
-            else:  # the run failed already: let the apply in flight finish (none queued starts), log its error
-                self._stopped.set()
+            else:  # the run failed already: let the apply in flight finish, report the first error
                 try:
                     self.wait()
                 except Exception:
