@@ -51,6 +51,11 @@ def _is_terminal(stream: TextIO, environ: os._Environ[str] | dict[str, str]) -> 
     force = environ.get("FORCE_COLOR")
     if force is not None:
         return force != ""
+    return _isatty(stream)
+
+
+def _isatty(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (a closed or unusual stream is not)."""
     isatty = getattr(stream, "isatty", None)
     try:
         return bool(isatty and isatty())
@@ -69,9 +74,8 @@ def _terminal_columns() -> int | None:
 
 def _width(stream: TextIO, dumb: bool, environ: os._Environ[str] | dict[str, str]) -> int:
     columns = environ.get("COLUMNS", "")
-    isatty = getattr(stream, "isatty", None)
     fixed = int(columns) if columns.isdigit() else None
-    if fixed is None and not (isatty and isatty()):
+    if fixed is None and not _isatty(stream):
         fixed = OFF_TERMINAL_COLUMNS
     if fixed is not None and environ.get("LINES", "").isdigit():
         return fixed
